@@ -1,0 +1,207 @@
+//! The records the archive stores, as JSON values: self-describing, so that
+//! fields can be added (with `#[serde(default)]`) without a migration.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::article::{Article, PageKind};
+use crate::canonical::CanonicalUrl;
+use crate::digest::ContentDigest;
+
+/// The on-disk format version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Archive-wide identifier of a canonical URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UrlId(pub u64);
+
+/// Archive-wide identifier of a host (an authority: `host:port`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HostId(pub u64);
+
+/// How a URL entered the frontier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "via", content = "from")]
+pub enum Via {
+    Seed,
+    Link(UrlId),
+    Source(UrlId),
+    Sitemap(UrlId),
+    Feed(UrlId),
+    Revisit,
+}
+
+impl Via {
+    /// Tag byte of a provenance edge in the `links` table, if this is one.
+    pub fn edge(&self) -> Option<(u8, UrlId)> {
+        match *self {
+            Via::Link(f) => Some((b'l', f)),
+            Via::Source(f) => Some((b's', f)),
+            Via::Sitemap(f) => Some((b'm', f)),
+            Via::Feed(f) => Some((b'f', f)),
+            Via::Seed | Via::Revisit => None,
+        }
+    }
+}
+
+/// Where a page stands in the current crawl pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PageState {
+    #[default]
+    Queued,
+    /// Fetched (any HTTP status, including 304).
+    Fetched,
+    /// The fetch failed and will not be retried this pass.
+    Failed,
+    /// robots.txt disallows it (or could not be read): never fetched.
+    Disallowed,
+}
+
+/// Summary of the newest version, kept on the page for listing without
+/// reading the version itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestVersion {
+    pub number: u32,
+    pub digest: ContentDigest,
+    pub title: Option<String>,
+    pub kind: PageKind,
+    pub language: Option<String>,
+}
+
+/// Everything the archive knows about one canonical URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRecord {
+    pub url: CanonicalUrl,
+    pub host: HostId,
+    /// Link hops from the seed.
+    pub depth: u32,
+    /// Hops taken through source links off the seed's site.
+    #[serde(default)]
+    pub source_hops: u32,
+    /// The seed host whose scope rules apply to this page's links.
+    pub scope: String,
+    pub via: Via,
+    /// The last crawl pass that queued this page.
+    pub pass: u64,
+    pub state: PageState,
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    #[serde(default)]
+    pub captures: u64,
+    #[serde(default)]
+    pub last_captured: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_status: Option<u16>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    #[serde(default)]
+    pub versions: u32,
+    #[serde(default)]
+    pub latest: Option<LatestVersion>,
+    /// Retry attempts made for the current pass.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+/// One hop of a redirect chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedirectHop {
+    pub url: String,
+    pub status: u16,
+}
+
+/// Why a stored body is shorter than what the server sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Truncation {
+    /// The decompressed body reached `--max-body`.
+    Length,
+    /// The body did not arrive within the timeouts.
+    Time,
+}
+
+/// One fetch of one URL that got an HTTP response. Never changed once written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureRecord {
+    pub requested_url: String,
+    pub final_url: String,
+    #[serde(default)]
+    pub redirects: Vec<RedirectHop>,
+    pub fetched_at: DateTime<Utc>,
+    pub status: u16,
+    /// The request as sent for the final hop (method is always GET).
+    #[serde(default)]
+    pub request_headers: Vec<(String, String)>,
+    /// Selected response headers (content-type, etag, last-modified, date,
+    /// location, content-encoding, content-language…).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The body after transfer decoding (gzip/br/deflate removed), if any.
+    pub payload: Option<ContentDigest>,
+    #[serde(default)]
+    pub payload_len: u64,
+    #[serde(default)]
+    pub truncated: Option<Truncation>,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The article version this capture produced or confirmed.
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+/// A distinct extracted article of a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub number: u32,
+    pub digest: ContentDigest,
+    pub first_seen: DateTime<Utc>,
+    /// The capture that first showed this version (its key time).
+    pub capture_at: DateTime<Utc>,
+    pub article: Article,
+}
+
+/// What the archive remembers about one host between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRecord {
+    pub id: HostId,
+    #[serde(default)]
+    pub robots: Option<RobotsRecord>,
+}
+
+/// A fetched robots.txt, cached per host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RobotsRecord {
+    pub fetched_at: DateTime<Utc>,
+    /// HTTP status, or `None` when the host could not be reached.
+    pub status: Option<u16>,
+    pub body: String,
+}
+
+/// State of the current (or last) crawl pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassRecord {
+    pub number: u64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Pages admitted to the frontier in this pass (for `--max-pages`).
+    #[serde(default)]
+    pub admitted: u64,
+}
+
+impl PassRecord {
+    pub fn is_finished(&self) -> bool {
+        self.finished_at.is_some()
+    }
+}
+
+/// Microseconds since the Unix epoch, the time component of keys.
+pub fn micros(t: DateTime<Utc>) -> u64 {
+    u64::try_from(t.timestamp_micros()).unwrap_or(0)
+}
+
+pub fn from_micros(m: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(i64::try_from(m).unwrap_or(i64::MAX)).unwrap_or_default()
+}

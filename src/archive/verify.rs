@@ -1,0 +1,145 @@
+//! `palimpsest verify`: every reference resolves, every payload matches its
+//! digest, every index agrees with the records it indexes.
+
+use serde::Serialize;
+
+use super::{Archive, CaptureRecord, PageRecord, Result, UrlId, VersionRecord, keys};
+use crate::digest::ContentDigest;
+
+/// What `verify` found.
+#[derive(Debug, Default, Serialize)]
+pub struct VerifyReport {
+    pub pages: u64,
+    pub captures: u64,
+    pub payloads: u64,
+    pub versions: u64,
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, p: String) {
+        // A badly damaged archive should not print a million lines.
+        if self.problems.len() < 1000 {
+            self.problems.push(p);
+        }
+    }
+}
+
+pub fn verify(archive: &Archive) -> Result<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let db = archive.raw();
+    for kv in db.scan_prefix([keys::PAYLOADS]) {
+        let (k, v) = kv?;
+        report.payloads += 1;
+        let Some(digest) = ContentDigest::from_bytes(&k[1..]) else {
+            report.problem(format!("payload key of wrong length: {} bytes", k.len()));
+            continue;
+        };
+        match zstd::decode_all(&v[..]) {
+            Ok(body) if ContentDigest::of(&body) == digest => {}
+            Ok(_) => report.problem(format!("payload {digest} does not match its digest")),
+            Err(e) => report.problem(format!("payload {digest} does not decompress: {e}")),
+        }
+    }
+    for page in archive.pages() {
+        let (id, page) = match page {
+            Ok(p) => p,
+            Err(e) => {
+                report.problem(e.to_string());
+                continue;
+            }
+        };
+        report.pages += 1;
+        verify_page(archive, id, &page, &mut report)?;
+    }
+    for kv in db.scan_prefix([keys::QUEUE]) {
+        let (k, _) = kv?;
+        match keys::u64_at(&k, 17) {
+            Some(id) if db.contains_key(keys::page(id))? => {}
+            _ => report.problem(format!("frontier entry {k:?} names no page")),
+        }
+    }
+    Ok(report)
+}
+
+fn verify_page(
+    archive: &Archive,
+    id: UrlId,
+    page: &PageRecord,
+    report: &mut VerifyReport,
+) -> Result<()> {
+    if archive.url_id(&page.url)? != Some(id) {
+        report.problem(format!("{}: URL index does not point to page {}", page.url, id.0));
+    }
+    let mut captures = 0u64;
+    for capture in archive.scan::<CaptureRecord>(keys::captures_of(id.0)) {
+        let capture = match capture {
+            Ok((_, c)) => c,
+            Err(e) => {
+                report.problem(e.to_string());
+                continue;
+            }
+        };
+        captures += 1;
+        report.captures += 1;
+        if let Some(digest) = &capture.payload
+            && !archive.has_payload(digest)?
+        {
+            report.problem(format!(
+                "{}: capture at {} refers to missing payload {digest}",
+                page.url, capture.fetched_at
+            ));
+        }
+        if let Some(n) = capture.version
+            && (n == 0 || n > page.versions)
+        {
+            report.problem(format!(
+                "{}: capture at {} refers to version {n} of {}",
+                page.url, capture.fetched_at, page.versions
+            ));
+        }
+    }
+    if captures != page.captures {
+        report.problem(format!(
+            "{}: page counts {} captures, archive holds {captures}",
+            page.url, page.captures
+        ));
+    }
+    let mut expected = 1u32;
+    for version in archive.scan::<VersionRecord>(keys::versions_of(id.0)) {
+        let version = match version {
+            Ok((_, v)) => v,
+            Err(e) => {
+                report.problem(e.to_string());
+                continue;
+            }
+        };
+        report.versions += 1;
+        if version.number != expected {
+            report.problem(format!(
+                "{}: version {} found where {expected} was expected",
+                page.url, version.number
+            ));
+        }
+        if version.article.identity() != version.digest {
+            report.problem(format!(
+                "{}: version {} does not match its digest",
+                page.url, version.number
+            ));
+        }
+        expected = version.number + 1;
+    }
+    if expected - 1 != page.versions {
+        report.problem(format!(
+            "{}: page counts {} versions, archive holds {}",
+            page.url,
+            page.versions,
+            expected - 1
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! The article record (SPEC §4): what extraction produces, what a version
+//! stores and what every export writes.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use crate::digest::ContentDigest;
+
+/// Whether a page is a news article or some other page (section front, home
+/// page, tag list, about page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PageKind {
+    Article,
+    #[default]
+    Page,
+}
+
+/// What extraction found on one page. Archive fields (`url`, `version`,
+/// `captured_at`, `content_digest`) are added when a record is written out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Article {
+    pub canonical_url: Option<String>,
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<FixedOffset>>,
+    pub modified: Option<DateTime<FixedOffset>>,
+    pub language: Option<String>,
+    pub site_name: Option<String>,
+    pub description: Option<String>,
+    pub text: String,
+    pub source_links: Vec<String>,
+    pub kind: PageKind,
+}
+
+impl Article {
+    /// The version identity (SPEC §3): normalized title, authors, body text
+    /// and publication date. Not the HTML, whose ads and timestamps change on
+    /// every load, and not `modified`, which some sites bump on every request.
+    pub fn identity(&self) -> ContentDigest {
+        let title = normalize_ws(self.title.as_deref().unwrap_or_default());
+        let authors = self
+            .authors
+            .iter()
+            .map(|a| normalize_ws(a))
+            .collect::<Vec<_>>()
+            .join("\u{1f}");
+        let text = normalize_ws(&self.text);
+        let published = self
+            .published
+            .map(|d| d.to_utc().to_rfc3339())
+            .unwrap_or_default();
+        ContentDigest::of_fields([
+            title.as_bytes(),
+            authors.as_bytes(),
+            text.as_bytes(),
+            published.as_bytes(),
+        ])
+    }
+}
+
+/// Collapses every run of whitespace to one space, so reflowed or re-indented
+/// markup is not a change.
+pub fn normalize_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_is_not_identity_but_words_are() {
+        let a = Article {
+            title: Some("Headline".into()),
+            text: "One paragraph.\n\nTwo  paragraphs.".into(),
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        b.text = "One paragraph.\n\n\n  Two paragraphs. ".into();
+        assert_eq!(a.identity(), b.identity());
+        b.text = "One paragraph.\n\nThree paragraphs.".into();
+        assert_ne!(a.identity(), b.identity());
+        let mut c = a.clone();
+        c.description = Some("ignored".into());
+        assert_eq!(a.identity(), c.identity());
+    }
+}
+
+/// The article record of SPEC §4 as written by `extract`, `show --json` and
+/// the JSONL export: the page URL, the article, and where it comes from in
+/// the archive (all `null` for `extract` on files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleRecord {
+    pub url: String,
+    pub canonical_url: Option<String>,
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<FixedOffset>>,
+    pub modified: Option<DateTime<FixedOffset>>,
+    pub language: Option<String>,
+    pub site_name: Option<String>,
+    pub description: Option<String>,
+    pub text: String,
+    pub source_links: Vec<String>,
+    pub kind: PageKind,
+    pub version: Option<u32>,
+    pub captured_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub content_digest: Option<ContentDigest>,
+}
+
+impl ArticleRecord {
+    /// A record for an article not (yet) in the archive.
+    pub fn new(url: String, article: Article) -> Self {
+        Self {
+            url,
+            canonical_url: article.canonical_url,
+            title: article.title,
+            authors: article.authors,
+            published: article.published,
+            modified: article.modified,
+            language: article.language,
+            site_name: article.site_name,
+            description: article.description,
+            text: article.text,
+            source_links: article.source_links,
+            kind: article.kind,
+            version: None,
+            captured_at: None,
+            content_digest: None,
+        }
+    }
+}
