@@ -1,0 +1,117 @@
+//! A normal crawl: the archive verifies clean, and `list`, `stats` and the
+//! crawl summary count exactly what the fixture served.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+#[test]
+fn normal_crawl_verifies_clean_and_counts_match_what_was_served() {
+    // Two hosts, eight pages; /dup on both hosts is the same HTML, so seven
+    // distinct payloads.
+    let dup = page("Syndicated story", &[]);
+    let server = Site::new()
+        .page(
+            "one.test",
+            "/",
+            page("One front", &["/a", "/b", "/c", "/dup"]),
+        )
+        .page("one.test", "/a", page("Story A", &["/", "/b"]))
+        .page("one.test", "/b", page("Story B", &["/c"]))
+        .page("one.test", "/c", page("Story C", &[]))
+        .page("one.test", "/dup", dup.clone())
+        .page("two.test", "/", page("Two front", &["/x", "/dup"]))
+        .page("two.test", "/x", page("Story X", &[]))
+        .page("two.test", "/dup", dup)
+        .serve();
+    let hosts = ["one.test", "two.test"];
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s", "--json"])
+        .args(hosts.iter().map(|h| server.url(h, "/")))
+        .run(Duration::from_secs(60));
+    out.assert_success("crawl");
+
+    let served = server.page_requests();
+    assert_eq!(served.len(), 8, "{}", server.dump());
+
+    let summary = out.summary();
+    for (field, expected) in [
+        ("pages_fetched", 8),
+        ("captures", 8),
+        ("new_versions", 8),
+        ("errors", 0),
+        ("disallowed", 0),
+        ("hosts", 2),
+        ("queued", 0),
+    ] {
+        assert_eq!(
+            num(&summary, field),
+            expected,
+            "summary {field}: {summary:#}"
+        );
+    }
+    assert!(num(&summary, "bytes") > 0, "{summary:#}");
+    assert!(num(&summary, "peak_rss_bytes") > 0, "{summary:#}");
+    assert!(summary["elapsed_secs"].is_number(), "{summary:#}");
+    assert!(summary["pages_per_sec"].is_number(), "{summary:#}");
+
+    archive.assert_verify_clean();
+
+    let stats = archive.stats();
+    for (field, expected) in [
+        ("pages", 8),
+        ("hosts", 2),
+        ("captures", 8),
+        ("versions", 8),
+        ("payloads", 7),
+        ("queued", 0),
+    ] {
+        assert_eq!(num(&stats, field), expected, "stats {field}: {stats:#}");
+    }
+    assert!(num(&stats, "articles") <= 8, "{stats:#}");
+    assert!(num(&stats, "pass") >= 1, "{stats:#}");
+    assert!(num(&stats, "payload_bytes_compressed") > 0, "{stats:#}");
+    assert!(num(&stats, "disk_bytes") > 0, "{stats:#}");
+
+    let pages = archive.list();
+    assert_eq!(pages.len(), 8, "{pages:#?}");
+    for (host, path, title) in [
+        ("one.test", "/", "One front"),
+        ("one.test", "/a", "Story A"),
+        ("one.test", "/b", "Story B"),
+        ("one.test", "/c", "Story C"),
+        ("one.test", "/dup", "Syndicated story"),
+        ("two.test", "/", "Two front"),
+        ("two.test", "/x", "Story X"),
+        ("two.test", "/dup", "Syndicated story"),
+    ] {
+        let url = server.url(host, path);
+        let entry = find_page(&pages, &url).unwrap_or_else(|| panic!("{url} not listed"));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+        assert_eq!(entry["status"], 200, "{entry:#}");
+        assert_eq!(num(entry, "captures"), 1, "{entry:#}");
+        assert_eq!(num(entry, "versions"), 1, "{entry:#}");
+        assert!(entry["error"].is_null(), "{entry:#}");
+        assert_eq!(entry["title"], title, "{entry:#}");
+        let kind = str_field(entry, "kind").unwrap_or_default();
+        assert!(kind == "article" || kind == "page", "{entry:#}");
+        let captured = str_field(entry, "last_captured").unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(captured).is_ok(),
+            "last_captured is not RFC 3339: {entry:#}"
+        );
+    }
+
+    // Without --all-pages only articles are listed.
+    let articles = archive.list_with(&[]);
+    assert_eq!(
+        articles.len() as u64,
+        num(&stats, "articles"),
+        "{articles:#?}"
+    );
+    for entry in &articles {
+        assert_eq!(entry["kind"], "article", "{entry:#}");
+    }
+}

@@ -1,0 +1,137 @@
+//! Per-host rate limits: `--rate` holds for each host while many hosts are
+//! crawled at once, and one host's `Crawl-delay` slows that host only.
+
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// Host `name` with a home page linking to `pages - 1` more pages.
+fn add_host(mut site: Site, name: &str, pages: usize) -> Site {
+    let links: Vec<String> = (1..pages).map(|i| format!("/p/{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    site = site.page(name, "/", page(&format!("{name} home"), &refs));
+    for i in 1..pages {
+        site = site.page(
+            name,
+            &format!("/p/{i}"),
+            page(&format!("{name} story {i}"), &["/"]),
+        );
+    }
+    site
+}
+
+#[test]
+fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
+    const HOSTS: usize = 20;
+    const PAGES: usize = 12;
+    const RATE: f64 = 5.0;
+    let names: Vec<String> = (0..HOSTS).map(|i| format!("h{i}.test")).collect();
+    let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut site = Site::new();
+    for host in &hosts {
+        site = add_host(site, host, PAGES);
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "5/s", "--concurrency", "20", "--depth", "3"])
+        .args(hosts.iter().map(|h| server.url(h, "/")))
+        .run(Duration::from_secs(180))
+        .assert_success("crawl");
+
+    let min_gap = (1.0 / RATE) * 0.8;
+    let mut spans: Vec<(Instant, Instant)> = Vec::new();
+    for host in &hosts {
+        let reqs = server.requests_for(host);
+        let pages = reqs.iter().filter(|r| !r.is_robots()).count();
+        assert_eq!(
+            pages,
+            PAGES,
+            "{host}: every page should be fetched once:\n{}",
+            server.dump()
+        );
+        let times: Vec<Instant> = reqs.iter().map(|r| r.at).collect();
+        for (i, gap) in gaps(&times).into_iter().enumerate() {
+            assert!(
+                gap >= min_gap,
+                "{host}: requests {} ({}) and {} ({}) only {gap:.3}s apart; --rate 5/s allows one every 0.2s:\n{}",
+                i,
+                reqs[i].path,
+                i + 1,
+                reqs[i + 1].path,
+                server.dump()
+            );
+        }
+        spans.push((times[0], *times.last().unwrap()));
+    }
+    // Hosts proceed concurrently: at the moment the last host started, most
+    // hosts were still being crawled.
+    let latest_start = spans.iter().map(|s| s.0).max().unwrap();
+    let active = spans
+        .iter()
+        .filter(|(start, end)| *start <= latest_start && latest_start <= *end)
+        .count();
+    assert!(
+        active >= HOSTS / 2,
+        "hosts were not crawled concurrently: only {active} of {HOSTS} were active when the last one started:\n{}",
+        server.dump()
+    );
+}
+
+#[test]
+fn crawl_delay_slows_only_its_host() {
+    let slow = "slow.test";
+    let fast = "fast.test";
+    let site = Site::new().robots(slow, "User-agent: *\nCrawl-delay: 1\n");
+    let site = add_host(site, slow, 5);
+    let site = add_host(site, fast, 20);
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[slow, fast])
+        .args(["--rate", "10/s", "--concurrency", "4"])
+        .args([server.url(slow, "/"), server.url(fast, "/")])
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+
+    // After robots.txt (which is how the delay is learnt), pages of the slow
+    // host are at least ~1 s apart.
+    let slow_pages: Vec<Req> = server
+        .requests_for(slow)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .collect();
+    assert_eq!(slow_pages.len(), 5, "{}", server.dump());
+    let slow_times: Vec<Instant> = slow_pages.iter().map(|r| r.at).collect();
+    for gap in gaps(&slow_times) {
+        assert!(
+            gap >= 0.9,
+            "Crawl-delay: 1 not honoured ({gap:.3}s between two pages of {slow}):\n{}",
+            server.dump()
+        );
+    }
+
+    // The fast host runs at --rate 10/s: 20 pages in about 2 s, far from the
+    // 19 s they would take under the other host's Crawl-delay.
+    let fast_times: Vec<Instant> = server
+        .requests_for(fast)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(fast_times.len(), 20, "{}", server.dump());
+    let span = (*fast_times.last().unwrap() - fast_times[0]).as_secs_f64();
+    assert!(
+        span < 9.0,
+        "{fast} was slowed by {slow}'s Crawl-delay: 20 pages took {span:.1}s at --rate 10/s:\n{}",
+        server.dump()
+    );
+    for gap in gaps(&fast_times) {
+        assert!(
+            gap >= 0.08,
+            "{fast}: {gap:.3}s between requests at --rate 10/s:\n{}",
+            server.dump()
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Retries: 5xx are retried with backoff; `429`/`503` with `Retry-After`
+//! delay the next request to the host; persistent failures end recorded.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+use crate::support::*;
+
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// `/flaky` answers `code` with `Retry-After: 2` the first time, then 200.
+fn retry_after_is_honoured(code: StatusCode) {
+    let host = "busy.test";
+    let hits = counter();
+    let hits_in = hits.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/flaky"]))
+        .route(host, "/flaky", move |_| {
+            if hits_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                with_header(status(code), "retry-after", "2")
+            } else {
+                html(page("Flaky story", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+
+    let flaky: Vec<Req> = server
+        .requests_for(host)
+        .into_iter()
+        .filter(|r| r.path == "/flaky")
+        .collect();
+    assert_eq!(
+        flaky.len(),
+        2,
+        "one {code} then one successful retry expected:\n{}",
+        server.dump()
+    );
+    let waited = (flaky[1].at - flaky[0].at).as_secs_f64();
+    assert!(
+        waited >= 1.8,
+        "Retry-After: 2 not honoured after {code}: retried {waited:.3}s later:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/flaky"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(entry["status"], 200, "{entry:#}");
+    assert!(num(&entry, "captures") >= 1, "{entry:#}");
+}
+
+#[test]
+fn retry_after_on_429_delays_the_retry() {
+    retry_after_is_honoured(StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[test]
+fn retry_after_on_503_delays_the_retry() {
+    retry_after_is_honoured(StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[test]
+fn server_errors_are_retried_until_success() {
+    let host = "flaky.test";
+    let hits = counter();
+    let hits_in = hits.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if hits_in.fetch_add(1, Ordering::SeqCst) < 2 {
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            } else {
+                html(page("Story", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+
+    let tries: Vec<Req> = server
+        .requests_for(host)
+        .into_iter()
+        .filter(|r| r.path == "/story")
+        .collect();
+    assert_eq!(
+        tries.len(),
+        3,
+        "two 500s then a 200: three requests expected:\n{}",
+        server.dump()
+    );
+    // Backoff, not hammering: each retry waits a noticeable time.
+    for gap in gaps(&tries.iter().map(|r| r.at).collect::<Vec<_>>()) {
+        assert!(
+            gap >= 0.3,
+            "retry only {gap:.3}s after a 500 (expected backoff of about 1 s and more):\n{}",
+            server.dump()
+        );
+    }
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(entry["status"], 200, "{entry:#}");
+    assert!(entry["error"].is_null(), "{entry:#}");
+    assert!(num(&entry, "captures") >= 1, "{entry:#}");
+}
+
+#[test]
+fn persistent_server_errors_end_in_a_recorded_failure() {
+    let host = "down.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story", "/fine"]))
+        .raw(
+            host,
+            "/story",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            vec![],
+            "down",
+        )
+        .page(host, "/fine", page("Fine", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+
+    let tries = server.count(host, "/story");
+    assert!(
+        (2..=10).contains(&tries),
+        "a 500 should be retried a bounded number of times, got {tries} requests:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(entry["state"], "failed", "{entry:#}");
+    assert!(entry["error"].is_string(), "{entry:#}");
+    assert_eq!(server.count(host, "/fine"), 1, "{}", server.dump());
+}

@@ -1,0 +1,194 @@
+//! robots.txt (RFC 9309): read before anything else of a host, its rules
+//! obeyed for the `palimpsest` product token; 4xx allows all, 5xx and
+//! unreachable disallow all.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+use crate::support::*;
+
+const DEADLINE: Duration = Duration::from_secs(90);
+
+#[test]
+fn robots_is_fetched_first_and_disallowed_paths_are_never_fetched() {
+    let host = "h1.test";
+    let server = Site::new()
+        .robots(
+            host,
+            "# The palimpsest group applies; the * group does not.\n\
+             User-agent: palimpsest\n\
+             Disallow: /private/\n\
+             \n\
+             User-agent: *\n\
+             Disallow: /everyone-else/\n",
+        )
+        .page(
+            host,
+            "/",
+            page(
+                "Home",
+                &["/a", "/private/x", "/private/y?z=1", "/everyone-else/b"],
+            ),
+        )
+        .page(host, "/a", page("A", &["/private/from-a"]))
+        .page(host, "/private/x", page("Private X", &[]))
+        .page(host, "/private/y", page("Private Y", &[]))
+        .page(host, "/private/from-a", page("Private from A", &[]))
+        .page(host, "/everyone-else/b", page("B", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+
+    let paths = server.paths(host);
+    assert_eq!(
+        paths.first().map(String::as_str),
+        Some("/robots.txt"),
+        "robots.txt must be the first request of the host:\n{}",
+        server.dump()
+    );
+    assert_eq!(server.count(host, "/robots.txt"), 1, "{}", server.dump());
+    assert!(
+        !paths.iter().any(|p| p.starts_with("/private/")),
+        "a disallowed path was fetched:\n{}",
+        server.dump()
+    );
+    for allowed in ["/", "/a", "/everyone-else/b"] {
+        assert_eq!(
+            server.count(host, allowed),
+            1,
+            "{allowed} (allowed for palimpsest) should be fetched once:\n{}",
+            server.dump()
+        );
+    }
+    let pages = archive.list();
+    for path in ["/private/x", "/private/from-a"] {
+        let url = server.url(host, path);
+        let entry = find_page(&pages, &url)
+            .unwrap_or_else(|| panic!("disallowed {url} should be recorded:\n{pages:#?}"));
+        assert_eq!(entry["state"], "disallowed", "{entry:#}");
+        assert_eq!(num(entry, "captures"), 0, "{entry:#}");
+    }
+}
+
+#[test]
+fn robots_4xx_allows_all() {
+    let server = Site::new()
+        .raw(
+            "gone.test",
+            "/robots.txt",
+            StatusCode::NOT_FOUND,
+            vec![],
+            "",
+        )
+        .page("gone.test", "/", page("Home", &["/a"]))
+        .page("gone.test", "/a", page("A", &[]))
+        .raw(
+            "forbidden.test",
+            "/robots.txt",
+            StatusCode::FORBIDDEN,
+            vec![],
+            "",
+        )
+        .page("forbidden.test", "/", page("Home", &["/a"]))
+        .page("forbidden.test", "/a", page("A", &[]))
+        .serve();
+    let hosts = ["gone.test", "forbidden.test"];
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "20/s"])
+        .args(hosts.iter().map(|h| server.url(h, "/")))
+        .run(DEADLINE)
+        .assert_success("crawl");
+
+    for host in hosts {
+        assert_eq!(
+            server.paths(host).first().map(String::as_str),
+            Some("/robots.txt"),
+            "{}",
+            server.dump()
+        );
+        for path in ["/", "/a"] {
+            assert_eq!(
+                server.count(host, path),
+                1,
+                "{host}{path} should be fetched (4xx robots.txt allows all):\n{}",
+                server.dump()
+            );
+            let entry = archive.entry(&server.url(host, path));
+            assert_eq!(entry["state"], "fetched", "{entry:#}");
+        }
+    }
+}
+
+#[test]
+fn robots_5xx_disallows_all() {
+    let host = "broken.test";
+    let server = Site::new()
+        .raw(
+            host,
+            "/robots.txt",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            vec![],
+            "oops",
+        )
+        .page(host, "/", page("Home", &["/a"]))
+        .page(host, "/a", page("A", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s", "--timeout", "5"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE);
+
+    let pages: Vec<_> = server.page_requests();
+    assert!(
+        pages.is_empty(),
+        "with a 5xx robots.txt no page may be fetched:\n{}",
+        server.dump()
+    );
+    assert!(server.count(host, "/robots.txt") >= 1, "{}", server.dump());
+    out.assert_success("crawl");
+    let entry = archive.entry(&server.url(host, "/"));
+    assert_eq!(entry["state"], "disallowed", "{entry:#}");
+    assert_eq!(num(&entry, "captures"), 0, "{entry:#}");
+}
+
+#[test]
+fn robots_unreachable_disallows_all() {
+    // Nothing listens on this port: robots.txt cannot be fetched.
+    let port = dead_port();
+    let host = "dead.test";
+    let url = format!("http://{host}:{port}/");
+    let archive = Archive::new();
+    let out = run(
+        &[
+            "crawl",
+            "--archive",
+            &archive.path(),
+            "--no-progress",
+            "--allow-private",
+            "--rate",
+            "20/s",
+            "--timeout",
+            "3",
+            "--resolve",
+            &format!("{host}:{port}:127.0.0.1"),
+            &url,
+        ],
+        DEADLINE,
+    );
+    out.assert_success("crawl");
+    let entry = archive.entry(&url);
+    assert_eq!(
+        entry["state"], "disallowed",
+        "unreachable robots.txt means disallow all: {entry:#}"
+    );
+}
