@@ -600,3 +600,23 @@ mod tests {
         assert!(!scope.contains(&CanonicalUrl::parse("http://b.test/news/1").unwrap()));
     }
 }
+
+#[cfg(test)]
+mod example_seeds {
+    use super::*;
+
+    /// The example seed files in `seeds/` are part of the documentation;
+    /// they must always load.
+    #[test]
+    fn example_seed_files_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+        for file in ["news.toml", "urls.txt"] {
+            let config = CrawlConfig::from_flags(&CrawlFlags {
+                seed_files: vec![dir.join(file)],
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert!(!config.seeds.is_empty(), "{file}");
+        }
+    }
+}

@@ -100,6 +100,8 @@ fn sitemap_locs(body: &[u8], base: &Url, item: &str) -> Vec<Entry> {
     let mut out = Vec::new();
     let mut in_item = false;
     let mut field: Option<String> = None;
+    // Text arrives in pieces: runs of characters and entity references.
+    let mut text = String::new();
     let (mut loc, mut updated): (Option<String>, Option<String>) = (None, None);
     loop {
         match reader.read_event_into(&mut buf) {
@@ -111,21 +113,25 @@ fn sitemap_locs(body: &[u8], base: &Url, item: &str) -> Vec<Entry> {
                     updated = None;
                 } else if in_item {
                     field = Some(name);
+                    text.clear();
                 }
             }
             Ok(Event::Text(t)) if in_item => {
-                let text = t.decode().map(|c| c.into_owned()).unwrap_or_default();
-                let text = quick_xml::escape::unescape(&text)
-                    .map(|c| c.into_owned())
-                    .unwrap_or(text);
-                match field.as_deref() {
-                    Some("loc") => loc = Some(text),
-                    Some("lastmod") | Some("publication_date") => updated = Some(text),
-                    _ => {}
+                text.push_str(&t.decode().unwrap_or_default());
+            }
+            Ok(Event::GeneralRef(r)) if in_item => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                } else if let Some(s) = r
+                    .decode()
+                    .ok()
+                    .and_then(|name| quick_xml::escape::resolve_predefined_entity(&name))
+                {
+                    text.push_str(s);
                 }
             }
-            Ok(Event::CData(t)) if in_item && field.as_deref() == Some("loc") => {
-                loc = Some(String::from_utf8_lossy(&t).into_owned());
+            Ok(Event::CData(t)) if in_item => {
+                text.push_str(&String::from_utf8_lossy(&t));
             }
             Ok(Event::End(e)) => {
                 let name = local_name(e.name().as_ref()).to_vec();
@@ -140,8 +146,17 @@ fn sitemap_locs(body: &[u8], base: &Url, item: &str) -> Vec<Entry> {
                             break;
                         }
                     }
+                } else {
+                    match field.as_deref() {
+                        Some("loc") => loc = Some(text.trim().to_string()),
+                        Some("lastmod") | Some("publication_date") => {
+                            updated = Some(text.trim().to_string())
+                        }
+                        _ => {}
+                    }
                 }
                 field = None;
+                text.clear();
             }
             Ok(Event::Eof) | Err(_) => break,
             _ => {}

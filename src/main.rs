@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Crawl seeds and what they lead to, into the archive.
-    Crawl(CrawlArgs),
+    Crawl(Box<CrawlArgs>),
     /// List archived pages.
     List {
         /// Include pages that are not articles.
