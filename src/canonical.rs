@@ -22,10 +22,35 @@ pub enum UrlError {
 
 /// Query parameters that identify a campaign or a click, never a page.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
-    "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
-    "oly_enc_id", "vero_id", "vero_conv", "wickedid", "s_cid", "cmpid", "ncid", "ocid",
-    "spm", "__twitter_impression", "ito",
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "vero_conv",
+    "wickedid",
+    "s_cid",
+    "cmpid",
+    "ncid",
+    "ocid",
+    "spm",
+    "__twitter_impression",
+    "ito",
 ];
 
 fn is_tracking_param(name: &str) -> bool {
@@ -89,7 +114,11 @@ impl CanonicalUrl {
             }
         }
         if url.host_str().is_some_and(|h| h.ends_with('.')) {
-            let host = url.host_str().unwrap_or_default().trim_end_matches('.').to_string();
+            let host = url
+                .host_str()
+                .unwrap_or_default()
+                .trim_end_matches('.')
+                .to_string();
             if !host.is_empty() {
                 let _ = url.set_host(Some(&host));
             }
@@ -185,36 +214,61 @@ mod tests {
             canon("HTTP://News.Example:80/a/../b/./c?utm_source=x&id=3&fbclid=y#top"),
             "http://news.example/b/c?id=3"
         );
-        assert_eq!(canon("https://news.example:443/?utm_medium=rss"), "https://news.example/");
+        assert_eq!(
+            canon("https://news.example:443/?utm_medium=rss"),
+            "https://news.example/"
+        );
         assert_eq!(canon("https://news.example./x"), "https://news.example/x");
-        assert_eq!(canon("https://user:pw@news.example/x"), "https://news.example/x");
+        assert_eq!(
+            canon("https://user:pw@news.example/x"),
+            "https://news.example/x"
+        );
     }
 
     #[test]
     fn keeps_meaningful_query_and_port() {
-        assert_eq!(canon("http://a.test:8080/p?page=2"), "http://a.test:8080/p?page=2");
         assert_eq!(
-            CanonicalUrl::parse("http://a.test:8080/").unwrap().authority(),
+            canon("http://a.test:8080/p?page=2"),
+            "http://a.test:8080/p?page=2"
+        );
+        assert_eq!(
+            CanonicalUrl::parse("http://a.test:8080/")
+                .unwrap()
+                .authority(),
             "a.test:8080"
         );
         assert_eq!(
-            CanonicalUrl::parse("https://a.test/x?y").unwrap().robots_url().as_str(),
+            CanonicalUrl::parse("https://a.test/x?y")
+                .unwrap()
+                .robots_url()
+                .as_str(),
             "https://a.test/robots.txt"
         );
     }
 
     #[test]
     fn rejects_what_cannot_be_crawled() {
-        assert!(matches!(CanonicalUrl::parse("ftp://a.test/"), Err(UrlError::Scheme { .. })));
-        assert!(matches!(CanonicalUrl::parse("not a url"), Err(UrlError::Malformed { .. })));
-        assert!(matches!(CanonicalUrl::parse("mailto:x@y.z"), Err(UrlError::Scheme { .. })));
+        assert!(matches!(
+            CanonicalUrl::parse("ftp://a.test/"),
+            Err(UrlError::Scheme { .. })
+        ));
+        assert!(matches!(
+            CanonicalUrl::parse("not a url"),
+            Err(UrlError::Malformed { .. })
+        ));
+        assert!(matches!(
+            CanonicalUrl::parse("mailto:x@y.z"),
+            Err(UrlError::Scheme { .. })
+        ));
     }
 
     #[test]
     fn join_resolves_relative_links() {
         let base = Url::parse("http://a.test/dir/page.html").unwrap();
         assert_eq!(
-            CanonicalUrl::join(&base, "../other.html#frag").unwrap().as_str(),
+            CanonicalUrl::join(&base, "../other.html#frag")
+                .unwrap()
+                .as_str(),
             "http://a.test/other.html"
         );
     }

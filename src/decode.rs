@@ -26,7 +26,10 @@ fn sniff_encoding(bytes: &[u8], content_type: Option<&str>) -> &'static Encoding
         return enc;
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(&bytes[..bytes.len().min(64 * 1024)], bytes.len() <= 64 * 1024);
+    detector.feed(
+        &bytes[..bytes.len().min(64 * 1024)],
+        bytes.len() <= 64 * 1024,
+    );
     detector.guess(None, chardetng::Utf8Detection::Allow)
 }
 
@@ -64,7 +67,9 @@ fn meta_charset(head: &[u8]) -> Option<String> {
             if let Some(value) = after.strip_prefix('=') {
                 let value = value.trim_start().trim_start_matches(['"', '\'']);
                 let end = value
-                    .find(|c: char| c == '"' || c == '\'' || c == ';' || c == '/' || c.is_whitespace())
+                    .find(|c: char| {
+                        c == '"' || c == '\'' || c == ';' || c == '/' || c.is_whitespace()
+                    })
                     .unwrap_or(value.len());
                 if end > 0 {
                     return Some(value[..end].to_string());
@@ -83,10 +88,16 @@ mod tests {
     fn header_then_meta_then_guess() {
         let latin1 = b"<html><head><meta charset=\"windows-1252\"></head><p>caf\xe9</p>";
         assert!(decode_html(latin1, None).0.contains("café"));
-        assert_eq!(decode_html(latin1, Some("text/html; charset=utf-8")).1, "UTF-8");
+        assert_eq!(
+            decode_html(latin1, Some("text/html; charset=utf-8")).1,
+            "UTF-8"
+        );
         let sjis = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\"><p>\x93\xfa\x96\x7b</p>";
         assert!(decode_html(sjis, None).0.contains("日本"));
         let bom = b"\xef\xbb\xbfhello";
-        assert_eq!(decode_html(bom, Some("text/html; charset=latin1")).0, "hello");
+        assert_eq!(
+            decode_html(bom, Some("text/html; charset=latin1")).0,
+            "hello"
+        );
     }
 }

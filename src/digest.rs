@@ -38,7 +38,9 @@ impl ContentDigest {
 
     pub fn parse(s: &str) -> Option<Self> {
         let hex = s.strip_prefix("blake3:").unwrap_or(s);
-        blake3::Hash::from_hex(hex).ok().map(|h| Self(*h.as_bytes()))
+        blake3::Hash::from_hex(hex)
+            .ok()
+            .map(|h| Self(*h.as_bytes()))
     }
 }
 

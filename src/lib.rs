@@ -1,9 +1,17 @@
 //! palimpsest: a polite, resumable crawler that archives news articles as
 //! versioned snapshots. See ARCHITECTURE.md for the map of this crate.
 
+pub mod archive;
 pub mod article;
 pub mod canonical;
+pub mod commands;
+pub mod config;
+pub mod crawl;
 pub mod decode;
 pub mod digest;
+pub mod discover;
 pub mod extract;
-pub mod archive;
+pub mod fetch;
+pub mod frontier;
+pub mod politeness;
+pub mod progress;

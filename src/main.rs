@@ -1,1 +1,178 @@
-fn main() {}
+//! The `palimpsest` command line: parses arguments and calls the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use palimpsest::commands::{self, Outcome};
+use palimpsest::config::CrawlFlags;
+
+/// A polite, resumable crawler that archives news articles as versioned snapshots.
+#[derive(Parser)]
+#[command(name = "palimpsest", version, about)]
+struct Cli {
+    /// Archive directory.
+    #[arg(
+        long,
+        global = true,
+        env = "PALIMPSEST_ARCHIVE",
+        default_value = "archive"
+    )]
+    archive: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Crawl seeds and what they lead to, into the archive.
+    Crawl(Box<CrawlArgs>),
+    /// List archived pages.
+    List {
+        /// Include pages that are not articles.
+        #[arg(long)]
+        all_pages: bool,
+        /// JSON Lines output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts and sizes of the archive.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that every reference resolves and every payload matches its digest.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct CrawlArgs {
+    /// Seed URLs.
+    urls: Vec<String>,
+    /// Seed file (TOML, or text with one URL a line); repeatable.
+    #[arg(long = "seeds", value_name = "FILE")]
+    seeds: Vec<PathBuf>,
+    /// Link hops from the seed [default: 2].
+    #[arg(long)]
+    depth: Option<u32>,
+    /// Source-link hops followed off-site [default: 1].
+    #[arg(long)]
+    source_hops: Option<u32>,
+    /// Pages queued in this pass at most.
+    #[arg(long)]
+    max_pages: Option<u64>,
+    /// Pages queued per host in this pass at most.
+    #[arg(long)]
+    max_pages_per_host: Option<u64>,
+    /// Requests per host, e.g. 2/s, 30/m [default: 1/s].
+    #[arg(long)]
+    rate: Option<String>,
+    /// Requests in flight at once, over all hosts [default: 16].
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// User-Agent header [default: palimpsest/VERSION (+URL)].
+    #[arg(long)]
+    user_agent: Option<String>,
+    /// Seconds allowed for one request, body included [default: 30].
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Largest body kept, after decompression, e.g. 10MiB [default: 10MiB].
+    #[arg(long, value_name = "SIZE")]
+    max_body: Option<String>,
+    /// Pin HOST:PORT to ADDR, as curl does; repeatable.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
+    /// Allow connections to loopback, private and link-local addresses.
+    #[arg(long)]
+    allow_private: bool,
+    /// Start a new pass even if the last one was interrupted.
+    #[arg(long)]
+    fresh: bool,
+    /// No progress bar; log lines instead.
+    #[arg(long)]
+    no_progress: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl CrawlArgs {
+    fn flags(&self) -> CrawlFlags {
+        CrawlFlags {
+            urls: self.urls.clone(),
+            seed_files: self.seeds.clone(),
+            depth: self.depth,
+            max_pages: self.max_pages,
+            max_pages_per_host: self.max_pages_per_host,
+            rate: self.rate.clone(),
+            concurrency: self.concurrency,
+            user_agent: self.user_agent.clone(),
+            timeout: self.timeout,
+            max_body: self.max_body.clone(),
+            resolve: self.resolve.clone(),
+            allow_private: self.allow_private,
+            fresh: self.fresh,
+            source_hops: self.source_hops,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first} (see palimpsest --help)");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match &cli.command {
+        Command::Crawl(args) => commands::crawl(
+            &args.flags(),
+            &cli.archive,
+            !args.no_progress,
+            args.json,
+            &mut out,
+        ),
+        Command::List { all_pages, json } => {
+            commands::list(&cli.archive, *all_pages, *json, &mut out)
+        }
+        Command::Stats { json } => commands::stats(&cli.archive, *json, &mut out),
+        Command::Verify { json } => commands::verify(&cli.archive, *json, &mut out),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::from(1),
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Err(e) => {
+            // One line: the error and its causes.
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PALIMPSEST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .init();
+}

@@ -47,7 +47,10 @@ pub fn host_id(id: u64) -> Vec<u8> {
     key(HOST_IDS, &[&id.to_be_bytes()])
 }
 pub fn queue(host: u64, due: u64, url: u64) -> Vec<u8> {
-    key(QUEUE, &[&host.to_be_bytes(), &due.to_be_bytes(), &url.to_be_bytes()])
+    key(
+        QUEUE,
+        &[&host.to_be_bytes(), &due.to_be_bytes(), &url.to_be_bytes()],
+    )
 }
 pub fn queue_host_prefix(host: u64) -> Vec<u8> {
     key(QUEUE, &[&host.to_be_bytes()])
@@ -71,7 +74,10 @@ pub fn version_seen(url: u64, number: u32) -> Vec<u8> {
     key(VERSION_SEEN, &[&url.to_be_bytes(), &number.to_be_bytes()])
 }
 pub fn change(at: u64, url: u64, number: u32) -> Vec<u8> {
-    key(CHANGES, &[&at.to_be_bytes(), &url.to_be_bytes(), &number.to_be_bytes()])
+    key(
+        CHANGES,
+        &[&at.to_be_bytes(), &url.to_be_bytes(), &number.to_be_bytes()],
+    )
 }
 pub fn link(from: u64, kind: u8, to: u64) -> Vec<u8> {
     key(LINKS, &[&from.to_be_bytes(), &[kind], &to.to_be_bytes()])

@@ -26,7 +26,9 @@ use crate::digest::ContentDigest;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArchiveError {
-    #[error("archive {path} is in use by another process ({holder}); only one process may open it at a time")]
+    #[error(
+        "archive {path} is in use by another process ({holder}); only one process may open it at a time"
+    )]
     Locked { path: PathBuf, holder: String },
     #[error("cannot open archive {path}: {source}")]
     Open { path: PathBuf, source: sled::Error },
@@ -103,8 +105,10 @@ impl Archive {
             }),
             Some(_) => Ok(()),
             None => {
-                self.db
-                    .insert(keys::meta("schema"), serde_json::to_vec(&SCHEMA_VERSION).map_err(corrupt_json("schema"))?)?;
+                self.db.insert(
+                    keys::meta("schema"),
+                    serde_json::to_vec(&SCHEMA_VERSION).map_err(corrupt_json("schema"))?,
+                )?;
                 Ok(())
             }
         }
@@ -180,12 +184,14 @@ impl Archive {
     pub fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
         let key = keys::payload(digest);
         match self.db.get(&key)? {
-            Some(compressed) => zstd::decode_all(&compressed[..])
-                .map(Some)
-                .map_err(|e| ArchiveError::Corrupt {
-                    key: format!("payload {digest}"),
-                    reason: e.to_string(),
-                }),
+            Some(compressed) => {
+                zstd::decode_all(&compressed[..])
+                    .map(Some)
+                    .map_err(|e| ArchiveError::Corrupt {
+                        key: format!("payload {digest}"),
+                        reason: e.to_string(),
+                    })
+            }
             None => Ok(None),
         }
     }

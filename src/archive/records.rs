@@ -28,7 +28,8 @@ pub enum Via {
     Source(UrlId),
     Sitemap(UrlId),
     Feed(UrlId),
-    Revisit,
+    /// Named by a `Sitemap:` line of the host's robots.txt.
+    Robots,
 }
 
 impl Via {
@@ -39,7 +40,7 @@ impl Via {
             Via::Source(f) => Some((b's', f)),
             Via::Sitemap(f) => Some((b'm', f)),
             Via::Feed(f) => Some((b'f', f)),
-            Via::Seed | Via::Revisit => None,
+            Via::Seed | Via::Robots => None,
         }
     }
 }

@@ -73,7 +73,10 @@ fn verify_page(
     report: &mut VerifyReport,
 ) -> Result<()> {
     if archive.url_id(&page.url)? != Some(id) {
-        report.problem(format!("{}: URL index does not point to page {}", page.url, id.0));
+        report.problem(format!(
+            "{}: URL index does not point to page {}",
+            page.url, id.0
+        ));
     }
     let mut captures = 0u64;
     for capture in archive.scan::<CaptureRecord>(keys::captures_of(id.0)) {

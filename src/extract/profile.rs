@@ -49,7 +49,8 @@ impl Profile {
                 selector: css.to_string(),
             })
         };
-        let opt = |field, css: &Option<String>| css.as_deref().map(|c| compile(field, c)).transpose();
+        let opt =
+            |field, css: &Option<String>| css.as_deref().map(|c| compile(field, c)).transpose();
         Ok(Self {
             host: spec.host.to_ascii_lowercase(),
             title: opt("title", &spec.title)?,
@@ -68,7 +69,10 @@ impl Profile {
     /// Overrides the fields this profile has selectors for.
     pub(crate) fn apply(&self, doc: &Html, article: &mut Article) {
         if let Some(s) = &self.title
-            && let Some(t) = doc.select(s).map(|e| normalize_ws(&e.text().collect::<String>())).find(|t| !t.is_empty())
+            && let Some(t) = doc
+                .select(s)
+                .map(|e| normalize_ws(&e.text().collect::<String>()))
+                .find(|t| !t.is_empty())
         {
             article.title = Some(t);
         }

@@ -1,0 +1,261 @@
+//! The commands behind the `palimpsest` binary. Each takes parsed options
+//! and an output stream, and returns a typed error; `main.rs` only parses
+//! arguments, picks the command and prints the error.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::archive::{self, Archive, PageState};
+use crate::article::PageKind;
+use crate::config::{CrawlConfig, CrawlFlags};
+use crate::crawl::{self, CrawlStats, Summary};
+use crate::progress::Progress;
+
+/// How the process was asked to end, for the exit code.
+pub enum Outcome {
+    Done,
+    /// Interrupted; resumable.
+    Interrupted,
+    /// Ran, but found problems (e.g. `verify`).
+    Problems,
+}
+
+/// `palimpsest crawl`.
+pub fn crawl(
+    flags: &CrawlFlags,
+    archive_dir: &Path,
+    show_progress: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    // Every mistake in seeds or flags is reported before the archive opens.
+    let config = CrawlConfig::from_flags(flags)?;
+    let archive = Arc::new(Archive::open(archive_dir, "palimpsest crawl")?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let stats = Arc::new(CrawlStats::default());
+    let bar = show_progress && std::io::stderr().is_terminal();
+    let summary = runtime.block_on(async {
+        let _progress = Progress::start(stats.clone(), bar, Duration::from_secs(10));
+        crawl::crawl(config, archive.clone(), stats.clone(), shutdown_signal()).await
+    })?;
+    archive.flush()?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&summary)?)?;
+    } else {
+        eprintln!("{}", summary_text(&summary));
+    }
+    Ok(if summary.complete {
+        Outcome::Done
+    } else {
+        Outcome::Interrupted
+    })
+}
+
+fn summary_text(s: &Summary) -> String {
+    let mut text = format!(
+        "pass {}{}: {} pages fetched, {} captures, {} new versions, {} errors, {} disallowed, {} in {:.1}s ({:.1} pages/s), {} hosts",
+        s.pass,
+        if s.resumed { " (resumed)" } else { "" },
+        s.pages_fetched,
+        s.captures,
+        s.new_versions,
+        s.errors,
+        s.disallowed,
+        human_bytes(s.bytes),
+        s.elapsed_secs,
+        s.pages_per_sec,
+        s.hosts,
+    );
+    if !s.complete {
+        text.push_str(&format!(
+            "\ninterrupted with {} URLs queued: run the same command again to resume",
+            s.queued
+        ));
+    }
+    text
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// One line of `list --json`.
+#[derive(Serialize)]
+struct ListRow<'a> {
+    url: &'a str,
+    title: Option<&'a str>,
+    kind: PageKind,
+    versions: u32,
+    captures: u64,
+    last_captured: Option<chrono::DateTime<chrono::Utc>>,
+    status: Option<u16>,
+    state: &'a PageState,
+    error: Option<&'a str>,
+}
+
+/// `palimpsest list`.
+pub fn list(
+    archive_dir: &Path,
+    all_pages: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let archive = open_existing(archive_dir, "palimpsest list")?;
+    if !json {
+        writeln!(
+            out,
+            "{:<4} {:<8} {:<20} {:<60} TITLE",
+            "VERS", "CAPTURES", "LAST CAPTURE", "URL"
+        )?;
+    }
+    for page in archive.pages() {
+        let (_, page) = page?;
+        let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
+        if !all_pages && kind != PageKind::Article {
+            continue;
+        }
+        let title = page.latest.as_ref().and_then(|l| l.title.as_deref());
+        if json {
+            let row = ListRow {
+                url: page.url.as_str(),
+                title,
+                kind,
+                versions: page.versions,
+                captures: page.captures,
+                last_captured: page.last_captured,
+                status: page.last_status,
+                state: &page.state,
+                error: page.last_error.as_deref(),
+            };
+            writeln!(out, "{}", serde_json::to_string(&row)?)?;
+        } else {
+            let when = page
+                .last_captured
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|| "-".into());
+            let title = title
+                .map(str::to_string)
+                .or_else(|| page.last_error.as_ref().map(|e| format!("[{e}]")))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{:<4} {:<8} {:<20} {:<60} {}",
+                page.versions,
+                page.captures,
+                when,
+                page.url.as_str(),
+                title
+            )?;
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+/// `palimpsest stats`.
+pub fn stats(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let archive = open_existing(archive_dir, "palimpsest stats")?;
+    let stats = archive.stats()?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&stats)?)?;
+    } else {
+        let s = &stats;
+        writeln!(out, "pages:     {} ({} articles)", s.pages, s.articles)?;
+        writeln!(out, "hosts:     {}", s.hosts)?;
+        writeln!(out, "captures:  {}", s.captures)?;
+        writeln!(out, "versions:  {}", s.versions)?;
+        writeln!(
+            out,
+            "payloads:  {} ({} compressed)",
+            s.payloads,
+            human_bytes(s.payload_bytes_compressed)
+        )?;
+        writeln!(out, "queued:    {}", s.queued)?;
+        writeln!(out, "pass:      {}", s.pass)?;
+        writeln!(out, "on disk:   {}", human_bytes(s.disk_bytes))?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// `palimpsest verify`.
+pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let archive = open_existing(archive_dir, "palimpsest verify")?;
+    let report = archive::verify(&archive)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        for p in &report.problems {
+            writeln!(out, "problem: {p}")?;
+        }
+        writeln!(
+            out,
+            "{}: {} pages, {} captures, {} payloads, {} versions checked",
+            if report.is_clean() {
+                "archive OK"
+            } else {
+                "archive has problems"
+            },
+            report.pages,
+            report.captures,
+            report.payloads,
+            report.versions
+        )?;
+    }
+    Ok(if report.is_clean() {
+        Outcome::Done
+    } else {
+        Outcome::Problems
+    })
+}
+
+/// Opens an archive that must already exist (reading commands never create one).
+fn open_existing(dir: &Path, holder: &str) -> anyhow::Result<Archive> {
+    if !dir.join("db").exists() {
+        anyhow::bail!(
+            "no archive at {} (crawl something first, or pass --archive DIR)",
+            dir.display()
+        );
+    }
+    Ok(Archive::open(dir, holder)?)
+}

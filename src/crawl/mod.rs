@@ -1,0 +1,378 @@
+//! The crawl orchestrator: wires frontier, politeness, fetch, the CPU stage
+//! and the archive writer together.
+//!
+//! ```text
+//! per-host worker ── due entry ──▶ fetch (politeness per hop) ──▶ CPU pool: process
+//!        ▲                                                              │
+//!        └──── wake: new entries ◀── archive writer (one batch, atomic) ◀┘
+//! ```
+//!
+//! One async worker per host with queued work takes that host's due entries
+//! in order; politeness makes it wait its turn. Parsing and compression run
+//! on blocking threads, bounded by the number of cores; the writer's bounded
+//! channel is the back-pressure. A crash loses at most an uncommitted batch,
+//! whose entries are still in the frontier.
+
+mod process;
+mod stats;
+mod writer;
+
+pub use stats::{CrawlStats, Summary};
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+
+use crate::archive::{Archive, ArchiveError, HostId, RobotsRecord, UrlId, micros};
+use crate::canonical::CanonicalUrl;
+use crate::config::CrawlConfig;
+use crate::fetch::{FetchError, Fetcher, RobotsStore, Validators};
+use crate::frontier::{self, NextDue, QueueEntry};
+use crate::politeness::{HostPool, Robots};
+use process::{PageResult, Processed};
+use writer::{Writer, WriterMsg};
+
+/// Errors that stop a crawl.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrawlError {
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("archive writer stopped unexpectedly")]
+    WriterGone,
+}
+
+/// Results waiting for the writer at most; beyond this, fetching waits.
+const WRITER_QUEUE: usize = 512;
+
+/// State shared by the workers, the CPU stage and the writer.
+pub(crate) struct Shared {
+    config: Arc<CrawlConfig>,
+    archive: Arc<Archive>,
+    fetcher: Fetcher,
+    pool: HostPool,
+    stats: Arc<CrawlStats>,
+    writer: mpsc::Sender<WriterMsg>,
+    runtime: tokio::runtime::Handle,
+    net: Arc<Semaphore>,
+    cpu: Arc<Semaphore>,
+    in_flight: Mutex<HashMap<HostId, HashSet<UrlId>>>,
+    /// Messages sent to the writer and not yet committed.
+    outstanding: AtomicUsize,
+    workers: Mutex<HashMap<HostId, Arc<Notify>>>,
+    stop: watch::Sender<bool>,
+    /// `Some(true)` when the pass completed, `Some(false)` when stopped.
+    finished: watch::Sender<Option<bool>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn outstanding(&self) -> usize {
+        self.outstanding.load(Ordering::SeqCst)
+    }
+
+    fn is_stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    fn finish(&self, complete: bool) {
+        self.finished.send_replace(Some(complete));
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished.borrow().is_some()
+    }
+
+    fn in_flight_of(&self, host: HostId) -> HashSet<UrlId> {
+        lock(&self.in_flight)
+            .get(&host)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Called by the writer after each batch: entries done, hosts to wake.
+    fn committed(self: &Arc<Self>, msgs: usize, done: &[(HostId, UrlId)], woken: &HashSet<HostId>) {
+        {
+            let mut in_flight = lock(&self.in_flight);
+            for (host, url) in done {
+                if let Some(set) = in_flight.get_mut(host) {
+                    set.remove(url);
+                    if set.is_empty() {
+                        in_flight.remove(host);
+                    }
+                }
+            }
+        }
+        self.outstanding.fetch_sub(msgs, Ordering::SeqCst);
+        for host in woken {
+            self.wake(*host);
+        }
+    }
+
+    /// Nudges a host's worker, starting one if the host has none.
+    fn wake(self: &Arc<Self>, host: HostId) {
+        if self.is_stopping() {
+            return;
+        }
+        let mut workers = lock(&self.workers);
+        if let Some(notify) = workers.get(&host) {
+            notify.notify_one();
+            return;
+        }
+        let notify = Arc::new(Notify::new());
+        workers.insert(host, notify.clone());
+        self.stats.hosts_active.set(workers.len() as u64);
+        self.runtime.spawn(worker(self.clone(), host, notify));
+    }
+
+    /// A worker with nothing left retires, unless work arrived meanwhile.
+    /// Checked under the workers lock, which the writer takes only after
+    /// applying a batch, so no wake-up is lost.
+    fn retire(&self, host: HostId) -> Result<bool, ArchiveError> {
+        let mut workers = lock(&self.workers);
+        let skip = self.in_flight_of(host);
+        if frontier::next_due(&self.archive, host, micros(Utc::now()), &skip)? == NextDue::Empty {
+            workers.remove(&host);
+            self.stats.hosts_active.set(workers.len() as u64);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Sends a message already counted in `outstanding`.
+    async fn send(&self, msg: WriterMsg) {
+        if self.writer.send(msg).await.is_err() {
+            // The writer has failed and the crawl is ending.
+            self.outstanding.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// robots.txt answers: read from the archive, saved through the writer.
+struct ArchiveRobots<'a> {
+    shared: &'a Arc<Shared>,
+}
+
+impl RobotsStore for ArchiveRobots<'_> {
+    fn load(&self, authority: &str) -> Option<RobotsRecord> {
+        self.shared
+            .archive
+            .host_record(authority)
+            .ok()
+            .flatten()
+            .and_then(|h| h.robots)
+    }
+
+    fn save(&self, authority: &str, record: RobotsRecord, robots: &Robots) {
+        let sitemaps = robots
+            .sitemaps()
+            .iter()
+            .filter_map(|s| CanonicalUrl::parse(s).ok())
+            .collect();
+        let msg = WriterMsg::Robots {
+            authority: authority.to_string(),
+            record,
+            sitemaps,
+        };
+        // Counted now, so the pass cannot end before its sitemaps are queued.
+        self.shared.outstanding.fetch_add(1, Ordering::SeqCst);
+        let shared = self.shared.clone();
+        self.shared
+            .runtime
+            .spawn(async move { shared.send(msg).await });
+    }
+}
+
+async fn worker(shared: Arc<Shared>, host: HostId, notify: Arc<Notify>) {
+    let mut stop = shared.stop.subscribe();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let skip = shared.in_flight_of(host);
+        let now = micros(Utc::now());
+        match frontier::next_due(&shared.archive, host, now, &skip) {
+            Ok(NextDue::Ready(entry)) => dispatch(&shared, entry).await,
+            Ok(NextDue::Later(due)) => {
+                let wait = Duration::from_micros(due.saturating_sub(now));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = notify.notified() => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            Ok(NextDue::Empty) => match shared.retire(host) {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!("frontier read failed: {e}");
+                    break;
+                }
+            },
+            Err(e) => {
+                tracing::error!("frontier read failed: {e}");
+                break;
+            }
+        }
+    }
+    lock(&shared.workers).remove(&host);
+}
+
+/// Fetches one entry and hands it to the CPU stage.
+async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
+    // Counted from the start, so neither the end of the pass nor a stop can
+    // be declared while this page is on its way.
+    shared.outstanding.fetch_add(1, Ordering::SeqCst);
+    lock(&shared.in_flight)
+        .entry(entry.host)
+        .or_default()
+        .insert(entry.url);
+    let page = match shared.archive.page(entry.url) {
+        Ok(Some(page)) => page,
+        Ok(None) | Err(_) => {
+            let failed = Processed {
+                entry,
+                result: PageResult::Failed(FetchError::Transport("page record unreadable".into())),
+            };
+            shared.send(WriterMsg::Page(Box::new(failed))).await;
+            return;
+        }
+    };
+    let validators = Validators {
+        etag: page.etag.clone(),
+        last_modified: page.last_modified.clone(),
+    };
+    let fetch = {
+        let _permit = shared.net.acquire().await;
+        let store = ArchiveRobots { shared };
+        shared
+            .fetcher
+            .fetch_page(&page.url, &validators, &shared.pool, &store)
+            .await
+    };
+    let Ok(cpu) = shared.cpu.clone().acquire_owned().await else {
+        return;
+    };
+    let task_shared = shared.clone();
+    shared.runtime.spawn(async move {
+        let s = task_shared.clone();
+        let profile = s.config.profile_for(page.url.host()).cloned();
+        let job_entry = entry.clone();
+        let processed = tokio::task::spawn_blocking(move || {
+            process::process(
+                job_entry,
+                fetch,
+                &s.archive,
+                profile.as_deref(),
+                s.config.max_body,
+                s.config.timeout,
+            )
+        })
+        .await
+        .unwrap_or_else(|e| Processed {
+            entry,
+            result: PageResult::Failed(FetchError::Transport(format!("processing failed: {e}"))),
+        });
+        drop(cpu);
+        task_shared.send(WriterMsg::Page(Box::new(processed))).await;
+    });
+}
+
+/// Crawls until the frontier is empty, a limit is hit, or `shutdown`
+/// resolves (then in-flight pages are finished and committed first).
+pub async fn crawl(
+    config: CrawlConfig,
+    archive: Arc<Archive>,
+    stats: Arc<CrawlStats>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Summary, CrawlError> {
+    let started = Instant::now();
+    let config = Arc::new(config);
+    let fetcher = Fetcher::new(&config)?;
+    let (admitter, resumed) = {
+        let archive = archive.clone();
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || writer::start_pass(&archive, &config))
+            .await
+            .map_err(|_| CrawlError::WriterGone)??
+    };
+    stats.queued.set(admitter.queued());
+    stats.pass.set(admitter.pass.number);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (tx, rx) = mpsc::channel(WRITER_QUEUE);
+    let (stop, _) = watch::channel(false);
+    let (finished, mut finished_rx) = watch::channel(None);
+    let shared = Arc::new(Shared {
+        pool: HostPool::new(config.rate.period()),
+        net: Arc::new(Semaphore::new(config.concurrency)),
+        cpu: Arc::new(Semaphore::new(cores * 2)),
+        config,
+        archive: archive.clone(),
+        fetcher,
+        stats: stats.clone(),
+        writer: tx,
+        runtime: tokio::runtime::Handle::current(),
+        in_flight: Mutex::new(HashMap::new()),
+        outstanding: AtomicUsize::new(0),
+        workers: Mutex::new(HashMap::new()),
+        stop,
+        finished,
+    });
+    let writer_shared = shared.clone();
+    let writer_thread = std::thread::Builder::new()
+        .name("archive-writer".into())
+        .spawn(move || {
+            let result = Writer::new(writer_shared.clone(), admitter).run(rx);
+            if result.is_err() {
+                writer_shared.stop.send_replace(true);
+                writer_shared.finish(false);
+            }
+            result
+        })
+        .map_err(ArchiveError::Io)?;
+    for host in frontier::hosts_with_work(&archive)? {
+        shared.wake(host);
+    }
+    tokio::pin!(shutdown);
+    let complete = tokio::select! {
+        done = finished_rx.wait_for(Option::is_some) => done.ok().and_then(|d| *d),
+        _ = &mut shutdown => None,
+    };
+    let complete = match complete {
+        Some(c) => c,
+        None => {
+            // Stop taking new work; let what is in flight land.
+            tracing::info!("stopping: finishing pages in flight");
+            shared.stop.send_replace(true);
+            // Wake the writer so it notices, even if nothing is in flight.
+            let _ = shared.writer.try_send(WriterMsg::Tick);
+            finished_rx
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|d| *d)
+                .unwrap_or(false)
+        }
+    };
+    shared.stop.send_replace(true);
+    let _ = shared.writer.try_send(WriterMsg::Tick);
+    let hosts = shared.pool.len() as u64;
+    drop(shared);
+    let writer_result = tokio::task::spawn_blocking(move || writer_thread.join())
+        .await
+        .map_err(|_| CrawlError::WriterGone)?
+        .map_err(|_| CrawlError::WriterGone)?;
+    writer_result?;
+    let queued = frontier::len(&archive) as u64;
+    Ok(stats.summary(started.elapsed(), complete, resumed, hosts, queued))
+}

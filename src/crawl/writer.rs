@@ -1,0 +1,451 @@
+//! The archive writer: the only code that writes during a crawl. It takes
+//! processed pages off a bounded channel and commits them in batches, each
+//! batch one atomic sled batch: captures, payloads, versions, provenance
+//! links, newly admitted URLs and the frontier entries they complete.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use super::Shared;
+use super::process::{Captured, PageResult, Processed};
+use crate::archive::{
+    Archive, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState, PassRecord, Result,
+    RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
+};
+use crate::article::Article;
+use crate::canonical::CanonicalUrl;
+use crate::config::CrawlConfig;
+use crate::frontier::{self, Admitter, Found, Placement};
+use crate::politeness::backoff;
+
+/// Results committed per batch at most.
+const BATCH: usize = 256;
+/// Base of the retry back-off.
+const RETRY_BASE: Duration = Duration::from_secs(1);
+const RETRY_CAP: Duration = Duration::from_secs(300);
+
+/// What the crawl sends the writer.
+#[derive(Debug)]
+pub enum WriterMsg {
+    Page(Box<Processed>),
+    Robots {
+        authority: String,
+        record: RobotsRecord,
+        sitemaps: Vec<CanonicalUrl>,
+    },
+    /// Wakes the writer to re-check whether the crawl is over.
+    Tick,
+}
+
+pub(super) struct Writer {
+    shared: Arc<Shared>,
+    admitter: Admitter,
+}
+
+impl Writer {
+    pub fn new(shared: Arc<Shared>, admitter: Admitter) -> Self {
+        Self { shared, admitter }
+    }
+
+    fn archive(&self) -> &Archive {
+        &self.shared.archive
+    }
+
+    fn config(&self) -> &CrawlConfig {
+        &self.shared.config
+    }
+
+    /// Runs until every sender is gone, committing batches as results arrive.
+    pub fn run(mut self, mut rx: mpsc::Receiver<WriterMsg>) -> Result<()> {
+        // Nothing queued at the start: the pass is already complete.
+        self.check_done()?;
+        while !self.shared.is_finished() {
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
+            let mut msgs = vec![first];
+            while msgs.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(m) => msgs.push(m),
+                    Err(_) => break,
+                }
+            }
+            self.commit(msgs)?;
+            self.check_done()?;
+        }
+        self.archive().flush()
+    }
+
+    fn commit(&mut self, msgs: Vec<WriterMsg>) -> Result<()> {
+        let archive = self.shared.archive.clone();
+        let mut st = archive.stage();
+        let mut completed = Vec::new();
+        let mut counted = 0;
+        let now = Utc::now();
+        for msg in msgs {
+            match msg {
+                WriterMsg::Page(p) => {
+                    counted += 1;
+                    completed.push((p.entry.host, p.entry.url));
+                    self.page(&mut st, *p, now)?;
+                }
+                WriterMsg::Robots {
+                    authority,
+                    record,
+                    sitemaps,
+                } => {
+                    counted += 1;
+                    self.robots(&mut st, &authority, record, sitemaps, now)?;
+                }
+                WriterMsg::Tick => {}
+            }
+        }
+        self.admitter.persist(&mut st)?;
+        archive.apply(st)?;
+        let woken = self.admitter.take_woken();
+        self.shared.stats.queued.set(self.admitter.queued());
+        self.shared.committed(counted, &completed, &woken);
+        Ok(())
+    }
+
+    /// Ends the pass when nothing is queued or in flight; ends the run when
+    /// stopping and nothing is in flight.
+    fn check_done(&mut self) -> Result<()> {
+        if self.shared.outstanding() > 0 {
+            return Ok(());
+        }
+        if self.shared.is_stopping() {
+            self.archive().flush()?;
+            self.shared.finish(false);
+        } else if frontier::is_empty(self.archive())? {
+            let archive = self.shared.archive.clone();
+            let mut st = archive.stage();
+            self.admitter.pass.finished_at = Some(Utc::now());
+            self.admitter.persist(&mut st)?;
+            archive.apply(st)?;
+            archive.flush()?;
+            self.shared.finish(true);
+        }
+        Ok(())
+    }
+
+    fn robots(
+        &mut self,
+        st: &mut Staging<'_>,
+        authority: &str,
+        record: RobotsRecord,
+        sitemaps: Vec<CanonicalUrl>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let id = self.admitter.host_id(st, authority)?;
+        st.put(
+            keys::host(authority),
+            &HostRecord {
+                id,
+                robots: Some(record),
+            },
+        )?;
+        for sitemap in sitemaps {
+            // Sitemaps are followed for the seeds' own sites only.
+            if let Some(scope) = self.config().scope_of(sitemap.host()) {
+                let place = Placement {
+                    depth: 0,
+                    source_hops: 0,
+                    scope: scope.host.clone(),
+                };
+                self.admitter.admit(st, &sitemap, place, Via::Robots, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn page(&mut self, st: &mut Staging<'_>, p: Processed, now: DateTime<Utc>) -> Result<()> {
+        let entry = p.entry;
+        let Some(mut page) = st.get::<PageRecord>(&keys::page(entry.url.0))? else {
+            // A queue entry without its page cannot be fetched; drop it.
+            self.admitter.complete(st, &entry);
+            return Ok(());
+        };
+        let max_retries = self.config().max_retries;
+        match p.result {
+            PageResult::Disallowed(reason) => {
+                self.shared.stats.disallowed.inc();
+                page.state = PageState::Disallowed;
+                page.last_error = Some(reason);
+                self.admitter.complete(st, &entry);
+            }
+            PageResult::Failed(e) => {
+                if e.is_transient() && page.attempts < max_retries {
+                    let delay = backoff(page.attempts, RETRY_BASE, RETRY_CAP);
+                    page.attempts += 1;
+                    self.admitter.requeue(st, &entry, now + delay);
+                } else {
+                    self.shared.stats.errors.inc();
+                    page.state = PageState::Failed;
+                    self.admitter.complete(st, &entry);
+                }
+                page.last_error = Some(e.to_string());
+            }
+            PageResult::Captured(c) => self.captured(st, &entry, &mut page, *c, now)?,
+        }
+        st.put(keys::page(entry.url.0), &page)
+    }
+
+    fn captured(
+        &mut self,
+        st: &mut Staging<'_>,
+        entry: &frontier::QueueEntry,
+        page: &mut PageRecord,
+        c: Captured,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let Captured {
+            mut capture,
+            new_payload,
+            article,
+            found,
+            retry_after,
+        } = c;
+        let stats = &self.shared.stats;
+        stats.captures.inc();
+        stats.bytes.add(capture.payload_len);
+        if let (Some(digest), Some(bytes)) = (&capture.payload, new_payload)
+            && !st.contains(&keys::payload(digest))?
+        {
+            st.put_raw(keys::payload(digest), bytes);
+        }
+        let status = capture.status;
+        page.captures += 1;
+        page.last_captured = Some(capture.fetched_at);
+        page.last_status = Some(status);
+        let retryable = status == 429 || status >= 500;
+        if retryable && page.attempts < self.config().max_retries {
+            let wait = backoff(page.attempts, RETRY_BASE, RETRY_CAP).max(
+                retry_after
+                    .unwrap_or_default()
+                    .min(crate::fetch::MAX_RETRY_AFTER),
+            );
+            page.attempts += 1;
+            page.last_error = Some(format!("HTTP {status}, retrying"));
+            self.admitter.requeue(st, entry, now + wait);
+        } else {
+            self.admitter.complete(st, entry);
+            page.attempts = 0;
+            page.last_error = capture
+                .error
+                .clone()
+                .or_else(|| (status >= 400).then(|| format!("HTTP {status}")));
+            page.state = if page.last_error.is_some() {
+                stats.errors.inc();
+                PageState::Failed
+            } else {
+                stats.fetched.inc();
+                PageState::Fetched
+            };
+            if (200..300).contains(&status) && capture.truncated.is_none() {
+                page.etag = capture_header(&capture, "etag");
+                page.last_modified = capture_header(&capture, "last-modified");
+            }
+            if let Some(article) = article {
+                capture.version = Some(self.version(st, entry.url, page, article, &capture)?);
+            } else if status == 304
+                && let Some(latest) = &page.latest
+            {
+                // Not modified: the latest version is confirmed, not repeated.
+                let n = latest.number;
+                st.put(
+                    keys::version_seen(entry.url.0, n),
+                    &micros(capture.fetched_at),
+                )?;
+                capture.version = Some(n);
+            }
+            self.links(st, entry.url, page, found, now)?;
+        }
+        // Two captures of one URL in the same microsecond keep both.
+        let mut at = micros(capture.fetched_at);
+        while st.contains(&keys::capture(entry.url.0, at))? {
+            at += 1;
+        }
+        st.put(keys::capture(entry.url.0, at), &capture)
+    }
+
+    /// Records the article: a new version if it differs from the latest,
+    /// else only a later last-seen time. Returns the version number.
+    fn version(
+        &mut self,
+        st: &mut Staging<'_>,
+        url: UrlId,
+        page: &mut PageRecord,
+        article: Article,
+        capture: &CaptureRecord,
+    ) -> Result<u32> {
+        let digest = article.identity();
+        let seen = micros(capture.fetched_at);
+        if let Some(latest) = page.latest.as_ref().filter(|l| l.digest == digest) {
+            st.put(keys::version_seen(url.0, latest.number), &seen)?;
+            return Ok(latest.number);
+        }
+        let number = page.versions + 1;
+        page.versions = number;
+        page.latest = Some(LatestVersion {
+            number,
+            digest,
+            title: article.title.clone(),
+            kind: article.kind,
+            language: article.language.clone(),
+        });
+        st.put(
+            keys::version(url.0, number),
+            &VersionRecord {
+                number,
+                digest,
+                first_seen: capture.fetched_at,
+                capture_at: capture.fetched_at,
+                article,
+            },
+        )?;
+        st.put(keys::version_seen(url.0, number), &seen)?;
+        st.put_raw(keys::change(seen, url.0, number), Vec::new());
+        self.shared.stats.new_versions.inc();
+        Ok(number)
+    }
+
+    fn links(
+        &mut self,
+        st: &mut Staging<'_>,
+        from: UrlId,
+        page: &PageRecord,
+        found: Vec<(CanonicalUrl, Found)>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut done = HashSet::new();
+        for (url, how) in found {
+            if url == page.url || !done.insert((url.clone(), how)) {
+                continue;
+            }
+            let Some(place) = frontier::judge(self.config(), page, &url, how) else {
+                continue;
+            };
+            let via = match how {
+                Found::Link => Via::Link(from),
+                Found::Source => Via::Source(from),
+                Found::Listing
+                    if page.via == Via::Robots || matches!(page.via, Via::Sitemap(_)) =>
+                {
+                    Via::Sitemap(from)
+                }
+                Found::Listing => Via::Feed(from),
+                Found::Entry => match page.via {
+                    Via::Robots | Via::Sitemap(_) => Via::Sitemap(from),
+                    _ => Via::Feed(from),
+                },
+            };
+            let Some(to) = self.admitter.admit(st, &url, place, via, now)? else {
+                continue;
+            };
+            // The provenance graph keeps citations both ways: what a page
+            // cites, and (for fact-checkers) what cites a page.
+            if how == Found::Source {
+                st.put_raw(keys::link(from.0, b's', to.0), Vec::new());
+                st.put_raw(keys::cited_by(to.0, b's', from.0), Vec::new());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn capture_header(capture: &CaptureRecord, name: &str) -> Option<String> {
+    capture
+        .headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// Starts a crawl pass or resumes the interrupted one (SPEC §10), queueing
+/// the seeds and, for a new pass, every known page of the seeds' sites.
+pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Admitter, bool)> {
+    let now = Utc::now();
+    let previous = archive.pass()?;
+    let resume = previous.as_ref().is_some_and(|p| !p.is_finished()) && !config.fresh;
+    let pass = match previous.clone().filter(|_| resume) {
+        Some(interrupted) => interrupted,
+        None => PassRecord {
+            number: previous.as_ref().map_or(1, |p| p.number + 1),
+            started_at: now,
+            finished_at: None,
+            admitted: 0,
+        },
+    };
+    let mut admitter = Admitter::new(archive, pass, config)?;
+    if !resume {
+        // Entries left by an interrupted pass belong to it, not to this one.
+        let stale: Vec<_> = archive
+            .raw()
+            .scan_prefix([keys::QUEUE])
+            .keys()
+            .collect::<std::result::Result<_, _>>()?;
+        for chunk in stale.chunks(10_000) {
+            let mut st = archive.stage();
+            for k in chunk {
+                st.remove(k.to_vec());
+            }
+            archive.apply(st)?;
+        }
+    }
+    let mut st = archive.stage();
+    for seed in &config.seeds {
+        let place = Placement {
+            depth: 0,
+            source_hops: 0,
+            scope: seed.scope.host.clone(),
+        };
+        admitter.admit(&mut st, &seed.url, place, Via::Seed, now)?;
+    }
+    admitter.persist(&mut st)?;
+    archive.apply(st)?;
+    if !resume && previous.is_some() {
+        revisit_known_pages(archive, config, &mut admitter, now)?;
+    }
+    admitter.take_woken();
+    Ok((admitter, resume))
+}
+
+/// A new pass revisits every archived page of the seeds' sites (with
+/// conditional requests), in batches so memory stays flat.
+fn revisit_known_pages(
+    archive: &Archive,
+    config: &CrawlConfig,
+    admitter: &mut Admitter,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut batch: Vec<PageRecord> = Vec::new();
+    let pages = archive.pages();
+    let flush = |admitter: &mut Admitter, batch: &mut Vec<PageRecord>| -> Result<()> {
+        let mut st = archive.stage();
+        for page in batch.drain(..) {
+            let place = Placement {
+                depth: page.depth,
+                source_hops: page.source_hops,
+                scope: page.scope.clone(),
+            };
+            admitter.admit(&mut st, &page.url, place, page.via, now)?;
+        }
+        admitter.persist(&mut st)?;
+        archive.apply(st)
+    };
+    for item in pages {
+        let (_, page) = item?;
+        if config.scope_of(&page.scope).is_some() {
+            batch.push(page);
+            if batch.len() >= 5_000 {
+                flush(admitter, &mut batch)?;
+            }
+        }
+    }
+    flush(admitter, &mut batch)
+}

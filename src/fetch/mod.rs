@@ -1,0 +1,484 @@
+//! Fetching: one page, hop by hop. Every hop of a redirect chain passes the
+//! host's robots.txt and rate limiter; every connection passes the address
+//! guard; every body is streamed and cut at the size and time caps.
+
+mod guard;
+
+pub use guard::{AddressRefused, Forbidden, GuardedResolver, classify};
+
+use std::collections::HashSet;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::time::Instant;
+
+use crate::archive::{RedirectHop, RobotsRecord, Truncation};
+use crate::canonical::CanonicalUrl;
+use crate::config::CrawlConfig;
+use crate::politeness::{Host, HostPool, MAX_ROBOTS_BYTES, Robots};
+
+/// At most this many redirects are followed for one page.
+pub const MAX_REDIRECTS: usize = 10;
+/// A `Retry-After` longer than this is not waited for within a crawl.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// Response headers kept in a capture.
+const KEPT_HEADERS: &[&str] = &[
+    "content-type",
+    "content-language",
+    "content-length",
+    "content-encoding",
+    "etag",
+    "last-modified",
+    "date",
+    "location",
+    "retry-after",
+    "x-robots-tag",
+    "link",
+];
+
+/// Why a fetch produced no usable response.
+#[derive(Debug, thiserror::Error, Clone)]
+#[non_exhaustive]
+pub enum FetchError {
+    #[error(transparent)]
+    AddressRefused(#[from] AddressRefused),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("request failed: {0}")]
+    Transport(String),
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    #[error("redirect loop back to {0}")]
+    RedirectLoop(String),
+    #[error("bad redirect location {0:?}")]
+    BadRedirect(String),
+}
+
+impl FetchError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            FetchError::Timeout(_) | FetchError::Connect(_) | FetchError::Transport(_)
+        )
+    }
+}
+
+/// Validators from the previous capture, for a conditional request.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// One HTTP exchange that got a response.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub url: CanonicalUrl,
+    pub status: u16,
+    pub request_headers: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    /// The body after content decoding, at most `max_body` bytes.
+    pub body: Vec<u8>,
+    pub truncated: Option<Truncation>,
+    /// `Retry-After` on a 429 or 503.
+    pub retry_after: Option<Duration>,
+}
+
+impl Exchange {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What became of one page fetch.
+#[derive(Debug)]
+pub enum Outcome {
+    Response(Exchange),
+    /// robots.txt (of the page or of a redirect target) forbids it.
+    Disallowed(String),
+    Failed(FetchError),
+}
+
+/// One page fetch: the requested URL, the redirects followed, the outcome.
+#[derive(Debug)]
+pub struct PageFetch {
+    pub requested: CanonicalUrl,
+    pub fetched_at: DateTime<Utc>,
+    pub redirects: Vec<RedirectHop>,
+    pub outcome: Outcome,
+}
+
+/// Where robots.txt answers are remembered between runs.
+pub trait RobotsStore: Send + Sync {
+    fn load(&self, authority: &str) -> Option<RobotsRecord>;
+    fn save(&self, authority: &str, record: RobotsRecord, robots: &Robots);
+}
+
+/// The HTTP side of the crawler. Cheap to clone.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    resolver: GuardedResolver,
+    user_agent: HeaderValue,
+    product_token: String,
+    timeout: Duration,
+    max_body: u64,
+}
+
+static CRYPTO: Once = Once::new();
+
+impl Fetcher {
+    pub fn new(config: &CrawlConfig) -> Result<Self, FetchError> {
+        // reqwest is built without a default crypto provider (ring builds in
+        // seconds, aws-lc in minutes): install ring before any client exists.
+        CRYPTO.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let resolver = GuardedResolver::new(&config.resolve, config.allow_private);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.idle_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(2)
+            .tcp_nodelay(true)
+            .dns_resolver(Arc::new(resolver.clone()))
+            .build()
+            .map_err(|e| FetchError::Transport(e.to_string()))?;
+        let user_agent = HeaderValue::from_str(&config.user_agent)
+            .map_err(|e| FetchError::Transport(format!("invalid user agent: {e}")))?;
+        Ok(Self {
+            client,
+            resolver,
+            user_agent,
+            product_token: config.product_token().to_string(),
+            timeout: config.timeout,
+            max_body: config.max_body,
+        })
+    }
+
+    /// Fetches `url`, following redirects hop by hop; each hop waits for its
+    /// host's turn and is checked against its host's robots.txt.
+    pub async fn fetch_page(
+        &self,
+        url: &CanonicalUrl,
+        validators: &Validators,
+        pool: &HostPool,
+        robots: &dyn RobotsStore,
+    ) -> PageFetch {
+        let fetched_at = Utc::now();
+        let mut redirects = Vec::new();
+        let mut seen = HashSet::from([url.clone()]);
+        let mut current = url.clone();
+        let outcome = loop {
+            let host = pool.host(&current);
+            match self.robots_for(&host, &current, pool, robots).await {
+                Ok(rules) => {
+                    if let Err(reason) = rules.check(&current, &self.product_token) {
+                        break Outcome::Disallowed(reason);
+                    }
+                }
+                Err(e) => break Outcome::Failed(e),
+            }
+            host.wait_turn().await;
+            let conditional = redirects.is_empty().then_some(validators);
+            let exchange = match self.exchange(&current, conditional, self.max_body).await {
+                Ok(x) => x,
+                Err(e) => break Outcome::Failed(e),
+            };
+            if let Some(delay) = exchange.retry_after {
+                host.block_for(delay.min(MAX_RETRY_AFTER));
+            }
+            let location = exchange.header("location").map(str::to_string);
+            let is_redirect = matches!(exchange.status, 301 | 302 | 303 | 307 | 308);
+            match location {
+                Some(location) if is_redirect => {
+                    redirects.push(RedirectHop {
+                        url: current.to_string(),
+                        status: exchange.status,
+                    });
+                    let next = match CanonicalUrl::join(current.as_url(), &location) {
+                        Ok(next) => next,
+                        Err(_) => break Outcome::Failed(FetchError::BadRedirect(location)),
+                    };
+                    if !seen.insert(next.clone()) {
+                        break Outcome::Failed(FetchError::RedirectLoop(next.to_string()));
+                    }
+                    if redirects.len() > MAX_REDIRECTS {
+                        break Outcome::Failed(FetchError::TooManyRedirects);
+                    }
+                    current = next;
+                }
+                _ => break Outcome::Response(exchange),
+            }
+        };
+        PageFetch {
+            requested: url.clone(),
+            fetched_at,
+            redirects,
+            outcome,
+        }
+    }
+
+    /// The robots rules for `url`'s host, fetching robots.txt first if the
+    /// host has none fresh. Only an address refusal is an error: any other
+    /// failure to read robots.txt is itself an answer (RFC 9309).
+    async fn robots_for(
+        &self,
+        host: &Host,
+        url: &CanonicalUrl,
+        pool: &HostPool,
+        store: &dyn RobotsStore,
+    ) -> Result<Arc<Robots>, FetchError> {
+        let mut slot = host.robots_slot().await;
+        let now = Utc::now();
+        if let Some(r) = slot.as_ref().filter(|r| r.is_fresh(now)) {
+            return Ok(r.clone());
+        }
+        if slot.is_none()
+            && let Some(record) = store.load(&host.authority)
+        {
+            let robots = Robots::from_record(&record, &self.product_token);
+            if robots.is_fresh(now) {
+                return Ok(host.install_robots(&mut slot, robots));
+            }
+        }
+        let record = self.fetch_robots(url, host, pool).await?;
+        let robots = Robots::from_record(&record, &self.product_token);
+        store.save(&host.authority, record, &robots);
+        Ok(host.install_robots(&mut slot, robots))
+    }
+
+    async fn fetch_robots(
+        &self,
+        url: &CanonicalUrl,
+        host: &Host,
+        pool: &HostPool,
+    ) -> Result<RobotsRecord, FetchError> {
+        let mut current = url.robots_url();
+        host.wait_turn().await;
+        // RFC 9309 §2.3.1.2: follow at least five redirects.
+        for hop in 0..=5 {
+            if hop > 0 {
+                pool.host(&current).wait_turn().await;
+            }
+            let record = |status, body| RobotsRecord {
+                fetched_at: Utc::now(),
+                status,
+                body,
+            };
+            match self.exchange(&current, None, MAX_ROBOTS_BYTES as u64).await {
+                Ok(x) if (300..400).contains(&x.status) => {
+                    match x
+                        .header("location")
+                        .and_then(|l| CanonicalUrl::join(current.as_url(), l).ok())
+                    {
+                        Some(next) => current = next,
+                        None => return Ok(record(Some(404), String::new())),
+                    }
+                }
+                Ok(x) => {
+                    let (body, _) =
+                        crate::decode::decode_html(&x.body, Some("text/plain; charset=utf-8"));
+                    return Ok(record(Some(x.status), body));
+                }
+                Err(FetchError::AddressRefused(e)) => return Err(FetchError::AddressRefused(e)),
+                Err(_) => return Ok(record(None, String::new())),
+            }
+        }
+        // Too many redirects: RFC 9309 says treat as unavailable (allow all).
+        Ok(RobotsRecord {
+            fetched_at: Utc::now(),
+            status: Some(404),
+            body: String::new(),
+        })
+    }
+
+    /// One HTTP GET, with the body streamed up to `max_body` bytes (after
+    /// decompression, so a compression bomb is cut, not inflated).
+    pub async fn exchange(
+        &self,
+        url: &CanonicalUrl,
+        validators: Option<&Validators>,
+        max_body: u64,
+    ) -> Result<Exchange, FetchError> {
+        if let Some(host) = url.as_url().host() {
+            let ip = match host {
+                url::Host::Ipv4(ip) => Some(std::net::IpAddr::V4(ip)),
+                url::Host::Ipv6(ip) => Some(std::net::IpAddr::V6(ip)),
+                url::Host::Domain(_) => None,
+            };
+            if let Some(ip) = ip {
+                self.resolver.check(url.host(), ip)?;
+            }
+        }
+        let mut request_headers = HeaderMap::new();
+        request_headers.insert(header::USER_AGENT, self.user_agent.clone());
+        request_headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
+        );
+        if let Some(v) = validators {
+            if let Some(etag) = v
+                .etag
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                request_headers.insert(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = v
+                .last_modified
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                request_headers.insert(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let deadline = Instant::now() + self.timeout;
+        let send = self
+            .client
+            .get(url.as_str())
+            .headers(request_headers.clone())
+            .send();
+        let mut response = match tokio::time::timeout_at(deadline, send).await {
+            Err(_) => return Err(FetchError::Timeout(self.timeout)),
+            Ok(Err(e)) => return Err(classify_error(&e, self.timeout)),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status();
+        let headers: Vec<(String, String)> = KEPT_HEADERS
+            .iter()
+            .flat_map(|name| {
+                response
+                    .headers()
+                    .get_all(*name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .map(|v| (name.to_string(), v.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let retry_after = match status {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after),
+            _ => None,
+        };
+        let mut body = Vec::new();
+        let mut truncated = None;
+        loop {
+            match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Err(_) => {
+                    truncated = Some(Truncation::Time);
+                    break;
+                }
+                Ok(Ok(Some(chunk))) => {
+                    let room = usize::try_from(max_body).unwrap_or(usize::MAX) - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        truncated = Some(Truncation::Length);
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) if e.is_timeout() => {
+                    truncated = Some(Truncation::Time);
+                    break;
+                }
+                Ok(Err(e)) => return Err(classify_error(&e, self.timeout)),
+            }
+        }
+        let request_headers = request_headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+            .chain([(
+                "accept-encoding".to_string(),
+                "gzip, br, deflate".to_string(),
+            )])
+            .collect();
+        Ok(Exchange {
+            url: url.clone(),
+            status: status.as_u16(),
+            request_headers,
+            headers,
+            body,
+            truncated,
+            retry_after,
+        })
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = DateTime::parse_from_rfc2822(value).ok()?;
+    (when.to_utc() - Utc::now())
+        .to_std()
+        .ok()
+        .or(Some(Duration::ZERO))
+}
+
+fn classify_error(e: &reqwest::Error, timeout: Duration) -> FetchError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(refused) = err.downcast_ref::<AddressRefused>() {
+            return FetchError::AddressRefused(refused.clone());
+        }
+        source = err.source();
+    }
+    if e.is_timeout() {
+        FetchError::Timeout(timeout)
+    } else if e.is_connect() {
+        FetchError::Connect(error_chain(e))
+    } else {
+        FetchError::Transport(error_chain(e))
+    }
+}
+
+/// An error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,330 @@
+//! The frontier: what to fetch next and when. It lives in the archive (the
+//! `queue` table: host, due time, URL), so a frontier of millions of URLs
+//! costs disk, not memory, and survives a crash with the captures it leads to.
+//!
+//! Reads ([`next_due`], [`hosts_with_work`]) run in the fetch workers; writes
+//! ([`Admitter`]) run only in the archive writer, inside the same batch as the
+//! capture that discovered or completed an entry.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::archive::{
+    Archive, HostId, HostRecord, PageRecord, PageState, PassRecord, Result, Staging, UrlId, Via,
+    keys, micros,
+};
+use crate::canonical::CanonicalUrl;
+use crate::config::{CrawlConfig, Scope};
+
+/// One frontier entry: `url` of `host` is due at `due` (µs since epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub host: HostId,
+    pub due: u64,
+    pub url: UrlId,
+}
+
+impl QueueEntry {
+    fn key(&self) -> Vec<u8> {
+        keys::queue(self.host.0, self.due, self.url.0)
+    }
+
+    fn from_key(key: &[u8]) -> Option<Self> {
+        Some(Self {
+            host: HostId(keys::u64_at(key, 1)?),
+            due: keys::u64_at(key, 9)?,
+            url: UrlId(keys::u64_at(key, 17)?),
+        })
+    }
+}
+
+/// What a host's queue holds for a worker right now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NextDue {
+    Ready(QueueEntry),
+    /// Nothing due yet; the earliest entry is due then (µs since epoch).
+    Later(u64),
+    Empty,
+}
+
+/// The first entry of `host` not already in flight.
+pub fn next_due(
+    archive: &Archive,
+    host: HostId,
+    now: u64,
+    in_flight: &HashSet<UrlId>,
+) -> Result<NextDue> {
+    for kv in archive.raw().scan_prefix(keys::queue_host_prefix(host.0)) {
+        let (k, _) = kv?;
+        let Some(entry) = QueueEntry::from_key(&k) else {
+            continue;
+        };
+        if in_flight.contains(&entry.url) {
+            continue;
+        }
+        return Ok(if entry.due <= now {
+            NextDue::Ready(entry)
+        } else {
+            NextDue::Later(entry.due)
+        });
+    }
+    Ok(NextDue::Empty)
+}
+
+/// Every host with at least one queued entry, found by skipping from host
+/// to host through the ordered keys rather than reading every entry.
+pub fn hosts_with_work(archive: &Archive) -> Result<Vec<HostId>> {
+    let mut hosts = Vec::new();
+    let mut from = vec![keys::QUEUE];
+    while let Some(kv) = archive.raw().range(from..).next() {
+        let (k, _) = kv?;
+        if k.first() != Some(&keys::QUEUE) {
+            break;
+        }
+        let Some(host) = keys::u64_at(&k, 1) else {
+            break;
+        };
+        hosts.push(HostId(host));
+        match host.checked_add(1) {
+            Some(next) => from = keys::queue_host_prefix(next),
+            None => break,
+        }
+    }
+    Ok(hosts)
+}
+
+/// Whether any entry is queued at all.
+pub fn is_empty(archive: &Archive) -> Result<bool> {
+    Ok(archive
+        .raw()
+        .scan_prefix([keys::QUEUE])
+        .next()
+        .transpose()?
+        .is_none())
+}
+
+/// Number of queued entries (a full scan: for summaries, not hot paths).
+pub fn len(archive: &Archive) -> usize {
+    archive.raw().scan_prefix([keys::QUEUE]).count()
+}
+
+/// How a URL was found, which decides its depth and whether it is followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Found {
+    /// A hyperlink: one hop deeper, within the seed's scope.
+    Link,
+    /// A source the article cites: followed off-site up to `source_hops`.
+    Source,
+    /// A feed a page advertises, or a sitemap an index names: same depth.
+    Listing,
+    /// A page a sitemap or feed names: one hop deeper.
+    Entry,
+}
+
+/// Where a discovered URL goes: its depth, source hops and scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub depth: u32,
+    pub source_hops: u32,
+    pub scope: String,
+}
+
+/// Decides whether `url`, found on `parent`, is followed, and where.
+pub fn judge(
+    config: &CrawlConfig,
+    parent: &PageRecord,
+    url: &CanonicalUrl,
+    found: Found,
+) -> Option<Placement> {
+    let default;
+    let scope: &Scope = match config.scope_of(&parent.scope) {
+        Some(s) => s,
+        None => {
+            default = Scope {
+                host: parent.scope.clone(),
+                ..config.default_scope.clone()
+            };
+            &default
+        }
+    };
+    let in_scope = scope.contains(url);
+    let step = match found {
+        Found::Listing => 0,
+        Found::Link | Found::Source | Found::Entry => 1,
+    };
+    let depth = parent.depth.saturating_add(step);
+    let here = |source_hops| Placement {
+        depth,
+        source_hops,
+        scope: parent.scope.clone(),
+    };
+    // A cited page off the seed's site is archived, not the site around it:
+    // from there only further source links are followed.
+    let parent_off_site = parent.url.host() != scope.host;
+    if in_scope && depth <= scope.depth && !(parent_off_site && found != Found::Source) {
+        return Some(here(parent.source_hops));
+    }
+    if found == Found::Source && parent.source_hops < scope.source_hops {
+        return Some(here(parent.source_hops + 1));
+    }
+    None
+}
+
+/// The write side of the frontier, owned by the archive writer: assigns
+/// identifiers, deduplicates per pass, enforces page limits.
+pub struct Admitter {
+    pub pass: PassRecord,
+    next_url: u64,
+    next_host: u64,
+    max_pages: Option<u64>,
+    max_pages_per_host: Option<u64>,
+    /// Hosts that gained entries since the last [`Admitter::take_woken`].
+    woken: HashSet<HostId>,
+    /// Entries in the queue (counted once at start, then kept up to date).
+    queued: u64,
+}
+
+impl Admitter {
+    /// Loads counters and the pass record; `pass` is the pass being crawled.
+    pub fn new(archive: &Archive, pass: PassRecord, config: &CrawlConfig) -> Result<Self> {
+        Ok(Self {
+            pass,
+            next_url: archive.get(&keys::meta("next_url_id"))?.unwrap_or(1),
+            next_host: archive.get(&keys::meta("next_host_id"))?.unwrap_or(1),
+            max_pages: config.max_pages,
+            max_pages_per_host: config.max_pages_per_host,
+            woken: HashSet::new(),
+            queued: len(archive) as u64,
+        })
+    }
+
+    pub fn queued(&self) -> u64 {
+        self.queued
+    }
+
+    /// Writes counters and the pass record into `st` (once per batch).
+    pub fn persist(&self, st: &mut Staging<'_>) -> Result<()> {
+        st.put(keys::meta("next_url_id"), &self.next_url)?;
+        st.put(keys::meta("next_host_id"), &self.next_host)?;
+        st.put(keys::meta("pass"), &self.pass)
+    }
+
+    pub fn take_woken(&mut self) -> HashSet<HostId> {
+        std::mem::take(&mut self.woken)
+    }
+
+    /// The id of `authority`, creating its host record if new.
+    pub fn host_id(&mut self, st: &mut Staging<'_>, authority: &str) -> Result<HostId> {
+        if let Some(rec) = st.get::<HostRecord>(&keys::host(authority))? {
+            return Ok(rec.id);
+        }
+        let id = HostId(self.next_host);
+        self.next_host += 1;
+        st.put(keys::host(authority), &HostRecord { id, robots: None })?;
+        st.put_raw(keys::host_id(id.0), authority.as_bytes().to_vec());
+        Ok(id)
+    }
+
+    /// Queues `url` for this pass unless it already was, or a page limit is
+    /// reached. Returns the page id whether or not it was queued (for
+    /// provenance links), `None` only for a URL never seen and not admitted.
+    pub fn admit(
+        &mut self,
+        st: &mut Staging<'_>,
+        url: &CanonicalUrl,
+        place: Placement,
+        via: Via,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UrlId>> {
+        let existing = st
+            .get_raw(&keys::url(url.as_str()))?
+            .and_then(|v| keys::u64_at(&v, 0))
+            .map(UrlId);
+        let mut page = match existing {
+            Some(id) => match st.get::<PageRecord>(&keys::page(id.0))? {
+                Some(p) if p.pass >= self.pass.number => return Ok(Some(id)),
+                Some(p) => Some((id, p)),
+                None => None,
+            },
+            None => None,
+        };
+        if self.max_pages.is_some_and(|m| self.pass.admitted >= m) {
+            return Ok(existing);
+        }
+        let host = self.host_id(st, &url.authority())?;
+        let host_key = keys::admitted(self.pass.number, host.0);
+        let host_admitted: u64 = st.get(&host_key)?.unwrap_or(0);
+        if self.max_pages_per_host.is_some_and(|m| host_admitted >= m) {
+            return Ok(existing);
+        }
+        st.put(host_key, &(host_admitted + 1))?;
+        self.pass.admitted += 1;
+        let id = match page.as_mut() {
+            Some((id, p)) => {
+                p.pass = self.pass.number;
+                p.state = PageState::Queued;
+                p.attempts = 0;
+                p.depth = p.depth.min(place.depth);
+                *id
+            }
+            None => {
+                let id = UrlId(self.next_url);
+                self.next_url += 1;
+                st.put_raw(keys::url(url.as_str()), keys::encode_u64(id.0).to_vec());
+                page = Some((
+                    id,
+                    PageRecord {
+                        url: url.clone(),
+                        host,
+                        depth: place.depth,
+                        source_hops: place.source_hops,
+                        scope: place.scope,
+                        via,
+                        pass: self.pass.number,
+                        state: PageState::Queued,
+                        etag: None,
+                        last_modified: None,
+                        captures: 0,
+                        last_captured: None,
+                        last_status: None,
+                        last_error: None,
+                        versions: 0,
+                        latest: None,
+                        attempts: 0,
+                    },
+                ));
+                id
+            }
+        };
+        if let Some((_, p)) = &page {
+            st.put(keys::page(id.0), p)?;
+        }
+        let entry = QueueEntry {
+            host,
+            due: micros(now),
+            url: id,
+        };
+        st.put_raw(entry.key(), Vec::new());
+        self.woken.insert(host);
+        self.queued += 1;
+        Ok(Some(id))
+    }
+
+    /// Removes a fetched entry from the queue.
+    pub fn complete(&mut self, st: &mut Staging<'_>, entry: &QueueEntry) {
+        st.remove(entry.key());
+        self.queued = self.queued.saturating_sub(1);
+    }
+
+    /// Moves an entry to a later due time (a retry).
+    pub fn requeue(&mut self, st: &mut Staging<'_>, entry: &QueueEntry, due: DateTime<Utc>) {
+        st.remove(entry.key());
+        let later = QueueEntry {
+            due: micros(due),
+            ..entry.clone()
+        };
+        st.put_raw(later.key(), Vec::new());
+        self.woken.insert(entry.host);
+    }
+}
