@@ -281,3 +281,36 @@ fn max_pages_per_host_bounds_each_host() {
         );
     }
 }
+
+#[test]
+fn max_body_in_plain_bytes_cuts_a_larger_page() {
+    let host = "cap.test";
+    let big = format!(
+        "<!doctype html><html><head><title>Big</title></head><body>{}</body></html>",
+        "<p>filler text for a page larger than the cap.</p>\n".repeat(4000)
+    );
+    assert!(big.len() > 150_000);
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/big", "/small"]))
+        .page(host, "/big", big)
+        .page(host, "/small", page("Small", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--max-body", "100000"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let entry = archive.entry(&server.url(host, "/big"));
+    assert_eq!(entry["state"], "failed", "{entry:#}");
+    assert!(
+        mentions_cap(str_field(&entry, "error").unwrap_or_default())
+            || str_field(&entry, "error")
+                .unwrap_or_default()
+                .contains("100000"),
+        "{entry:#}"
+    );
+    let small = archive.entry(&server.url(host, "/small"));
+    assert_eq!(small["state"], "fetched", "{small:#}");
+}

@@ -115,3 +115,96 @@ fn normal_crawl_verifies_clean_and_counts_match_what_was_served() {
         assert_eq!(entry["kind"], "article", "{entry:#}");
     }
 }
+
+#[test]
+fn legacy_encodings_are_stored_as_utf8() {
+    let host = "legacy.test";
+    let cyrillic = "Новости дня: мэр открыл новый мост";
+    let japanese = "今日のニュース：新しい橋が開通";
+    let win1251 = |s: &str| encoding_rs::WINDOWS_1251.encode(s).0.into_owned();
+    let sjis = |s: &str| encoding_rs::SHIFT_JIS.encode(s).0.into_owned();
+    let meta_page = format!(
+        "<!doctype html><html lang=\"ru\"><head><meta charset=\"windows-1251\"><title>{cyrillic}</title></head>\
+         <body><article><h1>{cyrillic}</h1><p>{}</p></article></body></html>",
+        "Мэр города открыл сегодня новый мост через реку. ".repeat(10)
+    );
+    let header_page = format!(
+        "<!doctype html><html lang=\"ja\"><head><title>{japanese}</title></head>\
+         <body><article><h1>{japanese}</h1><p>{}</p></article></body></html>",
+        "市長は今日、川に架かる新しい橋を開通させました。".repeat(10)
+    );
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/ru", "/ja"]))
+        .file(host, "/ru", "text/html", win1251(&meta_page))
+        .file(
+            host,
+            "/ja",
+            "text/html; charset=Shift_JIS",
+            sjis(&header_page),
+        )
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    for (path, title) in [("/ru", cyrillic), ("/ja", japanese)] {
+        let entry = archive.entry(&server.url(host, path));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+        assert_eq!(
+            entry["title"], title,
+            "{path}: the title should be decoded to UTF-8: {entry:#}"
+        );
+    }
+    archive.assert_verify_clean();
+}
+
+#[test]
+fn summary_counts_errors_and_disallowed_pages() {
+    let host = "mixed.test";
+    let server = Site::new()
+        .robots(host, "User-agent: *\nDisallow: /private/\n")
+        .page(host, "/", page("Home", &["/ok", "/private/x", "/loop"]))
+        .page(host, "/ok", page("OK", &[]))
+        .page(host, "/private/x", page("Private", &[]))
+        .route(host, "/loop", |_| {
+            redirect(axum::http::StatusCode::FOUND, "/loop")
+        })
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--json"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60));
+    out.assert_success("crawl");
+    let summary = out.summary();
+    assert_eq!(num(&summary, "pages_fetched"), 2, "{summary:#}");
+    assert_eq!(num(&summary, "errors"), 1, "{summary:#}");
+    assert_eq!(num(&summary, "disallowed"), 1, "{summary:#}");
+    assert_eq!(num(&summary, "hosts"), 1, "{summary:#}");
+    let states: Vec<(String, String)> = archive
+        .list()
+        .iter()
+        .map(|p| {
+            (
+                p["url"].as_str().unwrap_or_default().to_string(),
+                p["state"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let state_of = |path: &str| {
+        let url = server.url(host, path);
+        states
+            .iter()
+            .find(|(u, _)| *u == url)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| panic!("{url} not listed: {states:?}"))
+    };
+    assert_eq!(state_of("/"), "fetched");
+    assert_eq!(state_of("/ok"), "fetched");
+    assert_eq!(state_of("/private/x"), "disallowed");
+    assert_eq!(state_of("/loop"), "failed");
+}

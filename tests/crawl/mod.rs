@@ -13,3 +13,4 @@ mod redirects;
 mod resume;
 mod retries;
 mod robots;
+mod scope;

@@ -127,3 +127,41 @@ fn second_run_revisits_every_page_with_conditional_requests() {
     assert_eq!(num(&stats, "versions"), 6, "{stats:#}");
     archive.assert_verify_clean();
 }
+
+#[test]
+fn new_pass_discovers_new_pages() {
+    let host = "grow.test";
+    let visits = counter();
+    let visits_in = visits.clone();
+    let server = Site::new()
+        .route(host, "/", move |_| {
+            if visits_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                html(page("Front page", &["/old"]))
+            } else {
+                html(page("Front page", &["/old", "/breaking"]))
+            }
+        })
+        .page(host, "/old", page("Old story", &[]))
+        .page(host, "/breaking", page("Breaking story", &[]))
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    assert_eq!(server.count(host, "/breaking"), 0);
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    assert_eq!(
+        server.count(host, "/breaking"),
+        1,
+        "the new pass should discover the page linked since the last one:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/breaking"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+}

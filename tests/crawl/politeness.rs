@@ -135,3 +135,74 @@ fn crawl_delay_slows_only_its_host() {
         );
     }
 }
+
+/// Decrements the in-flight count when the response body is done (or
+/// dropped because the client went away).
+struct InFlight(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn concurrency_caps_requests_in_flight_over_all_hosts() {
+    use std::sync::atomic::Ordering;
+
+    use axum::body::{Body, Bytes};
+    use futures_util::stream;
+
+    const HOSTS: usize = 8;
+    let in_flight = counter();
+    let peak = counter();
+    let names: Vec<String> = (0..HOSTS).map(|i| format!("c{i}.test")).collect();
+    let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut site = Site::new();
+    for host in &hosts {
+        let (in_flight, peak) = (in_flight.clone(), peak.clone());
+        site = site
+            .page(host, "/", page("Home", &["/slow/1", "/slow/2", "/slow/3"]))
+            .route(host, "/slow/*", move |req| {
+                // Each response takes 300 ms to come.
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                let guard = InFlight(in_flight.clone());
+                let body = page(&format!("Slow {}", req.path), &[]);
+                let chunks = stream::unfold(Some((guard, body)), |state| async move {
+                    let (guard, body) = state?;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    drop(guard);
+                    Some((Ok::<_, std::io::Error>(Bytes::from(body)), None))
+                });
+                with_header(
+                    axum::response::Response::new(Body::from_stream(chunks)),
+                    "content-type",
+                    "text/html; charset=utf-8",
+                )
+            });
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s", "--concurrency", "3"])
+        .args(hosts.iter().map(|h| server.url(h, "/")))
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+    let slow = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/slow/"))
+        .count();
+    assert_eq!(slow, HOSTS * 3, "{}", server.dump());
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(
+        peak <= 3,
+        "{peak} requests were in flight at once with --concurrency 3"
+    );
+    assert!(
+        peak >= 2,
+        "only {peak} request in flight at a time: --concurrency 3 was not used"
+    );
+}

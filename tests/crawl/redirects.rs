@@ -105,3 +105,64 @@ fn short_redirect_chain_is_followed_to_the_page() {
     assert_ne!(entry["state"], "failed", "{entry:#}");
     assert!(entry["error"].is_null(), "{entry:#}");
 }
+
+#[test]
+fn redirect_hops_are_robots_checked() {
+    let host = "guarded.test";
+    let server = Site::new()
+        .robots(host, "User-agent: *\nDisallow: /private/\n")
+        .page(host, "/", page("Home", &["/go"]))
+        .route(host, "/go", |_| {
+            redirect(StatusCode::FOUND, "/private/secret")
+        })
+        .page(host, "/private/secret", page("Secret", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/go"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count(host, "/private/secret"),
+        0,
+        "a redirect led to a disallowed path and it was fetched:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/go"));
+    assert_ne!(entry["state"], "fetched", "{entry:#}");
+}
+
+#[test]
+fn redirect_to_another_host_reads_that_hosts_robots_first() {
+    let from = "old.test";
+    let to = "new.test";
+    let server = Site::new()
+        .page(from, "/", page("Home", &["/moved"]))
+        .route(from, "/moved", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or("").to_string();
+            redirect(
+                StatusCode::MOVED_PERMANENTLY,
+                &format!("http://new.test:{port}/story"),
+            )
+        })
+        .robots(to, "User-agent: *\nAllow: /\n")
+        .page(to, "/story", page("Moved story", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[from, to])
+        .args(["--rate", "50/s"])
+        .arg(server.url(from, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    let paths = server.paths(to);
+    assert_eq!(
+        paths,
+        vec!["/robots.txt".to_string(), "/story".to_string()],
+        "the redirect target's host: robots.txt first, then the page:\n{}",
+        server.dump()
+    );
+}

@@ -148,3 +148,57 @@ fn persistent_server_errors_end_in_a_recorded_failure() {
     assert!(entry["error"].is_string(), "{entry:#}");
     assert_eq!(server.count(host, "/fine"), 1, "{}", server.dump());
 }
+
+#[test]
+fn retry_after_delays_every_request_to_the_host() {
+    let host = "busy.test";
+    let hits = counter();
+    let hits_in = hits.clone();
+    let links: Vec<String> = (1..=6).map(|i| format!("/p/{i}")).collect();
+    let mut refs: Vec<&str> = vec!["/limited"];
+    refs.extend(links.iter().map(String::as_str));
+    let mut site =
+        Site::new()
+            .page(host, "/", page("Home", &refs))
+            .route(host, "/limited", move |_| {
+                if hits_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                    with_header(status(StatusCode::TOO_MANY_REQUESTS), "retry-after", "2")
+                } else {
+                    html(page("Limited", &[]))
+                }
+            });
+    for link in &links {
+        site = site.page(host, link, page(link, &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s", "--concurrency", "4"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+
+    let reqs = server.requests_for(host);
+    let limited_at = reqs
+        .iter()
+        .position(|r| r.path == "/limited")
+        .expect("/limited requested");
+    // Requests already on the wire when the 429 arrived are fine; after it
+    // answers (allow 200 ms), the host rests 2 s.
+    let answered = reqs[limited_at].at + Duration::from_millis(200);
+    for r in &reqs[limited_at + 1..] {
+        let since = r.at.saturating_duration_since(reqs[limited_at].at);
+        assert!(
+            r.at <= answered || since >= Duration::from_millis(1800),
+            "{} requested {:.3}s after a 429 with Retry-After: 2:\n{}",
+            r.path,
+            since.as_secs_f64(),
+            server.dump()
+        );
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "{}", server.dump());
+    for link in &links {
+        assert_eq!(server.count(host, link), 1, "{}", server.dump());
+    }
+}
