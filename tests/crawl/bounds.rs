@@ -117,6 +117,17 @@ fn gzip_bomb_is_cut_at_the_cap_with_bounded_memory() {
         rss < 300 * MIB,
         "peak RSS {rss} bytes while facing a gzip bomb: {summary:#}"
     );
+    // The same, measured from outside (the harness samples VmHWM).
+    assert!(
+        out.sampled_peak_rss < 300 * MIB,
+        "sampled peak RSS {} bytes while facing a gzip bomb",
+        out.sampled_peak_rss
+    );
+    assert!(
+        rss > 0 && (out.sampled_peak_rss == 0 || rss >= out.sampled_peak_rss / 2),
+        "peak_rss_bytes {rss} does not match the sampled peak {}",
+        out.sampled_peak_rss
+    );
 }
 
 #[test]

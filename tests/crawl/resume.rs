@@ -54,6 +54,9 @@ fn killed_crawl_resumes_without_refetching_captured_pages() {
     first.kill();
     let before_kill: BTreeSet<String> = fetched_paths(&server, host).into_iter().collect();
 
+    // A crash at any instant leaves a consistent archive.
+    archive.assert_verify_clean();
+
     // What the archive says was captured before the crash.
     let captured: BTreeSet<String> = archive
         .list()
@@ -157,5 +160,58 @@ fn fresh_starts_a_new_pass_after_an_interruption() {
         num(&after, "pass") > num(&before, "pass"),
         "--fresh should start a new pass: before {before:#}, after {after:#}"
     );
+    archive.assert_verify_clean();
+}
+
+#[test]
+fn interrupted_crawl_stops_promptly_and_resumes() {
+    let host = "slow.test";
+    let server = slow_site(host);
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "5/s", "--concurrency", &CONCURRENCY.to_string()])
+        .arg(server.url(host, "/"));
+
+    let first = crawl.spawn();
+    wait_until(Duration::from_secs(60), "5 page requests", || {
+        fetched_paths(&server, host).len() >= 5
+    });
+    first.signal("INT");
+    // Ctrl-C: in-flight work finishes, the process exits cleanly and soon.
+    let out = first.wait(Duration::from_secs(20));
+    let before: BTreeSet<String> = fetched_paths(&server, host).into_iter().collect();
+    assert!(
+        before.len() < PAGES,
+        "the crawl finished before the interrupt took effect:\n{}",
+        server.dump()
+    );
+    assert!(
+        !out.stderr.contains("panicked"),
+        "interrupted crawl panicked:\n{}",
+        out.stderr
+    );
+    archive.assert_verify_clean();
+
+    server.clear_log();
+    crawl
+        .run(Duration::from_secs(120))
+        .assert_success("resumed crawl");
+    let after: Vec<String> = fetched_paths(&server, host);
+    let twice: BTreeSet<&String> = after.iter().filter(|p| before.contains(*p)).collect();
+    assert!(
+        twice.len() <= CONCURRENCY,
+        "{} pages fetched before the interrupt were fetched again: {twice:?}",
+        twice.len()
+    );
+    let all: BTreeSet<&String> = before.iter().chain(after.iter()).collect();
+    assert_eq!(
+        all.len(),
+        PAGES,
+        "every page fetched once over the two runs"
+    );
+    let pages = archive.list();
+    let fetched = pages.iter().filter(|p| p["state"] == "fetched").count();
+    assert_eq!(fetched, PAGES, "{pages:#?}");
     archive.assert_verify_clean();
 }

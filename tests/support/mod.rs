@@ -499,6 +499,9 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// The process's peak RSS as sampled by the harness from
+    /// `/proc/PID/status` (`VmHWM`) while it ran; 0 where unavailable.
+    pub sampled_peak_rss: u64,
 }
 
 impl Output {
@@ -565,7 +568,16 @@ pub fn spawn(args: &[String]) -> Running {
         stderr,
         started: Instant::now(),
         args: args.to_vec(),
+        peak_rss: 0,
     }
+}
+
+/// `VmHWM` (peak resident set size) of a live process, in bytes.
+fn peak_rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn read_in_background(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
@@ -583,6 +595,7 @@ pub struct Running {
     stderr: thread::JoinHandle<String>,
     started: Instant,
     args: Vec<String>,
+    peak_rss: u64,
 }
 
 impl Running {
@@ -595,6 +608,22 @@ impl Running {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
+    /// Sends a signal by name (`INT`, `TERM`…) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill(1)");
+        assert!(status.success(), "kill -{name} {} failed", self.pid());
+    }
+
+    fn sample_rss(&mut self) {
+        if let Some(rss) = peak_rss_of(self.child.id()) {
+            self.peak_rss = self.peak_rss.max(rss);
+        }
+    }
+
     /// SIGKILL (`kill -9`), then collect what it printed.
     pub fn kill(mut self) -> Output {
         self.child.kill().ok();
@@ -604,6 +633,7 @@ impl Running {
             stdout: self.stdout.join().unwrap_or_default(),
             stderr: self.stderr.join().unwrap_or_default(),
             elapsed: self.started.elapsed(),
+            sampled_peak_rss: self.peak_rss,
         }
     }
 
@@ -611,12 +641,14 @@ impl Running {
     /// test fails with what it printed. Fails too if it panicked.
     pub fn wait(mut self, deadline: Duration) -> Output {
         loop {
+            self.sample_rss();
             if let Ok(Some(status)) = self.child.try_wait() {
                 let out = Output {
                     status,
                     stdout: self.stdout.join().unwrap_or_default(),
                     stderr: self.stderr.join().unwrap_or_default(),
                     elapsed: self.started.elapsed(),
+                    sampled_peak_rss: self.peak_rss,
                 };
                 assert_no_panic(&self.args, &out);
                 return out;
