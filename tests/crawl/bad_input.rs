@@ -89,6 +89,26 @@ fn unreadable_seed_file_is_named_in_a_one_line_error() {
         error.contains("no-such-seeds.toml"),
         "the error should name the file: {error}"
     );
+
+    // A path that exists but cannot be read as a file.
+    let folder = dir.path().join("seeds-folder.toml");
+    std::fs::create_dir(&folder).unwrap();
+    let out = crawl_with_seeds(&archive, &folder);
+    let error = one_line_error(&out, "seed file that is a directory");
+    assert!(
+        error.contains("seeds-folder.toml"),
+        "the error should name the file: {error}"
+    );
+
+    // Not UTF-8.
+    let binary = dir.path().join("binary.toml");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x80, b'\n']).unwrap();
+    let out = crawl_with_seeds(&archive, &binary);
+    let error = one_line_error(&out, "seed file that is not UTF-8");
+    assert!(
+        error.contains("binary.toml"),
+        "the error should name the file: {error}"
+    );
 }
 
 #[test]

@@ -208,3 +208,61 @@ fn summary_counts_errors_and_disallowed_pages() {
     assert_eq!(state_of("/private/x"), "disallowed");
     assert_eq!(state_of("/loop"), "failed");
 }
+
+#[test]
+fn compressed_responses_are_decoded() {
+    use std::io::Write;
+
+    let host = "zip.test";
+    let gz = |s: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(s.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let deflate = |s: &str| {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(s.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let html_type = ("content-type", "text/html; charset=utf-8".to_string());
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/gz", "/deflate"]))
+        .raw(
+            host,
+            "/gz",
+            axum::http::StatusCode::OK,
+            vec![html_type.clone(), ("content-encoding", "gzip".into())],
+            gz(&page("Gzipped story", &[])),
+        )
+        .raw(
+            host,
+            "/deflate",
+            axum::http::StatusCode::OK,
+            vec![html_type, ("content-encoding", "deflate".into())],
+            deflate(&page("Deflated story", &[])),
+        )
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let encodings = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("accept-encoding").map(str::to_string))
+        .next()
+        .unwrap_or_default();
+    assert!(
+        encodings.contains("gzip"),
+        "the crawler should offer gzip: Accept-Encoding {encodings:?}"
+    );
+    for (path, title) in [("/gz", "Gzipped story"), ("/deflate", "Deflated story")] {
+        let entry = archive.entry(&server.url(host, path));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+        assert_eq!(entry["title"], title, "{entry:#}");
+    }
+    archive.assert_verify_clean();
+}

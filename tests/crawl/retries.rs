@@ -202,3 +202,105 @@ fn retry_after_delays_every_request_to_the_host() {
         assert_eq!(server.count(host, link), 1, "{}", server.dump());
     }
 }
+
+#[test]
+fn a_connection_cut_mid_body_is_retried() {
+    use axum::body::{Body, Bytes};
+    use futures_util::stream;
+
+    let host = "cut.test";
+    let hits = counter();
+    let hits_in = hits.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if hits_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                // Half a page, then the connection breaks.
+                let chunks = stream::iter(vec![
+                    Ok(Bytes::from_static(
+                        b"<!doctype html><html><body><p>Half a st",
+                    )),
+                    Err(std::io::Error::other("connection cut")),
+                ]);
+                with_header(
+                    axum::response::Response::new(Body::from_stream(chunks)),
+                    "content-type",
+                    "text/html; charset=utf-8",
+                )
+            } else {
+                html(page("Whole story", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(
+        server.count(host, "/story"),
+        2,
+        "a broken connection should be retried once it fails:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(entry["title"], "Whole story", "{entry:#}");
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let host = "dated.test";
+    let hits = counter();
+    let hits_in = hits.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/later"]))
+        .route(host, "/later", move |_| {
+            if hits_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                // Three seconds from now (HTTP dates have one-second
+                // resolution: at least two seconds remain).
+                let when = std::time::SystemTime::now() + Duration::from_secs(3);
+                let date = httpdate(when);
+                with_header(
+                    status(StatusCode::SERVICE_UNAVAILABLE),
+                    "retry-after",
+                    &date,
+                )
+            } else {
+                html(page("Later", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    let tries: Vec<Req> = server
+        .requests_for(host)
+        .into_iter()
+        .filter(|r| r.path == "/later")
+        .collect();
+    assert_eq!(tries.len(), 2, "{}", server.dump());
+    let waited = (tries[1].at - tries[0].at).as_secs_f64();
+    assert!(
+        waited >= 1.8,
+        "Retry-After as an HTTP date not honoured: retried after {waited:.3}s:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/later"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn httpdate(t: std::time::SystemTime) -> String {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
