@@ -65,7 +65,7 @@ impl Archive {
         let db = sled::Config::new()
             .path(dir.join("db"))
             // Bounded page cache: memory must not grow with the archive.
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(16 * 1024 * 1024)
             .flush_every_ms(Some(500))
             .open()
             .map_err(|e| match e {
@@ -122,6 +122,11 @@ impl Archive {
 
     pub(crate) fn raw(&self) -> &sled::Db {
         &self.db
+    }
+
+    /// Bytes the database takes on disk.
+    pub fn raw_size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
     }
 
     /// Reads and decodes one JSON record.

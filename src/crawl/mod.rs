@@ -17,7 +17,7 @@ mod process;
 mod stats;
 mod writer;
 
-pub use stats::{CrawlStats, Summary};
+pub use stats::{CrawlStats, Summary, peak_rss_bytes};
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
