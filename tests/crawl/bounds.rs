@@ -102,6 +102,11 @@ fn gzip_bomb_is_cut_at_the_cap_with_bounded_memory() {
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(120));
     out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(30),
+        "a crawl facing a gzip bomb should end quickly, took {:?}",
+        out.elapsed
+    );
 
     let entry = archive.entry(&server.url(host, "/bomb"));
     assert_eq!(entry["state"], "failed", "{entry:#}");
@@ -189,6 +194,11 @@ fn trickling_body_times_out_and_is_recorded() {
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(90));
     out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(45),
+        "with --timeout 3 the trickling page held the crawl for {:?}",
+        out.elapsed
+    );
 
     let entry = archive.entry(&server.url(host, "/drip"));
     assert_eq!(entry["state"], "failed", "{entry:#}");

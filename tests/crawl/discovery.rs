@@ -43,11 +43,13 @@ fn sitemaps_named_in_robots_are_followed() {
         })
         .route(host, "/sitemap-pages.xml", |req| {
             let o = req.origin();
+            let port = o.rsplit(':').next().unwrap_or_default().to_string();
             xml(format!(
                 r#"<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
   <url><loc>{o}/s/1</loc><lastmod>2025-01-01T10:00:00Z</lastmod></url>
   <url><loc>{o}/s/2</loc><changefreq>daily</changefreq></url>
+  <url><loc>http://elsewhere.test:{port}/not-ours</loc></url>
 </urlset>
 "#
             ))
@@ -86,10 +88,11 @@ fn sitemaps_named_in_robots_are_followed() {
         .page(host, "/s/2", page("Sitemap two", &[]))
         .page(host, "/n/1", page("News one", &[]))
         .page(host, "/n/2", page("News two", &[]))
+        .page("elsewhere.test", "/not-ours", page("Not ours", &[]))
         .serve();
     let archive = Archive::new();
     archive
-        .crawl(&server, &[host])
+        .crawl(&server, &[host, "elsewhere.test"])
         .args(["--rate", "50/s", "--depth", "5"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(60))
@@ -116,6 +119,11 @@ fn sitemaps_named_in_robots_are_followed() {
         let entry = archive.entry(&server.url(host, path));
         assert_eq!(entry["state"], "fetched", "{entry:#}");
     }
+    assert!(
+        server.requests_for("elsewhere.test").is_empty(),
+        "a sitemap entry on another host is out of scope:\n{}",
+        server.dump()
+    );
 }
 
 #[test]

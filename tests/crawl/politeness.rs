@@ -51,6 +51,12 @@ fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
             "{host}: every page should be fetched once:\n{}",
             server.dump()
         );
+        assert_eq!(
+            reqs.iter().filter(|r| r.is_robots()).count(),
+            1,
+            "{host}: robots.txt should be fetched once and cached:\n{}",
+            server.dump()
+        );
         let times: Vec<Instant> = reqs.iter().map(|r| r.at).collect();
         for (i, gap) in gaps(&times).into_iter().enumerate() {
             assert!(

@@ -192,3 +192,46 @@ fn robots_unreachable_disallows_all() {
         "unreachable robots.txt means disallow all: {entry:#}"
     );
 }
+
+#[test]
+fn oversized_robots_txt_is_capped_and_its_head_still_obeyed() {
+    // RFC 9309: a crawler parses at least the first 500 KiB; beyond that it
+    // may stop reading. The rules at the head still apply.
+    use axum::http::{HeaderValue, header};
+    use axum::response::Response;
+
+    let host = "bigrobots.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |_| {
+            // The rules, then 32 MiB of comment lines, generated lazily.
+            let rules = "User-agent: *\nDisallow: /private/\n";
+            let filler = "# filler filler filler filler filler filler filler filler\n";
+            let body = futures_util::stream::iter(
+                std::iter::once(rules.to_string())
+                    .chain(std::iter::repeat_n(
+                        filler.repeat(1024),
+                        32 * 1024 * 1024 / (filler.len() * 1024),
+                    ))
+                    .map(|s| Ok::<_, std::io::Error>(axum::body::Bytes::from(s))),
+            );
+            let mut resp = Response::new(axum::body::Body::from_stream(body));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            resp
+        })
+        .page(host, "/", page("Home", &["/a", "/private/x"]))
+        .page(host, "/a", page("A", &[]))
+        .page(host, "/private/x", page("Private", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s", "--json"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE);
+    out.assert_success("crawl");
+    assert_eq!(server.count(host, "/private/x"), 0, "{}", server.dump());
+    assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
+    let rss = num(&out.summary(), "peak_rss_bytes");
+    assert!(rss < 300 * 1024 * 1024, "peak RSS {rss} bytes");
+}
