@@ -304,3 +304,47 @@ fn httpdate(t: std::time::SystemTime) -> String {
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string()
 }
+
+#[test]
+fn a_response_that_times_out_is_retried() {
+    let host = "sleepy.test";
+    let hits = counter();
+    let hits_in = hits.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if hits_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                // No response head for 8 s: past --timeout 2.
+                delayed(html(page("Too late", &[])), Duration::from_secs(8))
+            } else {
+                html(page("On time", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s", "--timeout", "2"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    let tries: Vec<Req> = server
+        .requests_for(host)
+        .into_iter()
+        .filter(|r| r.path == "/story")
+        .collect();
+    assert_eq!(
+        tries.len(),
+        2,
+        "a timed-out request should be retried:\n{}",
+        server.dump()
+    );
+    let waited = (tries[1].at - tries[0].at).as_secs_f64();
+    assert!(
+        waited >= 1.8,
+        "the retry came {waited:.3}s after the first try, before its 2 s timeout ran out"
+    );
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(entry["title"], "On time", "{entry:#}");
+}

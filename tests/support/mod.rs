@@ -223,7 +223,16 @@ impl Server {
                     headers: request.headers().clone(),
                 };
                 log.lock().unwrap().push(req.clone());
-                handler(&req)
+                let mut resp = handler(&req);
+                // `delayed` responses: hold the response head back.
+                let delay = resp
+                    .headers_mut()
+                    .remove(DELAY_HEADER)
+                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                if let Some(ms) = delay {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                resp
             }
         });
         let listener = runtime
@@ -358,6 +367,13 @@ pub fn redirect(code: StatusCode, location: &str) -> Response {
     resp.headers_mut()
         .insert(header::LOCATION, HeaderValue::from_str(location).unwrap());
     resp
+}
+
+const DELAY_HEADER: &str = "x-fixture-delay-ms";
+
+/// `resp`, sent only after `delay` (the status line and headers too).
+pub fn delayed(resp: Response, delay: Duration) -> Response {
+    with_header(resp, DELAY_HEADER, &delay.as_millis().to_string())
 }
 
 pub fn with_header(mut resp: Response, name: &'static str, value: &str) -> Response {
