@@ -101,3 +101,44 @@ fn tracking_params_and_fragments_never_cause_a_second_fetch() {
     }
     assert_eq!(urls.len(), 4, "{urls:#?}");
 }
+
+#[test]
+fn base_href_and_non_http_links_are_handled() {
+    let host = "links.test";
+    let server = Site::new()
+        .page(
+            host,
+            "/",
+            "<!doctype html><html><head><title>Home</title><base href=\"/section/\"></head><body>\
+             <a href=\"story\">relative to base</a>\
+             <a href=\"mailto:desk@links.test\">mail</a>\
+             <a href=\"javascript:void(0)\">js</a>\
+             <a href=\"ftp://links.test/file\">ftp</a>\
+             <a href=\"tel:+100\">phone</a>\
+             <a href=\"data:text/html,hi\">data</a>\
+             </body></html>",
+        )
+        .page(host, "/section/story", page("Story", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(
+        server.count(host, "/section/story"),
+        1,
+        "<base href> should apply to relative links:\n{}",
+        server.dump()
+    );
+    assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
+    let pages = archive.list();
+    for p in &pages {
+        let url = p["url"].as_str().unwrap_or_default();
+        assert!(url.starts_with("http://"), "non-HTTP link queued: {p:#}");
+        assert_ne!(p["state"], "failed", "{p:#}");
+    }
+    assert_eq!(pages.len(), 2, "{pages:#?}");
+}

@@ -235,3 +235,93 @@ fn oversized_robots_txt_is_capped_and_its_head_still_obeyed() {
     let rss = num(&out.summary(), "peak_rss_bytes");
     assert!(rss < 300 * 1024 * 1024, "peak RSS {rss} bytes");
 }
+
+#[test]
+fn robots_txt_behind_a_redirect_is_followed() {
+    // RFC 9309 §2.3.1.2: follow at least five redirects to robots.txt.
+    let host = "moved-robots.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |_| {
+            redirect(StatusCode::MOVED_PERMANENTLY, "/meta/robots.txt")
+        })
+        .file(
+            host,
+            "/meta/robots.txt",
+            "text/plain",
+            "User-agent: *\nDisallow: /private/\n",
+        )
+        .page(host, "/", page("Home", &["/a", "/private/x"]))
+        .page(host, "/a", page("A", &[]))
+        .page(host, "/private/x", page("Private", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert!(
+        server.count(host, "/meta/robots.txt") >= 1,
+        "the robots.txt redirect was not followed:\n{}",
+        server.dump()
+    );
+    assert_eq!(
+        server.count(host, "/private/x"),
+        0,
+        "rules behind a robots.txt redirect were ignored:\n{}",
+        server.dump()
+    );
+    assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
+}
+
+#[test]
+fn robots_wildcards_and_end_anchors_are_matched() {
+    let host = "patterns.test";
+    let server = Site::new()
+        .robots(
+            host,
+            "User-agent: *\nDisallow: /*?print=\nDisallow: /*.pdf$\nAllow: /private/open$\nDisallow: /private/\n",
+        )
+        .page(
+            host,
+            "/",
+            page(
+                "Home",
+                &[
+                    "/story",
+                    "/story?print=1",
+                    "/files/report.pdf",
+                    "/files/report.pdf.html",
+                    "/private/open",
+                    "/private/closed",
+                ],
+            ),
+        )
+        .page(host, "/story", page("Story", &[]))
+        .page(host, "/files/report.pdf.html", page("Report page", &[]))
+        .page(host, "/private/open", page("Open", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for (path, expected) in [
+        ("/story", 1),
+        ("/story?print=1", 0),
+        ("/files/report.pdf", 0),
+        ("/files/report.pdf.html", 1),
+        ("/private/open", 1),
+        ("/private/closed", 0),
+    ] {
+        assert_eq!(
+            server.count(host, path),
+            expected,
+            "{path}:\n{}",
+            server.dump()
+        );
+    }
+}
