@@ -83,3 +83,57 @@ fn without_allow_private_loopback_literals_are_refused() {
         assert_refusal_reported(&archive, &out, &canonical);
     }
 }
+
+#[test]
+fn without_allow_private_unspecified_and_encoded_loopback_are_refused() {
+    // Classic address-guard bypasses: 0.0.0.0 reaches local listeners on
+    // Linux; hex and decimal IPv4 spellings are 127.0.0.1.
+    let server = Site::new()
+        .page("zero.test", "/", page("Home", &[]))
+        .serve();
+    let port = server.port;
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec!["--resolve".into(), format!("zero.test:{port}:0.0.0.0")],
+            format!("http://zero.test:{port}/"),
+        ),
+        (vec![], format!("http://0.0.0.0:{port}/")),
+        (vec![], format!("http://0x7f000001:{port}/")),
+        (vec![], format!("http://2130706433:{port}/")),
+        (vec![], format!("http://127.1:{port}/")),
+    ];
+    for (extra, url) in cases {
+        let archive = Archive::new();
+        let mut args = vec![
+            "crawl".to_string(),
+            "--archive".into(),
+            archive.path(),
+            "--no-progress".into(),
+            "--rate".into(),
+            "50/s".into(),
+            "--timeout".into(),
+            "5".into(),
+        ];
+        args.extend(extra);
+        args.push(url.clone());
+        let out = run(&args, Duration::from_secs(60));
+        assert!(
+            server.requests().is_empty(),
+            "crawling {url} without --allow-private reached the server:\n{}",
+            server.dump()
+        );
+        if !out.success() {
+            assert!(!out.stderr.trim().is_empty(), "{url}: failed silently");
+        } else {
+            let pages = archive.list();
+            assert!(
+                pages.iter().all(|p| p["state"] != "fetched"),
+                "{url}: {pages:#?}"
+            );
+            assert!(
+                pages.iter().any(|p| p["error"].is_string()),
+                "{url}: the refusal should be recorded: {pages:#?}"
+            );
+        }
+    }
+}

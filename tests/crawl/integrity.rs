@@ -266,3 +266,30 @@ fn compressed_responses_are_decoded() {
     }
     archive.assert_verify_clean();
 }
+
+#[test]
+fn without_json_the_summary_is_for_humans_on_stderr() {
+    let host = "plain.test";
+    let server = Site::new().page(host, "/", page("Home", &[])).serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60));
+    out.assert_success("crawl");
+    assert!(
+        out.stdout.trim().is_empty(),
+        "without --json nothing belongs on stdout:\n{}",
+        out.stdout
+    );
+    assert!(
+        !out.stderr.trim().is_empty(),
+        "a crawl should end with a summary on stderr"
+    );
+    assert!(
+        serde_json::from_str::<serde_json::Value>(out.stderr.trim()).is_err(),
+        "the human summary should not be JSON:\n{}",
+        out.stderr
+    );
+}

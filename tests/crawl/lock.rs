@@ -36,6 +36,7 @@ fn second_process_on_a_crawled_archive_gets_an_in_use_error() {
             "--archive".into(),
             path.clone(),
         ],
+        vec!["verify".into(), "--archive".into(), path.clone()],
         archive
             .crawl(&server, &[host])
             .arg(server.url(host, "/"))
