@@ -335,3 +335,66 @@ fn max_body_in_plain_bytes_cuts_a_larger_page() {
     let small = archive.entry(&server.url(host, "/small"));
     assert_eq!(small["state"], "fetched", "{small:#}");
 }
+
+#[test]
+fn a_page_with_twenty_thousand_links_stays_bounded_by_max_pages() {
+    let host = "links.test";
+    let links: Vec<String> = (0..20_000).map(|i| format!("/item/{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    let server = Site::new()
+        .page(host, "/", page("Index of everything", &refs))
+        .route(host, "/item/*", |req| {
+            html(page(&format!("Item {}", req.path), &[]))
+        })
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "100/s", "--max-pages", "30", "--json"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(90));
+    out.assert_success("crawl");
+    assert_eq!(
+        server.page_requests().len(),
+        30,
+        "--max-pages 30: {} pages fetched",
+        server.page_requests().len()
+    );
+    assert!(
+        out.elapsed < Duration::from_secs(45),
+        "took {:?}",
+        out.elapsed
+    );
+    let rss = num(&out.summary(), "peak_rss_bytes");
+    assert!(rss < 300 * MIB, "peak RSS {rss}");
+}
+
+#[test]
+fn a_page_first_seen_too_deep_is_still_fetched_when_found_within_depth() {
+    // / links to /a (fast) and /b (slow). /a → /a2 → /x puts /x at depth 3,
+    // beyond --depth 2; /b → /x (arriving later) puts it at depth 2.
+    let host = "depth.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/a", "/b"]))
+        .page(host, "/a", page("A", &["/a2"]))
+        .page(host, "/a2", page("A2", &["/x"]))
+        .route(host, "/b", |_| {
+            delayed(html(page("B", &["/x"])), Duration::from_millis(1500))
+        })
+        .page(host, "/x", page("X", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s", "--depth", "2", "--concurrency", "4"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert!(server.count(host, "/a2") == 1, "{}", server.dump());
+    assert_eq!(
+        server.count(host, "/x"),
+        1,
+        "/x is 2 hops from the seed through /b:\n{}",
+        server.dump()
+    );
+}

@@ -212,3 +212,64 @@ fn concurrency_caps_requests_in_flight_over_all_hosts() {
         "only {peak} request in flight at a time: --concurrency 3 was not used"
     );
 }
+
+#[test]
+fn redirect_hops_and_retries_are_rate_limited_too() {
+    use axum::http::StatusCode;
+
+    let host = "hops.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/r/1", "/p/1", "/p/2"]))
+        .route(host, "/r/1", |_| redirect(StatusCode::FOUND, "/r/2"))
+        .route(host, "/r/2", |_| redirect(StatusCode::FOUND, "/r/3"))
+        .route(host, "/r/3", |_| redirect(StatusCode::FOUND, "/end"))
+        .page(host, "/end", page("End", &[]))
+        .page(host, "/p/1", page("P1", &[]))
+        .page(host, "/p/2", page("P2", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "4/s", "--concurrency", "8"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let reqs = server.requests_for(host);
+    assert!(server.count(host, "/end") >= 1, "{}", server.dump());
+    let times: Vec<Instant> = reqs.iter().map(|r| r.at).collect();
+    for gap in gaps(&times) {
+        assert!(
+            gap >= 0.25 * 0.8,
+            "{gap:.3}s between two requests at --rate 4/s (redirect hops count):\n{}",
+            server.dump()
+        );
+    }
+}
+
+#[test]
+fn fractional_crawl_delay_is_honoured() {
+    let host = "half.test";
+    let site = Site::new().robots(host, "User-agent: palimpsest\nCrawl-delay: 0.5\n");
+    let server = add_host(site, host, 6).serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let times: Vec<Instant> = server
+        .requests_for(host)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(times.len(), 6, "{}", server.dump());
+    for gap in gaps(&times) {
+        assert!(
+            gap >= 0.45,
+            "Crawl-delay: 0.5 not honoured ({gap:.3}s):\n{}",
+            server.dump()
+        );
+    }
+}

@@ -215,3 +215,56 @@ fn interrupted_crawl_stops_promptly_and_resumes() {
     assert_eq!(fetched, PAGES, "{pages:#?}");
     archive.assert_verify_clean();
 }
+
+#[test]
+fn killed_revisit_pass_resumes_that_pass() {
+    let host = "slow.test";
+    let server = slow_site(host);
+    let archive = Archive::new();
+    let fast = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    fast.run(Duration::from_secs(60))
+        .assert_success("first pass");
+    let pass_one = num(&archive.stats(), "pass");
+
+    // Second pass, slowly, killed part-way.
+    server.clear_log();
+    let slow = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "5/s", "--concurrency", &CONCURRENCY.to_string()])
+        .arg(server.url(host, "/"));
+    let second = slow.spawn();
+    wait_until(Duration::from_secs(60), "5 revisits", || {
+        fetched_paths(&server, host).len() >= 5
+    });
+    second.kill();
+    let before: BTreeSet<String> = fetched_paths(&server, host).into_iter().collect();
+    assert!(before.len() < PAGES, "the pass finished before the kill");
+    archive.assert_verify_clean();
+
+    // Run again: the interrupted pass resumes (not a third pass).
+    server.clear_log();
+    slow.run(Duration::from_secs(120))
+        .assert_success("resumed pass");
+    let after: Vec<String> = fetched_paths(&server, host);
+    let twice: BTreeSet<&String> = after.iter().filter(|p| before.contains(*p)).collect();
+    assert!(
+        twice.len() <= CONCURRENCY,
+        "{} pages revisited before the kill were revisited again: {twice:?}",
+        twice.len()
+    );
+    let all: BTreeSet<&String> = before.iter().chain(after.iter()).collect();
+    assert_eq!(all.len(), PAGES, "every page revisited in the pass");
+    let stats = archive.stats();
+    assert_eq!(
+        num(&stats, "pass"),
+        pass_one + 1,
+        "the resumed run should finish pass {}, not start another: {stats:#}",
+        pass_one + 1
+    );
+    for p in archive.list() {
+        assert_eq!(num(&p, "captures"), 2, "{p:#}");
+    }
+}
