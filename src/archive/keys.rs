@@ -17,6 +17,7 @@ pub const CAPTURES: u8 = b'C';
 pub const PAYLOADS: u8 = b'B';
 pub const VERSIONS: u8 = b'V';
 pub const VERSION_SEEN: u8 = b'S';
+pub const ARTICLES: u8 = b'W';
 pub const CHANGES: u8 = b'T';
 pub const LINKS: u8 = b'L';
 pub const CITED_BY: u8 = b'R';
@@ -69,6 +70,9 @@ pub fn version(url: u64, number: u32) -> Vec<u8> {
 }
 pub fn versions_of(url: u64) -> Vec<u8> {
     key(VERSIONS, &[&url.to_be_bytes()])
+}
+pub fn article(url: u64, number: u32) -> Vec<u8> {
+    key(ARTICLES, &[&url.to_be_bytes(), &number.to_be_bytes()])
 }
 pub fn version_seen(url: u64, number: u32) -> Vec<u8> {
     key(VERSION_SEEN, &[&url.to_be_bytes(), &number.to_be_bytes()])

@@ -178,11 +178,29 @@ impl Archive {
     /// The versions of one URL, oldest first.
     pub fn versions(&self, id: UrlId) -> impl Iterator<Item = Result<VersionRecord>> + '_ {
         self.scan::<VersionRecord>(keys::versions_of(id.0))
-            .map(|r| r.map(|(_, v)| v))
+            .map(move |r| r.and_then(|(_, v)| self.with_article(id, v)))
     }
 
     pub fn version(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
-        self.get(&keys::version(id.0, number))
+        match self.get::<VersionRecord>(&keys::version(id.0, number))? {
+            Some(v) => self.with_article(id, v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Fills in a version's article from its compressed blob.
+    fn with_article(&self, id: UrlId, mut version: VersionRecord) -> Result<VersionRecord> {
+        let key = keys::article(id.0, version.number);
+        let corrupt = |reason: String| ArchiveError::Corrupt {
+            key: format!("article of version {} of URL {}", version.number, id.0),
+            reason,
+        };
+        let blob = self
+            .db
+            .get(&key)?
+            .ok_or_else(|| corrupt("missing".into()))?;
+        version.article = ArticleBlob::decode(&blob).map_err(corrupt)?;
+        Ok(version)
     }
 
     /// A payload, decompressed.

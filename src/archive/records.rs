@@ -153,7 +153,8 @@ pub struct CaptureRecord {
     pub version: Option<u32>,
 }
 
-/// A distinct extracted article of a URL.
+/// A distinct extracted article of a URL: its metadata (stored as JSON
+/// under `V`) and its article (stored compressed under `W`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionRecord {
     pub number: u32,
@@ -161,7 +162,25 @@ pub struct VersionRecord {
     pub first_seen: DateTime<Utc>,
     /// The capture that first showed this version (its key time).
     pub capture_at: DateTime<Utc>,
+    #[serde(skip)]
     pub article: Article,
+}
+
+/// An article as stored: zstd-compressed JSON. Encoded on the CPU stage so
+/// the archive writer only moves bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleBlob(pub Vec<u8>);
+
+impl ArticleBlob {
+    pub fn encode(article: &Article) -> Self {
+        let json = serde_json::to_vec(article).unwrap_or_default();
+        Self(zstd::encode_all(&json[..], 3).unwrap_or(json))
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Article, String> {
+        let json = zstd::decode_all(bytes).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&json).map_err(|e| e.to_string())
+    }
 }
 
 /// What the archive remembers about one host between runs.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Archive, CaptureRecord, PageRecord, Result, UrlId, VersionRecord, keys};
+use super::{Archive, CaptureRecord, PageRecord, Result, UrlId, keys};
 use crate::digest::ContentDigest;
 
 /// What `verify` found.
@@ -113,9 +113,9 @@ fn verify_page(
         ));
     }
     let mut expected = 1u32;
-    for version in archive.scan::<VersionRecord>(keys::versions_of(id.0)) {
+    for version in archive.versions(id) {
         let version = match version {
-            Ok((_, v)) => v,
+            Ok(v) => v,
             Err(e) => {
                 report.problem(e.to_string());
                 continue;

@@ -2,7 +2,7 @@
 //! extracting one fetched page. Runs on blocking threads, never on the
 //! reactor; takes owned bytes and returns owned results.
 
-use crate::archive::{Archive, CaptureRecord, Truncation};
+use crate::archive::{Archive, ArticleBlob, CaptureRecord, Truncation};
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;
@@ -33,9 +33,18 @@ pub struct Captured {
     pub capture: CaptureRecord,
     /// The payload compressed, when the archive does not hold it yet.
     pub new_payload: Option<Vec<u8>>,
-    pub article: Option<Article>,
+    pub article: Option<ExtractedArticle>,
     pub found: Vec<(CanonicalUrl, Found)>,
     pub retry_after: Option<std::time::Duration>,
+}
+
+/// An article with what the writer needs precomputed: its version identity
+/// and its compressed form.
+#[derive(Debug)]
+pub struct ExtractedArticle {
+    pub article: Article,
+    pub identity: ContentDigest,
+    pub blob: ArticleBlob,
 }
 
 /// Turns a page fetch into what the archive writer stores.
@@ -119,7 +128,11 @@ fn captured(
                 };
                 (l.url, how)
             }));
-            article = Some(extraction.article);
+            article = Some(ExtractedArticle {
+                identity: extraction.article.identity(),
+                blob: ArticleBlob::encode(&extraction.article),
+                article: extraction.article,
+            });
         }
     }
     Captured {

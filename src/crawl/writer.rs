@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::Shared;
-use super::process::{Captured, PageResult, Processed};
+use super::process::{Captured, ExtractedArticle, PageResult, Processed};
 use crate::archive::{
     Archive, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState, PassRecord, Result,
     RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
@@ -284,10 +284,14 @@ impl Writer {
         st: &mut Staging<'_>,
         url: UrlId,
         page: &mut PageRecord,
-        article: Article,
+        extracted: ExtractedArticle,
         capture: &CaptureRecord,
     ) -> Result<u32> {
-        let digest = article.identity();
+        let ExtractedArticle {
+            article,
+            identity: digest,
+            blob,
+        } = extracted;
         let seen = micros(capture.fetched_at);
         if let Some(latest) = page.latest.as_ref().filter(|l| l.digest == digest) {
             st.put(keys::version_seen(url.0, latest.number), &seen)?;
@@ -309,9 +313,10 @@ impl Writer {
                 digest,
                 first_seen: capture.fetched_at,
                 capture_at: capture.fetched_at,
-                article,
+                article: Article::default(),
             },
         )?;
+        st.put_raw(keys::article(url.0, number), blob.0);
         st.put(keys::version_seen(url.0, number), &seen)?;
         st.put_raw(keys::change(seen, url.0, number), Vec::new());
         self.shared.stats.new_versions.inc();
