@@ -505,6 +505,22 @@ fn main() {
         get("captures"),
         get("new_versions")
     );
+    // Where the disk goes: compressed payloads vs. the rest of the database.
+    let stats = Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+        .args(["stats", "--json", "--archive"])
+        .arg(&archive)
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
+    if let Some(stats) = stats {
+        let field = |f: &str| stats[f].as_u64().unwrap_or(0);
+        println!(
+            "payloads        {} stored, {:.1} MiB compressed (sled reports {:.1} MiB on disk)",
+            field("payloads"),
+            mib(field("payload_bytes_compressed")),
+            mib(field("disk_bytes"))
+        );
+    }
     println!("reference       Scrapy ≈ 90 pages/s on this site; target ≈ 900 pages/s");
     println!("summary         {summary}");
     if fetched < expected {
