@@ -197,3 +197,53 @@ fn rss_and_atom_feeds_linked_from_a_page_are_followed() {
         assert_eq!(entry["state"], "fetched", "{entry:#}");
     }
 }
+
+#[test]
+fn a_gzip_bomb_sitemap_is_cut_with_bounded_memory() {
+    // The sitemap is a `.xml.gz` file (gzip as content, not as transfer
+    // encoding), so the crawler inflates it itself: that must be capped too.
+    let host = "bombmap.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            with_header(
+                html(format!(
+                    "User-agent: *\nSitemap: {}/bomb.xml.gz\n",
+                    req.origin()
+                )),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .route(host, "/bomb.xml.gz", |_| {
+            let body = gzip_bomb_body(1024 * 1024 * 1024, counter());
+            let mut resp = axum::response::Response::new(body);
+            resp.headers_mut().insert(
+                "content-type",
+                axum::http::HeaderValue::from_static("application/gzip"),
+            );
+            resp
+        })
+        .page(host, "/", page("Home", &["/a"]))
+        .page(host, "/a", page("A", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--json"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(90));
+    out.assert_success("crawl");
+    assert!(server.count(host, "/bomb.xml.gz") >= 1, "{}", server.dump());
+    assert_eq!(server.count(host, "/a"), 1, "the crawl goes on");
+    let rss = num(&out.summary(), "peak_rss_bytes");
+    assert!(
+        rss < 300 * 1024 * 1024 && out.sampled_peak_rss < 300 * 1024 * 1024,
+        "peak RSS {rss} (sampled {}) while inflating a sitemap bomb",
+        out.sampled_peak_rss
+    );
+    assert!(
+        out.elapsed < Duration::from_secs(45),
+        "took {:?}",
+        out.elapsed
+    );
+}
