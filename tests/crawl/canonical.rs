@@ -142,3 +142,28 @@ fn base_href_and_non_http_links_are_handled() {
     }
     assert_eq!(pages.len(), 2, "{pages:#?}");
 }
+
+#[test]
+fn duplicate_seeds_are_fetched_once() {
+    let host = "dup.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/a"]))
+        .page(host, "/a", page("A", &["/"]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .args([
+            server.url(host, "/"),
+            server.url(host, "/?utm_source=x"),
+            server.url(host, "/#top"),
+            server.url("DUP.TEST", "/"),
+            server.url(host, ""),
+        ])
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
+    assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
+    assert_eq!(archive.list().len(), 2);
+}

@@ -348,3 +348,83 @@ fn a_response_that_times_out_is_retried() {
     assert_eq!(entry["state"], "fetched", "{entry:#}");
     assert_eq!(entry["title"], "On time", "{entry:#}");
 }
+
+#[test]
+fn an_hour_long_retry_after_does_not_stall_the_crawl() {
+    // A site in maintenance answers 503 with `Retry-After: 3600`. The host
+    // must not be asked again within the crawl, and the crawl must not sit
+    // idle for an hour (or ten minutes) either: the page is recorded as not
+    // fetched and the crawl ends once the other work is done.
+    let host = "maintenance.test";
+    let other = "fine.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", |_| {
+            with_header(
+                status(StatusCode::SERVICE_UNAVAILABLE),
+                "retry-after",
+                "3600",
+            )
+        })
+        .page(other, "/", page("Other", &["/x"]))
+        .page(other, "/x", page("X", &[]))
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host, other])
+        .args(["--rate", "20/s"])
+        .args([server.url(host, "/"), server.url(other, "/")]);
+    let running = crawl.spawn();
+    wait_until(Duration::from_secs(30), "the 503", || {
+        server.count(host, "/story") >= 1
+    });
+    let out = running.wait(Duration::from_secs(60));
+    out.assert_success("crawl");
+    assert_eq!(
+        server.count(host, "/story"),
+        1,
+        "Retry-After: 3600 and the host was asked again:\n{}",
+        server.dump()
+    );
+    assert_eq!(server.count(other, "/x"), 1, "{}", server.dump());
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_ne!(entry["state"], "fetched", "{entry:#}");
+    assert!(entry["error"].is_string(), "{entry:#}");
+}
+
+#[test]
+fn a_429_without_retry_after_is_retried_with_backoff() {
+    let host = "limit.test";
+    let hits = counter();
+    let hits_in = hits.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if hits_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                status(StatusCode::TOO_MANY_REQUESTS)
+            } else {
+                html(page("Story", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    let tries: Vec<Req> = server
+        .requests_for(host)
+        .into_iter()
+        .filter(|r| r.path == "/story")
+        .collect();
+    assert_eq!(tries.len(), 2, "{}", server.dump());
+    let waited = (tries[1].at - tries[0].at).as_secs_f64();
+    assert!(
+        waited >= 0.3,
+        "retried {waited:.3}s after a 429: back off first"
+    );
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+}
