@@ -374,13 +374,24 @@ impl CrawlConfig {
             .map(|f| f.file.crawl.clone())
             .unwrap_or_default();
 
-        let rate = match flags.rate.as_deref().or(defaults.rate.as_deref()) {
-            Some(r) => Rate::parse(r)?,
-            None => Rate { per_second: 1.0 },
+        // A bad value from a seed file's [crawl] table names the file and line.
+        let from_file = |value: &str, e: ConfigError| match files.first() {
+            Some(f) => ConfigError::Seed {
+                path: f.path.clone(),
+                line: line_containing(&f.text, value),
+                message: e.to_string(),
+            },
+            None => e,
         };
-        let max_body = match flags.max_body.as_deref().or(defaults.max_body.as_deref()) {
-            Some(s) => parse_size(s)?,
-            None => 10 * 1024 * 1024,
+        let rate = match (flags.rate.as_deref(), defaults.rate.as_deref()) {
+            (Some(r), _) => Rate::parse(r)?,
+            (None, Some(r)) => Rate::parse(r).map_err(|e| from_file(r, e))?,
+            (None, None) => Rate { per_second: 1.0 },
+        };
+        let max_body = match (flags.max_body.as_deref(), defaults.max_body.as_deref()) {
+            (Some(s), _) => parse_size(s)?,
+            (None, Some(s)) => parse_size(s).map_err(|e| from_file(s, e))?,
+            (None, None) => 10 * 1024 * 1024,
         };
         let timeout = Duration::from_secs(flags.timeout.or(defaults.timeout).unwrap_or(30).max(1));
         let depth = flags.depth.or(defaults.depth).unwrap_or(2);
@@ -392,8 +403,12 @@ impl CrawlConfig {
                 reason,
             }
         };
-        let default_include = compile_patterns(&defaults.include, &value_error("include pattern"))?;
-        let default_exclude = compile_patterns(&defaults.exclude, &value_error("exclude pattern"))?;
+        let default_include = compile_patterns(&defaults.include, &|p, e| {
+            from_file(p, value_error("include pattern")(p, e))
+        })?;
+        let default_exclude = compile_patterns(&defaults.exclude, &|p, e| {
+            from_file(p, value_error("exclude pattern")(p, e))
+        })?;
         let default_scope = Scope {
             host: String::new(),
             include: default_include.clone(),
