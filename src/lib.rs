@@ -15,3 +15,4 @@ pub mod fetch;
 pub mod frontier;
 pub mod politeness;
 pub mod progress;
+pub mod diff;
