@@ -635,3 +635,51 @@ mod example_seeds {
         }
     }
 }
+
+/// Parses a point in time as users write it: RFC 3339
+/// (`2025-10-01T08:00:00Z`), a date (`2025-10-01`, midnight UTC), or a
+/// duration ago (`24h`, `7d`, `30m`).
+pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+    let t = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(d.to_utc());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        && let Some(dt) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(dt.and_utc());
+    }
+    if let Ok(ago) = humantime::parse_duration(t)
+        && let Ok(ago) = chrono::TimeDelta::from_std(ago)
+        && let Some(when) = chrono::Utc::now().checked_sub_signed(ago)
+    {
+        return Ok(when);
+    }
+    Err(ConfigError::Value {
+        what: "time",
+        value: s.to_string(),
+        reason: "expected RFC 3339 (2025-10-01T08:00:00Z), a date (2025-10-01) or a duration ago (24h, 7d)".into(),
+    })
+}
+
+#[cfg(test)]
+mod when_tests {
+    use super::*;
+
+    #[test]
+    fn times_users_write() {
+        assert_eq!(
+            parse_when("2025-10-01").unwrap().to_rfc3339(),
+            "2025-10-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_when("2025-10-01T08:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2025-10-01T06:00:00+00:00"
+        );
+        let day_ago = parse_when("1d").unwrap();
+        assert!((chrono::Utc::now() - day_ago).num_hours() == 24);
+        assert!(parse_when("yesterday-ish").is_err());
+    }
+}

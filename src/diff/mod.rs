@@ -34,12 +34,24 @@ pub struct FieldDiff {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "lowercase")]
 pub enum Paragraph {
-    Same { text: String },
-    Added { text: String },
-    Removed { text: String },
+    Same {
+        text: String,
+    },
+    Added {
+        text: String,
+    },
+    Removed {
+        text: String,
+    },
     /// The same paragraph at another position.
-    Moved { text: String, from: usize, to: usize },
-    Changed { words: Vec<Words> },
+    Moved {
+        text: String,
+        from: usize,
+        to: usize,
+    },
+    Changed {
+        words: Vec<Words>,
+    },
 }
 
 /// Every difference between two versions of an article.
@@ -166,9 +178,11 @@ fn body(old: &[String], new: &[String]) -> Vec<Paragraph> {
             similar::DiffTag::Equal => {
                 out.extend(old[o].iter().map(|t| Paragraph::Same { text: t.clone() }))
             }
-            similar::DiffTag::Delete => {
-                out.extend(old[o].iter().map(|t| Paragraph::Removed { text: t.clone() }))
-            }
+            similar::DiffTag::Delete => out.extend(
+                old[o]
+                    .iter()
+                    .map(|t| Paragraph::Removed { text: t.clone() }),
+            ),
             similar::DiffTag::Insert => {
                 out.extend(new[n].iter().map(|t| Paragraph::Added { text: t.clone() }))
             }
@@ -257,7 +271,10 @@ mod tests {
     #[test]
     fn a_sentence_added_is_named_word_for_word() {
         let a = article("T", "First para.\n\nSecond para ends here.");
-        let b = article("T", "First para.\n\nSecond para ends here. A new sentence appears.");
+        let b = article(
+            "T",
+            "First para.\n\nSecond para ends here. A new sentence appears.",
+        );
         let d = diff(&a, &b);
         assert!(!d.title.changed);
         let inserted: String = d
@@ -285,7 +302,9 @@ mod tests {
         assert!(d.title.changed);
         assert!(d.title.words.contains(&Words::Delete("resigns".into())));
         assert!(d.title.words.contains(&Words::Insert("steps down".into())));
-        assert!(d.body.contains(&Paragraph::Removed { text: "Two two.".into() }));
+        assert!(d.body.contains(&Paragraph::Removed {
+            text: "Two two.".into()
+        }));
     }
 
     #[test]
@@ -293,7 +312,13 @@ mod tests {
         let a = article("T", "Alpha alpha.\n\nBeta beta.\n\nGamma gamma.");
         let b = article("T", "Beta beta.\n\nGamma gamma.\n\nAlpha alpha.");
         let d = diff(&a, &b);
-        assert!(d.body.iter().any(|p| matches!(p, Paragraph::Moved { text, from: 1, to: 3 } if text == "Alpha alpha.")), "{:?}", d.body);
+        assert!(
+            d.body.iter().any(
+                |p| matches!(p, Paragraph::Moved { text, from: 1, to: 3 } if text == "Alpha alpha.")
+            ),
+            "{:?}",
+            d.body
+        );
         assert_eq!(d.words_added + d.words_removed, 0);
     }
 

@@ -62,10 +62,16 @@ pub fn text(d: &ArticleDiff, sides: &Sides, colour: bool) -> String {
                 continue;
             }
             Paragraph::Added { text } => {
-                format!("+ added: {}", words_text(&[Words::Insert(text.clone())], colour))
+                format!(
+                    "+ added: {}",
+                    words_text(&[Words::Insert(text.clone())], colour)
+                )
             }
             Paragraph::Removed { text } => {
-                format!("- removed: {}", words_text(&[Words::Delete(text.clone())], colour))
+                format!(
+                    "- removed: {}",
+                    words_text(&[Words::Delete(text.clone())], colour)
+                )
             }
             Paragraph::Moved { text, from, to } => {
                 format!("~ moved from paragraph {from} to {to}: {text}")
@@ -141,7 +147,10 @@ pub fn html(d: &ArticleDiff, sides: &Sides) -> String {
         let body = if f.changed {
             words_html(&f.words)
         } else {
-            format!("{} <span class=\"meta\">(unchanged)</span>", escape_html(&f.new))
+            format!(
+                "{} <span class=\"meta\">(unchanged)</span>",
+                escape_html(&f.new)
+            )
         };
         let _ = write!(out, "<dt>{name}</dt><dd>{body}</dd>");
     }
@@ -149,8 +158,16 @@ pub fn html(d: &ArticleDiff, sides: &Sides) -> String {
     for p in &d.body {
         let (class, note, content) = match p {
             Paragraph::Same { text } => ("same", String::new(), escape_html(text)),
-            Paragraph::Added { text } => ("added", "added".into(), format!("<ins>{}</ins>", escape_html(text))),
-            Paragraph::Removed { text } => ("removed", "removed".into(), format!("<del>{}</del>", escape_html(text))),
+            Paragraph::Added { text } => (
+                "added",
+                "added".into(),
+                format!("<ins>{}</ins>", escape_html(text)),
+            ),
+            Paragraph::Removed { text } => (
+                "removed",
+                "removed".into(),
+                format!("<del>{}</del>", escape_html(text)),
+            ),
             Paragraph::Moved { text, from, to } => (
                 "moved",
                 format!("moved from paragraph {from} to {to}"),
