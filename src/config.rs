@@ -374,13 +374,24 @@ impl CrawlConfig {
             .map(|f| f.file.crawl.clone())
             .unwrap_or_default();
 
-        let rate = match flags.rate.as_deref().or(defaults.rate.as_deref()) {
-            Some(r) => Rate::parse(r)?,
-            None => Rate { per_second: 1.0 },
+        // A bad value from a seed file's [crawl] table names the file and line.
+        let from_file = |value: &str, e: ConfigError| match files.first() {
+            Some(f) => ConfigError::Seed {
+                path: f.path.clone(),
+                line: line_containing(&f.text, value),
+                message: e.to_string(),
+            },
+            None => e,
         };
-        let max_body = match flags.max_body.as_deref().or(defaults.max_body.as_deref()) {
-            Some(s) => parse_size(s)?,
-            None => 10 * 1024 * 1024,
+        let rate = match (flags.rate.as_deref(), defaults.rate.as_deref()) {
+            (Some(r), _) => Rate::parse(r)?,
+            (None, Some(r)) => Rate::parse(r).map_err(|e| from_file(r, e))?,
+            (None, None) => Rate { per_second: 1.0 },
+        };
+        let max_body = match (flags.max_body.as_deref(), defaults.max_body.as_deref()) {
+            (Some(s), _) => parse_size(s)?,
+            (None, Some(s)) => parse_size(s).map_err(|e| from_file(s, e))?,
+            (None, None) => 10 * 1024 * 1024,
         };
         let timeout = Duration::from_secs(flags.timeout.or(defaults.timeout).unwrap_or(30).max(1));
         let depth = flags.depth.or(defaults.depth).unwrap_or(2);
@@ -392,8 +403,12 @@ impl CrawlConfig {
                 reason,
             }
         };
-        let default_include = compile_patterns(&defaults.include, &value_error("include pattern"))?;
-        let default_exclude = compile_patterns(&defaults.exclude, &value_error("exclude pattern"))?;
+        let default_include = compile_patterns(&defaults.include, &|p, e| {
+            from_file(p, value_error("include pattern")(p, e))
+        })?;
+        let default_exclude = compile_patterns(&defaults.exclude, &|p, e| {
+            from_file(p, value_error("exclude pattern")(p, e))
+        })?;
         let default_scope = Scope {
             host: String::new(),
             include: default_include.clone(),
@@ -618,5 +633,53 @@ mod example_seeds {
             .unwrap_or_else(|e| panic!("{file}: {e}"));
             assert!(!config.seeds.is_empty(), "{file}");
         }
+    }
+}
+
+/// Parses a point in time as users write it: RFC 3339
+/// (`2025-10-01T08:00:00Z`), a date (`2025-10-01`, midnight UTC), or a
+/// duration ago (`24h`, `7d`, `30m`).
+pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+    let t = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(d.to_utc());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        && let Some(dt) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(dt.and_utc());
+    }
+    if let Ok(ago) = humantime::parse_duration(t)
+        && let Ok(ago) = chrono::TimeDelta::from_std(ago)
+        && let Some(when) = chrono::Utc::now().checked_sub_signed(ago)
+    {
+        return Ok(when);
+    }
+    Err(ConfigError::Value {
+        what: "time",
+        value: s.to_string(),
+        reason: "expected RFC 3339 (2025-10-01T08:00:00Z), a date (2025-10-01) or a duration ago (24h, 7d)".into(),
+    })
+}
+
+#[cfg(test)]
+mod when_tests {
+    use super::*;
+
+    #[test]
+    fn times_users_write() {
+        assert_eq!(
+            parse_when("2025-10-01").unwrap().to_rfc3339(),
+            "2025-10-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_when("2025-10-01T08:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2025-10-01T06:00:00+00:00"
+        );
+        let day_ago = parse_when("1d").unwrap();
+        assert!((chrono::Utc::now() - day_ago).num_hours() == 24);
+        assert!(parse_when("yesterday-ish").is_err());
     }
 }

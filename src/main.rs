@@ -4,8 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use palimpsest::commands::{self, Outcome};
+use palimpsest::commands::{self, DiffFormat, Outcome};
 use palimpsest::config::CrawlFlags;
 
 /// A polite, resumable crawler that archives news articles as versioned snapshots.
@@ -47,6 +50,48 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Versions of a URL: number, first and last seen, title, size of change.
+    History {
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One version's article (default: the latest).
+    Show {
+        url: String,
+        #[arg(long)]
+        version: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Word-level differences between two versions (default: the last two).
+    Diff {
+        url: String,
+        /// Older version.
+        a: Option<u32>,
+        /// Newer version [default: the latest].
+        b: Option<u32>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+        /// Same as --format json.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Articles that gained a version.
+    Changes {
+        /// RFC 3339 time, a date (2025-10-01) or a duration ago (24h, 7d).
+        #[arg(long, value_parser = parse_when)]
+        since: Option<DateTime<Utc>>,
+        /// Include pages that are not articles.
+        #[arg(long)]
+        all_pages: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_when(s: &str) -> Result<DateTime<Utc>, String> {
+    palimpsest::config::parse_when(s).map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -152,6 +197,26 @@ fn main() -> ExitCode {
         }
         Command::Stats { json } => commands::stats(&cli.archive, *json, &mut out),
         Command::Verify { json } => commands::verify(&cli.archive, *json, &mut out),
+        Command::History { url, json } => commands::history(&cli.archive, url, *json, &mut out),
+        Command::Show { url, version, json } => {
+            commands::show(&cli.archive, url, *version, *json, &mut out)
+        }
+        Command::Diff {
+            url,
+            a,
+            b,
+            format,
+            json,
+        } => {
+            let format = if *json { DiffFormat::Json } else { *format };
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            commands::diff(&cli.archive, url, *a, *b, format, colour, &mut out)
+        }
+        Command::Changes {
+            since,
+            all_pages,
+            json,
+        } => commands::changes(&cli.archive, *since, *all_pages, *json, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -44,6 +44,14 @@ pub enum ArchiveError {
     Corrupt { key: String, reason: String },
     #[error("archive I/O error: {0}")]
     Io(#[from] io::Error),
+    #[error("{url} is not in the archive")]
+    UnknownUrl { url: String },
+    #[error("{url} has no version {number} (it has {versions})")]
+    UnknownVersion {
+        url: String,
+        number: u32,
+        versions: u32,
+    },
 }
 
 pub type Result<T, E = ArchiveError> = std::result::Result<T, E>;
@@ -155,6 +163,76 @@ impl Archive {
             .get(keys::url(url.as_str()))?
             .and_then(|v| keys::u64_at(&v, 0))
             .map(UrlId))
+    }
+
+    /// Finds an archived page by a URL as a user typed it.
+    pub fn lookup(&self, url: &str) -> Result<(UrlId, PageRecord)> {
+        let unknown = || ArchiveError::UnknownUrl {
+            url: url.to_string(),
+        };
+        let canonical = CanonicalUrl::parse(url).map_err(|_| unknown())?;
+        let id = self.url_id(&canonical)?.ok_or_else(unknown)?;
+        let page = self.page(id)?.ok_or_else(unknown)?;
+        Ok((id, page))
+    }
+
+    /// Version `number` of a page, or an error naming what exists.
+    pub fn require_version(
+        &self,
+        id: UrlId,
+        page: &PageRecord,
+        number: u32,
+    ) -> Result<VersionRecord> {
+        self.version(id, number)?
+            .ok_or_else(|| ArchiveError::UnknownVersion {
+                url: page.url.to_string(),
+                number,
+                versions: page.versions,
+            })
+    }
+
+    /// When a version was last confirmed by a capture.
+    pub fn version_last_seen(
+        &self,
+        id: UrlId,
+        number: u32,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self
+            .db
+            .get(keys::version_seen(id.0, number))?
+            .and_then(|v| serde_json::from_slice::<u64>(&v).ok())
+            .map(from_micros))
+    }
+
+    /// The capture stored at `at` for a URL.
+    pub fn capture_at(
+        &self,
+        id: UrlId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<CaptureRecord>> {
+        self.get(&keys::capture(id.0, micros(at)))
+    }
+
+    /// Versions created at or after `since` (µs), oldest first:
+    /// `(time, url, version number)`.
+    pub fn changes_since(
+        &self,
+        since: u64,
+    ) -> impl Iterator<Item = Result<(u64, UrlId, u32)>> + '_ {
+        self.db
+            .range(keys::change(since, 0, 0)..)
+            .take_while(|kv| {
+                kv.as_ref()
+                    .map_or(true, |(k, _)| k.first() == Some(&keys::CHANGES))
+            })
+            .map(|kv| {
+                let (k, _) = kv?;
+                Ok((
+                    keys::u64_at(&k, 1).unwrap_or_default(),
+                    UrlId(keys::u64_at(&k, 9).unwrap_or_default()),
+                    keys::u32_at(&k, 17).unwrap_or_default(),
+                ))
+            })
     }
 
     pub fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {

@@ -16,6 +16,10 @@ use crate::config::{CrawlConfig, CrawlFlags};
 use crate::crawl::{self, CrawlStats, Summary};
 use crate::progress::Progress;
 
+mod versions;
+
+pub use versions::{DiffFormat, changes, diff, history, record, show};
+
 /// How the process was asked to end, for the exit code.
 pub enum Outcome {
     Done,
@@ -250,7 +254,7 @@ pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Re
 }
 
 /// Opens an archive that must already exist (reading commands never create one).
-fn open_existing(dir: &Path, holder: &str) -> anyhow::Result<Archive> {
+pub(crate) fn open_existing(dir: &Path, holder: &str) -> anyhow::Result<Archive> {
     if !dir.join("db").exists() {
         anyhow::bail!(
             "no archive at {} (crawl something first, or pass --archive DIR)",

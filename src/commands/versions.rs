@@ -1,0 +1,297 @@
+//! The fact-checker's commands: `history`, `show`, `diff`, `changes`.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Outcome, open_existing};
+use crate::archive::{Archive, PageRecord, UrlId, VersionRecord, micros};
+use crate::article::{ArticleRecord, PageKind};
+use crate::diff::{self, Sides};
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Serialize)]
+struct HistoryRow<'a> {
+    version: u32,
+    first_seen: DateTime<Utc>,
+    last_seen: Option<DateTime<Utc>>,
+    title: Option<&'a str>,
+    words_added: usize,
+    words_removed: usize,
+    digest: String,
+}
+
+fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// `palimpsest history URL`.
+pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let archive = open_existing(dir, "palimpsest history")?;
+    let (id, page) = archive.lookup(url)?;
+    if page.versions == 0 {
+        anyhow::bail!(
+            "{} has no versions yet ({} captures)",
+            page.url,
+            page.captures
+        );
+    }
+    if !json {
+        writeln!(out, "{}", page.url)?;
+        writeln!(
+            out,
+            "{:<7} {:<19}  {:<19}  {:<14} TITLE",
+            "VERSION", "FIRST SEEN", "LAST SEEN", "CHANGE"
+        )?;
+    }
+    let mut previous: Option<VersionRecord> = None;
+    for version in archive.versions(id) {
+        let version = version?;
+        let (added, removed) = match &previous {
+            Some(p) => {
+                let d = diff::diff(&p.article, &version.article);
+                (d.words_added, d.words_removed)
+            }
+            None => (version.article.text.split_whitespace().count(), 0),
+        };
+        let last_seen = archive.version_last_seen(id, version.number)?;
+        if json {
+            let row = HistoryRow {
+                version: version.number,
+                first_seen: version.first_seen,
+                last_seen,
+                title: version.article.title.as_deref(),
+                words_added: added,
+                words_removed: removed,
+                digest: version.digest.to_string(),
+            };
+            writeln!(out, "{}", serde_json::to_string(&row)?)?;
+        } else {
+            let change = if previous.is_some() {
+                format!("+{added} -{removed}")
+            } else {
+                format!("{added} words")
+            };
+            writeln!(
+                out,
+                "{:<7} {:<19}  {:<19}  {:<14} {}",
+                version.number,
+                format_time(version.first_seen),
+                last_seen.map(format_time).unwrap_or_default(),
+                change,
+                version.article.title.as_deref().unwrap_or_default()
+            )?;
+        }
+        previous = Some(version);
+    }
+    Ok(Outcome::Done)
+}
+
+/// The SPEC §4 record of one version.
+pub fn record(
+    archive: &Archive,
+    id: UrlId,
+    page: &PageRecord,
+    version: VersionRecord,
+) -> anyhow::Result<ArticleRecord> {
+    let payload = archive
+        .capture_at(id, version.capture_at)?
+        .and_then(|c| c.payload);
+    let mut record = ArticleRecord::new(page.url.to_string(), version.article);
+    record.version = Some(version.number);
+    record.captured_at = Some(version.capture_at);
+    record.content_digest = payload;
+    Ok(record)
+}
+
+/// `palimpsest show URL [--version N]`.
+pub fn show(
+    dir: &Path,
+    url: &str,
+    number: Option<u32>,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let archive = open_existing(dir, "palimpsest show")?;
+    let (id, page) = archive.lookup(url)?;
+    let number = number.unwrap_or(page.versions);
+    let version = archive.require_version(id, &page, number)?;
+    let last_seen = archive.version_last_seen(id, number)?;
+    let r = record(&archive, id, &page, version)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&r)?)?;
+        return Ok(Outcome::Done);
+    }
+    writeln!(out, "{}", r.title.as_deref().unwrap_or("(no title)"))?;
+    let mut meta = Vec::new();
+    if !r.authors.is_empty() {
+        meta.push(format!("by {}", r.authors.join(", ")));
+    }
+    if let Some(p) = r.published {
+        meta.push(format!("published {}", p.to_rfc3339()));
+    }
+    if let Some(m) = r.modified {
+        meta.push(format!("modified {}", m.to_rfc3339()));
+    }
+    if let Some(l) = &r.language {
+        meta.push(format!("language {l}"));
+    }
+    if !meta.is_empty() {
+        writeln!(out, "{}", meta.join(" · "))?;
+    }
+    writeln!(
+        out,
+        "{} — version {} of {}, first seen {}{}",
+        r.url,
+        number,
+        page.versions,
+        r.captured_at.map(format_time).unwrap_or_default(),
+        last_seen
+            .map(|t| format!(", last seen {}", format_time(t)))
+            .unwrap_or_default()
+    )?;
+    for source in &r.source_links {
+        writeln!(out, "source: {source}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", r.text)?;
+    Ok(Outcome::Done)
+}
+
+/// `palimpsest diff URL [A] [B]`: by default the last two versions.
+pub fn diff(
+    dir: &Path,
+    url: &str,
+    a: Option<u32>,
+    b: Option<u32>,
+    format: DiffFormat,
+    colour: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let archive = open_existing(dir, "palimpsest diff")?;
+    let (id, page) = archive.lookup(url)?;
+    let (a, b) = match (a, b) {
+        (Some(a), Some(b)) => (a, b),
+        (Some(a), None) => (a, page.versions),
+        (None, _) if page.versions < 2 => anyhow::bail!(
+            "{} has {} version{}: nothing to compare",
+            page.url,
+            page.versions,
+            if page.versions == 1 { "" } else { "s" }
+        ),
+        (None, _) => (page.versions - 1, page.versions),
+    };
+    let old = archive.require_version(id, &page, a)?;
+    let new = archive.require_version(id, &page, b)?;
+    let d = diff::diff(&old.article, &new.article);
+    let sides = Sides {
+        url: page.url.to_string(),
+        old_label: format!("version {a}, {}", format_time(old.first_seen)),
+        new_label: format!("version {b}, {}", format_time(new.first_seen)),
+    };
+    match format {
+        DiffFormat::Text => write!(out, "{}", diff::text(&d, &sides, colour))?,
+        DiffFormat::Html => write!(out, "{}", diff::html(&d, &sides))?,
+        DiffFormat::Json => {
+            #[derive(Serialize)]
+            struct JsonDiff<'a> {
+                url: &'a str,
+                from: u32,
+                to: u32,
+                from_seen: DateTime<Utc>,
+                to_seen: DateTime<Utc>,
+                #[serde(flatten)]
+                diff: &'a diff::ArticleDiff,
+            }
+            let j = JsonDiff {
+                url: page.url.as_str(),
+                from: a,
+                to: b,
+                from_seen: old.first_seen,
+                to_seen: new.first_seen,
+                diff: &d,
+            };
+            writeln!(out, "{}", serde_json::to_string(&j)?)?;
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+#[derive(Serialize)]
+struct ChangeRow<'a> {
+    url: &'a str,
+    version: u32,
+    changed_at: DateTime<Utc>,
+    title: Option<&'a str>,
+    kind: PageKind,
+    words_added: usize,
+    words_removed: usize,
+}
+
+/// `palimpsest changes [--since WHEN]`: versions after the first, newest
+/// last. A first version is a new page, not a change.
+pub fn changes(
+    dir: &Path,
+    since: Option<DateTime<Utc>>,
+    all_pages: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let archive = open_existing(dir, "palimpsest changes")?;
+    let since = since.map(micros).unwrap_or(0);
+    if !json {
+        writeln!(
+            out,
+            "{:<19}  {:<7} {:<14} {:<50} TITLE",
+            "CHANGED", "VERSION", "CHANGE", "URL"
+        )?;
+    }
+    for change in archive.changes_since(since) {
+        let (_, id, number) = change?;
+        if number < 2 {
+            continue;
+        }
+        let Some(page) = archive.page(id)? else {
+            continue;
+        };
+        let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
+        if !all_pages && kind != PageKind::Article {
+            continue;
+        }
+        let new = archive.require_version(id, &page, number)?;
+        let old = archive.require_version(id, &page, number - 1)?;
+        let d = diff::diff(&old.article, &new.article);
+        if json {
+            let row = ChangeRow {
+                url: page.url.as_str(),
+                version: number,
+                changed_at: new.first_seen,
+                title: new.article.title.as_deref(),
+                kind,
+                words_added: d.words_added,
+                words_removed: d.words_removed,
+            };
+            writeln!(out, "{}", serde_json::to_string(&row)?)?;
+        } else {
+            writeln!(
+                out,
+                "{:<19}  {:<7} {:<14} {:<50} {}",
+                format_time(new.first_seen),
+                number,
+                format!("+{} -{}", d.words_added, d.words_removed),
+                page.url.as_str(),
+                new.article.title.as_deref().unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(Outcome::Done)
+}
