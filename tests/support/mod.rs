@@ -792,6 +792,11 @@ impl Archive {
         let path = self.path();
         let out = run(&["verify", "--archive", &path], Duration::from_secs(120));
         out.assert_success("palimpsest verify");
+        let said = format!("{}{}", out.stdout, out.stderr).to_lowercase();
+        assert!(
+            said.contains("clean") || said.contains("ok"),
+            "verify exited 0 without saying the archive is clean:\n{said}"
+        );
     }
 }
 
