@@ -293,3 +293,62 @@ fn without_json_the_summary_is_for_humans_on_stderr() {
         out.stderr
     );
 }
+
+#[test]
+fn verify_reports_a_corrupt_and_a_missing_payload() {
+    let host = "verify.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/a", "/b"]))
+        .page(host, "/a", page("A", &[]))
+        .page(host, "/b", page("B", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    archive.assert_verify_clean();
+
+    // Damage the database behind palimpsest's back: three payloads damaged
+    // in three ways.
+    {
+        let db = sled::open(std::path::Path::new(&archive.path()).join("db"))
+            .expect("open the archive's sled database");
+        let tag = palimpsest::archive::keys::PAYLOADS;
+        let payloads: Vec<sled::IVec> = db
+            .scan_prefix([tag])
+            .keys()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            payloads.len() >= 3,
+            "expected at least 3 payload records under tag {tag:?}, found {}",
+            payloads.len()
+        );
+        db.insert(&payloads[0], b"not the payload that was stored".to_vec())
+            .unwrap();
+        // Well-formed, but not the content its digest names.
+        let tampered = zstd::encode_all(&b"<html>tampered</html>"[..], 3).unwrap();
+        db.insert(&payloads[1], tampered).unwrap();
+        db.remove(&payloads[2]).unwrap();
+        db.flush().unwrap();
+    }
+
+    let path = archive.path();
+    let out = run(&["verify", "--archive", &path], Duration::from_secs(60));
+    assert!(
+        !out.success(),
+        "verify passed a damaged archive:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let said = format!("{}{}", out.stdout, out.stderr);
+    eprintln!("verify said:\n{said}");
+    let problems = said.lines().filter(|l| !l.trim().is_empty()).count();
+    assert!(
+        problems >= 3,
+        "verify should list the three problems (an unreadable payload, one that does not match its digest, a missing one):\n{said}"
+    );
+}
