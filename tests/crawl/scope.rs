@@ -329,3 +329,21 @@ fn default_depth_is_two_hops() {
         server.dump()
     );
 }
+
+#[test]
+fn depth_zero_fetches_only_the_seeds() {
+    let host = "zero.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/1"]))
+        .page(host, "/1", page("One", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "0"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
+    assert_eq!(server.count(host, "/1"), 0, "{}", server.dump());
+}
