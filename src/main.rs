@@ -33,6 +33,17 @@ enum Command {
     Crawl(Box<CrawlArgs>),
     /// Crawl, then keep revisiting seeds (every `every`) and articles (by age) until stopped.
     Watch(Box<CrawlArgs>),
+    /// Extract stored captures again (after an extractor change), without refetching.
+    Reextract {
+        /// Seed files whose [[profile]] tables apply.
+        #[arg(long = "seeds", value_name = "FILE")]
+        seeds: Vec<PathBuf>,
+        /// Only this URL.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// What the frontier will fetch next, and when.
     Schedule {
         /// Entries shown at most.
@@ -209,6 +220,9 @@ fn main() -> ExitCode {
             args.json,
             &mut out,
         ),
+        Command::Reextract { seeds, url, json } => {
+            commands::reextract(&cli.archive, seeds, url.as_deref(), *json, &mut out)
+        }
         Command::Schedule { limit, json } => {
             commands::schedule(&cli.archive, *limit, *json, &mut out)
         }

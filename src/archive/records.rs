@@ -173,6 +173,10 @@ pub struct VersionRecord {
     pub first_seen: DateTime<Utc>,
     /// The capture that first showed this version (its key time).
     pub capture_at: DateTime<Utc>,
+    /// Made by `reextract` from a stored capture (an extractor change),
+    /// not by a change of the page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reextracted: bool,
     #[serde(skip)]
     pub article: Article,
 }

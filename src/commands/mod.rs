@@ -293,6 +293,35 @@ pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Re
     })
 }
 
+/// `palimpsest reextract`: extract stored payloads again, no refetching.
+pub fn reextract(
+    archive_dir: &Path,
+    seed_files: &[std::path::PathBuf],
+    url: Option<&str>,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let profiles = crate::config::load_profiles(seed_files)?
+        .into_iter()
+        .map(|p| (p.host.clone(), Arc::new(p)))
+        .collect();
+    let archive = open_existing(archive_dir, "palimpsest reextract")?;
+    let only = url
+        .map(|u| archive.lookup(u).map(|(id, _)| id))
+        .transpose()?;
+    let report = crawl::reextract(&archive, &profiles, only)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} pages: {} re-extracted, {} new versions, {} without a complete HTML capture",
+            report.pages, report.extracted, report.new_versions, report.skipped
+        )?;
+    }
+    Ok(Outcome::Done)
+}
+
 /// Opens an archive that must already exist (reading commands never create one).
 pub(crate) fn open_existing(dir: &Path, holder: &str) -> anyhow::Result<Archive> {
     if !dir.join("db").exists() {

@@ -49,6 +49,16 @@ pub struct ExtractedArticle {
     pub blob: ArticleBlob,
 }
 
+impl ExtractedArticle {
+    pub fn new(article: Article) -> Self {
+        Self {
+            identity: article.identity(),
+            blob: ArticleBlob::encode(&article),
+            article,
+        }
+    }
+}
+
 /// Turns a page fetch into what the archive writer stores.
 pub fn process(
     entry: QueueEntry,
@@ -134,11 +144,7 @@ fn captured(
                 url: l.url,
                 updated: None,
             }));
-            article = Some(ExtractedArticle {
-                identity: extraction.article.identity(),
-                blob: ArticleBlob::encode(&extraction.article),
-                article: extraction.article,
-            });
+            article = Some(ExtractedArticle::new(extraction.article));
         }
     }
     Captured {
@@ -164,7 +170,7 @@ fn captured(
     }
 }
 
-fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
+pub(crate) fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
     match content_type {
         Some(ct) => {
             let ct = ct.to_ascii_lowercase();

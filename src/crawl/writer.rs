@@ -337,40 +337,11 @@ impl Writer {
         extracted: ExtractedArticle,
         capture: &CaptureRecord,
     ) -> Result<u32> {
-        let ExtractedArticle {
-            article,
-            identity: digest,
-            blob,
-        } = extracted;
-        let seen = micros(capture.fetched_at);
-        if let Some(latest) = page.latest.as_ref().filter(|l| l.digest == digest) {
-            st.put(keys::version_seen(url.0, latest.number), &seen)?;
-            return Ok(latest.number);
+        let at = capture.fetched_at;
+        let (number, is_new) = record_version(st, url, page, extracted, at, at, false)?;
+        if is_new {
+            self.shared.stats.new_versions.inc();
         }
-        let number = page.versions + 1;
-        page.versions = number;
-        page.latest = Some(LatestVersion {
-            number,
-            digest,
-            title: article.title.clone(),
-            kind: article.kind,
-            language: article.language.clone(),
-            first_seen: Some(capture.fetched_at),
-        });
-        st.put(
-            keys::version(url.0, number),
-            &VersionRecord {
-                number,
-                digest,
-                first_seen: capture.fetched_at,
-                capture_at: capture.fetched_at,
-                article: Article::default(),
-            },
-        )?;
-        st.put_raw(keys::article(url.0, number), blob.0);
-        st.put(keys::version_seen(url.0, number), &seen)?;
-        st.put_raw(keys::change(seen, url.0, number), Vec::new());
-        self.shared.stats.new_versions.inc();
         Ok(number)
     }
 
@@ -419,6 +390,61 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Records an article seen at `at` in the capture stored at `capture_at`: a new version if it differs from the
+/// latest, else only a later last-seen time. Returns the version number and
+/// whether it is new. Versions made by `reextract` are kept out of the
+/// changes index: an extractor change is not a change of the page.
+pub(crate) fn record_version(
+    st: &mut Staging<'_>,
+    url: UrlId,
+    page: &mut PageRecord,
+    extracted: ExtractedArticle,
+    at: DateTime<Utc>,
+    capture_at: DateTime<Utc>,
+    reextracted: bool,
+) -> Result<(u32, bool)> {
+    let ExtractedArticle {
+        article,
+        identity: digest,
+        blob,
+    } = extracted;
+    let seen = micros(at);
+    if let Some(latest) = page.latest.as_ref().filter(|l| l.digest == digest) {
+        // Re-extraction sees no page; only a capture extends last-seen.
+        if !reextracted {
+            st.put(keys::version_seen(url.0, latest.number), &seen)?;
+        }
+        return Ok((latest.number, false));
+    }
+    let number = page.versions + 1;
+    page.versions = number;
+    page.latest = Some(LatestVersion {
+        number,
+        digest,
+        title: article.title.clone(),
+        kind: article.kind,
+        language: article.language.clone(),
+        first_seen: Some(at),
+    });
+    st.put(
+        keys::version(url.0, number),
+        &VersionRecord {
+            number,
+            digest,
+            first_seen: at,
+            capture_at,
+            reextracted,
+            article: Article::default(),
+        },
+    )?;
+    st.put_raw(keys::article(url.0, number), blob.0);
+    st.put(keys::version_seen(url.0, number), &seen)?;
+    if !reextracted {
+        st.put_raw(keys::change(seen, url.0, number), Vec::new());
+    }
+    Ok((number, true))
 }
 
 fn capture_header(capture: &CaptureRecord, name: &str) -> Option<String> {
