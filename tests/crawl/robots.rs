@@ -73,6 +73,8 @@ fn robots_is_fetched_first_and_disallowed_paths_are_never_fetched() {
             .unwrap_or_else(|| panic!("disallowed {url} should be recorded:\n{pages:#?}"));
         assert_eq!(entry["state"], "disallowed", "{entry:#}");
         assert_eq!(num(entry, "captures"), 0, "{entry:#}");
+        assert!(entry["status"].is_null(), "never fetched: {entry:#}");
+        assert!(entry["last_captured"].is_null(), "never fetched: {entry:#}");
     }
 }
 
