@@ -327,3 +327,49 @@ fn robots_wildcards_and_end_anchors_are_matched() {
         );
     }
 }
+
+#[test]
+fn a_5xx_robots_txt_is_retried_by_the_next_crawl() {
+    // "5xx means disallow all *for now*": a failure is not cached like
+    // rules are. Once robots.txt recovers, the next run crawls the host.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let host = "recovering.test";
+    let broken = Arc::new(AtomicBool::new(true));
+    let broken_in = broken.clone();
+    let server = Site::new()
+        .route(host, "/robots.txt", move |_| {
+            if broken_in.load(Ordering::SeqCst) {
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            } else {
+                with_header(
+                    html("User-agent: *\nAllow: /\n"),
+                    "content-type",
+                    "text/plain",
+                )
+            }
+        })
+        .page(host, "/", page("Home", &["/a"]))
+        .page(host, "/a", page("A", &[]))
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--timeout", "5"])
+        .arg(server.url(host, "/"));
+    crawl.run(DEADLINE).assert_success("first crawl");
+    assert!(server.page_requests().is_empty(), "{}", server.dump());
+
+    broken.store(false, Ordering::SeqCst);
+    crawl.run(DEADLINE).assert_success("second crawl");
+    assert_eq!(
+        server.count(host, "/"),
+        1,
+        "robots.txt recovered, but the next crawl still treated the host as disallowed:\n{}",
+        server.dump()
+    );
+    assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
+    let entry = archive.entry(&server.url(host, "/"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+}
