@@ -373,3 +373,36 @@ fn a_5xx_robots_txt_is_retried_by_the_next_crawl() {
     let entry = archive.entry(&server.url(host, "/"));
     assert_eq!(entry["state"], "fetched", "{entry:#}");
 }
+
+#[test]
+fn a_robots_txt_that_never_answers_times_out_and_disallows() {
+    let host = "silent.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |_| {
+            delayed(
+                with_header(
+                    html("User-agent: *\nAllow: /\n"),
+                    "content-type",
+                    "text/plain",
+                ),
+                Duration::from_secs(60),
+            )
+        })
+        .page(host, "/", page("Home", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--timeout", "2"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(50));
+    out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(30),
+        "a silent robots.txt held the crawl for {:?} with --timeout 2",
+        out.elapsed
+    );
+    assert!(server.page_requests().is_empty(), "{}", server.dump());
+    let entry = archive.entry(&server.url(host, "/"));
+    assert_eq!(entry["state"], "disallowed", "{entry:#}");
+}
