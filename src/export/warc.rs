@@ -179,7 +179,7 @@ impl<'a> WarcWriter<'a> {
             } => {
                 if let Some(c) = current.as_mut()
                     && c.len() + bytes.len() as u64 > *max_size
-                    && c.len() > 0
+                    && !c.is_empty()
                     && let Some(full) = current.take()
                 {
                     written.push(full.commit()?);
