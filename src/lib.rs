@@ -11,6 +11,7 @@ pub mod decode;
 pub mod diff;
 pub mod digest;
 pub mod discover;
+pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod frontier;

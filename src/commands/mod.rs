@@ -16,11 +16,13 @@ use crate::config::{CrawlConfig, CrawlFlags};
 use crate::crawl::{self, CrawlStats, Summary};
 use crate::progress::Progress;
 
+mod export;
 mod schedule;
 mod versions;
 
+pub use export::{ExportFormat, ExportOptions, export};
 pub use schedule::schedule;
-pub use versions::{DiffFormat, changes, diff, history, record, show};
+pub use versions::{DiffFormat, changes, diff, history, show};
 
 /// How the process was asked to end, for the exit code.
 pub enum Outcome {
