@@ -32,6 +32,7 @@ fn mentions_cap(error: &str) -> bool {
 
 #[test]
 fn huge_body_is_cut_at_the_default_cap_and_recorded() {
+    let _serial = exclusive();
     let host = "big.test";
     let sent = counter();
     let sent_in = sent.clone();
@@ -77,6 +78,7 @@ fn huge_body_is_cut_at_the_default_cap_and_recorded() {
 
 #[test]
 fn gzip_bomb_is_cut_at_the_cap_with_bounded_memory() {
+    let _serial = exclusive();
     let host = "bomb.test";
     // The whole compressed bomb (about 1 MiB) fits in socket buffers, so what
     // proves the cut is the recorded error and the crawler's memory.
@@ -137,6 +139,7 @@ fn gzip_bomb_is_cut_at_the_cap_with_bounded_memory() {
 
 #[test]
 fn gzip_bomb_is_cut_at_the_default_cap() {
+    let _serial = exclusive();
     let host = "bomb.test";
     // The whole compressed bomb (about 1 MiB) fits in socket buffers, so what
     // proves the cut is the recorded error and the crawler's memory.
@@ -338,6 +341,7 @@ fn max_body_in_plain_bytes_cuts_a_larger_page() {
 
 #[test]
 fn a_page_with_twenty_thousand_links_stays_bounded_by_max_pages() {
+    let _serial = exclusive();
     let host = "links.test";
     let links: Vec<String> = (0..20_000).map(|i| format!("/item/{i}")).collect();
     let refs: Vec<&str> = links.iter().map(String::as_str).collect();

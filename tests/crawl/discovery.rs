@@ -200,6 +200,7 @@ fn rss_and_atom_feeds_linked_from_a_page_are_followed() {
 
 #[test]
 fn a_gzip_bomb_sitemap_is_cut_with_bounded_memory() {
+    let _serial = exclusive();
     // The sitemap is a `.xml.gz` file (gzip as content, not as transfer
     // encoding), so the crawler inflates it itself: that must be capped too.
     let host = "bombmap.test";

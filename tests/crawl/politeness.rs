@@ -22,6 +22,7 @@ fn add_host(mut site: Site, name: &str, pages: usize) -> Site {
 
 #[test]
 fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
+    let _serial = exclusive();
     const HOSTS: usize = 20;
     const PAGES: usize = 12;
     const RATE: f64 = 5.0;
@@ -87,6 +88,7 @@ fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
 
 #[test]
 fn crawl_delay_slows_only_its_host() {
+    let _serial = exclusive();
     let slow = "slow.test";
     let fast = "fast.test";
     let site = Site::new().robots(slow, "User-agent: *\nCrawl-delay: 1\n");
@@ -215,6 +217,7 @@ fn concurrency_caps_requests_in_flight_over_all_hosts() {
 
 #[test]
 fn redirect_hops_and_retries_are_rate_limited_too() {
+    let _serial = exclusive();
     use axum::http::StatusCode;
 
     let host = "hops.test";
@@ -248,6 +251,7 @@ fn redirect_hops_and_retries_are_rate_limited_too() {
 
 #[test]
 fn fractional_crawl_delay_is_honoured() {
+    let _serial = exclusive();
     let host = "half.test";
     let site = Site::new().robots(host, "User-agent: palimpsest\nCrawl-delay: 0.5\n");
     let server = add_host(site, host, 6).serve();

@@ -197,6 +197,7 @@ fn robots_unreachable_disallows_all() {
 
 #[test]
 fn oversized_robots_txt_is_capped_and_its_head_still_obeyed() {
+    let _serial = exclusive();
     // RFC 9309: a crawler parses at least the first 500 KiB; beyond that it
     // may stop reading. The rules at the head still apply.
     use axum::http::{HeaderValue, header};

@@ -863,6 +863,14 @@ pub fn gaps(times: &[Instant]) -> Vec<f64> {
         .collect()
 }
 
+/// Serializes the tests that measure request spacing with the tests that
+/// burn CPU (bombs, huge bodies), so that a busy machine does not blur the
+/// measurements. Hold the guard for the whole test.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Counters shared between a test and its fixture handlers.
 pub fn counter() -> Arc<AtomicU64> {
     Arc::new(AtomicU64::new(0))
