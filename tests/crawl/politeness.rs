@@ -314,3 +314,27 @@ fn crawl_delay_of_another_group_does_not_apply() {
         server.dump()
     );
 }
+
+#[test]
+fn rate_per_minute_is_understood() {
+    let _serial = exclusive();
+    let host = "minute.test";
+    let server = add_host(Site::new(), host, 3).serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "30/m"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let reqs = server.requests_for(host);
+    assert_eq!(reqs.len(), 4, "{}", server.dump());
+    let times: Vec<Instant> = reqs.iter().map(|r| r.at).collect();
+    for gap in gaps(&times) {
+        assert!(
+            gap >= 2.0 * 0.8,
+            "--rate 30/m is one request every 2 s; saw {gap:.3}s:\n{}",
+            server.dump()
+        );
+    }
+}
