@@ -316,3 +316,56 @@ fn links_are_taken_from_html_only() {
     }
     archive.assert_verify_clean();
 }
+
+#[test]
+fn sitemap_index_loops_end() {
+    let host = "loopmap.test";
+    let index = |o: &str, locs: &[&str]| {
+        let items: String = locs
+            .iter()
+            .map(|l| format!("<sitemap><loc>{o}{l}</loc></sitemap>"))
+            .collect();
+        xml(format!(
+            "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{items}</sitemapindex>"
+        ))
+    };
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            with_header(
+                html(format!("User-agent: *\nSitemap: {}/a.xml\n", req.origin())),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .route(host, "/a.xml", move |req| {
+            index(&req.origin(), &["/a.xml", "/b.xml"])
+        })
+        .route(host, "/b.xml", move |req| {
+            index(&req.origin(), &["/a.xml", "/urls.xml"])
+        })
+        .route(host, "/urls.xml", |req| {
+            xml(format!(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>{}/found</loc></url></urlset>",
+                req.origin()
+            ))
+        })
+        .page(host, "/", page("Home", &[]))
+        .page(host, "/found", page("Found", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "10"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    for path in ["/a.xml", "/b.xml", "/urls.xml"] {
+        let n = server.count(host, path);
+        assert!(
+            (1..=2).contains(&n),
+            "{path} fetched {n} times:\n{}",
+            server.dump()
+        );
+    }
+    assert_eq!(server.count(host, "/found"), 1, "{}", server.dump());
+}
