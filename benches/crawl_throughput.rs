@@ -1,0 +1,530 @@
+//! Crawl throughput: the release binary against a local site on loopback.
+//!
+//! `cargo bench --bench crawl_throughput` starts a fixture server on
+//! 127.0.0.1 serving `BENCH_HOSTS` hosts (`h0.test`, `h1.test`, …) of
+//! `BENCH_PAGES` pages each, about `BENCH_PAGE_KB` KiB of realistic article
+//! HTML per page (paragraphs, nav, ~30 links to other pages of the same host
+//! so the whole site is discovered). The site is generated deterministically
+//! in memory once, before the clock starts. It then runs
+//!
+//! ```text
+//! palimpsest crawl --allow-private --rate 1000/s --concurrency 64 --depth 100
+//!     --json --no-progress --resolve hN.test:PORT:127.0.0.1 … http://hN.test:PORT/ …
+//! ```
+//!
+//! and prints pages/s, total pages, elapsed time, peak RSS (from the `--json`
+//! summary) and the archive size on disk.
+//!
+//! Defaults: 20 hosts × 500 pages × 50 KiB (Scrapy: about 90 pages/s on
+//! this site; the target is about 900 pages/s). Quick run:
+//! `BENCH_HOSTS=4 BENCH_PAGES=100 cargo bench --bench crawl_throughput`.
+//! Other knobs: `BENCH_CONCURRENCY` (64), `BENCH_RATE` (1000/s),
+//! `BENCH_ARCHIVE` (a directory to keep the archive in; default a temporary
+//! directory, removed afterwards).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A small deterministic PRNG (xorshift64*): the same site on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "government",
+    "minister",
+    "said",
+    "on",
+    "Tuesday",
+    "that",
+    "the",
+    "new",
+    "policy",
+    "would",
+    "take",
+    "effect",
+    "next",
+    "month",
+    "after",
+    "a",
+    "long",
+    "debate",
+    "in",
+    "parliament",
+    "where",
+    "opposition",
+    "members",
+    "questioned",
+    "its",
+    "cost",
+    "and",
+    "impact",
+    "local",
+    "residents",
+    "told",
+    "reporters",
+    "they",
+    "were",
+    "worried",
+    "about",
+    "rising",
+    "prices",
+    "economy",
+    "grew",
+    "by",
+    "percent",
+    "in",
+    "third",
+    "quarter",
+    "according",
+    "to",
+    "official",
+    "figures",
+    "released",
+    "city",
+    "council",
+    "voted",
+    "plan",
+    "build",
+    "bridge",
+    "across",
+    "river",
+    "despite",
+    "concerns",
+    "from",
+    "environmental",
+    "groups",
+    "police",
+    "investigating",
+    "incident",
+    "which",
+    "occurred",
+    "late",
+    "night",
+    "near",
+    "central",
+    "station",
+    "witnesses",
+    "described",
+    "scene",
+    "as",
+    "chaotic",
+    "hospital",
+    "officials",
+    "confirmed",
+    "several",
+    "people",
+    "treated",
+    "for",
+    "minor",
+    "injuries",
+    "storm",
+    "expected",
+    "bring",
+    "heavy",
+    "rain",
+    "coastal",
+    "areas",
+    "weekend",
+    "forecasters",
+    "warned",
+    "company",
+    "announced",
+    "quarterly",
+    "earnings",
+    "beat",
+    "analyst",
+    "expectations",
+    "shares",
+    "rose",
+    "early",
+    "trading",
+    "election",
+    "campaign",
+    "entered",
+    "final",
+    "week",
+    "with",
+    "candidates",
+    "crisscrossing",
+    "country",
+    "rallies",
+    "school",
+    "teachers",
+    "union",
+    "called",
+    "strike",
+];
+
+fn sentence(rng: &mut Rng, out: &mut String) {
+    let len = 12 + rng.below(18);
+    for i in 0..len {
+        let w = WORDS[rng.below(WORDS.len())];
+        if i == 0 {
+            let mut c = w.chars();
+            if let Some(f) = c.next() {
+                out.extend(f.to_uppercase());
+                out.push_str(c.as_str());
+            }
+        } else {
+            out.push(' ');
+            out.push_str(w);
+        }
+    }
+    out.push_str(". ");
+}
+
+fn title(rng: &mut Rng) -> String {
+    let mut t = String::new();
+    sentence(rng, &mut t);
+    t.trim_end_matches(". ")
+        .split(' ')
+        .take(9)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn page_path(i: usize) -> String {
+    if i == 0 {
+        "/".to_string()
+    } else {
+        format!("/news/{}/story-{i}.html", 2000 + i % 25)
+    }
+}
+
+/// One article page of about `size` bytes, linking to ~30 pages of its host.
+fn article(host: usize, i: usize, pages: usize, size: usize) -> String {
+    let mut rng = Rng::new(((host as u64) << 32) ^ i as u64 ^ 0x5EED);
+    let headline = title(&mut rng);
+    let mut html = String::with_capacity(size + 4096);
+    let _ = write!(
+        html,
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{headline} | Host {host} News</title>
+<meta name="description" content="{headline}">
+<meta property="og:title" content="{headline}">
+<meta property="og:type" content="article">
+<meta name="author" content="Reporter {a}">
+<meta property="article:published_time" content="2025-{m:02}-{d:02}T{h:02}:00:00Z">
+<link rel="canonical" href="{path}">
+<link rel="stylesheet" href="/static/site.css">
+</head><body>
+<header class="site-header"><a class="logo" href="/">Host {host} News</a>
+<nav class="sections"><ul>"#,
+        a = rng.below(40),
+        m = 1 + rng.below(12),
+        d = 1 + rng.below(28),
+        h = rng.below(24),
+        path = page_path(i),
+    );
+    // ~30 links: the next pages (so the whole site is reachable within the
+    // depth limit), then pseudo-random ones.
+    let mut links: Vec<usize> = (1..=5).map(|k| (i + k) % pages).collect();
+    while links.len() < 30 {
+        links.push(rng.below(pages));
+    }
+    for (n, &target) in links.iter().take(8).enumerate() {
+        let _ = write!(
+            html,
+            r#"<li><a href="{}">Section {n}</a></li>"#,
+            page_path(target)
+        );
+    }
+    html.push_str("</ul></nav></header>\n<main><article class=\"story\">\n");
+    let _ = write!(
+        html,
+        "<h1 class=\"headline\">{headline}</h1>\n<p class=\"byline\">By <span class=\"name\">Reporter {}</span> · <time datetime=\"2025-03-04T10:00:00Z\">March 4, 2025</time></p>\n<div class=\"article-body\">\n",
+        rng.below(40)
+    );
+    let mut inline = links[8..18].iter();
+    let footer_links: Vec<usize> = links[18..].to_vec();
+    let body_target = size.saturating_sub(3000);
+    let mut paragraph = 0;
+    while html.len() < body_target {
+        html.push_str("<p>");
+        for _ in 0..(3 + rng.below(4)) {
+            sentence(&mut rng, &mut html);
+        }
+        if paragraph % 3 == 1 {
+            if let Some(&t) = inline.next() {
+                let _ = write!(
+                    html,
+                    r#"Read more: <a href="{}">{}</a>."#,
+                    page_path(t),
+                    title(&mut rng)
+                );
+            }
+        }
+        html.push_str("</p>\n");
+        paragraph += 1;
+        if paragraph % 7 == 0 {
+            html.push_str("<h2>");
+            html.push_str(&title(&mut rng));
+            html.push_str("</h2>\n");
+        }
+    }
+    for &t in inline {
+        let _ = write!(
+            html,
+            r#"<p>See also <a href="{}">this</a>.</p>"#,
+            page_path(t)
+        );
+    }
+    html.push_str("</div>\n<div class=\"share\">Share this story</div>\n</article>\n<aside class=\"related\"><h3>Related</h3><ul>\n");
+    for t in footer_links {
+        let _ = writeln!(
+            html,
+            r#"<li><a href="{}">{}</a></li>"#,
+            page_path(t),
+            title(&mut rng)
+        );
+    }
+    html.push_str("</ul></aside></main>\n<footer><p>© 2025 Host News. All rights reserved.</p></footer>\n</body></html>\n");
+    html
+}
+
+struct SiteData {
+    /// host name → (path → page).
+    hosts: HashMap<String, HashMap<String, Bytes>>,
+    total_bytes: usize,
+}
+
+fn generate(hosts: usize, pages: usize, size: usize) -> SiteData {
+    let mut data = SiteData {
+        hosts: HashMap::new(),
+        total_bytes: 0,
+    };
+    for h in 0..hosts {
+        let mut site = HashMap::new();
+        for i in 0..pages {
+            let html = article(h, i, pages, size);
+            data.total_bytes += html.len();
+            site.insert(page_path(i), Bytes::from(html));
+        }
+        data.hosts.insert(format!("h{h}.test"), site);
+    }
+    data
+}
+
+fn respond(data: &SiteData, request: &Request) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    let path = request.uri().path();
+    let (body, content_type, code) = if path == "/robots.txt" {
+        (
+            Bytes::from_static(b"User-agent: *\nAllow: /\n"),
+            "text/plain",
+            StatusCode::OK,
+        )
+    } else {
+        match data.hosts.get(host).and_then(|s| s.get(path)) {
+            Some(page) => (page.clone(), "text/html; charset=utf-8", StatusCode::OK),
+            None => (Bytes::new(), "text/plain", StatusCode::NOT_FOUND),
+        }
+    };
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = code;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too:
+    // there, only check that the site generates.
+    let args: Vec<String> = std::env::args().collect();
+    if !args.iter().any(|a| a == "--bench") {
+        let site = generate(1, 10, 50 * 1024);
+        assert_eq!(site.hosts["h0.test"].len(), 10);
+        println!("crawl_throughput: smoke check only (run with `cargo bench`)");
+        return;
+    }
+
+    let hosts: usize = env_or("BENCH_HOSTS", 20);
+    let pages: usize = env_or("BENCH_PAGES", 500);
+    let page_kb: usize = env_or("BENCH_PAGE_KB", 50);
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", 64);
+    let rate: String = env_or("BENCH_RATE", "1000/s".to_string());
+
+    let started = Instant::now();
+    let site = Arc::new(generate(hosts, pages, page_kb * 1024));
+    println!(
+        "site: {hosts} hosts × {pages} pages, {:.1} MiB of HTML ({:.1} KiB a page), generated in {:.1?}",
+        mib(site.total_bytes as u64),
+        site.total_bytes as f64 / 1024.0 / (hosts * pages) as f64,
+        started.elapsed()
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let app_site = site.clone();
+    let app = Router::new().fallback(move |request: Request| {
+        let site = app_site.clone();
+        async move { respond(&site, &request) }
+    });
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(async move {
+        axum::serve(listener, app).await.ok();
+    });
+
+    let keep = std::env::var_os("BENCH_ARCHIVE");
+    let tmp = tempfile::Builder::new()
+        .prefix("palimpsest-bench-")
+        .tempdir()
+        .expect("temp dir");
+    let archive = match &keep {
+        Some(dir) => Path::new(dir).to_path_buf(),
+        None => tmp.path().join("archive"),
+    };
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palimpsest"));
+    cmd.arg("crawl")
+        .arg("--archive")
+        .arg(&archive)
+        .args(["--allow-private", "--rate", &rate])
+        .args(["--concurrency", &concurrency.to_string()])
+        .args(["--depth", "100", "--json", "--no-progress"]);
+    for h in 0..hosts {
+        cmd.arg("--resolve")
+            .arg(format!("h{h}.test:{port}:127.0.0.1"));
+    }
+    for h in 0..hosts {
+        cmd.arg(format!("http://h{h}.test:{port}/"));
+    }
+    println!(
+        "running: palimpsest crawl --allow-private --rate {rate} --concurrency {concurrency} --depth 100 --json --no-progress (+{hosts} --resolve, {hosts} seeds)"
+    );
+    let clock = Instant::now();
+    let out = cmd.output().expect("run palimpsest");
+    let wall = clock.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        eprintln!(
+            "palimpsest crawl failed ({:?})\nstderr:\n{stderr}",
+            out.status
+        );
+        std::process::exit(1);
+    }
+    let summary: serde_json::Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l.trim()).ok())
+        .or_else(|| serde_json::from_str(stdout.trim()).ok())
+        .unwrap_or_else(|| panic!("no JSON summary on stdout:\n{stdout}\nstderr:\n{stderr}"));
+    let get = |f: &str| summary[f].as_f64().unwrap_or(f64::NAN);
+
+    let fetched = get("pages_fetched");
+    let elapsed = get("elapsed_secs");
+    let expected = (hosts * pages) as f64;
+    let disk = dir_size(&archive);
+
+    println!();
+    println!("pages fetched   {fetched:.0} of {expected:.0}");
+    println!(
+        "elapsed         {elapsed:.2} s (crawler), {:.2} s (wall, process start to exit)",
+        wall.as_secs_f64()
+    );
+    println!(
+        "throughput      {:.1} pages/s (crawler), {:.1} pages/s (wall)",
+        get("pages_per_sec"),
+        fetched / wall.as_secs_f64()
+    );
+    println!(
+        "peak RSS        {:.1} MiB",
+        mib(get("peak_rss_bytes") as u64)
+    );
+    println!(
+        "archive         {:.1} MiB on disk ({:.1} KiB a page; {:.1} MiB of HTML served)",
+        mib(disk),
+        disk as f64 / 1024.0 / fetched.max(1.0),
+        mib(site.total_bytes as u64)
+    );
+    println!(
+        "errors          {:.0}, captures {:.0}, new versions {:.0}",
+        get("errors"),
+        get("captures"),
+        get("new_versions")
+    );
+    // Where the disk goes: compressed payloads vs. the rest of the database.
+    let stats = Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+        .args(["stats", "--json", "--archive"])
+        .arg(&archive)
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
+    if let Some(stats) = stats {
+        let field = |f: &str| stats[f].as_u64().unwrap_or(0);
+        println!(
+            "payloads        {} stored, {:.1} MiB compressed (sled reports {:.1} MiB on disk)",
+            field("payloads"),
+            mib(field("payload_bytes_compressed")),
+            mib(field("disk_bytes"))
+        );
+    }
+    println!("reference       Scrapy ≈ 90 pages/s on this site; target ≈ 900 pages/s");
+    println!("summary         {summary}");
+    if fetched < expected {
+        eprintln!("warning: the crawl fetched {fetched:.0} of {expected:.0} pages");
+    }
+    runtime.shutdown_timeout(Duration::from_secs(1));
+}

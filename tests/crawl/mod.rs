@@ -1,0 +1,16 @@
+//! Crawl-engine behaviour, proven against local fixture servers.
+
+mod bad_input;
+mod bounds;
+mod canonical;
+mod discovery;
+mod guard;
+mod integrity;
+mod lock;
+mod passes;
+mod politeness;
+mod redirects;
+mod resume;
+mod retries;
+mod robots;
+mod scope;

@@ -1,0 +1,5 @@
+//! The integration-test binary: one binary (one link step) whose modules
+//! group the behaviours it proves.
+
+mod crawl;
+mod support;
