@@ -34,6 +34,16 @@ enum Command {
     Crawl(Box<CrawlArgs>),
     /// Crawl, then keep revisiting seeds (every `every`) and articles (by age) until stopped.
     Watch(Box<CrawlArgs>),
+    /// Bring captures from WARC files (Heritrix, wget, browsertrix…) into the archive.
+    ImportWarc {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Seed files whose [[profile]] tables apply.
+        #[arg(long = "seeds", value_name = "FILE")]
+        seeds: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Extract stored captures again (after an extractor change), without refetching.
     Reextract {
         /// Seed files whose [[profile]] tables apply.
@@ -257,6 +267,9 @@ fn main() -> ExitCode {
             args.json,
             &mut out,
         ),
+        Command::ImportWarc { files, seeds, json } => {
+            commands::import_warc(&cli.archive, files, seeds, *json, &mut out)
+        }
         Command::Reextract { seeds, url, json } => {
             commands::reextract(&cli.archive, seeds, url.as_deref(), *json, &mut out)
         }

@@ -2,4 +2,5 @@
 //! group the behaviours it proves.
 
 mod crawl;
+mod export;
 mod support;

@@ -295,6 +295,33 @@ pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Re
     })
 }
 
+/// `palimpsest import-warc`: captures from WARC files, extracted and
+/// versioned as if crawled.
+pub fn import_warc(
+    archive_dir: &Path,
+    files: &[std::path::PathBuf],
+    seed_files: &[std::path::PathBuf],
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let profiles = crate::config::load_profiles(seed_files)?
+        .into_iter()
+        .map(|p| (p.host.clone(), Arc::new(p)))
+        .collect();
+    let archive = Archive::open(archive_dir, "palimpsest import-warc")?;
+    let report = crawl::import_warc(&archive, files, &profiles)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} records: {} captures imported, {} new versions, {} records skipped (not responses or revisits)",
+            report.records, report.captures, report.new_versions, report.skipped
+        )?;
+    }
+    Ok(Outcome::Done)
+}
+
 /// `palimpsest reextract`: extract stored payloads again, no refetching.
 pub fn reextract(
     archive_dir: &Path,
