@@ -338,3 +338,43 @@ fn rate_per_minute_is_understood() {
         );
     }
 }
+
+#[test]
+fn a_slow_host_does_not_hold_up_the_others() {
+    let slow = "tarpit.test";
+    let fast = "quick.test";
+    let mut site = Site::new().page(
+        slow,
+        "/",
+        page("Slow home", &["/s/1", "/s/2", "/s/3", "/s/4"]),
+    );
+    site = site.route(slow, "/s/*", |req| {
+        delayed(html(page(&req.path, &[])), Duration::from_secs(3))
+    });
+    let site = add_host(site, fast, 10);
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[slow, fast])
+        .args(["--rate", "20/s", "--concurrency", "4", "--timeout", "10"])
+        .args([server.url(slow, "/"), server.url(fast, "/")])
+        .run(Duration::from_secs(90))
+        .assert_success("crawl");
+    let fast_times: Vec<Instant> = server
+        .requests_for(fast)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(fast_times.len(), 10, "{}", server.dump());
+    let span = (*fast_times.last().unwrap() - fast_times[0]).as_secs_f64();
+    assert!(
+        span < 4.0,
+        "{fast}'s 10 pages took {span:.1}s while {slow} answered in 3 s each:\n{}",
+        server.dump()
+    );
+    for i in 1..=4 {
+        let entry = archive.entry(&server.url(slow, &format!("/s/{i}")));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+    }
+}
