@@ -194,3 +194,30 @@ fn malformed_redirects_are_recorded_errors() {
     }
     assert_eq!(server.count(host, "/fine"), 1, "the crawl goes on");
 }
+
+#[test]
+fn a_chain_of_exactly_ten_redirects_is_followed() {
+    let host = "ten.test";
+    let mut site = Site::new().page(host, "/", page("Home", &["/q/0"]));
+    for i in 0..10 {
+        site = site.route(host, &format!("/q/{i}"), move |_| {
+            redirect(StatusCode::FOUND, &format!("/q/{}", i + 1))
+        });
+    }
+    let server = site.page(host, "/q/10", page("Tenth", &[])).serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert!(
+        server.count(host, "/q/10") >= 1,
+        "10 redirects are allowed:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/q/0"));
+    assert_ne!(entry["state"], "failed", "{entry:#}");
+    assert!(entry["error"].is_null(), "{entry:#}");
+}
