@@ -70,6 +70,19 @@ fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
                 server.dump()
             );
         }
+        // And per second: no one-second window holds more than 5 requests
+        // (one more for a window that starts and ends on a request).
+        for (i, start) in times.iter().enumerate() {
+            let in_window = times[i..]
+                .iter()
+                .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+                .count();
+            assert!(
+                in_window <= RATE as usize + 1,
+                "{host}: {in_window} requests within one second at --rate 5/s:\n{}",
+                server.dump()
+            );
+        }
         spans.push((times[0], *times.last().unwrap()));
     }
     // Hosts proceed concurrently: at the moment the last host started, most
