@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use palimpsest::archive::{
-    Archive, ArticleBlob, CaptureRecord, HostRecord, HostId, LatestVersion, PageRecord, PageState,
+    Archive, ArticleBlob, CaptureRecord, HostId, HostRecord, LatestVersion, PageRecord, PageState,
     UrlId, VersionRecord, Via, keys, micros,
 };
 use palimpsest::article::{Article, PageKind};
@@ -22,16 +22,28 @@ fn build(dir: &Path, pages: u64) {
     let archive = Archive::open(dir, "export bench").expect("archive");
     let start = Utc::now() - TimeDelta::days(1);
     let mut st = archive.stage();
-    st.put(keys::host("news.test:80"), &HostRecord { id: HostId(1), robots: None }).expect("host");
+    st.put(
+        keys::host("news.test:80"),
+        &HostRecord {
+            id: HostId(1),
+            robots: None,
+        },
+    )
+    .expect("host");
     for i in 0..pages {
         let id = UrlId(i + 1);
         let url = CanonicalUrl::parse(&format!("http://news.test/story/{i}")).expect("url");
         let paragraphs: String = (0..12)
             .map(|p| format!("<p>Story {i}, paragraph {p}: the council met on Tuesday to discuss the budget, and residents spoke at length about the bus routes.</p>"))
             .collect();
-        let html = format!("<html lang=\"en\"><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>{paragraphs}</article></body></html>");
+        let html = format!(
+            "<html lang=\"en\"><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>{paragraphs}</article></body></html>"
+        );
         let payload = ContentDigest::of(html.as_bytes());
-        st.put_raw(keys::payload(&payload), zstd::encode_all(html.as_bytes(), 3).expect("zstd"));
+        st.put_raw(
+            keys::payload(&payload),
+            zstd::encode_all(html.as_bytes(), 3).expect("zstd"),
+        );
         let article = Article {
             title: Some(format!("Story {i}")),
             text: (0..12)
@@ -59,7 +71,8 @@ fn build(dir: &Path, pages: u64) {
                 error: None,
                 version: Some(1),
             };
-            st.put(keys::capture(id.0, micros(at)), &capture).expect("capture");
+            st.put(keys::capture(id.0, micros(at)), &capture)
+                .expect("capture");
             let _ = n;
         }
         let digest = article.identity();
@@ -76,7 +89,8 @@ fn build(dir: &Path, pages: u64) {
         )
         .expect("version");
         st.put_raw(keys::article(id.0, 1), ArticleBlob::encode(&article).0);
-        st.put(keys::version_seen(id.0, 1), &micros(second)).expect("seen");
+        st.put(keys::version_seen(id.0, 1), &micros(second))
+            .expect("seen");
         st.put_raw(keys::url(url.as_str()), id.0.to_be_bytes().to_vec());
         let page = PageRecord {
             url: url.clone(),
@@ -109,7 +123,9 @@ fn build(dir: &Path, pages: u64) {
         };
         st.put(keys::page(id.0), &page).expect("page");
         if i % 2_000 == 1_999 {
-            archive.apply(std::mem::replace(&mut st, archive.stage())).expect("apply");
+            archive
+                .apply(std::mem::replace(&mut st, archive.stage()))
+                .expect("apply");
         }
     }
     archive.apply(st).expect("apply");
@@ -169,7 +185,15 @@ fn main() {
     ] {
         let out = dir.path().join(format!("corpus.{format}"));
         let out = out.to_str().expect("utf-8 path");
-        let mut args = vec!["--archive", archive, "export", "--format", format, "-o", out];
+        let mut args = vec![
+            "--archive",
+            archive,
+            "export",
+            "--format",
+            format,
+            "-o",
+            out,
+        ];
         args.extend_from_slice(extra);
         let (elapsed, peak) = measure(&args);
         let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);

@@ -17,3 +17,4 @@ pub mod fetch;
 pub mod frontier;
 pub mod politeness;
 pub mod progress;
+pub mod serve;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
@@ -86,6 +87,11 @@ enum Command {
         /// WARC: start a new file past this size, e.g. 1GB.
         #[arg(long, default_value = "1GB", value_parser = parse_size)]
         max_file_size: u64,
+    },
+    /// Local web interface and JSON API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
     },
     /// What the frontier will fetch next, and when.
     Schedule {
@@ -211,6 +217,9 @@ struct CrawlArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Also serve the web interface on ADDR while crawling (e.g. 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<SocketAddr>,
 }
 
 impl CrawlArgs {
@@ -256,6 +265,7 @@ fn main() -> ExitCode {
         Command::Crawl(args) => commands::crawl(
             &args.flags(),
             &cli.archive,
+            args.serve,
             !args.no_progress,
             args.json,
             &mut out,
@@ -263,10 +273,12 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch(
             &args.flags(),
             &cli.archive,
+            args.serve,
             !args.no_progress,
             args.json,
             &mut out,
         ),
+        Command::Serve { bind } => commands::serve(&cli.archive, *bind),
         Command::ImportWarc { files, seeds, json } => {
             commands::import_warc(&cli.archive, files, seeds, *json, &mut out)
         }
