@@ -402,3 +402,44 @@ fn a_page_first_seen_too_deep_is_still_fetched_when_found_within_depth() {
         server.dump()
     );
 }
+
+#[test]
+fn hostile_markup_does_not_crash_the_crawler() {
+    // Deep nesting (recursive DOM walks overflow their stack), a huge
+    // attribute, a very long URL: the crawl records what it can and goes on.
+    let host = "hostile.test";
+    let deep = format!(
+        "<!doctype html><html><head><title>Deep</title></head><body>{}<p>bottom</p>{}</body></html>",
+        "<div><span>".repeat(20_000),
+        "</span></div>".repeat(20_000)
+    );
+    let attribute = format!(
+        "<!doctype html><html><head><title>Attr</title></head><body><p class=\"{}\">text</p><a href=\"/after\">next</a></body></html>",
+        "x".repeat(2_000_000)
+    );
+    let long_link = format!("/long/{}", "a".repeat(20_000));
+    let server = Site::new()
+        .page(
+            host,
+            "/",
+            page("Home", &["/deep", "/attribute", &long_link, "/after"]),
+        )
+        .page(host, "/deep", deep)
+        .page(host, "/attribute", attribute)
+        .route(host, "/long/*", |_| html(page("Long", &[])))
+        .page(host, "/after", page("After", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/after"), 1, "{}", server.dump());
+    for path in ["/deep", "/attribute"] {
+        let entry = archive.entry(&server.url(host, path));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+    }
+    archive.assert_verify_clean();
+}
