@@ -369,3 +369,52 @@ fn sitemap_index_loops_end() {
     }
     assert_eq!(server.count(host, "/found"), 1, "{}", server.dump());
 }
+
+#[test]
+fn a_sitemap_on_another_host_is_read_after_that_hosts_robots() {
+    // News sites often keep sitemaps on a CDN host named in robots.txt.
+    let host = "paper.test";
+    let cdn = "cdn.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            with_header(
+                html(format!(
+                    "User-agent: *\nAllow: /\nSitemap: http://cdn.test:{port}/maps/paper.xml\n"
+                )),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .robots(cdn, "User-agent: *\nAllow: /\n")
+        .route(cdn, "/maps/paper.xml", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            xml(format!(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+                 <url><loc>http://paper.test:{port}/story/1</loc></url></urlset>"
+            ))
+        })
+        .page(host, "/", page("Paper", &[]))
+        .page(host, "/story/1", page("Story one", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host, cdn])
+        .args(["--rate", "50/s", "--depth", "5"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(
+        server.paths(cdn).first().map(String::as_str),
+        Some("/robots.txt"),
+        "{}",
+        server.dump()
+    );
+    assert_eq!(server.count(cdn, "/maps/paper.xml"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count(host, "/story/1"),
+        1,
+        "an entry of the seed's host, listed in a CDN sitemap:\n{}",
+        server.dump()
+    );
+}
