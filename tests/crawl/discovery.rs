@@ -418,3 +418,49 @@ fn a_sitemap_on_another_host_is_read_after_that_hosts_robots() {
         server.dump()
     );
 }
+
+#[test]
+fn a_feed_on_another_host_linked_from_a_page_is_read() {
+    let host = "daily.test";
+    let feeds = "feeds.test";
+    let server = Site::new()
+        .route(host, "/", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            html(page_with_head(
+                "Daily",
+                &format!(
+                    "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"http://feeds.test:{port}/daily.rss\">"
+                ),
+                &[],
+            ))
+        })
+        .route(feeds, "/daily.rss", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            with_header(
+                html(format!(
+                    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Daily</title>\
+                     <link>http://daily.test:{port}/</link><description>d</description>\
+                     <item><title>One</title><link>http://daily.test:{port}/item/1</link></item>\
+                     </channel></rss>"
+                )),
+                "content-type",
+                "application/rss+xml",
+            )
+        })
+        .page(host, "/item/1", page("Item one", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host, feeds])
+        .args(["--rate", "50/s", "--depth", "5"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(server.count(feeds, "/daily.rss"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count(host, "/item/1"),
+        1,
+        "an entry of the seed's host, listed in a feed on another host:\n{}",
+        server.dump()
+    );
+}
