@@ -347,3 +347,43 @@ fn depth_zero_fetches_only_the_seeds() {
     assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
     assert_eq!(server.count(host, "/1"), 0, "{}", server.dump());
 }
+
+#[test]
+fn a_seed_that_redirects_to_www_is_crawled_on_www() {
+    // `http://paper.test/` → `http://www.paper.test/` is how most news sites
+    // answer their bare domain: the crawl must go on at the destination.
+    let apex = "paper.test";
+    let www = "www.paper.test";
+    let server = Site::new()
+        .route(apex, "/", |req| {
+            let port = req
+                .origin()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            redirect(
+                axum::http::StatusCode::MOVED_PERMANENTLY,
+                &format!("http://www.paper.test:{port}/"),
+            )
+        })
+        .page(www, "/", page("Front", &["/news/1", "/news/2"]))
+        .page(www, "/news/1", page("News one", &[]))
+        .page(www, "/news/2", page("News two", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[apex, www])
+        .args(["--rate", "50/s"])
+        .arg(server.url(apex, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for path in ["/news/1", "/news/2"] {
+        assert_eq!(
+            server.count(www, path),
+            1,
+            "the seed redirected to {www}; its links are the site to crawl:\n{}",
+            server.dump()
+        );
+    }
+}
