@@ -389,3 +389,37 @@ fn broken_and_unknown_encodings_still_give_valid_utf8() {
     assert_eq!(klingon["title"], "Unknown charset story", "{klingon:#}");
     archive.assert_verify_clean();
 }
+
+#[test]
+fn the_archive_can_be_named_by_environment_variable() {
+    let host = "env.test";
+    let server = Site::new().page(host, "/", page("Home", &[])).serve();
+    let archive = Archive::new();
+    let path = archive.path();
+    let env = [("PALIMPSEST_ARCHIVE", path.as_str())];
+    let mut args: Vec<String> = [
+        "crawl",
+        "--no-progress",
+        "--allow-private",
+        "--rate",
+        "50/s",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(server.resolve_args(&[host]));
+    args.push(server.url(host, "/"));
+    let out = spawn_with_env(&args, &env).wait(Duration::from_secs(60));
+    out.assert_success("crawl with PALIMPSEST_ARCHIVE");
+    // The named directory holds the archive: `list --archive` finds the page.
+    let entry = archive.entry(&server.url(host, "/"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    // And `stats` without --archive reads it through the variable.
+    let out =
+        spawn_with_env(&["stats".into(), "--json".into()], &env).wait(Duration::from_secs(30));
+    out.assert_success("stats with PALIMPSEST_ARCHIVE");
+    assert!(
+        out.stdout.contains("\"pages\":1") || out.stdout.contains("\"pages\": 1"),
+        "{}",
+        out.stdout
+    );
+}

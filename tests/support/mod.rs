@@ -567,9 +567,16 @@ pub fn bin() -> &'static str {
 
 /// Starts `palimpsest ARGS` with piped output.
 pub fn spawn(args: &[String]) -> Running {
+    spawn_with_env(args, &[])
+}
+
+/// Like [`spawn`], with environment variables set (`PALIMPSEST_ARCHIVE` is
+/// otherwise removed, so a developer's setting never leaks into a test).
+pub fn spawn_with_env(args: &[String], env: &[(&str, &str)]) -> Running {
     let mut child = Command::new(bin())
         .args(args)
         .env_remove("PALIMPSEST_ARCHIVE")
+        .envs(env.iter().copied())
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
