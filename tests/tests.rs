@@ -3,4 +3,5 @@
 
 mod crawl;
 mod export;
+mod serve;
 mod support;
