@@ -443,3 +443,50 @@ fn hostile_markup_does_not_crash_the_crawler() {
     }
     archive.assert_verify_clean();
 }
+
+#[test]
+fn many_hosts_under_a_common_file_limit() {
+    // 1500 hosts under `ulimit -n 1024`: connections (and anything else
+    // kept per host) must not pile up until the crawler runs out of files.
+    let _serial = exclusive();
+    const HOSTS: usize = 1500;
+    let names: Vec<String> = (0..HOSTS).map(|i| format!("s{i}.test")).collect();
+    let mut site = Site::new();
+    for name in &names {
+        site = site.page(name, "/", page(name, &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("hosts.txt");
+    std::fs::write(
+        &seeds,
+        names
+            .iter()
+            .map(|h| server.url(h, "/") + "\n")
+            .collect::<String>(),
+    )
+    .unwrap();
+    let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
+    let args = archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s", "--concurrency", "64", "--json"])
+        .arg("--seeds")
+        .arg(seeds.display().to_string())
+        .to_args();
+    let out = spawn_with_file_limit(&args, 1024).wait(Duration::from_secs(300));
+    out.assert_success("crawl of 1500 hosts");
+    let summary = out.summary();
+    let pages = archive.list();
+    let not_fetched: Vec<&serde_json::Value> =
+        pages.iter().filter(|p| p["state"] != "fetched").collect();
+    assert!(
+        not_fetched.is_empty(),
+        "{} of {HOSTS} hosts not crawled under ulimit -n 1024, e.g. {:#}\nsummary: {summary:#}",
+        not_fetched.len(),
+        not_fetched[0]
+    );
+    assert_eq!(num(&summary, "errors"), 0, "{summary:#}");
+    assert_eq!(num(&summary, "pages_fetched"), HOSTS as u64, "{summary:#}");
+    assert_eq!(server.page_requests().len(), HOSTS);
+}

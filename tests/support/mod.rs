@@ -573,8 +573,24 @@ pub fn spawn(args: &[String]) -> Running {
 /// Like [`spawn`], with environment variables set (`PALIMPSEST_ARCHIVE` is
 /// otherwise removed, so a developer's setting never leaks into a test).
 pub fn spawn_with_env(args: &[String], env: &[(&str, &str)]) -> Running {
-    let mut child = Command::new(bin())
-        .args(args)
+    let mut command = Command::new(bin());
+    command.args(args);
+    spawn_command(command, args, env)
+}
+
+/// Like [`spawn`], under `ulimit -n NOFILE` (the common default is 1024).
+pub fn spawn_with_file_limit(args: &[String], nofile: u32) -> Running {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+        .arg(bin())
+        .args(args);
+    spawn_command(command, args, &[])
+}
+
+fn spawn_command(mut command: Command, args: &[String], env: &[(&str, &str)]) -> Running {
+    let mut child = command
         .env_remove("PALIMPSEST_ARCHIVE")
         .envs(env.iter().copied())
         .env("RUST_BACKTRACE", "0")
