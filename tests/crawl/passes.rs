@@ -206,3 +206,30 @@ fn a_page_that_failed_is_tried_again_in_the_next_pass() {
     assert!(entry["error"].is_null(), "{entry:#}");
     assert_eq!(entry["status"], 200, "{entry:#}");
 }
+
+#[test]
+fn an_unasked_for_304_does_not_break_the_archive() {
+    // A misbehaving server answers 304 to an unconditional request: there is
+    // no earlier capture to stand for. The crawl and the archive cope.
+    let host = "odd304.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/weird", "/fine"]))
+        .raw(host, "/weird", StatusCode::NOT_MODIFIED, vec![], "")
+        .page(host, "/fine", page("Fine", &[]))
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    archive.assert_verify_clean();
+    let entry = archive.entry(&server.url(host, "/weird"));
+    assert_ne!(entry["state"], "queued", "{entry:#}");
+    assert_eq!(server.count(host, "/fine"), 2, "{}", server.dump());
+}
