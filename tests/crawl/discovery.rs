@@ -464,3 +464,54 @@ fn a_feed_on_another_host_linked_from_a_page_is_read() {
         server.dump()
     );
 }
+
+#[test]
+fn a_fifty_thousand_entry_sitemap_stays_bounded() {
+    let _serial = exclusive();
+    let host = "bigmap.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            with_header(
+                html(format!("User-agent: *\nSitemap: {}/big.xml\n", req.origin())),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .route(host, "/big.xml", |req| {
+            let o = req.origin();
+            let mut body = String::from(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">",
+            );
+            for i in 0..50_000 {
+                body.push_str(&format!("<url><loc>{o}/a/{i}</loc></url>"));
+            }
+            body.push_str("</urlset>");
+            xml(body)
+        })
+        .route(host, "/a/*", |req| html(page(&req.path, &[])))
+        .page(host, "/", page("Home", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "100/s", "--max-pages", "20", "--json"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(120));
+    out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(60),
+        "a 50 000-entry sitemap with --max-pages 20 took {:?}",
+        out.elapsed
+    );
+    let fetched = server
+        .page_requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/a/"))
+        .count();
+    assert!(
+        fetched <= 20,
+        "{fetched} sitemap entries fetched with --max-pages 20"
+    );
+    let rss = num(&out.summary(), "peak_rss_bytes");
+    assert!(rss < 300 * 1024 * 1024, "peak RSS {rss}");
+}
