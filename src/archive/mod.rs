@@ -303,6 +303,26 @@ impl Archive {
         }
     }
 
+    /// Version `number`'s metadata, or an error naming what exists.
+    pub fn require_version_meta(
+        &self,
+        id: UrlId,
+        page: &PageRecord,
+        number: u32,
+    ) -> Result<VersionRecord> {
+        self.version_meta(id, number)?
+            .ok_or_else(|| ArchiveError::UnknownVersion {
+                url: page.url.to_string(),
+                number,
+                versions: page.versions,
+            })
+    }
+
+    /// A version's metadata without its article (no decompression).
+    pub fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
+        self.get(&keys::version(id.0, number))
+    }
+
     /// Fills in a version's article from its compressed blob.
     fn with_article(&self, id: UrlId, mut version: VersionRecord) -> Result<VersionRecord> {
         let key = keys::article(id.0, version.number);

@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use super::Shared;
 use super::process::{Captured, ExtractedArticle, PageResult, Processed};
 use crate::archive::{
-    Archive, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState, PassRecord, Result,
-    RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
+    Archive, ArticleBlob, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState,
+    PassRecord, Result, RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
 };
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
@@ -419,6 +419,21 @@ pub(crate) fn record_version(
         return Ok((latest.number, false));
     }
     let number = page.versions + 1;
+    // The size of the change is computed once, here, so that histories,
+    // change lists and feeds never diff on the read path.
+    let (words_added, words_removed) = match page.versions {
+        0 => (article.text.split_whitespace().count(), 0),
+        previous => match st.get_raw(&keys::article(url.0, previous))? {
+            Some(blob) => match ArticleBlob::decode(&blob) {
+                Ok(old) => {
+                    let d = crate::diff::diff(&old, &article);
+                    (d.words_added, d.words_removed)
+                }
+                Err(_) => (0, 0),
+            },
+            None => (0, 0),
+        },
+    };
     page.versions = number;
     page.latest = Some(LatestVersion {
         number,
@@ -436,6 +451,9 @@ pub(crate) fn record_version(
             first_seen: at,
             capture_at,
             reextracted,
+            title: article.title.clone(),
+            words_added,
+            words_removed,
             article: Article::default(),
         },
     )?;
