@@ -32,6 +32,8 @@ pub enum ArchiveError {
     Locked { path: PathBuf, holder: String },
     #[error("cannot open archive {path}: {source}")]
     Open { path: PathBuf, source: sled::Error },
+    #[error("cannot create archive directory {path}: {source}")]
+    CreateDir { path: PathBuf, source: io::Error },
     #[error("archive {path} has schema version {found}, this palimpsest reads version {supported}")]
     Schema {
         path: PathBuf,
@@ -69,7 +71,10 @@ impl Archive {
     /// `palimpsest crawl, pid 123`) so that a second process is told who
     /// holds it.
     pub fn open(dir: &Path, holder: &str) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(|source| ArchiveError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let db = sled::Config::new()
             .path(dir.join("db"))
             // Bounded page cache: memory must not grow with the archive.

@@ -276,13 +276,21 @@ impl Writer {
         page.first_captured.get_or_insert(capture.fetched_at);
         page.last_captured = Some(capture.fetched_at);
         page.last_status = Some(status);
-        let retryable = status == 429 || status >= 500;
+        // A server asking for a pause longer than a crawl waits is left
+        // alone until the next run.
+        let pause_too_long = retry_after.is_some_and(|r| r > crate::fetch::MAX_RETRY_AFTER);
+        if pause_too_long && capture.error.is_none() {
+            capture.error = retry_after.map(|r| {
+                format!(
+                    "HTTP {status} with Retry-After {}s: not retried in this run",
+                    r.as_secs()
+                )
+            });
+        }
+        let retryable = (status == 429 || status >= 500) && !pause_too_long;
         if retryable && page.attempts < self.config().max_retries {
-            let wait = backoff(page.attempts, RETRY_BASE, RETRY_CAP).max(
-                retry_after
-                    .unwrap_or_default()
-                    .min(crate::fetch::MAX_RETRY_AFTER),
-            );
+            let wait =
+                backoff(page.attempts, RETRY_BASE, RETRY_CAP).max(retry_after.unwrap_or_default());
             page.attempts += 1;
             page.last_error = Some(format!("HTTP {status}, retrying"));
             page.due = Some(self.admitter.requeue(st, entry, now + wait));
