@@ -75,7 +75,9 @@ pub fn serve(archive_dir: &Path, bind: SocketAddr) -> anyhow::Result<Outcome> {
             archive,
             crawl: None,
             origin: format!("http://{}", listener.local_addr()?),
+            search: serve::SearchIndex::default(),
         });
+        state.search.warm(&state.archive)?;
         serve::run(listener, state, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
@@ -132,6 +134,7 @@ fn run_crawler(
                     archive: archive.clone(),
                     crawl: Some(stats.clone()),
                     origin: format!("http://{}", listener.local_addr()?),
+                    search: serve::SearchIndex::default(),
                 });
                 Some(tokio::spawn(serve::run(listener, state, async {
                     let _ = server_stopped.await;
