@@ -387,3 +387,34 @@ fn a_seed_that_redirects_to_www_is_crawled_on_www() {
         );
     }
 }
+
+#[test]
+fn several_seed_files_and_urls_combine() {
+    let server = Site::new()
+        .page("t.test", "/", page("From TOML", &[]))
+        .page("x.test", "/", page("From text", &[]))
+        .page("u.test", "/", page("From argument", &[]))
+        .serve();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("one.toml");
+    std::fs::write(
+        &toml,
+        format!("[[seed]]\nurl = \"{}\"\n", server.url("t.test", "/")),
+    )
+    .unwrap();
+    let txt = dir.path().join("two.txt");
+    std::fs::write(&txt, format!("{}\n", server.url("x.test", "/"))).unwrap();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &["t.test", "x.test", "u.test"])
+        .args(["--rate", "50/s", "--seeds"])
+        .arg(toml.display().to_string())
+        .arg("--seeds")
+        .arg(txt.display().to_string())
+        .arg(server.url("u.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for host in ["t.test", "x.test", "u.test"] {
+        assert_eq!(server.count(host, "/"), 1, "{host}:\n{}", server.dump());
+    }
+}
