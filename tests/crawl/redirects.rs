@@ -221,3 +221,36 @@ fn a_chain_of_exactly_ten_redirects_is_followed() {
     assert_ne!(entry["state"], "failed", "{entry:#}");
     assert!(entry["error"].is_null(), "{entry:#}");
 }
+
+#[test]
+fn relative_links_resolve_against_the_final_url_after_a_redirect() {
+    // `/section` → `/section/` is the most common redirect there is; the
+    // page's relative links are relative to where it ended up.
+    let host = "slash.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/section"]))
+        .route(host, "/section", |_| {
+            redirect(StatusCode::MOVED_PERMANENTLY, "/section/")
+        })
+        .page(host, "/section/", page("Section", &["story", "./other"]))
+        .page(host, "/section/story", page("Story", &[]))
+        .page(host, "/section/other", page("Other", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "3"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for path in ["/section/story", "/section/other"] {
+        assert_eq!(
+            server.count(host, path),
+            1,
+            "{path}: relative links must resolve against the redirect target:\n{}",
+            server.dump()
+        );
+    }
+    assert_eq!(server.count(host, "/story"), 0, "{}", server.dump());
+    assert_eq!(server.count(host, "/other"), 0, "{}", server.dump());
+}
