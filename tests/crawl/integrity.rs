@@ -423,3 +423,35 @@ fn the_archive_can_be_named_by_environment_variable() {
         out.stdout
     );
 }
+
+#[test]
+fn a_utf16_page_with_a_bom_is_decoded() {
+    let host = "utf16.test";
+    let title = "Ünïcödé headline — ✓";
+    let html = page(title, &["/after"]);
+    let mut body = vec![0xff, 0xfe];
+    for unit in html.encode_utf16() {
+        body.extend_from_slice(&unit.to_le_bytes());
+    }
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/utf16"]))
+        .file(host, "/utf16", "text/html", body)
+        .page(host, "/after", page("After", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let entry = archive.entry(&server.url(host, "/utf16"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(entry["title"], title, "{entry:#}");
+    assert_eq!(
+        server.count(host, "/after"),
+        1,
+        "links of a UTF-16 page are followed:\n{}",
+        server.dump()
+    );
+}
