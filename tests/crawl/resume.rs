@@ -361,3 +361,43 @@ fn max_pages_holds_across_a_resumed_pass() {
         .count();
     assert_eq!(fetched, 12);
 }
+
+#[test]
+fn ctrl_c_during_a_long_wait_stops_promptly() {
+    // The host asked for 100 s of quiet; an interrupt must not wait them out.
+    let host = "waiting.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/later"]))
+        .route(host, "/later", |_| {
+            with_header(
+                status(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+                "retry-after",
+                "100",
+            )
+        })
+        .serve();
+    let archive = Archive::new();
+    let mut running = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .spawn();
+    wait_until(Duration::from_secs(30), "the 503", || {
+        server.count(host, "/later") >= 1
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !running.exited(),
+        "the crawl did not wait for Retry-After: 100"
+    );
+    running.signal("INT");
+    let stopped = std::time::Instant::now();
+    let out = running.wait(Duration::from_secs(30));
+    assert!(
+        stopped.elapsed() < Duration::from_secs(10),
+        "Ctrl-C took {:?} to stop a crawl waiting on Retry-After:\n{}",
+        stopped.elapsed(),
+        out.stderr
+    );
+    archive.assert_verify_clean();
+}
