@@ -109,6 +109,17 @@ impl Archive {
         &self.path
     }
 
+    /// Adds a note for other processes to the holder record (e.g. the
+    /// address this process serves the archive on), so a command refused
+    /// the lock can say where to look instead.
+    pub fn announce(&self, holder: &str, note: &str) -> Result<()> {
+        std::fs::write(
+            self.path.join(HOLDER_FILE),
+            format!("{holder}, pid {}, {note}", std::process::id()),
+        )?;
+        Ok(())
+    }
+
     fn check_schema(&self) -> Result<()> {
         match self.get::<u32>(&keys::meta("schema"))? {
             Some(found) if found != SCHEMA_VERSION => Err(ArchiveError::Schema {

@@ -71,6 +71,7 @@ pub fn serve(archive_dir: &Path, bind: SocketAddr) -> anyhow::Result<Outcome> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = bind_interface(bind).await?;
+        archive.announce("palimpsest serve", &format!("read it at http://{}/", listener.local_addr()?))?;
         let state = Arc::new(serve::ServeState {
             archive,
             crawl: None,
@@ -130,6 +131,7 @@ fn run_crawler(
         let server = match serve_on {
             Some(bind) => {
                 let listener = bind_interface(bind).await?;
+                archive.announce(holder, &format!("read it at http://{}/", listener.local_addr()?))?;
                 let state = Arc::new(serve::ServeState {
                     archive: archive.clone(),
                     crawl: Some(stats.clone()),
