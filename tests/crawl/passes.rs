@@ -233,3 +233,51 @@ fn an_unasked_for_304_does_not_break_the_archive() {
     assert_ne!(entry["state"], "queued", "{entry:#}");
     assert_eq!(server.count(host, "/fine"), 2, "{}", server.dump());
 }
+
+#[test]
+fn a_revisit_that_changes_only_ads_and_timestamps_is_no_new_version() {
+    let host = "ads.test";
+    let loads = counter();
+    let loads_in = loads.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            let n = loads_in.fetch_add(1, Ordering::SeqCst);
+            html(format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <title>Council approves the bridge</title>\
+                 <meta property=\"og:type\" content=\"article\"></head><body>\
+                 <header><nav><a href=\"/\">Home</a> <span class=\"clock\">Updated {n} minutes ago</span></nav></header>\
+                 <aside class=\"ad\">Advertisement: buy product number {n}</aside>\
+                 <article><h1>Council approves the bridge</h1>\
+                 <p>The city council voted on Tuesday to approve the new bridge across the river, \
+                 ending a debate that had lasted for more than two years.</p>\
+                 <p>Opponents had argued that the cost was too high, while supporters said the \
+                 bridge would cut travel times for thousands of residents every day.</p>\
+                 <p>Construction is expected to begin next spring and to take about three years.</p>\
+                 <div class=\"share\">Share this story ({n} shares)</div>\
+                 </article>\
+                 <section class=\"related\"><h2>Related</h2><a href=\"/\">Story {n}</a></section>\
+                 <footer>Page generated in {n} ms</footer></body></html>"
+            ))
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
+    assert_eq!(
+        num(&entry, "versions"),
+        1,
+        "only ads, counters and timestamps changed: {entry:#}"
+    );
+}
