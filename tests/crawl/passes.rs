@@ -281,3 +281,35 @@ fn a_revisit_that_changes_only_ads_and_timestamps_is_no_new_version() {
         "only ads, counters and timestamps changed: {entry:#}"
     );
 }
+
+#[test]
+fn a_revert_is_a_new_version() {
+    // A → B → A: three versions, "a revert is history too".
+    let host = "revert.test";
+    let loads = counter();
+    let loads_in = loads.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if loads_in.fetch_add(1, Ordering::SeqCst) == 1 {
+                html(page("Minister resigns after scandal", &[]))
+            } else {
+                html(page("Minister denies scandal", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    for run in 1..=3 {
+        crawl
+            .run(Duration::from_secs(60))
+            .assert_success(&format!("crawl {run}"));
+    }
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(num(&entry, "captures"), 3, "{entry:#}");
+    assert_eq!(num(&entry, "versions"), 3, "A, B, then A again: {entry:#}");
+    assert_eq!(entry["title"], "Minister denies scandal", "{entry:#}");
+}
