@@ -125,6 +125,9 @@ fn second_run_revisits_every_page_with_conditional_requests() {
     );
     assert_eq!(num(&stats, "captures"), 10, "{stats:#}");
     assert_eq!(num(&stats, "versions"), 6, "{stats:#}");
+    // Distinct bodies: /, /etag, /lm, /plain once each, /changing twice; an
+    // unchanged page and a 304 add no payload.
+    assert_eq!(num(&stats, "payloads"), 6, "{stats:#}");
     archive.assert_verify_clean();
 }
 
