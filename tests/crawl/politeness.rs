@@ -391,3 +391,47 @@ fn a_slow_host_does_not_hold_up_the_others() {
         assert_eq!(entry["state"], "fetched", "{entry:#}");
     }
 }
+
+#[test]
+fn a_big_host_does_not_starve_a_small_one() {
+    let _serial = exclusive();
+    let big = "big.test";
+    let small = "small.test";
+    let site = add_host(Site::new(), big, 150);
+    let site = site.route(small, "/", |_| {
+        // The small host's home is slow to come, so the big host's queue is
+        // long by the time the small host's links are found.
+        delayed(
+            html(page("Small home", &["/p/1", "/p/2", "/p/3", "/p/4"])),
+            Duration::from_millis(500),
+        )
+    });
+    let mut site = site;
+    for i in 1..=4 {
+        site = site.page(small, &format!("/p/{i}"), page("Small story", &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[big, small])
+        .args(["--rate", "25/s", "--concurrency", "2"])
+        .args([server.url(big, "/"), server.url(small, "/")])
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+    let start = server.requests()[0].at;
+    let small_done = server
+        .requests_for(small)
+        .last()
+        .map(|r| (r.at - start).as_secs_f64())
+        .unwrap();
+    let big_done = server
+        .requests_for(big)
+        .last()
+        .map(|r| (r.at - start).as_secs_f64())
+        .unwrap();
+    assert_eq!(server.requests_for(small).len(), 6, "{}", server.dump());
+    assert!(
+        small_done < 4.0 && small_done < big_done / 2.0,
+        "{small} (5 pages) finished at {small_done:.1}s, {big} (150 pages) at {big_done:.1}s: the small host waited behind the big one"
+    );
+}
