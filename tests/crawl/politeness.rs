@@ -435,3 +435,68 @@ fn a_big_host_does_not_starve_a_small_one() {
         "{small} (5 pages) finished at {small_done:.1}s, {big} (150 pages) at {big_done:.1}s: the small host waited behind the big one"
     );
 }
+
+#[test]
+fn a_host_told_to_wait_does_not_hold_up_the_others() {
+    // A host answering `503 Retry-After: 60` is paused for a minute; while it
+    // waits it must not occupy the crawl's only request slot.
+    use axum::http::StatusCode;
+
+    let paused = "paused.test";
+    let other = "other.test";
+    let site = Site::new()
+        .page(paused, "/", page("Paused home", &["/x", "/y"]))
+        .route(paused, "/x", |_| {
+            with_header(status(StatusCode::SERVICE_UNAVAILABLE), "retry-after", "60")
+        })
+        .page(paused, "/y", page("Y", &[]));
+    let site = site.route(other, "/", |_| {
+        delayed(
+            html(page("Other home", &["/p/1", "/p/2", "/p/3"])),
+            Duration::from_millis(300),
+        )
+    });
+    let mut site = site;
+    for i in 1..=3 {
+        site = site.page(other, &format!("/p/{i}"), page("Other story", &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    let mut running = archive
+        .crawl(&server, &[paused, other])
+        .args(["--rate", "20/s", "--concurrency", "1"])
+        .args([server.url(paused, "/"), server.url(other, "/")])
+        .spawn();
+    wait_until(Duration::from_secs(30), "the 503", || {
+        server.count(paused, "/x") >= 1
+    });
+    let paused_at = std::time::Instant::now();
+    // The other host's three stories come within a few seconds, not after
+    // the paused host's minute.
+    let deadline = Duration::from_secs(10);
+    while server
+        .requests_for(other)
+        .iter()
+        .filter(|r| r.path.starts_with("/p/"))
+        .count()
+        < 3
+    {
+        if paused_at.elapsed() > deadline || running.exited() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let done = server
+        .requests_for(other)
+        .iter()
+        .filter(|r| r.path.starts_with("/p/"))
+        .count();
+    let out = running.kill();
+    assert_eq!(
+        done,
+        3,
+        "{done} of {other}'s 3 stories fetched within {deadline:?} of {paused}'s Retry-After: 60 (--concurrency 1)\n{}\nstderr:\n{}",
+        server.dump(),
+        out.stderr
+    );
+}
