@@ -500,3 +500,36 @@ fn a_host_told_to_wait_does_not_hold_up_the_others() {
         out.stderr
     );
 }
+
+#[test]
+fn a_crawl_delayed_host_does_not_hold_request_slots_while_it_waits() {
+    // Waiting for a host's turn is not a request in flight: with one slot,
+    // a host with `Crawl-delay: 3` must not pace every other host too.
+    let _serial = exclusive();
+    let slow = "delayed.test";
+    let fast = "brisk.test";
+    let site = Site::new().robots(slow, "User-agent: *\nCrawl-delay: 3\n");
+    let site = add_host(site, slow, 4);
+    let site = add_host(site, fast, 10);
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[slow, fast])
+        .args(["--rate", "20/s", "--concurrency", "1"])
+        .args([server.url(slow, "/"), server.url(fast, "/")])
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+    let fast_times: Vec<Instant> = server
+        .requests_for(fast)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(fast_times.len(), 10, "{}", server.dump());
+    let span = (*fast_times.last().unwrap() - fast_times[0]).as_secs_f64();
+    assert!(
+        span < 4.0,
+        "{fast}'s 10 pages took {span:.1}s at --rate 20/s: it was paced by {slow}'s Crawl-delay:\n{}",
+        server.dump()
+    );
+}
