@@ -1,0 +1,604 @@
+//! Generic main-content detection, for pages without a site profile.
+//!
+//! Three passes over the flattened document (see `dom.rs`):
+//! 1. *junk*: navigation, asides, forms, share bars, comment sections,
+//!    related-article lists, ads… by tag, ARIA role and class/id hints;
+//! 2. *scoring* (after Readability): every paragraph-like block with enough
+//!    text gives points to its ancestors, more for longer text and commas;
+//!    class/id hints add or remove points; link-heavy containers lose them;
+//! 3. *rendering*: the best container (and the siblings that score like it)
+//!    becomes paragraphs, subheadings, list items, quotes and table rows,
+//!    dropping link lists and furniture lines.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::dom::Flat;
+use super::text::{clean_inline, is_boilerplate, weight};
+
+/// What a rendered block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockKind {
+    Para,
+    Heading(u8),
+    Item,
+    Quote,
+    Pre,
+    Row,
+    Caption,
+}
+
+/// One paragraph-level piece of text, with the links inside it.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub text: String,
+    pub kind: BlockKind,
+    /// `href`s of the links in the block, as written.
+    pub hrefs: Vec<String>,
+    /// Weight (see `text::weight`) of the text inside links.
+    pub link_weight: usize,
+}
+
+impl Block {
+    pub fn link_density(&self) -> f32 {
+        let w = weight(&self.text);
+        if w == 0 {
+            0.0
+        } else {
+            self.link_weight as f32 / w as f32
+        }
+    }
+}
+
+/// Per-node facts, indexed like `Flat::nodes`.
+pub(crate) struct Analysis {
+    pub junk: Vec<bool>,
+    pub text_w: Vec<u32>,
+    pub link_w: Vec<u32>,
+    pub score: Vec<f32>,
+    pub body: usize,
+    pub first_h1: Option<usize>,
+}
+
+const JUNK_TAGS: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
+    "button", "input", "select", "textarea", "option", "nav", "aside", "footer", "label", "dialog",
+    "menu", "video", "audio", "map", "head", "header", "form", "img", "picture", "source",
+];
+
+const BLOCK_TAGS: &[&str] = &[
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+    "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
+    "figure", "figcaption", "header", "footer", "address", "hr", "br", "center", "details",
+    "summary", "body", "caption", "aside", "nav", "form", "fieldset", "hgroup",
+];
+
+fn is_block(tag: &str) -> bool {
+    BLOCK_TAGS.contains(&tag)
+}
+
+/// Class/id words that mark furniture whatever else the class says.
+static STRONG_NEG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Class/id words that mark furniture unless the class also says content.
+static WEAK_NEG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s_-])(?:meta|widget|info|tools|utility|extra|aside|caption|credit|figure|media|gallery|video|player|embed|teaser|card|list|grid|cta|button|badge|icon|links?)(?:$|[\s_-])")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"article|content|entry|main|post|story|body|text|blog|prose")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Containers that conventionally hold an article body.
+static CONTENT_HINT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s_-])(?:article-?body|article__body|articlebody|article-?content|article__content|article-?text|articletext|entry-?content|post-?content|post__content|postcontent|post-?body|post-?entry|post-?text|story-?body|story-?content|storycontent|content-?body|body-?text|text-?body|rich-?text|richtext|single-?content|main-?content|news-?content|news-?body|detail-?content|article-?detail|page-?content|td-post-content|entry|prose)(?:$|[\s_-])")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+fn class_id(flat: &Flat<'_>, i: usize) -> String {
+    let n = &flat.nodes[i];
+    let mut s = String::new();
+    if let Some(c) = n.attr("class") {
+        s.push_str(c);
+    }
+    if let Some(id) = n.attr("id") {
+        s.push(' ');
+        s.push_str(id);
+    }
+    s.to_ascii_lowercase()
+}
+
+fn junk_by_markup(flat: &Flat<'_>, i: usize) -> (bool, bool) {
+    let n = &flat.nodes[i];
+    let tag = n.tag();
+    if JUNK_TAGS.contains(&tag) {
+        return (true, false);
+    }
+    if n.attr("hidden").is_some()
+        || n.attr("aria-hidden") == Some("true")
+        || n.attr("style").is_some_and(|s| {
+            let s = s.to_ascii_lowercase().replace(' ', "");
+            s.contains("display:none") || s.contains("visibility:hidden")
+        })
+    {
+        return (true, false);
+    }
+    if let Some(role) = n.attr("role")
+        && matches!(
+            role.trim(),
+            "navigation" | "banner" | "contentinfo" | "complementary" | "menu" | "menubar"
+                | "search" | "dialog" | "alertdialog" | "toolbar" | "tablist" | "button"
+        )
+    {
+        return (true, false);
+    }
+    let ci = class_id(flat, i);
+    if ci.is_empty() {
+        return (false, false);
+    }
+    // Second value: junk by class only, which the size guard may overrule.
+    if STRONG_NEG.is_match(&ci) {
+        return (false, true);
+    }
+    if WEAK_NEG.is_match(&ci) && !POSITIVE.is_match(&ci) {
+        return (false, true);
+    }
+    (false, false)
+}
+
+fn class_weight(flat: &Flat<'_>, i: usize) -> f32 {
+    let n = &flat.nodes[i];
+    let mut w = 0.0;
+    for v in [n.attr("class"), n.attr("id")].into_iter().flatten() {
+        let v = v.to_ascii_lowercase();
+        if CONTENT_HINT.is_match(&v) {
+            w += 40.0;
+        } else if POSITIVE.is_match(&v) {
+            w += 25.0;
+        }
+        if STRONG_NEG.is_match(&v) || WEAK_NEG.is_match(&v) {
+            w -= 25.0;
+        }
+    }
+    if n.attr("itemprop").is_some_and(|p| p.contains("articleBody")) {
+        w += 60.0;
+    }
+    w
+}
+
+fn tag_weight(tag: &str) -> f32 {
+    match tag {
+        "article" => 15.0,
+        "main" => 5.0,
+        "div" | "section" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    }
+}
+
+pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
+    let n = flat.nodes.len();
+    // Raw text weight per element (children follow parents in pre-order,
+    // so a reverse sweep sees every child before its parent).
+    let mut raw_w = vec![0u32; n];
+    for i in (0..n).rev() {
+        let node = &flat.nodes[i];
+        if node.elem.is_none() {
+            raw_w[i] = weight(node.text) as u32;
+        } else if matches!(node.tag(), "script" | "style" | "noscript" | "template" | "head") {
+            raw_w[i] = 0;
+        }
+        let p = node.parent;
+        if p != usize::MAX {
+            raw_w[p] = raw_w[p].saturating_add(raw_w[i]);
+        }
+    }
+    let body = flat
+        .nodes
+        .iter()
+        .position(|x| x.tag() == "body")
+        .unwrap_or(0);
+    let first_h1 = (body..n).find(|&i| flat.nodes[i].tag() == "h1" && raw_w[i] > 0);
+    let body_w = raw_w.get(body).copied().unwrap_or(0) as f32;
+
+    // Junk, top-down.
+    let mut junk = vec![false; n];
+    let mut in_a = vec![false; n];
+    for i in 0..n {
+        let node = &flat.nodes[i];
+        let p = node.parent;
+        let (pj, pa) = if p == usize::MAX {
+            (false, false)
+        } else {
+            (junk[p], in_a[p])
+        };
+        in_a[i] = pa || node.tag() == "a";
+        if pj {
+            junk[i] = true;
+            continue;
+        }
+        if node.elem.is_none() || i <= body {
+            continue;
+        }
+        let (by_tag, by_class) = junk_by_markup(flat, i);
+        if by_tag {
+            // A `<header>` or `<form>` that wraps the whole article (some
+            // sites, ASP.NET pages) is not furniture.
+            let wraps = matches!(node.tag(), "header" | "form")
+                && raw_w[i] as f32 > 0.5 * body_w;
+            junk[i] = !wraps;
+        } else if by_class {
+            // The size guard: a class on a wrapper of the whole article
+            // ("post has-comments") must not throw the article away.
+            let holds_h1 = first_h1.is_some_and(|h| h > i && h < node.end);
+            let big = raw_w[i] as f32 > 0.6 * body_w;
+            junk[i] = !(holds_h1 || big);
+        }
+    }
+
+    // Text and link weight without junk; paragraph scores.
+    let mut text_w = vec![0u32; n];
+    let mut link_w = vec![0u32; n];
+    let mut inline_w = vec![0u32; n];
+    let mut commas = vec![0u32; n];
+    for i in (0..n).rev() {
+        if junk[i] {
+            continue;
+        }
+        let node = &flat.nodes[i];
+        if node.elem.is_none() {
+            let w = weight(node.text) as u32;
+            text_w[i] = w;
+            inline_w[i] = w;
+            commas[i] = node
+                .text
+                .chars()
+                .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+                .count() as u32;
+            if in_a[i] {
+                link_w[i] = w;
+            }
+        }
+        let p = node.parent;
+        if p != usize::MAX {
+            text_w[p] += text_w[i];
+            link_w[p] += link_w[i];
+            if node.elem.is_none() || !is_block(node.tag()) {
+                inline_w[p] += inline_w[i];
+                commas[p] += commas[i];
+            }
+        }
+    }
+    let mut acc = vec![0f32; n];
+    let mut touched = vec![false; n];
+    for i in 0..n {
+        let node = &flat.nodes[i];
+        if junk[i] || node.elem.is_none() || inline_w[i] < 25 || !is_block(node.tag()) {
+            continue;
+        }
+        if matches!(node.tag(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "td" | "th" | "dt") {
+            continue;
+        }
+        let own_links = if text_w[i] > 0 {
+            link_w[i] as f32 / text_w[i] as f32
+        } else {
+            0.0
+        };
+        if own_links > 0.5 {
+            continue;
+        }
+        let s = 1.0 + commas[i] as f32 + (inline_w[i] as f32 / 100.0).min(3.0);
+        let mut a = node.parent;
+        let mut level = 0;
+        while a != usize::MAX && level < 5 && a >= body {
+            let div = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            acc[a] += s / div;
+            touched[a] = true;
+            a = flat.nodes[a].parent;
+            level += 1;
+        }
+    }
+    let mut score = vec![0f32; n];
+    for i in 0..n {
+        if !touched[i] || junk[i] {
+            continue;
+        }
+        let ld = if text_w[i] > 0 {
+            link_w[i] as f32 / text_w[i] as f32
+        } else {
+            0.0
+        };
+        let base = acc[i] + tag_weight(flat.nodes[i].tag()) + class_weight(flat, i);
+        score[i] = base * (1.0 - ld);
+    }
+    Analysis {
+        junk,
+        text_w,
+        link_w,
+        score,
+        body,
+        first_h1,
+    }
+}
+
+/// The containers to render: the best-scoring one and its siblings that
+/// look like more of the same article.
+pub(crate) fn choose(flat: &Flat<'_>, an: &Analysis) -> Vec<usize> {
+    let n = flat.nodes.len();
+    let mut order: Vec<usize> = (0..n).filter(|&i| an.score[i] > 0.0).collect();
+    order.sort_by(|&a, &b| an.score[b].total_cmp(&an.score[a]));
+    let Some(&top0) = order.first() else {
+        return vec![an.body];
+    };
+    let top_score = an.score[top0];
+    let mut top = top0;
+    // Several near-equal candidates under one ancestor: the article is
+    // split across them, so take the ancestor.
+    let alts: Vec<usize> = order
+        .iter()
+        .skip(1)
+        .take(5)
+        .copied()
+        .filter(|&c| an.score[c] >= 0.75 * top_score)
+        .filter(|&c| !is_inside(flat, c, top) && !is_inside(flat, top, c))
+        .collect();
+    if alts.len() >= 2 {
+        let mut a = flat.nodes[top].parent;
+        while a != usize::MAX && a >= an.body {
+            if alts.iter().filter(|&&c| is_inside(flat, c, a)).count() >= 2 {
+                top = a;
+                break;
+            }
+            a = flat.nodes[a].parent;
+        }
+    }
+    let parent = flat.nodes[top].parent;
+    if parent == usize::MAX || top == an.body {
+        return vec![top];
+    }
+    let threshold = (0.2 * an.score[top]).max(10.0);
+    let top_class = flat.nodes[top].attr("class").unwrap_or("");
+    let mut out = Vec::new();
+    for s in flat.children(parent) {
+        if s == top {
+            out.push(s);
+            continue;
+        }
+        if an.junk[s] || flat.nodes[s].elem.is_none() {
+            continue;
+        }
+        let mut bonus = 0.0;
+        if !top_class.is_empty() && flat.nodes[s].attr("class") == Some(top_class) {
+            bonus = 0.2 * an.score[top];
+        }
+        if an.score[s] + bonus >= threshold {
+            out.push(s);
+            continue;
+        }
+        if flat.nodes[s].tag() == "p" {
+            let w = an.text_w[s];
+            let ld = if w > 0 {
+                an.link_w[s] as f32 / w as f32
+            } else {
+                1.0
+            };
+            let text = flat.text_of(s);
+            if (w > 80 && ld < 0.25)
+                || (w > 0 && ld == 0.0 && text.ends_with(['.', '!', '?', '。', '"', '”']))
+            {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+fn is_inside(flat: &Flat<'_>, node: usize, container: usize) -> bool {
+    node > container && node < flat.nodes[container].end
+}
+
+/// Renders the subtrees at `roots` into blocks, skipping junk.
+pub(crate) fn render(flat: &Flat<'_>, roots: &[usize], junk: Option<&[bool]>) -> Vec<Block> {
+    let mut r = Renderer::default();
+    for &root in roots {
+        let Some(node) = flat.nodes.get(root) else { continue };
+        let end = node.end.max(root + 1);
+        let mut stack: Vec<usize> = Vec::new();
+        let mut i = root;
+        while i < end {
+            while let Some(&top) = stack.last() {
+                if flat.nodes[top].end <= i {
+                    stack.pop();
+                    r.close(flat.nodes[top].tag(), &stack, flat);
+                } else {
+                    break;
+                }
+            }
+            let n = &flat.nodes[i];
+            if junk.is_some_and(|j| j.get(i).copied().unwrap_or(false)) && i != root {
+                i = n.end.max(i + 1);
+                continue;
+            }
+            match n.elem {
+                None => {
+                    r.text(n.text, r.anchors > 0);
+                    i += 1;
+                }
+                Some(e) => {
+                    let tag = e.name();
+                    if matches!(tag, "script" | "style" | "noscript" | "template" | "head" | "title") {
+                        i = n.end.max(i + 1);
+                        continue;
+                    }
+                    r.open(tag, e.attr("href"), &stack, flat);
+                    stack.push(i);
+                    i += 1;
+                }
+            }
+        }
+        while let Some(top) = stack.pop() {
+            r.close(flat.nodes[top].tag(), &stack, flat);
+        }
+        r.flush(&[], flat);
+    }
+    r.blocks
+}
+
+#[derive(Default)]
+struct Renderer {
+    buf: String,
+    link_buf_w: usize,
+    hrefs: Vec<String>,
+    anchors: usize,
+    blocks: Vec<Block>,
+    kind_hint: Option<BlockKind>,
+}
+
+impl Renderer {
+    fn text(&mut self, t: &str, in_link: bool) {
+        self.buf.push_str(t);
+        if in_link {
+            self.link_buf_w += weight(t);
+        }
+    }
+
+    fn open(&mut self, tag: &str, href: Option<&str>, stack: &[usize], flat: &Flat<'_>) {
+        match tag {
+            "a" => {
+                self.anchors += 1;
+                if let Some(h) = href {
+                    self.hrefs.push(h.to_string());
+                }
+            }
+            "td" | "th" => self.buf.push(' '),
+            "br" | "hr" => self.flush(stack, flat),
+            "img" => {}
+            t if is_block(t) => self.flush(stack, flat),
+            _ => {}
+        }
+    }
+
+    fn close(&mut self, tag: &str, stack: &[usize], flat: &Flat<'_>) {
+        match tag {
+            "a" => self.anchors = self.anchors.saturating_sub(1),
+            "td" | "th" => self.buf.push(' '),
+            t if is_block(t) => {
+                // The block's own kind decides, so pass it explicitly.
+                self.kind_hint = Some(kind_of_tag(t));
+                self.flush(stack, flat);
+            }
+            _ => {}
+        }
+    }
+
+    fn flush(&mut self, stack: &[usize], flat: &Flat<'_>) {
+        let hint = self.kind_hint.take();
+        if self.buf.trim().is_empty() {
+            self.buf.clear();
+            self.link_buf_w = 0;
+            return;
+        }
+        let text = clean_inline(&self.buf);
+        self.buf.clear();
+        // The innermost structural ancestor (or the closing block) says
+        // what the text is.
+        let mut kind = hint.unwrap_or(BlockKind::Para);
+        for &s in stack.iter().rev() {
+            let k = kind_of_tag(flat.nodes[s].tag());
+            if k != BlockKind::Para {
+                if hint.is_none_or(|h| h == BlockKind::Para) {
+                    kind = k;
+                }
+                break;
+            }
+        }
+        self.blocks.push(Block {
+            text,
+            kind,
+            hrefs: std::mem::take(&mut self.hrefs),
+            link_weight: std::mem::take(&mut self.link_buf_w),
+        });
+    }
+}
+
+fn kind_of_tag(tag: &str) -> BlockKind {
+    match tag {
+        "h1" => BlockKind::Heading(1),
+        "h2" => BlockKind::Heading(2),
+        "h3" => BlockKind::Heading(3),
+        "h4" => BlockKind::Heading(4),
+        "h5" => BlockKind::Heading(5),
+        "h6" => BlockKind::Heading(6),
+        "li" | "dt" | "dd" => BlockKind::Item,
+        "blockquote" => BlockKind::Quote,
+        "pre" => BlockKind::Pre,
+        "tr" => BlockKind::Row,
+        "figcaption" | "caption" => BlockKind::Caption,
+        _ => BlockKind::Para,
+    }
+}
+
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:by|oleh|von|par|por|di|door|av|bởi|written by|posted by|reporting by|text:|teks:|penulis:|reporter:|editor:|redaktur:)\s")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Drops blocks that are not article text: link lists, furniture lines,
+/// bylines and datelines at the edges, the headline itself, trailing
+/// headings with nothing under them, repeats.
+pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>) -> Vec<Block> {
+    let title_norm = title.map(|t| t.to_lowercase());
+    let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let w = weight(&b.text);
+        if w == 0 {
+            continue;
+        }
+        if b.link_density() > 0.5 && !matches!(b.kind, BlockKind::Heading(_)) {
+            continue;
+        }
+        if matches!(b.kind, BlockKind::Heading(_)) && b.link_density() > 0.5 && w < 40 {
+            continue;
+        }
+        if is_boilerplate(&b.text) {
+            continue;
+        }
+        if let Some(t) = &title_norm
+            && (matches!(b.kind, BlockKind::Heading(1)) || out.is_empty())
+            && b.text.to_lowercase() == *t
+        {
+            continue;
+        }
+        if matches!(b.kind, BlockKind::Heading(1)) && out.is_empty() {
+            continue;
+        }
+        if w < 80 && BYLINE.is_match(&b.text) {
+            continue;
+        }
+        if out.last().is_some_and(|l| l.text == b.text) {
+            continue;
+        }
+        out.push(b);
+    }
+    while out
+        .last()
+        .is_some_and(|b| matches!(b.kind, BlockKind::Heading(_)))
+    {
+        out.pop();
+    }
+    out
+}
