@@ -194,6 +194,7 @@ fn main() {
                 println!("    {n}");
             }
             if only.is_some() {
+                print!("{}", palimpsest::extract::debug_candidates(&html));
                 println!("---- extracted ----\n{}\n---- expected ----\n{}", a.text, gt.main_content.as_deref().unwrap_or(""));
             }
         }

@@ -81,7 +81,7 @@ fn is_block(tag: &str) -> bool {
 /// Class/id words that mark furniture whatever else the class says.
 static STRONG_NEG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])",
+        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:entry-meta|post-meta|article-meta|meta-data|postmeta)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag-list|tagcloud|tag-cloud|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -129,7 +129,9 @@ fn junk_by_markup(flat: &Flat<'_>, i: usize) -> (bool, bool) {
             s.contains("display:none") || s.contains("visibility:hidden")
         })
     {
-        return (true, false);
+        // Hidden, but subject to the size guard: streaming renderers park
+        // the whole article in a hidden element until a script moves it.
+        return (false, true);
     }
     if let Some(role) = n.attr("role")
         && matches!(
@@ -146,9 +148,6 @@ fn junk_by_markup(flat: &Flat<'_>, i: usize) -> (bool, bool) {
     }
     // Second value: junk by class only, which the size guard may overrule.
     if STRONG_NEG.is_match(&ci) {
-        return (false, true);
-    }
-    if WEAK_NEG.is_match(&ci) && !POSITIVE.is_match(&ci) {
         return (false, true);
     }
     (false, false)
@@ -186,11 +185,15 @@ fn tag_weight(tag: &str) -> f32 {
     }
 }
 
+/// How much a unit of bad text costs against a unit of good text.
+const BAD_WEIGHT: f32 = 0.6;
+
 pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
     let n = flat.nodes.len();
     // Raw text weight per element (children follow parents in pre-order,
     // so a reverse sweep sees every child before its parent).
     let mut raw_w = vec![0u32; n];
+    let mut p_w = vec![0u32; n];
     for i in (0..n).rev() {
         let node = &flat.nodes[i];
         if node.elem.is_none() {
@@ -198,9 +201,13 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         } else if matches!(node.tag(), "script" | "style" | "noscript" | "template" | "head") {
             raw_w[i] = 0;
         }
+        if node.tag() == "p" {
+            p_w[i] = raw_w[i];
+        }
         let p = node.parent;
         if p != usize::MAX {
             raw_w[p] = raw_w[p].saturating_add(raw_w[i]);
+            p_w[p] = p_w[p].saturating_add(p_w[i]);
         }
     }
     let body = flat
@@ -210,6 +217,7 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         .unwrap_or(0);
     let first_h1 = (body..n).find(|&i| flat.nodes[i].tag() == "h1" && raw_w[i] > 0);
     let body_w = raw_w.get(body).copied().unwrap_or(0) as f32;
+    let body_p = p_w.get(body).copied().unwrap_or(0) as f32;
 
     // Junk, top-down.
     let mut junk = vec![false; n];
@@ -235,13 +243,13 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
             // A `<header>` or `<form>` that wraps the whole article (some
             // sites, ASP.NET pages) is not furniture.
             let wraps = matches!(node.tag(), "header" | "form")
-                && raw_w[i] as f32 > 0.5 * body_w;
+                && (raw_w[i] as f32 > 0.5 * body_w || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
             junk[i] = !wraps;
         } else if by_class {
             // The size guard: a class on a wrapper of the whole article
             // ("post has-comments") must not throw the article away.
             let holds_h1 = first_h1.is_some_and(|h| h > i && h < node.end);
-            let big = raw_w[i] as f32 > 0.6 * body_w;
+            let big = raw_w[i] as f32 > 0.6 * body_w || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p);
             junk[i] = !(holds_h1 || big);
         }
     }
@@ -250,6 +258,7 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
     let mut text_w = vec![0u32; n];
     let mut link_w = vec![0u32; n];
     let mut inline_w = vec![0u32; n];
+    let mut inline_l = vec![0u32; n];
     let mut commas = vec![0u32; n];
     for i in (0..n).rev() {
         if junk[i] {
@@ -267,6 +276,7 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
                 .count() as u32;
             if in_a[i] {
                 link_w[i] = w;
+                inline_l[i] = w;
             }
         }
         let p = node.parent;
@@ -275,56 +285,56 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
             link_w[p] += link_w[i];
             if node.elem.is_none() || !is_block(node.tag()) {
                 inline_w[p] += inline_w[i];
+                inline_l[p] += inline_l[i];
                 commas[p] += commas[i];
             }
         }
     }
-    let mut acc = vec![0f32; n];
-    let mut touched = vec![false; n];
-    for i in 0..n {
+    // Every text block (an element with inline text of its own) counts as
+    // good text (long, few links) or bad text (links, fragments, labels);
+    // headings and short plain lines are neutral. A container's score is
+    // its good text minus a share of its bad text, so the best container
+    // takes in every part of a split-up article and leaves out the page
+    // around it.
+    let mut good = vec![0f32; n];
+    let mut bad = vec![0f32; n];
+    for i in (0..n).rev() {
         let node = &flat.nodes[i];
-        if junk[i] || node.elem.is_none() || inline_w[i] < 25 || !is_block(node.tag()) {
+        if junk[i] || node.elem.is_none() {
             continue;
         }
-        if matches!(node.tag(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "td" | "th" | "dt") {
-            continue;
+        let w = inline_w[i] as f32;
+        if w > 0.0 && (is_block(node.tag()) || i == body) {
+            let l = inline_l[i] as f32;
+            let ld = l / w;
+            let heading = matches!(node.tag(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+            if heading {
+                if ld > 0.5 {
+                    bad[i] += w;
+                }
+            } else if ld <= 0.35 && (w >= 60.0 || (w >= 30.0 && commas[i] > 0)) {
+                good[i] += w - l;
+                bad[i] += l;
+            } else if ld <= 0.2 && w >= 20.0 {
+                // Short plain lines: neutral.
+            } else {
+                bad[i] += w;
+            }
         }
-        let own_links = if text_w[i] > 0 {
-            link_w[i] as f32 / text_w[i] as f32
-        } else {
-            0.0
-        };
-        if own_links > 0.5 {
-            continue;
-        }
-        let s = 1.0 + commas[i] as f32 + (inline_w[i] as f32 / 100.0).min(3.0);
-        let mut a = node.parent;
-        let mut level = 0;
-        while a != usize::MAX && level < 5 && a >= body {
-            let div = match level {
-                0 => 1.0,
-                1 => 2.0,
-                l => l as f32 * 3.0,
-            };
-            acc[a] += s / div;
-            touched[a] = true;
-            a = flat.nodes[a].parent;
-            level += 1;
+        let p = node.parent;
+        if p != usize::MAX {
+            good[p] += good[i];
+            bad[p] += bad[i];
         }
     }
     let mut score = vec![0f32; n];
-    for i in 0..n {
-        if !touched[i] || junk[i] {
+    for i in body..n {
+        if junk[i] || flat.nodes[i].elem.is_none() {
             continue;
         }
-        let ld = if text_w[i] > 0 {
-            link_w[i] as f32 / text_w[i] as f32
-        } else {
-            0.0
-        };
-        let base = acc[i] + tag_weight(flat.nodes[i].tag()) + class_weight(flat, i);
-        score[i] = base * (1.0 - ld);
+        score[i] = good[i] - BAD_WEIGHT * bad[i];
     }
+    let _ = (class_weight, tag_weight);
     Analysis {
         junk,
         text_w,
@@ -338,73 +348,20 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
 /// The containers to render: the best-scoring one and its siblings that
 /// look like more of the same article.
 pub(crate) fn choose(flat: &Flat<'_>, an: &Analysis) -> Vec<usize> {
-    let n = flat.nodes.len();
-    let mut order: Vec<usize> = (0..n).filter(|&i| an.score[i] > 0.0).collect();
-    order.sort_by(|&a, &b| an.score[b].total_cmp(&an.score[a]));
-    let Some(&top0) = order.first() else {
-        return vec![an.body];
-    };
-    let top_score = an.score[top0];
-    let mut top = top0;
-    // Several near-equal candidates under one ancestor: the article is
-    // split across them, so take the ancestor.
-    let alts: Vec<usize> = order
-        .iter()
-        .skip(1)
-        .take(5)
-        .copied()
-        .filter(|&c| an.score[c] >= 0.75 * top_score)
-        .filter(|&c| !is_inside(flat, c, top) && !is_inside(flat, top, c))
-        .collect();
-    if alts.len() >= 2 {
-        let mut a = flat.nodes[top].parent;
-        while a != usize::MAX && a >= an.body {
-            if alts.iter().filter(|&&c| is_inside(flat, c, a)).count() >= 2 {
-                top = a;
-                break;
-            }
-            a = flat.nodes[a].parent;
-        }
-    }
-    let parent = flat.nodes[top].parent;
-    if parent == usize::MAX || top == an.body {
-        return vec![top];
-    }
-    let threshold = (0.2 * an.score[top]).max(10.0);
-    let top_class = flat.nodes[top].attr("class").unwrap_or("");
-    let mut out = Vec::new();
-    for s in flat.children(parent) {
-        if s == top {
-            out.push(s);
+    let mut best = an.body;
+    let mut best_score = f32::MIN;
+    for i in an.body..flat.nodes.len() {
+        if an.junk[i] || flat.nodes[i].elem.is_none() {
             continue;
         }
-        if an.junk[s] || flat.nodes[s].elem.is_none() {
-            continue;
-        }
-        let mut bonus = 0.0;
-        if !top_class.is_empty() && flat.nodes[s].attr("class") == Some(top_class) {
-            bonus = 0.2 * an.score[top];
-        }
-        if an.score[s] + bonus >= threshold {
-            out.push(s);
-            continue;
-        }
-        if flat.nodes[s].tag() == "p" {
-            let w = an.text_w[s];
-            let ld = if w > 0 {
-                an.link_w[s] as f32 / w as f32
-            } else {
-                1.0
-            };
-            let text = flat.text_of(s);
-            if (w > 80 && ld < 0.25)
-                || (w > 0 && ld == 0.0 && text.ends_with(['.', '!', '?', '。', '"', '”']))
-            {
-                out.push(s);
-            }
+        // `>=`: on a tie the deeper (later in pre-order) element wins, so a
+        // wrapper around nothing but the article does not.
+        if an.score[i] >= best_score && an.score[i] > 0.0 {
+            best = i;
+            best_score = an.score[i];
         }
     }
-    out
+    vec![best]
 }
 
 fn is_inside(flat: &Flat<'_>, node: usize, container: usize) -> bool {

@@ -653,3 +653,53 @@ mod tests {
         );
     }
 }
+
+/// A tuning aid for `examples/extract_eval.rs`: the best-scoring candidate
+/// containers and the ones chosen, with their class, id and text weights.
+#[doc(hidden)]
+pub fn debug_candidates(html: &str) -> String {
+    use std::fmt::Write as _;
+    let prepared = prep::prepare(html);
+    let doc = Html::parse_document(&prepared.html);
+    let flat = Flat::new(&doc);
+    let an = content::analyze(&flat);
+    let mut order: Vec<usize> = (0..flat.nodes.len()).filter(|&i| an.score[i] > 0.0).collect();
+    order.sort_by(|&a, &b| an.score[b].total_cmp(&an.score[a]));
+    let mut out = String::new();
+    let describe = |i: usize| {
+        let n = &flat.nodes[i];
+        format!(
+            "#{i} <{} class={:?} id={:?}> score={:.1} text={} links={} junk={}",
+            n.tag(),
+            n.attr("class").unwrap_or(""),
+            n.attr("id").unwrap_or(""),
+            an.score[i],
+            an.text_w[i],
+            an.link_w[i],
+            an.junk[i]
+        )
+    };
+    for &i in order.iter().take(8) {
+        let _ = writeln!(out, "cand {}", describe(i));
+    }
+    for i in 0..flat.nodes.len() {
+        let p = flat.nodes[i].parent;
+        let top_junk = an.junk[i] && (p == usize::MAX || !an.junk[p]);
+        let w: usize = (i..flat.nodes[i].end)
+            .filter(|&j| flat.nodes[j].elem.is_none())
+            .map(|j| weight(flat.nodes[j].text))
+            .sum();
+        if top_junk && w > 300 {
+            let _ = writeln!(out, "junk {} raw={w}", describe(i));
+        }
+    }
+    for i in content::choose(&flat, &an) {
+        let _ = writeln!(out, "chosen {}", describe(i));
+        let mut a = flat.nodes[i].parent;
+        while a != usize::MAX {
+            let _ = writeln!(out, "   in {}", describe(a));
+            a = flat.nodes[a].parent;
+        }
+    }
+    out
+}
