@@ -102,12 +102,14 @@ fn main() {
     let mut worst = 0usize;
     let mut only: Option<String> = None;
     let mut verbose = false;
+    let mut dump: Option<std::fs::File> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--worst" => worst = it.next().and_then(|n| n.parse().ok()).unwrap_or(20),
             "--only" => only = it.next().cloned(),
             "--verbose" | "-v" => verbose = true,
+            "--dump" => dump = it.next().and_then(|p| std::fs::File::create(p).ok()),
             other => dir = Some(PathBuf::from(other)),
         }
     }
@@ -162,6 +164,11 @@ fn main() {
             r,
             f1,
         });
+        if let Some(f) = dump.as_mut() {
+            use std::io::Write as _;
+            let line = serde_json::json!({"id": id, "url": truth.url, "text": a.text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
+            let _ = writeln!(f, "{line}");
+        }
         let mut notes = Vec::new();
         if let Some(t) = gt.title.as_deref().filter(|t| !t.trim().is_empty()) {
             title_n += 1;

@@ -81,7 +81,7 @@ fn is_block(tag: &str) -> bool {
 /// Class/id words that mark furniture whatever else the class says.
 static STRONG_NEG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:entry-meta|post-meta|article-meta|meta-data|postmeta)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag-list|tagcloud|tag-cloud|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])",
+        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:entry-meta|post-meta|article-meta|meta-data|postmeta)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag-list|tagcloud|tag-cloud|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip-link|skip-to-content|toc|ez-toc|table-of-contents|lwptoc|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -140,7 +140,8 @@ fn junk_by_markup(flat: &Flat<'_>, i: usize) -> (bool, bool) {
                 | "search" | "dialog" | "alertdialog" | "toolbar" | "tablist" | "button"
         )
     {
-        return (true, false);
+        // Guarded like a class: a "tablist" may hold the whole article.
+        return (false, true);
     }
     let ci = class_id(flat, i);
     if ci.is_empty() {
@@ -242,14 +243,17 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         if by_tag {
             // A `<header>` or `<form>` that wraps the whole article (some
             // sites, ASP.NET pages) is not furniture.
-            let wraps = matches!(node.tag(), "header" | "form")
+            let wraps = matches!(node.tag(), "header" | "form" | "aside" | "section" | "footer")
                 && (raw_w[i] as f32 > 0.5 * body_w || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
             junk[i] = !wraps;
         } else if by_class {
             // The size guard: a class on a wrapper of the whole article
             // ("post has-comments") must not throw the article away.
             let holds_h1 = first_h1.is_some_and(|h| h > i && h < node.end);
-            let big = raw_w[i] as f32 > 0.6 * body_w || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p);
+            let share = if body_p > 0.0 { p_w[i] as f32 / body_p } else { 0.0 };
+            let big = raw_w[i] as f32 > 0.6 * body_w
+                || share >= 0.5
+                || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)));
             junk[i] = !(holds_h1 || big);
         }
     }
@@ -315,8 +319,9 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
             } else if ld <= 0.35 && (w >= 60.0 || (w >= 30.0 && commas[i] > 0)) {
                 good[i] += w - l;
                 bad[i] += l;
-            } else if ld <= 0.2 && w >= 20.0 {
-                // Short plain lines: neutral.
+            } else if ld <= 0.35 {
+                // Short plain lines (labels, table cells, list items):
+                // neutral.
             } else {
                 bad[i] += w;
             }
@@ -517,18 +522,16 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// Drops blocks that are not article text: link lists, furniture lines,
 /// bylines and datelines at the edges, the headline itself, trailing
 /// headings with nothing under them, repeats.
-pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>) -> Vec<Block> {
+pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]) -> Vec<Block> {
     let title_norm = title.map(|t| t.to_lowercase());
     let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
     for b in blocks {
         let w = weight(&b.text);
-        if w == 0 {
+        if w == 0 || !b.text.chars().any(char::is_alphabetic) {
             continue;
         }
-        if b.link_density() > 0.5 && !matches!(b.kind, BlockKind::Heading(_)) {
-            continue;
-        }
-        if matches!(b.kind, BlockKind::Heading(_)) && b.link_density() > 0.5 && w < 40 {
+        let structural = matches!(b.kind, BlockKind::Heading(_));
+        if b.link_density() > 0.5 && !structural {
             continue;
         }
         if is_boilerplate(&b.text) {
@@ -544,6 +547,13 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>) -> Vec<Block> {
             continue;
         }
         if w < 80 && BYLINE.is_match(&b.text) {
+            continue;
+        }
+        if w < 60 && authors.iter().any(|a| b.text.eq_ignore_ascii_case(a)) {
+            continue;
+        }
+        // A line that is nothing but a date ("August 26, 2025").
+        if w < 30 && super::date::parse_visible(&b.text, None).is_some() {
             continue;
         }
         if out.last().is_some_and(|l| l.text == b.text) {

@@ -191,7 +191,10 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         }
         None => true,
     });
-    let blocks = content::filter(blocks, title.as_deref());
+    if authors.is_empty() {
+        authors = pick_authors(&flat, &meta);
+    }
+    let blocks = content::filter(blocks, title.as_deref(), &authors);
     let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
 
     // Language, needed by visible-date parsing.
@@ -214,9 +217,6 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     };
     let language = lang::decide(claim.as_deref(), &lang_sample);
 
-    if authors.is_empty() {
-        authors = pick_authors(&flat, &meta);
-    }
     if published.is_none() {
         published = pick_published(&flat, &meta, &an, url, language.as_deref());
     }

@@ -167,6 +167,11 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:photo|foto|image|picture|ảnh|bild|imagen|credit|credits|getty images|reuters|afp|ap photo)\s*[:：/].{0,80}$",
         // Tag lists and breadcrumbs.
         r"^(?:tags?|tagged|topics?|kategori|category|categories|thẻ|từ khóa|schlagworte|etiquetas|mots-clés|темы|标签)\s*[:：].{0,200}$",
+        // Reading time, datelines, form and table-of-contents furniture.
+        r"^(?:\d+\s*(?:min|mins|minutes?|menit|phút|minuten)\.?\s*(?:read|reading|lesezeit|baca|đọc)?|(?:reading time|lesezeit|waktu baca)\s*[:：]?.{0,20})$",
+        r"^(?:last\s+)?(?:updated|published|posted|modified|reviewed|diperbarui|diterbitkan|cập nhật|aktualisiert|veröffentlicht|actualizado|publicado|mis à jour|publié)(?:\s+(?:on|at|am|le|el|em|pada))?\s*[:：]?\s*[^.!?]{0,50}$",
+        r"^(?:table of contents|contents|daftar isi|mục lục|inhaltsverzeichnis|índice|sommaire|tabla de contenidos|содержание|目录|目次)\s*[:：]?$",
+        r"^(?:oops!? something went wrong.{0,80}|thank you!? your submission has been received!?|thanks for signing up.{0,60})$",
         // Click prompts.
         r"^(?:click here|klik di sini|tap here|nhấn vào đây|hier klicken|haga clic aquí|cliquez ici)\b.{0,120}$",
     ];
