@@ -122,8 +122,10 @@ fn junk_by_markup(flat: &Flat<'_>, i: usize) -> (bool, bool) {
     if JUNK_TAGS.contains(&tag) {
         return (true, false);
     }
-    if n.attr("hidden").is_some()
-        || n.attr("aria-hidden") == Some("true")
+    // The `hidden` attribute is not furniture by itself: streaming
+    // renderers park whole sections of the article in hidden elements
+    // until a script moves them into place.
+    if n.attr("aria-hidden") == Some("true")
         || n.attr("style").is_some_and(|s| {
             let s = s.to_ascii_lowercase().replace(' ', "");
             s.contains("display:none") || s.contains("visibility:hidden")
@@ -243,7 +245,7 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         if by_tag {
             // A `<header>` or `<form>` that wraps the whole article (some
             // sites, ASP.NET pages) is not furniture.
-            let wraps = matches!(node.tag(), "header" | "form" | "aside" | "section" | "footer")
+            let wraps = matches!(node.tag(), "header" | "form" | "aside" | "section")
                 && (raw_w[i] as f32 > 0.5 * body_w || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
             junk[i] = !wraps;
         } else if by_class {
