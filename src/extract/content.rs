@@ -81,7 +81,7 @@ fn is_block(tag: &str) -> bool {
 /// Class/id words that mark furniture whatever else the class says.
 static STRONG_NEG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:entry-meta|post-meta|article-meta|meta-data|postmeta)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag-list|tagcloud|tag-cloud|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip-link|skip-to-content|toc|ez-toc|table-of-contents|lwptoc|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])",
+        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|author|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:entry-meta|post-meta|article-meta|meta-data|postmeta)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag-list|tagcloud|tag-cloud|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip-link|skip-to-content|toc|ez-toc|table-of-contents|lwptoc|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -516,6 +516,12 @@ fn kind_of_tag(tag: &str) -> BlockKind {
     }
 }
 
+/// Headings that open the part of a page after the article.
+static TAIL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:related(?:\s+(?:posts?|articles?|stories|news|content|reading|topics))?|more\s+(?:posts?|articles?|stories|news|from\b.*|like this|to read|on this topic)|you (?:may|might) also (?:like|enjoy)|recommended(?: for you| reading| articles)?|(?:latest|recent|popular|trending|top)\s+(?:posts?|articles?|stories|news|blogs?)|read (?:next|more)|keep reading|also read|see also|leave a (?:reply|comment)|(?:\d+\s+)?comments?|join the (?:discussion|conversation)|about the authors?|share this(?: article| post| story)?|berita terkait|artikel terkait|baca juga|tin liên quan|bài viết liên quan|xem thêm|das könnte sie auch interessieren|mehr zum thema|noticias relacionadas|artículos relacionados|articles similaires|à lire aussi|leia também|notícias relacionadas|похожие статьи|читайте также|相关文章|相关阅读|関連記事)\s*[:：.!]?$")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:by|oleh|von|par|por|di|door|av|bởi|written by|posted by|reporting by|text:|teks:|penulis:|reporter:|editor:|redaktur:)\s")
         .unwrap_or_else(|e| unreachable!("{e}"))
@@ -525,6 +531,22 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// bylines and datelines at the edges, the headline itself, trailing
 /// headings with nothing under them, repeats.
 pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]) -> Vec<Block> {
+    let mut blocks = blocks;
+    // A "Related posts" / "Leave a reply" / "About the author" line late in
+    // the text starts the page's tail: everything after it goes.
+    let total: usize = blocks.iter().map(|b| weight(&b.text)).sum();
+    let mut seen = 0usize;
+    let mut cut = None;
+    for (k, b) in blocks.iter().enumerate() {
+        if seen * 10 >= total * 6 && weight(&b.text) < 60 && TAIL_MARKER.is_match(b.text.trim()) {
+            cut = Some(k);
+            break;
+        }
+        seen += weight(&b.text);
+    }
+    if let Some(k) = cut {
+        blocks.truncate(k);
+    }
     let title_norm = title.map(|t| t.to_lowercase());
     let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
     for b in blocks {
