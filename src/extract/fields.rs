@@ -75,21 +75,35 @@ pub(crate) fn pick_title(
     if let Some(t) = html_title {
         all_meta.push(t.to_string());
     }
+    let upper = |s: &str| {
+        s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase)
+    };
     for h in h1s {
         let hs = squash(h);
         if hs.len() < 3 {
             continue;
         }
         for m in &all_meta {
+            let stripped = strip_site(m, site_names);
+            let ss = squash(&stripped);
             let ms = squash(m);
-            if ms == hs || (ms.contains(&hs) && hs.len() * 2 >= ms.len()) {
-                return Some(h.clone());
-            }
-            let stripped = squash(&strip_site(m, site_names));
-            if stripped == hs || (hs.contains(&stripped) && stripped.len() * 10 >= hs.len() * 8) {
+            if ms == hs || ss == hs {
+                // An all-capitals `<h1>` is styling; the metadata keeps the
+                // headline's real case.
+                if upper(h) && !upper(&stripped) {
+                    return Some(stripped);
+                }
                 return Some(h.clone());
             }
         }
+    }
+    // No agreement: the first `<h1>` that is not the site's name is the
+    // visible headline, which is what readers (and citations) use.
+    if let Some(h) = h1s.iter().find(|h| {
+        let hs = squash(h);
+        hs.len() >= 3 && !names_site(h, site_names) && h.split_whitespace().count() >= 2
+    }) {
+        return Some(h.clone());
     }
     // Compare titles across sources: a part shared by `<title>` and
     // og:title with different suffixes is the headline.
