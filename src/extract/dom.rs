@@ -117,8 +117,9 @@ impl<'a> Flat<'a> {
         })
     }
 
-    /// All of the text under `i`, whitespace-normalized.
-    pub fn text_of(&self, i: usize) -> String {
+    /// All of the text under `i` with a space between every text node, for
+    /// dates and bylines whose parts sit in separate inline elements.
+    pub fn text_spaced(&self, i: usize) -> String {
         let end = self.nodes.get(i).map_or(i, |n| n.end);
         let mut s = String::new();
         for n in &self.nodes[i.min(end)..end] {
@@ -129,5 +130,28 @@ impl<'a> Flat<'a> {
         }
         crate::article::normalize_ws(&s)
     }
+
+    /// All of the text under `i`, whitespace-normalized.
+    pub fn text_of(&self, i: usize) -> String {
+        let end = self.nodes.get(i).map_or(i, |n| n.end);
+        let mut s = String::new();
+        // Inline markup joins without a space ("C<span>ycle</span>" is one
+        // word); block boundaries and line breaks separate.
+        for n in &self.nodes[i.min(end)..end] {
+            match n.elem {
+                None => s.push_str(n.text),
+                Some(e) if !INLINE.contains(&e.name()) => s.push(' '),
+                Some(_) => {}
+            }
+        }
+        crate::article::normalize_ws(&s)
+    }
 }
 
+
+/// Elements that do not break a line of text.
+const INLINE: &[&str] = &[
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
+    "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
+    "del", "ins", "wbr",
+];

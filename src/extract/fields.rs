@@ -118,7 +118,15 @@ pub(crate) fn pick_title(
         }
     }
     if let Some(m) = meta_titles.first() {
-        return Some(strip_site(m, &names)).filter(|s| !s.is_empty());
+        let mut t = strip_site(m, &names);
+        // "Headline | Section" with no site name known: the part after a
+        // pipe is a label, not headline, when the headline stands alone.
+        if let Some(pos) = t.rfind(" | ")
+            && t[..pos].split_whitespace().count() >= 3
+        {
+            t.truncate(pos);
+        }
+        return Some(t.trim().to_string()).filter(|s| !s.is_empty());
     }
     if let Some(t) = html_title {
         let s = strip_site(t, &names);

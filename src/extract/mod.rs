@@ -106,15 +106,10 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         }
         site_names.push(key);
     }
-    let h1s: Vec<String> = flat
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(i, n)| n.tag() == "h1" && *i > an.body)
-        .map(|(i, _)| clean_inline(&flat.text_of(i)))
-        .filter(|t| !t.is_empty())
-        .take(5)
-        .collect();
+    // Candidate headlines: `<h1>`s outside navigation, those inside the
+    // article container first, then the nearest one before it.
+    let roots = content::choose(&flat, &an);
+    let h1s = headline_candidates(&flat, an.body, roots.first().copied());
     let meta_titles: Vec<String> = [
         meta.ld.headline.as_deref(),
         meta.micro.headline.as_deref(),
@@ -130,7 +125,6 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
 
     // Body: generic detection, JSON-LD `articleBody` when it is the more
     // complete, then the profile.
-    let roots = content::choose(&flat, &an);
     let mut blocks = content::render(&flat, &roots, Some(&an.junk));
     if let Some(ld_blocks) = ld_body_blocks(&meta, &blocks) {
         blocks = ld_blocks;
@@ -304,6 +298,44 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     Extraction { article, links }
 }
 
+fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -> Vec<String> {
+    let in_furniture = |i: usize| {
+        let mut a = flat.nodes[i].parent;
+        while a != usize::MAX && a > body {
+            let n = &flat.nodes[a];
+            if matches!(n.tag(), "nav" | "footer" | "aside" | "form" | "menu")
+                || n.attr("role").is_some_and(|r| r == "navigation" || r == "banner")
+            {
+                return true;
+            }
+            a = n.parent;
+        }
+        false
+    };
+    let h1s: Vec<usize> = (body + 1..flat.nodes.len())
+        .filter(|&i| flat.nodes[i].tag() == "h1" && !in_furniture(i))
+        .take(10)
+        .collect();
+    let mut ordered: Vec<usize> = Vec::new();
+    if let Some(c) = container {
+        let end = flat.nodes[c].end;
+        ordered.extend(h1s.iter().copied().filter(|&i| i > c && i < end));
+        if let Some(&before) = h1s.iter().rev().find(|&&i| i < c) {
+            ordered.push(before);
+        }
+    }
+    for i in h1s {
+        if !ordered.contains(&i) {
+            ordered.push(i);
+        }
+    }
+    ordered
+        .into_iter()
+        .map(|i| clean_inline(&flat.text_of(i)))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 fn dedup(v: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in v {
@@ -402,7 +434,7 @@ fn date_from_selector(
         n.attr("datetime")
             .or_else(|| n.attr("content"))
             .and_then(date::parse_machine)
-            .or_else(|| date::parse_visible(&flat.text_of(i), None))
+            .or_else(|| date::parse_visible(&flat.text_spaced(i), None))
     })
 }
 
@@ -462,7 +494,7 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
         }
     }
     for i in candidates {
-        let t = flat.text_of(i);
+        let t = flat.text_spaced(i);
         if t.is_empty() || t.chars().count() > 120 {
             continue;
         }
@@ -546,7 +578,7 @@ fn pick_published(
             .iter()
             .any(|k| ci.contains(k))
         {
-            let t = flat.text_of(i);
+            let t = flat.text_spaced(i);
             if t.chars().count() <= 200
                 && let Some(d) = date::parse_visible(&t, lang)
             {
