@@ -164,7 +164,7 @@ static AUTHOR_SPLIT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static NOT_A_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:editor|editors|editorial|reporter|writer|correspondent|staff|contributor|contributing|columnist|journalist|redaksi|redaktur|wartawan|kontributor|phóng viên|biên tập|redakteur|redaktion|redacción|rédaction|updated|published|posted|minutes?|hours?|days?|ago|read|min|share|follow|email|photo|photos|image|images|getty|shutterstock|view all|more|profile|twitter|facebook|instagram|linkedin|senior|chief|managing|deputy|associate|head of|director|president|professor|founder|ceo|news desk|desk|team|admin|administrator|guest|anonymous|unknown)\b")
+    Regex::new(r"(?i)\b(?:editor|editors|editorial|reporter|writer|correspondent|staff|contributor|contributing|columnist|journalist|redaksi|redaktur|wartawan|kontributor|phóng viên|biên tập|redakteur|redaktion|redacción|rédaction|updated|published|posted|minutes?|hours?|days?|ago|read|min|share|follow|email|photo|photos|image|images|getty|shutterstock|view all|more|profile|twitter|facebook|instagram|linkedin|senior|chief|managing|deputy|associate|head of|director|president|professor|founder|ceo|news desk|desk|team|admin|administrator|guest|anonymous|unknown|bio|full bio|the author|author|by|admin)\b")
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
@@ -203,6 +203,8 @@ pub(crate) fn clean_authors(raw: &str) -> Vec<String> {
             || name.split_whitespace().count() > 6
             || !name.chars().any(char::is_alphabetic)
             || NOT_A_NAME.is_match(&name)
+            // A user name ("andrew.keaveney"), not a person's name.
+            || (!name.contains(' ') && name.contains(['.', '_']))
         {
             continue;
         }

@@ -37,6 +37,7 @@ pub(crate) struct LdArticle {
     pub found: bool,
     pub headline: Option<String>,
     pub authors: Vec<String>,
+    pub org_authors: Vec<String>,
     pub published: Option<DateTime<FixedOffset>>,
     pub modified: Option<DateTime<FixedOffset>>,
     pub body: Option<String>,
@@ -250,7 +251,7 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
         .map(|s| clean_inline(&s))
         .filter(|s| !s.is_empty());
     if let Some(a) = o.get("author").or_else(|| o.get("creator")) {
-        ld.authors = names_of(a, &people);
+        (ld.authors, ld.org_authors) = names_of(a, &people);
     }
     ld.published = o
         .get("datePublished")
@@ -326,14 +327,25 @@ fn lang_of(v: &Value) -> Option<String> {
     }
 }
 
-fn names_of(v: &Value, people: &HashMap<&str, &str>) -> Vec<String> {
+/// Person names of an `author` value, and separately the names of
+/// organizations given as author (a fallback only: usually the publisher).
+fn names_of(v: &Value, people: &HashMap<&str, &str>) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
+    let mut orgs = Vec::new();
     let mut stack = vec![v];
     while let Some(v) = stack.pop() {
         match v {
             Value::String(s) => out.push(clean_inline(s)),
             Value::Array(a) => stack.extend(a.iter().rev()),
             Value::Object(o) => {
+                if o.get("@type").and_then(Value::as_str).is_some_and(|t| {
+                    t.contains("Organization") || t == "Corporation" || t == "WebSite"
+                }) {
+                    if let Some(n) = o.get("name").and_then(string_of) {
+                        orgs.push(clean_inline(&n));
+                    }
+                    continue;
+                }
                 if let Some(n) = o.get("name").and_then(string_of) {
                     out.push(clean_inline(&n));
                 } else if let Some(n) = o
@@ -347,7 +359,7 @@ fn names_of(v: &Value, people: &HashMap<&str, &str>) -> Vec<String> {
             _ => {}
         }
     }
-    out
+    (out, orgs)
 }
 
 /// Microdata: the first `itemscope` whose `itemtype` is an article type.

@@ -439,7 +439,20 @@ fn date_from_selector(
 }
 
 fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
-    let from_list = |v: &[String]| dedup(v.iter().flat_map(|a| fields::clean_authors(a)).collect());
+    let site: Vec<String> = [meta.tag("og:site_name"), meta.ld.publisher.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(fields::squash)
+        .collect();
+    // A site or publisher name in an author field is not a byline.
+    let from_list = |v: &[String]| {
+        dedup(
+            v.iter()
+                .flat_map(|a| fields::clean_authors(a))
+                .filter(|a| !site.contains(&fields::squash(a)))
+                .collect(),
+        )
+    };
     let ld = from_list(&meta.ld.authors);
     if !ld.is_empty() {
         return ld;
@@ -459,12 +472,28 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
         "citation_author",
         "article:author_name",
     ] {
-        let found = from_list(meta.tag_all(key));
+        let values: Vec<String> = if key == "citation_author" {
+            // Scholarly metadata writes "Last, First".
+            meta.tag_all(key)
+                .iter()
+                .map(|n| match n.split_once(',') {
+                    Some((last, first)) => format!("{} {}", first.trim(), last.trim()),
+                    None => n.clone(),
+                })
+                .collect()
+        } else {
+            meta.tag_all(key).to_vec()
+        };
+        let found = from_list(&values);
         if !found.is_empty() {
             return found;
         }
     }
-    // Visible bylines: `rel=author` links, then author/byline classes.
+    // Visible bylines in text: "By Jane Doe", "Written by" + a name.
+    if let Some(found) = byline_in_text(flat) {
+        return found;
+    }
+    // Then `rel=author` links and author/byline classes.
     let mut candidates: Vec<usize> = Vec::new();
     for (i, n) in flat.nodes.iter().enumerate() {
         if n.elem.is_none() {
@@ -503,7 +532,51 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
             return found;
         }
     }
-    Vec::new()
+    // Last: an organization named as author (often the publisher itself).
+    dedup(meta.ld.org_authors.iter().flat_map(|a| fields::clean_authors(a)).collect())
+}
+
+static BYLINE_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|author|authors|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)\s*[:：]?\s*(?P<rest>.*)$")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// A byline written as text: a label text node ("By", "Written by") with
+/// the name after it in the same or the next text node.
+fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
+    let texts: Vec<&str> = flat
+        .nodes
+        .iter()
+        .filter(|n| n.elem.is_none())
+        .map(|n| n.text.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    for (k, t) in texts.iter().enumerate() {
+        if t.chars().count() > 80 {
+            continue;
+        }
+        let Some(c) = BYLINE_LABEL.captures(t) else { continue };
+        let rest = c.name("rest").map_or("", |m| m.as_str()).trim();
+        let candidate = if rest.is_empty() {
+            texts.get(k + 1).copied().unwrap_or("")
+        } else {
+            rest
+        };
+        if candidate.chars().count() > 60 {
+            continue;
+        }
+        let names = fields::clean_authors(candidate);
+        // Names are capitalised; "by the way" is not a byline.
+        if !names.is_empty()
+            && names.iter().all(|n| {
+                n.split_whitespace()
+                    .all(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || !c.is_alphabetic()) || w.len() <= 3)
+            })
+        {
+            return Some(names);
+        }
+    }
+    None
 }
 
 fn pick_published(
