@@ -178,7 +178,7 @@ fn main() {
         });
         if let Some(f) = dump.as_mut() {
             use std::io::Write as _;
-            let line = serde_json::json!({"id": id, "url": truth.url, "text": a.text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
+            let line = serde_json::json!({"id": id, "url": truth.url, "text": a.text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "modified": a.modified.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
             let _ = writeln!(f, "{line}");
         }
         let mut notes = Vec::new();

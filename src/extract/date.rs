@@ -192,7 +192,7 @@ pub(crate) fn parse_visible(s: &str, lang: Option<&str>) -> Option<Dt> {
 }
 
 static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\.html?|$)")
+    Regex::new(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:\D|$)")
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
@@ -201,6 +201,20 @@ static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) fn from_url_path(path: &str) -> Option<Dt> {
     let c = URL_DATE.captures(path)?;
     ymd(&c[1], &c[2], &c[3]).and_then(midnight)
+}
+
+static SCRIPT_STATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:datePublished|publishDate|publishedDate|published_at|publishedAt|firstPublished|pubDate)\\*"\s*:\s*\\*"([0-9][0-9T:.+\-Z ]{7,40})"#)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// A publication date in a page's script state (`"datePublished":"…"` in
+/// hydration data rather than JSON-LD).
+pub(crate) fn from_script_state(html: &str) -> Option<Dt> {
+    SCRIPT_STATE
+        .captures_iter(html)
+        .take(5)
+        .find_map(|c| parse_machine(&c[1]))
 }
 
 fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {

@@ -212,7 +212,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     let language = lang::decide(claim.as_deref(), &lang_sample);
 
     if published.is_none() {
-        published = pick_published(&flat, &meta, &an, url, language.as_deref());
+        published = pick_published(&flat, &meta, &an, url, language.as_deref(), html);
     }
     if modified.is_none() {
         modified = meta
@@ -585,6 +585,7 @@ fn pick_published(
     an: &content::Analysis,
     url: &Url,
     lang: Option<&str>,
+    raw_html: &str,
 ) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     if let Some(d) = meta.ld.published.or(meta.micro.published) {
         return Some(d);
@@ -614,6 +615,10 @@ fn pick_published(
         "originalpublicationdate",
         "publication_date",
         "release_date",
+        "published",
+        "date_published",
+        "article_date_original",
+        "og:article:published_time",
     ] {
         if let Some(d) = meta.tag(key).and_then(date::parse_machine) {
             return Some(d);
@@ -671,9 +676,26 @@ fn pick_published(
                 }
             }
         }
-        return date::parse_visible(&text, lang);
+        if let Some(d) = date::parse_visible(&text, lang) {
+            return Some(d);
+        }
     }
-    None
+    // Application state in scripts (`"datePublished":"…"` outside JSON-LD).
+    if let Some(d) = date::from_script_state(raw_html) {
+        return Some(d);
+    }
+    // Anywhere in the first part of the page's text.
+    let mut text = String::new();
+    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
+        if n.elem.is_none() && !an.junk[i] {
+            text.push_str(n.text);
+            text.push(' ');
+            if text.len() > 3000 {
+                break;
+            }
+        }
+    }
+    date::parse_visible(&text, lang)
 }
 
 /// `article` or `page`, from structure and metadata together; the URL is
