@@ -204,7 +204,7 @@ pub(crate) fn from_url_path(path: &str) -> Option<Dt> {
 }
 
 static SCRIPT_STATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:datePublished|publishDate|publishedDate|published_at|publishedAt|firstPublished|pubDate)\\*"\s*:\s*\\*"([0-9][0-9T:.+\-Z ]{7,40})"#)
+    Regex::new(r#"(?:datePublished|publishDate|publishedDate|published_at|publishedAt|firstPublished|pubDate|"date)\\*(?:"|&quot;)\s*:\s*\\*(?:"|&quot;)([0-9]{4}-[0-9T:.+\-Z ]{5,40})"#)
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 

@@ -235,6 +235,20 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
             })
             .or(meta.ld.page_modified);
     }
+    // Metadata often states the instant in UTC while the page's `<time>`
+    // gives the same instant in the publisher's own zone: keep the local
+    // form, whose calendar day is the one readers see.
+    for d in [&mut published, &mut modified] {
+        if let Some(v) = *d
+            && let Some(local) = meta
+                .times
+                .iter()
+                .filter_map(|(s, _)| date::parse_machine(s))
+                .find(|t| *t == v && t.offset() != v.offset())
+        {
+            *d = Some(local);
+        }
+    }
     if let (Some(p), Some(m)) = (published, modified)
         && m < p
     {
@@ -635,10 +649,10 @@ fn pick_published(
     if let Some(d) = meta.ld.page_published {
         return Some(d);
     }
-    if let Some(d) = meta.times.iter().find_map(|(s, _)| date::parse_machine(s)) {
+    if let Some(d) = date::from_url_path(url.path()) {
         return Some(d);
     }
-    if let Some(d) = date::from_url_path(url.path()) {
+    if let Some(d) = meta.times.iter().find_map(|(s, _)| date::parse_machine(s)) {
         return Some(d);
     }
     // Visible dates in elements that say they hold one.
