@@ -87,7 +87,10 @@ pub(crate) fn pick_title(
             let stripped = strip_site(m, site_names);
             let ss = squash(&stripped);
             let ms = squash(m);
-            if ms == hs || ss == hs {
+            // The `<h1>` is the metadata title without a suffix the site
+            // name list did not know ("Headline | Section").
+            let prefix = ms.starts_with(&hs) && hs.len() * 2 >= ms.len();
+            if ms == hs || ss == hs || prefix {
                 // An all-capitals `<h1>` is styling; the metadata keeps the
                 // headline's real case.
                 if upper(h) && !upper(&stripped) {
@@ -101,7 +104,9 @@ pub(crate) fn pick_title(
     // visible headline, which is what readers (and citations) use.
     if let Some(h) = h1s.iter().find(|h| {
         let hs = squash(h);
-        hs.len() >= 3 && !names_site(h, site_names) && h.split_whitespace().count() >= 2
+        hs.len() >= 3
+            && !names_site(h, site_names)
+            && (h.split_whitespace().count() >= 2 || h.chars().count() >= 6)
     }) {
         return Some(h.clone());
     }

@@ -188,6 +188,19 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     if authors.is_empty() {
         authors = pick_authors(&flat, &meta);
     }
+    // Attribution lines often sit just outside the article container (after
+    // it, in a box of their own): look for them in the rest of the page too.
+    if profile.is_none_or(|p| p.body.is_none()) {
+        for b in content::render(&flat, &[an.body], Some(&an.junk)) {
+            if let Some(urls) = source::attribution(&b, &base) {
+                for u in urls {
+                    if !sources.contains(&u) {
+                        sources.push(u);
+                    }
+                }
+            }
+        }
+    }
     let blocks = content::filter(blocks, title.as_deref(), &authors);
     let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
 
@@ -295,7 +308,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         .map(str::to_string)
         .or_else(|| meta.ld.description.clone())
         .filter(|d| !d.is_empty());
-    let kind = decide_kind(&meta, &blocks, &text_body, url, published.is_some());
+    let kind = decide_kind(&meta, &blocks, &text_body, url, published.is_some(), !h1s.is_empty());
     let article = Article {
         canonical_url: canonical.map(|c| c.to_string()),
         title: title.filter(|t| !t.is_empty()),
@@ -720,6 +733,7 @@ fn decide_kind(
     text: &str,
     url: &Url,
     has_date: bool,
+    has_headline: bool,
 ) -> PageKind {
     let mut score = 0.0f32;
     let article_ld = meta.ld.found || meta.micro.found;
@@ -751,12 +765,19 @@ fn decide_kind(
         .iter()
         .filter(|b| b.kind == BlockKind::Para && weight(&b.text) >= 80)
         .count();
+    // Structure: running prose under a headline is an article even with no
+    // metadata at all.
     if w >= 1500 && paras >= 4 {
+        score += 2.0;
+    } else if w >= 500 && paras >= 3 {
         score += 1.5;
-    } else if w >= 600 && paras >= 2 {
+    } else if w >= 300 && paras >= 2 {
         score += 0.5;
     } else if w < 200 {
         score -= 2.0;
+    }
+    if has_headline {
+        score += 0.5;
     }
     let path = url.path().trim_end_matches('/');
     if path.is_empty() {
