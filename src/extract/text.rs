@@ -172,6 +172,8 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:last\s+)?(?:updated|published|posted|modified|reviewed|diperbarui|diterbitkan|cập nhật|aktualisiert|veröffentlicht|actualizado|publicado|mis à jour|publié)(?:\s+(?:on|at|am|le|el|em|pada))?\s*[:：]?\s*[^.!?]{0,50}$",
         r"^(?:table of contents|contents|daftar isi|mục lục|inhaltsverzeichnis|índice|sommaire|tabla de contenidos|содержание|目录|目次)\s*[:：]?$",
         r"^(?:oops!? something went wrong.{0,80}|thank you!? your submission has been received!?|thanks for signing up.{0,60})$",
+        // Calls to action and template placeholders.
+        r"^(?:start (?:your|a) (?:\d+-day )?free trial\b.{0,80}|no credit card required\.?|try (?:it )?(?:for )?free\b.{0,60}|get started(?: for free| today| now)?[.!]?|book a (?:demo|call)\b.{0,60}|request a demo\b.{0,60}|\[[A-Z0-9_ -]{3,40}\])$",
         // Click prompts.
         r"^(?:click here|klik di sini|tap here|nhấn vào đây|hier klicken|haga clic aquí|cliquez ici)\b.{0,120}$",
     ];
