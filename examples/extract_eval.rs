@@ -67,7 +67,11 @@ fn prf(re: &Regex, got: &str, want: &str) -> (f64, f64, f64) {
         .sum();
     let p = common as f64 / gn as f64;
     let r = common as f64 / wn as f64;
-    let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+    let f = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
     (p, r, f)
 }
 
@@ -102,10 +106,26 @@ fn norm_names(re: &Regex, names: &[String]) -> Vec<String> {
 fn author_match(re: &Regex, got: &[String], want: &str) -> bool {
     let want_norm = format!(" {} ", norm_names(re, &[want.to_string()]).join(" | "));
     let got_norm = norm_names(re, got);
-    let first = norm_names(re, &[want.split([',', ';', '&', '|']).next().unwrap_or(want).split(" and ").next().unwrap_or(want).to_string()]);
+    let first = norm_names(
+        re,
+        &[want
+            .split([',', ';', '&', '|'])
+            .next()
+            .unwrap_or(want)
+            .split(" and ")
+            .next()
+            .unwrap_or(want)
+            .to_string()],
+    );
     !got_norm.is_empty()
-        && got_norm.iter().all(|g| want_norm.contains(&format!(" {g} ")) || want_norm.contains(g.as_str()))
-        && first.iter().all(|f| got_norm.iter().any(|g| f.contains(g.as_str()) || g.contains(f.as_str())))
+        && got_norm
+            .iter()
+            .all(|g| want_norm.contains(&format!(" {g} ")) || want_norm.contains(g.as_str()))
+        && first.iter().all(|f| {
+            got_norm
+                .iter()
+                .any(|g| f.contains(g.as_str()) || g.contains(f.as_str()))
+        })
 }
 
 fn main() {
@@ -160,7 +180,8 @@ fn main() {
             eprintln!("skipping {id}: unreadable");
             continue;
         };
-        let url = Url::parse(&truth.url).unwrap_or_else(|_| Url::parse("http://invalid.test/").expect("literal"));
+        let url = Url::parse(&truth.url)
+            .unwrap_or_else(|_| Url::parse("http://invalid.test/").expect("literal"));
         let start = Instant::now();
         let ex = extract(&html, &url, None);
         elapsed += start.elapsed();
@@ -214,13 +235,23 @@ fn main() {
             }
             if only.is_some() {
                 print!("{}", palimpsest::extract::debug_candidates(&html));
-                println!("---- extracted ----\n{}\n---- expected ----\n{}", a.text, gt.main_content.as_deref().unwrap_or(""));
+                println!(
+                    "---- extracted ----\n{}\n---- expected ----\n{}",
+                    a.text,
+                    gt.main_content.as_deref().unwrap_or("")
+                );
             }
         }
     }
     let n = scores.len().max(1) as f64;
     let mean = |f: fn(&PageScore) -> f64| scores.iter().map(f).sum::<f64>() / n;
-    let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
     println!("pages:       {}", scores.len());
     println!(
         "body:        F1 {:.4}  precision {:.4}  recall {:.4}",
@@ -228,9 +259,18 @@ fn main() {
         mean(|s| s.p),
         mean(|s| s.r)
     );
-    println!("title:       {:.1} % exact ({title_ok}/{title_n})", pct(title_ok, title_n));
-    println!("author:      {:.1} % ({author_ok}/{author_n})", pct(author_ok, author_n));
-    println!("published:   {:.1} % same day ({date_ok}/{date_n})", pct(date_ok, date_n));
+    println!(
+        "title:       {:.1} % exact ({title_ok}/{title_n})",
+        pct(title_ok, title_n)
+    );
+    println!(
+        "author:      {:.1} % ({author_ok}/{author_n})",
+        pct(author_ok, author_n)
+    );
+    println!(
+        "published:   {:.1} % same day ({date_ok}/{date_n})",
+        pct(date_ok, date_n)
+    );
     println!("kind:        {:.1} % article", pct(articles, scores.len()));
     println!(
         "speed:       {:.0} pages/s ({:.2} ms/page, one thread)",
@@ -247,8 +287,10 @@ fn main() {
 }
 
 fn load(dir: &Path, id: &str) -> Option<(Truth, String)> {
-    let truth: Truth =
-        serde_json::from_slice(&std::fs::read(dir.join("ground-truth").join(format!("{id}.json"))).ok()?).ok()?;
+    let truth: Truth = serde_json::from_slice(
+        &std::fs::read(dir.join("ground-truth").join(format!("{id}.json"))).ok()?,
+    )
+    .ok()?;
     let raw = std::fs::read(dir.join("html").join(format!("{id}.html.gz"))).ok()?;
     let mut bytes = Vec::new();
     flate2::read::MultiGzDecoder::new(&raw[..])

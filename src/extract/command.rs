@@ -84,7 +84,9 @@ pub fn run(
                 // Standard input can be read once; a second `-` is empty.
                 let mut buf = Vec::new();
                 if !stdin_used {
-                    stdin.read_to_end(&mut buf).map_err(ExtractCommandError::Stdin)?;
+                    stdin
+                        .read_to_end(&mut buf)
+                        .map_err(ExtractCommandError::Stdin)?;
                     stdin_used = true;
                 }
                 maybe_gunzip(buf)
@@ -96,7 +98,10 @@ pub fn run(
             None => Url::parse("file:///dev/stdin").ok(),
         };
         let record = record_for(&html, opts.url.as_ref(), fallback, &opts.profiles);
-        write_line(out, &serde_json::to_value(&record).map_err(ExtractCommandError::Encode)?)?;
+        write_line(
+            out,
+            &serde_json::to_value(&record).map_err(ExtractCommandError::Encode)?,
+        )?;
     }
     out.flush().map_err(ExtractCommandError::Write)
 }
@@ -115,7 +120,9 @@ fn run_jsonl(
     let mut line = String::new();
     loop {
         line.clear();
-        let n = stdin.read_line(&mut line).map_err(ExtractCommandError::Stdin)?;
+        let n = stdin
+            .read_line(&mut line)
+            .map_err(ExtractCommandError::Stdin)?;
         if n == 0 {
             break;
         }
@@ -125,7 +132,11 @@ fn run_jsonl(
         let value = match serde_json::from_str::<Line>(&line) {
             Err(e) => error_record(None, &format!("invalid JSON line: {e}")),
             Ok(Line { id, html: None, .. }) => error_record(id, "missing \"html\""),
-            Ok(Line { id, url, html: Some(html) }) => {
+            Ok(Line {
+                id,
+                url,
+                html: Some(html),
+            }) => {
                 let url = match url.as_deref().map(CanonicalUrl::parse) {
                     Some(Ok(u)) => Some(u.as_url().clone()),
                     Some(Err(e)) => {
@@ -179,7 +190,11 @@ fn record_for(
     let mut ex = extract(html, &first_url, profile);
     let mut record_url = first_url.to_string();
     if url.is_none()
-        && let Some(c) = ex.article.canonical_url.as_deref().and_then(|c| Url::parse(c).ok())
+        && let Some(c) = ex
+            .article
+            .canonical_url
+            .as_deref()
+            .and_then(|c| Url::parse(c).ok())
     {
         // Re-run against the page's own URL so relative links, source links
         // and the profile are right.

@@ -68,10 +68,49 @@ const JUNK_TAGS: &[&str] = &[
 ];
 
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
-    "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
-    "figure", "figcaption", "header", "footer", "address", "hr", "br", "center", "details",
-    "summary", "body", "caption", "aside", "nav", "form", "fieldset", "hgroup",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "figure",
+    "figcaption",
+    "header",
+    "footer",
+    "address",
+    "hr",
+    "br",
+    "center",
+    "details",
+    "summary",
+    "body",
+    "caption",
+    "aside",
+    "nav",
+    "form",
+    "fieldset",
+    "hgroup",
 ];
 
 fn is_block(tag: &str) -> bool {
@@ -86,20 +125,8 @@ static STRONG_NEG: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-/// Class/id words that mark furniture unless the class also says content.
-static WEAK_NEG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s_-])(?:meta|widget|info|tools|utility|extra|aside|caption|credit|figure|media|gallery|video|player|embed|teaser|card|list|grid|cta|button|badge|icon|links?)(?:$|[\s_-])")
-        .unwrap_or_else(|e| unreachable!("{e}"))
-});
-
 static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"article|content|entry|main|post|story|body|text|blog|prose")
-        .unwrap_or_else(|e| unreachable!("{e}"))
-});
-
-/// Containers that conventionally hold an article body.
-static CONTENT_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s_-])(?:article-?body|article__body|articlebody|article-?content|article__content|article-?text|articletext|entry-?content|post-?content|post__content|postcontent|post-?body|post-?entry|post-?text|story-?body|story-?content|storycontent|content-?body|body-?text|text-?body|rich-?text|richtext|single-?content|main-?content|news-?content|news-?body|detail-?content|article-?detail|page-?content|td-post-content|entry|prose)(?:$|[\s_-])")
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
@@ -116,7 +143,11 @@ fn class_id(flat: &Flat<'_>, i: usize) -> String {
     s.to_ascii_lowercase()
 }
 
-fn junk_by_markup(flat: &Flat<'_>, i: usize) -> (bool, bool) {
+/// Class verdicts by `(class, id)`: pages repeat the same few classes
+/// thousands of times, and the regex is the costly part.
+type ClassCache<'a> = std::collections::HashMap<(Option<&'a str>, Option<&'a str>), bool>;
+
+fn junk_by_markup<'a>(flat: &Flat<'a>, i: usize, cache: &mut ClassCache<'a>) -> (bool, bool) {
     let n = &flat.nodes[i];
     let tag = n.tag();
     if JUNK_TAGS.contains(&tag) {
@@ -138,54 +169,35 @@ fn junk_by_markup(flat: &Flat<'_>, i: usize) -> (bool, bool) {
     if let Some(role) = n.attr("role")
         && matches!(
             role.trim(),
-            "navigation" | "banner" | "contentinfo" | "complementary" | "menu" | "menubar"
-                | "search" | "dialog" | "alertdialog" | "toolbar" | "tablist" | "button"
+            "navigation"
+                | "banner"
+                | "contentinfo"
+                | "complementary"
+                | "menu"
+                | "menubar"
+                | "search"
+                | "dialog"
+                | "alertdialog"
+                | "toolbar"
+                | "tablist"
+                | "button"
         )
     {
         // Guarded like a class: a "tablist" may hold the whole article.
         return (false, true);
     }
-    let ci = class_id(flat, i);
-    if ci.is_empty() {
+    let key = (
+        n.elem.and_then(|e| e.attr("class")),
+        n.elem.and_then(|e| e.attr("id")),
+    );
+    if key == (None, None) {
         return (false, false);
     }
     // Second value: junk by class only, which the size guard may overrule.
-    if STRONG_NEG.is_match(&ci) {
-        return (false, true);
-    }
-    (false, false)
-}
-
-fn class_weight(flat: &Flat<'_>, i: usize) -> f32 {
-    let n = &flat.nodes[i];
-    let mut w = 0.0;
-    for v in [n.attr("class"), n.attr("id")].into_iter().flatten() {
-        let v = v.to_ascii_lowercase();
-        if CONTENT_HINT.is_match(&v) {
-            w += 40.0;
-        } else if POSITIVE.is_match(&v) {
-            w += 25.0;
-        }
-        if STRONG_NEG.is_match(&v) || WEAK_NEG.is_match(&v) {
-            w -= 25.0;
-        }
-    }
-    if n.attr("itemprop").is_some_and(|p| p.contains("articleBody")) {
-        w += 60.0;
-    }
-    w
-}
-
-fn tag_weight(tag: &str) -> f32 {
-    match tag {
-        "article" => 15.0,
-        "main" => 5.0,
-        "div" | "section" => 5.0,
-        "pre" | "td" | "blockquote" => 3.0,
-        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" => -3.0,
-        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
-        _ => 0.0,
-    }
+    let by_class = *cache
+        .entry(key)
+        .or_insert_with(|| STRONG_NEG.is_match(&class_id(flat, i)));
+    (false, by_class)
 }
 
 /// How much a unit of bad text costs against a unit of good text.
@@ -201,7 +213,10 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         let node = &flat.nodes[i];
         if node.elem.is_none() {
             raw_w[i] = weight(node.text) as u32;
-        } else if matches!(node.tag(), "script" | "style" | "noscript" | "template" | "head") {
+        } else if matches!(
+            node.tag(),
+            "script" | "style" | "noscript" | "template" | "head"
+        ) {
             raw_w[i] = 0;
         }
         if node.tag() == "p" {
@@ -225,6 +240,7 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
     // Junk, top-down.
     let mut junk = vec![false; n];
     let mut in_a = vec![false; n];
+    let mut cache = ClassCache::new();
     for i in 0..n {
         let node = &flat.nodes[i];
         let p = node.parent;
@@ -241,18 +257,23 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         if node.elem.is_none() || i <= body {
             continue;
         }
-        let (by_tag, by_class) = junk_by_markup(flat, i);
+        let (by_tag, by_class) = junk_by_markup(flat, i, &mut cache);
         if by_tag {
             // A `<header>` or `<form>` that wraps the whole article (some
             // sites, ASP.NET pages) is not furniture.
             let wraps = matches!(node.tag(), "header" | "form" | "aside" | "section")
-                && (raw_w[i] as f32 > 0.5 * body_w || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
+                && (raw_w[i] as f32 > 0.5 * body_w
+                    || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
             junk[i] = !wraps;
         } else if by_class {
             // The size guard: a class on a wrapper of the whole article
             // ("post has-comments") must not throw the article away.
             let holds_h1 = first_h1.is_some_and(|h| h > i && h < node.end);
-            let share = if body_p > 0.0 { p_w[i] as f32 / body_p } else { 0.0 };
+            let share = if body_p > 0.0 {
+                p_w[i] as f32 / body_p
+            } else {
+                0.0
+            };
             let big = raw_w[i] as f32 > 0.6 * body_w
                 || share >= 0.5
                 || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)));
@@ -341,7 +362,6 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         }
         score[i] = good[i] - BAD_WEIGHT * bad[i];
     }
-    let _ = (class_weight, tag_weight);
     Analysis {
         junk,
         text_w,
@@ -371,15 +391,13 @@ pub(crate) fn choose(flat: &Flat<'_>, an: &Analysis) -> Vec<usize> {
     vec![best]
 }
 
-fn is_inside(flat: &Flat<'_>, node: usize, container: usize) -> bool {
-    node > container && node < flat.nodes[container].end
-}
-
 /// Renders the subtrees at `roots` into blocks, skipping junk.
 pub(crate) fn render(flat: &Flat<'_>, roots: &[usize], junk: Option<&[bool]>) -> Vec<Block> {
     let mut r = Renderer::default();
     for &root in roots {
-        let Some(node) = flat.nodes.get(root) else { continue };
+        let Some(node) = flat.nodes.get(root) else {
+            continue;
+        };
         let end = node.end.max(root + 1);
         let mut stack: Vec<usize> = Vec::new();
         let mut i = root;
@@ -404,7 +422,10 @@ pub(crate) fn render(flat: &Flat<'_>, roots: &[usize], junk: Option<&[bool]>) ->
                 }
                 Some(e) => {
                     let tag = e.name();
-                    if matches!(tag, "script" | "style" | "noscript" | "template" | "head" | "title") {
+                    if matches!(
+                        tag,
+                        "script" | "style" | "noscript" | "template" | "head" | "title"
+                    ) {
                         i = n.end.max(i + 1);
                         continue;
                     }

@@ -58,7 +58,11 @@ pub(crate) fn parse_machine(s: &str) -> Option<Dt> {
     // A trailing "Z" with a format chrono's RFC 3339 parser rejects
     // (for example without seconds).
     if let Some(stripped) = s.strip_suffix('Z').or_else(|| s.strip_suffix(" UTC")) {
-        for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+        for f in [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S",
+        ] {
             if let Ok(d) = NaiveDateTime::parse_from_str(stripped, f) {
                 return utc(d);
             }
@@ -86,18 +90,137 @@ static ISO_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 /// genitive forms used in dates).
 static MONTHS: LazyLock<HashMap<&'static str, u32>> = LazyLock::new(|| {
     let table: [&[&str]; 12] = [
-        &["january", "jan", "januari", "januar", "jänner", "janvier", "janv", "enero", "ene", "janeiro", "gennaio", "gen", "января", "янв", "januarie"],
-        &["february", "feb", "febr", "februari", "februar", "février", "fév", "févr", "febrero", "fevereiro", "fev", "febbraio", "февраля", "фев"],
-        &["march", "mar", "maret", "märz", "maart", "mars", "marzo", "março", "марта", "мар"],
-        &["april", "apr", "avril", "avr", "abril", "abr", "aprile", "апреля", "апр"],
+        &[
+            "january",
+            "jan",
+            "januari",
+            "januar",
+            "jänner",
+            "janvier",
+            "janv",
+            "enero",
+            "ene",
+            "janeiro",
+            "gennaio",
+            "gen",
+            "января",
+            "янв",
+            "januarie",
+        ],
+        &[
+            "february",
+            "feb",
+            "febr",
+            "februari",
+            "februar",
+            "février",
+            "fév",
+            "févr",
+            "febrero",
+            "fevereiro",
+            "fev",
+            "febbraio",
+            "февраля",
+            "фев",
+        ],
+        &[
+            "march",
+            "mar",
+            "maret",
+            "märz",
+            "maart",
+            "mars",
+            "marzo",
+            "março",
+            "марта",
+            "мар",
+        ],
+        &[
+            "april",
+            "apr",
+            "avril",
+            "avr",
+            "abril",
+            "abr",
+            "aprile",
+            "апреля",
+            "апр",
+        ],
         &["may", "mei", "mai", "mayo", "maio", "maggio", "mag", "мая"],
-        &["june", "jun", "juni", "juin", "junio", "junho", "giugno", "giu", "июня", "июн"],
-        &["july", "jul", "juli", "juillet", "juil", "julio", "julho", "luglio", "lug", "июля", "июл"],
-        &["august", "aug", "agustus", "agu", "agt", "ags", "augustus", "août", "agosto", "ago", "августа", "авг"],
-        &["september", "sep", "sept", "septembre", "septiembre", "setiembre", "setembro", "set", "settembre", "сентября", "сен"],
-        &["october", "oct", "oktober", "okt", "octobre", "octubre", "outubro", "out", "ottobre", "ott", "октября", "окт"],
-        &["november", "nov", "nopember", "novembre", "noviembre", "novembro", "ноября", "ноя"],
-        &["december", "dec", "desember", "des", "dezember", "dez", "décembre", "déc", "diciembre", "dic", "dezembro", "dicembre", "декабря", "дек"],
+        &[
+            "june", "jun", "juni", "juin", "junio", "junho", "giugno", "giu", "июня", "июн",
+        ],
+        &[
+            "july", "jul", "juli", "juillet", "juil", "julio", "julho", "luglio", "lug", "июля",
+            "июл",
+        ],
+        &[
+            "august",
+            "aug",
+            "agustus",
+            "agu",
+            "agt",
+            "ags",
+            "augustus",
+            "août",
+            "agosto",
+            "ago",
+            "августа",
+            "авг",
+        ],
+        &[
+            "september",
+            "sep",
+            "sept",
+            "septembre",
+            "septiembre",
+            "setiembre",
+            "setembro",
+            "set",
+            "settembre",
+            "сентября",
+            "сен",
+        ],
+        &[
+            "october",
+            "oct",
+            "oktober",
+            "okt",
+            "octobre",
+            "octubre",
+            "outubro",
+            "out",
+            "ottobre",
+            "ott",
+            "октября",
+            "окт",
+        ],
+        &[
+            "november",
+            "nov",
+            "nopember",
+            "novembre",
+            "noviembre",
+            "novembro",
+            "ноября",
+            "ноя",
+        ],
+        &[
+            "december",
+            "dec",
+            "desember",
+            "des",
+            "dezember",
+            "dez",
+            "décembre",
+            "déc",
+            "diciembre",
+            "dic",
+            "dezembro",
+            "dicembre",
+            "декабря",
+            "дек",
+        ],
     ];
     let mut m = HashMap::new();
     for (i, names) in table.iter().enumerate() {
@@ -155,13 +278,22 @@ pub(crate) fn parse_visible(s: &str, lang: Option<&str>) -> Option<Dt> {
         }
     };
     if let Some(c) = v.iso.captures(s) {
-        consider(c.get(0).map_or(0, |m| m.start()), ymd(&c[1], &c[2], &c[3]).and_then(midnight));
+        consider(
+            c.get(0).map_or(0, |m| m.start()),
+            ymd(&c[1], &c[2], &c[3]).and_then(midnight),
+        );
     }
     if let Some(c) = v.cjk.captures(s) {
-        consider(c.get(0).map_or(0, |m| m.start()), ymd(&c[1], &c[2], &c[3]).and_then(midnight));
+        consider(
+            c.get(0).map_or(0, |m| m.start()),
+            ymd(&c[1], &c[2], &c[3]).and_then(midnight),
+        );
     }
     if let Some(c) = v.vietnamese.captures(s) {
-        consider(c.get(0).map_or(0, |m| m.start()), ymd(&c[3], &c[2], &c[1]).and_then(midnight));
+        consider(
+            c.get(0).map_or(0, |m| m.start()),
+            ymd(&c[3], &c[2], &c[1]).and_then(midnight),
+        );
     }
     if let Some(c) = v.day_month_year.captures(s) {
         let month = MONTHS.get(c[2].to_lowercase().as_str()).copied();
@@ -242,7 +374,8 @@ mod tests {
     use super::*;
 
     fn day(d: Option<Dt>) -> String {
-        d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -251,9 +384,15 @@ mod tests {
             parse_machine("2025-10-25T08:30:00+07:00").map(|d| d.to_rfc3339()),
             Some("2025-10-25T08:30:00+07:00".into())
         );
-        assert_eq!(day(parse_machine("2025-10-25T08:30:00.000+0700")), "2025-10-25");
+        assert_eq!(
+            day(parse_machine("2025-10-25T08:30:00.000+0700")),
+            "2025-10-25"
+        );
         assert_eq!(day(parse_machine("2025-10-25 08:30:00")), "2025-10-25");
-        assert_eq!(day(parse_machine("Sat, 25 Oct 2025 08:30:00 GMT")), "2025-10-25");
+        assert_eq!(
+            day(parse_machine("Sat, 25 Oct 2025 08:30:00 GMT")),
+            "2025-10-25"
+        );
         assert_eq!(day(parse_machine("2025-10-25")), "2025-10-25");
         assert_eq!(day(parse_machine("2025-10-25T08:30Z")), "2025-10-25");
         assert!(parse_machine("yesterday").is_none());
@@ -262,15 +401,39 @@ mod tests {
 
     #[test]
     fn visible_forms() {
-        assert_eq!(day(parse_visible("Published September 4, 2025 at 10:00", None)), "2025-09-04");
-        assert_eq!(day(parse_visible("Sabtu, 25 Oktober 2025 08:30 WIB", Some("id"))), "2025-10-25");
-        assert_eq!(day(parse_visible("Thứ bảy, ngày 25 tháng 10 năm 2025", Some("vi"))), "2025-10-25");
+        assert_eq!(
+            day(parse_visible("Published September 4, 2025 at 10:00", None)),
+            "2025-09-04"
+        );
+        assert_eq!(
+            day(parse_visible(
+                "Sabtu, 25 Oktober 2025 08:30 WIB",
+                Some("id")
+            )),
+            "2025-10-25"
+        );
+        assert_eq!(
+            day(parse_visible(
+                "Thứ bảy, ngày 25 tháng 10 năm 2025",
+                Some("vi")
+            )),
+            "2025-10-25"
+        );
         assert_eq!(day(parse_visible("4. März 2025", Some("de"))), "2025-03-04");
-        assert_eq!(day(parse_visible("4 de septiembre de 2025", Some("es"))), "2025-09-04");
-        assert_eq!(day(parse_visible("2025年10月25日 8時", Some("ja"))), "2025-10-25");
+        assert_eq!(
+            day(parse_visible("4 de septiembre de 2025", Some("es"))),
+            "2025-09-04"
+        );
+        assert_eq!(
+            day(parse_visible("2025年10月25日 8時", Some("ja"))),
+            "2025-10-25"
+        );
         assert_eq!(day(parse_visible("04/09/2025", Some("fr"))), "2025-09-04");
         assert_eq!(day(parse_visible("04/09/2025", Some("en"))), "2025-04-09");
-        assert_eq!(day(parse_visible("25 октября 2025 г.", Some("ru"))), "2025-10-25");
+        assert_eq!(
+            day(parse_visible("25 октября 2025 г.", Some("ru"))),
+            "2025-10-25"
+        );
     }
 
     #[test]

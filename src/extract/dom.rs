@@ -103,20 +103,6 @@ impl<'a> Flat<'a> {
         Self { nodes }
     }
 
-    /// Element children of `i`, in order.
-    pub fn children(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        let end = self.nodes.get(i).map_or(i, |n| n.end);
-        let mut j = i + 1;
-        std::iter::from_fn(move || {
-            if j >= end {
-                return None;
-            }
-            let c = j;
-            j = self.nodes[c].end.max(c + 1);
-            Some(c)
-        })
-    }
-
     /// All of the text under `i` with a space between every text node, for
     /// dates and bylines whose parts sit in separate inline elements.
     pub fn text_spaced(&self, i: usize) -> String {
@@ -148,10 +134,9 @@ impl<'a> Flat<'a> {
     }
 }
 
-
 /// Elements that do not break a line of text.
 const INLINE: &[&str] = &[
     "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
-    "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
-    "del", "ins", "wbr",
+    "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "del",
+    "ins", "wbr",
 ];

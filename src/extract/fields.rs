@@ -28,7 +28,8 @@ fn names_site(part: &str, site_names: &[String]) -> bool {
     }
     site_names.iter().any(|s| {
         let s = squash(s);
-        !s.is_empty() && (p == s || (s.len() >= 4 && p.contains(&s)) || (p.len() >= 4 && s.contains(&p)))
+        !s.is_empty()
+            && (p == s || (s.len() >= 4 && p.contains(&s)) || (p.len() >= 4 && s.contains(&p)))
     })
 }
 
@@ -75,9 +76,7 @@ pub(crate) fn pick_title(
     if let Some(t) = html_title {
         all_meta.push(t.to_string());
     }
-    let upper = |s: &str| {
-        s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase)
-    };
+    let upper = |s: &str| s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase);
     for h in h1s {
         let hs = squash(h);
         if hs.len() < 3 {
@@ -143,7 +142,9 @@ pub(crate) fn pick_title(
         for sep in [" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » "] {
             if let Some(pos) = t.rfind(sep) {
                 let (left, right) = (&t[..pos], &t[pos + sep.len()..]);
-                if right.split_whitespace().count() <= 3 && left.chars().count() > 2 * right.chars().count() {
+                if right.split_whitespace().count() <= 3
+                    && left.chars().count() > 2 * right.chars().count()
+                {
                     return Some(left.trim().to_string());
                 }
             }
@@ -180,7 +181,18 @@ pub(crate) fn clean_authors(raw: &str) -> Vec<String> {
         return Vec::new();
     }
     // Cut what follows the names: a date, "Updated …", a pipe or dash.
-    for cut in [" - ", " – ", " — ", " | ", "\n", " on ", " at ", " updated ", " published ", " posted "] {
+    for cut in [
+        " - ",
+        " – ",
+        " — ",
+        " | ",
+        "\n",
+        " on ",
+        " at ",
+        " updated ",
+        " published ",
+        " posted ",
+    ] {
         if let Some(pos) = s.to_lowercase().find(cut)
             && pos > 0
             && s.is_char_boundary(pos)
@@ -227,9 +239,18 @@ mod tests {
     #[test]
     fn titles_lose_their_site_name() {
         let site = vec!["Daily Planet".to_string()];
-        assert_eq!(strip_site("Big news today | Daily Planet", &site), "Big news today");
-        assert_eq!(strip_site("Daily Planet - Big news today", &site), "Big news today");
-        assert_eq!(strip_site("Part one - the start", &site), "Part one - the start");
+        assert_eq!(
+            strip_site("Big news today | Daily Planet", &site),
+            "Big news today"
+        );
+        assert_eq!(
+            strip_site("Daily Planet - Big news today", &site),
+            "Big news today"
+        );
+        assert_eq!(
+            strip_site("Part one - the start", &site),
+            "Part one - the start"
+        );
         assert_eq!(
             pick_title(&[], &[], Some("A long headline about things - Planet"), &[]).as_deref(),
             Some("A long headline about things")
@@ -248,11 +269,23 @@ mod tests {
 
     #[test]
     fn author_names_are_cleaned() {
-        assert_eq!(clean_authors("By Jane Doe and John Smith"), vec!["Jane Doe", "John Smith"]);
+        assert_eq!(
+            clean_authors("By Jane Doe and John Smith"),
+            vec!["Jane Doe", "John Smith"]
+        );
         assert_eq!(clean_authors("Oleh: Budi Santoso"), vec!["Budi Santoso"]);
-        assert_eq!(clean_authors("By JANE DOE | Updated 3 hours ago"), vec!["JANE DOE"]);
+        assert_eq!(
+            clean_authors("By JANE DOE | Updated 3 hours ago"),
+            vec!["JANE DOE"]
+        );
         assert_eq!(clean_authors("Jane Doe, Senior Editor"), vec!["Jane Doe"]);
-        assert_eq!(clean_authors("https://facebook.com/someone"), Vec::<String>::new());
-        assert_eq!(clean_authors("Jane Doe on September 4, 2025"), vec!["Jane Doe"]);
+        assert_eq!(
+            clean_authors("https://facebook.com/someone"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            clean_authors("Jane Doe on September 4, 2025"),
+            vec!["Jane Doe"]
+        );
     }
 }

@@ -68,7 +68,12 @@ fn is_article_type(t: &str) -> bool {
     t.ends_with("Article")
         || matches!(
             t,
-            "BlogPosting" | "LiveBlogPosting" | "SocialMediaPosting" | "Report" | "Blog" | "Posting"
+            "BlogPosting"
+                | "LiveBlogPosting"
+                | "SocialMediaPosting"
+                | "Report"
+                | "Blog"
+                | "Posting"
         )
 }
 
@@ -127,9 +132,9 @@ pub(crate) fn collect(flat: &Flat<'_>, jsonld: &[&str]) -> Meta {
             "time" => {
                 if let Some(dt) = e.attr("datetime").map(str::trim).filter(|s| !s.is_empty()) {
                     let hint = e.attr("pubdate").is_some()
-                        || e.attr("itemprop").is_some_and(|p| p.contains("datePublished"))
-                        || e
-                            .attr("class")
+                        || e.attr("itemprop")
+                            .is_some_and(|p| p.contains("datePublished"))
+                        || e.attr("class")
                             .is_some_and(|c| c.to_ascii_lowercase().contains("publish"));
                     meta.times.push((dt.to_string(), hint));
                 }
@@ -184,7 +189,11 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
                 for (k, child) in o.iter() {
                     if matches!(
                         k.as_str(),
-                        "@graph" | "mainEntity" | "mainEntityOfPage" | "itemListElement" | "hasPart"
+                        "@graph"
+                            | "mainEntity"
+                            | "mainEntityOfPage"
+                            | "itemListElement"
+                            | "hasPart"
                     ) {
                         stack.push(child);
                     }
@@ -210,10 +219,16 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
         if types.iter().any(|t| is_article_type(t)) {
             // Prefer the richest article object (a page may list related
             // articles as stubs next to its own).
-            let richness = ["headline", "author", "datePublished", "articleBody", "description"]
-                .iter()
-                .filter(|k| o.contains_key(**k))
-                .count();
+            let richness = [
+                "headline",
+                "author",
+                "datePublished",
+                "articleBody",
+                "description",
+            ]
+            .iter()
+            .filter(|k| o.contains_key(**k))
+            .count();
             if best.is_none_or(|(r, _)| richness > r) {
                 best = Some((richness, o));
             }
@@ -270,23 +285,28 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
     ld.language = o.get("inLanguage").and_then(lang_of).or(ld.language.take());
     ld.publisher = o
         .get("publisher")
-        .and_then(|p| p.get("name").and_then(string_of).or_else(|| p.as_str().map(str::to_string)))
+        .and_then(|p| {
+            p.get("name")
+                .and_then(string_of)
+                .or_else(|| p.as_str().map(str::to_string))
+        })
         .map(|s| clean_inline(&s));
     ld.url = o.get("url").and_then(Value::as_str).map(str::to_string);
     for key in ["isBasedOn", "isBasedOnUrl"] {
         match o.get(key) {
             Some(Value::String(s)) => ld.based_on.push(s.clone()),
             Some(Value::Object(b)) => {
-                if let Some(u) = b.get("url").or_else(|| b.get("@id")).and_then(Value::as_str) {
+                if let Some(u) = b
+                    .get("url")
+                    .or_else(|| b.get("@id"))
+                    .and_then(Value::as_str)
+                {
                     ld.based_on.push(u.to_string());
                 }
             }
             Some(Value::Array(a)) => {
                 for v in a {
-                    if let Some(u) = v
-                        .as_str()
-                        .or_else(|| v.get("url").and_then(Value::as_str))
-                    {
+                    if let Some(u) = v.as_str().or_else(|| v.get("url").and_then(Value::as_str)) {
                         ld.based_on.push(u.to_string());
                     }
                 }
@@ -367,9 +387,8 @@ fn microdata(flat: &Flat<'_>) -> LdArticle {
     let mut out = LdArticle::default();
     let Some(scope) = flat.nodes.iter().position(|n| {
         n.attr("itemscope").is_some()
-            && n.attr("itemtype").is_some_and(|t| {
-                t.split_whitespace().any(is_article_type)
-            })
+            && n.attr("itemtype")
+                .is_some_and(|t| t.split_whitespace().any(is_article_type))
     }) else {
         return out;
     };
@@ -377,7 +396,9 @@ fn microdata(flat: &Flat<'_>) -> LdArticle {
     let end = flat.nodes[scope].end;
     for i in scope + 1..end {
         let n = &flat.nodes[i];
-        let Some(prop) = n.attr("itemprop") else { continue };
+        let Some(prop) = n.attr("itemprop") else {
+            continue;
+        };
         let value = || {
             n.attr("content")
                 .or_else(|| n.attr("datetime"))

@@ -218,7 +218,9 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         format!(
             "{} {} {}",
             title.as_deref().unwrap_or(""),
-            meta.tag("og:description").or_else(|| meta.tag("description")).unwrap_or(""),
+            meta.tag("og:description")
+                .or_else(|| meta.tag("description"))
+                .unwrap_or(""),
             text_body
         )
     };
@@ -282,14 +284,24 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         .map(String::as_str)
         .chain(meta.ld.based_on.iter().map(String::as_str))
         .chain(
-            ["syndication-source", "original-source", "dc.source", "dcterms.source", "article:original_url"]
-                .iter()
-                .flat_map(|k| meta.tag_all(k).iter().map(String::as_str)),
+            [
+                "syndication-source",
+                "original-source",
+                "dc.source",
+                "dcterms.source",
+                "article:original_url",
+            ]
+            .iter()
+            .flat_map(|k| meta.tag_all(k).iter().map(String::as_str)),
         );
     for s in syndication {
         if let Ok(u) = CanonicalUrl::join(&base, s)
             && !sources.contains(&u)
-            && Some(u.as_str()) != CanonicalUrl::parse(url.as_str()).ok().as_ref().map(|x| x.as_str())
+            && Some(u.as_str())
+                != CanonicalUrl::parse(url.as_str())
+                    .ok()
+                    .as_ref()
+                    .map(|x| x.as_str())
         {
             sources.push(u);
         }
@@ -308,7 +320,14 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         .map(str::to_string)
         .or_else(|| meta.ld.description.clone())
         .filter(|d| !d.is_empty());
-    let kind = decide_kind(&meta, &blocks, &text_body, url, published.is_some(), !h1s.is_empty());
+    let kind = decide_kind(
+        &meta,
+        &blocks,
+        &text_body,
+        url,
+        published.is_some(),
+        !h1s.is_empty(),
+    );
     let article = Article {
         canonical_url: canonical.map(|c| c.to_string()),
         title: title.filter(|t| !t.is_empty()),
@@ -331,7 +350,8 @@ fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -
         while a != usize::MAX && a > body {
             let n = &flat.nodes[a];
             if matches!(n.tag(), "nav" | "footer" | "aside" | "form" | "menu")
-                || n.attr("role").is_some_and(|r| r == "navigation" || r == "banner")
+                || n.attr("role")
+                    .is_some_and(|r| r == "navigation" || r == "banner")
             {
                 return true;
             }
@@ -521,15 +541,19 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
         return found;
     }
     // Then `rel=author` links and author/byline classes.
+    // Explicit markup (`rel=author`, `itemprop=author`) before classes.
+    let mut marked: Vec<usize> = Vec::new();
     let mut candidates: Vec<usize> = Vec::new();
     for (i, n) in flat.nodes.iter().enumerate() {
         if n.elem.is_none() {
             continue;
         }
-        if n.attr("rel").is_some_and(|r| r.split_whitespace().any(|x| x == "author"))
-            || n.attr("itemprop").is_some_and(|p| p.split_whitespace().any(|x| x == "author"))
+        if n.attr("rel")
+            .is_some_and(|r| r.split_whitespace().any(|x| x == "author"))
+            || n.attr("itemprop")
+                .is_some_and(|p| p.split_whitespace().any(|x| x == "author"))
         {
-            candidates.insert(0.min(candidates.len()), i);
+            marked.push(i);
             continue;
         }
         let ci = format!(
@@ -545,11 +569,11 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
         {
             candidates.push(i);
         }
-        if candidates.len() > 20 {
+        if candidates.len() + marked.len() > 20 {
             break;
         }
     }
-    for i in candidates {
+    for i in marked.into_iter().chain(candidates) {
         let t = flat.text_spaced(i);
         if t.is_empty() || t.chars().count() > 120 {
             continue;
@@ -560,7 +584,13 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
         }
     }
     // Last: an organization named as author (often the publisher itself).
-    dedup(meta.ld.org_authors.iter().flat_map(|a| fields::clean_authors(a)).collect())
+    dedup(
+        meta.ld
+            .org_authors
+            .iter()
+            .flat_map(|a| fields::clean_authors(a))
+            .collect(),
+    )
 }
 
 static BYLINE_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -582,7 +612,9 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
         if t.chars().count() > 80 {
             continue;
         }
-        let Some(c) = BYLINE_LABEL.captures(t) else { continue };
+        let Some(c) = BYLINE_LABEL.captures(t) else {
+            continue;
+        };
         let rest = c.name("rest").map_or("", |m| m.as_str()).trim();
         let candidate = if rest.is_empty() {
             texts.get(k + 1).copied().unwrap_or("")
@@ -596,8 +628,12 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
         // Names are capitalised; "by the way" is not a byline.
         if !names.is_empty()
             && names.iter().all(|n| {
-                n.split_whitespace()
-                    .all(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || !c.is_alphabetic()) || w.len() <= 3)
+                n.split_whitespace().all(|w| {
+                    w.chars()
+                        .next()
+                        .is_some_and(|c| c.is_uppercase() || !c.is_alphabetic())
+                        || w.len() <= 3
+                })
             })
         {
             return Some(names);
@@ -679,9 +715,11 @@ fn pick_published(
             n.attr("id").unwrap_or("")
         )
         .to_ascii_lowercase();
-        if ["date", "time", "publish", "posted", "byline", "meta", "dateline"]
-            .iter()
-            .any(|k| ci.contains(k))
+        if [
+            "date", "time", "publish", "posted", "byline", "meta", "dateline",
+        ]
+        .iter()
+        .any(|k| ci.contains(k))
         {
             let t = flat.text_spaced(i);
             if t.chars().count() <= 200
@@ -754,7 +792,13 @@ fn decide_kind(
     let listing = meta.ld_types.iter().any(|t| {
         matches!(
             t.as_str(),
-            "CollectionPage" | "ItemList" | "SearchResultsPage" | "ProfilePage" | "AboutPage" | "ContactPage" | "FAQPage"
+            "CollectionPage"
+                | "ItemList"
+                | "SearchResultsPage"
+                | "ProfilePage"
+                | "AboutPage"
+                | "ContactPage"
+                | "FAQPage"
         )
     });
     if listing && !article_ld {
@@ -792,30 +836,6 @@ fn decide_kind(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_resolve_against_base_and_feeds_are_found() {
-        let html = r#"<html><head><title> A  page </title><base href="http://a.test/dir/">
-            <link rel="alternate" type="application/rss+xml" href="/feed.xml"></head>
-            <body><a href="x.html#f">x</a><a href="mailto:a@b">m</a><p>Hello  world</p></body></html>"#;
-        let url = Url::parse("http://a.test/").unwrap();
-        let ex = extract(html, &url, None);
-        assert_eq!(ex.article.title.as_deref(), Some("A page"));
-        assert_eq!(ex.article.text, "Hello world");
-        let urls: Vec<_> = ex.links.iter().map(|l| (l.url.as_str(), l.kind)).collect();
-        assert_eq!(
-            urls,
-            vec![
-                ("http://a.test/dir/x.html", LinkKind::Page),
-                ("http://a.test/feed.xml", LinkKind::Feed)
-            ]
-        );
-    }
-}
-
 /// A tuning aid for `examples/extract_eval.rs`: the best-scoring candidate
 /// containers and the ones chosen, with their class, id and text weights.
 #[doc(hidden)]
@@ -825,7 +845,9 @@ pub fn debug_candidates(html: &str) -> String {
     let doc = Html::parse_document(&prepared.html);
     let flat = Flat::new(&doc);
     let an = content::analyze(&flat);
-    let mut order: Vec<usize> = (0..flat.nodes.len()).filter(|&i| an.score[i] > 0.0).collect();
+    let mut order: Vec<usize> = (0..flat.nodes.len())
+        .filter(|&i| an.score[i] > 0.0)
+        .collect();
     order.sort_by(|&a, &b| an.score[b].total_cmp(&an.score[a]));
     let mut out = String::new();
     let describe = |i: usize| {
@@ -864,4 +886,28 @@ pub fn debug_candidates(html: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_against_base_and_feeds_are_found() {
+        let html = r#"<html><head><title> A  page </title><base href="http://a.test/dir/">
+            <link rel="alternate" type="application/rss+xml" href="/feed.xml"></head>
+            <body><a href="x.html#f">x</a><a href="mailto:a@b">m</a><p>Hello  world</p></body></html>"#;
+        let url = Url::parse("http://a.test/").unwrap();
+        let ex = extract(html, &url, None);
+        assert_eq!(ex.article.title.as_deref(), Some("A page"));
+        assert_eq!(ex.article.text, "Hello world");
+        let urls: Vec<_> = ex.links.iter().map(|l| (l.url.as_str(), l.kind)).collect();
+        assert_eq!(
+            urls,
+            vec![
+                ("http://a.test/dir/x.html", LinkKind::Page),
+                ("http://a.test/feed.xml", LinkKind::Feed)
+            ]
+        );
+    }
 }

@@ -37,7 +37,9 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
             continue;
         };
         // End of the start tag, minding quoted attribute values.
-        let Some(gt) = tag_end(&bytes[lt..]) else { break };
+        let Some(gt) = tag_end(&bytes[lt..]) else {
+            break;
+        };
         let content_start = lt + gt + 1;
         let open_tag = &html[lt..content_start];
         // A self-closing `<svg … />` has no content to cut.
@@ -74,7 +76,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn starts_tag(b: &[u8], tag: &str) -> bool {
     b.len() > tag.len()
         && b[..tag.len()].eq_ignore_ascii_case(tag.as_bytes())
-        && matches!(b[tag.len()], b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'>' | b'/')
+        && matches!(
+            b[tag.len()],
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'>' | b'/'
+        )
 }
 
 /// Offset of the `>` that ends the start tag at the beginning of `b`.
@@ -128,7 +133,15 @@ mod tests {
 
     #[test]
     fn odd_input_does_not_panic() {
-        for s in ["<", "<script", "<script>", "<!--", "<svg a='>", "é<scriptä>", "<script\u{0}>"] {
+        for s in [
+            "<",
+            "<script",
+            "<script>",
+            "<!--",
+            "<svg a='>",
+            "é<scriptä>",
+            "<script\u{0}>",
+        ] {
             let _ = prepare(s);
         }
     }

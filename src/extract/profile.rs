@@ -56,9 +56,8 @@ impl Profile {
                 selector: css.to_string(),
             })
         };
-        let opt = |field, css: &Option<String>| {
-            css.as_deref().map(|c| compile(field, c)).transpose()
-        };
+        let opt =
+            |field, css: &Option<String>| css.as_deref().map(|c| compile(field, c)).transpose();
         Ok(Self {
             host: spec.host.trim().trim_end_matches('.').to_ascii_lowercase(),
             title: opt("title", &spec.title)?,

@@ -57,7 +57,9 @@ pub(crate) fn attribution(block: &Block, base: &Url) -> Option<Vec<CanonicalUrl>
         }
     }
     for m in BARE_URL.find_iter(text) {
-        let s = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        let s = m
+            .as_str()
+            .trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
         if let Ok(u) = CanonicalUrl::parse(s)
             && !urls.contains(&u)
         {
@@ -95,7 +97,18 @@ pub(crate) fn site_key(host: &str) -> String {
     let second = labels[n - 2];
     let take = if matches!(
         second,
-        "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "or" | "ne" | "go" | "gob" | "nic" | "mil"
+        "co" | "com"
+            | "net"
+            | "org"
+            | "gov"
+            | "edu"
+            | "ac"
+            | "or"
+            | "ne"
+            | "go"
+            | "gob"
+            | "nic"
+            | "mil"
     ) && labels[n - 1].len() == 2
     {
         3
@@ -140,9 +153,27 @@ mod tests {
         }
         let linked = block("Via The Guardian", &["https://www.theguardian.com/x"]);
         assert_eq!(attribution(&linked, &base).map(|u| u.len()), Some(1));
-        assert_eq!(attribution(&block("Source: Reuters", &[]), &base).map(|u| u.len()), Some(0));
-        assert!(attribution(&block("Via the new bridge, traffic will flow faster into the city.", &[]), &base).is_none());
-        assert!(attribution(&block("Sources said the minister would resign.", &[]), &base).is_none());
+        assert_eq!(
+            attribution(&block("Source: Reuters", &[]), &base).map(|u| u.len()),
+            Some(0)
+        );
+        assert!(
+            attribution(
+                &block(
+                    "Via the new bridge, traffic will flow faster into the city.",
+                    &[]
+                ),
+                &base
+            )
+            .is_none()
+        );
+        assert!(
+            attribution(
+                &block("Sources said the minister would resign.", &[]),
+                &base
+            )
+            .is_none()
+        );
     }
 
     #[test]

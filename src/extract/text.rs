@@ -199,9 +199,15 @@ mod tests {
 
     #[test]
     fn inline_clean_up() {
-        assert_eq!(clean_inline("  Tom &amp; Jerry\u{200b}\n  go "), "Tom & Jerry go");
+        assert_eq!(
+            clean_inline("  Tom &amp; Jerry\u{200b}\n  go "),
+            "Tom & Jerry go"
+        );
         assert_eq!(clean_inline("Cafe\u{301}"), "Café");
-        assert_eq!(decode_entities("a &#39;b&#x27; &unknown; & c"), "a 'b' &unknown; & c");
+        assert_eq!(
+            decode_entities("a &#39;b&#x27; &unknown; & c"),
+            "a 'b' &unknown; & c"
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@ fn lines(out: &[u8]) -> Vec<Value> {
 #[test]
 fn files_give_one_record_each() {
     let opts = ExtractOptions {
-        inputs: vec![fixture_path("sample-id.html"), fixture_path("no-metadata.html")],
+        inputs: vec![
+            fixture_path("sample-id.html"),
+            fixture_path("no-metadata.html"),
+        ],
         ..Default::default()
     };
     let mut out = Vec::new();
@@ -35,10 +38,29 @@ fn files_give_one_record_each() {
     );
     assert_eq!(recs[0]["language"], "id");
     assert_eq!(recs[0]["kind"], "article");
-    assert!(recs[0]["source_links"][0].as_str().unwrap_or("").starts_with("https://vietnamnet.vn/"));
+    assert!(
+        recs[0]["source_links"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("https://vietnamnet.vn/")
+    );
     // …or, without one, a file: URL of the path.
-    assert!(recs[1]["url"].as_str().unwrap_or("").starts_with("file:///"));
-    for key in ["title", "authors", "published", "modified", "text", "version", "captured_at", "content_digest"] {
+    assert!(
+        recs[1]["url"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("file:///")
+    );
+    for key in [
+        "title",
+        "authors",
+        "published",
+        "modified",
+        "text",
+        "version",
+        "captured_at",
+        "content_digest",
+    ] {
         assert!(recs[0].get(key).is_some(), "record has {key}");
     }
     assert!(recs[0].get("id").is_none(), "no id outside --input-jsonl");
@@ -58,14 +80,26 @@ fn gzip_files_and_stdin() {
         url: Some(Url::parse("https://given.example/a?utm_source=x").expect("url")),
         ..Default::default()
     };
-    let mut stdin = Cursor::new(b"<p>From standard input, a paragraph that is long enough to be kept as text.</p>".to_vec());
+    let mut stdin = Cursor::new(
+        b"<p>From standard input, a paragraph that is long enough to be kept as text.</p>".to_vec(),
+    );
     let mut out = Vec::new();
     run(&opts, &mut stdin, &mut out).expect("runs");
     let recs = lines(&out);
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0]["url"], "https://given.example/a");
-    assert!(recs[0]["text"].as_str().unwrap_or("").starts_with("A gzipped page"));
-    assert!(recs[1]["text"].as_str().unwrap_or("").starts_with("From standard input"));
+    assert!(
+        recs[0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("A gzipped page")
+    );
+    assert!(
+        recs[1]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("From standard input")
+    );
 }
 
 #[test]
@@ -89,8 +123,18 @@ fn input_jsonl_keeps_order_echoes_ids_and_reports_bad_lines() {
     assert_eq!(recs.len(), 5, "one line out per non-empty line in");
     assert_eq!(recs[0]["id"], 7);
     assert_eq!(recs[0]["url"], "https://a.example/one");
-    assert!(recs[0]["text"].as_str().unwrap_or("").starts_with("First page text"));
-    assert!(recs[1]["error"].as_str().unwrap_or("").contains("invalid JSON"));
+    assert!(
+        recs[0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("First page text")
+    );
+    assert!(
+        recs[1]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("invalid JSON")
+    );
     assert_eq!(recs[1]["id"], Value::Null);
     assert_eq!(recs[2]["id"], "b");
     assert!(recs[2]["error"].as_str().unwrap_or("").contains("html"));
@@ -121,7 +165,10 @@ fn profiles_apply_by_host() {
     let recs = lines(&out);
     assert_eq!(recs[0]["text"], "Profile text.");
     assert!(
-        recs[1]["text"].as_str().unwrap_or("").starts_with("Generic text"),
+        recs[1]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Generic text"),
         "{}",
         recs[1]
     );

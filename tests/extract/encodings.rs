@@ -12,7 +12,10 @@ fn windows_1252_page() {
         </article></body></html>";
     let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(html);
     assert!(!unmappable);
-    assert!(bytes.contains(&0xe9) && bytes.contains(&0x80), "really single-byte");
+    assert!(
+        bytes.contains(&0xe9) && bytes.contains(&0x80),
+        "really single-byte"
+    );
     let (text, enc) = decode_html(&bytes, None);
     assert_eq!(enc, "windows-1252");
     let a = run(&text, "https://cafe.example/fr/article", None).article;
@@ -41,5 +44,8 @@ fn shift_jis_page() {
     assert!(a.text.contains("\n\n上野公園では"));
     // "出典：" is an attribution line in Japanese.
     assert!(!a.text.contains("出典"));
-    assert_eq!(a.source_links, vec!["https://news.example.jp/articles/sakura-2025"]);
+    assert_eq!(
+        a.source_links,
+        vec!["https://news.example.jp/articles/sakura-2025"]
+    );
 }

@@ -21,8 +21,7 @@ pub fn fixture_path(name: &str) -> PathBuf {
 }
 
 pub fn fixture(name: &str) -> String {
-    std::fs::read_to_string(fixture_path(name))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    std::fs::read_to_string(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 pub fn run(html: &str, url: &str, profile: Option<&Profile>) -> Extraction {

@@ -8,16 +8,53 @@ use url::Url;
 /// Fragments that steer random input into the parser's corners.
 fn htmlish() -> impl Strategy<Value = String> {
     let atoms = prop::sample::select(vec![
-        "<p>", "</p>", "<div class=\"content\">", "</div>", "<script>", "</script>",
+        "<p>",
+        "</p>",
+        "<div class=\"content\">",
+        "</div>",
+        "<script>",
+        "</script>",
         "<script type=\"application/ld+json\">{\"@type\":\"Article\",\"author\":{\"@id\":\"x\"},\"@graph\":[[[",
-        "<svg>", "</svg>", "<!--", "-->", "<br>", "<h1>", "<table><tr><td>", "<a href=\"", "\">",
-        "Sumber: https://", "Via ", "&amp;", "&#x1F600;", "&#0;", "<time datetime=\"2025-99-99\">",
-        "<meta property=\"article:published_time\" content=\"", "<base href=\"::\">", "é", "日本",
-        "<html lang=\"\u{0}\">", "<style>", "<noscript>", "<template>", "<", ">", "\"", "'",
-        "<article>", "<li>", "<h2>", "<blockquote>", "<pre>", "\u{200b}", "\r\n",
+        "<svg>",
+        "</svg>",
+        "<!--",
+        "-->",
+        "<br>",
+        "<h1>",
+        "<table><tr><td>",
+        "<a href=\"",
+        "\">",
+        "Sumber: https://",
+        "Via ",
+        "&amp;",
+        "&#x1F600;",
+        "&#0;",
+        "<time datetime=\"2025-99-99\">",
+        "<meta property=\"article:published_time\" content=\"",
+        "<base href=\"::\">",
+        "é",
+        "日本",
+        "<html lang=\"\u{0}\">",
+        "<style>",
+        "<noscript>",
+        "<template>",
+        "<",
+        ">",
+        "\"",
+        "'",
+        "<article>",
+        "<li>",
+        "<h2>",
+        "<blockquote>",
+        "<pre>",
+        "\u{200b}",
+        "\r\n",
     ]);
-    prop::collection::vec(prop_oneof![atoms.prop_map(str::to_string), ".{0,12}"], 0..60)
-        .prop_map(|v| v.concat())
+    prop::collection::vec(
+        prop_oneof![atoms.prop_map(str::to_string), ".{0,12}"],
+        0..60,
+    )
+    .prop_map(|v| v.concat())
 }
 
 proptest! {

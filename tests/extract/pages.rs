@@ -8,7 +8,12 @@ use super::{fixture, run};
 
 #[test]
 fn a_page_with_only_json_ld() {
-    let a = run(&fixture("jsonld-only.html"), "https://river-gazette.example/2025/03/14/flood", None).article;
+    let a = run(
+        &fixture("jsonld-only.html"),
+        "https://river-gazette.example/2025/03/14/flood",
+        None,
+    )
+    .article;
     assert_eq!(
         a.title.as_deref(),
         Some("Flood barriers hold as the river peaks at 7.4 metres")
@@ -48,25 +53,54 @@ fn a_truncated_article_body_is_not_used() {
 
 #[test]
 fn a_page_with_no_metadata_at_all() {
-    let ex = run(&fixture("no-metadata.html"), "https://radio-notes.example/notes/restoring-a-radio", None);
+    let ex = run(
+        &fixture("no-metadata.html"),
+        "https://radio-notes.example/notes/restoring-a-radio",
+        None,
+    );
     let a = &ex.article;
     assert_eq!(a.title.as_deref(), Some("Notes on restoring a 1950s radio"));
     assert!(a.authors.is_empty());
     assert!(a.published.is_none());
     assert_eq!(a.language.as_deref(), Some("en"));
     let paras: Vec<&str> = a.text.split("\n\n").collect();
-    assert_eq!(paras.first().copied(), Some("The set came from a house clearance, its cabinet cracked and its dial cord snapped, but the valves all lit when I first powered it through a lamp in series."));
-    assert!(paras.contains(&"The dial cord"), "subheading kept: {paras:?}");
-    assert!(paras.contains(&"Waxed braided cord, about 1.2 metres."), "list kept");
-    assert_eq!(paras.last().copied(), Some("Now it pulls in the long-wave stations clearly in the evening, which is all it was ever meant to do."));
+    assert_eq!(
+        paras.first().copied(),
+        Some(
+            "The set came from a house clearance, its cabinet cracked and its dial cord snapped, but the valves all lit when I first powered it through a lamp in series."
+        )
+    );
+    assert!(
+        paras.contains(&"The dial cord"),
+        "subheading kept: {paras:?}"
+    );
+    assert!(
+        paras.contains(&"Waxed braided cord, about 1.2 metres."),
+        "list kept"
+    );
+    assert_eq!(
+        paras.last().copied(),
+        Some(
+            "Now it pulls in the long-wave stations clearly in the evening, which is all it was ever meant to do."
+        )
+    );
     assert!(!a.text.contains("Older notes") && !a.text.contains("Home"));
     assert_eq!(a.kind, PageKind::Article);
-    assert!(ex.links.iter().any(|l| l.url.as_str() == "https://radio-notes.example/notes/older"));
+    assert!(
+        ex.links
+            .iter()
+            .any(|l| l.url.as_str() == "https://radio-notes.example/notes/older")
+    );
 }
 
 #[test]
 fn a_section_front_is_a_page() {
-    let a = run(&fixture("section-front.html"), "https://planet.example/world/", None).article;
+    let a = run(
+        &fixture("section-front.html"),
+        "https://planet.example/world/",
+        None,
+    )
+    .article;
     assert_eq!(a.kind, PageKind::Page);
     assert_eq!(a.title.as_deref(), Some("World news"));
 }
@@ -94,7 +128,10 @@ published = ".when""#,
     assert_eq!(a.title.as_deref(), Some("The headline from the profile"));
     assert_eq!(a.text, "Short real body.\n\nSecond line.");
     assert_eq!(a.authors, vec!["Maria Sol"]);
-    assert_eq!(a.published.map(|d| d.date_naive().to_string()).as_deref(), Some("2025-03-03"));
+    assert_eq!(
+        a.published.map(|d| d.date_naive().to_string()).as_deref(),
+        Some("2025-03-03")
+    );
     // Without the profile the teaser wins.
     let generic = run(html, "https://mugs.example/story", None).article;
     assert!(generic.text.contains("teaser paragraph"));
@@ -107,7 +144,10 @@ fn broken_markup_still_extracts() {
         <table><tr><td>cell one<td>cell two</table></div></div></div><p>Third paragraph after extra closing tags, still part of the story.\
         <script>document.write('<p>not text</p>')";
     let a = run(html, "https://broken.example/x", None).article;
-    assert!(a.text.contains("First paragraph of a page whose markup is broken"));
+    assert!(
+        a.text
+            .contains("First paragraph of a page whose markup is broken")
+    );
     assert!(a.text.contains("Second paragraph"));
     assert!(a.text.contains("& entity"));
     assert!(!a.text.contains("not text"));
@@ -136,7 +176,11 @@ fn source_links_from_metadata_and_via_lines() {
         ]
     );
     assert!(!ex.article.text.contains("Via") && !ex.article.text.contains("Originally"));
-    let followed = ex.links.iter().filter(|l| l.kind == LinkKind::Source).count();
+    let followed = ex
+        .links
+        .iter()
+        .filter(|l| l.kind == LinkKind::Source)
+        .count();
     assert_eq!(followed, 4);
 }
 
@@ -144,5 +188,8 @@ fn source_links_from_metadata_and_via_lines() {
 fn text_is_nfc_without_entities_or_markup() {
     let html = "<html><body><article><p>Cafe\u{301} cre\u{300}me &amp;amp; tea &lt;b&gt; &nbsp; and   spaces\u{200b} inside a long enough paragraph of prose.</p></article></body></html>";
     let a = run(html, "https://cafe.example/a", None).article;
-    assert_eq!(a.text, "Café crème & tea <b> and spaces inside a long enough paragraph of prose.");
+    assert_eq!(
+        a.text,
+        "Café crème & tea <b> and spaces inside a long enough paragraph of prose."
+    );
 }

@@ -33,7 +33,10 @@ fn prompts_comments_and_attribution_are_not_body_text() {
         "Beranda",
         "Berlangganan",
     ] {
-        assert!(!text.contains(furniture), "{furniture:?} leaked into the body");
+        assert!(
+            !text.contains(furniture),
+            "{furniture:?} leaked into the body"
+        );
     }
     // The subheading stays, between its paragraphs.
     assert!(text.contains("\n\nTanda penting dalam diplomasi multilateral\n\n"));
