@@ -175,6 +175,7 @@ fn main() {
     let (mut date_ok, mut date_n) = (0, 0);
     let mut articles = 0;
     let mut elapsed = Duration::ZERO;
+    let mut cpu = Duration::ZERO;
     for id in &ids {
         let Some((truth, html)) = load(&dir, id) else {
             eprintln!("skipping {id}: unreadable");
@@ -183,8 +184,10 @@ fn main() {
         let url = Url::parse(&truth.url)
             .unwrap_or_else(|_| Url::parse("http://invalid.test/").expect("literal"));
         let start = Instant::now();
+        let cpu_start = cpu_time();
         let ex = extract(&html, &url, None);
         elapsed += start.elapsed();
+        cpu += cpu_time().saturating_sub(cpu_start);
         let a = &ex.article;
         if a.kind == palimpsest::article::PageKind::Article {
             articles += 1;
@@ -277,6 +280,12 @@ fn main() {
         scores.len() as f64 / elapsed.as_secs_f64().max(1e-9),
         1000.0 * elapsed.as_secs_f64() / n
     );
+    if cpu > Duration::ZERO {
+        println!(
+            "cpu speed:   {:.0} pages/s (on-CPU time of this process, unaffected by other load)",
+            scores.len() as f64 / cpu.as_secs_f64()
+        );
+    }
     if worst > 0 {
         scores.sort_by(|a, b| a.f1.total_cmp(&b.f1));
         println!("worst pages:");
@@ -284,6 +293,25 @@ fn main() {
             println!("  {} f1={:.3} p={:.3} r={:.3}", s.id, s.f1, s.p, s.r);
         }
     }
+}
+
+/// User plus system CPU time of this process (Linux `/proc`; zero
+/// elsewhere), so a busy machine does not understate extraction speed.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 12th and 13th of those, in clock ticks (100 per second on Linux).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return Duration::ZERO;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&k| f.get(k).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 fn load(dir: &Path, id: &str) -> Option<(Truth, String)> {

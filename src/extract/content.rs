@@ -209,10 +209,13 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
     // so a reverse sweep sees every child before its parent).
     let mut raw_w = vec![0u32; n];
     let mut p_w = vec![0u32; n];
+    // Text-node weights, computed once.
+    let mut own_w = vec![0u32; n];
     for i in (0..n).rev() {
         let node = &flat.nodes[i];
         if node.elem.is_none() {
-            raw_w[i] = weight(node.text) as u32;
+            own_w[i] = weight(node.text) as u32;
+            raw_w[i] = own_w[i];
         } else if matches!(
             node.tag(),
             "script" | "style" | "noscript" | "template" | "head"
@@ -293,7 +296,7 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         }
         let node = &flat.nodes[i];
         if node.elem.is_none() {
-            let w = weight(node.text) as u32;
+            let w = own_w[i];
             text_w[i] = w;
             inline_w[i] = w;
             commas[i] = node

@@ -18,7 +18,16 @@ pub(crate) fn clean_inline(s: &str) -> String {
     };
     let mut out = String::with_capacity(decoded.len());
     let mut pending_space = false;
-    for c in decoded.nfc() {
+    // Composing is costly and most text is already NFC (ASCII always is).
+    let already_nfc = decoded.is_ascii()
+        || unicode_normalization::is_nfc_quick(decoded.chars())
+            == unicode_normalization::IsNormalized::Yes;
+    let chars: Box<dyn Iterator<Item = char>> = if already_nfc {
+        Box::new(decoded.chars())
+    } else {
+        Box::new(decoded.nfc())
+    };
+    for c in chars {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
@@ -135,7 +144,11 @@ pub(crate) fn join_paragraphs<I: IntoIterator<Item = S>, S: AsRef<str>>(paras: I
 /// Number of characters that are not whitespace: the unit of every length
 /// threshold here, so that CJK text (no spaces) and Latin text compare.
 pub(crate) fn weight(s: &str) -> usize {
-    s.chars().filter(|c| !c.is_whitespace()).count()
+    if s.is_ascii() {
+        s.bytes().filter(|b| !b.is_ascii_whitespace()).count()
+    } else {
+        s.chars().filter(|c| !c.is_whitespace()).count()
+    }
 }
 
 /// Lines that are page furniture, whatever their markup: prompts to watch a
