@@ -156,12 +156,7 @@ fn junk_by_markup<'a>(flat: &Flat<'a>, i: usize, cache: &mut ClassCache<'a>) -> 
     // The `hidden` attribute is not furniture by itself: streaming
     // renderers park whole sections of the article in hidden elements
     // until a script moves them into place.
-    if n.attr("aria-hidden") == Some("true")
-        || n.attr("style").is_some_and(|s| {
-            let s = s.to_ascii_lowercase().replace(' ', "");
-            s.contains("display:none") || s.contains("visibility:hidden")
-        })
-    {
+    if n.attr("aria-hidden") == Some("true") {
         // Hidden, but subject to the size guard: streaming renderers park
         // the whole article in a hidden element until a script moves it.
         return (false, true);
