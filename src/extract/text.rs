@@ -185,6 +185,12 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:last\s+)?(?:updated|published|posted|modified|reviewed|diperbarui|diterbitkan|cập nhật|aktualisiert|veröffentlicht|actualizado|publicado|mis à jour|publié)(?:\s+(?:on|at|am|le|el|em|pada))?\s*[:：]?\s*[^.!?]{0,50}$",
         r"^(?:table of contents|contents|daftar isi|mục lục|inhaltsverzeichnis|índice|sommaire|tabla de contenidos|содержание|目录|目次)\s*[:：]?$",
         r"^(?:oops!? something went wrong.{0,80}|thank you!? your submission has been received!?|thanks for signing up.{0,60})$",
+        // Picture credits at the end of a caption line.
+        r"(?:^|[|.)]\s*|\s)(?:photo|photograph|photos|image|picture|credit|credits|photographer|foto|ảnh)s?\s*(?:by|credit|courtesy(?: of)?)?\s*[:：]\s*[^.|]{2,60}\.?$",
+        r"(?:\||/|\(|\s)\s*(?:getty images|shutterstock|istock|unsplash|alamy|reuters|afp|ap photo)\)?\.?$",
+        r"^(?:hide caption|toggle caption|show caption|end of article|enlarge this image)$",
+        // A line that is nothing but markup shown as text.
+        r"^<[a-z][a-z0-9]*\b[^>]*>.*$",
         // Calls to action and template placeholders.
         r"^(?:start (?:your|a) (?:\d+-day )?free trial\b.{0,80}|no credit card required\.?|try (?:it )?(?:for )?free\b.{0,60}|get started(?: for free| today| now)?[.!]?|book a (?:demo|call)\b.{0,60}|request a demo\b.{0,60}|\[[A-Z0-9_ -]{3,40}\])$",
         // Click prompts.
