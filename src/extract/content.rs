@@ -577,7 +577,8 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
         if b.link_density() > 0.5 && !structural {
             continue;
         }
-        if is_boilerplate(&b.text) {
+        // Figure captions describe pictures the text does not carry.
+        if is_boilerplate(&b.text) || b.kind == BlockKind::Caption {
             continue;
         }
         if let Some(t) = &title_norm
