@@ -567,13 +567,19 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
         blocks.truncate(k);
     }
     let title_norm = title.map(|t| t.to_lowercase());
+    // Between the first and the last real paragraph, a list of links is a
+    // list the article gives (resources, products), not navigation.
+    let is_prose = |b: &Block| b.kind == BlockKind::Para && b.link_density() < 0.3 && weight(&b.text) >= 100;
+    let first_prose = blocks.iter().position(is_prose).unwrap_or(usize::MAX);
+    let last_prose = blocks.iter().rposition(is_prose).unwrap_or(0);
     let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
-    for b in blocks {
+    for (k, b) in blocks.into_iter().enumerate() {
         let w = weight(&b.text);
         if w == 0 || !b.text.chars().any(char::is_alphabetic) {
             continue;
         }
-        let structural = matches!(b.kind, BlockKind::Heading(_));
+        let structural = matches!(b.kind, BlockKind::Heading(_))
+            || (b.kind == BlockKind::Item && k > first_prose && k < last_prose);
         if b.link_density() > 0.5 && !structural {
             continue;
         }
