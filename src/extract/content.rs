@@ -569,7 +569,8 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
     let title_norm = title.map(|t| t.to_lowercase());
     // Between the first and the last real paragraph, a list of links is a
     // list the article gives (resources, products), not navigation.
-    let is_prose = |b: &Block| b.kind == BlockKind::Para && b.link_density() < 0.3 && weight(&b.text) >= 100;
+    let is_prose =
+        |b: &Block| b.kind == BlockKind::Para && b.link_density() < 0.3 && weight(&b.text) >= 100;
     let first_prose = blocks.iter().position(is_prose).unwrap_or(usize::MAX);
     let last_prose = blocks.iter().rposition(is_prose).unwrap_or(0);
     let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
@@ -579,7 +580,9 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
             continue;
         }
         let structural = matches!(b.kind, BlockKind::Heading(_))
-            || (b.kind == BlockKind::Item && k > first_prose && k < last_prose);
+            || (matches!(b.kind, BlockKind::Item | BlockKind::Row)
+                && k > first_prose
+                && k < last_prose);
         if b.link_density() > 0.5 && !structural {
             continue;
         }
