@@ -583,7 +583,7 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
             || (matches!(b.kind, BlockKind::Item | BlockKind::Row)
                 && k > first_prose
                 && k < last_prose);
-        if b.link_density() > 0.5 && !structural {
+        if b.link_density() > 0.65 && !structural {
             continue;
         }
         // Figure captions describe pictures the text does not carry.
