@@ -614,6 +614,21 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
         }
         out.push(b);
     }
+    // After the last real paragraph, short lines are a sign-off box, a
+    // bio line or a label, not text.
+    let last = out
+        .iter()
+        .rposition(|b| b.kind == BlockKind::Para && weight(&b.text) >= 100);
+    if let Some(last) = last {
+        let mut k = out.len();
+        while k > last + 1
+            && matches!(out[k - 1].kind, BlockKind::Para | BlockKind::Heading(_))
+            && weight(&out[k - 1].text) < TAIL_SHORT
+        {
+            k -= 1;
+        }
+        out.truncate(k);
+    }
     while out
         .last()
         .is_some_and(|b| matches!(b.kind, BlockKind::Heading(_)))
@@ -622,3 +637,6 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
     }
     out
 }
+
+/// Weight under which a line after the last paragraph is dropped.
+const TAIL_SHORT: usize = 40;
