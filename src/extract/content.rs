@@ -574,6 +574,7 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
     let first_prose = blocks.iter().position(is_prose).unwrap_or(usize::MAX);
     let last_prose = blocks.iter().rposition(is_prose).unwrap_or(0);
     let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (k, b) in blocks.into_iter().enumerate() {
         let w = weight(&b.text);
         if w == 0 || !b.text.chars().any(char::is_alphabetic) {
@@ -609,7 +610,10 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
         if w < 30 && super::date::parse_visible(&b.text, None).is_some() {
             continue;
         }
-        if out.last().is_some_and(|l| l.text == b.text) {
+        // Responsive layouts render the same text twice (one copy hidden
+        // by a stylesheet): a repeat of a substantial line is dropped.
+        if out.last().is_some_and(|l| l.text == b.text) || (w >= 20 && !seen.insert(b.text.clone()))
+        {
             continue;
         }
         out.push(b);
