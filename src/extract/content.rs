@@ -500,7 +500,9 @@ impl Renderer {
         // The innermost structural ancestor (or the closing block) says
         // what the text is.
         let mut kind = hint.unwrap_or(BlockKind::Para);
-        for &s in stack.iter().rev() {
+        // Bounded: the structural ancestor is near, and a pathological
+        // nesting depth must not make every flush a walk to the root.
+        for &s in stack.iter().rev().take(12) {
             let k = kind_of_tag(flat.nodes[s].tag());
             if k != BlockKind::Para {
                 if hint.is_none_or(|h| h == BlockKind::Para) {
