@@ -3,5 +3,6 @@
 
 mod crawl;
 mod export;
+mod extract;
 mod serve;
 mod support;
