@@ -418,3 +418,86 @@ fn several_seed_files_and_urls_combine() {
         assert_eq!(server.count(host, "/"), 1, "{host}:\n{}", server.dump());
     }
 }
+
+/// An article on `host` whose attribution line cites `cited` (absolute).
+fn citing_article(title: &str, cited: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta property=\"og:type\" content=\"article\"></head><body><article><h1>{title}</h1>\
+         <p>The first paragraph of {title} says what happened in the city yesterday, and \
+         who was there to see it happen.</p>\
+         <p>The second paragraph gives the context of the event and what it means for the \
+         readers of this newspaper.</p>\
+         <p>The third paragraph quotes an official at length about the decision and what \
+         will follow from it next week.</p>\
+         <p>Source: <a href=\"{cited}\">the original</a></p>\
+         </article></body></html>"
+    )
+}
+
+#[test]
+fn source_hops_bound_the_chain_of_citations() {
+    // a.test cites b.test, which cites c.test.
+    let build = || {
+        Site::new()
+            .route("a.test", "/", |req| {
+                let port = req
+                    .origin()
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                html(citing_article(
+                    "Story A",
+                    &format!("http://b.test:{port}/b"),
+                ))
+            })
+            .route("b.test", "/b", |req| {
+                let port = req
+                    .origin()
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                html(citing_article(
+                    "Story B",
+                    &format!("http://c.test:{port}/c"),
+                ))
+            })
+            .page("c.test", "/c", page("Story C", &[]))
+            .serve()
+    };
+    let hosts = ["a.test", "b.test", "c.test"];
+
+    let server = build();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s"])
+        .arg(server.url("a.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count("b.test", "/b"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count("c.test", "/c"),
+        0,
+        "default --source-hops 1: the source's own source is not followed:\n{}",
+        server.dump()
+    );
+
+    let server = build();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s", "--source-hops", "2"])
+        .arg(server.url("a.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count("b.test", "/b"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count("c.test", "/c"),
+        1,
+        "--source-hops 2 follows two citations:\n{}",
+        server.dump()
+    );
+}
