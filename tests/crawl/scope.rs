@@ -501,3 +501,39 @@ fn source_hops_bound_the_chain_of_citations() {
         server.dump()
     );
 }
+
+#[test]
+fn a_cited_source_obeys_its_own_hosts_robots() {
+    let server = Site::new()
+        .route("a.test", "/", |req| {
+            let port = req
+                .origin()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            html(citing_article(
+                "Story A",
+                &format!("http://b.test:{port}/b"),
+            ))
+        })
+        .robots("b.test", "User-agent: *\nDisallow: /\n")
+        .page("b.test", "/b", page("Story B", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &["a.test", "b.test"])
+        .args(["--rate", "50/s"])
+        .arg(server.url("a.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(
+        server.count("b.test", "/robots.txt"),
+        1,
+        "{}",
+        server.dump()
+    );
+    assert_eq!(server.count("b.test", "/b"), 0, "{}", server.dump());
+    let entry = archive.entry(&server.url("b.test", "/b"));
+    assert_eq!(entry["state"], "disallowed", "{entry:#}");
+}
