@@ -316,3 +316,47 @@ fn a_revert_is_a_new_version() {
     assert_eq!(num(&entry, "versions"), 3, "A, B, then A again: {entry:#}");
     assert_eq!(entry["title"], "Minister denies scandal", "{entry:#}");
 }
+
+#[test]
+fn validators_are_sent_back_exactly_as_given() {
+    // Weak ETags and unusual spellings must round-trip byte for byte, or
+    // servers never answer 304.
+    let host = "weak.test";
+    let weak = "W/\"5f3-abc+def\"";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/weak"]))
+        .route(host, "/weak", move |req| {
+            if req.header("if-none-match") == Some(weak) {
+                with_header(status(StatusCode::NOT_MODIFIED), "etag", weak)
+            } else {
+                with_header(html(page("Weakly tagged", &[])), "etag", weak)
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    server.clear_log();
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    let revisit = server
+        .requests_for(host)
+        .into_iter()
+        .find(|r| r.path == "/weak")
+        .expect("/weak revisited");
+    assert_eq!(
+        revisit.header("if-none-match"),
+        Some(weak),
+        "{:?}",
+        revisit.headers
+    );
+    let entry = archive.entry(&server.url(host, "/weak"));
+    assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
+    assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
+}
