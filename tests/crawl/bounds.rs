@@ -490,3 +490,47 @@ fn many_hosts_under_a_common_file_limit() {
     assert_eq!(num(&summary, "pages_fetched"), HOSTS as u64, "{summary:#}");
     assert_eq!(server.page_requests().len(), HOSTS);
 }
+
+#[test]
+fn a_page_just_under_the_cap_is_processed_in_bounded_time() {
+    // 8 MiB of real markup (about 100 000 paragraphs and links) is under
+    // the 10 MiB cap, so it is parsed and extracted: that must not take
+    // minutes or blow up memory.
+    let _serial = exclusive();
+    let host = "heavy.test";
+    let mut body = String::from(
+        "<!doctype html><html><head><title>Everything</title></head><body><article><h1>Everything</h1>",
+    );
+    let mut i = 0;
+    while body.len() < 8 * 1024 * 1024 {
+        body.push_str(&format!(
+            "<p>Paragraph {i} of the longest page on the site, with <a href=\"/x/{}\">a link</a>.</p>\n",
+            i % 50
+        ));
+        i += 1;
+    }
+    body.push_str("</article></body></html>");
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/heavy", "/after"]))
+        .page(host, "/heavy", body)
+        .route(host, "/x/*", |req| html(page(&req.path, &[])))
+        .page(host, "/after", page("After", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "2", "--json"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(180));
+    out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(90),
+        "an 8 MiB page held the crawl for {:?}",
+        out.elapsed
+    );
+    let entry = archive.entry(&server.url(host, "/heavy"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(server.count(host, "/after"), 1);
+    let rss = num(&out.summary(), "peak_rss_bytes");
+    assert!(rss < 500 * MIB, "peak RSS {rss} for one 8 MiB page");
+}
