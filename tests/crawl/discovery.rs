@@ -515,3 +515,45 @@ fn a_fifty_thousand_entry_sitemap_stays_bounded() {
     let rss = num(&out.summary(), "peak_rss_bytes");
     assert!(rss < 300 * 1024 * 1024, "peak RSS {rss}");
 }
+
+#[test]
+fn sitemap_locations_with_whitespace_and_entities_are_read() {
+    let host = "messy.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            with_header(
+                html(format!(
+                    "User-agent: *\r\nSitemap:   {}/map.xml  \r\n",
+                    req.origin()
+                )),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .route(host, "/map.xml", |req| {
+            let o = req.origin();
+            xml(format!(
+                "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                 <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n\
+                 <url>\n  <loc>\n    {o}/m/1\n  </loc>\n</url>\n\
+                 <url><loc>{o}/m/2?a=1&amp;b=2</loc></url>\n\
+                 <url><loc><![CDATA[{o}/m/3]]></loc></url>\n\
+                 </urlset>\n"
+            ))
+        })
+        .page(host, "/", page("Home", &[]))
+        .page(host, "/m/1", page("M1", &[]))
+        .page(host, "/m/2?a=1&b=2", page("M2", &[]))
+        .page(host, "/m/3", page("M3", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "5"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    for path in ["/m/1", "/m/2?a=1&b=2", "/m/3"] {
+        assert_eq!(server.count(host, path), 1, "{path}:\n{}", server.dump());
+    }
+}
