@@ -557,3 +557,65 @@ fn sitemap_locations_with_whitespace_and_entities_are_read() {
         assert_eq!(server.count(host, path), 1, "{path}:\n{}", server.dump());
     }
 }
+
+#[test]
+fn sitemap_and_feed_fetches_are_rate_limited_like_pages() {
+    let _serial = exclusive();
+    let host = "paced.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            with_header(
+                html(format!("User-agent: *\nSitemap: {}/s.xml\n", req.origin())),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .route(host, "/s.xml", |req| {
+            let o = req.origin();
+            xml(format!(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+                 <url><loc>{o}/a</loc></url><url><loc>{o}/b</loc></url></urlset>"
+            ))
+        })
+        .page(
+            host,
+            "/",
+            page_with_head(
+                "Home",
+                "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/f.rss\">",
+                &[],
+            ),
+        )
+        .route(host, "/f.rss", |req| {
+            let o = req.origin();
+            with_header(
+                html(format!(
+                    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><link>{o}/</link>\
+                     <description>d</description><item><title>c</title><link>{o}/c</link></item></channel></rss>"
+                )),
+                "content-type",
+                "application/rss+xml",
+            )
+        })
+        .page(host, "/a", page("A", &[]))
+        .page(host, "/b", page("B", &[]))
+        .page(host, "/c", page("C", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "5/s", "--depth", "5"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let reqs = server.requests_for(host);
+    assert_eq!(reqs.len(), 7, "{}", server.dump());
+    let times: Vec<std::time::Instant> = reqs.iter().map(|r| r.at).collect();
+    for gap in gaps(&times) {
+        assert!(
+            gap >= 0.16,
+            "{gap:.3}s between two requests at --rate 5/s (sitemaps and feeds count):\n{}",
+            server.dump()
+        );
+    }
+}
