@@ -125,7 +125,7 @@ pub(crate) fn pick_title(
         let fuller = meta_titles
             .first()
             .map(|m| clean_meta_title(m, site_names))
-            .filter(|m| m.split_whitespace().count() >= words + 2 && words <= 4 && words >= 1);
+            .filter(|m| m.split_whitespace().count() >= words + 2 && (1..=4).contains(&words));
         if let Some(m) = fuller {
             return Some(m);
         }
