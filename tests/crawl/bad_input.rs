@@ -304,3 +304,55 @@ fn archive_path_that_is_a_file_is_a_one_line_error() {
     let error = one_line_error(&out, "crawl into a file");
     assert!(error.contains("not-a-dir"), "{error}");
 }
+
+#[test]
+fn seed_file_mistakes_fail_before_any_request() {
+    // Each file has one mistake on the given line; each must be reported
+    // with the file, the line and what is wrong, before anything is fetched.
+    let cases: [(&str, &str, u32, &str); 4] = [
+        (
+            "selector.toml",
+            "[[seed]]\nurl = \"http://a.test/\"\n\n[[profile]]\nhost = \"a.test\"\ntitle = \"h1[[[\"\nbody = \"div.article\"\n",
+            6,
+            "h1[[[",
+        ),
+        (
+            "pattern.toml",
+            "[[seed]]\nurl = \"http://a.test/\"\ninclude = [\"^/world/(\"]\n",
+            3,
+            "^/world/(",
+        ),
+        (
+            "nourl.toml",
+            "[crawl]\ndepth = 1\n\n[[seed]]\nevery = \"30m\"\n",
+            4,
+            "url",
+        ),
+        (
+            "every.toml",
+            "[[seed]]\nurl = \"http://a.test/\"\nevery = \"whenever\"\n",
+            3,
+            "whenever",
+        ),
+    ];
+    for (name, text, line, culprit) in cases {
+        let archive = Archive::new();
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join(name);
+        std::fs::write(&seeds, text).unwrap();
+        let out = crawl_with_seeds(&archive, &seeds);
+        let error = one_line_error(&out, name);
+        assert!(
+            error.contains(name),
+            "{name}: should name the file: {error}"
+        );
+        assert!(
+            names_line(&error, line),
+            "{name}: should name line {line}: {error}"
+        );
+        assert!(
+            error.contains(culprit),
+            "{name}: should quote {culprit:?}: {error}"
+        );
+    }
+}

@@ -32,6 +32,7 @@ fn mentions_cap(error: &str) -> bool {
 
 #[test]
 fn huge_body_is_cut_at_the_default_cap_and_recorded() {
+    let _serial = exclusive();
     let host = "big.test";
     let sent = counter();
     let sent_in = sent.clone();
@@ -77,6 +78,7 @@ fn huge_body_is_cut_at_the_default_cap_and_recorded() {
 
 #[test]
 fn gzip_bomb_is_cut_at_the_cap_with_bounded_memory() {
+    let _serial = exclusive();
     let host = "bomb.test";
     // The whole compressed bomb (about 1 MiB) fits in socket buffers, so what
     // proves the cut is the recorded error and the crawler's memory.
@@ -137,6 +139,7 @@ fn gzip_bomb_is_cut_at_the_cap_with_bounded_memory() {
 
 #[test]
 fn gzip_bomb_is_cut_at_the_default_cap() {
+    let _serial = exclusive();
     let host = "bomb.test";
     // The whole compressed bomb (about 1 MiB) fits in socket buffers, so what
     // proves the cut is the recorded error and the crawler's memory.
@@ -338,6 +341,7 @@ fn max_body_in_plain_bytes_cuts_a_larger_page() {
 
 #[test]
 fn a_page_with_twenty_thousand_links_stays_bounded_by_max_pages() {
+    let _serial = exclusive();
     let host = "links.test";
     let links: Vec<String> = (0..20_000).map(|i| format!("/item/{i}")).collect();
     let refs: Vec<&str> = links.iter().map(String::as_str).collect();
@@ -397,4 +401,92 @@ fn a_page_first_seen_too_deep_is_still_fetched_when_found_within_depth() {
         "/x is 2 hops from the seed through /b:\n{}",
         server.dump()
     );
+}
+
+#[test]
+fn hostile_markup_does_not_crash_the_crawler() {
+    // Deep nesting (recursive DOM walks overflow their stack), a huge
+    // attribute, a very long URL: the crawl records what it can and goes on.
+    let host = "hostile.test";
+    let deep = format!(
+        "<!doctype html><html><head><title>Deep</title></head><body>{}<p>bottom</p>{}</body></html>",
+        "<div><span>".repeat(20_000),
+        "</span></div>".repeat(20_000)
+    );
+    let attribute = format!(
+        "<!doctype html><html><head><title>Attr</title></head><body><p class=\"{}\">text</p><a href=\"/after\">next</a></body></html>",
+        "x".repeat(2_000_000)
+    );
+    let long_link = format!("/long/{}", "a".repeat(20_000));
+    let server = Site::new()
+        .page(
+            host,
+            "/",
+            page("Home", &["/deep", "/attribute", &long_link, "/after"]),
+        )
+        .page(host, "/deep", deep)
+        .page(host, "/attribute", attribute)
+        .route(host, "/long/*", |_| html(page("Long", &[])))
+        .page(host, "/after", page("After", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/after"), 1, "{}", server.dump());
+    for path in ["/deep", "/attribute"] {
+        let entry = archive.entry(&server.url(host, path));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+    }
+    archive.assert_verify_clean();
+}
+
+#[test]
+fn many_hosts_under_a_common_file_limit() {
+    // 1500 hosts under `ulimit -n 1024`: connections (and anything else
+    // kept per host) must not pile up until the crawler runs out of files.
+    let _serial = exclusive();
+    const HOSTS: usize = 1500;
+    let names: Vec<String> = (0..HOSTS).map(|i| format!("s{i}.test")).collect();
+    let mut site = Site::new();
+    for name in &names {
+        site = site.page(name, "/", page(name, &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("hosts.txt");
+    std::fs::write(
+        &seeds,
+        names
+            .iter()
+            .map(|h| server.url(h, "/") + "\n")
+            .collect::<String>(),
+    )
+    .unwrap();
+    let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
+    let args = archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s", "--concurrency", "64", "--json"])
+        .arg("--seeds")
+        .arg(seeds.display().to_string())
+        .to_args();
+    let out = spawn_with_file_limit(&args, 1024).wait(Duration::from_secs(300));
+    out.assert_success("crawl of 1500 hosts");
+    let summary = out.summary();
+    let pages = archive.list();
+    let not_fetched: Vec<&serde_json::Value> =
+        pages.iter().filter(|p| p["state"] != "fetched").collect();
+    assert!(
+        not_fetched.is_empty(),
+        "{} of {HOSTS} hosts not crawled under ulimit -n 1024, e.g. {:#}\nsummary: {summary:#}",
+        not_fetched.len(),
+        not_fetched[0]
+    );
+    assert_eq!(num(&summary, "errors"), 0, "{summary:#}");
+    assert_eq!(num(&summary, "pages_fetched"), HOSTS as u64, "{summary:#}");
+    assert_eq!(server.page_requests().len(), HOSTS);
 }

@@ -167,3 +167,36 @@ fn duplicate_seeds_are_fetched_once() {
     assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
     assert_eq!(archive.list().len(), 2);
 }
+
+#[test]
+fn scheme_relative_padded_and_entity_links_resolve() {
+    let host = "odd.test";
+    let server = Site::new()
+        .route(host, "/", |req| {
+            let authority = req.header("host").unwrap_or_default().to_string();
+            html(format!(
+                "<!doctype html><html><head><title>Home</title></head><body>\
+                 <a href=\"//{authority}/protocol-relative\">a</a>\
+                 <a href=\"  /padded \n\">b</a>\
+                 <a href=\"/q?x=1&amp;y=2\">c</a>\
+                 <a href=\"/caf%C3%A9\">d</a>\
+                 </body></html>"
+            ))
+        })
+        .page(host, "/protocol-relative", page("P", &[]))
+        .page(host, "/padded", page("Padded", &[]))
+        .page(host, "/q?x=1&y=2", page("Q", &[]))
+        .page(host, "/caf%C3%A9", page("Café", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    for path in ["/protocol-relative", "/padded", "/q?x=1&y=2", "/caf%C3%A9"] {
+        assert_eq!(server.count(host, path), 1, "{path}:\n{}", server.dump());
+    }
+    assert_eq!(server.page_requests().len(), 5, "{}", server.dump());
+}

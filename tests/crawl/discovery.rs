@@ -200,6 +200,7 @@ fn rss_and_atom_feeds_linked_from_a_page_are_followed() {
 
 #[test]
 fn a_gzip_bomb_sitemap_is_cut_with_bounded_memory() {
+    let _serial = exclusive();
     // The sitemap is a `.xml.gz` file (gzip as content, not as transfer
     // encoding), so the crawler inflates it itself: that must be capped too.
     let host = "bombmap.test";
@@ -314,4 +315,203 @@ fn links_are_taken_from_html_only() {
         assert_eq!(num(&entry, "captures"), 1, "{entry:#}");
     }
     archive.assert_verify_clean();
+}
+
+#[test]
+fn sitemap_index_loops_end() {
+    let host = "loopmap.test";
+    let index = |o: &str, locs: &[&str]| {
+        let items: String = locs
+            .iter()
+            .map(|l| format!("<sitemap><loc>{o}{l}</loc></sitemap>"))
+            .collect();
+        xml(format!(
+            "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{items}</sitemapindex>"
+        ))
+    };
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            with_header(
+                html(format!("User-agent: *\nSitemap: {}/a.xml\n", req.origin())),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .route(host, "/a.xml", move |req| {
+            index(&req.origin(), &["/a.xml", "/b.xml"])
+        })
+        .route(host, "/b.xml", move |req| {
+            index(&req.origin(), &["/a.xml", "/urls.xml"])
+        })
+        .route(host, "/urls.xml", |req| {
+            xml(format!(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>{}/found</loc></url></urlset>",
+                req.origin()
+            ))
+        })
+        .page(host, "/", page("Home", &[]))
+        .page(host, "/found", page("Found", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "10"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    for path in ["/a.xml", "/b.xml", "/urls.xml"] {
+        let n = server.count(host, path);
+        assert!(
+            (1..=2).contains(&n),
+            "{path} fetched {n} times:\n{}",
+            server.dump()
+        );
+    }
+    assert_eq!(server.count(host, "/found"), 1, "{}", server.dump());
+}
+
+#[test]
+fn a_sitemap_on_another_host_is_read_after_that_hosts_robots() {
+    // News sites often keep sitemaps on a CDN host named in robots.txt.
+    let host = "paper.test";
+    let cdn = "cdn.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            with_header(
+                html(format!(
+                    "User-agent: *\nAllow: /\nSitemap: http://cdn.test:{port}/maps/paper.xml\n"
+                )),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .robots(cdn, "User-agent: *\nAllow: /\n")
+        .route(cdn, "/maps/paper.xml", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            xml(format!(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+                 <url><loc>http://paper.test:{port}/story/1</loc></url></urlset>"
+            ))
+        })
+        .page(host, "/", page("Paper", &[]))
+        .page(host, "/story/1", page("Story one", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host, cdn])
+        .args(["--rate", "50/s", "--depth", "5"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(
+        server.paths(cdn).first().map(String::as_str),
+        Some("/robots.txt"),
+        "{}",
+        server.dump()
+    );
+    assert_eq!(server.count(cdn, "/maps/paper.xml"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count(host, "/story/1"),
+        1,
+        "an entry of the seed's host, listed in a CDN sitemap:\n{}",
+        server.dump()
+    );
+}
+
+#[test]
+fn a_feed_on_another_host_linked_from_a_page_is_read() {
+    let host = "daily.test";
+    let feeds = "feeds.test";
+    let server = Site::new()
+        .route(host, "/", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            html(page_with_head(
+                "Daily",
+                &format!(
+                    "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"http://feeds.test:{port}/daily.rss\">"
+                ),
+                &[],
+            ))
+        })
+        .route(feeds, "/daily.rss", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or_default().to_string();
+            with_header(
+                html(format!(
+                    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Daily</title>\
+                     <link>http://daily.test:{port}/</link><description>d</description>\
+                     <item><title>One</title><link>http://daily.test:{port}/item/1</link></item>\
+                     </channel></rss>"
+                )),
+                "content-type",
+                "application/rss+xml",
+            )
+        })
+        .page(host, "/item/1", page("Item one", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host, feeds])
+        .args(["--rate", "50/s", "--depth", "5"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(server.count(feeds, "/daily.rss"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count(host, "/item/1"),
+        1,
+        "an entry of the seed's host, listed in a feed on another host:\n{}",
+        server.dump()
+    );
+}
+
+#[test]
+fn a_fifty_thousand_entry_sitemap_stays_bounded() {
+    let _serial = exclusive();
+    let host = "bigmap.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            with_header(
+                html(format!("User-agent: *\nSitemap: {}/big.xml\n", req.origin())),
+                "content-type",
+                "text/plain",
+            )
+        })
+        .route(host, "/big.xml", |req| {
+            let o = req.origin();
+            let mut body = String::from(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">",
+            );
+            for i in 0..50_000 {
+                body.push_str(&format!("<url><loc>{o}/a/{i}</loc></url>"));
+            }
+            body.push_str("</urlset>");
+            xml(body)
+        })
+        .route(host, "/a/*", |req| html(page(&req.path, &[])))
+        .page(host, "/", page("Home", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "100/s", "--max-pages", "20", "--json"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(120));
+    out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(60),
+        "a 50 000-entry sitemap with --max-pages 20 took {:?}",
+        out.elapsed
+    );
+    let fetched = server
+        .page_requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/a/"))
+        .count();
+    assert!(
+        fetched <= 20,
+        "{fetched} sitemap entries fetched with --max-pages 20"
+    );
+    let rss = num(&out.summary(), "peak_rss_bytes");
+    assert!(rss < 300 * 1024 * 1024, "peak RSS {rss}");
 }

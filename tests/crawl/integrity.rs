@@ -389,3 +389,69 @@ fn broken_and_unknown_encodings_still_give_valid_utf8() {
     assert_eq!(klingon["title"], "Unknown charset story", "{klingon:#}");
     archive.assert_verify_clean();
 }
+
+#[test]
+fn the_archive_can_be_named_by_environment_variable() {
+    let host = "env.test";
+    let server = Site::new().page(host, "/", page("Home", &[])).serve();
+    let archive = Archive::new();
+    let path = archive.path();
+    let env = [("PALIMPSEST_ARCHIVE", path.as_str())];
+    let mut args: Vec<String> = [
+        "crawl",
+        "--no-progress",
+        "--allow-private",
+        "--rate",
+        "50/s",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(server.resolve_args(&[host]));
+    args.push(server.url(host, "/"));
+    let out = spawn_with_env(&args, &env).wait(Duration::from_secs(60));
+    out.assert_success("crawl with PALIMPSEST_ARCHIVE");
+    // The named directory holds the archive: `list --archive` finds the page.
+    let entry = archive.entry(&server.url(host, "/"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    // And `stats` without --archive reads it through the variable.
+    let out =
+        spawn_with_env(&["stats".into(), "--json".into()], &env).wait(Duration::from_secs(30));
+    out.assert_success("stats with PALIMPSEST_ARCHIVE");
+    assert!(
+        out.stdout.contains("\"pages\":1") || out.stdout.contains("\"pages\": 1"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_utf16_page_with_a_bom_is_decoded() {
+    let host = "utf16.test";
+    let title = "Ünïcödé headline — ✓";
+    let html = page(title, &["/after"]);
+    let mut body = vec![0xff, 0xfe];
+    for unit in html.encode_utf16() {
+        body.extend_from_slice(&unit.to_le_bytes());
+    }
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/utf16"]))
+        .file(host, "/utf16", "text/html", body)
+        .page(host, "/after", page("After", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let entry = archive.entry(&server.url(host, "/utf16"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(entry["title"], title, "{entry:#}");
+    assert_eq!(
+        server.count(host, "/after"),
+        1,
+        "links of a UTF-16 page are followed:\n{}",
+        server.dump()
+    );
+}

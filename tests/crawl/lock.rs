@@ -64,3 +64,48 @@ fn second_process_on_a_crawled_archive_gets_an_in_use_error() {
     assert!(!crawl.exited(), "the first crawl should not be disturbed");
     crawl.kill();
 }
+
+#[test]
+fn two_crawls_started_at_once_on_a_new_archive_do_not_both_write() {
+    let host = "race.test";
+    let links: Vec<String> = (1..10).map(|i| format!("/p/{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    let mut site = Site::new().page(host, "/", page("Home", &refs));
+    for link in &links {
+        site = site.page(host, link, page(link, &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "10/s"])
+        .arg(server.url(host, "/"));
+    let a = crawl.spawn();
+    let b = crawl.spawn();
+    let a = a.wait(Duration::from_secs(60));
+    let b = b.wait(Duration::from_secs(60));
+    assert!(
+        a.success() || b.success(),
+        "neither crawl succeeded:\n{}\n{}",
+        a.stderr,
+        b.stderr
+    );
+    for out in [&a, &b] {
+        if !out.success() {
+            assert!(
+                out.stderr.to_lowercase().contains("in use"),
+                "the loser should be told the archive is in use:\n{}",
+                out.stderr
+            );
+        }
+    }
+    archive.assert_verify_clean();
+    for link in &links {
+        assert_eq!(
+            server.count(host, link),
+            1,
+            "{link} fetched by both crawls:\n{}",
+            server.dump()
+        );
+    }
+}

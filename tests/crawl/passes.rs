@@ -125,6 +125,9 @@ fn second_run_revisits_every_page_with_conditional_requests() {
     );
     assert_eq!(num(&stats, "captures"), 10, "{stats:#}");
     assert_eq!(num(&stats, "versions"), 6, "{stats:#}");
+    // Distinct bodies: /, /etag, /lm, /plain once each, /changing twice; an
+    // unchanged page and a 304 add no payload.
+    assert_eq!(num(&stats, "payloads"), 6, "{stats:#}");
     archive.assert_verify_clean();
 }
 
@@ -205,4 +208,155 @@ fn a_page_that_failed_is_tried_again_in_the_next_pass() {
     assert_eq!(entry["state"], "fetched", "{entry:#}");
     assert!(entry["error"].is_null(), "{entry:#}");
     assert_eq!(entry["status"], 200, "{entry:#}");
+}
+
+#[test]
+fn an_unasked_for_304_does_not_break_the_archive() {
+    // A misbehaving server answers 304 to an unconditional request: there is
+    // no earlier capture to stand for. The crawl and the archive cope.
+    let host = "odd304.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/weird", "/fine"]))
+        .raw(host, "/weird", StatusCode::NOT_MODIFIED, vec![], "")
+        .page(host, "/fine", page("Fine", &[]))
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    archive.assert_verify_clean();
+    let entry = archive.entry(&server.url(host, "/weird"));
+    assert_ne!(entry["state"], "queued", "{entry:#}");
+    assert_eq!(server.count(host, "/fine"), 2, "{}", server.dump());
+}
+
+#[test]
+fn a_revisit_that_changes_only_ads_and_timestamps_is_no_new_version() {
+    let host = "ads.test";
+    let loads = counter();
+    let loads_in = loads.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            let n = loads_in.fetch_add(1, Ordering::SeqCst);
+            html(format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <title>Council approves the bridge</title>\
+                 <meta property=\"og:type\" content=\"article\"></head><body>\
+                 <header><nav><a href=\"/\">Home</a> <span class=\"clock\">Updated {n} minutes ago</span></nav></header>\
+                 <aside class=\"ad\">Advertisement: buy product number {n}</aside>\
+                 <article><h1>Council approves the bridge</h1>\
+                 <p>The city council voted on Tuesday to approve the new bridge across the river, \
+                 ending a debate that had lasted for more than two years.</p>\
+                 <p>Opponents had argued that the cost was too high, while supporters said the \
+                 bridge would cut travel times for thousands of residents every day.</p>\
+                 <p>Construction is expected to begin next spring and to take about three years.</p>\
+                 <div class=\"share\">Share this story ({n} shares)</div>\
+                 </article>\
+                 <section class=\"related\"><h2>Related</h2><a href=\"/\">Story {n}</a></section>\
+                 <footer>Page generated in {n} ms</footer></body></html>"
+            ))
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
+    assert_eq!(
+        num(&entry, "versions"),
+        1,
+        "only ads, counters and timestamps changed: {entry:#}"
+    );
+}
+
+#[test]
+fn a_revert_is_a_new_version() {
+    // A → B → A: three versions, "a revert is history too".
+    let host = "revert.test";
+    let loads = counter();
+    let loads_in = loads.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if loads_in.fetch_add(1, Ordering::SeqCst) == 1 {
+                html(page("Minister resigns after scandal", &[]))
+            } else {
+                html(page("Minister denies scandal", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    for run in 1..=3 {
+        crawl
+            .run(Duration::from_secs(60))
+            .assert_success(&format!("crawl {run}"));
+    }
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(num(&entry, "captures"), 3, "{entry:#}");
+    assert_eq!(num(&entry, "versions"), 3, "A, B, then A again: {entry:#}");
+    assert_eq!(entry["title"], "Minister denies scandal", "{entry:#}");
+}
+
+#[test]
+fn validators_are_sent_back_exactly_as_given() {
+    // Weak ETags and unusual spellings must round-trip byte for byte, or
+    // servers never answer 304.
+    let host = "weak.test";
+    let weak = "W/\"5f3-abc+def\"";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/weak"]))
+        .route(host, "/weak", move |req| {
+            if req.header("if-none-match") == Some(weak) {
+                with_header(status(StatusCode::NOT_MODIFIED), "etag", weak)
+            } else {
+                with_header(html(page("Weakly tagged", &[])), "etag", weak)
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    server.clear_log();
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    let revisit = server
+        .requests_for(host)
+        .into_iter()
+        .find(|r| r.path == "/weak")
+        .expect("/weak revisited");
+    assert_eq!(
+        revisit.header("if-none-match"),
+        Some(weak),
+        "{:?}",
+        revisit.headers
+    );
+    let entry = archive.entry(&server.url(host, "/weak"));
+    assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
+    assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
 }

@@ -22,6 +22,7 @@ fn add_host(mut site: Site, name: &str, pages: usize) -> Site {
 
 #[test]
 fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
+    let _serial = exclusive();
     const HOSTS: usize = 20;
     const PAGES: usize = 12;
     const RATE: f64 = 5.0;
@@ -69,6 +70,19 @@ fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
                 server.dump()
             );
         }
+        // And per second: no one-second window holds more than 5 requests
+        // (one more for a window that starts and ends on a request).
+        for (i, start) in times.iter().enumerate() {
+            let in_window = times[i..]
+                .iter()
+                .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+                .count();
+            assert!(
+                in_window <= RATE as usize + 1,
+                "{host}: {in_window} requests within one second at --rate 5/s:\n{}",
+                server.dump()
+            );
+        }
         spans.push((times[0], *times.last().unwrap()));
     }
     // Hosts proceed concurrently: at the moment the last host started, most
@@ -87,6 +101,7 @@ fn rate_limit_holds_per_host_while_twenty_hosts_crawl_concurrently() {
 
 #[test]
 fn crawl_delay_slows_only_its_host() {
+    let _serial = exclusive();
     let slow = "slow.test";
     let fast = "fast.test";
     let site = Site::new().robots(slow, "User-agent: *\nCrawl-delay: 1\n");
@@ -215,6 +230,7 @@ fn concurrency_caps_requests_in_flight_over_all_hosts() {
 
 #[test]
 fn redirect_hops_and_retries_are_rate_limited_too() {
+    let _serial = exclusive();
     use axum::http::StatusCode;
 
     let host = "hops.test";
@@ -248,6 +264,7 @@ fn redirect_hops_and_retries_are_rate_limited_too() {
 
 #[test]
 fn fractional_crawl_delay_is_honoured() {
+    let _serial = exclusive();
     let host = "half.test";
     let site = Site::new().robots(host, "User-agent: palimpsest\nCrawl-delay: 0.5\n");
     let server = add_host(site, host, 6).serve();
@@ -307,6 +324,212 @@ fn crawl_delay_of_another_group_does_not_apply() {
     assert!(
         span < 4.0,
         "6 pages took {span:.1}s: the * group's Crawl-delay: 5 was applied to palimpsest:\n{}",
+        server.dump()
+    );
+}
+
+#[test]
+fn rate_per_minute_is_understood() {
+    let _serial = exclusive();
+    let host = "minute.test";
+    let server = add_host(Site::new(), host, 3).serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "30/m"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let reqs = server.requests_for(host);
+    assert_eq!(reqs.len(), 4, "{}", server.dump());
+    let times: Vec<Instant> = reqs.iter().map(|r| r.at).collect();
+    for gap in gaps(&times) {
+        assert!(
+            gap >= 2.0 * 0.8,
+            "--rate 30/m is one request every 2 s; saw {gap:.3}s:\n{}",
+            server.dump()
+        );
+    }
+}
+
+#[test]
+fn a_slow_host_does_not_hold_up_the_others() {
+    let slow = "tarpit.test";
+    let fast = "quick.test";
+    let mut site = Site::new().page(
+        slow,
+        "/",
+        page("Slow home", &["/s/1", "/s/2", "/s/3", "/s/4"]),
+    );
+    site = site.route(slow, "/s/*", |req| {
+        delayed(html(page(&req.path, &[])), Duration::from_secs(3))
+    });
+    let site = add_host(site, fast, 10);
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[slow, fast])
+        .args(["--rate", "20/s", "--concurrency", "4", "--timeout", "10"])
+        .args([server.url(slow, "/"), server.url(fast, "/")])
+        .run(Duration::from_secs(90))
+        .assert_success("crawl");
+    let fast_times: Vec<Instant> = server
+        .requests_for(fast)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(fast_times.len(), 10, "{}", server.dump());
+    let span = (*fast_times.last().unwrap() - fast_times[0]).as_secs_f64();
+    assert!(
+        span < 4.0,
+        "{fast}'s 10 pages took {span:.1}s while {slow} answered in 3 s each:\n{}",
+        server.dump()
+    );
+    for i in 1..=4 {
+        let entry = archive.entry(&server.url(slow, &format!("/s/{i}")));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+    }
+}
+
+#[test]
+fn a_big_host_does_not_starve_a_small_one() {
+    let _serial = exclusive();
+    let big = "big.test";
+    let small = "small.test";
+    let site = add_host(Site::new(), big, 150);
+    let site = site.route(small, "/", |_| {
+        // The small host's home is slow to come, so the big host's queue is
+        // long by the time the small host's links are found.
+        delayed(
+            html(page("Small home", &["/p/1", "/p/2", "/p/3", "/p/4"])),
+            Duration::from_millis(500),
+        )
+    });
+    let mut site = site;
+    for i in 1..=4 {
+        site = site.page(small, &format!("/p/{i}"), page("Small story", &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[big, small])
+        .args(["--rate", "25/s", "--concurrency", "2"])
+        .args([server.url(big, "/"), server.url(small, "/")])
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+    let start = server.requests()[0].at;
+    let small_done = server
+        .requests_for(small)
+        .last()
+        .map(|r| (r.at - start).as_secs_f64())
+        .unwrap();
+    let big_done = server
+        .requests_for(big)
+        .last()
+        .map(|r| (r.at - start).as_secs_f64())
+        .unwrap();
+    assert_eq!(server.requests_for(small).len(), 6, "{}", server.dump());
+    assert!(
+        small_done < 4.0 && small_done < big_done / 2.0,
+        "{small} (5 pages) finished at {small_done:.1}s, {big} (150 pages) at {big_done:.1}s: the small host waited behind the big one"
+    );
+}
+
+#[test]
+fn a_host_told_to_wait_does_not_hold_up_the_others() {
+    // A host answering `503 Retry-After: 60` is paused for a minute; while it
+    // waits it must not occupy the crawl's only request slot.
+    use axum::http::StatusCode;
+
+    let paused = "paused.test";
+    let other = "other.test";
+    let site = Site::new()
+        .page(paused, "/", page("Paused home", &["/x", "/y"]))
+        .route(paused, "/x", |_| {
+            with_header(status(StatusCode::SERVICE_UNAVAILABLE), "retry-after", "60")
+        })
+        .page(paused, "/y", page("Y", &[]));
+    let site = site.route(other, "/", |_| {
+        delayed(
+            html(page("Other home", &["/p/1", "/p/2", "/p/3"])),
+            Duration::from_millis(300),
+        )
+    });
+    let mut site = site;
+    for i in 1..=3 {
+        site = site.page(other, &format!("/p/{i}"), page("Other story", &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    let mut running = archive
+        .crawl(&server, &[paused, other])
+        .args(["--rate", "20/s", "--concurrency", "1"])
+        .args([server.url(paused, "/"), server.url(other, "/")])
+        .spawn();
+    wait_until(Duration::from_secs(30), "the 503", || {
+        server.count(paused, "/x") >= 1
+    });
+    let paused_at = std::time::Instant::now();
+    // The other host's three stories come within a few seconds, not after
+    // the paused host's minute.
+    let deadline = Duration::from_secs(10);
+    while server
+        .requests_for(other)
+        .iter()
+        .filter(|r| r.path.starts_with("/p/"))
+        .count()
+        < 3
+    {
+        if paused_at.elapsed() > deadline || running.exited() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let done = server
+        .requests_for(other)
+        .iter()
+        .filter(|r| r.path.starts_with("/p/"))
+        .count();
+    let out = running.kill();
+    assert_eq!(
+        done,
+        3,
+        "{done} of {other}'s 3 stories fetched within {deadline:?} of {paused}'s Retry-After: 60 (--concurrency 1)\n{}\nstderr:\n{}",
+        server.dump(),
+        out.stderr
+    );
+}
+
+#[test]
+fn a_crawl_delayed_host_does_not_hold_request_slots_while_it_waits() {
+    // Waiting for a host's turn is not a request in flight: with one slot,
+    // a host with `Crawl-delay: 3` must not pace every other host too.
+    let _serial = exclusive();
+    let slow = "delayed.test";
+    let fast = "brisk.test";
+    let site = Site::new().robots(slow, "User-agent: *\nCrawl-delay: 3\n");
+    let site = add_host(site, slow, 4);
+    let site = add_host(site, fast, 10);
+    let server = site.serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[slow, fast])
+        .args(["--rate", "20/s", "--concurrency", "1"])
+        .args([server.url(slow, "/"), server.url(fast, "/")])
+        .run(Duration::from_secs(120))
+        .assert_success("crawl");
+    let fast_times: Vec<Instant> = server
+        .requests_for(fast)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(fast_times.len(), 10, "{}", server.dump());
+    let span = (*fast_times.last().unwrap() - fast_times[0]).as_secs_f64();
+    assert!(
+        span < 4.0,
+        "{fast}'s 10 pages took {span:.1}s at --rate 20/s: it was paced by {slow}'s Crawl-delay:\n{}",
         server.dump()
     );
 }

@@ -320,3 +320,84 @@ fn repeated_kills_never_corrupt_the_archive() {
         "interrupted runs resume the first pass: {stats:#}"
     );
 }
+
+#[test]
+fn max_pages_holds_across_a_resumed_pass() {
+    let host = "endless.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/e/1", "/e/2", "/e/3"]))
+        .route(host, "/e/*", |req| {
+            let n: u64 = req.path.trim_start_matches("/e/").parse().unwrap_or(0);
+            let links: Vec<String> = (1..=3).map(|k| format!("/e/{}", n * 3 + k)).collect();
+            let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+            html(page(&format!("Entry {n}"), &refs))
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "5/s", "--concurrency", "2", "--depth", "1000"])
+        .args(["--max-pages", "12"])
+        .arg(server.url(host, "/"));
+    let first = crawl.spawn();
+    wait_until(Duration::from_secs(60), "5 page requests", || {
+        fetched_paths(&server, host).len() >= 5
+    });
+    first.kill();
+    crawl
+        .run(Duration::from_secs(120))
+        .assert_success("resumed crawl");
+    let distinct: BTreeSet<String> = fetched_paths(&server, host).into_iter().collect();
+    assert_eq!(
+        distinct.len(),
+        12,
+        "--max-pages 12 over one pass, interrupted once:\n{}",
+        server.dump()
+    );
+    let fetched = archive
+        .list()
+        .iter()
+        .filter(|p| p["state"] == "fetched")
+        .count();
+    assert_eq!(fetched, 12);
+}
+
+#[test]
+fn ctrl_c_during_a_long_wait_stops_promptly() {
+    // The host asked for 100 s of quiet; an interrupt must not wait them out.
+    let host = "waiting.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/later"]))
+        .route(host, "/later", |_| {
+            with_header(
+                status(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+                "retry-after",
+                "100",
+            )
+        })
+        .serve();
+    let archive = Archive::new();
+    let mut running = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .spawn();
+    wait_until(Duration::from_secs(30), "the 503", || {
+        server.count(host, "/later") >= 1
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !running.exited(),
+        "the crawl did not wait for Retry-After: 100"
+    );
+    running.signal("INT");
+    let stopped = std::time::Instant::now();
+    let out = running.wait(Duration::from_secs(30));
+    assert!(
+        stopped.elapsed() < Duration::from_secs(10),
+        "Ctrl-C took {:?} to stop a crawl waiting on Retry-After:\n{}",
+        stopped.elapsed(),
+        out.stderr
+    );
+    archive.assert_verify_clean();
+}

@@ -428,3 +428,44 @@ fn a_429_without_retry_after_is_retried_with_backoff() {
     let entry = archive.entry(&server.url(host, "/story"));
     assert_eq!(entry["state"], "fetched", "{entry:#}");
 }
+
+#[test]
+fn a_retry_after_outlives_the_run_that_received_it() {
+    // "Retry-After: 3600" delays the next request to the host by an hour,
+    // whichever process sends it: running the crawl again right away must
+    // leave the host alone.
+    let host = "resting.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", |_| {
+            with_header(
+                status(StatusCode::SERVICE_UNAVAILABLE),
+                "retry-after",
+                "3600",
+            )
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(90))
+        .assert_success("first crawl");
+    assert_eq!(server.count(host, "/story"), 1, "{}", server.dump());
+    let after_first = server.requests().len();
+
+    crawl
+        .run(Duration::from_secs(90))
+        .assert_success("second crawl");
+    let second: Vec<String> = server.requests()[after_first..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        second.is_empty(),
+        "the host asked for an hour of quiet; the next run sent {second:?}:\n{}",
+        server.dump()
+    );
+}

@@ -197,6 +197,7 @@ fn robots_unreachable_disallows_all() {
 
 #[test]
 fn oversized_robots_txt_is_capped_and_its_head_still_obeyed() {
+    let _serial = exclusive();
     // RFC 9309: a crawler parses at least the first 500 KiB; beyond that it
     // may stop reading. The rules at the head still apply.
     use axum::http::{HeaderValue, header};
@@ -405,4 +406,29 @@ fn a_robots_txt_that_never_answers_times_out_and_disallows() {
     assert!(server.page_requests().is_empty(), "{}", server.dump());
     let entry = archive.entry(&server.url(host, "/"));
     assert_eq!(entry["state"], "disallowed", "{entry:#}");
+}
+
+#[test]
+fn robots_txt_with_bom_crlf_and_upper_case_agent_is_understood() {
+    let host = "windows.test";
+    let mut body = b"\xef\xbb\xbf".to_vec();
+    body.extend_from_slice(
+        b"User-Agent: PALIMPSEST\r\nDisallow: /private/\r\n\r\nUser-agent: *\r\nDisallow: /\r\n",
+    );
+    let server = Site::new()
+        .file(host, "/robots.txt", "text/plain", body)
+        .page(host, "/", page("Home", &["/a", "/private/x"]))
+        .page(host, "/a", page("A", &[]))
+        .page(host, "/private/x", page("Private", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
+    assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
+    assert_eq!(server.count(host, "/private/x"), 0, "{}", server.dump());
 }

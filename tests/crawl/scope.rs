@@ -347,3 +347,193 @@ fn depth_zero_fetches_only_the_seeds() {
     assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
     assert_eq!(server.count(host, "/1"), 0, "{}", server.dump());
 }
+
+#[test]
+fn a_seed_that_redirects_to_www_is_crawled_on_www() {
+    // `http://paper.test/` → `http://www.paper.test/` is how most news sites
+    // answer their bare domain: the crawl must go on at the destination.
+    let apex = "paper.test";
+    let www = "www.paper.test";
+    let server = Site::new()
+        .route(apex, "/", |req| {
+            let port = req
+                .origin()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            redirect(
+                axum::http::StatusCode::MOVED_PERMANENTLY,
+                &format!("http://www.paper.test:{port}/"),
+            )
+        })
+        .page(www, "/", page("Front", &["/news/1", "/news/2"]))
+        .page(www, "/news/1", page("News one", &[]))
+        .page(www, "/news/2", page("News two", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[apex, www])
+        .args(["--rate", "50/s"])
+        .arg(server.url(apex, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for path in ["/news/1", "/news/2"] {
+        assert_eq!(
+            server.count(www, path),
+            1,
+            "the seed redirected to {www}; its links are the site to crawl:\n{}",
+            server.dump()
+        );
+    }
+}
+
+#[test]
+fn several_seed_files_and_urls_combine() {
+    let server = Site::new()
+        .page("t.test", "/", page("From TOML", &[]))
+        .page("x.test", "/", page("From text", &[]))
+        .page("u.test", "/", page("From argument", &[]))
+        .serve();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("one.toml");
+    std::fs::write(
+        &toml,
+        format!("[[seed]]\nurl = \"{}\"\n", server.url("t.test", "/")),
+    )
+    .unwrap();
+    let txt = dir.path().join("two.txt");
+    std::fs::write(&txt, format!("{}\n", server.url("x.test", "/"))).unwrap();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &["t.test", "x.test", "u.test"])
+        .args(["--rate", "50/s", "--seeds"])
+        .arg(toml.display().to_string())
+        .arg("--seeds")
+        .arg(txt.display().to_string())
+        .arg(server.url("u.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for host in ["t.test", "x.test", "u.test"] {
+        assert_eq!(server.count(host, "/"), 1, "{host}:\n{}", server.dump());
+    }
+}
+
+/// An article on `host` whose attribution line cites `cited` (absolute).
+fn citing_article(title: &str, cited: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta property=\"og:type\" content=\"article\"></head><body><article><h1>{title}</h1>\
+         <p>The first paragraph of {title} says what happened in the city yesterday, and \
+         who was there to see it happen.</p>\
+         <p>The second paragraph gives the context of the event and what it means for the \
+         readers of this newspaper.</p>\
+         <p>The third paragraph quotes an official at length about the decision and what \
+         will follow from it next week.</p>\
+         <p>Source: <a href=\"{cited}\">the original</a></p>\
+         </article></body></html>"
+    )
+}
+
+#[test]
+fn source_hops_bound_the_chain_of_citations() {
+    // a.test cites b.test, which cites c.test.
+    let build = || {
+        Site::new()
+            .route("a.test", "/", |req| {
+                let port = req
+                    .origin()
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                html(citing_article(
+                    "Story A",
+                    &format!("http://b.test:{port}/b"),
+                ))
+            })
+            .route("b.test", "/b", |req| {
+                let port = req
+                    .origin()
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                html(citing_article(
+                    "Story B",
+                    &format!("http://c.test:{port}/c"),
+                ))
+            })
+            .page("c.test", "/c", page("Story C", &[]))
+            .serve()
+    };
+    let hosts = ["a.test", "b.test", "c.test"];
+
+    let server = build();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s"])
+        .arg(server.url("a.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count("b.test", "/b"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count("c.test", "/c"),
+        0,
+        "default --source-hops 1: the source's own source is not followed:\n{}",
+        server.dump()
+    );
+
+    let server = build();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &hosts)
+        .args(["--rate", "50/s", "--source-hops", "2"])
+        .arg(server.url("a.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count("b.test", "/b"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count("c.test", "/c"),
+        1,
+        "--source-hops 2 follows two citations:\n{}",
+        server.dump()
+    );
+}
+
+#[test]
+fn a_cited_source_obeys_its_own_hosts_robots() {
+    let server = Site::new()
+        .route("a.test", "/", |req| {
+            let port = req
+                .origin()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            html(citing_article(
+                "Story A",
+                &format!("http://b.test:{port}/b"),
+            ))
+        })
+        .robots("b.test", "User-agent: *\nDisallow: /\n")
+        .page("b.test", "/b", page("Story B", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &["a.test", "b.test"])
+        .args(["--rate", "50/s"])
+        .arg(server.url("a.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(
+        server.count("b.test", "/robots.txt"),
+        1,
+        "{}",
+        server.dump()
+    );
+    assert_eq!(server.count("b.test", "/b"), 0, "{}", server.dump());
+    let entry = archive.entry(&server.url("b.test", "/b"));
+    assert_eq!(entry["state"], "disallowed", "{entry:#}");
+}

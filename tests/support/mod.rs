@@ -567,9 +567,32 @@ pub fn bin() -> &'static str {
 
 /// Starts `palimpsest ARGS` with piped output.
 pub fn spawn(args: &[String]) -> Running {
-    let mut child = Command::new(bin())
-        .args(args)
+    spawn_with_env(args, &[])
+}
+
+/// Like [`spawn`], with environment variables set (`PALIMPSEST_ARCHIVE` is
+/// otherwise removed, so a developer's setting never leaks into a test).
+pub fn spawn_with_env(args: &[String], env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(bin());
+    command.args(args);
+    spawn_command(command, args, env)
+}
+
+/// Like [`spawn`], under `ulimit -n NOFILE` (the common default is 1024).
+pub fn spawn_with_file_limit(args: &[String], nofile: u32) -> Running {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+        .arg(bin())
+        .args(args);
+    spawn_command(command, args, &[])
+}
+
+fn spawn_command(mut command: Command, args: &[String], env: &[(&str, &str)]) -> Running {
+    let mut child = command
         .env_remove("PALIMPSEST_ARCHIVE")
+        .envs(env.iter().copied())
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -861,6 +884,14 @@ pub fn gaps(times: &[Instant]) -> Vec<f64> {
         .windows(2)
         .map(|w| (w[1] - w[0]).as_secs_f64())
         .collect()
+}
+
+/// Serializes the tests that measure request spacing with the tests that
+/// burn CPU (bombs, huge bodies), so that a busy machine does not blur the
+/// measurements. Hold the guard for the whole test.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Counters shared between a test and its fixture handlers.
