@@ -32,6 +32,7 @@ fn main() {
         started_at: Utc::now(),
         finished_at: None,
         admitted: 0,
+        watch: false,
     };
     let mut admitter = Admitter::new(&archive, pass, &config).expect("admitter");
     let now = Utc::now();

@@ -162,6 +162,70 @@ pub struct Scope {
     pub exclude: Vec<Regex>,
     pub depth: u32,
     pub source_hops: u32,
+    /// How often `watch` revisits the seed page itself (and the feeds and
+    /// sitemaps of its site); `None` follows `revisit`.
+    pub every: Option<Duration>,
+    /// How often `watch` revisits an article, by time since it last changed.
+    pub revisit: RevisitSchedule,
+}
+
+/// Revisit intervals by age: "under 3 h, every 15 min; under a day, hourly…";
+/// past the last step, revisits stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisitSchedule {
+    steps: Vec<(Duration, Duration)>,
+}
+
+impl Default for RevisitSchedule {
+    /// News is edited most in its first hours.
+    fn default() -> Self {
+        const H: u64 = 3600;
+        const D: u64 = 24 * H;
+        let s = Duration::from_secs;
+        Self {
+            steps: vec![
+                (s(3 * H), s(15 * 60)),
+                (s(D), s(H)),
+                (s(7 * D), s(6 * H)),
+                (s(30 * D), s(3 * D)),
+                (s(365 * D), s(30 * D)),
+            ],
+        }
+    }
+}
+
+impl RevisitSchedule {
+    /// Parses steps written `AGE=INTERVAL` (`"3h=15m"`): under AGE since the
+    /// last change, revisit every INTERVAL. Ages must increase.
+    pub fn parse(steps: &[String]) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for step in steps {
+            let (age, every) = step.split_once('=').ok_or_else(|| {
+                format!("revisit step {step:?} is not AGE=INTERVAL (e.g. \"3h=15m\")")
+            })?;
+            let parse = |v: &str| {
+                humantime::parse_duration(v.trim())
+                    .map_err(|e| format!("revisit step {step:?}: {v:?}: {e}"))
+            };
+            let (age, every) = (parse(age)?, parse(every)?);
+            if every.is_zero() {
+                return Err(format!("revisit step {step:?}: interval must be positive"));
+            }
+            if out.last().is_some_and(|(prev, _)| *prev >= age) {
+                return Err(format!("revisit step {step:?}: ages must increase"));
+            }
+            out.push((age, every));
+        }
+        Ok(Self { steps: out })
+    }
+
+    /// The revisit interval for a page unchanged for `age`; `None`: stop.
+    pub fn interval(&self, age: Duration) -> Option<Duration> {
+        self.steps
+            .iter()
+            .find(|(under, _)| age < *under)
+            .map(|(_, every)| *every)
+    }
 }
 
 impl Scope {
@@ -182,7 +246,6 @@ impl Scope {
 pub struct Seed {
     pub url: CanonicalUrl,
     pub scope: Arc<Scope>,
-    pub every: Option<Duration>,
 }
 
 /// Everything a crawl needs, validated.
@@ -204,6 +267,8 @@ pub struct CrawlConfig {
     pub fresh: bool,
     pub default_scope: Scope,
     pub profiles: HashMap<String, Arc<Profile>>,
+    /// `watch`: pages are queued again for revisits instead of finishing.
+    pub watch: bool,
 }
 
 impl CrawlConfig {
@@ -253,6 +318,7 @@ pub struct CrawlFlags {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CrawlDefaults {
+    revisit: Option<Vec<String>>,
     user_agent: Option<String>,
     rate: Option<String>,
     depth: Option<u32>,
@@ -274,6 +340,7 @@ struct CrawlDefaults {
 struct SeedSpec {
     url: String,
     every: Option<String>,
+    revisit: Option<Vec<String>>,
     depth: Option<u32>,
     source_hops: Option<u32>,
     include: Option<Vec<String>>,
@@ -323,6 +390,7 @@ fn load_seed_file(path: &Path) -> Result<LoadedSeeds, ConfigError> {
                 .map(|url| SeedSpec {
                     url: url.to_string(),
                     every: None,
+                    revisit: None,
                     depth: None,
                     source_hops: None,
                     include: None,
@@ -409,12 +477,27 @@ impl CrawlConfig {
         let default_exclude = compile_patterns(&defaults.exclude, &|p, e| {
             from_file(p, value_error("exclude pattern")(p, e))
         })?;
+        let default_revisit = match &defaults.revisit {
+            Some(steps) => RevisitSchedule::parse(steps).map_err(|reason| {
+                from_file(
+                    steps.first().map_or("revisit", String::as_str),
+                    ConfigError::Value {
+                        what: "revisit schedule",
+                        value: steps.join(", "),
+                        reason,
+                    },
+                )
+            })?,
+            None => RevisitSchedule::default(),
+        };
         let default_scope = Scope {
             host: String::new(),
             include: default_include.clone(),
             exclude: default_exclude.clone(),
             depth,
             source_hops,
+            every: None,
+            revisit: default_revisit.clone(),
         };
 
         let mut seeds = Vec::new();
@@ -427,7 +510,6 @@ impl CrawlConfig {
                     ..default_scope.clone()
                 }),
                 url,
-                every: None,
             });
         }
         for loaded in &files {
@@ -457,9 +539,16 @@ impl CrawlConfig {
                             .map_err(|err| at(e, format!("invalid `every` {e:?}: {err}")))
                     })
                     .transpose()?;
+                let revisit = match &spec.revisit {
+                    Some(steps) => RevisitSchedule::parse(steps)
+                        .map_err(|e| at(steps.first().map_or("revisit", String::as_str), e))?,
+                    None => default_revisit.clone(),
+                };
                 seeds.push(Seed {
                     scope: Arc::new(Scope {
                         host: url.host().to_string(),
+                        every,
+                        revisit,
                         include,
                         exclude,
                         // A flag overrides every seed; a seed's own value its file's default.
@@ -470,7 +559,6 @@ impl CrawlConfig {
                             .unwrap_or(source_hops),
                     }),
                     url,
-                    every,
                 });
             }
             for spec in &loaded.file.profile {
@@ -519,6 +607,7 @@ impl CrawlConfig {
             fresh: flags.fresh,
             default_scope,
             profiles,
+            watch: false,
         })
     }
 }
@@ -608,6 +697,8 @@ mod tests {
             exclude: vec![Regex::new(r"\?print").unwrap()],
             depth: 2,
             source_hops: 1,
+            every: None,
+            revisit: RevisitSchedule::default(),
         };
         assert!(scope.contains(&CanonicalUrl::parse("http://a.test/news/1").unwrap()));
         assert!(!scope.contains(&CanonicalUrl::parse("http://a.test/about").unwrap()));
@@ -660,6 +751,38 @@ pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError>
         value: s.to_string(),
         reason: "expected RFC 3339 (2025-10-01T08:00:00Z), a date (2025-10-01) or a duration ago (24h, 7d)".into(),
     })
+}
+
+#[cfg(test)]
+mod revisit_tests {
+    use super::*;
+
+    #[test]
+    fn default_schedule_slows_with_age_then_stops() {
+        let s = RevisitSchedule::default();
+        let h = |n: u64| Duration::from_secs(n * 3600);
+        assert_eq!(s.interval(h(1)), Some(Duration::from_secs(15 * 60)));
+        assert_eq!(s.interval(h(5)), Some(h(1)));
+        assert_eq!(s.interval(h(48)), Some(h(6)));
+        assert_eq!(s.interval(h(24 * 10)), Some(h(72)));
+        assert_eq!(s.interval(h(24 * 100)), Some(h(24 * 30)));
+        assert_eq!(s.interval(h(24 * 400)), None);
+    }
+
+    #[test]
+    fn schedules_parse_and_validate() {
+        let s = RevisitSchedule::parse(&["3s=1s".into(), "1m=5s".into()]).unwrap();
+        assert_eq!(
+            s.interval(Duration::from_secs(2)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            s.interval(Duration::from_secs(30)),
+            Some(Duration::from_secs(5))
+        );
+        assert!(RevisitSchedule::parse(&["3h".into()]).is_err());
+        assert!(RevisitSchedule::parse(&["1d=1h".into(), "3h=15m".into()]).is_err());
+    }
 }
 
 #[cfg(test)]

@@ -122,6 +122,15 @@ pub enum Found {
     Entry,
 }
 
+/// A URL found on a page, with how it was found and, from sitemaps and
+/// feeds, when it last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    pub url: CanonicalUrl,
+    pub how: Found,
+    pub updated: Option<DateTime<chrono::FixedOffset>>,
+}
+
 /// Where a discovered URL goes: its depth, source hops and scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
@@ -292,19 +301,23 @@ impl Admitter {
                         versions: 0,
                         latest: None,
                         attempts: 0,
+                        due: None,
+                        first_captured: None,
+                        listing: false,
                     },
                 ));
                 id
             }
         };
-        if let Some((_, p)) = &page {
-            st.put(keys::page(id.0), p)?;
-        }
         let entry = QueueEntry {
             host,
             due: micros(now),
             url: id,
         };
+        if let Some((_, p)) = page.as_mut() {
+            p.due = Some(entry.due);
+            st.put(keys::page(id.0), p)?;
+        }
         st.put_raw(entry.key(), Vec::new());
         self.woken.insert(host);
         self.queued += 1;
@@ -317,14 +330,43 @@ impl Admitter {
         self.queued = self.queued.saturating_sub(1);
     }
 
-    /// Moves an entry to a later due time (a retry).
-    pub fn requeue(&mut self, st: &mut Staging<'_>, entry: &QueueEntry, due: DateTime<Utc>) {
+    /// Moves an entry to another due time (a retry, a revisit). Returns the
+    /// new due time (µs), which the caller records on the page.
+    pub fn requeue(&mut self, st: &mut Staging<'_>, entry: &QueueEntry, due: DateTime<Utc>) -> u64 {
         st.remove(entry.key());
-        let later = QueueEntry {
+        let moved = QueueEntry {
             due: micros(due),
             ..entry.clone()
         };
-        st.put_raw(later.key(), Vec::new());
+        st.put_raw(moved.key(), Vec::new());
         self.woken.insert(entry.host);
+        moved.due
+    }
+
+    /// Brings a queued page's visit forward to `now` when a sitemap or feed
+    /// says it changed after its last capture.
+    pub fn bring_forward(
+        &mut self,
+        st: &mut Staging<'_>,
+        id: UrlId,
+        updated: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let Some(mut page) = st.get::<PageRecord>(&keys::page(id.0))? else {
+            return Ok(());
+        };
+        let (Some(due), Some(last)) = (page.due, page.last_captured) else {
+            return Ok(());
+        };
+        if due <= micros(now) || updated <= last {
+            return Ok(());
+        }
+        let entry = QueueEntry {
+            host: page.host,
+            due,
+            url: id,
+        };
+        page.due = Some(self.requeue(st, &entry, now));
+        st.put(keys::page(id.0), &page)
     }
 }

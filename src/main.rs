@@ -31,6 +31,27 @@ struct Cli {
 enum Command {
     /// Crawl seeds and what they lead to, into the archive.
     Crawl(Box<CrawlArgs>),
+    /// Crawl, then keep revisiting seeds (every `every`) and articles (by age) until stopped.
+    Watch(Box<CrawlArgs>),
+    /// Extract stored captures again (after an extractor change), without refetching.
+    Reextract {
+        /// Seed files whose [[profile]] tables apply.
+        #[arg(long = "seeds", value_name = "FILE")]
+        seeds: Vec<PathBuf>,
+        /// Only this URL.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the frontier will fetch next, and when.
+    Schedule {
+        /// Entries shown at most.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// List archived pages.
     List {
         /// Include pages that are not articles.
@@ -192,6 +213,19 @@ fn main() -> ExitCode {
             args.json,
             &mut out,
         ),
+        Command::Watch(args) => commands::watch(
+            &args.flags(),
+            &cli.archive,
+            !args.no_progress,
+            args.json,
+            &mut out,
+        ),
+        Command::Reextract { seeds, url, json } => {
+            commands::reextract(&cli.archive, seeds, url.as_deref(), *json, &mut out)
+        }
+        Command::Schedule { limit, json } => {
+            commands::schedule(&cli.archive, *limit, *json, &mut out)
+        }
         Command::List { all_pages, json } => {
             commands::list(&cli.archive, *all_pages, *json, &mut out)
         }
@@ -238,6 +272,7 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .compact()
         .init();
 }

@@ -68,6 +68,9 @@ pub struct LatestVersion {
     pub title: Option<String>,
     pub kind: PageKind,
     pub language: Option<String>,
+    /// When this version was first seen: the page's last change.
+    #[serde(default)]
+    pub first_seen: Option<DateTime<Utc>>,
 }
 
 /// Everything the archive knows about one canonical URL.
@@ -105,6 +108,14 @@ pub struct PageRecord {
     /// Retry attempts made for the current pass.
     #[serde(default)]
     pub attempts: u32,
+    /// Due time (µs) of this page's frontier entry, while it has one.
+    #[serde(default)]
+    pub due: Option<u64>,
+    #[serde(default)]
+    pub first_captured: Option<DateTime<Utc>>,
+    /// A sitemap or feed: a discovery source, revisited like a seed.
+    #[serde(default)]
+    pub listing: bool,
 }
 
 /// One hop of a redirect chain.
@@ -162,6 +173,10 @@ pub struct VersionRecord {
     pub first_seen: DateTime<Utc>,
     /// The capture that first showed this version (its key time).
     pub capture_at: DateTime<Utc>,
+    /// Made by `reextract` from a stored capture (an extractor change),
+    /// not by a change of the page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reextracted: bool,
     #[serde(skip)]
     pub article: Article,
 }
@@ -209,6 +224,10 @@ pub struct PassRecord {
     /// Pages admitted to the frontier in this pass (for `--max-pages`).
     #[serde(default)]
     pub admitted: u64,
+    /// Started by `watch`, whose frontier holds future revisits: a `crawl`
+    /// does not resume it, nor `watch` a crawl's pass.
+    #[serde(default)]
+    pub watch: bool,
 }
 
 impl PassRecord {

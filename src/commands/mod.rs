@@ -16,8 +16,10 @@ use crate::config::{CrawlConfig, CrawlFlags};
 use crate::crawl::{self, CrawlStats, Summary};
 use crate::progress::Progress;
 
+mod schedule;
 mod versions;
 
+pub use schedule::schedule;
 pub use versions::{DiffFormat, changes, diff, history, record, show};
 
 /// How the process was asked to end, for the exit code.
@@ -29,7 +31,7 @@ pub enum Outcome {
     Problems,
 }
 
-/// `palimpsest crawl`.
+/// `palimpsest crawl`: until the frontier is empty or a limit is hit.
 pub fn crawl(
     flags: &CrawlFlags,
     archive_dir: &Path,
@@ -37,9 +39,40 @@ pub fn crawl(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
+    run_crawler(flags, archive_dir, false, show_progress, json, out)
+}
+
+/// `palimpsest watch`: crawl, then keep revisiting seeds and articles on
+/// their schedules until stopped (Ctrl-C or SIGTERM: in-flight pages are
+/// finished, then exit 0).
+pub fn watch(
+    flags: &CrawlFlags,
+    archive_dir: &Path,
+    show_progress: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    run_crawler(flags, archive_dir, true, show_progress, json, out)?;
+    Ok(Outcome::Done)
+}
+
+fn run_crawler(
+    flags: &CrawlFlags,
+    archive_dir: &Path,
+    watch: bool,
+    show_progress: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     // Every mistake in seeds or flags is reported before the archive opens.
-    let config = CrawlConfig::from_flags(flags)?;
-    let archive = Arc::new(Archive::open(archive_dir, "palimpsest crawl")?);
+    let mut config = CrawlConfig::from_flags(flags)?;
+    config.watch = watch;
+    let holder = if watch {
+        "palimpsest watch"
+    } else {
+        "palimpsest crawl"
+    };
+    let archive = Arc::new(Archive::open(archive_dir, holder)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -53,6 +86,13 @@ pub fn crawl(
     archive.flush()?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&summary)?)?;
+    } else if watch {
+        let text = summary_text(&summary);
+        let first = text.lines().next().unwrap_or_default();
+        eprintln!(
+            "watch stopped; {first}\n{} URLs stay scheduled: `palimpsest watch` with the same seeds picks up where this one stopped",
+            summary.queued
+        );
     } else {
         eprintln!("{}", summary_text(&summary));
     }
@@ -251,6 +291,35 @@ pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Re
     } else {
         Outcome::Problems
     })
+}
+
+/// `palimpsest reextract`: extract stored payloads again, no refetching.
+pub fn reextract(
+    archive_dir: &Path,
+    seed_files: &[std::path::PathBuf],
+    url: Option<&str>,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let profiles = crate::config::load_profiles(seed_files)?
+        .into_iter()
+        .map(|p| (p.host.clone(), Arc::new(p)))
+        .collect();
+    let archive = open_existing(archive_dir, "palimpsest reextract")?;
+    let only = url
+        .map(|u| archive.lookup(u).map(|(id, _)| id))
+        .transpose()?;
+    let report = crawl::reextract(&archive, &profiles, only)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} pages: {} re-extracted, {} new versions, {} without a complete HTML capture",
+            report.pages, report.extracted, report.new_versions, report.skipped
+        )?;
+    }
+    Ok(Outcome::Done)
 }
 
 /// Opens an archive that must already exist (reading commands never create one).

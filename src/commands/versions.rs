@@ -28,6 +28,7 @@ struct HistoryRow<'a> {
     words_added: usize,
     words_removed: usize,
     digest: String,
+    reextracted: bool,
 }
 
 fn format_time(t: DateTime<Utc>) -> String {
@@ -73,14 +74,18 @@ pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow
                 words_added: added,
                 words_removed: removed,
                 digest: version.digest.to_string(),
+                reextracted: version.reextracted,
             };
             writeln!(out, "{}", serde_json::to_string(&row)?)?;
         } else {
-            let change = if previous.is_some() {
+            let mut change = if previous.is_some() {
                 format!("+{added} -{removed}")
             } else {
                 format!("{added} words")
             };
+            if version.reextracted {
+                change.push_str(" (re-extracted)");
+            }
             writeln!(
                 out,
                 "{:<7} {:<19}  {:<19}  {:<14} {}",

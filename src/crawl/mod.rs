@@ -14,8 +14,11 @@
 //! whose entries are still in the frontier.
 
 mod process;
+mod reextract;
 mod stats;
 mod writer;
+
+pub use reextract::{ReextractReport, reextract};
 
 pub use stats::{CrawlStats, Summary, peak_rss_bytes};
 

@@ -9,7 +9,7 @@ use crate::digest::ContentDigest;
 use crate::discover::{self, Listing};
 use crate::extract::{self, LinkKind, Profile};
 use crate::fetch::{Exchange, FetchError, Outcome, PageFetch};
-use crate::frontier::{Found, QueueEntry};
+use crate::frontier::{Discovered, Found, QueueEntry};
 
 /// zstd level: level 3 is zstd's default, ~4× on HTML at ~300 MB/s.
 const ZSTD_LEVEL: i32 = 3;
@@ -34,7 +34,9 @@ pub struct Captured {
     /// The payload compressed, when the archive does not hold it yet.
     pub new_payload: Option<Vec<u8>>,
     pub article: Option<ExtractedArticle>,
-    pub found: Vec<(CanonicalUrl, Found)>,
+    pub found: Vec<Discovered>,
+    /// The body was a sitemap or a feed.
+    pub is_listing: bool,
     pub retry_after: Option<std::time::Duration>,
 }
 
@@ -45,6 +47,16 @@ pub struct ExtractedArticle {
     pub article: Article,
     pub identity: ContentDigest,
     pub blob: ArticleBlob,
+}
+
+impl ExtractedArticle {
+    pub fn new(article: Article) -> Self {
+        Self {
+            identity: article.identity(),
+            blob: ArticleBlob::encode(&article),
+            article,
+        }
+    }
 }
 
 /// Turns a page fetch into what the archive writer stores.
@@ -105,34 +117,34 @@ fn captured(
     let content_type = x.header("content-type").map(str::to_string);
     let mut article = None;
     let mut found = Vec::new();
+    let mut is_listing = false;
     if (200..300).contains(&x.status) && x.truncated.is_none() {
         if discover::looks_like_xml(content_type.as_deref(), &x.body)
             && let Some(listing) = discover::parse_listing(&x.body, x.url.as_url(), max_body)
         {
-            match listing {
-                Listing::SitemapIndex(entries) => {
-                    found.extend(entries.into_iter().map(|e| (e.url, Found::Listing)))
-                }
-                Listing::Pages(entries) => {
-                    found.extend(entries.into_iter().map(|e| (e.url, Found::Entry)))
-                }
-            }
+            is_listing = true;
+            let (entries, how) = match listing {
+                Listing::SitemapIndex(entries) => (entries, Found::Listing),
+                Listing::Pages(entries) => (entries, Found::Entry),
+            };
+            found.extend(entries.into_iter().map(|e| Discovered {
+                url: e.url,
+                how,
+                updated: e.updated,
+            }));
         } else if is_html(content_type.as_deref(), &x.body) {
             let (text, _) = crate::decode::decode_html(&x.body, content_type.as_deref());
             let extraction = extract::extract(&text, x.url.as_url(), profile);
-            found.extend(extraction.links.into_iter().map(|l| {
-                let how = match l.kind {
+            found.extend(extraction.links.into_iter().map(|l| Discovered {
+                how: match l.kind {
                     LinkKind::Page => Found::Link,
                     LinkKind::Source => Found::Source,
                     LinkKind::Feed => Found::Listing,
-                };
-                (l.url, how)
+                },
+                url: l.url,
+                updated: None,
             }));
-            article = Some(ExtractedArticle {
-                identity: extraction.article.identity(),
-                blob: ArticleBlob::encode(&extraction.article),
-                article: extraction.article,
-            });
+            article = Some(ExtractedArticle::new(extraction.article));
         }
     }
     Captured {
@@ -153,11 +165,12 @@ fn captured(
         new_payload,
         article,
         found,
+        is_listing,
         retry_after: x.retry_after,
     }
 }
 
-fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
+pub(crate) fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
     match content_type {
         Some(ct) => {
             let ct = ct.to_ascii_lowercase();

@@ -19,7 +19,7 @@ use crate::archive::{
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
-use crate::frontier::{self, Admitter, Found, Placement};
+use crate::frontier::{self, Admitter, Discovered, Found, Placement};
 use crate::politeness::backoff;
 
 /// Results committed per batch at most.
@@ -180,23 +180,71 @@ impl Writer {
                 self.shared.stats.disallowed.inc();
                 page.state = PageState::Disallowed;
                 page.last_error = Some(reason);
-                self.admitter.complete(st, &entry);
+                self.done_with(st, &entry, &mut page, now);
             }
             PageResult::Failed(e) => {
+                page.last_error = Some(e.to_string());
                 if e.is_transient() && page.attempts < max_retries {
                     let delay = backoff(page.attempts, RETRY_BASE, RETRY_CAP);
                     page.attempts += 1;
-                    self.admitter.requeue(st, &entry, now + delay);
+                    page.due = Some(self.admitter.requeue(st, &entry, now + delay));
                 } else {
                     self.shared.stats.errors.inc();
                     page.state = PageState::Failed;
-                    self.admitter.complete(st, &entry);
+                    self.done_with(st, &entry, &mut page, now);
                 }
-                page.last_error = Some(e.to_string());
             }
             PageResult::Captured(c) => self.captured(st, &entry, &mut page, *c, now)?,
         }
         st.put(keys::page(entry.url.0), &page)
+    }
+
+    /// A page is done for now: off the frontier, or (when watching) queued
+    /// again for its next revisit.
+    fn done_with(
+        &mut self,
+        st: &mut Staging<'_>,
+        entry: &frontier::QueueEntry,
+        page: &mut PageRecord,
+        now: DateTime<Utc>,
+    ) {
+        page.attempts = 0;
+        match self.next_visit(page, now) {
+            Some(next) => page.due = Some(self.admitter.requeue(st, entry, next)),
+            None => {
+                self.admitter.complete(st, entry);
+                page.due = None;
+            }
+        }
+    }
+
+    /// When `watch` should fetch a page again: seeds, feeds and sitemaps on
+    /// their seed's `every`; everything else by time since it last changed
+    /// (often while young, rarely when old, never after the last step).
+    fn next_visit(&self, page: &PageRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let config = self.config();
+        if !config.watch {
+            return None;
+        }
+        if page.state == PageState::Disallowed {
+            // robots.txt answers are cached for a day: ask again after that.
+            return Some(now + chrono::TimeDelta::hours(24));
+        }
+        let scope = config.scope_of(&page.scope).map(|s| s.as_ref());
+        let scope = scope.unwrap_or(&config.default_scope);
+        if page.via == Via::Seed || page.listing {
+            if let Some(every) = scope.every {
+                return Some(now + every);
+            }
+        }
+        let changed = page
+            .latest
+            .as_ref()
+            .and_then(|l| l.first_seen)
+            .or(page.first_captured)
+            .unwrap_or(now);
+        let age = (now - changed).to_std().unwrap_or_default();
+        scope.revisit.interval(age).map(|i| now + i)
     }
 
     fn captured(
@@ -213,6 +261,7 @@ impl Writer {
             article,
             found,
             retry_after,
+            is_listing,
         } = c;
         let stats = &self.shared.stats;
         stats.captures.inc();
@@ -224,6 +273,7 @@ impl Writer {
         }
         let status = capture.status;
         page.captures += 1;
+        page.first_captured.get_or_insert(capture.fetched_at);
         page.last_captured = Some(capture.fetched_at);
         page.last_status = Some(status);
         let retryable = status == 429 || status >= 500;
@@ -235,10 +285,8 @@ impl Writer {
             );
             page.attempts += 1;
             page.last_error = Some(format!("HTTP {status}, retrying"));
-            self.admitter.requeue(st, entry, now + wait);
+            page.due = Some(self.admitter.requeue(st, entry, now + wait));
         } else {
-            self.admitter.complete(st, entry);
-            page.attempts = 0;
             page.last_error = capture
                 .error
                 .clone()
@@ -253,6 +301,7 @@ impl Writer {
             if (200..300).contains(&status) && capture.truncated.is_none() {
                 page.etag = capture_header(&capture, "etag");
                 page.last_modified = capture_header(&capture, "last-modified");
+                page.listing = is_listing;
             }
             if let Some(article) = article {
                 capture.version = Some(self.version(st, entry.url, page, article, &capture)?);
@@ -268,6 +317,7 @@ impl Writer {
                 capture.version = Some(n);
             }
             self.links(st, entry.url, page, found, now)?;
+            self.done_with(st, entry, page, now);
         }
         // Two captures of one URL in the same microsecond keep both.
         let mut at = micros(capture.fetched_at);
@@ -287,39 +337,11 @@ impl Writer {
         extracted: ExtractedArticle,
         capture: &CaptureRecord,
     ) -> Result<u32> {
-        let ExtractedArticle {
-            article,
-            identity: digest,
-            blob,
-        } = extracted;
-        let seen = micros(capture.fetched_at);
-        if let Some(latest) = page.latest.as_ref().filter(|l| l.digest == digest) {
-            st.put(keys::version_seen(url.0, latest.number), &seen)?;
-            return Ok(latest.number);
+        let at = capture.fetched_at;
+        let (number, is_new) = record_version(st, url, page, extracted, at, at, false)?;
+        if is_new {
+            self.shared.stats.new_versions.inc();
         }
-        let number = page.versions + 1;
-        page.versions = number;
-        page.latest = Some(LatestVersion {
-            number,
-            digest,
-            title: article.title.clone(),
-            kind: article.kind,
-            language: article.language.clone(),
-        });
-        st.put(
-            keys::version(url.0, number),
-            &VersionRecord {
-                number,
-                digest,
-                first_seen: capture.fetched_at,
-                capture_at: capture.fetched_at,
-                article: Article::default(),
-            },
-        )?;
-        st.put_raw(keys::article(url.0, number), blob.0);
-        st.put(keys::version_seen(url.0, number), &seen)?;
-        st.put_raw(keys::change(seen, url.0, number), Vec::new());
-        self.shared.stats.new_versions.inc();
         Ok(number)
     }
 
@@ -328,11 +350,11 @@ impl Writer {
         st: &mut Staging<'_>,
         from: UrlId,
         page: &PageRecord,
-        found: Vec<(CanonicalUrl, Found)>,
+        found: Vec<Discovered>,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut done = HashSet::new();
-        for (url, how) in found {
+        for Discovered { url, how, updated } in found {
             if url == page.url || !done.insert((url.clone(), how)) {
                 continue;
             }
@@ -356,6 +378,9 @@ impl Writer {
             let Some(to) = self.admitter.admit(st, &url, place, via, now)? else {
                 continue;
             };
+            if let Some(updated) = updated {
+                self.admitter.bring_forward(st, to, updated.to_utc(), now)?;
+            }
             // The provenance graph keeps citations both ways: what a page
             // cites, and (for fact-checkers) what cites a page.
             if how == Found::Source {
@@ -365,6 +390,61 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Records an article seen at `at` in the capture stored at `capture_at`: a new version if it differs from the
+/// latest, else only a later last-seen time. Returns the version number and
+/// whether it is new. Versions made by `reextract` are kept out of the
+/// changes index: an extractor change is not a change of the page.
+pub(crate) fn record_version(
+    st: &mut Staging<'_>,
+    url: UrlId,
+    page: &mut PageRecord,
+    extracted: ExtractedArticle,
+    at: DateTime<Utc>,
+    capture_at: DateTime<Utc>,
+    reextracted: bool,
+) -> Result<(u32, bool)> {
+    let ExtractedArticle {
+        article,
+        identity: digest,
+        blob,
+    } = extracted;
+    let seen = micros(at);
+    if let Some(latest) = page.latest.as_ref().filter(|l| l.digest == digest) {
+        // Re-extraction sees no page; only a capture extends last-seen.
+        if !reextracted {
+            st.put(keys::version_seen(url.0, latest.number), &seen)?;
+        }
+        return Ok((latest.number, false));
+    }
+    let number = page.versions + 1;
+    page.versions = number;
+    page.latest = Some(LatestVersion {
+        number,
+        digest,
+        title: article.title.clone(),
+        kind: article.kind,
+        language: article.language.clone(),
+        first_seen: Some(at),
+    });
+    st.put(
+        keys::version(url.0, number),
+        &VersionRecord {
+            number,
+            digest,
+            first_seen: at,
+            capture_at,
+            reextracted,
+            article: Article::default(),
+        },
+    )?;
+    st.put_raw(keys::article(url.0, number), blob.0);
+    st.put(keys::version_seen(url.0, number), &seen)?;
+    if !reextracted {
+        st.put_raw(keys::change(seen, url.0, number), Vec::new());
+    }
+    Ok((number, true))
 }
 
 fn capture_header(capture: &CaptureRecord, name: &str) -> Option<String> {
@@ -380,7 +460,10 @@ fn capture_header(capture: &CaptureRecord, name: &str) -> Option<String> {
 pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Admitter, bool)> {
     let now = Utc::now();
     let previous = archive.pass()?;
-    let resume = previous.as_ref().is_some_and(|p| !p.is_finished()) && !config.fresh;
+    let resume = previous
+        .as_ref()
+        .is_some_and(|p| !p.is_finished() && p.watch == config.watch)
+        && !config.fresh;
     let pass = match previous.clone().filter(|_| resume) {
         Some(interrupted) => interrupted,
         None => PassRecord {
@@ -388,6 +471,7 @@ pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Adm
             started_at: now,
             finished_at: None,
             admitted: 0,
+            watch: config.watch,
         },
     };
     let mut admitter = Admitter::new(archive, pass, config)?;

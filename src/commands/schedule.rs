@@ -1,0 +1,77 @@
+//! `palimpsest schedule`: what the frontier will fetch, and when.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Outcome, open_existing};
+use crate::archive::{UrlId, Via, from_micros};
+
+#[derive(Serialize)]
+struct Row<'a> {
+    due: DateTime<Utc>,
+    url: &'a str,
+    reason: &'static str,
+}
+
+/// Lists frontier entries by due time, soonest first (at most `limit`).
+pub fn schedule(
+    dir: &Path,
+    limit: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let archive = open_existing(dir, "palimpsest schedule")?;
+    // (due, url) of every entry: 16 bytes an entry, sorted across hosts.
+    let mut entries: Vec<(u64, UrlId)> = archive.queued().collect::<Result<_, _>>()?;
+    entries.sort_unstable();
+    let total = entries.len();
+    let now = Utc::now();
+    if !json {
+        writeln!(out, "{total} queued")?;
+        writeln!(out, "{:<19}  {:<10} {:<8} URL", "DUE", "IN", "REASON")?;
+    }
+    for (due, id) in entries.into_iter().take(limit) {
+        let Some(page) = archive.page(id)? else {
+            continue;
+        };
+        let reason = if page.attempts > 0 {
+            "retry"
+        } else if page.captures == 0 {
+            "new"
+        } else if page.via == Via::Seed || page.listing {
+            "seed"
+        } else {
+            "revisit"
+        };
+        let due = from_micros(due);
+        if json {
+            let row = Row {
+                due,
+                url: page.url.as_str(),
+                reason,
+            };
+            writeln!(out, "{}", serde_json::to_string(&row)?)?;
+        } else {
+            let wait = (due - now).to_std().map_or("now".to_string(), |d| {
+                humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string()
+            });
+            let wait = if wait == "0s" {
+                "now".to_string()
+            } else {
+                wait
+            };
+            writeln!(
+                out,
+                "{:<19}  {:<10} {:<8} {}",
+                due.format("%Y-%m-%d %H:%M:%S"),
+                wait,
+                reason,
+                page.url.as_str()
+            )?;
+        }
+    }
+    Ok(Outcome::Done)
+}
