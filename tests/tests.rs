@@ -3,3 +3,4 @@
 
 mod crawl;
 mod support;
+mod versions;

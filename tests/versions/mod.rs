@@ -1,0 +1,10 @@
+//! Versions, diffs and scheduled watching (issue 4), proven against the real
+//! binary and local fixture servers.
+
+mod changes;
+mod conditional;
+mod errors;
+mod formats;
+mod news;
+mod reextract;
+mod watch;

@@ -1,0 +1,298 @@
+//! `watch`: seeds revisited on their `every`, articles revisited less and
+//! less often as they age without changing, a clean exit on SIGINT, and a
+//! schedule kept in the archive so that a restarted `watch` picks up where
+//! the last one stopped instead of refetching everything at once.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use super::news::*;
+use crate::support::*;
+
+const HOST: &str = "live.test";
+
+/// Seeds: the front page every second; articles every 1 s while younger
+/// than 4 s, every 3 s under 10 s, every 5 s under an hour.
+fn seed_file(dir: &TempDir, server: &Server) -> PathBuf {
+    let path = dir.path().join("live.toml");
+    let toml = format!(
+        "# Watch the live page of live.test.\n\
+         [crawl]\n\
+         rate = \"20/s\"\n\
+         revisit = [\"4s=1s\", \"10s=3s\", \"1h=5s\"]\n\n\
+         [[seed]]\n\
+         url = \"{}\"\n\
+         every = \"1s\"\n",
+        server.url(HOST, "/")
+    );
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+fn watch_args(archive: &Archive, server: &Server, seeds: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "watch",
+        "--seeds",
+        seeds.to_str().unwrap(),
+        "--archive",
+        &archive.path(),
+        "--allow-private",
+        "--no-progress",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(server.resolve_args(&[HOST]));
+    args
+}
+
+fn times(server: &Server, path: &str) -> Vec<Instant> {
+    server
+        .requests_for(HOST)
+        .into_iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.at)
+        .collect()
+}
+
+fn fmt_gaps(g: &[f64]) -> String {
+    g.iter()
+        .map(|s| format!("{s:.2}s"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// SIGINT, then the exit: 0, within `within`.
+fn interrupt(proc: Running, within: Duration, what: &str) -> Output {
+    let sent = Instant::now();
+    proc.signal("INT");
+    // `wait` counts from the spawn; the extra time is only a kill deadline.
+    let out = proc.wait(Duration::from_secs(600));
+    let took = sent.elapsed();
+    assert!(
+        took < within,
+        "{what}: watch took {took:?} to exit after SIGINT\nstderr:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}: watch should exit 0 on SIGINT\nstdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+    out
+}
+
+fn due(row: &Value) -> DateTime<Utc> {
+    let s = str_field(row, "due").unwrap_or_else(|| panic!("schedule row without due: {row:#}"));
+    DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("due {s:?} is not RFC 3339 ({e})"))
+        .to_utc()
+}
+
+fn site() -> Server {
+    Site::new()
+        .page(
+            HOST,
+            "/",
+            front_page("12:00:00", &[("/story", "Rescue teams reach the valley")]),
+        )
+        .page(
+            HOST,
+            "/story",
+            Story::new(
+                "Rescue teams reach the valley",
+                &[
+                    "Rescue teams reached the cut-off valley on Friday morning after \
+                     clearing the landslide that had blocked the only road for two days.",
+                    "Residents said food and fuel were running low and that several \
+                     elderly people needed medical attention.",
+                ],
+            )
+            .html(),
+        )
+        .serve()
+}
+
+/// Kills the watch if the test fails before stopping it.
+struct Guard(Option<Running>);
+
+impl Guard {
+    fn take(&mut self) -> Running {
+        self.0.take().expect("watch running")
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            p.kill();
+        }
+    }
+}
+
+#[test]
+fn watch_revisits_seeds_often_and_articles_less_as_they_age() {
+    let server = site();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = seed_file(&dir, &server);
+    let archive = Archive::new();
+    let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
+
+    // Run until the article has gone 4 s without a visit (the 5 s step of
+    // the schedule): visits at about 0, 1, 2, 3, 4, 7, 10, 15 s.
+    wait_until(
+        Duration::from_secs(45),
+        "the article's 5 s revisit step",
+        || {
+            gaps(&times(&server, "/story"))
+                .last()
+                .is_some_and(|g| *g >= 4.0)
+        },
+    );
+    let out = interrupt(watch.take(), Duration::from_secs(10), "first watch");
+
+    let seed = times(&server, "/");
+    let first = seed[0];
+    let early = seed
+        .iter()
+        .filter(|t| t.duration_since(first) <= Duration::from_secs(6))
+        .count();
+    assert!(
+        early >= 4,
+        "with every = \"1s\" the seed should be fetched about 6 times in its first 6 s, \
+         got {early}:\n{}",
+        server.dump()
+    );
+    let seed_gaps = gaps(&seed);
+    assert!(
+        seed_gaps.iter().all(|g| *g < 2.5),
+        "the seed is revisited every second, however old: gaps {}\n{}",
+        fmt_gaps(&seed_gaps),
+        out.stderr
+    );
+
+    let story_gaps = gaps(&times(&server, "/story"));
+    let shown = fmt_gaps(&story_gaps);
+    assert!(
+        story_gaps.len() >= 6,
+        "the article should be revisited several times: gaps {shown}"
+    );
+    assert!(
+        story_gaps[..3].iter().all(|g| *g < 2.0),
+        "under 4 s old, the article is revisited every second: gaps {shown}"
+    );
+    assert!(
+        story_gaps[4..].iter().any(|g| (2.0..4.0).contains(g)),
+        "between 4 s and 10 s old, every 3 s: gaps {shown}"
+    );
+    assert!(
+        story_gaps.last().is_some_and(|g| *g >= 4.0),
+        "past 10 s, every 5 s: gaps {shown}"
+    );
+    for w in story_gaps.windows(2) {
+        assert!(
+            w[1] > w[0] - 0.75,
+            "revisit gaps should not shrink while the article is unchanged: {shown}"
+        );
+    }
+    // Every revisit of an unchanged page is a capture, never a version.
+    let entry = archive.entry(&server.url(HOST, "/story"));
+    assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
+    assert!(num(&entry, "captures") >= 7, "{entry:#}");
+    archive.assert_verify_clean();
+}
+
+#[test]
+fn restarted_watch_keeps_the_schedule() {
+    let server = site();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = seed_file(&dir, &server);
+    let archive = Archive::new();
+    let story_url = server.url(HOST, "/story");
+    let front_url = server.url(HOST, "/");
+
+    let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
+    // Stop right after a revisit in the 5 s step, so the article's next
+    // visit is some seconds away.
+    let mut story_seen = Utc::now();
+    wait_until(
+        Duration::from_secs(45),
+        "the article's 5 s revisit step",
+        || {
+            story_seen = Utc::now();
+            gaps(&times(&server, "/story"))
+                .last()
+                .is_some_and(|g| *g >= 4.0)
+        },
+    );
+    interrupt(watch.take(), Duration::from_secs(10), "first watch");
+    let stopped = Utc::now();
+
+    let rows = schedule(&archive);
+    let row = |url: &str| {
+        rows.iter()
+            .find(|r| str_field(r, "url") == Some(url))
+            .cloned()
+            .unwrap_or_else(|| panic!("{url} should stay scheduled: {rows:#?}"))
+    };
+    let story = row(&story_url);
+    let front = row(&front_url);
+    assert_eq!(story["reason"], "revisit", "{story:#}");
+    assert_eq!(front["reason"], "seed", "{front:#}");
+    let story_due = due(&story);
+    assert!(
+        story_due >= story_seen + TimeDelta::milliseconds(3500),
+        "the article was just revisited ({story_seen}) and is due again in about 5 s: {story:#}"
+    );
+    assert!(
+        story_due <= story_seen + TimeDelta::seconds(8),
+        "the article is due again in about 5 s after {story_seen}: {story:#}"
+    );
+    assert!(
+        due(&front) <= stopped + TimeDelta::seconds(2),
+        "the seed is due within a second of its last visit: {front:#}"
+    );
+    assert!(
+        story_due > Utc::now() + TimeDelta::milliseconds(1500),
+        "test precondition: the article's next visit ({story_due}) should still be \
+         ahead after stopping (stopping took too long?)"
+    );
+
+    // Restart: the seed comes back at once (it is due), the article only
+    // when its time comes.
+    server.clear_log();
+    let restart = (Instant::now(), Utc::now());
+    let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
+    let wall = |at: Instant| restart.1 + TimeDelta::from_std(at - restart.0).unwrap();
+    wait_until(
+        Duration::from_secs(20),
+        "the article's scheduled revisit after the restart",
+        || !times(&server, "/story").is_empty(),
+    );
+    let seed = times(&server, "/");
+    assert!(
+        !seed.is_empty() && seed[0] - restart.0 < Duration::from_secs(3),
+        "the seed is due and should be fetched soon after the restart:\n{}",
+        server.dump()
+    );
+    let story_again = wall(times(&server, "/story")[0]);
+    assert!(
+        story_again >= story_due - TimeDelta::milliseconds(500),
+        "the restarted watch fetched the article at {story_again}, before its \
+         scheduled revisit at {story_due}: the schedule was not kept\n{}",
+        server.dump()
+    );
+    assert!(
+        story_again <= story_due + TimeDelta::seconds(5),
+        "the article should be revisited when due ({story_due}), not at {story_again}"
+    );
+    interrupt(watch.take(), Duration::from_secs(10), "restarted watch");
+    let entry = archive.entry(&story_url);
+    assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
+}
