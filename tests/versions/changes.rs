@@ -226,7 +226,13 @@ fn crawl_twice(archive: &Archive, site: &Newsroom) {
     crawl(archive, site)
         .run(Duration::from_secs(90))
         .assert_success("first crawl");
-    for url in [&site.citing, &site.source, &site.ad_and_timestamp] {
+    // (The source page is checked by the tests about it, so that the other
+    // tests do not depend on source-link extraction.)
+    for url in [
+        &site.sentence_added,
+        &site.headline,
+        &site.paragraph_removed,
+    ] {
         assert_eq!(
             history(archive, url).len(),
             1,
@@ -276,14 +282,12 @@ fn only_pages_whose_article_changed_gain_a_version() {
     .collect();
 
     let pages = archive.list();
-    for url in &expected_pages {
-        assert!(
-            find_page(&pages, url).is_some(),
-            "{url} should be archived; `list --json --all-pages`:\n{pages:#?}\nrequests:\n{}",
-            site.server.dump()
-        );
-    }
     let mut wrong = Vec::new();
+    for url in &expected_pages {
+        if find_page(&pages, url).is_none() {
+            wrong.push(format!("{url}: not archived"));
+        }
+    }
     for page in &pages {
         let url = str_field(page, "url").unwrap_or_default();
         let want = if changed.contains(url) { 2 } else { 1 };
@@ -301,8 +305,9 @@ fn only_pages_whose_article_changed_gain_a_version() {
     }
     assert!(
         wrong.is_empty(),
-        "version counts after the second crawl are wrong:\n{}",
-        wrong.join("\n")
+        "after the second crawl:\n{}\nrequests:\n{}",
+        wrong.join("\n"),
+        site.server.dump()
     );
     for url in &changed {
         let h = history(&archive, url);
