@@ -281,6 +281,38 @@ impl CrawlConfig {
             .unwrap_or("palimpsest")
     }
 
+    /// A configuration without seeds or limits, for work that admits pages
+    /// without crawling them (`import-warc`).
+    pub fn unlimited() -> Self {
+        Self {
+            seeds: Vec::new(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            rate: Rate { per_second: 1.0 },
+            concurrency: 1,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(15),
+            max_body: 10 * 1024 * 1024,
+            max_pages: None,
+            max_pages_per_host: None,
+            max_retries: 0,
+            resolve: Vec::new(),
+            allow_private: false,
+            fresh: false,
+            default_scope: Scope {
+                host: String::new(),
+                include: Vec::new(),
+                exclude: Vec::new(),
+                depth: 0,
+                source_hops: 0,
+                every: None,
+                revisit: RevisitSchedule::default(),
+            },
+            profiles: HashMap::new(),
+            watch: false,
+        }
+    }
+
     /// The scope rules of the seed whose host is `host`, if any.
     pub fn scope_of(&self, host: &str) -> Option<&Arc<Scope>> {
         self.seeds

@@ -278,34 +278,8 @@ impl Admitter {
                 *id
             }
             None => {
-                let id = UrlId(self.next_url);
-                self.next_url += 1;
-                st.put_raw(keys::url(url.as_str()), keys::encode_u64(id.0).to_vec());
-                page = Some((
-                    id,
-                    PageRecord {
-                        url: url.clone(),
-                        host,
-                        depth: place.depth,
-                        source_hops: place.source_hops,
-                        scope: place.scope,
-                        via,
-                        pass: self.pass.number,
-                        state: PageState::Queued,
-                        etag: None,
-                        last_modified: None,
-                        captures: 0,
-                        last_captured: None,
-                        last_status: None,
-                        last_error: None,
-                        versions: 0,
-                        latest: None,
-                        attempts: 0,
-                        due: None,
-                        first_captured: None,
-                        listing: false,
-                    },
-                ));
+                let (id, new) = self.new_page(st, url, host, place, via);
+                page = Some((id, new));
                 id
             }
         };
@@ -322,6 +296,70 @@ impl Admitter {
         self.woken.insert(host);
         self.queued += 1;
         Ok(Some(id))
+    }
+
+    /// Assigns an id to a URL never seen and describes its page.
+    fn new_page(
+        &mut self,
+        st: &mut Staging<'_>,
+        url: &CanonicalUrl,
+        host: HostId,
+        place: Placement,
+        via: Via,
+    ) -> (UrlId, PageRecord) {
+        let id = UrlId(self.next_url);
+        self.next_url += 1;
+        st.put_raw(keys::url(url.as_str()), keys::encode_u64(id.0).to_vec());
+        let page = PageRecord {
+            url: url.clone(),
+            host,
+            depth: place.depth,
+            source_hops: place.source_hops,
+            scope: place.scope,
+            via,
+            pass: self.pass.number,
+            state: PageState::Queued,
+            etag: None,
+            last_modified: None,
+            captures: 0,
+            last_captured: None,
+            last_status: None,
+            last_error: None,
+            versions: 0,
+            latest: None,
+            attempts: 0,
+            due: None,
+            first_captured: None,
+            listing: false,
+        };
+        (id, page)
+    }
+
+    /// The page of `url`, created (not queued) if new: for captures that
+    /// arrive from elsewhere (`import-warc`). The caller stores the page.
+    pub fn register(
+        &mut self,
+        st: &mut Staging<'_>,
+        url: &CanonicalUrl,
+        via: Via,
+    ) -> Result<(UrlId, PageRecord)> {
+        if let Some(id) = st
+            .get_raw(&keys::url(url.as_str()))?
+            .and_then(|v| keys::u64_at(&v, 0))
+            .map(UrlId)
+            && let Some(page) = st.get::<PageRecord>(&keys::page(id.0))?
+        {
+            return Ok((id, page));
+        }
+        let host = self.host_id(st, &url.authority())?;
+        let place = Placement {
+            depth: 0,
+            source_hops: 0,
+            scope: url.host().to_string(),
+        };
+        let (id, mut page) = self.new_page(st, url, host, place, via);
+        page.state = PageState::Fetched;
+        Ok((id, page))
     }
 
     /// Removes a fetched entry from the queue.

@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use palimpsest::commands::{self, DiffFormat, Outcome};
+use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Outcome};
 use palimpsest::config::CrawlFlags;
+use palimpsest::export::{Filter, Schema};
 
 /// A polite, resumable crawler that archives news articles as versioned snapshots.
 #[derive(Parser)]
@@ -33,6 +35,16 @@ enum Command {
     Crawl(Box<CrawlArgs>),
     /// Crawl, then keep revisiting seeds (every `every`) and articles (by age) until stopped.
     Watch(Box<CrawlArgs>),
+    /// Bring captures from WARC files (Heritrix, wget, browsertrix…) into the archive.
+    ImportWarc {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Seed files whose [[profile]] tables apply.
+        #[arg(long = "seeds", value_name = "FILE")]
+        seeds: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Extract stored captures again (after an extractor change), without refetching.
     Reextract {
         /// Seed files whose [[profile]] tables apply.
@@ -43,6 +55,43 @@ enum Command {
         url: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// The corpus as JSON Lines, CSV or WARC, streamed.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file (`-`: standard output, the default).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Only these hosts (and their subdomains); repeatable.
+        #[arg(long)]
+        host: Vec<String>,
+        /// Captured at or after (RFC 3339, a date, or a duration ago such as 7d).
+        #[arg(long, value_parser = parse_when)]
+        since: Option<DateTime<Utc>>,
+        /// Captured before.
+        #[arg(long, value_parser = parse_when)]
+        until: Option<DateTime<Utc>>,
+        /// Only these languages (en matches en-GB); repeatable.
+        #[arg(long)]
+        language: Vec<String>,
+        /// Every version, not only the latest of each URL.
+        #[arg(long)]
+        all_versions: bool,
+        /// Include pages that are not articles.
+        #[arg(long)]
+        all_pages: bool,
+        /// JSONL field names.
+        #[arg(long, value_enum, default_value = "palimpsest")]
+        schema: Schema,
+        /// WARC: start a new file past this size, e.g. 1GB.
+        #[arg(long, default_value = "1GB", value_parser = parse_size)]
+        max_file_size: u64,
+    },
+    /// Local web interface and JSON API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
     },
     /// What the frontier will fetch next, and when.
     Schedule {
@@ -111,6 +160,10 @@ enum Command {
     },
 }
 
+fn parse_size(s: &str) -> Result<u64, String> {
+    palimpsest::config::parse_size(s).map_err(|e| e.to_string())
+}
+
 fn parse_when(s: &str) -> Result<DateTime<Utc>, String> {
     palimpsest::config::parse_when(s).map_err(|e| e.to_string())
 }
@@ -164,6 +217,9 @@ struct CrawlArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Also serve the web interface on ADDR while crawling (e.g. 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<SocketAddr>,
 }
 
 impl CrawlArgs {
@@ -209,6 +265,7 @@ fn main() -> ExitCode {
         Command::Crawl(args) => commands::crawl(
             &args.flags(),
             &cli.archive,
+            args.serve,
             !args.no_progress,
             args.json,
             &mut out,
@@ -216,12 +273,45 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch(
             &args.flags(),
             &cli.archive,
+            args.serve,
             !args.no_progress,
             args.json,
             &mut out,
         ),
+        Command::Serve { bind } => commands::serve(&cli.archive, *bind),
+        Command::ImportWarc { files, seeds, json } => {
+            commands::import_warc(&cli.archive, files, seeds, *json, &mut out)
+        }
         Command::Reextract { seeds, url, json } => {
             commands::reextract(&cli.archive, seeds, url.as_deref(), *json, &mut out)
+        }
+        Command::Export {
+            format,
+            output,
+            host,
+            since,
+            until,
+            language,
+            all_versions,
+            all_pages,
+            schema,
+            max_file_size,
+        } => {
+            let opts = ExportOptions {
+                format: *format,
+                output: output.clone(),
+                filter: Filter {
+                    hosts: host.clone(),
+                    since: *since,
+                    until: *until,
+                    languages: language.clone(),
+                    all_versions: *all_versions,
+                    all_pages: *all_pages,
+                },
+                schema: *schema,
+                max_file_size: *max_file_size,
+            };
+            commands::export(&cli.archive, &opts, &mut out)
         }
         Command::Schedule { limit, json } => {
             commands::schedule(&cli.archive, *limit, *json, &mut out)
@@ -258,8 +348,16 @@ fn main() -> ExitCode {
         Ok(Outcome::Problems) => ExitCode::from(1),
         Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(e) => {
-            // One line: the error and its causes.
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            // One line: the error and those causes it does not already say.
+            let mut line = e.to_string();
+            for cause in e.chain().skip(1) {
+                let cause = cause.to_string();
+                if !line.contains(&cause) {
+                    line.push_str(": ");
+                    line.push_str(&cause);
+                }
+            }
+            eprintln!("error: {}", line.replace('\n', " "));
             ExitCode::from(1)
         }
     }

@@ -2,5 +2,7 @@
 //! group the behaviours it proves.
 
 mod crawl;
+mod export;
+mod serve;
 mod support;
 mod versions;

@@ -89,6 +89,9 @@ pub fn link(from: u64, kind: u8, to: u64) -> Vec<u8> {
 pub fn cited_by(to: u64, kind: u8, from: u64) -> Vec<u8> {
     key(CITED_BY, &[&to.to_be_bytes(), &[kind], &from.to_be_bytes()])
 }
+pub fn cited_by_prefix(to: u64) -> Vec<u8> {
+    key(CITED_BY, &[&to.to_be_bytes()])
+}
 pub fn admitted(pass: u64, host: u64) -> Vec<u8> {
     key(ADMITTED, &[&pass.to_be_bytes(), &host.to_be_bytes()])
 }

@@ -246,6 +246,32 @@ impl Archive {
             })
     }
 
+    /// Versions newest first, from before `until` (µs) if given:
+    /// `(time, url, version number)`.
+    pub fn changes_newest_first(
+        &self,
+        until: Option<u64>,
+    ) -> impl Iterator<Item = Result<(u64, UrlId, u32)>> + '_ {
+        let end = keys::change(until.unwrap_or(u64::MAX), 0, 0);
+        self.db.range(vec![keys::CHANGES]..end).rev().map(|kv| {
+            let (k, _) = kv?;
+            Ok((
+                keys::u64_at(&k, 1).unwrap_or_default(),
+                UrlId(keys::u64_at(&k, 9).unwrap_or_default()),
+                keys::u32_at(&k, 17).unwrap_or_default(),
+            ))
+        })
+    }
+
+    /// Pages that cite `id` as their source.
+    pub fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>> {
+        self.db
+            .scan_prefix(keys::cited_by_prefix(id.0))
+            .keys()
+            .map(|k| Ok(UrlId(keys::u64_at(&k?, 10).unwrap_or_default())))
+            .collect()
+    }
+
     pub fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
         self.get(&keys::page(id.0))
     }

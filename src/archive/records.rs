@@ -30,6 +30,8 @@ pub enum Via {
     Feed(UrlId),
     /// Named by a `Sitemap:` line of the host's robots.txt.
     Robots,
+    /// Brought in by `import-warc`.
+    Import,
 }
 
 impl Via {
@@ -40,7 +42,7 @@ impl Via {
             Via::Source(f) => Some((b's', f)),
             Via::Sitemap(f) => Some((b'm', f)),
             Via::Feed(f) => Some((b'f', f)),
-            Via::Seed | Via::Robots => None,
+            Via::Seed | Via::Robots | Via::Import => None,
         }
     }
 }

@@ -15,12 +15,16 @@ use crate::article::PageKind;
 use crate::config::{CrawlConfig, CrawlFlags};
 use crate::crawl::{self, CrawlStats, Summary};
 use crate::progress::Progress;
+use crate::serve;
+use std::net::SocketAddr;
 
+mod export;
 mod schedule;
 mod versions;
 
+pub use export::{ExportFormat, ExportOptions, export};
 pub use schedule::schedule;
-pub use versions::{DiffFormat, changes, diff, history, record, show};
+pub use versions::{DiffFormat, changes, diff, history, show};
 
 /// How the process was asked to end, for the exit code.
 pub enum Outcome {
@@ -35,11 +39,12 @@ pub enum Outcome {
 pub fn crawl(
     flags: &CrawlFlags,
     archive_dir: &Path,
+    serve: Option<SocketAddr>,
     show_progress: bool,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    run_crawler(flags, archive_dir, false, show_progress, json, out)
+    run_crawler(flags, archive_dir, false, serve, show_progress, json, out)
 }
 
 /// `palimpsest watch`: crawl, then keep revisiting seeds and articles on
@@ -48,18 +53,54 @@ pub fn crawl(
 pub fn watch(
     flags: &CrawlFlags,
     archive_dir: &Path,
+    serve: Option<SocketAddr>,
     show_progress: bool,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    run_crawler(flags, archive_dir, true, show_progress, json, out)?;
+    run_crawler(flags, archive_dir, true, serve, show_progress, json, out)?;
     Ok(Outcome::Done)
+}
+
+/// `palimpsest serve`: the web interface and API until Ctrl-C.
+pub fn serve(archive_dir: &Path, bind: SocketAddr) -> anyhow::Result<Outcome> {
+    let archive = Arc::new(open_existing(archive_dir, "palimpsest serve")?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = bind_interface(bind).await?;
+        let state = Arc::new(serve::ServeState {
+            archive,
+            crawl: None,
+            origin: format!("http://{}", listener.local_addr()?),
+        });
+        serve::run(listener, state, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(Outcome::Done)
+}
+
+async fn bind_interface(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    if serve::is_public_bind(&addr) {
+        eprintln!(
+            "warning: serving on {addr}, which is not a loopback address: anyone who can reach it can read this archive"
+        );
+    }
+    eprintln!("serving the archive at http://{addr}/");
+    Ok(listener)
 }
 
 fn run_crawler(
     flags: &CrawlFlags,
     archive_dir: &Path,
     watch: bool,
+    serve_on: Option<SocketAddr>,
     show_progress: bool,
     json: bool,
     out: &mut dyn Write,
@@ -81,7 +122,29 @@ fn run_crawler(
     let bar = show_progress && std::io::stderr().is_terminal();
     let summary = runtime.block_on(async {
         let _progress = Progress::start(stats.clone(), bar, Duration::from_secs(10));
-        crawl::crawl(config, archive.clone(), stats.clone(), shutdown_signal()).await
+        // The interface runs inside the crawling process: sled allows one
+        // process per archive.
+        let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = match serve_on {
+            Some(bind) => {
+                let listener = bind_interface(bind).await?;
+                let state = Arc::new(serve::ServeState {
+                    archive: archive.clone(),
+                    crawl: Some(stats.clone()),
+                    origin: format!("http://{}", listener.local_addr()?),
+                });
+                Some(tokio::spawn(serve::run(listener, state, async {
+                    let _ = server_stopped.await;
+                })))
+            }
+            None => None,
+        };
+        let summary = crawl::crawl(config, archive.clone(), stats.clone(), shutdown_signal()).await;
+        let _ = stop_server.send(());
+        if let Some(server) = server {
+            let _ = server.await;
+        }
+        anyhow::Ok(summary?)
     })?;
     archive.flush()?;
     if json {
@@ -291,6 +354,33 @@ pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Re
     } else {
         Outcome::Problems
     })
+}
+
+/// `palimpsest import-warc`: captures from WARC files, extracted and
+/// versioned as if crawled.
+pub fn import_warc(
+    archive_dir: &Path,
+    files: &[std::path::PathBuf],
+    seed_files: &[std::path::PathBuf],
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let profiles = crate::config::load_profiles(seed_files)?
+        .into_iter()
+        .map(|p| (p.host.clone(), Arc::new(p)))
+        .collect();
+    let archive = Archive::open(archive_dir, "palimpsest import-warc")?;
+    let report = crawl::import_warc(&archive, files, &profiles)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} records: {} captures imported, {} new versions, {} records skipped (not responses or revisits)",
+            report.records, report.captures, report.new_versions, report.skipped
+        )?;
+    }
+    Ok(Outcome::Done)
 }
 
 /// `palimpsest reextract`: extract stored payloads again, no refetching.

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Outcome, open_existing};
-use crate::archive::{Archive, PageRecord, UrlId, VersionRecord, micros};
-use crate::article::{ArticleRecord, PageKind};
+use crate::archive::{VersionRecord, micros};
+use crate::article::PageKind;
 use crate::diff::{self, Sides};
 
 /// Output format of `diff`.
@@ -101,23 +101,6 @@ pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow
     Ok(Outcome::Done)
 }
 
-/// The SPEC §4 record of one version.
-pub fn record(
-    archive: &Archive,
-    id: UrlId,
-    page: &PageRecord,
-    version: VersionRecord,
-) -> anyhow::Result<ArticleRecord> {
-    let payload = archive
-        .capture_at(id, version.capture_at)?
-        .and_then(|c| c.payload);
-    let mut record = ArticleRecord::new(page.url.to_string(), version.article);
-    record.version = Some(version.number);
-    record.captured_at = Some(version.capture_at);
-    record.content_digest = payload;
-    Ok(record)
-}
-
 /// `palimpsest show URL [--version N]`.
 pub fn show(
     dir: &Path,
@@ -131,7 +114,7 @@ pub fn show(
     let number = number.unwrap_or(page.versions);
     let version = archive.require_version(id, &page, number)?;
     let last_seen = archive.version_last_seen(id, number)?;
-    let r = record(&archive, id, &page, version)?;
+    let r = crate::export::article_record(&archive, id, &page, version)?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&r)?)?;
         return Ok(Outcome::Done);

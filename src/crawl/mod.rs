@@ -13,11 +13,13 @@
 //! channel is the back-pressure. A crash loses at most an uncommitted batch,
 //! whose entries are still in the frontier.
 
+mod import;
 mod process;
 mod reextract;
 mod stats;
 mod writer;
 
+pub use import::{ImportError, ImportReport, import_warc};
 pub use reextract::{ReextractReport, reextract};
 
 pub use stats::{CrawlStats, Summary, peak_rss_bytes};

@@ -241,3 +241,66 @@ fn bad_flag_values_are_errors_naming_the_value() {
         );
     }
 }
+
+#[test]
+fn zero_rate_concurrency_or_timeout_is_refused_or_harmless() {
+    // Each value is nonsense: refusing it (an error naming the flag) is
+    // right; accepting it is fine only if the crawl still works. Hanging
+    // (a zero-permit semaphore, a zero rate) or failing every page is not.
+    let host = "zero.test";
+    let server = Site::new().page(host, "/", page("Home", &[])).serve();
+    for (flag, value) in [
+        ("--rate", "0/s"),
+        ("--concurrency", "0"),
+        ("--timeout", "0"),
+        ("--rate", "-2/s"),
+    ] {
+        let archive = Archive::new();
+        server.clear_log();
+        let out = archive
+            .crawl(&server, &[host])
+            .arg(format!("{flag}={value}"))
+            .arg(server.url(host, "/"))
+            .run(Duration::from_secs(20));
+        if out.success() {
+            let entry = archive.entry(&server.url(host, "/"));
+            assert_eq!(
+                entry["state"], "fetched",
+                "{flag} {value} was accepted, and then the crawl failed its page: {entry:#}"
+            );
+        } else {
+            let error = first_line_error(&out, &format!("{flag} {value}"));
+            assert!(
+                error.contains(flag)
+                    || error.contains(value)
+                    || error.contains(flag.trim_start_matches('-')),
+                "{flag} {value}: the error should name the flag or value: {error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn archive_path_that_is_a_file_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "hello").unwrap();
+    let path = file.display().to_string();
+    for args in [
+        vec!["stats", "--archive", &path],
+        vec!["list", "--json", "--archive", &path],
+        vec!["verify", "--archive", &path],
+    ] {
+        let out = run(&args, DEADLINE);
+        let error = one_line_error(&out, &format!("{args:?}"));
+        assert!(error.contains("not-a-dir"), "{args:?}: {error}");
+    }
+    let mut args: Vec<String> = ["crawl", "--archive", &path, "--no-progress"]
+        .map(String::from)
+        .to_vec();
+    args.extend(pins());
+    args.push("http://a.test/".into());
+    let out = run(&args, DEADLINE);
+    let error = one_line_error(&out, "crawl into a file");
+    assert!(error.contains("not-a-dir"), "{error}");
+}

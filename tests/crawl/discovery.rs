@@ -247,3 +247,71 @@ fn a_gzip_bomb_sitemap_is_cut_with_bounded_memory() {
         out.elapsed
     );
 }
+
+#[test]
+fn links_are_taken_from_html_only() {
+    let host = "types.test";
+    let server = Site::new()
+        .page(
+            host,
+            "/",
+            page("Home", &["/notes.txt", "/data.json", "/image.png", "/doc.xhtml"]),
+        )
+        .file(
+            host,
+            "/notes.txt",
+            "text/plain; charset=utf-8",
+            "Plain text that mentions <a href=\"/from-text\">a link</a>.",
+        )
+        .file(
+            host,
+            "/data.json",
+            "application/json",
+            "{\"html\": \"<a href='/from-json'>x</a>\"}",
+        )
+        .file(
+            host,
+            "/image.png",
+            "image/png",
+            b"\x89PNG\r\n\x1a\n<a href=\"/from-png\">".to_vec(),
+        )
+        .file(
+            host,
+            "/doc.xhtml",
+            "application/xhtml+xml",
+            "<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>X</title></head>\
+             <body><p><a href=\"/from-xhtml\">link</a></p></body></html>",
+        )
+        .page(host, "/from-text", page("T", &[]))
+        .page(host, "/from-json", page("J", &[]))
+        .page(host, "/from-png", page("P", &[]))
+        .page(host, "/from-xhtml", page("X", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "3"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    for path in ["/from-text", "/from-json", "/from-png"] {
+        assert_eq!(
+            server.count(host, path),
+            0,
+            "a link was taken from a non-HTML body ({path}):\n{}",
+            server.dump()
+        );
+    }
+    assert_eq!(
+        server.count(host, "/from-xhtml"),
+        1,
+        "XHTML is HTML:\n{}",
+        server.dump()
+    );
+    for path in ["/notes.txt", "/data.json", "/image.png"] {
+        let entry = archive.entry(&server.url(host, path));
+        assert_eq!(entry["state"], "fetched", "{entry:#}");
+        assert_eq!(num(&entry, "captures"), 1, "{entry:#}");
+    }
+    archive.assert_verify_clean();
+}

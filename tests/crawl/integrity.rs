@@ -352,3 +352,40 @@ fn verify_reports_a_corrupt_and_a_missing_payload() {
         "verify should list the three problems (an unreadable payload, one that does not match its digest, a missing one):\n{said}"
     );
 }
+
+#[test]
+fn broken_and_unknown_encodings_still_give_valid_utf8() {
+    let host = "mojibake.test";
+    let mut invalid = b"<!doctype html><html><head><meta charset=\"utf-8\"><title>Caf\xff \xfe story</title></head><body><p>".to_vec();
+    invalid.extend_from_slice(&b"Some text with a broken byte \xc3 here. ".repeat(20));
+    invalid.extend_from_slice(b"</p></body></html>");
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/invalid", "/klingon"]))
+        .file(host, "/invalid", "text/html; charset=utf-8", invalid)
+        .file(
+            host,
+            "/klingon",
+            "text/html; charset=klingon",
+            page("Unknown charset story", &[]),
+        )
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    // `list` output parsed as JSON, so every string in it is valid UTF-8.
+    let invalid = archive.entry(&server.url(host, "/invalid"));
+    assert_eq!(invalid["state"], "fetched", "{invalid:#}");
+    let title = str_field(&invalid, "title").unwrap_or_default();
+    assert!(
+        title.starts_with("Caf") && title.ends_with("story"),
+        "{invalid:#}"
+    );
+    let klingon = archive.entry(&server.url(host, "/klingon"));
+    assert_eq!(klingon["state"], "fetched", "{klingon:#}");
+    assert_eq!(klingon["title"], "Unknown charset story", "{klingon:#}");
+    archive.assert_verify_clean();
+}

@@ -165,3 +165,44 @@ fn new_pass_discovers_new_pages() {
     let entry = archive.entry(&server.url(host, "/breaking"));
     assert_eq!(entry["state"], "fetched", "{entry:#}");
 }
+
+#[test]
+fn a_page_that_failed_is_tried_again_in_the_next_pass() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    let host = "fixed.test";
+    let broken = Arc::new(AtomicBool::new(true));
+    let broken_in = broken.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if broken_in.load(Ordering::SeqCst) {
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            } else {
+                html(page("Story", &[]))
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(90))
+        .assert_success("first crawl");
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(entry["state"], "failed", "{entry:#}");
+
+    broken.store(false, Ordering::SeqCst);
+    server.clear_log();
+    crawl
+        .run(Duration::from_secs(90))
+        .assert_success("second crawl");
+    assert_eq!(server.count(host, "/story"), 1, "{}", server.dump());
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert!(entry["error"].is_null(), "{entry:#}");
+    assert_eq!(entry["status"], 200, "{entry:#}");
+}

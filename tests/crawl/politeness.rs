@@ -273,3 +273,40 @@ fn fractional_crawl_delay_is_honoured() {
         );
     }
 }
+
+#[test]
+fn crawl_delay_of_another_group_does_not_apply() {
+    // RFC 9309: only the most specific matching group applies; the `*`
+    // group's Crawl-delay is not palimpsest's.
+    let host = "groups.test";
+    let site = Site::new().robots(
+        host,
+        "User-agent: palimpsest\nAllow: /\n\nUser-agent: *\nCrawl-delay: 5\nDisallow: /\n",
+    );
+    let server = add_host(site, host, 6).serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "10/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let times: Vec<Instant> = server
+        .requests_for(host)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(
+        times.len(),
+        6,
+        "the palimpsest group allows everything:\n{}",
+        server.dump()
+    );
+    let span = (*times.last().unwrap() - times[0]).as_secs_f64();
+    assert!(
+        span < 4.0,
+        "6 pages took {span:.1}s: the * group's Crawl-delay: 5 was applied to palimpsest:\n{}",
+        server.dump()
+    );
+}

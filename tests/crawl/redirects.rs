@@ -166,3 +166,31 @@ fn redirect_to_another_host_reads_that_hosts_robots_first() {
         server.dump()
     );
 }
+
+#[test]
+fn malformed_redirects_are_recorded_errors() {
+    let host = "badloc.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/bad", "/ftp", "/fine"]))
+        .route(host, "/bad", |_| {
+            redirect(StatusCode::FOUND, "http://[not-an-ip/x")
+        })
+        .route(host, "/ftp", |_| {
+            redirect(StatusCode::FOUND, "ftp://files.test/x")
+        })
+        .page(host, "/fine", page("Fine", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for path in ["/bad", "/ftp"] {
+        let entry = archive.entry(&server.url(host, path));
+        assert_eq!(entry["state"], "failed", "{entry:#}");
+        assert!(entry["error"].is_string(), "{entry:#}");
+    }
+    assert_eq!(server.count(host, "/fine"), 1, "the crawl goes on");
+}

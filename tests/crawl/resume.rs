@@ -268,3 +268,55 @@ fn killed_revisit_pass_resumes_that_pass() {
         assert_eq!(num(&p, "captures"), 2, "{p:#}");
     }
 }
+
+#[test]
+fn repeated_kills_never_corrupt_the_archive() {
+    let host = "crashy.test";
+    let links: Vec<String> = (1..60).map(|i| format!("/n/{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    let mut site = Site::new().page(host, "/", page("Front", &refs));
+    for (i, link) in links.iter().enumerate() {
+        site = site.page(host, link, page(&format!("News item {i}"), &["/"]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "20/s", "--concurrency", "8"])
+        .arg(server.url(host, "/"));
+    for round in 0..5 {
+        let seen = server.page_requests().len();
+        let mut running = crawl.spawn();
+        let start = std::time::Instant::now();
+        // Kill at a different point each round: after 1, 2, … new requests.
+        while server.page_requests().len() < seen + 1 + round
+            && !running.exited()
+            && start.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if running.exited() {
+            break;
+        }
+        running.kill();
+        archive.assert_verify_clean();
+    }
+    crawl
+        .run(Duration::from_secs(120))
+        .assert_success("final run");
+    archive.assert_verify_clean();
+    let pages = archive.list();
+    assert_eq!(pages.len(), 60, "{pages:#?}");
+    for p in &pages {
+        assert_eq!(p["state"], "fetched", "{p:#}");
+        assert!(num(p, "captures") >= 1, "{p:#}");
+        assert_eq!(num(p, "versions"), 1, "{p:#}");
+    }
+    let stats = archive.stats();
+    assert_eq!(num(&stats, "queued"), 0, "{stats:#}");
+    assert_eq!(
+        num(&stats, "pass"),
+        1,
+        "interrupted runs resume the first pass: {stats:#}"
+    );
+}

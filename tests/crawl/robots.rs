@@ -73,6 +73,8 @@ fn robots_is_fetched_first_and_disallowed_paths_are_never_fetched() {
             .unwrap_or_else(|| panic!("disallowed {url} should be recorded:\n{pages:#?}"));
         assert_eq!(entry["state"], "disallowed", "{entry:#}");
         assert_eq!(num(entry, "captures"), 0, "{entry:#}");
+        assert!(entry["status"].is_null(), "never fetched: {entry:#}");
+        assert!(entry["last_captured"].is_null(), "never fetched: {entry:#}");
     }
 }
 
@@ -324,4 +326,83 @@ fn robots_wildcards_and_end_anchors_are_matched() {
             server.dump()
         );
     }
+}
+
+#[test]
+fn a_5xx_robots_txt_is_retried_by_the_next_crawl() {
+    // "5xx means disallow all *for now*": a failure is not cached like
+    // rules are. Once robots.txt recovers, the next run crawls the host.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let host = "recovering.test";
+    let broken = Arc::new(AtomicBool::new(true));
+    let broken_in = broken.clone();
+    let server = Site::new()
+        .route(host, "/robots.txt", move |_| {
+            if broken_in.load(Ordering::SeqCst) {
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            } else {
+                with_header(
+                    html("User-agent: *\nAllow: /\n"),
+                    "content-type",
+                    "text/plain",
+                )
+            }
+        })
+        .page(host, "/", page("Home", &["/a"]))
+        .page(host, "/a", page("A", &[]))
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--timeout", "5"])
+        .arg(server.url(host, "/"));
+    crawl.run(DEADLINE).assert_success("first crawl");
+    assert!(server.page_requests().is_empty(), "{}", server.dump());
+
+    broken.store(false, Ordering::SeqCst);
+    crawl.run(DEADLINE).assert_success("second crawl");
+    assert_eq!(
+        server.count(host, "/"),
+        1,
+        "robots.txt recovered, but the next crawl still treated the host as disallowed:\n{}",
+        server.dump()
+    );
+    assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
+    let entry = archive.entry(&server.url(host, "/"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+}
+
+#[test]
+fn a_robots_txt_that_never_answers_times_out_and_disallows() {
+    let host = "silent.test";
+    let server = Site::new()
+        .route(host, "/robots.txt", |_| {
+            delayed(
+                with_header(
+                    html("User-agent: *\nAllow: /\n"),
+                    "content-type",
+                    "text/plain",
+                ),
+                Duration::from_secs(60),
+            )
+        })
+        .page(host, "/", page("Home", &[]))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--timeout", "2"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(50));
+    out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(30),
+        "a silent robots.txt held the crawl for {:?} with --timeout 2",
+        out.elapsed
+    );
+    assert!(server.page_requests().is_empty(), "{}", server.dump());
+    let entry = archive.entry(&server.url(host, "/"));
+    assert_eq!(entry["state"], "disallowed", "{entry:#}");
 }

@@ -263,3 +263,87 @@ fn custom_user_agent_is_sent() {
         assert_eq!(req.header("user-agent"), Some(ua), "{}", req.path);
     }
 }
+
+#[test]
+fn command_line_flags_override_the_seed_files_crawl_table() {
+    let host = "override.test";
+    let links: Vec<String> = (1..6).map(|i| format!("/p/{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    let mut site = Site::new().page(host, "/", page("Home", &refs));
+    for link in &links {
+        site = site.page(host, link, page(link, &["/deeper"]));
+    }
+    let server = site.page(host, "/deeper", page("Deeper", &[])).serve();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("slow.toml");
+    std::fs::write(
+        &seeds,
+        format!(
+            "[crawl]\nrate = \"1/m\"\ndepth = 5\n\n[[seed]]\nurl = \"{}\"\n",
+            server.url(host, "/")
+        ),
+    )
+    .unwrap();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "1", "--seeds"])
+        .arg(seeds.display().to_string())
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(
+        server.page_requests().len(),
+        6,
+        "--depth 1 beats the file's depth = 5:\n{}",
+        server.dump()
+    );
+    let times: Vec<std::time::Instant> = server.requests().iter().map(|r| r.at).collect();
+    let span = (*times.last().unwrap() - times[0]).as_secs_f64();
+    assert!(
+        span < 5.0,
+        "--rate 50/s should beat the file's rate = \"1/m\"; 7 requests took {span:.1}s"
+    );
+}
+
+#[test]
+fn default_depth_is_two_hops() {
+    let host = "chain.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/1"]))
+        .page(host, "/1", page("One", &["/2"]))
+        .page(host, "/2", page("Two", &["/3"]))
+        .page(host, "/3", page("Three", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/2"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count(host, "/3"),
+        0,
+        "/3 is 3 hops away; the default depth is 2:\n{}",
+        server.dump()
+    );
+}
+
+#[test]
+fn depth_zero_fetches_only_the_seeds() {
+    let host = "zero.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/1"]))
+        .page(host, "/1", page("One", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--depth", "0"])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
+    assert_eq!(server.count(host, "/1"), 0, "{}", server.dump());
+}

@@ -1,0 +1,153 @@
+//! The ways out: the corpus as JSON Lines, CSV or WARC, streamed page by
+//! page in constant memory, with filters by host, time and language.
+//! Output goes to a temporary file renamed into place on success, so a
+//! failed export never leaves a file that looks whole.
+
+mod output;
+mod records;
+pub mod warc;
+
+pub use output::AtomicOutput;
+pub use records::{Schema, article_record};
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+
+use crate::archive::{Archive, ArchiveError, PageRecord, UrlId, VersionRecord};
+use crate::article::PageKind;
+
+/// Errors of an export.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("cannot write {path}: {source}")]
+    Output {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("write failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = ExportError> = std::result::Result<T, E>;
+
+/// Which records an export carries.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Hosts (a host matches itself and its subdomains).
+    pub hosts: Vec<String>,
+    /// Captured at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Captured before.
+    pub until: Option<DateTime<Utc>>,
+    /// Language codes (`en` matches `en-GB`).
+    pub languages: Vec<String>,
+    pub all_versions: bool,
+    pub all_pages: bool,
+}
+
+impl Filter {
+    pub fn host_matches(&self, host: &str) -> bool {
+        self.hosts.is_empty()
+            || self.hosts.iter().any(|h| {
+                let h = h.to_ascii_lowercase();
+                host == h || host.ends_with(&format!(".{h}"))
+            })
+    }
+
+    pub fn time_matches(&self, t: DateTime<Utc>) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+
+    pub fn language_matches(&self, language: Option<&str>) -> bool {
+        self.languages.is_empty()
+            || language.is_some_and(|l| {
+                let l = l.to_ascii_lowercase();
+                self.languages.iter().any(|want| {
+                    let want = want.to_ascii_lowercase();
+                    l == want || l.starts_with(&format!("{want}-"))
+                })
+            })
+    }
+}
+
+/// Calls `each` for every version the filter selects, page by page (one
+/// page's versions in memory at a time).
+pub fn for_each_version(
+    archive: &Archive,
+    filter: &Filter,
+    mut each: impl FnMut(UrlId, &PageRecord, VersionRecord) -> Result<()>,
+) -> Result<()> {
+    for page in archive.pages() {
+        let (id, page) = page?;
+        if page.versions == 0 || !filter.host_matches(page.url.host()) {
+            continue;
+        }
+        let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
+        if !filter.all_pages && kind != PageKind::Article {
+            continue;
+        }
+        let numbers: Vec<u32> = if filter.all_versions {
+            (1..=page.versions).collect()
+        } else {
+            vec![page.versions]
+        };
+        for n in numbers {
+            let Some(version) = archive.version(id, n)? else {
+                continue;
+            };
+            if filter.time_matches(version.first_seen)
+                && filter.language_matches(version.article.language.as_deref())
+            {
+                each(id, &page, version)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the selected versions as JSON Lines; returns the record count.
+pub fn jsonl(
+    archive: &Archive,
+    filter: &Filter,
+    schema: Schema,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let mut n = 0;
+    for_each_version(archive, filter, |id, page, version| {
+        let record = article_record(archive, id, page, version)?;
+        match schema {
+            Schema::Palimpsest => serde_json::to_writer(&mut *out, &record)?,
+            Schema::NewsPlease => {
+                serde_json::to_writer(&mut *out, &records::NewsPlease::from(&record))?
+            }
+        }
+        out.write_all(b"\n")?;
+        n += 1;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Writes the selected versions as CSV with a header row; list fields are
+/// joined (authors with "; ", source links with spaces).
+pub fn csv(archive: &Archive, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
+    let mut w = csv::WriterBuilder::new().from_writer(out);
+    w.write_record(records::CSV_HEADER)?;
+    let mut n = 0;
+    for_each_version(archive, filter, |id, page, version| {
+        let record = article_record(archive, id, page, version)?;
+        w.write_record(records::csv_row(&record))?;
+        n += 1;
+        Ok(())
+    })?;
+    w.flush()?;
+    Ok(n)
+}

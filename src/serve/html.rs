@@ -1,0 +1,355 @@
+//! Server-rendered pages. maud escapes every interpolated value, so archived
+//! content (titles, text, URLs) is always text, never markup. Links built
+//! from archived URLs are only ever query parameters of our own routes, or
+//! plain `http(s)` links with `rel="noreferrer nofollow"`.
+
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::query::{ArticleView, DiffView, IndexQuery, PageSummary, TimelineVersion};
+use crate::diff::{Paragraph, Words};
+
+const STYLE: &str = "\
+body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}\
+header{background:#1d3557;color:#fff;padding:.6em 1.2em}header a{color:#fff;margin-right:1.2em;text-decoration:none}\
+main{max-width:72em;margin:1em auto;padding:0 1.2em}table{border-collapse:collapse;width:100%}\
+td,th{padding:.35em .5em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\
+form.filters input,form.filters select{margin-right:.5em}.meta{color:#555;font-size:.9em}\
+del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}\
+.cols{display:grid;grid-template-columns:1fr 1fr;gap:1em}.p{padding:.3em .6em;border-left:4px solid #ddd;margin:.6em 0}\
+.added{border-color:#3a3}.removed{border-color:#c33}.moved{border-color:#36c}.changed{border-color:#e90}\
+.callout{background:#fff3cd;padding:.5em 1em;border-left:4px solid #e90}.text p{max-width:45em}\
+iframe{width:100%;height:70vh;border:1px solid #ccc;background:#fff}";
+
+fn fmt(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// Query-string encoding of a value.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A link to an archived URL on the live web, only for http(s) URLs.
+fn external(url: &str) -> Markup {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        html! { a href=(url) rel="noreferrer nofollow" { (url) } }
+    } else {
+        html! { (url) }
+    }
+}
+
+pub fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — palimpsest" }
+                style { (PreEscaped(STYLE)) }
+                link rel="alternate" type="application/atom+xml" title="Changes" href="/changes.atom";
+            }
+            body {
+                header {
+                    a href="/" { strong { "palimpsest" } }
+                    a href="/" { "Articles" }
+                    a href="/status" { "Crawl status" }
+                    a href="/changes.atom" { "Changes feed" }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+pub fn error_page(status: u16, message: &str) -> Markup {
+    layout(
+        "Error",
+        html! {
+            h1 { "Error " (status) }
+            p { (message) }
+            p { a href="/" { "Back to the index" } }
+        },
+    )
+}
+
+pub fn index(query: &IndexQuery, rows: &[PageSummary], more: bool) -> Markup {
+    let link_for = |page: usize| {
+        let mut parts = vec![format!("page={page}")];
+        for (k, v) in [
+            ("q", &query.q),
+            ("host", &query.host),
+            ("lang", &query.language),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", enc(v)));
+            }
+        }
+        if let Some(s) = query.changed_since {
+            parts.push(format!("since={}", enc(&s.to_rfc3339())));
+        }
+        if query.all_pages {
+            parts.push("all=1".into());
+        }
+        format!("/?{}", parts.join("&"))
+    };
+    layout(
+        "Archived articles",
+        html! {
+            h1 { "Archived articles" }
+            form.filters method="get" action="/" role="search" {
+                label { "Search " input type="search" name="q" value=(query.q.clone().unwrap_or_default()) placeholder="words in URL or title"; }
+                label { "Host " input type="text" name="host" value=(query.host.clone().unwrap_or_default()) size="16"; }
+                label { "Language " input type="text" name="lang" value=(query.language.clone().unwrap_or_default()) size="4"; }
+                label { "Changed since " input type="date" name="since" value=(query.changed_since.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()); }
+                label { input type="checkbox" name="all" value="1" checked[query.all_pages]; " all pages" }
+                button type="submit" { "Filter" }
+            }
+            @if rows.is_empty() {
+                p { "No archived articles match." }
+            } @else {
+                table {
+                    thead { tr { th { "Last change" } th { "Title" } th { "Host" } th { "Lang" } th { "Versions" } th { "Captures" } } }
+                    tbody {
+                        @for r in rows {
+                            tr {
+                                td.meta { (fmt(r.last_change)) }
+                                td { a href=(format!("/article?url={}", enc(&r.url))) { (r.title.clone().unwrap_or_else(|| r.url.clone())) } br; span.meta { (r.url) } }
+                                td { (r.host) }
+                                td { (r.language.clone().unwrap_or_default()) }
+                                td { (r.versions) }
+                                td { (r.captures) }
+                            }
+                        }
+                    }
+                }
+            }
+            p {
+                @if query.page > 1 { a href=(link_for(query.page - 1)) rel="prev" { "← newer" } " " }
+                "page " (query.page)
+                @if more { " " a href=(link_for(query.page + 1)) rel="next" { "older →" } }
+            }
+        },
+    )
+}
+
+fn timeline_row(url: &str, v: &TimelineVersion) -> Markup {
+    html! {
+        tr {
+            td { (v.version) @if v.reextracted { " " span.meta { "(re-extracted)" } } }
+            td { (fmt(v.first_seen)) }
+            td { (v.last_seen.map(fmt).unwrap_or_default()) }
+            td { (v.title.clone().unwrap_or_default()) }
+            td {
+                @if v.version > 1 {
+                    "+" (v.words_added) " −" (v.words_removed) " "
+                    a href=(format!("/diff?url={}&a={}&b={}", enc(url), v.version - 1, v.version)) { "diff" }
+                } @else {
+                    (v.words_added) " words"
+                }
+            }
+        }
+    }
+}
+
+pub fn article(view: &ArticleView) -> Markup {
+    let url = view.page.url.as_str();
+    let article = view.latest.as_ref().map(|v| &v.article);
+    let title = article
+        .and_then(|a| a.title.clone())
+        .unwrap_or_else(|| url.to_string());
+    let n = view.versions.len() as u32;
+    layout(
+        &title,
+        html! {
+            h1 { (title) }
+            p.meta {
+                (external(url))
+                @if let Some(a) = article {
+                    @if !a.authors.is_empty() { br; "By " (a.authors.join(", ")) }
+                    @if let Some(p) = a.published { br; "Published " (p.to_rfc3339()) }
+                    @if let Some(m) = a.modified { " · modified " (m.to_rfc3339()) }
+                    @if let Some(l) = &a.language { " · language " (l) }
+                    @if let Some(s) = &a.site_name { " · " (s) }
+                }
+            }
+            h2 { "Versions" }
+            @if view.versions.is_empty() {
+                p { "No article was extracted from this page." }
+            } @else {
+                table id="timeline" {
+                    thead { tr { th { "Version" } th { "First seen" } th { "Last seen" } th { "Title" } th { "Change" } } }
+                    tbody { @for v in &view.versions { (timeline_row(url, v)) } }
+                }
+                @if n >= 2 {
+                    form id="compare" method="get" action="/diff" {
+                        input type="hidden" name="url" value=(url);
+                        label { "Compare version " select name="a" { @for v in &view.versions { option value=(v.version) selected[v.version == n - 1] { (v.version) } } } }
+                        label { " with " select name="b" { @for v in &view.versions { option value=(v.version) selected[v.version == n] { (v.version) } } } }
+                        " " button type="submit" { "Show changes" }
+                    }
+                }
+            }
+            @if !view.sources.is_empty() {
+                h2 { "Sources it cites" }
+                ul { @for (s, archived) in &view.sources {
+                    li { (external(s)) @if *archived { " — " a href=(format!("/article?url={}", enc(s))) { "archived copy" } } }
+                } }
+            }
+            @if !view.cited_by.is_empty() {
+                h2 { "Cited by" }
+                ul { @for (u, t) in &view.cited_by {
+                    li { a href=(format!("/article?url={}", enc(u))) { (t.clone().unwrap_or_else(|| u.clone())) } }
+                } }
+            }
+            @if let Some(a) = article {
+                h2 { "Latest text" }
+                div.text { @for p in a.text.split("\n\n") { p { (p) } } }
+            }
+            h2 { "Captures" }
+            table {
+                thead { tr { th { "Fetched" } th { "Status" } th { "Version" } th { "Size" } th {} } }
+                tbody { @for c in &view.captures {
+                    tr {
+                        td { (fmt(c.fetched_at)) }
+                        td { (c.status) @if let Some(e) = &c.error { " " span.meta { (e) } } }
+                        td { (c.version.map(|v| v.to_string()).unwrap_or_default()) }
+                        td { (c.payload_len) " B" }
+                        td { @if c.payload.is_some() {
+                            a href=(format!("/capture?url={}&at={}", enc(url), c.fetched_at.timestamp_micros())) { "view as fetched" }
+                        } }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+fn words(ws: &[Words]) -> Markup {
+    html! {
+        @for w in ws {
+            @match w {
+                Words::Equal(t) => (t),
+                Words::Delete(t) => del { (t) },
+                Words::Insert(t) => ins { (t) },
+            }
+        }
+    }
+}
+
+pub fn diff(view: &DiffView, permalink: &str) -> Markup {
+    let url = view.page.url.as_str();
+    let d = &view.diff;
+    let title = view
+        .new
+        .article
+        .title
+        .clone()
+        .unwrap_or_else(|| url.to_string());
+    let old_side = |p: &Paragraph| -> Option<Markup> {
+        match p {
+            Paragraph::Same { text } => Some(html! { div.p { (text) } }),
+            Paragraph::Removed { text } => Some(html! { div.p.removed { del { (text) } } }),
+            Paragraph::Changed { words: ws } => {
+                let kept: Vec<Words> = ws
+                    .iter()
+                    .filter(|w| !matches!(w, Words::Insert(_)))
+                    .cloned()
+                    .collect();
+                Some(html! { div.p.changed { (words(&kept)) } })
+            }
+            Paragraph::Moved { text, from, .. } => Some(
+                html! { div.p.moved { span.meta { "moved from here (paragraph " (from) ")" } br; (text) } },
+            ),
+            Paragraph::Added { .. } => None,
+        }
+    };
+    let new_side = |p: &Paragraph| -> Option<Markup> {
+        match p {
+            Paragraph::Same { text } => Some(html! { div.p { (text) } }),
+            Paragraph::Added { text } => Some(html! { div.p.added { ins { (text) } } }),
+            Paragraph::Changed { words: ws } => {
+                let kept: Vec<Words> = ws
+                    .iter()
+                    .filter(|w| !matches!(w, Words::Delete(_)))
+                    .cloned()
+                    .collect();
+                Some(html! { div.p.changed { (words(&kept)) } })
+            }
+            Paragraph::Moved { text, to, .. } => Some(
+                html! { div.p.moved { span.meta { "moved here (paragraph " (to) ")" } br; (text) } },
+            ),
+            Paragraph::Removed { .. } => None,
+        }
+    };
+    layout(
+        &format!("Changes to {title}"),
+        html! {
+            h1 { "Changes to " a href=(format!("/article?url={}", enc(url))) { (title) } }
+            p.meta {
+                (external(url)) br;
+                "Version " (view.old.number) " (" (fmt(view.old.first_seen)) ") → version " (view.new.number) " (" (fmt(view.new.first_seen)) ")" br;
+                strong { "+" (d.words_added) " words, −" (d.words_removed) " words" }
+                " · " a href=(permalink) rel="bookmark" { "permalink" }
+            }
+            @for (name, f) in [("Headline", &d.title), ("Authors", &d.authors), ("Published", &d.published), ("Modified", &d.modified)] {
+                @if f.changed {
+                    p.callout.field-change { strong { (name) " changed: " } (words(&f.words)) }
+                }
+            }
+            @if d.is_empty() { p { "These versions do not differ in anything a reader sees." } }
+            h2 { "Inline" }
+            div id="inline" {
+                @for p in &d.body {
+                    @match p {
+                        Paragraph::Same { text } => div.p { (text) },
+                        Paragraph::Added { text } => div.p.added { ins { (text) } },
+                        Paragraph::Removed { text } => div.p.removed { del { (text) } },
+                        Paragraph::Changed { words: ws } => div.p.changed { (words(ws)) },
+                        Paragraph::Moved { text, from, to } => div.p.moved { span.meta { "moved from paragraph " (from) " to " (to) } br; (text) },
+                    }
+                }
+            }
+            h2 { "Side by side" }
+            div.cols id="side-by-side" {
+                div { h3 { "Version " (view.old.number) } @for p in &d.body { @if let Some(m) = old_side(p) { (m) } } }
+                div { h3 { "Version " (view.new.number) } @for p in &d.body { @if let Some(m) = new_side(p) { (m) } } }
+            }
+        },
+    )
+}
+
+pub fn capture(url: &str, at: i64, fetched: DateTime<Utc>, status: u16) -> Markup {
+    layout(
+        "Capture",
+        html! {
+            h1 { "Capture of " (url) }
+            p.meta { "Fetched " (fmt(fetched)) ", HTTP " (status) ". Shown as fetched, in a sandbox: no scripts run and nothing is loaded from the live web." }
+            p { a href=(format!("/article?url={}", enc(url))) { "← article timeline" } }
+            iframe sandbox="" referrerpolicy="no-referrer" title="capture" src=(format!("/raw?url={}&at={at}", enc(url))) {}
+        },
+    )
+}
+
+pub struct StatusView {
+    pub running: bool,
+    pub lines: Vec<(String, String)>,
+    pub due: Vec<(DateTime<Utc>, String, &'static str)>,
+}
+
+pub fn status(view: &StatusView) -> Markup {
+    layout(
+        "Crawl status",
+        html! {
+            h1 { "Crawl status" }
+            @if !view.running { p { "No crawl is running in this process (start one with " code { "palimpsest watch --serve" } ")." } }
+            table { tbody { @for (k, v) in &view.lines { tr { th { (k) } td { (v) } } } } }
+            h2 { "Due next" }
+            table {
+                thead { tr { th { "Due" } th { "Reason" } th { "URL" } } }
+                tbody { @for (due, url, reason) in &view.due { tr { td { (fmt(*due)) } td { (reason) } td { (url) } } } }
+            }
+        },
+    )
+}

@@ -1,0 +1,424 @@
+//! The web interface and JSON API (`palimpsest serve`, `watch --serve`):
+//! browse the archive, read version timelines, compare versions, follow
+//! the changes feed, and watch a running crawl.
+//!
+//! Archived content is text to escape, never markup to trust: pages are
+//! rendered with auto-escaping templates, and a raw capture is served only
+//! with `Content-Security-Policy: sandbox` and nothing allowed to load.
+
+mod feed;
+mod html;
+mod query;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::archive::{Archive, ArchiveError, Via, from_micros};
+use crate::crawl::CrawlStats;
+use query::IndexQuery;
+
+/// What the handlers share.
+pub struct ServeState {
+    pub archive: Arc<Archive>,
+    /// The running crawl's counters, when serving from inside `watch`.
+    pub crawl: Option<Arc<CrawlStats>>,
+    /// The interface's own origin, for absolute links in the feed.
+    pub origin: String,
+}
+
+/// A failed request: a status and a message for a person.
+struct Problem {
+    status: StatusCode,
+    message: String,
+    json: bool,
+}
+
+impl Problem {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            json: false,
+        }
+    }
+
+    fn json(mut self) -> Self {
+        self.json = true;
+        self
+    }
+}
+
+impl From<ArchiveError> for Problem {
+    fn from(e: ArchiveError) -> Self {
+        let status = match e {
+            ArchiveError::UnknownUrl { .. } | ArchiveError::UnknownVersion { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Problem::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        if self.json {
+            (
+                self.status,
+                Json(serde_json::json!({ "error": self.message })),
+            )
+                .into_response()
+        } else {
+            (
+                self.status,
+                html::error_page(self.status.as_u16(), &self.message),
+            )
+                .into_response()
+        }
+    }
+}
+
+type Params = Query<HashMap<String, String>>;
+
+fn param<'a>(p: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    p.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+fn required<'a>(p: &'a HashMap<String, String>, name: &str) -> Result<&'a str, Problem> {
+    param(p, name).ok_or_else(|| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("missing parameter `{name}`"),
+        )
+    })
+}
+
+fn number(p: &HashMap<String, String>, name: &str) -> Result<Option<u32>, Problem> {
+    param(p, name)
+        .map(|v| {
+            v.parse::<u32>().map_err(|_| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("`{name}` must be a version number, not {v:?}"),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn when(p: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
+    param(p, name)
+        .map(|v| {
+            crate::config::parse_when(v)
+                .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))
+        })
+        .transpose()
+}
+
+fn index_query(p: &HashMap<String, String>) -> Result<IndexQuery, Problem> {
+    Ok(IndexQuery {
+        q: param(p, "q").map(str::to_string),
+        host: param(p, "host").map(str::to_string),
+        language: param(p, "lang").map(str::to_string),
+        changed_since: when(p, "since")?,
+        all_pages: param(p, "all").is_some(),
+        page: param(p, "page")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1)
+            .max(1),
+    })
+}
+
+async fn index(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
+    let q = index_query(&p)?;
+    let (rows, more) = query::index(&s.archive, &q)?;
+    Ok(html::index(&q, &rows, more).into_response())
+}
+
+async fn article(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
+    let view = query::article(&s.archive, required(&p, "url")?)?;
+    Ok(html::article(&view).into_response())
+}
+
+async fn diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
+    let url = required(&p, "url")?;
+    let view = query::diff(&s.archive, url, number(&p, "a")?, number(&p, "b")?)?;
+    let permalink = format!(
+        "/diff?url={}&a={}&b={}",
+        html::enc(url),
+        view.old.number,
+        view.new.number
+    );
+    Ok(html::diff(&view, &permalink).into_response())
+}
+
+fn capture_of(
+    s: &ServeState,
+    p: &HashMap<String, String>,
+) -> Result<crate::archive::CaptureRecord, Problem> {
+    let url = required(p, "url")?;
+    let at: i64 = required(p, "at")?.parse().map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "`at` must be a capture time in microseconds",
+        )
+    })?;
+    let (id, _) = s.archive.lookup(url)?;
+    let at = DateTime::from_timestamp_micros(at)
+        .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, "bad capture time"))?;
+    s.archive.capture_at(id, at)?.ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("no capture of {url} at that time"),
+        )
+    })
+}
+
+async fn capture(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
+    let c = capture_of(&s, &p)?;
+    let url = required(&p, "url")?;
+    Ok(html::capture(url, c.fetched_at.timestamp_micros(), c.fetched_at, c.status).into_response())
+}
+
+/// The capture's bytes, sandboxed: no script, no plugin, no request to
+/// anywhere (inline styles and data: images only).
+async fn raw(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
+    let c = capture_of(&s, &p)?;
+    let digest = c
+        .payload
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "this capture has no body"))?;
+    let body = s
+        .archive
+        .payload(&digest)?
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "payload missing"))?;
+    let content_type = c
+        .headers
+        .iter()
+        .find(|(k, _)| k == "content-type")
+        .map(|(_, v)| v.as_str())
+        .filter(|ct| ct.starts_with("text/") || ct.contains("html") || ct.contains("xml"))
+        .unwrap_or("text/plain; charset=utf-8");
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("text/plain")),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        ),
+    );
+    Ok(response)
+}
+
+async fn status(State(s): State<Arc<ServeState>>) -> Result<Response, Problem> {
+    let view = status_view(&s)?;
+    Ok(html::status(&view).into_response())
+}
+
+fn status_view(s: &ServeState) -> Result<html::StatusView, Problem> {
+    let mut lines = Vec::new();
+    if let Some(c) = &s.crawl {
+        lines.push((
+            "Captures this run".to_string(),
+            c.captures.get().to_string(),
+        ));
+        lines.push((
+            "New versions this run".to_string(),
+            c.new_versions.get().to_string(),
+        ));
+        lines.push(("Queued".to_string(), c.queued.get().to_string()));
+        lines.push(("Hosts active".to_string(), c.hosts_active.get().to_string()));
+        lines.push(("Errors".to_string(), c.errors.get().to_string()));
+        lines.push((
+            "Disallowed by robots.txt".to_string(),
+            c.disallowed.get().to_string(),
+        ));
+    }
+    let stats = s.archive.stats()?;
+    lines.push(("Pages archived".into(), stats.pages.to_string()));
+    lines.push(("Versions".into(), stats.versions.to_string()));
+    let mut due: Vec<(u64, crate::archive::UrlId)> =
+        s.archive.queued().collect::<Result<_, _>>()?;
+    due.sort_unstable();
+    let due = due
+        .into_iter()
+        .take(20)
+        .filter_map(|(at, id)| {
+            let page = s.archive.page(id).ok().flatten()?;
+            let reason = if page.captures == 0 {
+                "new"
+            } else if page.via == Via::Seed || page.listing {
+                "seed"
+            } else {
+                "revisit"
+            };
+            Some((from_micros(at), page.url.to_string(), reason))
+        })
+        .collect();
+    Ok(html::StatusView {
+        running: s.crawl.is_some(),
+        lines,
+        due,
+    })
+}
+
+async fn changes_atom(State(s): State<Arc<ServeState>>) -> Result<Response, Problem> {
+    let changes = query::changes(&s.archive, None, 100)?;
+    let mut response = feed::atom(&changes, &s.origin).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/atom+xml; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+#[derive(Serialize)]
+struct PagesResponse {
+    pages: Vec<query::PageSummary>,
+    page: usize,
+    more: bool,
+}
+
+async fn api_pages(
+    State(s): State<Arc<ServeState>>,
+    Query(p): Params,
+) -> Result<Response, Problem> {
+    let q = index_query(&p).map_err(Problem::json)?;
+    let (pages, more) = query::index(&s.archive, &q).map_err(|e| Problem::from(e).json())?;
+    Ok(Json(PagesResponse {
+        pages,
+        page: q.page,
+        more,
+    })
+    .into_response())
+}
+
+async fn api_history(
+    State(s): State<Arc<ServeState>>,
+    Query(p): Params,
+) -> Result<Response, Problem> {
+    let url = required(&p, "url").map_err(Problem::json)?;
+    let view = query::article(&s.archive, url).map_err(|e| Problem::from(e).json())?;
+    Ok(
+        Json(serde_json::json!({ "url": view.page.url.as_str(), "versions": view.versions }))
+            .into_response(),
+    )
+}
+
+async fn api_diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
+    let url = required(&p, "url").map_err(Problem::json)?;
+    let (a, b) = (
+        number(&p, "a").map_err(Problem::json)?,
+        number(&p, "b").map_err(Problem::json)?,
+    );
+    let view = query::diff(&s.archive, url, a, b).map_err(|e| Problem::from(e).json())?;
+    Ok(Json(serde_json::json!({
+        "url": view.page.url.as_str(),
+        "from": view.old.number,
+        "to": view.new.number,
+        "diff": view.diff,
+    }))
+    .into_response())
+}
+
+async fn api_changes(
+    State(s): State<Arc<ServeState>>,
+    Query(p): Params,
+) -> Result<Response, Problem> {
+    let since = when(&p, "since").map_err(Problem::json)?;
+    let changes = query::changes(&s.archive, since, 1000).map_err(|e| Problem::from(e).json())?;
+    Ok(Json(serde_json::json!({ "changes": changes })).into_response())
+}
+
+async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Problem> {
+    let view = status_view(&s).map_err(Problem::json)?;
+    let lines: serde_json::Map<String, serde_json::Value> = view
+        .lines
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    let due: Vec<_> = view
+        .due
+        .into_iter()
+        .map(|(at, url, reason)| serde_json::json!({ "due": at, "url": url, "reason": reason }))
+        .collect();
+    Ok(
+        Json(serde_json::json!({ "running": view.running, "counters": lines, "due": due }))
+            .into_response(),
+    )
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "no such page")
+}
+
+/// Headers on every response: nothing archived may frame us or run.
+async fn hardening(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; base-uri 'none'"),
+        );
+    }
+    response
+}
+
+/// The interface's routes.
+pub fn router(state: Arc<ServeState>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/article", get(article))
+        .route("/diff", get(diff))
+        .route("/capture", get(capture))
+        .route("/raw", get(raw))
+        .route("/status", get(status))
+        .route("/changes.atom", get(changes_atom))
+        .route("/api/pages", get(api_pages))
+        .route("/api/history", get(api_history))
+        .route("/api/diff", get(api_diff))
+        .route("/api/changes", get(api_changes))
+        .route("/api/status", get(api_status))
+        .fallback(not_found)
+        .layer(middleware::from_fn(hardening))
+        .with_state(state)
+}
+
+/// Whether serving on `addr` exposes the archive beyond this machine.
+pub fn is_public_bind(addr: &SocketAddr) -> bool {
+    !addr.ip().is_loopback()
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: Arc<ServeState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
