@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 use super::news::*;
@@ -221,8 +222,9 @@ fn crawl(archive: &Archive, site: &Newsroom) -> Crawl {
         .arg(site.front.clone())
 }
 
-/// Crawls the site, edits it, crawls again.
-fn crawl_twice(archive: &Archive, site: &Newsroom) {
+/// Crawls the site, edits it, crawls again. Returns a time between the two
+/// crawls.
+fn crawl_twice(archive: &Archive, site: &Newsroom) -> DateTime<Utc> {
     crawl(archive, site)
         .run(Duration::from_secs(90))
         .assert_success("first crawl");
@@ -240,10 +242,15 @@ fn crawl_twice(archive: &Archive, site: &Newsroom) {
             site.server.dump()
         );
     }
+    // Timestamps have a resolution; keep the crawls well apart.
+    std::thread::sleep(Duration::from_millis(1100));
+    let between = Utc::now();
+    std::thread::sleep(Duration::from_millis(1100));
     site.edition.advance();
     crawl(archive, site)
         .run(Duration::from_secs(90))
         .assert_success("second crawl");
+    between
 }
 
 /// What `diff --format text` says, for failure messages.
@@ -315,6 +322,30 @@ fn only_pages_whose_article_changed_gain_a_version() {
         assert_eq!(num(&h[0], "version"), 1, "{h:#?}");
         assert_eq!(num(&h[1], "version"), 2, "{h:#?}");
         assert_ne!(h[0]["digest"], h[1]["digest"], "{url}: {h:#?}");
+        for row in &h {
+            for key in [
+                "version",
+                "first_seen",
+                "last_seen",
+                "title",
+                "words_added",
+                "words_removed",
+                "digest",
+                "reextracted",
+            ] {
+                assert!(row.get(key).is_some(), "history row without {key}: {row:#}");
+            }
+            assert_eq!(row["reextracted"], false, "{row:#}");
+        }
+        assert_eq!(
+            num(&h[0], "words_removed"),
+            0,
+            "a first version removes nothing"
+        );
+        assert!(
+            num(&h[1], "words_added") + num(&h[1], "words_removed") > 0,
+            "{url}: the second version's size of change: {h:#?}"
+        );
     }
     archive.assert_verify_clean();
 }
@@ -365,7 +396,7 @@ fn ads_timestamps_and_markup_do_not_make_versions() {
 fn changes_lists_exactly_the_changed_pages() {
     let site = newsroom();
     let archive = Archive::new();
-    crawl_twice(&archive, &site);
+    let between = crawl_twice(&archive, &site);
     let changed: BTreeSet<&str> = [
         site.sentence_added.as_str(),
         site.headline.as_str(),
@@ -411,11 +442,19 @@ fn changes_lists_exactly_the_changed_pages() {
     for c in &articles {
         assert_eq!(c["kind"], "article", "{c:#}");
     }
-    // A date after every change lists nothing; a day ago lists all four.
-    let none = changes(&archive, &["--since", "2999-01-01"]);
-    assert!(none.is_empty(), "{none:#?}");
-    let recent = changes(&archive, &["--since", "24h"]);
-    assert_eq!(recent.len(), 4, "{recent:#?}");
+    // --since: an RFC 3339 time between the crawls, a duration ago and a
+    // date list all four; a time after the second crawl lists nothing.
+    let between = between.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let after = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    for since in [between.as_str(), "1h", today.as_str()] {
+        let listed = changes(&archive, &["--all-pages", "--since", since]);
+        assert_eq!(listed.len(), 4, "changes --since {since}: {listed:#?}");
+    }
+    let none = changes(&archive, &["--all-pages", "--since", &after]);
+    assert!(none.is_empty(), "changes --since {after}: {none:#?}");
+    let future = changes(&archive, &["--since", "2999-01-01"]);
+    assert!(future.is_empty(), "{future:#?}");
 }
 
 #[test]
@@ -431,6 +470,11 @@ fn diff_names_the_inserted_sentence() {
         Some(site.sentence_added.as_str()),
         "{d:#}"
     );
+    let seen = |field: &str| {
+        let s = str_field(&d, field).unwrap_or_else(|| panic!("diff without {field}: {d:#}"));
+        DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("{field} {s:?}: {e}"))
+    };
+    assert!(seen("from_seen") < seen("to_seen"), "{d:#}");
     for field in ["title", "authors", "published"] {
         assert_eq!(d[field]["changed"], false, "{field} did not change: {d:#}");
     }

@@ -6,5 +6,6 @@ mod conditional;
 mod errors;
 mod formats;
 mod news;
+mod records;
 mod reextract;
 mod watch;

@@ -95,28 +95,43 @@ fn due(row: &Value) -> DateTime<Utc> {
         .to_utc()
 }
 
-fn site() -> Server {
-    Site::new()
-        .page(
+fn story() -> Story {
+    Story::new(
+        "Rescue teams reach the valley",
+        &[
+            "Rescue teams reached the cut-off valley on Friday morning after \
+             clearing the landslide that had blocked the only road for two days.",
+            "Residents said food and fuel were running low and that several \
+             elderly people needed medical attention.",
+        ],
+    )
+}
+
+/// A front page (the seed) linking one story, which changes when `edition`
+/// advances.
+fn site_with(edition: &Edition) -> Server {
+    let updated = story().with_paragraph(
+        1,
+        "Residents said food and fuel had run out and that a helicopter had \
+         flown three elderly people to hospital.",
+    );
+    changing(
+        Site::new().page(
             HOST,
             "/",
             front_page("12:00:00", &[("/story", "Rescue teams reach the valley")]),
-        )
-        .page(
-            HOST,
-            "/story",
-            Story::new(
-                "Rescue teams reach the valley",
-                &[
-                    "Rescue teams reached the cut-off valley on Friday morning after \
-                     clearing the landslide that had blocked the only road for two days.",
-                    "Residents said food and fuel were running low and that several \
-                     elderly people needed medical attention.",
-                ],
-            )
-            .html(),
-        )
-        .serve()
+        ),
+        HOST,
+        "/story",
+        edition,
+        vec![story().html(), updated.html()],
+        Validators::None,
+    )
+    .serve()
+}
+
+fn site() -> Server {
+    site_with(&Edition::new())
 }
 
 /// Kills the watch if the test fails before stopping it.
@@ -292,7 +307,74 @@ fn restarted_watch_keeps_the_schedule() {
         story_again <= story_due + TimeDelta::seconds(5),
         "the article should be revisited when due ({story_due}), not at {story_again}"
     );
-    interrupt(watch.take(), Duration::from_secs(10), "restarted watch");
+    // SIGTERM stops it as cleanly as SIGINT.
+    let proc = watch.take();
+    let sent = Instant::now();
+    proc.signal("TERM");
+    let out = proc.wait(Duration::from_secs(600));
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "watch took {:?} to exit after SIGTERM",
+        sent.elapsed()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "watch should exit 0 on SIGTERM\nstderr:\n{}",
+        out.stderr
+    );
     let entry = archive.entry(&story_url);
     assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
+}
+
+#[test]
+fn watch_revisits_a_changed_article_often_again() {
+    let edition = Edition::new();
+    let server = site_with(&edition);
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = seed_file(&dir, &server);
+    let archive = Archive::new();
+    let story_url = server.url(HOST, "/story");
+    let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
+
+    // Once the article has slowed to the 3 s step, it changes.
+    wait_until(
+        Duration::from_secs(30),
+        "the article's 3 s revisit step",
+        || {
+            gaps(&times(&server, "/story"))
+                .last()
+                .is_some_and(|g| *g >= 2.0)
+        },
+    );
+    edition.advance();
+    let before = times(&server, "/story").len();
+    // The next visit sees the change; the ones after it come every second
+    // again, the article being young again.
+    wait_until(
+        Duration::from_secs(30),
+        "three revisits after the change",
+        || times(&server, "/story").len() >= before + 4,
+    );
+    let out = interrupt(watch.take(), Duration::from_secs(10), "watch");
+
+    let story_gaps = gaps(&times(&server, "/story"));
+    let shown = fmt_gaps(&story_gaps);
+    let after_change = &story_gaps[before..];
+    assert!(
+        after_change.len() >= 3 && after_change.iter().all(|g| *g < 2.0),
+        "after the article changed, it should be revisited every second again: \
+         gaps {shown} (change seen by visit {}); stderr:\n{}",
+        before + 1,
+        out.stderr
+    );
+    let h = history(&archive, &story_url);
+    assert_eq!(h.len(), 2, "the change is a version: {h:#?}");
+    let listed: Vec<Value> = changes(&archive, &[]);
+    assert!(
+        listed
+            .iter()
+            .any(|c| c["url"] == story_url.as_str() && c["version"] == 2),
+        "`changes` lists what watch found: {listed:#?}"
+    );
 }
