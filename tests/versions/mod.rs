@@ -3,6 +3,7 @@
 
 mod changes;
 mod conditional;
+mod edits;
 mod errors;
 mod formats;
 mod news;

@@ -42,6 +42,8 @@ pub struct Story {
     pub author: String,
     /// RFC 3339.
     pub published: String,
+    /// RFC 3339: an "Updated …" dateline and `article:modified_time`.
+    pub modified: Option<String>,
     pub paragraphs: Vec<String>,
     /// Text of the sidebar advertisement.
     pub ad: String,
@@ -60,6 +62,7 @@ impl Story {
             headline: headline.to_string(),
             author: "Maria Hartono".to_string(),
             published: "2025-03-04T08:30:00Z".to_string(),
+            modified: None,
             paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
             ad: "Advertisement: Fly to Lisbon this spring from 49 euros".to_string(),
             updated: "09:14:05".to_string(),
@@ -89,6 +92,22 @@ impl Story {
 
     pub fn headline(mut self, headline: &str) -> Self {
         self.headline = headline.to_string();
+        self
+    }
+
+    pub fn published(mut self, rfc3339: &str) -> Self {
+        self.published = rfc3339.to_string();
+        self
+    }
+
+    pub fn modified(mut self, rfc3339: &str) -> Self {
+        self.modified = Some(rfc3339.to_string());
+        self
+    }
+
+    /// The same story with its paragraphs in another order.
+    pub fn reorder(mut self, order: &[usize]) -> Self {
+        self.paragraphs = order.iter().map(|&i| self.paragraphs[i].clone()).collect();
         self
     }
 
@@ -139,11 +158,27 @@ impl Story {
              <meta property=\"og:site_name\" content=\"The Daily Test\">\n\
              <meta name=\"author\" content=\"{a}\">\n\
              <meta property=\"article:published_time\" content=\"{p}\">\n\
-             </head>\n",
+             {m}</head>\n",
             h = self.headline,
             a = self.author,
             p = self.published,
+            m = self
+                .modified
+                .as_ref()
+                .map(|m| format!("<meta property=\"article:modified_time\" content=\"{m}\">\n"))
+                .unwrap_or_default(),
         );
+        let dateline = self
+            .modified
+            .as_ref()
+            .map(|m| {
+                let hm = m.get(11..16).unwrap_or_default();
+                format!(
+                    "<div class=\"dateline\">Updated <time class=\"updated\" \
+                     datetime=\"{m}\">{hm}</time></div>\n"
+                )
+            })
+            .unwrap_or_default();
         let header = format!(
             "<header class=\"site-header\"><a class=\"logo\" href=\"/\">The Daily Test</a>\n\
              <nav class=\"menu\"><ul><li><a href=\"/\">Home</a></li></ul></nav>\n\
@@ -173,7 +208,7 @@ impl Story {
                     "{head}<body>\n{header}<main>\n<article>\n<h1>{h}</h1>\n\
                      <p class=\"byline\">By <span class=\"author\">{a}</span></p>\n\
                      <time datetime=\"{p}\">{date}</time>\n\
-                     {paragraphs}{source}{share}</article>\n{aside}{tail}",
+                     {dateline}{paragraphs}{source}{share}</article>\n{aside}{tail}",
                     h = self.headline,
                     a = self.author,
                     p = self.published,
@@ -208,6 +243,7 @@ impl Story {
                      \x20       <div class=\"meta\">\n\
                      \x20         <p class=\"byline\">By\n            <span class=\"author\">{a}</span>\n          </p>\n\
                      \x20         <time datetime=\"{p}\">\n            {date}\n          </time>\n\
+                     \x20         {dateline}\
                      \x20       </div>\n      </div>\n\
                      \x20     <div class=\"story-body\">\n{paragraphs}{source}      </div>\n\
                      \x20     {share}    </article>\n    {aside}  </main>\n{tail}",
