@@ -68,20 +68,30 @@ fn fmt_gaps(g: &[f64]) -> String {
 
 /// SIGINT, then the exit: 0, within `within`.
 fn interrupt(proc: Running, within: Duration, what: &str) -> Output {
+    stop(proc, "INT", within, what)
+}
+
+/// Sends `signal`; the process must exit 0 within `within` (it is killed,
+/// and the test fails, otherwise).
+fn stop(mut proc: Running, signal: &str, within: Duration, what: &str) -> Output {
     let sent = Instant::now();
-    proc.signal("INT");
-    // `wait` counts from the spawn; the extra time is only a kill deadline.
+    proc.signal(signal);
+    while !proc.exited() && sent.elapsed() < within {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !proc.exited() {
+        let out = proc.kill();
+        panic!(
+            "{what}: watch still running {within:?} after SIG{signal}; killed.\nstderr:\n{}",
+            out.stderr
+        );
+    }
+    // Already exited: this only collects the output (and checks for panics).
     let out = proc.wait(Duration::from_secs(600));
-    let took = sent.elapsed();
-    assert!(
-        took < within,
-        "{what}: watch took {took:?} to exit after SIGINT\nstderr:\n{}",
-        out.stderr
-    );
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{what}: watch should exit 0 on SIGINT\nstdout:\n{}\nstderr:\n{}",
+        "{what}: watch should exit 0 on SIG{signal}\nstdout:\n{}\nstderr:\n{}",
         out.stdout,
         out.stderr
     );
@@ -312,20 +322,11 @@ fn restarted_watch_keeps_the_schedule() {
         "the article should be revisited when due ({story_due}), not at {story_again}"
     );
     // SIGTERM stops it as cleanly as SIGINT.
-    let proc = watch.take();
-    let sent = Instant::now();
-    proc.signal("TERM");
-    let out = proc.wait(Duration::from_secs(600));
-    assert!(
-        sent.elapsed() < Duration::from_secs(10),
-        "watch took {:?} to exit after SIGTERM",
-        sent.elapsed()
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "watch should exit 0 on SIGTERM\nstderr:\n{}",
-        out.stderr
+    stop(
+        watch.take(),
+        "TERM",
+        Duration::from_secs(10),
+        "restarted watch",
     );
     let entry = archive.entry(&story_url);
     assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
@@ -383,4 +384,172 @@ fn watch_revisits_a_changed_article_often_again() {
             .any(|c| c["url"] == story_url.as_str() && c["version"] == 2),
         "`changes` lists what watch found: {listed:#?}"
     );
+}
+
+#[test]
+fn schedule_lists_what_is_due_and_why() {
+    const OUTAGE: &str = "outage.test";
+    let story = story().html();
+    let etag = etag_of(&story);
+    let server = changing(
+        Site::new()
+            .page(
+                HOST,
+                "/",
+                front_page("12:00:00", &[("/story", "Rescue teams reach the valley")]),
+            )
+            // Down for maintenance for the next two minutes.
+            .raw(
+                OUTAGE,
+                "/",
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                vec![("retry-after", "120".to_string())],
+                "down for maintenance",
+            ),
+        HOST,
+        "/story",
+        &Edition::new(),
+        vec![story],
+        Validators::ETag,
+    )
+    .serve();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("two.toml");
+    std::fs::write(
+        &seeds,
+        format!(
+            "[crawl]\nrate = \"20/s\"\nrevisit = [\"4s=1s\", \"10s=3s\", \"1h=5s\"]\n\n\
+             [[seed]]\nurl = \"{}\"\nevery = \"1s\"\n\n\
+             [[seed]]\nurl = \"{}\"\nevery = \"1s\"\n",
+            server.url(HOST, "/"),
+            server.url(OUTAGE, "/"),
+        ),
+    )
+    .unwrap();
+    let archive = Archive::new();
+    let mut args = watch_args(&archive, &server, &seeds);
+    args.extend(server.resolve_args(&[OUTAGE]));
+    let mut watch = Guard(Some(spawn(&args)));
+    wait_until(Duration::from_secs(30), "three visits of the story", || {
+        times(&server, "/story").len() >= 3
+    });
+    interrupt(watch.take(), Duration::from_secs(10), "watch");
+    let stopped = Utc::now();
+
+    // Revisits of a page with an ETag are conditional, and answered 304.
+    let story_reqs: Vec<Req> = server
+        .requests_for(HOST)
+        .into_iter()
+        .filter(|r| r.path == "/story")
+        .collect();
+    for r in &story_reqs[1..] {
+        assert_eq!(
+            r.header("if-none-match"),
+            Some(etag.as_str()),
+            "a revisit sends the ETag it was given: {:?}",
+            r.headers
+        );
+    }
+    let entry = archive.entry(&server.url(HOST, "/story"));
+    assert_eq!(
+        num(&entry, "captures"),
+        story_reqs.len() as u64,
+        "every 304 is a capture: {entry:#}"
+    );
+    assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
+    assert_eq!(
+        server.count(OUTAGE, "/"),
+        1,
+        "Retry-After: 120 is honoured, not retried every second:\n{}",
+        server.dump()
+    );
+
+    let rows = schedule(&archive);
+    let dues: Vec<DateTime<Utc>> = rows.iter().map(due).collect();
+    assert!(
+        dues.windows(2).all(|w| w[0] <= w[1]),
+        "schedule is soonest first: {rows:#?}"
+    );
+    let find = |url: &str| rows.iter().find(|r| str_field(r, "url") == Some(url));
+    let outage = find(&server.url(OUTAGE, "/"))
+        .unwrap_or_else(|| panic!("the failed seed stays scheduled: {rows:#?}"));
+    assert_eq!(outage["reason"], "retry", "{outage:#}");
+    assert!(
+        due(outage) > stopped + TimeDelta::seconds(60),
+        "retried after its Retry-After (120 s): {outage:#}"
+    );
+    let front = find(&server.url(HOST, "/")).expect("seed scheduled");
+    assert_eq!(front["reason"], "seed", "{front:#}");
+    let story = find(&server.url(HOST, "/story")).expect("story scheduled");
+    assert_eq!(story["reason"], "revisit", "{story:#}");
+    for r in &rows {
+        assert!(
+            ["new", "retry", "seed", "revisit"].contains(&r["reason"].as_str().unwrap_or("")),
+            "{r:#}"
+        );
+    }
+
+    let one = json_lines(
+        &cli(&archive, &["schedule", "--json", "--limit", "1"]),
+        "schedule --json --limit 1",
+    );
+    assert_eq!(one.len(), 1, "{one:#?}");
+    assert_eq!(one[0], rows[0], "--limit 1 shows the soonest entry");
+}
+
+#[test]
+fn sigint_does_not_wait_out_a_crawl_delay() {
+    const SLOW: &str = "slow.test";
+    let server = Site::new()
+        .page(HOST, "/", front_page("12:00:00", &[("/story", "Story")]))
+        .page(HOST, "/story", story().html())
+        // One request a minute on this host.
+        .robots(SLOW, "User-agent: *\nCrawl-delay: 60\n")
+        .page(SLOW, "/", front_page("12:00:00", &[("/next", "Next")]))
+        .page(SLOW, "/next", story().html())
+        .serve();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("two.toml");
+    std::fs::write(
+        &seeds,
+        format!(
+            "[crawl]\nrate = \"20/s\"\n\n\
+             [[seed]]\nurl = \"{}\"\nevery = \"1s\"\n\n\
+             [[seed]]\nurl = \"{}\"\nevery = \"1s\"\n",
+            server.url(HOST, "/"),
+            server.url(SLOW, "/"),
+        ),
+    )
+    .unwrap();
+    let archive = Archive::new();
+    let mut args = watch_args(&archive, &server, &seeds);
+    args.extend(server.resolve_args(&[SLOW]));
+    let mut watch = Guard(Some(spawn(&args)));
+    wait_until(
+        Duration::from_secs(30),
+        "the slow host's robots.txt",
+        || server.count(SLOW, "/robots.txt") >= 1 && server.count(HOST, "/story") >= 1,
+    );
+    // A page of the slow host now waits up to a minute for its turn: it is
+    // not in flight, and stopping must not wait for it.
+    std::thread::sleep(Duration::from_millis(500));
+    let waiting = if server.count(SLOW, "/") == 0 {
+        "/"
+    } else {
+        "/next"
+    };
+    interrupt(
+        watch.take(),
+        Duration::from_secs(10),
+        "watch with a page behind a one-minute Crawl-delay",
+    );
+    assert_eq!(server.count(SLOW, waiting), 0, "{}", server.dump());
+    // It stays scheduled, never fetched.
+    let url = server.url(SLOW, waiting);
+    let rows = schedule(&archive);
+    let row = rows
+        .iter()
+        .find(|r| str_field(r, "url") == Some(url.as_str()))
+        .unwrap_or_else(|| panic!("{url} stays scheduled: {rows:#?}"));
+    assert_eq!(row["reason"], "new", "{row:#}");
 }
