@@ -5,132 +5,11 @@
 //!
 //! cargo bench --bench export            (EXPORT_PAGES=5000 for a quick run)
 
-use std::path::Path;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-use chrono::{TimeDelta, Utc};
-use palimpsest::archive::{
-    Archive, ArticleBlob, CaptureRecord, HostId, HostRecord, LatestVersion, PageRecord, PageState,
-    UrlId, VersionRecord, Via, keys, micros,
-};
-use palimpsest::article::{Article, PageKind};
-use palimpsest::canonical::CanonicalUrl;
-use palimpsest::digest::ContentDigest;
-
-fn build(dir: &Path, pages: u64) {
-    let archive = Archive::open(dir, "export bench").expect("archive");
-    let start = Utc::now() - TimeDelta::days(1);
-    let mut st = archive.stage();
-    st.put(
-        keys::host("news.test:80"),
-        &HostRecord {
-            id: HostId(1),
-            robots: None,
-        },
-    )
-    .expect("host");
-    for i in 0..pages {
-        let id = UrlId(i + 1);
-        let url = CanonicalUrl::parse(&format!("http://news.test/story/{i}")).expect("url");
-        let paragraphs: String = (0..12)
-            .map(|p| format!("<p>Story {i}, paragraph {p}: the council met on Tuesday to discuss the budget, and residents spoke at length about the bus routes.</p>"))
-            .collect();
-        let html = format!(
-            "<html lang=\"en\"><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>{paragraphs}</article></body></html>"
-        );
-        let payload = ContentDigest::of(html.as_bytes());
-        st.put_raw(
-            keys::payload(&payload),
-            zstd::encode_all(html.as_bytes(), 3).expect("zstd"),
-        );
-        let article = Article {
-            title: Some(format!("Story {i}")),
-            text: (0..12)
-                .map(|p| format!("Story {i}, paragraph {p}: the council met on Tuesday to discuss the budget, and residents spoke at length about the bus routes."))
-                .collect::<Vec<_>>()
-                .join("\n\n"),
-            language: Some("en".into()),
-            kind: PageKind::Article,
-            ..Default::default()
-        };
-        let first = start + TimeDelta::seconds(i as i64);
-        let second = first + TimeDelta::hours(1);
-        for (n, at) in [first, second].into_iter().enumerate() {
-            let capture = CaptureRecord {
-                requested_url: url.to_string(),
-                final_url: url.to_string(),
-                redirects: Vec::new(),
-                fetched_at: at,
-                status: 200,
-                request_headers: vec![("user-agent".into(), "palimpsest/bench".into())],
-                headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-                payload: Some(payload),
-                payload_len: html.len() as u64,
-                truncated: None,
-                error: None,
-                version: Some(1),
-            };
-            st.put(keys::capture(id.0, micros(at)), &capture)
-                .expect("capture");
-            let _ = n;
-        }
-        let digest = article.identity();
-        st.put(
-            keys::version(id.0, 1),
-            &VersionRecord {
-                number: 1,
-                digest,
-                first_seen: first,
-                capture_at: first,
-                reextracted: false,
-                article: Article::default(),
-            },
-        )
-        .expect("version");
-        st.put_raw(keys::article(id.0, 1), ArticleBlob::encode(&article).0);
-        st.put(keys::version_seen(id.0, 1), &micros(second))
-            .expect("seen");
-        st.put_raw(keys::url(url.as_str()), id.0.to_be_bytes().to_vec());
-        let page = PageRecord {
-            url: url.clone(),
-            host: HostId(1),
-            depth: 1,
-            source_hops: 0,
-            scope: "news.test".into(),
-            via: Via::Seed,
-            pass: 1,
-            state: PageState::Fetched,
-            etag: None,
-            last_modified: None,
-            captures: 2,
-            last_captured: Some(second),
-            last_status: Some(200),
-            last_error: None,
-            versions: 1,
-            latest: Some(LatestVersion {
-                number: 1,
-                digest,
-                title: article.title.clone(),
-                kind: PageKind::Article,
-                language: Some("en".into()),
-                first_seen: Some(first),
-            }),
-            attempts: 0,
-            due: None,
-            first_captured: Some(first),
-            listing: false,
-        };
-        st.put(keys::page(id.0), &page).expect("page");
-        if i % 2_000 == 1_999 {
-            archive
-                .apply(std::mem::replace(&mut st, archive.stage()))
-                .expect("apply");
-        }
-    }
-    archive.apply(st).expect("apply");
-    archive.flush().expect("flush");
-}
 
 /// Runs the binary, sampling its peak resident memory until it exits.
 fn measure(args: &[&str]) -> (Duration, u64) {
@@ -172,7 +51,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let archive_dir = dir.path().join("archive");
     let started = Instant::now();
-    build(&archive_dir, pages);
+    common::build_archive(&archive_dir, pages, 1);
     println!(
         "archive: {pages} articles, {} captures, built in {:.1}s",
         pages * 2,

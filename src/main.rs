@@ -35,6 +35,20 @@ enum Command {
     Crawl(Box<CrawlArgs>),
     /// Crawl, then keep revisiting seeds (every `every`) and articles (by age) until stopped.
     Watch(Box<CrawlArgs>),
+    /// Extract articles from saved HTML files (or stdin): one JSON record a line.
+    Extract {
+        /// HTML files (`-` or none: standard input); `.gz` files are read gunzipped.
+        files: Vec<PathBuf>,
+        /// The URL the pages came from (resolves links, picks the profile).
+        #[arg(long)]
+        url: Option<String>,
+        /// Seed files whose [[profile]] tables apply.
+        #[arg(long = "seeds", value_name = "FILE")]
+        seeds: Vec<PathBuf>,
+        /// Read `{"url", "html", "id"?}` lines on stdin; answer line for line, echoing `id`.
+        #[arg(long)]
+        input_jsonl: bool,
+    },
     /// Bring captures from WARC files (Heritrix, wget, browsertrix…) into the archive.
     ImportWarc {
         #[arg(required = true)]
@@ -279,6 +293,12 @@ fn main() -> ExitCode {
             &mut out,
         ),
         Command::Serve { bind } => commands::serve(&cli.archive, *bind),
+        Command::Extract {
+            files,
+            url,
+            seeds,
+            input_jsonl,
+        } => commands::extract(files, url.as_deref(), seeds, *input_jsonl, &mut out),
         Command::ImportWarc { files, seeds, json } => {
             commands::import_warc(&cli.archive, files, seeds, *json, &mut out)
         }

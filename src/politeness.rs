@@ -19,6 +19,10 @@ use crate::canonical::CanonicalUrl;
 /// check, and Google's limit is 500 KiB.
 pub const MAX_ROBOTS_BYTES: usize = 500 * 1024;
 
+/// The longest a request waits for its host's `Retry-After`; a host that
+/// asks for longer is skipped for the rest of the run.
+pub const MAX_WAIT: Duration = Duration::from_secs(120);
+
 /// How long a robots.txt answer is trusted.
 const ROBOTS_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// A host whose robots.txt could not be read is asked again sooner.
@@ -70,6 +74,12 @@ impl Robots {
         }
     }
 
+    /// Whether this answer is "robots.txt could not be read" (5xx or no
+    /// answer): good for a while within a run, never across runs.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.policy, Policy::DisallowAll { .. })
+    }
+
     /// Whether the cached answer is still fresh.
     pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
         let ttl = match self.policy {
@@ -114,6 +124,7 @@ struct DirectiveCollector {
     in_group_header: bool,
     group_is_ours: bool,
     group_is_star: bool,
+    has_own_group: bool,
     ours: Option<Duration>,
     star: Option<Duration>,
     sitemaps: Vec<String>,
@@ -126,14 +137,20 @@ impl DirectiveCollector {
             in_group_header: false,
             group_is_ours: false,
             group_is_star: false,
+            has_own_group: false,
             ours: None,
             star: None,
             sitemaps: Vec::new(),
         }
     }
 
+    /// A group naming us replaces `*` entirely, Crawl-delay included.
     fn crawl_delay(&self) -> Option<Duration> {
-        self.ours.or(self.star)
+        if self.has_own_group {
+            self.ours
+        } else {
+            self.star
+        }
     }
 
     fn end_header(&mut self) {
@@ -160,6 +177,7 @@ impl RobotsParseHandler for DirectiveCollector {
             self.group_is_star = true;
         } else if agent == self.token {
             self.group_is_ours = true;
+            self.has_own_group = true;
         }
     }
 
@@ -226,16 +244,22 @@ impl Host {
     }
 
     /// Waits until this host may be sent its next request.
-    pub async fn wait_turn(&self) {
+    pub async fn wait_turn(&self) -> Result<(), Duration> {
         loop {
             let blocked = *self
                 .blocked_until
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            if let Some(until) = blocked
-                && until > Instant::now()
-            {
-                tokio::time::sleep_until(until).await;
+            if let Some(until) = blocked {
+                let now = Instant::now();
+                // A host that asked for a long pause is left alone this run
+                // rather than stalling the crawl.
+                if until > now + MAX_WAIT {
+                    return Err(until - now);
+                }
+                if until > now {
+                    tokio::time::sleep_until(until).await;
+                }
             }
             let limiter = self
                 .limiter
@@ -250,7 +274,7 @@ impl Host {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             if blocked.is_none_or(|until| until <= Instant::now()) {
-                return;
+                return Ok(());
             }
         }
     }
@@ -403,6 +427,15 @@ mod tests {
                 .check(&url("http://a.test/p"), "palimpsest")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn our_group_without_crawl_delay_ignores_the_star_groups() {
+        let r = robots(
+            Some(200),
+            "User-agent: *\nCrawl-delay: 5\n\nUser-agent: palimpsest\nAllow: /\n",
+        );
+        assert_eq!(r.crawl_delay(), None);
     }
 
     #[test]

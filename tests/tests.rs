@@ -3,6 +3,7 @@
 
 mod crawl;
 mod export;
+mod extract;
 mod serve;
 mod support;
 mod versions;

@@ -32,6 +32,8 @@ pub enum ArchiveError {
     Locked { path: PathBuf, holder: String },
     #[error("cannot open archive {path}: {source}")]
     Open { path: PathBuf, source: sled::Error },
+    #[error("cannot create archive directory {path}: {source}")]
+    CreateDir { path: PathBuf, source: io::Error },
     #[error("archive {path} has schema version {found}, this palimpsest reads version {supported}")]
     Schema {
         path: PathBuf,
@@ -69,7 +71,10 @@ impl Archive {
     /// `palimpsest crawl, pid 123`) so that a second process is told who
     /// holds it.
     pub fn open(dir: &Path, holder: &str) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(|source| ArchiveError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let db = sled::Config::new()
             .path(dir.join("db"))
             // Bounded page cache: memory must not grow with the archive.
@@ -102,6 +107,17 @@ impl Archive {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Adds a note for other processes to the holder record (e.g. the
+    /// address this process serves the archive on), so a command refused
+    /// the lock can say where to look instead.
+    pub fn announce(&self, holder: &str, note: &str) -> Result<()> {
+        std::fs::write(
+            self.path.join(HOLDER_FILE),
+            format!("{holder}, pid {}, {note}", std::process::id()),
+        )?;
+        Ok(())
     }
 
     fn check_schema(&self) -> Result<()> {
@@ -301,6 +317,26 @@ impl Archive {
             Some(v) => self.with_article(id, v).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Version `number`'s metadata, or an error naming what exists.
+    pub fn require_version_meta(
+        &self,
+        id: UrlId,
+        page: &PageRecord,
+        number: u32,
+    ) -> Result<VersionRecord> {
+        self.version_meta(id, number)?
+            .ok_or_else(|| ArchiveError::UnknownVersion {
+                url: page.url.to_string(),
+                number,
+                versions: page.versions,
+            })
+    }
+
+    /// A version's metadata without its article (no decompression).
+    pub fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
+        self.get(&keys::version(id.0, number))
     }
 
     /// Fills in a version's article from its compressed blob.

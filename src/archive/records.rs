@@ -179,6 +179,16 @@ pub struct VersionRecord {
     /// not by a change of the page.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reextracted: bool,
+    /// The headline, kept with the metadata so listings need not
+    /// decompress the article.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Size of the change from the previous version (for version 1: the
+    /// article's words, all added), computed once when the version is made.
+    #[serde(default)]
+    pub words_added: usize,
+    #[serde(default)]
+    pub words_removed: usize,
     #[serde(skip)]
     pub article: Article,
 }

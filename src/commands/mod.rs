@@ -71,11 +71,17 @@ pub fn serve(archive_dir: &Path, bind: SocketAddr) -> anyhow::Result<Outcome> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = bind_interface(bind).await?;
+        archive.announce(
+            "palimpsest serve",
+            &format!("read it at http://{}/", listener.local_addr()?),
+        )?;
         let state = Arc::new(serve::ServeState {
             archive,
             crawl: None,
             origin: format!("http://{}", listener.local_addr()?),
+            search: serve::SearchIndex::default(),
         });
+        state.search.warm(&state.archive)?;
         serve::run(listener, state, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
@@ -128,10 +134,15 @@ fn run_crawler(
         let server = match serve_on {
             Some(bind) => {
                 let listener = bind_interface(bind).await?;
+                archive.announce(
+                    holder,
+                    &format!("read it at http://{}/", listener.local_addr()?),
+                )?;
                 let state = Arc::new(serve::ServeState {
                     archive: archive.clone(),
                     crawl: Some(stats.clone()),
                     origin: format!("http://{}", listener.local_addr()?),
+                    search: serve::SearchIndex::default(),
                 });
                 Some(tokio::spawn(serve::run(listener, state, async {
                     let _ = server_stopped.await;
@@ -354,6 +365,29 @@ pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Re
     } else {
         Outcome::Problems
     })
+}
+
+/// `palimpsest extract`: articles from saved HTML, one JSON record a line.
+pub fn extract(
+    inputs: &[std::path::PathBuf],
+    url: Option<&str>,
+    seed_files: &[std::path::PathBuf],
+    input_jsonl: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let url = url
+        .map(|u| crate::canonical::CanonicalUrl::parse(u).map(|c| c.as_url().clone()))
+        .transpose()?;
+    let opts = crate::extract::command::ExtractOptions {
+        inputs: inputs.to_vec(),
+        url,
+        input_jsonl,
+        profiles: crate::config::load_profiles(seed_files)?,
+    };
+    let stdin = std::io::stdin();
+    let mut stdin = stdin.lock();
+    crate::extract::command::run(&opts, &mut stdin, out)?;
+    Ok(Outcome::Done)
 }
 
 /// `palimpsest import-warc`: captures from WARC files, extracted and

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Outcome, open_existing};
-use crate::archive::{VersionRecord, micros};
+use crate::archive::micros;
 use crate::article::PageKind;
 use crate::diff::{self, Sides};
 
@@ -54,23 +54,16 @@ pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow
             "VERSION", "FIRST SEEN", "LAST SEEN", "CHANGE"
         )?;
     }
-    let mut previous: Option<VersionRecord> = None;
-    for version in archive.versions(id) {
-        let version = version?;
-        let (added, removed) = match &previous {
-            Some(p) => {
-                let d = diff::diff(&p.article, &version.article);
-                (d.words_added, d.words_removed)
-            }
-            None => (version.article.text.split_whitespace().count(), 0),
-        };
+    for number in 1..=page.versions {
+        let version = archive.require_version_meta(id, &page, number)?;
+        let (added, removed) = (version.words_added, version.words_removed);
         let last_seen = archive.version_last_seen(id, version.number)?;
         if json {
             let row = HistoryRow {
                 version: version.number,
                 first_seen: version.first_seen,
                 last_seen,
-                title: version.article.title.as_deref(),
+                title: version.title.as_deref(),
                 words_added: added,
                 words_removed: removed,
                 digest: version.digest.to_string(),
@@ -78,7 +71,7 @@ pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow
             };
             writeln!(out, "{}", serde_json::to_string(&row)?)?;
         } else {
-            let mut change = if previous.is_some() {
+            let mut change = if number > 1 {
                 format!("+{added} -{removed}")
             } else {
                 format!("{added} words")
@@ -93,10 +86,9 @@ pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow
                 format_time(version.first_seen),
                 last_seen.map(format_time).unwrap_or_default(),
                 change,
-                version.article.title.as_deref().unwrap_or_default()
+                version.title.as_deref().unwrap_or_default()
             )?;
         }
-        previous = Some(version);
     }
     Ok(Outcome::Done)
 }
@@ -255,18 +247,16 @@ pub fn changes(
         if !all_pages && kind != PageKind::Article {
             continue;
         }
-        let new = archive.require_version(id, &page, number)?;
-        let old = archive.require_version(id, &page, number - 1)?;
-        let d = diff::diff(&old.article, &new.article);
+        let new = archive.require_version_meta(id, &page, number)?;
         if json {
             let row = ChangeRow {
                 url: page.url.as_str(),
                 version: number,
                 changed_at: new.first_seen,
-                title: new.article.title.as_deref(),
+                title: new.title.as_deref(),
                 kind,
-                words_added: d.words_added,
-                words_removed: d.words_removed,
+                words_added: new.words_added,
+                words_removed: new.words_removed,
             };
             writeln!(out, "{}", serde_json::to_string(&row)?)?;
         } else {
@@ -275,9 +265,9 @@ pub fn changes(
                 "{:<19}  {:<7} {:<14} {:<50} {}",
                 format_time(new.first_seen),
                 number,
-                format!("+{} -{}", d.words_added, d.words_removed),
+                format!("+{} -{}", new.words_added, new.words_removed),
                 page.url.as_str(),
-                new.article.title.as_deref().unwrap_or_default()
+                new.title.as_deref().unwrap_or_default()
             )?;
         }
     }

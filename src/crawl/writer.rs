@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use super::Shared;
 use super::process::{Captured, ExtractedArticle, PageResult, Processed};
 use crate::archive::{
-    Archive, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState, PassRecord, Result,
-    RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
+    Archive, ArticleBlob, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState,
+    PassRecord, Result, RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
 };
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
@@ -276,13 +276,21 @@ impl Writer {
         page.first_captured.get_or_insert(capture.fetched_at);
         page.last_captured = Some(capture.fetched_at);
         page.last_status = Some(status);
-        let retryable = status == 429 || status >= 500;
+        // A server asking for a pause longer than a crawl waits is left
+        // alone until the next run.
+        let pause_too_long = retry_after.is_some_and(|r| r > crate::fetch::MAX_RETRY_AFTER);
+        if pause_too_long && capture.error.is_none() {
+            capture.error = retry_after.map(|r| {
+                format!(
+                    "HTTP {status} with Retry-After {}s: not retried in this run",
+                    r.as_secs()
+                )
+            });
+        }
+        let retryable = (status == 429 || status >= 500) && !pause_too_long;
         if retryable && page.attempts < self.config().max_retries {
-            let wait = backoff(page.attempts, RETRY_BASE, RETRY_CAP).max(
-                retry_after
-                    .unwrap_or_default()
-                    .min(crate::fetch::MAX_RETRY_AFTER),
-            );
+            let wait =
+                backoff(page.attempts, RETRY_BASE, RETRY_CAP).max(retry_after.unwrap_or_default());
             page.attempts += 1;
             page.last_error = Some(format!("HTTP {status}, retrying"));
             page.due = Some(self.admitter.requeue(st, entry, now + wait));
@@ -419,6 +427,21 @@ pub(crate) fn record_version(
         return Ok((latest.number, false));
     }
     let number = page.versions + 1;
+    // The size of the change is computed once, here, so that histories,
+    // change lists and feeds never diff on the read path.
+    let (words_added, words_removed) = match page.versions {
+        0 => (article.text.split_whitespace().count(), 0),
+        previous => match st.get_raw(&keys::article(url.0, previous))? {
+            Some(blob) => match ArticleBlob::decode(&blob) {
+                Ok(old) => {
+                    let d = crate::diff::diff(&old, &article);
+                    (d.words_added, d.words_removed)
+                }
+                Err(_) => (0, 0),
+            },
+            None => (0, 0),
+        },
+    };
     page.versions = number;
     page.latest = Some(LatestVersion {
         number,
@@ -436,6 +459,9 @@ pub(crate) fn record_version(
             first_seen: at,
             capture_at,
             reextracted,
+            title: article.title.clone(),
+            words_added,
+            words_removed,
             article: Article::default(),
         },
     )?;

@@ -2,17 +2,37 @@
 //!
 //! Everything here is synchronous and owns its results: a `scraper::Html` is
 //! not `Send`, so no DOM ever crosses an `.await`. The crawler runs these
-//! functions on its CPU pool; `palimpsest extract` runs them on files.
+//! functions on its CPU pool; `palimpsest extract` runs them on files
+//! (see [`command`]).
+//!
+//! Layers, each falling through to the next: a site [`Profile`] (CSS
+//! selectors from the seed file); structured data (JSON-LD, OpenGraph,
+//! `article:*`, microdata, `<time>`); generic main-content detection
+//! (`content.rs`). Attribution lines become source links (`source.rs`).
 
+pub mod command;
+mod content;
+mod date;
+mod dom;
+mod fields;
+mod lang;
+mod meta;
+mod prep;
 mod profile;
+mod source;
+mod text;
 
 pub use profile::{Profile, ProfileError, ProfileSpec};
 
-use scraper::{Html, Selector};
+use scraper::Html;
 use url::Url;
 
 use crate::article::{Article, PageKind};
 use crate::canonical::CanonicalUrl;
+use content::{Block, BlockKind};
+use dom::Flat;
+use meta::Meta;
+use text::{clean_inline, join_paragraphs, weight};
 
 /// What a link on a page is to the crawler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -43,91 +63,826 @@ pub struct Extraction {
 /// Extracts the article and the outgoing links of one HTML page.
 /// `url` is the page's final URL (after redirects), against which relative
 /// links resolve unless the page has a `<base href>`.
+///
+/// Never panics, whatever the input; a page with no article yields an
+/// `Article` with empty text and `kind: page`.
 pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
-    let doc = Html::parse_document(html);
-    let base = base_url(&doc, url);
-    let mut article = Article {
-        title: first_text(&doc, "title")
-            .or_else(|| first_attr(&doc, r#"meta[property="og:title"]"#, "content")),
-        canonical_url: first_attr(&doc, r#"link[rel="canonical"]"#, "href")
-            .and_then(|h| CanonicalUrl::join(&base, &h).ok())
-            .map(|u| u.to_string()),
-        language: first_attr(&doc, "html", "lang"),
-        ..Default::default()
-    };
-    if let Some(profile) = profile {
-        profile.apply(&doc, &mut article);
+    let prepared = prep::prepare(html);
+    let doc = Html::parse_document(&prepared.html);
+    let flat = Flat::new(&doc);
+    if flat.nodes.is_empty() {
+        return Extraction::default();
     }
-    if article.text.is_empty() {
-        article.text = paragraphs(&doc);
+    let base = base_url(&flat, url);
+    let meta = meta::collect(&flat, &prepared.jsonld);
+    let mut links = page_links(&flat, &base);
+    let an = content::analyze(&flat);
+
+    // Site name and canonical URL first: the title needs the former.
+    let site_name = meta
+        .tag("og:site_name")
+        .or_else(|| meta.tag("application-name"))
+        .map(str::to_string)
+        .or_else(|| meta.ld.publisher.clone())
+        .filter(|s| !s.is_empty());
+    let canonical = meta
+        .canonical_href
+        .as_deref()
+        .and_then(|h| CanonicalUrl::join(&base, h).ok())
+        .or_else(|| {
+            meta.tag("og:url")
+                .and_then(|h| CanonicalUrl::join(&base, h).ok())
+        });
+
+    // Title.
+    let mut site_names: Vec<String> = site_name.iter().cloned().collect();
+    if let Some(p) = &meta.ld.publisher {
+        site_names.push(p.clone());
     }
-    article.kind = if first_attr(&doc, r#"meta[property="og:type"]"#, "content").as_deref()
-        == Some("article")
-    {
-        PageKind::Article
+    if let Some(host) = url.host_str() {
+        let key = source::site_key(host);
+        if let Some(label) = key.split('.').next() {
+            site_names.push(label.to_string());
+        }
+        site_names.push(key);
+    }
+    // Candidate headlines: `<h1>`s outside navigation, those inside the
+    // article container first, then the nearest one before it.
+    let roots = content::choose(&flat, &an);
+    let h1s = headline_candidates(&flat, an.body, roots.first().copied());
+    let meta_titles: Vec<String> = [
+        meta.ld.headline.as_deref(),
+        meta.micro.headline.as_deref(),
+        meta.tag("og:title"),
+        meta.tag("twitter:title"),
+    ]
+    .into_iter()
+    .flatten()
+    .map(clean_inline)
+    .filter(|t| !t.is_empty())
+    .collect();
+    let mut title = fields::pick_title(&h1s, &meta_titles, meta.html_title.as_deref(), &site_names);
+
+    // Body: generic detection, JSON-LD `articleBody` when it is the more
+    // complete, then the profile.
+    let mut blocks = content::render(&flat, &roots, Some(&an.junk));
+    if let Some(ld_blocks) = ld_body_blocks(&meta, &blocks) {
+        blocks = ld_blocks;
+    }
+    let mut authors: Vec<String> = Vec::new();
+    let mut published = None;
+    let mut modified = None;
+    if let Some(p) = profile {
+        if let Some(sel) = &p.title
+            && let Some(t) = profile::matches(&flat, sel)
+                .into_iter()
+                .map(|i| clean_inline(&flat.text_of(i)))
+                .find(|t| !t.is_empty())
+        {
+            title = Some(t);
+        }
+        if let Some(sel) = &p.body {
+            let roots = profile::matches(&flat, sel);
+            // Nested matches would render twice: keep outermost ones.
+            let roots: Vec<usize> = roots
+                .iter()
+                .copied()
+                .filter(|&r| !roots.iter().any(|&o| o < r && r < flat.nodes[o].end))
+                .collect();
+            let excluded = profile::excluded(&flat, &p.exclude);
+            let b = content::render(&flat, &roots, Some(&excluded));
+            if b.iter().any(|b| !b.text.is_empty()) {
+                blocks = b;
+            }
+        }
+        if let Some(sel) = &p.authors {
+            let found: Vec<String> = profile::matches(&flat, sel)
+                .into_iter()
+                .flat_map(|i| fields::clean_authors(&flat.text_of(i)))
+                .collect();
+            authors = dedup(found);
+        }
+        published = p
+            .published
+            .as_ref()
+            .and_then(|s| date_from_selector(&flat, s));
+        modified = p
+            .modified
+            .as_ref()
+            .and_then(|s| date_from_selector(&flat, s));
+    }
+
+    // Attribution lines leave the body and become source links.
+    let mut sources: Vec<CanonicalUrl> = Vec::new();
+    blocks.retain(|b| match source::attribution(b, &base) {
+        Some(urls) => {
+            for u in urls {
+                if !sources.contains(&u) {
+                    sources.push(u);
+                }
+            }
+            false
+        }
+        None => true,
+    });
+    if authors.is_empty() {
+        authors = pick_authors(&flat, &meta);
+    }
+    // Attribution lines often sit just outside the article container (after
+    // it, in a box of their own): look for them in the rest of the page too.
+    if profile.is_none_or(|p| p.body.is_none()) {
+        for b in content::render(&flat, &[an.body], Some(&an.junk)) {
+            if let Some(urls) = source::attribution(&b, &base) {
+                for u in urls {
+                    if !sources.contains(&u) {
+                        sources.push(u);
+                    }
+                }
+            }
+        }
+    }
+    let blocks = content::filter(blocks, title.as_deref(), &authors);
+    let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
+
+    // Language, needed by visible-date parsing.
+    let claim = meta
+        .html_lang
+        .clone()
+        .or_else(|| meta.tag("content-language").map(str::to_string))
+        .or_else(|| meta.tag("og:locale").map(str::to_string))
+        .or_else(|| meta.ld.language.clone())
+        .or_else(|| meta.tag("language").map(str::to_string));
+    let lang_sample = if weight(&text_body) >= 60 {
+        text_body.clone()
     } else {
-        PageKind::Page
+        format!(
+            "{} {} {}",
+            title.as_deref().unwrap_or(""),
+            meta.tag("og:description")
+                .or_else(|| meta.tag("description"))
+                .unwrap_or(""),
+            text_body
+        )
     };
-    Extraction {
-        links: links(&doc, &base),
-        article,
+    let language = lang::decide(claim.as_deref(), &lang_sample);
+
+    if published.is_none() {
+        published = pick_published(&flat, &meta, &an, url, language.as_deref(), html);
     }
+    if modified.is_none() {
+        modified = meta
+            .ld
+            .modified
+            .or(meta.micro.modified)
+            .or_else(|| {
+                [
+                    "article:modified_time",
+                    "og:updated_time",
+                    "article:modified",
+                    "modified_time",
+                    "datemodified",
+                    "last-modified",
+                    "dcterms.modified",
+                    "parsely-updated",
+                ]
+                .iter()
+                .find_map(|k| meta.tag(k).and_then(date::parse_machine))
+            })
+            .or(meta.ld.page_modified);
+    }
+    // Metadata often states the instant in UTC while the page's `<time>`
+    // gives the same instant in the publisher's own zone: keep the local
+    // form, whose calendar day is the one readers see.
+    for d in [&mut published, &mut modified] {
+        if let Some(v) = *d
+            && let Some(local) = meta
+                .times
+                .iter()
+                .filter_map(|(s, _)| date::parse_machine(s))
+                .find(|t| *t == v && t.offset() != v.offset())
+        {
+            *d = Some(local);
+        }
+    }
+    if let (Some(p), Some(m)) = (published, modified)
+        && m < p
+    {
+        modified = None;
+    }
+
+    // Source links from metadata.
+    if let Some(c) = &canonical
+        && let Some(host) = url.host_str()
+        && source::is_cross_domain(c.host(), host)
+        && !sources.contains(c)
+    {
+        sources.push(c.clone());
+    }
+    let syndication = meta
+        .link_sources
+        .iter()
+        .map(String::as_str)
+        .chain(meta.ld.based_on.iter().map(String::as_str))
+        .chain(
+            [
+                "syndication-source",
+                "original-source",
+                "dc.source",
+                "dcterms.source",
+                "article:original_url",
+            ]
+            .iter()
+            .flat_map(|k| meta.tag_all(k).iter().map(String::as_str)),
+        );
+    for s in syndication {
+        if let Ok(u) = CanonicalUrl::join(&base, s)
+            && !sources.contains(&u)
+            && Some(u.as_str())
+                != CanonicalUrl::parse(url.as_str())
+                    .ok()
+                    .as_ref()
+                    .map(|x| x.as_str())
+        {
+            sources.push(u);
+        }
+    }
+    for u in &sources {
+        links.push(Link {
+            url: u.clone(),
+            kind: LinkKind::Source,
+        });
+    }
+
+    let description = meta
+        .tag("og:description")
+        .or_else(|| meta.tag("description"))
+        .or_else(|| meta.tag("twitter:description"))
+        .map(str::to_string)
+        .or_else(|| meta.ld.description.clone())
+        .filter(|d| !d.is_empty());
+    let kind = decide_kind(
+        &meta,
+        &blocks,
+        &text_body,
+        url,
+        published.is_some(),
+        !h1s.is_empty(),
+    );
+    let article = Article {
+        canonical_url: canonical.map(|c| c.to_string()),
+        title: title.filter(|t| !t.is_empty()),
+        authors,
+        published,
+        modified,
+        language,
+        site_name,
+        description,
+        text: text_body,
+        source_links: sources.iter().map(|u| u.to_string()).collect(),
+        kind,
+    };
+    Extraction { article, links }
 }
 
-fn sel(css: &str) -> Selector {
-    // Only called with the literals in this module, each covered by tests.
-    Selector::parse(css).unwrap_or_else(|_| unreachable!("invalid built-in selector {css}"))
+fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -> Vec<String> {
+    let in_furniture = |i: usize| {
+        let mut a = flat.nodes[i].parent;
+        while a != usize::MAX && a > body {
+            let n = &flat.nodes[a];
+            if matches!(n.tag(), "nav" | "footer" | "aside" | "form" | "menu")
+                || n.attr("role")
+                    .is_some_and(|r| r == "navigation" || r == "banner")
+            {
+                return true;
+            }
+            a = n.parent;
+        }
+        false
+    };
+    let h1s: Vec<usize> = (body + 1..flat.nodes.len())
+        .filter(|&i| flat.nodes[i].tag() == "h1" && !in_furniture(i))
+        .take(10)
+        .collect();
+    let mut ordered: Vec<usize> = Vec::new();
+    if let Some(c) = container {
+        let end = flat.nodes[c].end;
+        ordered.extend(h1s.iter().copied().filter(|&i| i > c && i < end));
+        if let Some(&before) = h1s.iter().rev().find(|&&i| i < c) {
+            ordered.push(before);
+        }
+    }
+    for i in h1s {
+        if !ordered.contains(&i) {
+            ordered.push(i);
+        }
+    }
+    ordered
+        .into_iter()
+        .map(|i| clean_inline(&flat.text_of(i)))
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
-fn base_url(doc: &Html, url: &Url) -> Url {
-    first_attr(doc, "base[href]", "href")
-        .and_then(|h| url.join(&h).ok())
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in v {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&s)) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn base_url(flat: &Flat<'_>, url: &Url) -> Url {
+    flat.nodes
+        .iter()
+        .filter(|n| n.tag() == "base")
+        .find_map(|n| n.attr("href"))
+        .and_then(|h| url.join(h.trim()).ok())
         .unwrap_or_else(|| url.clone())
 }
 
-fn first_text(doc: &Html, css: &str) -> Option<String> {
-    doc.select(&sel(css))
-        .map(|e| crate::article::normalize_ws(&e.text().collect::<String>()))
-        .find(|t| !t.is_empty())
-}
-
-fn first_attr(doc: &Html, css: &str, attr: &str) -> Option<String> {
-    doc.select(&sel(css))
-        .filter_map(|e| e.value().attr(attr))
-        .map(str::trim)
-        .find(|v| !v.is_empty())
-        .map(str::to_string)
-}
-
-fn paragraphs(doc: &Html) -> String {
-    doc.select(&sel("p"))
-        .map(|p| crate::article::normalize_ws(&p.text().collect::<String>()))
-        .filter(|t| !t.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
-fn links(doc: &Html, base: &Url) -> Vec<Link> {
+fn page_links(flat: &Flat<'_>, base: &Url) -> Vec<Link> {
     let mut out = Vec::new();
-    for a in doc.select(&sel("a[href], area[href]")) {
-        if let Some(href) = a.value().attr("href")
-            && let Ok(url) = CanonicalUrl::join(base, href)
-        {
-            out.push(Link {
-                url,
-                kind: LinkKind::Page,
-            });
+    let mut feeds = Vec::new();
+    for n in &flat.nodes {
+        match n.tag() {
+            "a" | "area" => {
+                if let Some(href) = n.attr("href")
+                    && let Ok(url) = CanonicalUrl::join(base, href)
+                {
+                    out.push(Link {
+                        url,
+                        kind: LinkKind::Page,
+                    });
+                }
+            }
+            "link" => {
+                let rel = n.attr("rel").unwrap_or("").to_ascii_lowercase();
+                let ty = n.attr("type").unwrap_or("").trim().to_ascii_lowercase();
+                if rel.split_whitespace().any(|r| r == "alternate")
+                    && matches!(ty.as_str(), "application/rss+xml" | "application/atom+xml")
+                    && let Some(href) = n.attr("href")
+                    && let Ok(url) = CanonicalUrl::join(base, href)
+                {
+                    feeds.push(Link {
+                        url,
+                        kind: LinkKind::Feed,
+                    });
+                }
+            }
+            _ => {}
         }
     }
-    let feeds = r#"link[rel~="alternate"][type="application/rss+xml"][href], link[rel~="alternate"][type="application/atom+xml"][href]"#;
-    for l in doc.select(&sel(feeds)) {
-        if let Some(href) = l.value().attr("href")
-            && let Ok(url) = CanonicalUrl::join(base, href)
+    out.extend(feeds);
+    out
+}
+
+/// JSON-LD `articleBody` replaces the generic result only when it is
+/// complete (sites often truncate it to a teaser) and clearly longer.
+fn ld_body_blocks(meta: &Meta, dom_blocks: &[Block]) -> Option<Vec<Block>> {
+    let body = meta.ld.body.as_deref()?.trim();
+    let truncated = body.ends_with('…') || body.ends_with("...") || body.ends_with("[…]");
+    let ld_w = weight(body);
+    if truncated || ld_w < 400 {
+        return None;
+    }
+    let dom_w: usize = dom_blocks.iter().map(|b| weight(&b.text)).sum();
+    if (dom_w as f32) > 0.6 * ld_w as f32 {
+        return None;
+    }
+    let blocks: Vec<Block> = if body.contains('<') && body.contains('>') {
+        let frag = Html::parse_fragment(body);
+        let flat = Flat::new(&frag);
+        content::render(&flat, &[0], None)
+    } else {
+        let decoded = text::decode_entities(body);
+        decoded
+            .split('\n')
+            .map(clean_inline)
+            .filter(|p| !p.is_empty())
+            .map(|text| Block {
+                text,
+                kind: BlockKind::Para,
+                hrefs: Vec::new(),
+                link_weight: 0,
+            })
+            .collect()
+    };
+    (!blocks.is_empty()).then_some(blocks)
+}
+
+fn date_from_selector(
+    flat: &Flat<'_>,
+    sel: &scraper::Selector,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    profile::matches(flat, sel).into_iter().find_map(|i| {
+        let n = &flat.nodes[i];
+        n.attr("datetime")
+            .or_else(|| n.attr("content"))
+            .and_then(date::parse_machine)
+            .or_else(|| date::parse_visible(&flat.text_spaced(i), None))
+    })
+}
+
+fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
+    let site: Vec<String> = [meta.tag("og:site_name"), meta.ld.publisher.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(fields::squash)
+        .collect();
+    // A site or publisher name in an author field is not a byline.
+    let from_list = |v: &[String]| {
+        dedup(
+            v.iter()
+                .flat_map(|a| fields::clean_authors(a))
+                .filter(|a| !site.contains(&fields::squash(a)))
+                .collect(),
+        )
+    };
+    let ld = from_list(&meta.ld.authors);
+    if !ld.is_empty() {
+        return ld;
+    }
+    let micro = from_list(&meta.micro.authors);
+    if !micro.is_empty() {
+        return micro;
+    }
+    for key in [
+        "author",
+        "article:author",
+        "parsely-author",
+        "sailthru.author",
+        "dc.creator",
+        "dcterms.creator",
+        "byl",
+        "citation_author",
+        "article:author_name",
+    ] {
+        let values: Vec<String> = if key == "citation_author" {
+            // Scholarly metadata writes "Last, First".
+            meta.tag_all(key)
+                .iter()
+                .map(|n| match n.split_once(',') {
+                    Some((last, first)) => format!("{} {}", first.trim(), last.trim()),
+                    None => n.clone(),
+                })
+                .collect()
+        } else {
+            meta.tag_all(key).to_vec()
+        };
+        let found = from_list(&values);
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    // Visible bylines in text: "By Jane Doe", "Written by" + a name.
+    if let Some(found) = byline_in_text(flat) {
+        return found;
+    }
+    // Then `rel=author` links and author/byline classes.
+    // Explicit markup (`rel=author`, `itemprop=author`) before classes.
+    let mut marked: Vec<usize> = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
+    for (i, n) in flat.nodes.iter().enumerate() {
+        if n.elem.is_none() {
+            continue;
+        }
+        if n.attr("rel")
+            .is_some_and(|r| r.split_whitespace().any(|x| x == "author"))
+            || n.attr("itemprop")
+                .is_some_and(|p| p.split_whitespace().any(|x| x == "author"))
         {
-            out.push(Link {
-                url,
-                kind: LinkKind::Feed,
-            });
+            marked.push(i);
+            continue;
+        }
+        let ci = format!(
+            "{} {}",
+            n.attr("class").unwrap_or(""),
+            n.attr("id").unwrap_or("")
+        )
+        .to_ascii_lowercase();
+        if (ci.contains("author") || ci.contains("byline"))
+            && !ci.contains("bio")
+            && !ci.contains("avatar")
+            && !ci.contains("box")
+        {
+            candidates.push(i);
+        }
+        if candidates.len() + marked.len() > 20 {
+            break;
+        }
+    }
+    for i in marked.into_iter().chain(candidates) {
+        let t = flat.text_spaced(i);
+        if t.is_empty() || t.chars().count() > 120 {
+            continue;
+        }
+        let found = fields::clean_authors(&t);
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    // Last: an organization named as author (often the publisher itself).
+    dedup(
+        meta.ld
+            .org_authors
+            .iter()
+            .flat_map(|a| fields::clean_authors(a))
+            .collect(),
+    )
+}
+
+static BYLINE_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|author|authors|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)\s*[:：]?\s*(?P<rest>.*)$")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// A byline written as text: a label text node ("By", "Written by") with
+/// the name after it in the same or the next text node.
+fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
+    let texts: Vec<&str> = flat
+        .nodes
+        .iter()
+        .filter(|n| n.elem.is_none())
+        .map(|n| n.text.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    for (k, t) in texts.iter().enumerate() {
+        if t.chars().count() > 80 {
+            continue;
+        }
+        let Some(c) = BYLINE_LABEL.captures(t) else {
+            continue;
+        };
+        let rest = c.name("rest").map_or("", |m| m.as_str()).trim();
+        let candidate = if rest.is_empty() {
+            texts.get(k + 1).copied().unwrap_or("")
+        } else {
+            rest
+        };
+        if candidate.chars().count() > 60 {
+            continue;
+        }
+        let names = fields::clean_authors(candidate);
+        // Names are capitalised; "by the way" is not a byline.
+        if !names.is_empty()
+            && names.iter().all(|n| {
+                n.split_whitespace().all(|w| {
+                    w.chars()
+                        .next()
+                        .is_some_and(|c| c.is_uppercase() || !c.is_alphabetic())
+                        || w.len() <= 3
+                })
+            })
+        {
+            return Some(names);
+        }
+    }
+    None
+}
+
+fn pick_published(
+    flat: &Flat<'_>,
+    meta: &Meta,
+    an: &content::Analysis,
+    url: &Url,
+    lang: Option<&str>,
+    raw_html: &str,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    if let Some(d) = meta.ld.published.or(meta.micro.published) {
+        return Some(d);
+    }
+    for key in [
+        "article:published_time",
+        "og:published_time",
+        "article:published",
+        "published_time",
+        "datepublished",
+        "publish-date",
+        "publish_date",
+        "publishdate",
+        "pubdate",
+        "date",
+        "dc.date",
+        "dc.date.issued",
+        "dc.date.created",
+        "dcterms.created",
+        "dcterms.date",
+        "dcterms.issued",
+        "sailthru.date",
+        "parsely-pub-date",
+        "citation_publication_date",
+        "citation_date",
+        "article.published",
+        "originalpublicationdate",
+        "publication_date",
+        "release_date",
+        "published",
+        "date_published",
+        "article_date_original",
+        "og:article:published_time",
+    ] {
+        if let Some(d) = meta.tag(key).and_then(date::parse_machine) {
+            return Some(d);
+        }
+    }
+    if let Some(d) = meta
+        .times
+        .iter()
+        .filter(|(_, hint)| *hint)
+        .find_map(|(s, _)| date::parse_machine(s))
+    {
+        return Some(d);
+    }
+    if let Some(d) = meta.ld.page_published {
+        return Some(d);
+    }
+    if let Some(d) = date::from_url_path(url.path()) {
+        return Some(d);
+    }
+    if let Some(d) = meta.times.iter().find_map(|(s, _)| date::parse_machine(s)) {
+        return Some(d);
+    }
+    // Visible dates in elements that say they hold one.
+    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
+        if n.elem.is_none() {
+            continue;
+        }
+        let ci = format!(
+            "{} {}",
+            n.attr("class").unwrap_or(""),
+            n.attr("id").unwrap_or("")
+        )
+        .to_ascii_lowercase();
+        if [
+            "date", "time", "publish", "posted", "byline", "meta", "dateline",
+        ]
+        .iter()
+        .any(|k| ci.contains(k))
+        {
+            let t = flat.text_spaced(i);
+            if t.chars().count() <= 200
+                && let Some(d) = date::parse_visible(&t, lang)
+            {
+                return Some(d);
+            }
+        }
+    }
+    // Near the headline.
+    if let Some(h1) = an.first_h1 {
+        let mut text = String::new();
+        for n in flat.nodes.iter().skip(h1) {
+            if n.elem.is_none() {
+                text.push_str(n.text);
+                text.push(' ');
+                if text.len() > 600 {
+                    break;
+                }
+            }
+        }
+        if let Some(d) = date::parse_visible(&text, lang) {
+            return Some(d);
+        }
+    }
+    // Application state in scripts (`"datePublished":"…"` outside JSON-LD).
+    if let Some(d) = date::from_script_state(raw_html) {
+        return Some(d);
+    }
+    // Anywhere in the first part of the page's text.
+    let mut text = String::new();
+    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
+        if n.elem.is_none() && !an.junk[i] {
+            text.push_str(n.text);
+            text.push(' ');
+            if text.len() > 3000 {
+                break;
+            }
+        }
+    }
+    date::parse_visible(&text, lang)
+}
+
+/// `article` or `page`, from structure and metadata together; the URL is
+/// one weak hint among several.
+fn decide_kind(
+    meta: &Meta,
+    blocks: &[Block],
+    text: &str,
+    url: &Url,
+    has_date: bool,
+    has_headline: bool,
+) -> PageKind {
+    let mut score = 0.0f32;
+    let article_ld = meta.ld.found || meta.micro.found;
+    if article_ld {
+        score += 3.0;
+    }
+    match meta.tag("og:type").map(str::to_ascii_lowercase).as_deref() {
+        Some("article") | Some("news") | Some("blog") => score += 2.0,
+        Some("website") | Some("profile") | Some("book") | Some("video.other") => score -= 1.0,
+        _ => {}
+    }
+    if meta.tag("article:published_time").is_some() {
+        score += 1.0;
+    }
+    if has_date {
+        score += 0.5;
+    }
+    let listing = meta.ld_types.iter().any(|t| {
+        matches!(
+            t.as_str(),
+            "CollectionPage"
+                | "ItemList"
+                | "SearchResultsPage"
+                | "ProfilePage"
+                | "AboutPage"
+                | "ContactPage"
+                | "FAQPage"
+        )
+    });
+    if listing && !article_ld {
+        score -= 3.0;
+    }
+    let w = weight(text);
+    let paras = blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Para && weight(&b.text) >= 80)
+        .count();
+    // Structure: running prose under a headline is an article even with no
+    // metadata at all.
+    if w >= 1500 && paras >= 4 {
+        score += 2.0;
+    } else if w >= 500 && paras >= 3 {
+        score += 1.5;
+    } else if w >= 300 && paras >= 2 {
+        score += 0.5;
+    } else if w < 200 {
+        score -= 2.0;
+    }
+    if has_headline {
+        score += 0.5;
+    }
+    let path = url.path().trim_end_matches('/');
+    if path.is_empty() {
+        score -= 2.0;
+    } else if path.split('/').filter(|s| !s.is_empty()).count() == 1 && path.len() < 20 {
+        score -= 0.5;
+    }
+    if score >= 2.0 {
+        PageKind::Article
+    } else {
+        PageKind::Page
+    }
+}
+
+/// A tuning aid for `examples/extract_eval.rs`: the best-scoring candidate
+/// containers and the ones chosen, with their class, id and text weights.
+#[doc(hidden)]
+pub fn debug_candidates(html: &str) -> String {
+    use std::fmt::Write as _;
+    let prepared = prep::prepare(html);
+    let doc = Html::parse_document(&prepared.html);
+    let flat = Flat::new(&doc);
+    let an = content::analyze(&flat);
+    let mut order: Vec<usize> = (0..flat.nodes.len())
+        .filter(|&i| an.score[i] > 0.0)
+        .collect();
+    order.sort_by(|&a, &b| an.score[b].total_cmp(&an.score[a]));
+    let mut out = String::new();
+    let describe = |i: usize| {
+        let n = &flat.nodes[i];
+        format!(
+            "#{i} <{} class={:?} id={:?}> score={:.1} text={} links={} junk={}",
+            n.tag(),
+            n.attr("class").unwrap_or(""),
+            n.attr("id").unwrap_or(""),
+            an.score[i],
+            an.text_w[i],
+            an.link_w[i],
+            an.junk[i]
+        )
+    };
+    for &i in order.iter().take(8) {
+        let _ = writeln!(out, "cand {}", describe(i));
+    }
+    for i in 0..flat.nodes.len() {
+        let p = flat.nodes[i].parent;
+        let top_junk = an.junk[i] && (p == usize::MAX || !an.junk[p]);
+        let w: usize = (i..flat.nodes[i].end)
+            .filter(|&j| flat.nodes[j].elem.is_none())
+            .map(|j| weight(flat.nodes[j].text))
+            .sum();
+        if top_junk && w > 300 {
+            let _ = writeln!(out, "junk {} raw={w}", describe(i));
+        }
+    }
+    for i in content::choose(&flat, &an) {
+        let _ = writeln!(out, "chosen {}", describe(i));
+        let mut a = flat.nodes[i].parent;
+        while a != usize::MAX {
+            let _ = writeln!(out, "   in {}", describe(a));
+            a = flat.nodes[a].parent;
         }
     }
     out

@@ -1,10 +1,14 @@
 //! Site profiles: CSS selectors for one host, compiled when the seed file is
 //! loaded so that a bad selector fails at start-up, not mid-crawl.
+//!
+//! A profile is the first extraction layer: every field it has a selector
+//! for, and that selector finds on the page, overrides structured data and
+//! generic detection.
 
-use scraper::{Html, Selector};
+use scraper::Selector;
 use serde::Deserialize;
 
-use crate::article::{Article, normalize_ws};
+use super::dom::Flat;
 
 /// A `[[profile]]` table of a seed file, as written.
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
@@ -20,6 +24,7 @@ pub struct ProfileSpec {
     pub modified: Option<String>,
 }
 
+/// A selector of a profile that does not parse.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[error("profile for {host}: invalid CSS selector {selector:?} for `{field}`")]
 pub struct ProfileError {
@@ -31,16 +36,18 @@ pub struct ProfileError {
 /// A compiled site profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
+    /// Lower-case host name the profile applies to.
     pub host: String,
-    title: Option<Selector>,
-    body: Option<Selector>,
-    exclude: Vec<Selector>,
-    authors: Option<Selector>,
-    published: Option<Selector>,
-    modified: Option<Selector>,
+    pub(crate) title: Option<Selector>,
+    pub(crate) body: Option<Selector>,
+    pub(crate) exclude: Vec<Selector>,
+    pub(crate) authors: Option<Selector>,
+    pub(crate) published: Option<Selector>,
+    pub(crate) modified: Option<Selector>,
 }
 
 impl Profile {
+    /// Compiles every selector of `spec`; the first bad one is the error.
     pub fn compile(spec: &ProfileSpec) -> Result<Self, ProfileError> {
         let compile = |field: &'static str, css: &str| {
             Selector::parse(css).map_err(|_| ProfileError {
@@ -52,7 +59,7 @@ impl Profile {
         let opt =
             |field, css: &Option<String>| css.as_deref().map(|c| compile(field, c)).transpose();
         Ok(Self {
-            host: spec.host.to_ascii_lowercase(),
+            host: spec.host.trim().trim_end_matches('.').to_ascii_lowercase(),
             title: opt("title", &spec.title)?,
             body: opt("body", &spec.body)?,
             exclude: spec
@@ -66,49 +73,74 @@ impl Profile {
         })
     }
 
-    /// Overrides the fields this profile has selectors for.
-    pub(crate) fn apply(&self, doc: &Html, article: &mut Article) {
-        if let Some(s) = &self.title
-            && let Some(t) = doc
-                .select(s)
-                .map(|e| normalize_ws(&e.text().collect::<String>()))
-                .find(|t| !t.is_empty())
-        {
-            article.title = Some(t);
-        }
-        if let Some(s) = &self.body {
-            let excluded: std::collections::HashSet<_> = self
-                .exclude
-                .iter()
-                .flat_map(|x| doc.select(x))
-                .flat_map(|e| e.descendants().map(|d| d.id()))
-                .collect();
-            let mut paragraphs = Vec::new();
-            for body in doc.select(s) {
-                let text: String = body
-                    .descendants()
-                    .filter(|n| !excluded.contains(&n.id()))
-                    .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-                    .collect();
-                let text = normalize_ws(&text);
-                if !text.is_empty() {
-                    paragraphs.push(text);
-                }
+    /// Whether this profile is for `host` (exact, case-insensitive).
+    pub fn applies_to(&self, host: &str) -> bool {
+        host.trim_end_matches('.').eq_ignore_ascii_case(&self.host)
+    }
+
+    /// Picks the profile for `host` from a list.
+    pub fn for_host<'a>(profiles: &'a [Profile], host: &str) -> Option<&'a Profile> {
+        profiles.iter().find(|p| p.applies_to(host))
+    }
+}
+
+/// Indices of the flattened nodes that `sel` matches, in document order.
+pub(crate) fn matches(flat: &Flat<'_>, sel: &Selector) -> Vec<usize> {
+    flat.nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.eref.filter(|e| sel.matches(e)).map(|_| i))
+        .collect()
+}
+
+/// Marks every node inside an element that one of `sels` matches.
+pub(crate) fn excluded(flat: &Flat<'_>, sels: &[Selector]) -> Vec<bool> {
+    let mut out = vec![false; flat.nodes.len()];
+    if sels.is_empty() {
+        return out;
+    }
+    let mut i = 0;
+    while i < flat.nodes.len() {
+        let n = &flat.nodes[i];
+        if n.eref.is_some_and(|e| sels.iter().any(|s| s.matches(&e))) {
+            let end = n.end.max(i + 1).min(out.len());
+            for x in &mut out[i..end] {
+                *x = true;
             }
-            if !paragraphs.is_empty() {
-                article.text = paragraphs.join("\n\n");
-            }
+            i = end;
+        } else {
+            i += 1;
         }
-        if let Some(s) = &self.authors {
-            let authors: Vec<String> = doc
-                .select(s)
-                .map(|e| normalize_ws(&e.text().collect::<String>()))
-                .filter(|t| !t.is_empty())
-                .collect();
-            if !authors.is_empty() {
-                article.authors = authors;
-            }
-        }
-        let _ = (&self.published, &self.modified);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_selectors_fail_at_compile_time() {
+        let spec = ProfileSpec {
+            host: "News.Example".into(),
+            body: Some("div.body".into()),
+            exclude: vec![".share".into(), "[[".into()],
+            ..Default::default()
+        };
+        let err = Profile::compile(&spec).unwrap_err();
+        assert_eq!(err.field, "exclude");
+        let ok = Profile::compile(&ProfileSpec {
+            exclude: vec![".share".into()],
+            ..spec
+        })
+        .unwrap();
+        assert!(ok.applies_to("news.example"));
+        assert!(!ok.applies_to("other.example"));
+    }
+
+    #[test]
+    fn spec_rejects_unknown_fields() {
+        let err = toml::from_str::<ProfileSpec>("host = \"a\"\nbogus = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("bogus"));
     }
 }

@@ -23,7 +23,9 @@ use crate::politeness::{Host, HostPool, MAX_ROBOTS_BYTES, Robots};
 /// At most this many redirects are followed for one page.
 pub const MAX_REDIRECTS: usize = 10;
 /// A `Retry-After` longer than this is not waited for within a crawl.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+pub const MAX_RETRY_AFTER: Duration = crate::politeness::MAX_WAIT;
+/// The longest `Retry-After` remembered for a host.
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(24 * 3600);
 
 /// Response headers kept in a capture.
 const KEPT_HEADERS: &[&str] = &[
@@ -58,6 +60,8 @@ pub enum FetchError {
     RedirectLoop(String),
     #[error("bad redirect location {0:?}")]
     BadRedirect(String),
+    #[error("the host asked for a pause of {}s (Retry-After); skipped until the next run", .0.as_secs())]
+    HostPaused(Duration),
 }
 
 impl FetchError {
@@ -190,14 +194,16 @@ impl Fetcher {
                 }
                 Err(e) => break Outcome::Failed(e),
             }
-            host.wait_turn().await;
+            if let Err(remaining) = host.wait_turn().await {
+                break Outcome::Failed(FetchError::HostPaused(remaining));
+            }
             let conditional = redirects.is_empty().then_some(validators);
             let exchange = match self.exchange(&current, conditional, self.max_body).await {
                 Ok(x) => x,
                 Err(e) => break Outcome::Failed(e),
             };
             if let Some(delay) = exchange.retry_after {
-                host.block_for(delay.min(MAX_RETRY_AFTER));
+                host.block_for(delay.min(RETRY_AFTER_CAP));
             }
             let location = exchange.header("location").map(str::to_string);
             let is_redirect = matches!(exchange.status, 301 | 302 | 303 | 307 | 308);
@@ -249,7 +255,8 @@ impl Fetcher {
             && let Some(record) = store.load(&host.authority)
         {
             let robots = Robots::from_record(&record, &self.product_token);
-            if robots.is_fresh(now) {
+            // "Unavailable" means "for now": a new run asks again.
+            if robots.is_fresh(now) && !robots.is_unavailable() {
                 return Ok(host.install_robots(&mut slot, robots));
             }
         }
@@ -266,11 +273,17 @@ impl Fetcher {
         pool: &HostPool,
     ) -> Result<RobotsRecord, FetchError> {
         let mut current = url.robots_url();
-        host.wait_turn().await;
+        if let Err(remaining) = host.wait_turn().await {
+            return Err(FetchError::HostPaused(remaining));
+        }
         // RFC 9309 §2.3.1.2: follow at least five redirects.
         for hop in 0..=5 {
-            if hop > 0 {
-                pool.host(&current).wait_turn().await;
+            if hop > 0 && pool.host(&current).wait_turn().await.is_err() {
+                return Ok(RobotsRecord {
+                    fetched_at: Utc::now(),
+                    status: None,
+                    body: String::new(),
+                });
             }
             let record = |status, body| RobotsRecord {
                 fetched_at: Utc::now(),

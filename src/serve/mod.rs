@@ -10,6 +10,8 @@ mod feed;
 mod html;
 mod query;
 
+pub use query::SearchIndex;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -35,6 +37,7 @@ pub struct ServeState {
     pub crawl: Option<Arc<CrawlStats>>,
     /// The interface's own origin, for absolute links in the feed.
     pub origin: String,
+    pub search: query::SearchIndex,
 }
 
 /// A failed request: a status and a message for a person.
@@ -142,7 +145,7 @@ fn index_query(p: &HashMap<String, String>) -> Result<IndexQuery, Problem> {
 
 async fn index(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
     let q = index_query(&p)?;
-    let (rows, more) = query::index(&s.archive, &q)?;
+    let (rows, more) = query::index(&s.archive, &s.search, &q)?;
     Ok(html::index(&q, &rows, more).into_response())
 }
 
@@ -298,7 +301,8 @@ async fn api_pages(
     Query(p): Params,
 ) -> Result<Response, Problem> {
     let q = index_query(&p).map_err(Problem::json)?;
-    let (pages, more) = query::index(&s.archive, &q).map_err(|e| Problem::from(e).json())?;
+    let (pages, more) =
+        query::index(&s.archive, &s.search, &q).map_err(|e| Problem::from(e).json())?;
     Ok(Json(PagesResponse {
         pages,
         page: q.page,

@@ -1,13 +1,15 @@
 //! The questions the interface asks the archive, shared by the HTML pages
 //! and the JSON API.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::archive::{
-    Archive, ArchiveError, CaptureRecord, PageRecord, VersionRecord, from_micros, micros,
+    Archive, ArchiveError, CaptureRecord, PageRecord, UrlId, VersionRecord, from_micros, micros,
 };
 use crate::article::PageKind;
 use crate::diff::{self, ArticleDiff};
@@ -42,79 +44,141 @@ pub struct PageSummary {
     pub last_captured: Option<DateTime<Utc>>,
 }
 
+/// What the index filters on, per page, kept in memory.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// Lower-cased URL and title.
+    haystack: String,
+    host: String,
+    language: String,
+    kind: PageKind,
+}
+
 impl IndexQuery {
-    fn matches(&self, page: &PageRecord) -> bool {
-        let latest = page.latest.as_ref();
-        if !self.all_pages && latest.is_none_or(|l| l.kind != PageKind::Article) {
+    fn matches(&self, e: &Entry) -> bool {
+        if !self.all_pages && e.kind != PageKind::Article {
             return false;
         }
-        if let Some(h) = self.host.as_deref().filter(|h| !h.is_empty()) {
-            let host = page.url.host();
-            if host != h && !host.ends_with(&format!(".{h}")) {
-                return false;
-            }
+        if let Some(h) = self.host.as_deref().filter(|h| !h.is_empty())
+            && e.host != h
+            && !e.host.ends_with(&format!(".{h}"))
+        {
+            return false;
         }
-        if let Some(l) = self.language.as_deref().filter(|l| !l.is_empty()) {
-            let lang = latest
-                .and_then(|v| v.language.as_deref())
-                .unwrap_or_default();
-            if lang != l && !lang.starts_with(&format!("{l}-")) {
-                return false;
-            }
+        if let Some(l) = self.language.as_deref().filter(|l| !l.is_empty())
+            && e.language != l
+            && !e.language.starts_with(&format!("{l}-"))
+        {
+            return false;
         }
-        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            let hay = format!(
-                "{} {}",
-                page.url.as_str().to_lowercase(),
-                latest
-                    .and_then(|v| v.title.as_deref())
-                    .unwrap_or_default()
-                    .to_lowercase()
-            );
-            if !q.to_lowercase().split_whitespace().all(|w| hay.contains(w)) {
-                return false;
-            }
+        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty())
+            && !q
+                .to_lowercase()
+                .split_whitespace()
+                .all(|w| e.haystack.contains(w))
+        {
+            return false;
         }
         true
     }
 }
 
+#[derive(Default)]
+struct Catalog {
+    /// Newest change first.
+    order: BTreeMap<(Reverse<u64>, UrlId), Entry>,
+    last_change: HashMap<UrlId, u64>,
+    /// Time (µs) of the newest change read so far.
+    watermark: u64,
+}
+
+/// The index's catalogue of pages, newest change first, kept in memory (a
+/// few hundred bytes a page) and brought up to date from the archive's
+/// time-ordered changes index on each query — so searching 100k versions
+/// never decodes 100k records.
+#[derive(Default)]
+pub struct SearchIndex {
+    catalog: Mutex<Catalog>,
+}
+
+impl SearchIndex {
+    /// Reads the whole catalogue now (at start-up) rather than on the
+    /// first query.
+    pub fn warm(&self, archive: &Archive) -> Result<(), ArchiveError> {
+        let mut catalog = self
+            .catalog
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.refresh(archive, &mut catalog)
+    }
+
+    fn refresh(&self, archive: &Archive, catalog: &mut Catalog) -> Result<(), ArchiveError> {
+        for change in archive.changes_since(catalog.watermark) {
+            let (at, id, _) = change?;
+            catalog.watermark = catalog.watermark.max(at);
+            if catalog.last_change.get(&id).is_some_and(|t| *t >= at) {
+                continue;
+            }
+            let Some(page) = archive.page(id)? else {
+                continue;
+            };
+            if let Some(old) = catalog.last_change.insert(id, at) {
+                catalog.order.remove(&(Reverse(old), id));
+            }
+            let latest = page.latest.as_ref();
+            let entry = Entry {
+                haystack: format!(
+                    "{} {}",
+                    page.url.as_str().to_lowercase(),
+                    latest
+                        .and_then(|l| l.title.as_deref())
+                        .unwrap_or_default()
+                        .to_lowercase()
+                ),
+                host: page.url.host().to_string(),
+                language: latest.and_then(|l| l.language.clone()).unwrap_or_default(),
+                kind: latest.map_or(PageKind::Page, |l| l.kind),
+            };
+            catalog.order.insert((Reverse(at), id), entry);
+        }
+        Ok(())
+    }
+}
+
 /// Archived pages, newest change first, one page of results, and whether
-/// there are more. Walks the time-ordered changes index backwards, so the
-/// first page costs the same however large the archive.
+/// there are more.
 pub fn index(
     archive: &Archive,
+    search: &SearchIndex,
     query: &IndexQuery,
 ) -> Result<(Vec<PageSummary>, bool), ArchiveError> {
     let skip = query.page.saturating_sub(1) * PAGE_SIZE;
     let since = query.changed_since.map(micros);
-    let mut seen = HashSet::new();
-    let mut rows = Vec::new();
-    let mut matched = 0;
-    for change in archive.changes_newest_first(None) {
-        let (at, id, _) = change?;
-        if since.is_some_and(|s| at < s) {
-            break;
-        }
-        if !seen.insert(id) {
-            continue;
-        }
-        let Some(page) = archive.page(id)? else {
-            continue;
-        };
-        if !query.matches(&page) {
-            continue;
-        }
-        matched += 1;
-        if matched <= skip {
-            continue;
-        }
-        if rows.len() == PAGE_SIZE {
-            return Ok((rows, true));
-        }
-        rows.push(summary(&page, from_micros(at)));
+    let selected: Vec<(u64, UrlId)>;
+    let more;
+    {
+        let mut catalog = search
+            .catalog
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        search.refresh(archive, &mut catalog)?;
+        let mut matching = catalog
+            .order
+            .iter()
+            .take_while(|((Reverse(at), _), _)| since.is_none_or(|s| *at >= s))
+            .filter(|(_, e)| query.matches(e))
+            .map(|((Reverse(at), id), _)| (*at, *id))
+            .skip(skip);
+        selected = matching.by_ref().take(PAGE_SIZE).collect();
+        more = matching.next().is_some();
     }
-    Ok((rows, false))
+    let mut rows = Vec::with_capacity(selected.len());
+    for (at, id) in selected {
+        if let Some(page) = archive.page(id)? {
+            rows.push(summary(&page, from_micros(at)));
+        }
+    }
+    Ok((rows, more))
 }
 
 fn summary(page: &PageRecord, last_change: DateTime<Utc>) -> PageSummary {
@@ -159,27 +223,24 @@ pub struct ArticleView {
 pub fn article(archive: &Archive, url: &str) -> Result<ArticleView, ArchiveError> {
     let (id, page) = archive.lookup(url)?;
     let mut versions = Vec::new();
-    let mut previous: Option<VersionRecord> = None;
-    for v in archive.versions(id) {
-        let v = v?;
-        let (added, removed) = match &previous {
-            Some(p) => {
-                let d = diff::diff(&p.article, &v.article);
-                (d.words_added, d.words_removed)
-            }
-            None => (v.article.text.split_whitespace().count(), 0),
+    for n in 1..=page.versions {
+        let Some(v) = archive.version_meta(id, n)? else {
+            continue;
         };
         versions.push(TimelineVersion {
             version: v.number,
             first_seen: v.first_seen,
             last_seen: archive.version_last_seen(id, v.number)?,
-            title: v.article.title.clone(),
-            words_added: added,
-            words_removed: removed,
+            title: v.title.clone(),
+            words_added: v.words_added,
+            words_removed: v.words_removed,
             reextracted: v.reextracted,
         });
-        previous = Some(v);
     }
+    let previous = match page.versions {
+        0 => None,
+        n => archive.version(id, n)?,
+    };
     let captures = archive.captures(id).collect::<Result<Vec<_>, _>>()?;
     let sources = previous
         .as_ref()
@@ -265,20 +326,16 @@ pub fn changes(
         let Some(page) = archive.page(id)? else {
             continue;
         };
-        let (Some(new), Some(old)) = (
-            archive.version(id, number)?,
-            archive.version(id, number - 1)?,
-        ) else {
+        let Some(v) = archive.version_meta(id, number)? else {
             continue;
         };
-        let d = diff::diff(&old.article, &new.article);
         out.push(Change {
             url: page.url.to_string(),
             version: number,
             changed_at: from_micros(at),
-            title: new.article.title.clone(),
-            words_added: d.words_added,
-            words_removed: d.words_removed,
+            title: v.title,
+            words_added: v.words_added,
+            words_removed: v.words_removed,
         });
     }
     Ok(out)

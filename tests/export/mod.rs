@@ -13,15 +13,34 @@ use crate::support::{Archive, Server, Site, run};
 
 const MIN: Duration = Duration::from_secs(60);
 
+/// Indonesian body text (from the sample article), so that language
+/// detection agrees with the markup.
+const INDONESIAN: &str = "Menurut Wakil Menteri Luar Negeri Dang Hoang Giang, Vietnam sedang memasuki era baru \
+     untuk berkembang menjadi negara yang kaya, beradab, dan makmur. Sementara itu, risiko keamanan \
+     tradisional dan non-tradisional selalu ada, mengancam keamanan dan kedaulatan setiap negara.";
+
 /// An article page in a given language.
 fn article(title: &str, lang: &str, body: &str) -> String {
+    if lang == "id" {
+        return format!(
+            "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <meta property=\"og:type\" content=\"article\"></head><body><article><h1>{title}</h1>\
+             <p>{body}. {INDONESIAN}</p><p>{INDONESIAN}</p><p>Wakil Menteri menyatakan bahwa sejak awal, \
+             Vietnam telah aktif mendukung inisiatif penting ini dengan motto meningkatkan mutu diplomasi.</p>\
+             </article></body></html>"
+        );
+    }
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <meta property=\"og:type\" content=\"article\">\
          <meta property=\"article:published_time\" content=\"2025-10-01T08:00:00Z\"></head>\
          <body><nav><a href=\"/\">Home</a></nav><article><h1>{title}</h1>\
-         <p>{body} This is the first paragraph of the story, with enough words to be a body.</p>\
-         <p>A second paragraph adds context, quotes \"a witness\", commas, and a\nnew line.</p>\
+         <p>{body} This is the first paragraph of the story, with enough words to be a body: \
+         it says what happened, where it happened, and who was there when it did.</p>\
+         <p>A second paragraph adds context, quotes \"a witness\", commas, and a\nnew line, \
+         so that a reader understands why the event matters to the town.</p>\
+         <p>A third paragraph closes the story with what officials plan to do next week, \
+         and when the council will meet again to decide.</p>\
          </article></body></html>"
     )
 }
@@ -39,15 +58,39 @@ fn front(links: &[&str]) -> String {
 /// Two hosts, five articles (two in Indonesian), crawled once.
 fn crawled() -> (Server, Archive) {
     let server = Site::new()
-        .page("news.test", "/", front(&["/a1", "/a2", "/a3"]))
-        .page("news.test", "/a1", article("Alpha story", "en", "Alpha"))
-        .page("news.test", "/a2", article("Beta story", "en", "Beta"))
-        .page("news.test", "/a3", article("Berita gamma", "id", "Gamma"))
-        .page("berita.test", "/", front(&["/b1", "/b2"]))
-        .page("berita.test", "/b1", article("Berita delta", "id", "Delta"))
+        .page(
+            "news.test",
+            "/",
+            front(&["/news/2025/a1", "/news/2025/a2", "/news/2025/a3"]),
+        )
+        .page(
+            "news.test",
+            "/news/2025/a1",
+            article("Alpha story", "en", "Alpha"),
+        )
+        .page(
+            "news.test",
+            "/news/2025/a2",
+            article("Beta story", "en", "Beta"),
+        )
+        .page(
+            "news.test",
+            "/news/2025/a3",
+            article("Berita gamma", "id", "Gamma"),
+        )
         .page(
             "berita.test",
-            "/b2",
+            "/",
+            front(&["/news/2025/b1", "/news/2025/b2"]),
+        )
+        .page(
+            "berita.test",
+            "/news/2025/b1",
+            article("Berita delta", "id", "Delta"),
+        )
+        .page(
+            "berita.test",
+            "/news/2025/b2",
             article("Epsilon story", "en", "Epsilon"),
         )
         .serve();
@@ -256,11 +299,11 @@ fn all_versions_carries_every_version() {
         let edited = flag.load(std::sync::atomic::Ordering::SeqCst);
         match req.path.as_str() {
             "/robots.txt" => crate::support::status(axum::http::StatusCode::NOT_FOUND),
-            "/" => crate::support::html(front(&["/story"])),
-            "/story" if edited => {
+            "/" => crate::support::html(front(&["/news/2025/story"])),
+            "/news/2025/story" if edited => {
                 crate::support::html(article("Story", "en", "Edited: a sentence was added."))
             }
-            "/story" => crate::support::html(article("Story", "en", "Original.")),
+            "/news/2025/story" => crate::support::html(article("Story", "en", "Original.")),
             _ => crate::support::status(axum::http::StatusCode::NOT_FOUND),
         }
     });
@@ -360,7 +403,7 @@ fn warc_passes_warcio_check_and_every_capture_is_indexed() {
     );
     assert!(
         cdxj.lines()
-            .any(|l| l.starts_with("test,news:") && l.contains(")/a1 ")),
+            .any(|l| l.starts_with("test,news:") && l.contains(")/news/2025/a1 ")),
         "{cdxj}"
     );
 }
@@ -408,7 +451,7 @@ fn pywb_replays_an_exported_article() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("wayback must be installed");
-    let target = _server.url("news.test", "/a1");
+    let target = _server.url("news.test", "/news/2025/a1");
     let replay = format!("http://127.0.0.1:{port}/news/2020id_/{target}");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let body = loop {

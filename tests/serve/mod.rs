@@ -96,12 +96,17 @@ fn hostile_article(edited: bool) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><title>{PAYLOAD_TITLE}</title>\
          <meta property=\"og:type\" content=\"article\"><script>window.pwned=1</script></head>\
-         <body><article><h1>{PAYLOAD_TITLE}</h1>\
+         <body><article><h1>{}</h1>\
          <p>Body with &lt;script&gt;alert(4)&lt;/script&gt; written as text, and a <a href=\"javascript:alert(5)\">javascript link</a>.</p>\
-         <p>Another paragraph <img src=x onerror=\"alert(6)\"> with an image that errors, long enough to be a body paragraph.</p>\
+         <p>Another paragraph <img src=x onerror=\"alert(6)\"> with an image that errors, long enough to be a body paragraph \
+         of a story that readers would recognise as news from the town hall this week.</p>\
+         <p>A third paragraph reports what the mayor said afterwards, at some length, about the \
+         budget, the bus routes and the new library that opens in the spring.</p>\
          {extra}\
          <p>Source: javascript:alert(7)</p>\
-         </article></body></html>"
+         </article></body></html>",
+        // The headline as text that spells markup.
+        PAYLOAD_TITLE.replace('<', "&lt;").replace('>', "&gt;")
     )
 }
 
@@ -113,9 +118,11 @@ pub fn hostile_archive() -> (Server, Archive, String) {
     let server = Server::start(move |req| match req.path.as_str() {
         "/robots.txt" => status(StatusCode::NOT_FOUND),
         "/" => html(
-            "<html><body><a href=\"/story?q=%3Cscript%3Ealert(8)%3C/script%3E\">story</a></body></html>",
+            "<html><body><a href=\"/news/2025/story?q=%3Cscript%3Ealert(8)%3C/script%3E\">story</a></body></html>",
         ),
-        p if p.starts_with("/story") => html(hostile_article(flag.load(Ordering::SeqCst))),
+        p if p.starts_with("/news/2025/story") => {
+            html(hostile_article(flag.load(Ordering::SeqCst)))
+        }
         _ => status(StatusCode::NOT_FOUND),
     });
     let archive = Archive::new();

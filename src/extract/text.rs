@@ -1,0 +1,257 @@
+//! Text clean-up shared by every layer: Unicode NFC, whitespace, leftover
+//! entities, and the recognisers for lines that are page furniture rather
+//! than article text ("watch the video", "read more", share and newsletter
+//! prompts…) in the languages the crawler meets.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC, leftover entities decoded, invisible characters dropped and
+/// whitespace collapsed to single spaces.
+pub(crate) fn clean_inline(s: &str) -> String {
+    let decoded = if s.contains('&') {
+        decode_entities(s)
+    } else {
+        s.to_string()
+    };
+    let mut out = String::with_capacity(decoded.len());
+    let mut pending_space = false;
+    // Composing is costly and most text is already NFC (ASCII always is).
+    let already_nfc = decoded.is_ascii()
+        || unicode_normalization::is_nfc_quick(decoded.chars())
+            == unicode_normalization::IsNormalized::Yes;
+    let chars: Box<dyn Iterator<Item = char>> = if already_nfc {
+        Box::new(decoded.chars())
+    } else {
+        Box::new(decoded.nfc())
+    };
+    for c in chars {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        // Zero-width characters and soft hyphens are layout hints, and the
+        // replacement/control characters are decoding debris.
+        if matches!(
+            c,
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' | '\u{fffd}'
+        ) || (c.is_control())
+        {
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Decodes the entities a page double-escaped (`&amp;amp;` shows as
+/// `&amp;`) or that sit in JSON-LD and meta attributes verbatim.
+pub(crate) fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        let end = rest[1..]
+            .char_indices()
+            .take(12)
+            .find(|&(_, c)| c == ';' || c == '&' || c.is_whitespace())
+            .map(|(i, c)| (i + 1, c));
+        if let Some((semi, ';')) = end {
+            let name = &rest[1..semi];
+            if let Some(c) = entity(name) {
+                out.push(c);
+                rest = &rest[semi + 1..];
+                continue;
+            }
+        }
+        out.push('&');
+        rest = &rest[1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn entity(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = if let Some(hex) = num.strip_prefix(['x', 'X']) {
+            u32::from_str_radix(hex, 16).ok()?
+        } else {
+            num.parse::<u32>().ok()?
+        };
+        return char::from_u32(code).filter(|c| *c != '\0');
+    }
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        "ndash" => '–',
+        "mdash" => '—',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "hellip" => '…',
+        "laquo" => '«',
+        "raquo" => '»',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "middot" => '·',
+        "bull" => '•',
+        "eacute" => 'é',
+        "egrave" => 'è',
+        "aacute" => 'á',
+        "agrave" => 'à',
+        "iacute" => 'í',
+        "oacute" => 'ó',
+        "uacute" => 'ú',
+        "ntilde" => 'ñ',
+        "ccedil" => 'ç',
+        "uuml" => 'ü',
+        "ouml" => 'ö',
+        "auml" => 'ä',
+        "szlig" => 'ß',
+        _ => return None,
+    })
+}
+
+/// Joins paragraphs with exactly one blank line between them.
+pub(crate) fn join_paragraphs<I: IntoIterator<Item = S>, S: AsRef<str>>(paras: I) -> String {
+    let mut out = String::new();
+    for p in paras {
+        let p = p.as_ref().trim();
+        if p.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+/// Number of characters that are not whitespace: the unit of every length
+/// threshold here, so that CJK text (no spaces) and Latin text compare.
+pub(crate) fn weight(s: &str) -> usize {
+    if s.is_ascii() {
+        s.bytes().filter(|b| !b.is_ascii_whitespace()).count()
+    } else {
+        s.chars().filter(|c| !c.is_whitespace()).count()
+    }
+}
+
+/// Lines that are page furniture, whatever their markup: prompts to watch a
+/// video, read another article, share, subscribe, comment, download an app;
+/// advertisement labels; copyright lines. Matched against a whole short
+/// paragraph, so an article sentence that merely mentions a video survives.
+static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    let patterns = [
+        // Video prompts: "TONTON VIDEONYA :", "WATCH: …", "Xem video: …".
+        r"^(?:watch|tonton|saksikan|simak|xem|ver|mira|regarder|voir|guarda|assista|veja|schauen sie|sehen sie|смотрите|смотреть|观看|視聴)\s*(?:the\s+|juga\s+|lagi\s+|also\s+|our\s+)?(?:full\s+)?(?:video|videonya|videos|clip|vidéo|vídeo|видео|视频|動画|live|:|：).{0,80}$",
+        r"^(?:video|videos|vídeo|vidéo|видео|视频|動画)\s*[:：|].{0,80}$",
+        // Cross-links: "Read more", "Baca juga", "Xem thêm", "Lesen Sie auch".
+        r"^(?:also read|read also|read next|read more|see also|more reading|further reading|baca juga|lihat juga|simak juga|baca selengkapnya|xem thêm|đọc thêm|tin liên quan|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|lire aussi|à lire aussi|voir aussi|lee también|leer más|ver también|te puede interesar|leia também|leia mais|veja também|leggi anche|читайте также|читайте еще|смотрите также|相关阅读|延伸阅读|関連記事|あわせて読みたい)\b.{0,160}$",
+        r"^(?:read|see|more|related|baca|lihat|xem|lesen|lire|leer|leia|leggi|читайте)\s*[:：].{0,160}$",
+        r"^(?:related(?: articles| stories| posts| news| content| coverage| reading)?|more (?:stories|news|articles|on this|from)[^.]{0,60}|you may also like|you might also like|recommended for you|popular (?:posts|stories|now)|most (?:read|popular|viewed)|trending(?: now)?|editor'?s picks|top stories|berita terkait|artikel terkait|terpopuler|bài viết liên quan|tin cùng chuyên mục|das könnte sie auch interessieren|noticias relacionadas|articles? liés|notícias relacionadas|похожие новости|по теме)\s*[:：]?$",
+        // Sharing and following.
+        r"^(?:share|share this|share on|share article|share this (?:article|story|post)|bagikan|bagikan artikel ini|chia sẻ|teilen|compartir|compartilhe|compartilhar|partager|condividi|поделиться|分享|シェア|follow us|follow|ikuti kami|theo dõi|folgen sie uns|síguenos|suivez-nous|seguici|tweet|pin it|email|print|facebook|twitter|whatsapp|linkedin|telegram|copy link|salin tautan)\b[^.!?]{0,80}$",
+        // Newsletters, apps, subscriptions, sign-ins.
+        r"^(?:sign up|subscribe|get (?:our|the) (?:newsletter|app)|join our|download (?:the|our) app|berlangganan|daftar|unduh aplikasi|đăng ký|tải ứng dụng|abonnieren|jetzt abonnieren|newsletter|suscríbete|suscribirse|abonnez-vous|inscreva-se|assine|iscriviti|подпишитесь|订阅|登録)\b.{0,160}$",
+        r"(?:newsletter|subscribe to our|sign up for our|delivered to your inbox|in your inbox)\b.{0,100}$",
+        // Advertisement labels.
+        r"^(?:advertisement|advertisements|advertising|sponsored|sponsored content|ad|ads|anzeige|werbung|iklan|quảng cáo|publicidad|publicité|pubblicità|publicidade|реклама|广告|広告|scroll to continue(?: with content)?|continue reading(?: below)?|story continues below(?: advertisement)?|article continues below(?: advertisement)?)\s*[:：.]?$",
+        // Comment sections: "Comments (3)", "Komentar (0)", "Bình luận".
+        r"^(?:\d+\s+)?(?:comments?|komentar|bình luận|kommentare?|comentarios?|commentaires?|commenti|comentários|комментари[иейя]|评论|コメント)\s*(?:\(\d+\)|\d+)?\s*[:：]?$",
+        r"^(?:leave a (?:comment|reply)|add a comment|post a comment|join the (?:conversation|discussion)|tulis komentar|viết bình luận|kommentar schreiben|deja un comentario|laisser un commentaire|view comments|show comments|load comments)\b.{0,80}$",
+        // Copyright and rights lines.
+        r"^(?:©|\(c\)|copyright\b|all rights reserved|hak cipta|bản quyền|alle rechte vorbehalten|todos los derechos reservados|tous droits réservés)",
+        // Image credits that are nothing but a credit.
+        r"^(?:photo|foto|image|picture|ảnh|bild|imagen|credit|credits|getty images|reuters|afp|ap photo)\s*[:：/].{0,80}$",
+        // Tag lists and breadcrumbs.
+        r"^(?:tags?|tagged|topics?|kategori|category|categories|thẻ|từ khóa|schlagworte|etiquetas|mots-clés|темы|标签)\s*[:：].{0,200}$",
+        // Reading time, datelines, form and table-of-contents furniture.
+        r"^(?:\d+\s*(?:min|mins|minutes?|menit|phút|minuten)\.?\s*(?:read|reading|lesezeit|baca|đọc)?|(?:reading time|lesezeit|waktu baca)\s*[:：]?.{0,20})$",
+        r"^(?:last\s+)?(?:updated|published|posted|modified|reviewed|diperbarui|diterbitkan|cập nhật|aktualisiert|veröffentlicht|actualizado|publicado|mis à jour|publié)(?:\s+(?:on|at|am|le|el|em|pada))?\s*[:：]?\s*[^.!?]{0,50}$",
+        r"^(?:table of contents|contents|daftar isi|mục lục|inhaltsverzeichnis|índice|sommaire|tabla de contenidos|содержание|目录|目次)\s*[:：]?$",
+        r"^(?:oops!? something went wrong.{0,80}|thank you!? your submission has been received!?|thanks for signing up.{0,60})$",
+        // Picture credits at the end of a caption line.
+        r"(?:^|[|.)]\s*|\s)(?:photo|photograph|photos|image|picture|credit|credits|photographer|foto|ảnh)s?\s*(?:by|credit|courtesy(?: of)?)?\s*[:：]\s*[^.|]{2,60}\.?$",
+        r"(?:\||/|\(|\s)\s*(?:getty images|shutterstock|istock|unsplash|alamy|reuters|afp|ap photo)\)?\.?$",
+        r"^(?:hide caption|toggle caption|show caption|end of article|enlarge this image)$",
+        // A line that is nothing but markup shown as text.
+        r"^<[a-z][a-z0-9]*\b[^>]*>.*$",
+        // Calls to action and template placeholders.
+        r"^(?:start (?:your|a) (?:\d+-day )?free trial\b.{0,80}|no credit card required\.?|try (?:it )?(?:for )?free\b.{0,60}|get started(?: for free| today| now)?[.!]?|book a (?:demo|call)\b.{0,60}|request a demo\b.{0,60}|\[[A-Z0-9_ -]{3,40}\])$",
+        // Click prompts.
+        r"^(?:click here|klik di sini|tap here|nhấn vào đây|hier klicken|haga clic aquí|cliquez ici)\b.{0,120}$",
+    ];
+    let joined = patterns
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&format!("(?i){joined}")).unwrap_or_else(|e| unreachable!("built-in regex: {e}"))
+});
+
+/// Whether a whole paragraph is page furniture (see [`BOILERPLATE`]).
+pub(crate) fn is_boilerplate(p: &str) -> bool {
+    if p.chars().count() > 220 {
+        return false;
+    }
+    BOILERPLATE.is_match(p.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_clean_up() {
+        assert_eq!(
+            clean_inline("  Tom &amp; Jerry\u{200b}\n  go "),
+            "Tom & Jerry go"
+        );
+        assert_eq!(clean_inline("Cafe\u{301}"), "Café");
+        assert_eq!(
+            decode_entities("a &#39;b&#x27; &unknown; & c"),
+            "a 'b' &unknown; & c"
+        );
+    }
+
+    #[test]
+    fn furniture_is_recognised_in_many_languages() {
+        for p in [
+            "TONTON VIDEONYA :",
+            "TONTON VIDEO: PESAN PRESIDEN",
+            "Komentar (0)",
+            "Baca juga: Harga beras naik lagi",
+            "Read more: What the election means",
+            "Xem thêm: Giá vàng hôm nay",
+            "Lesen Sie auch: Was jetzt wichtig ist",
+            "Advertisement",
+            "Share this article",
+            "Sign up for our daily newsletter",
+            "© 2025 Example Media. All rights reserved.",
+        ] {
+            assert!(is_boilerplate(p), "{p}");
+        }
+        for p in [
+            "The minister said the video was recorded in March.",
+            "Watching the river rise, residents packed their belongings and left for higher ground before dawn.",
+            "Pada tanggal 25-26 Oktober, di Hanoi, Presiden memimpin upacara.",
+        ] {
+            assert!(!is_boilerplate(p), "{p}");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Property: `extract` returns for any input, whatever the bytes. Run with
+//! more cases through `PROPTEST_CASES` (for example 100000).
+
+use palimpsest::extract::extract;
+use proptest::prelude::*;
+use url::Url;
+
+/// Fragments that steer random input into the parser's corners.
+fn htmlish() -> impl Strategy<Value = String> {
+    let atoms = prop::sample::select(vec![
+        "<p>",
+        "</p>",
+        "<div class=\"content\">",
+        "</div>",
+        "<script>",
+        "</script>",
+        "<script type=\"application/ld+json\">{\"@type\":\"Article\",\"author\":{\"@id\":\"x\"},\"@graph\":[[[",
+        "<svg>",
+        "</svg>",
+        "<!--",
+        "-->",
+        "<br>",
+        "<h1>",
+        "<table><tr><td>",
+        "<a href=\"",
+        "\">",
+        "Sumber: https://",
+        "Via ",
+        "&amp;",
+        "&#x1F600;",
+        "&#0;",
+        "<time datetime=\"2025-99-99\">",
+        "<meta property=\"article:published_time\" content=\"",
+        "<base href=\"::\">",
+        "é",
+        "日本",
+        "<html lang=\"\u{0}\">",
+        "<style>",
+        "<noscript>",
+        "<template>",
+        "<",
+        ">",
+        "\"",
+        "'",
+        "<article>",
+        "<li>",
+        "<h2>",
+        "<blockquote>",
+        "<pre>",
+        "\u{200b}",
+        "\r\n",
+    ]);
+    prop::collection::vec(
+        prop_oneof![atoms.prop_map(str::to_string), ".{0,12}"],
+        0..60,
+    )
+    .prop_map(|v| v.concat())
+}
+
+proptest! {
+    #[test]
+    fn extract_never_panics_on_strings(s in ".*") {
+        let url = Url::parse("https://fuzz.example/a/b").expect("url");
+        let _ = extract(&s, &url, None);
+    }
+
+    #[test]
+    fn extract_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+        let (text, _) = palimpsest::decode::decode_html(&bytes, None);
+        let url = Url::parse("https://fuzz.example/").expect("url");
+        let _ = extract(&text, &url, None);
+    }
+
+    #[test]
+    fn extract_never_panics_on_html_like_input(s in htmlish()) {
+        let url = Url::parse("https://fuzz.example/2025/01/02/x").expect("url");
+        let ex = extract(&s, &url, None);
+        // Body text never carries raw control characters.
+        prop_assert!(!ex.article.text.chars().any(|c| c.is_control() && c != '\n'));
+    }
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    // 20 000 levels: far past what recursion survives on a test thread's
+    // stack (the HTML parser itself is quadratic in depth, so not more).
+    let html = format!("{}text{}", "<div>".repeat(20_000), "</div>".repeat(20_000));
+    let url = Url::parse("https://deep.example/").expect("url");
+    let _ = extract(&html, &url, None);
+}
