@@ -553,3 +553,52 @@ fn sigint_does_not_wait_out_a_crawl_delay() {
         .unwrap_or_else(|| panic!("{url} stays scheduled: {rows:#?}"));
     assert_eq!(row["reason"], "new", "{row:#}");
 }
+
+#[test]
+fn watch_finds_a_new_article_on_the_seed_within_seconds() {
+    let edition = Edition::new();
+    let one = front_page("12:00:00", &[("/story", "Rescue teams reach the valley")]);
+    let two = front_page(
+        "12:00:05",
+        &[
+            ("/story", "Rescue teams reach the valley"),
+            ("/second", "Road to the valley reopens"),
+        ],
+    );
+    let server = changing(
+        Site::new().page(HOST, "/story", story().html()).page(
+            HOST,
+            "/second",
+            story().headline("Road to the valley reopens").html(),
+        ),
+        HOST,
+        "/",
+        &edition,
+        vec![one, two],
+        Validators::None,
+    );
+    let server = server.serve();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = seed_file(&dir, &server);
+    let archive = Archive::new();
+    let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
+    wait_until(Duration::from_secs(20), "the first story", || {
+        server.count(HOST, "/story") >= 1
+    });
+    let published = Instant::now();
+    edition.advance();
+    wait_until(
+        Duration::from_secs(20),
+        "the new story linked from the seed",
+        || server.count(HOST, "/second") >= 1,
+    );
+    let found = times(&server, "/second")[0] - published;
+    interrupt(watch.take(), Duration::from_secs(10), "watch");
+    assert!(
+        found < Duration::from_secs(6),
+        "the seed is revisited every second, so a new link is fetched within \
+         seconds, not after {found:?}:\n{}",
+        server.dump()
+    );
+    assert_eq!(history(&archive, &server.url(HOST, "/second")).len(), 1);
+}
