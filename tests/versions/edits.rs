@@ -136,6 +136,17 @@ fn bumped_modified_time_alone_is_not_a_version() {
     );
     let entry = archive.entry(&url);
     assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
+    // The modified time is read (so it did differ between the captures);
+    // it is just not part of the version's identity.
+    let record = show(&archive, &url, None);
+    let modified = str_field(&record, "modified")
+        .and_then(|m| chrono::DateTime::parse_from_rfc3339(m).ok())
+        .map(|m| m.to_utc().to_rfc3339());
+    assert_eq!(
+        modified.as_deref(),
+        Some("2025-03-04T09:05:00+00:00"),
+        "the version keeps the modified time it was first seen with (extraction): {record:#}"
+    );
 }
 
 #[test]
