@@ -644,6 +644,15 @@ impl CrawlConfig {
     }
 }
 
+/// The `[[profile]]` tables of seed files, by host (for `reextract` and
+/// `import-warc`, which extract without crawling).
+pub fn profiles_by_host(paths: &[PathBuf]) -> Result<HashMap<String, Arc<Profile>>, ConfigError> {
+    Ok(load_profiles(paths)?
+        .into_iter()
+        .map(|p| (p.host.clone(), Arc::new(p)))
+        .collect())
+}
+
 /// Loads only the `[[profile]]` tables of seed files (for `extract`).
 pub fn load_profiles(paths: &[PathBuf]) -> Result<Vec<Profile>, ConfigError> {
     let mut out = Vec::new();

@@ -399,10 +399,7 @@ pub fn import_warc(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let profiles = crate::config::load_profiles(seed_files)?
-        .into_iter()
-        .map(|p| (p.host.clone(), Arc::new(p)))
-        .collect();
+    let profiles = crate::config::profiles_by_host(seed_files)?;
     let archive = Archive::open(archive_dir, "palimpsest import-warc")?;
     let report = crawl::import_warc(&archive, files, &profiles)?;
     if json {
@@ -425,10 +422,7 @@ pub fn reextract(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let profiles = crate::config::load_profiles(seed_files)?
-        .into_iter()
-        .map(|p| (p.host.clone(), Arc::new(p)))
-        .collect();
+    let profiles = crate::config::profiles_by_host(seed_files)?;
     let archive = open_existing(archive_dir, "palimpsest reextract")?;
     let only = url
         .map(|u| archive.lookup(u).map(|(id, _)| id))

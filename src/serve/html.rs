@@ -334,7 +334,8 @@ pub fn capture(url: &str, at: i64, fetched: DateTime<Utc>, status: u16) -> Marku
 
 pub struct StatusView {
     pub running: bool,
-    pub lines: Vec<(String, String)>,
+    /// (API key, label, value).
+    pub lines: Vec<(&'static str, &'static str, u64)>,
     pub due: Vec<(DateTime<Utc>, String, &'static str)>,
 }
 
@@ -344,7 +345,7 @@ pub fn status(view: &StatusView) -> Markup {
         html! {
             h1 { "Crawl status" }
             @if !view.running { p { "No crawl is running in this process (start one with " code { "palimpsest watch --serve" } ")." } }
-            table { tbody { @for (k, v) in &view.lines { tr { th { (k) } td { (v) } } } } }
+            table { tbody { @for (_, label, v) in &view.lines { tr { th { (label) } td { (v) } } } } }
             h2 { "Due next" }
             table {
                 thead { tr { th { "Due" } th { "Reason" } th { "URL" } } }

@@ -235,25 +235,17 @@ async fn status(State(s): State<Arc<ServeState>>) -> Result<Response, Problem> {
 fn status_view(s: &ServeState) -> Result<html::StatusView, Problem> {
     let mut lines = Vec::new();
     if let Some(c) = &s.crawl {
-        lines.push((
-            "Captures this run".to_string(),
-            c.captures.get().to_string(),
-        ));
-        lines.push((
-            "New versions this run".to_string(),
-            c.new_versions.get().to_string(),
-        ));
-        lines.push(("Queued".to_string(), c.queued.get().to_string()));
-        lines.push(("Hosts active".to_string(), c.hosts_active.get().to_string()));
-        lines.push(("Errors".to_string(), c.errors.get().to_string()));
-        lines.push((
-            "Disallowed by robots.txt".to_string(),
-            c.disallowed.get().to_string(),
-        ));
+        for (key, label, counter) in [
+            ("captures", "Captures this run", &c.captures),
+            ("new_versions", "New versions this run", &c.new_versions),
+            ("queued", "Queued", &c.queued),
+            ("hosts_active", "Hosts being crawled", &c.hosts_active),
+            ("errors", "Errors", &c.errors),
+            ("disallowed", "Disallowed by robots.txt", &c.disallowed),
+        ] {
+            lines.push((key, label, counter.get()));
+        }
     }
-    let stats = s.archive.stats()?;
-    lines.push(("Pages archived".into(), stats.pages.to_string()));
-    lines.push(("Versions".into(), stats.versions.to_string()));
     let mut due: Vec<(u64, crate::archive::UrlId)> =
         s.archive.queued().collect::<Result<_, _>>()?;
     due.sort_unstable();
@@ -353,7 +345,7 @@ async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Proble
     let lines: serde_json::Map<String, serde_json::Value> = view
         .lines
         .into_iter()
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .map(|(key, _, v)| (key.to_string(), serde_json::Value::from(v)))
         .collect();
     let due: Vec<_> = view
         .due
