@@ -6,3 +6,4 @@ mod export;
 mod extract;
 mod serve;
 mod support;
+mod versions;

@@ -63,6 +63,18 @@ pub(crate) fn strip_site(title: &str, site_names: &[String]) -> String {
     t
 }
 
+/// A metadata title without its site name, and without a trailing
+/// "| Section" label when the headline stands on its own.
+fn clean_meta_title(m: &str, site_names: &[String]) -> String {
+    let mut t = strip_site(m, site_names);
+    if let Some(pos) = t.rfind(" | ")
+        && t[..pos].split_whitespace().count() >= 3
+    {
+        t.truncate(pos);
+    }
+    t.trim().to_string()
+}
+
 /// Picks the headline. An `<h1>` that agrees with a metadata title is the
 /// most faithful spelling; otherwise the cleanest metadata title, with the
 /// site name removed.
@@ -107,6 +119,16 @@ pub(crate) fn pick_title(
             && !names_site(h, site_names)
             && (h.split_whitespace().count() >= 2 || h.chars().count() >= 6)
     }) {
+        // A short label ("Index funds") over a fuller metadata headline is
+        // a section heading, not the headline.
+        let words = h.split_whitespace().count();
+        let fuller = meta_titles
+            .first()
+            .map(|m| clean_meta_title(m, site_names))
+            .filter(|m| m.split_whitespace().count() >= words + 2 && (1..=4).contains(&words));
+        if let Some(m) = fuller {
+            return Some(m);
+        }
         return Some(h.clone());
     }
     // Compare titles across sources: a part shared by `<title>` and
@@ -122,15 +144,7 @@ pub(crate) fn pick_title(
         }
     }
     if let Some(m) = meta_titles.first() {
-        let mut t = strip_site(m, &names);
-        // "Headline | Section" with no site name known: the part after a
-        // pipe is a label, not headline, when the headline stands alone.
-        if let Some(pos) = t.rfind(" | ")
-            && t[..pos].split_whitespace().count() >= 3
-        {
-            t.truncate(pos);
-        }
-        return Some(t.trim().to_string()).filter(|s| !s.is_empty());
+        return Some(clean_meta_title(m, &names)).filter(|s| !s.is_empty());
     }
     if let Some(t) = html_title {
         let s = strip_site(t, &names);

@@ -13,6 +13,40 @@ pub(crate) struct Prepared<'a> {
     pub jsonld: Vec<&'a str>,
 }
 
+/// Nesting of container elements past which the rest of a document is
+/// dropped. The HTML tree builder is quadratic in nesting depth (50 000
+/// nested `<div>`s take seconds to parse), so a hostile or broken page
+/// could stall a worker; real pages stay far below this.
+const MAX_DEPTH: usize = 2000;
+
+/// Elements whose open tags are counted for [`MAX_DEPTH`]: containers that
+/// are always closed explicitly (so no implied end tag skews the count).
+const CONTAINERS: [&str; 9] = [
+    "div",
+    "section",
+    "article",
+    "main",
+    "span",
+    "blockquote",
+    "table",
+    "ul",
+    "ol",
+];
+
+/// +1 for an opening container tag at the start of `b` (just after `<`),
+/// -1 for a closing one, 0 otherwise.
+fn container_delta(b: &[u8]) -> i8 {
+    let (closing, name) = match b.first() {
+        Some(b'/') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if CONTAINERS.iter().any(|t| starts_tag(name, t)) {
+        if closing { -1 } else { 1 }
+    } else {
+        0
+    }
+}
+
 const RAW_TAGS: [&str; 5] = ["script", "style", "noscript", "template", "svg"];
 
 pub(crate) fn prepare(html: &str) -> Prepared<'_> {
@@ -20,6 +54,7 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     let mut out = String::with_capacity(html.len() / 2);
     let mut jsonld = Vec::new();
     let mut copied = 0; // bytes of `html` already copied to `out`
+    let mut depth = 0usize; // open container elements
     let mut i = 0;
     while let Some(off) = memchr_lt(&bytes[i..]) {
         let lt = i + off;
@@ -32,6 +67,19 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
                 None => break,
             }
             continue;
+        }
+        match container_delta(&rest[1..]) {
+            1 => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    // Cut the document here: see `MAX_DEPTH`.
+                    out.push_str(&html[copied..lt]);
+                    copied = html.len();
+                    break;
+                }
+            }
+            -1 => depth = depth.saturating_sub(1),
+            _ => {}
         }
         let Some(tag) = RAW_TAGS.iter().find(|t| starts_tag(&rest[1..], t)) else {
             continue;
@@ -129,6 +177,22 @@ mod tests {
         assert!(p.html.contains(r#"<svg viewBox="0 0"></svg>"#));
         assert!(p.html.contains("<p>b</p>"));
         assert!(!p.html.contains("path"));
+    }
+
+    #[test]
+    fn pathological_nesting_is_cut() {
+        let html = format!(
+            "<p>kept</p>{}deep{}",
+            "<div>".repeat(5000),
+            "</div>".repeat(5000)
+        );
+        let p = prepare(&html);
+        assert!(p.html.starts_with("<p>kept</p>"));
+        assert!(!p.html.contains("deep"));
+        assert_eq!(p.html.matches("<div>").count(), MAX_DEPTH);
+        // Balanced siblings never accumulate depth.
+        let flat = "<div>x</div>".repeat(5000);
+        assert_eq!(prepare(&flat).html, flat);
     }
 
     #[test]

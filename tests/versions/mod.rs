@@ -1,0 +1,12 @@
+//! Versions, diffs and scheduled watching (issue 4), proven against the real
+//! binary and local fixture servers.
+
+mod changes;
+mod conditional;
+mod edits;
+mod errors;
+mod formats;
+mod news;
+mod records;
+mod reextract;
+mod watch;
