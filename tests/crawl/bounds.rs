@@ -534,3 +534,32 @@ fn a_page_just_under_the_cap_is_processed_in_bounded_time() {
     let rss = num(&out.summary(), "peak_rss_bytes");
     assert!(rss < 500 * MIB, "peak RSS {rss} for one 8 MiB page");
 }
+
+#[test]
+fn max_body_is_inclusive_a_body_of_exactly_the_cap_is_kept() {
+    let host = "edge.test";
+    let sized = |n: usize| {
+        let head = "<!doctype html><html><head><title>Sized</title></head><body><p>";
+        let tail = "</p></body></html>";
+        format!("{head}{}{tail}", "z".repeat(n - head.len() - tail.len()))
+    };
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/exact", "/over"]))
+        .page(host, "/exact", sized(100_000))
+        .page(host, "/over", sized(100_001))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--max-body", "100000"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let exact = archive.entry(&server.url(host, "/exact"));
+    assert_eq!(
+        exact["state"], "fetched",
+        "a body of exactly --max-body bytes is within the cap: {exact:#}"
+    );
+    let over = archive.entry(&server.url(host, "/over"));
+    assert_eq!(over["state"], "failed", "one byte over the cap: {over:#}");
+}
