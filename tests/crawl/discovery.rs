@@ -619,3 +619,34 @@ fn sitemap_and_feed_fetches_are_rate_limited_like_pages() {
         );
     }
 }
+
+#[test]
+fn an_html_page_without_a_content_type_is_still_read() {
+    let host = "untyped.test";
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/untyped"]))
+        .raw(
+            host,
+            "/untyped",
+            axum::http::StatusCode::OK,
+            vec![],
+            page("Untyped", &["/found"]),
+        )
+        .page(host, "/found", page("Found", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    assert_eq!(
+        server.count(host, "/found"),
+        1,
+        "a page served without Content-Type that starts with <!doctype html> is HTML:\n{}",
+        server.dump()
+    );
+    let entry = archive.entry(&server.url(host, "/untyped"));
+    assert_eq!(entry["title"], "Untyped", "{entry:#}");
+}
