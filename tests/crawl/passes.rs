@@ -360,3 +360,45 @@ fn validators_are_sent_back_exactly_as_given() {
     assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
     assert_eq!(num(&entry, "versions"), 1, "{entry:#}");
 }
+
+#[test]
+fn an_error_page_on_revisit_is_not_a_new_version_of_the_article() {
+    // Pass 1: the story. Pass 2: the site answers 404 with its error page.
+    // The capture is recorded; the article's history gains no "Page not
+    // found" version, and nothing earlier is lost.
+    let host = "gone.test";
+    let loads = counter();
+    let loads_in = loads.clone();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/story"]))
+        .route(host, "/story", move |_| {
+            if loads_in.fetch_add(1, Ordering::SeqCst) == 0 {
+                html(page("The story as first published", &[]))
+            } else {
+                let mut resp = html(page("Page not found", &[]));
+                *resp.status_mut() = StatusCode::NOT_FOUND;
+                resp
+            }
+        })
+        .serve();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"));
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("first crawl");
+    crawl
+        .run(Duration::from_secs(60))
+        .assert_success("second crawl");
+    let entry = archive.entry(&server.url(host, "/story"));
+    assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
+    assert_eq!(entry["status"], 404, "{entry:#}");
+    assert_eq!(
+        num(&entry, "versions"),
+        1,
+        "a 404 error page became a version of the article: {entry:#}"
+    );
+    archive.assert_verify_clean();
+}
