@@ -232,13 +232,19 @@ impl Scope {
     /// Whether `url` belongs to this seed's site and passes its patterns
     /// (matched against path and query).
     pub fn contains(&self, url: &CanonicalUrl) -> bool {
-        if url.host() != self.host {
+        if !same_site(url.host(), &self.host) {
             return false;
         }
         let path = url.path_and_query();
         (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&path)))
             && !self.exclude.iter().any(|r| r.is_match(&path))
     }
+}
+
+/// Whether two host names are one site: equal, or equal but for a leading
+/// `www.` (a bare domain that redirects to `www.` is the same site).
+pub fn same_site(a: &str, b: &str) -> bool {
+    a.strip_prefix("www.").unwrap_or(a) == b.strip_prefix("www.").unwrap_or(b)
 }
 
 /// One seed URL with its scope and revisit schedule.

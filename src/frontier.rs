@@ -170,8 +170,14 @@ pub fn judge(
     };
     // A cited page off the seed's site is archived, not the site around it:
     // from there only further source links are followed.
-    let parent_off_site = parent.url.host() != scope.host;
-    if in_scope && depth <= scope.depth && !(parent_off_site && found != Found::Source) {
+    let parent_cited =
+        parent.source_hops > 0 && !crate::config::same_site(parent.url.host(), &scope.host);
+    if in_scope && depth <= scope.depth && !(parent_cited && found != Found::Source) {
+        return Some(here(parent.source_hops));
+    }
+    // Feeds and sitemaps of the site may be kept on another host (a CDN);
+    // their entries are still judged by the site's scope.
+    if found == Found::Listing && !parent_cited && depth <= scope.depth {
         return Some(here(parent.source_hops));
     }
     if found == Found::Source && parent.source_hops < scope.source_hops {
@@ -230,7 +236,14 @@ impl Admitter {
         }
         let id = HostId(self.next_host);
         self.next_host += 1;
-        st.put(keys::host(authority), &HostRecord { id, robots: None })?;
+        st.put(
+            keys::host(authority),
+            &HostRecord {
+                id,
+                robots: None,
+                paused_until: None,
+            },
+        )?;
         st.put_raw(keys::host_id(id.0), authority.as_bytes().to_vec());
         Ok(id)
     }

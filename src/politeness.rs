@@ -222,6 +222,8 @@ pub struct Host {
     limiter: Mutex<(Duration, Arc<DefaultDirectRateLimiter>)>,
     robots: tokio::sync::Mutex<Option<Arc<Robots>>>,
     blocked_until: Mutex<Option<Instant>>,
+    /// Whether what the archive remembers of this host has been read.
+    remembered: std::sync::atomic::AtomicBool,
 }
 
 fn limiter(period: Duration) -> Arc<DefaultDirectRateLimiter> {
@@ -240,6 +242,7 @@ impl Host {
             limiter: Mutex::new((period, limiter(period))),
             robots: tokio::sync::Mutex::new(None),
             blocked_until: Mutex::new(None),
+            remembered: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -277,6 +280,14 @@ impl Host {
                 return Ok(());
             }
         }
+    }
+
+    /// True the first time it is called: the caller then applies what the
+    /// archive remembers of the host (a pause asked in an earlier run).
+    pub fn first_contact(&self) -> bool {
+        !self
+            .remembered
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Holds every request to this host until `delay` has passed

@@ -23,6 +23,7 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
         &HostRecord {
             id: HostId(1),
             robots: None,
+            paused_until: None,
         },
     )
     .expect("host");

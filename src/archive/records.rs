@@ -216,6 +216,10 @@ pub struct HostRecord {
     pub id: HostId,
     #[serde(default)]
     pub robots: Option<RobotsRecord>,
+    /// The host asked for no requests before this time (`Retry-After`);
+    /// kept so that the next run honours it too.
+    #[serde(default)]
+    pub paused_until: Option<DateTime<Utc>>,
 }
 
 /// A fetched robots.txt, cached per host.

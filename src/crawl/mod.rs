@@ -33,10 +33,10 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
-use crate::archive::{Archive, ArchiveError, HostId, RobotsRecord, UrlId, micros};
+use crate::archive::{Archive, ArchiveError, HostId, HostRecord, RobotsRecord, UrlId, micros};
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
-use crate::fetch::{FetchError, Fetcher, RobotsStore, Validators};
+use crate::fetch::{FetchError, Fetcher, Gate, HostStore, Outcome, Validators};
 use crate::frontier::{self, NextDue, QueueEntry};
 use crate::politeness::{HostPool, Robots};
 use process::{PageResult, Processed};
@@ -163,22 +163,18 @@ impl Shared {
     }
 }
 
-/// robots.txt answers: read from the archive, saved through the writer.
-struct ArchiveRobots<'a> {
+/// What is remembered of hosts: read from the archive, saved through the
+/// writer.
+struct ArchiveHosts<'a> {
     shared: &'a Arc<Shared>,
 }
 
-impl RobotsStore for ArchiveRobots<'_> {
-    fn load(&self, authority: &str) -> Option<RobotsRecord> {
-        self.shared
-            .archive
-            .host_record(authority)
-            .ok()
-            .flatten()
-            .and_then(|h| h.robots)
+impl HostStore for ArchiveHosts<'_> {
+    fn load(&self, authority: &str) -> Option<HostRecord> {
+        self.shared.archive.host_record(authority).ok().flatten()
     }
 
-    fn save(&self, authority: &str, record: RobotsRecord, robots: &Robots) {
+    fn save_robots(&self, authority: &str, record: RobotsRecord, robots: &Robots) {
         let sitemaps = robots
             .sitemaps()
             .iter()
@@ -258,13 +254,27 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
         last_modified: page.last_modified.clone(),
     };
     let fetch = {
-        let _permit = shared.net.acquire().await;
-        let store = ArchiveRobots { shared };
+        let store = ArchiveHosts { shared };
+        let mut gate = Gate {
+            pool: &shared.pool,
+            store: &store,
+            slots: &shared.net,
+            stop: shared.stop.subscribe(),
+        };
         shared
             .fetcher
-            .fetch_page(&page.url, &validators, &shared.pool, &store)
+            .fetch_page(&page.url, &validators, &mut gate)
             .await
     };
+    if matches!(fetch.outcome, Outcome::Stopped) {
+        // Nothing was sent: the entry stays queued for the next run.
+        if let Some(set) = lock(&shared.in_flight).get_mut(&entry.host) {
+            set.remove(&entry.url);
+        }
+        shared.outstanding.fetch_sub(1, Ordering::SeqCst);
+        let _ = shared.writer.try_send(WriterMsg::Tick);
+        return;
+    }
     let Ok(cpu) = shared.cpu.clone().acquire_owned().await else {
         return;
     };

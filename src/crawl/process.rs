@@ -71,6 +71,10 @@ pub fn process(
     let result = match fetch.outcome {
         Outcome::Disallowed(reason) => PageResult::Disallowed(reason),
         Outcome::Failed(e) => PageResult::Failed(e),
+        // Handled before processing; kept total for safety.
+        Outcome::Stopped => {
+            PageResult::Failed(FetchError::Transport("stopped before the request".into()))
+        }
         Outcome::Response(x) => PageResult::Captured(Box::new(captured(
             &fetch.requested,
             fetch.fetched_at,

@@ -146,16 +146,20 @@ impl Writer {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let id = self.admitter.host_id(st, authority)?;
-        st.put(
-            keys::host(authority),
-            &HostRecord {
+        let mut host = st
+            .get::<HostRecord>(&keys::host(authority))?
+            .unwrap_or(HostRecord {
                 id,
-                robots: Some(record),
-            },
-        )?;
+                robots: None,
+                paused_until: None,
+            });
+        host.robots = Some(record);
+        st.put(keys::host(authority), &host)?;
+        // Sitemaps are followed for the seeds' own sites only, wherever
+        // they are kept (often on a CDN host).
+        let robots_host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
         for sitemap in sitemaps {
-            // Sitemaps are followed for the seeds' own sites only.
-            if let Some(scope) = self.config().scope_of(sitemap.host()) {
+            if let Some(scope) = self.config().scope_of(robots_host) {
                 let place = Placement {
                     depth: 0,
                     source_hops: 0,
@@ -263,7 +267,7 @@ impl Writer {
             retry_after,
             is_listing,
         } = c;
-        let stats = &self.shared.stats;
+        let stats = self.shared.stats.clone();
         stats.captures.inc();
         stats.bytes.add(capture.payload_len);
         if let (Some(digest), Some(bytes)) = (&capture.payload, new_payload)
@@ -272,6 +276,9 @@ impl Writer {
             st.put_raw(keys::payload(digest), bytes);
         }
         let status = capture.status;
+        if let Some(pause) = retry_after {
+            self.remember_pause(st, &capture, pause)?;
+        }
         page.captures += 1;
         page.first_captured.get_or_insert(capture.fetched_at);
         page.last_captured = Some(capture.fetched_at);
@@ -333,6 +340,32 @@ impl Writer {
             at += 1;
         }
         st.put(keys::capture(entry.url.0, at), &capture)
+    }
+
+    /// A `Retry-After` holds for the next run too: the host's record keeps
+    /// until when it asked to be left alone.
+    fn remember_pause(
+        &mut self,
+        st: &mut Staging<'_>,
+        capture: &CaptureRecord,
+        pause: std::time::Duration,
+    ) -> Result<()> {
+        let Ok(url) = CanonicalUrl::parse(&capture.final_url) else {
+            return Ok(());
+        };
+        let authority = url.authority();
+        let id = self.admitter.host_id(st, &authority)?;
+        let mut host = st
+            .get::<HostRecord>(&keys::host(&authority))?
+            .unwrap_or(HostRecord {
+                id,
+                robots: None,
+                paused_until: None,
+            });
+        let pause = chrono::TimeDelta::from_std(pause.min(std::time::Duration::from_secs(86_400)))
+            .unwrap_or_default();
+        host.paused_until = Some(capture.fetched_at + pause);
+        st.put(keys::host(&authority), &host)
     }
 
     /// Records the article: a new version if it differs from the latest,

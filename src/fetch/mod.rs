@@ -13,9 +13,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use tokio::time::Instant;
 
-use crate::archive::{RedirectHop, RobotsRecord, Truncation};
+use crate::archive::{HostRecord, RedirectHop, RobotsRecord, Truncation};
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
 use crate::politeness::{Host, HostPool, MAX_ROBOTS_BYTES, Robots};
@@ -65,6 +66,18 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// This process ran out of file descriptors (EMFILE/ENFILE).
+    pub fn is_local_exhaustion(&self) -> bool {
+        match self {
+            FetchError::Connect(m) | FetchError::Transport(m) => {
+                m.contains("Too many open files")
+                    || m.contains("os error 24")
+                    || m.contains("os error 23")
+            }
+            _ => false,
+        }
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -111,6 +124,9 @@ pub enum Outcome {
     /// robots.txt (of the page or of a redirect target) forbids it.
     Disallowed(String),
     Failed(FetchError),
+    /// The crawl stopped while the page was still waiting for its turn:
+    /// nothing was sent, and the page stays queued.
+    Stopped,
 }
 
 /// One page fetch: the requested URL, the redirects followed, the outcome.
@@ -122,10 +138,55 @@ pub struct PageFetch {
     pub outcome: Outcome,
 }
 
-/// Where robots.txt answers are remembered between runs.
-pub trait RobotsStore: Send + Sync {
-    fn load(&self, authority: &str) -> Option<RobotsRecord>;
-    fn save(&self, authority: &str, record: RobotsRecord, robots: &Robots);
+/// What is remembered of hosts between runs (robots.txt answers, pauses).
+pub trait HostStore: Send + Sync {
+    fn load(&self, authority: &str) -> Option<HostRecord>;
+    fn save_robots(&self, authority: &str, record: RobotsRecord, robots: &Robots);
+}
+
+/// Everything a fetch must pass before it may send a request: the host
+/// pool (robots.txt, rate, pauses), what is remembered of hosts, the global
+/// limit on requests in flight, and the crawl's stop signal.
+pub struct Gate<'a> {
+    pub pool: &'a HostPool,
+    pub store: &'a dyn HostStore,
+    pub slots: &'a Semaphore,
+    pub stop: watch::Receiver<bool>,
+}
+
+/// Why a fetch did not get its turn.
+enum NoTurn {
+    Paused(Duration),
+    Stopped,
+}
+
+impl Gate<'_> {
+    /// Waits for `host`'s turn, then for a request slot. The slot is taken
+    /// only once the host is ready, so a host that must wait (Crawl-delay,
+    /// Retry-After) never holds a slot others could use. A stop ends the
+    /// wait: a page still waiting is not in flight.
+    async fn turn(&mut self, host: &Host) -> Result<SemaphorePermit<'_>, NoTurn> {
+        if host.first_contact()
+            && let Some(until) = self
+                .store
+                .load(&host.authority)
+                .and_then(|h| h.paused_until)
+            && let Ok(left) = (until - Utc::now()).to_std()
+        {
+            host.block_for(left);
+        }
+        if *self.stop.borrow() {
+            return Err(NoTurn::Stopped);
+        }
+        tokio::select! {
+            waited = host.wait_turn() => waited.map_err(NoTurn::Paused)?,
+            _ = self.stop.wait_for(|s| *s) => return Err(NoTurn::Stopped),
+        }
+        tokio::select! {
+            permit = self.slots.acquire() => permit.map_err(|_| NoTurn::Stopped),
+            _ = self.stop.wait_for(|s| *s) => Err(NoTurn::Stopped),
+        }
+    }
 }
 
 /// The HTTP side of the crawler. Cheap to clone.
@@ -153,8 +214,13 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.idle_timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(2)
+            // One idle connection a host, kept just past the host's next
+            // turn: enough to reuse it at the crawl's pace, few enough that
+            // thousands of hosts do not exhaust file descriptors.
+            .pool_idle_timeout(
+                (config.rate.period() * 2).clamp(Duration::from_secs(1), Duration::from_secs(10)),
+            )
+            .pool_max_idle_per_host(1)
             .tcp_nodelay(true)
             .dns_resolver(Arc::new(resolver.clone()))
             .build()
@@ -177,26 +243,27 @@ impl Fetcher {
         &self,
         url: &CanonicalUrl,
         validators: &Validators,
-        pool: &HostPool,
-        robots: &dyn RobotsStore,
+        gate: &mut Gate<'_>,
     ) -> PageFetch {
         let fetched_at = Utc::now();
         let mut redirects = Vec::new();
         let mut seen = HashSet::from([url.clone()]);
         let mut current = url.clone();
         let outcome = loop {
-            let host = pool.host(&current);
-            match self.robots_for(&host, &current, pool, robots).await {
+            let host = gate.pool.host(&current);
+            match self.robots_for(&host, &current, gate).await {
                 Ok(rules) => {
                     if let Err(reason) = rules.check(&current, &self.product_token) {
                         break Outcome::Disallowed(reason);
                     }
                 }
-                Err(e) => break Outcome::Failed(e),
+                Err(e) => break e,
             }
-            if let Err(remaining) = host.wait_turn().await {
-                break Outcome::Failed(FetchError::HostPaused(remaining));
-            }
+            let _slot = match gate.turn(&host).await {
+                Ok(slot) => slot,
+                Err(NoTurn::Paused(left)) => break Outcome::Failed(FetchError::HostPaused(left)),
+                Err(NoTurn::Stopped) => break Outcome::Stopped,
+            };
             let conditional = redirects.is_empty().then_some(validators);
             let exchange = match self.exchange(&current, conditional, self.max_body).await {
                 Ok(x) => x,
@@ -237,22 +304,22 @@ impl Fetcher {
     }
 
     /// The robots rules for `url`'s host, fetching robots.txt first if the
-    /// host has none fresh. Only an address refusal is an error: any other
-    /// failure to read robots.txt is itself an answer (RFC 9309).
+    /// host has none fresh. Only an address refusal, a pause or a stop is an
+    /// error: any other failure to read robots.txt is itself an answer (RFC
+    /// 9309).
     async fn robots_for(
         &self,
         host: &Host,
         url: &CanonicalUrl,
-        pool: &HostPool,
-        store: &dyn RobotsStore,
-    ) -> Result<Arc<Robots>, FetchError> {
+        gate: &mut Gate<'_>,
+    ) -> Result<Arc<Robots>, Outcome> {
         let mut slot = host.robots_slot().await;
         let now = Utc::now();
         if let Some(r) = slot.as_ref().filter(|r| r.is_fresh(now)) {
             return Ok(r.clone());
         }
         if slot.is_none()
-            && let Some(record) = store.load(&host.authority)
+            && let Some(record) = gate.store.load(&host.authority).and_then(|h| h.robots)
         {
             let robots = Robots::from_record(&record, &self.product_token);
             // "Unavailable" means "for now": a new run asks again.
@@ -260,9 +327,9 @@ impl Fetcher {
                 return Ok(host.install_robots(&mut slot, robots));
             }
         }
-        let record = self.fetch_robots(url, host, pool).await?;
+        let record = self.fetch_robots(url, host, gate).await?;
         let robots = Robots::from_record(&record, &self.product_token);
-        store.save(&host.authority, record, &robots);
+        gate.store.save_robots(&host.authority, record, &robots);
         Ok(host.install_robots(&mut slot, robots))
     }
 
@@ -270,25 +337,29 @@ impl Fetcher {
         &self,
         url: &CanonicalUrl,
         host: &Host,
-        pool: &HostPool,
-    ) -> Result<RobotsRecord, FetchError> {
+        gate: &mut Gate<'_>,
+    ) -> Result<RobotsRecord, Outcome> {
         let mut current = url.robots_url();
-        if let Err(remaining) = host.wait_turn().await {
-            return Err(FetchError::HostPaused(remaining));
-        }
+        let record = |status, body| RobotsRecord {
+            fetched_at: Utc::now(),
+            status,
+            body,
+        };
         // RFC 9309 §2.3.1.2: follow at least five redirects.
         for hop in 0..=5 {
-            if hop > 0 && pool.host(&current).wait_turn().await.is_err() {
-                return Ok(RobotsRecord {
-                    fetched_at: Utc::now(),
-                    status: None,
-                    body: String::new(),
-                });
-            }
-            let record = |status, body| RobotsRecord {
-                fetched_at: Utc::now(),
-                status,
-                body,
+            let hop_host;
+            let turn_host = if hop == 0 {
+                host
+            } else {
+                hop_host = gate.pool.host(&current);
+                &hop_host
+            };
+            let _slot = match gate.turn(turn_host).await {
+                Ok(slot) => slot,
+                Err(NoTurn::Paused(left)) => {
+                    return Err(Outcome::Failed(FetchError::HostPaused(left)));
+                }
+                Err(NoTurn::Stopped) => return Err(Outcome::Stopped),
             };
             match self.exchange(&current, None, MAX_ROBOTS_BYTES as u64).await {
                 Ok(x) if (300..400).contains(&x.status) => {
@@ -305,16 +376,17 @@ impl Fetcher {
                         crate::decode::decode_html(&x.body, Some("text/plain; charset=utf-8"));
                     return Ok(record(Some(x.status), body));
                 }
-                Err(FetchError::AddressRefused(e)) => return Err(FetchError::AddressRefused(e)),
+                Err(FetchError::AddressRefused(e)) => {
+                    return Err(Outcome::Failed(FetchError::AddressRefused(e)));
+                }
+                // Out of file descriptors is our problem, not the host's:
+                // try again later rather than call the host unreachable.
+                Err(e) if e.is_local_exhaustion() => return Err(Outcome::Failed(e)),
                 Err(_) => return Ok(record(None, String::new())),
             }
         }
         // Too many redirects: RFC 9309 says treat as unavailable (allow all).
-        Ok(RobotsRecord {
-            fetched_at: Utc::now(),
-            status: Some(404),
-            body: String::new(),
-        })
+        Ok(record(Some(404), String::new()))
     }
 
     /// One HTTP GET, with the body streamed up to `max_body` bytes (after
