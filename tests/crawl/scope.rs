@@ -537,3 +537,50 @@ fn a_cited_source_obeys_its_own_hosts_robots() {
     let entry = archive.entry(&server.url("b.test", "/b"));
     assert_eq!(entry["state"], "disallowed", "{entry:#}");
 }
+
+#[test]
+fn www_and_the_bare_domain_are_one_site_but_other_subdomains_are_not() {
+    let www = "www.daily.test";
+    let bare = "daily.test";
+    let sub = "sport.daily.test";
+    let server = Site::new()
+        .route(www, "/", |req| {
+            let port = req
+                .origin()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            html(page(
+                "Front",
+                &[
+                    &format!("http://daily.test:{port}/bare-story"),
+                    &format!("http://sport.daily.test:{port}/match"),
+                    "/own-story",
+                ],
+            ))
+        })
+        .page(www, "/own-story", page("Own", &[]))
+        .page(bare, "/bare-story", page("Bare", &[]))
+        .page(sub, "/match", page("Match", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[www, bare, sub])
+        .args(["--rate", "50/s"])
+        .arg(server.url(www, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    assert_eq!(server.count(www, "/own-story"), 1, "{}", server.dump());
+    assert_eq!(
+        server.count(bare, "/bare-story"),
+        1,
+        "the bare domain of a www seed is the same site:\n{}",
+        server.dump()
+    );
+    assert!(
+        server.requests_for(sub).is_empty(),
+        "another subdomain is another site:\n{}",
+        server.dump()
+    );
+}
