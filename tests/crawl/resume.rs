@@ -401,3 +401,47 @@ fn ctrl_c_during_a_long_wait_stops_promptly() {
     );
     archive.assert_verify_clean();
 }
+
+#[test]
+fn ctrl_c_during_a_crawl_delay_stops_promptly_and_keeps_the_page_queued() {
+    let host = "patient.test";
+    let server = Site::new()
+        .robots(host, "User-agent: *\nCrawl-delay: 10\n")
+        .page(host, "/", page("Home", &["/next"]))
+        .page(host, "/next", page("Next", &[]))
+        .serve();
+    let archive = Archive::new();
+    let mut running = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .spawn();
+    wait_until(Duration::from_secs(60), "the home page", || {
+        server.count(host, "/") >= 1
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !running.exited(),
+        "the crawl did not wait for Crawl-delay: 30"
+    );
+    running.signal("INT");
+    let stopped = std::time::Instant::now();
+    while !running.exited() && stopped.elapsed() < Duration::from_secs(4) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let still_running = !running.exited();
+    let out = running.kill();
+    assert!(
+        !still_running,
+        "Ctrl-C did not stop a crawl waiting out Crawl-delay: 10 within 4 s:\n{}\nstderr:\n{}",
+        server.dump(),
+        out.stderr
+    );
+    assert_eq!(server.count(host, "/next"), 0, "{}", server.dump());
+    archive.assert_verify_clean();
+    let entry = archive.entry(&server.url(host, "/next"));
+    assert_eq!(
+        entry["state"], "queued",
+        "the page waiting for its turn stays queued for the next run: {entry:#}"
+    );
+}
