@@ -170,6 +170,13 @@ pub fn diff(
         ),
         (None, _) => (page.versions - 1, page.versions),
     };
+    if a == b {
+        anyhow::bail!(
+            "{} version {a} compared with itself: nothing to compare (it has {} versions)",
+            page.url,
+            page.versions
+        );
+    }
     let old = archive.require_version(id, &page, a)?;
     let new = archive.require_version(id, &page, b)?;
     let d = diff::diff(&old.article, &new.article);
