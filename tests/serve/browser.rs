@@ -182,6 +182,23 @@ impl Driver {
             .unwrap_or_default()
     }
 
+    /// Waits (up to 20 s) for a condition that follows a click: a click
+    /// returns when the event is dispatched, not when the next page is in.
+    fn wait_until<T>(&self, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(v) = check() {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; at {}",
+                self.current_url()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn screenshot(&self, path: &std::path::Path) {
         let b64 = self
             .call("GET", &self.s("/screenshot"), None)
@@ -213,43 +230,44 @@ fn chromium_walks_from_search_to_the_highlighted_change() {
     let search = driver.find("input[name=q]");
     driver.type_text(&search, "Breaking");
     driver.click(&driver.find("form.filters button[type=submit]"));
-    assert!(
-        driver.current_url().contains("q=Breaking"),
-        "{}",
-        driver.current_url()
-    );
-    let results = driver.find_all("tbody td a");
-    assert_eq!(results.len(), 1, "the search finds the story");
+    driver.wait_until("the search results", || {
+        driver.current_url().contains("q=Breaking").then_some(())
+    });
+    let results = driver.wait_until("one search result", || {
+        let found = driver.find_all("tbody td a");
+        (found.len() == 1).then_some(found)
+    });
 
     driver.click(&results[0]);
-    assert!(
-        driver.current_url().contains("/article?url="),
-        "{}",
-        driver.current_url()
-    );
+    driver.wait_until("the article page", || {
+        driver.current_url().contains("/article?url=").then_some(())
+    });
     // Pick the two versions and compare them.
     driver.click(&driver.find("select[name=a] option[value='1']"));
     driver.click(&driver.find("select[name=b] option[value='2']"));
     driver.click(&driver.find("form#compare button[type=submit]"));
-    let url = driver.current_url();
-    assert!(
-        url.contains("/diff?") && url.contains("a=1") && url.contains("b=2"),
-        "{url}"
-    );
+    let url = driver.wait_until("the diff page", || {
+        let url = driver.current_url();
+        url.contains("/diff?").then_some(url)
+    });
+    assert!(url.contains("a=1") && url.contains("b=2"), "{url}");
     assert!(
         url.contains(&super::enc(&story)) || url.contains("story"),
         "{url}"
     );
 
-    let inserted: Vec<String> = driver
-        .find_all("#inline ins")
-        .iter()
-        .map(|e| driver.text(e))
-        .collect();
-    assert!(
-        inserted.iter().any(|t| t.contains("An added line")),
-        "the added line is highlighted: {inserted:?}"
-    );
+    let inserted = driver.wait_until("the highlighted insertion", || {
+        let texts: Vec<String> = driver
+            .find_all("#inline ins")
+            .iter()
+            .map(|e| driver.text(e))
+            .collect();
+        texts
+            .iter()
+            .any(|t| t.contains("An added line"))
+            .then_some(texts)
+    });
+    assert!(!inserted.is_empty());
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
     std::fs::create_dir_all(&target).unwrap();
     let shot = target.join("diff-page.png");
