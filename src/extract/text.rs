@@ -201,7 +201,12 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         .map(|p| format!("(?:{p})"))
         .collect::<Vec<_>>()
         .join("|");
-    Regex::new(&format!("(?i){joined}")).unwrap_or_else(|e| unreachable!("built-in regex: {e}"))
+    // A large case-insensitive alternation: give the lazy DFA room, or it
+    // thrashes its cache and falls back to the slow PikeVM.
+    regex::RegexBuilder::new(&format!("(?i){joined}"))
+        .dfa_size_limit(32 << 20)
+        .build()
+        .unwrap_or_else(|e| unreachable!("built-in regex: {e}"))
 });
 
 /// Whether a whole paragraph is page furniture (see [`BOILERPLATE`]).
