@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use data_encoding::BASE32;
 use sha1::{Digest, Sha1};
 
-use super::{AtomicOutput, ExportError, Filter, Result};
+use super::{AtomicOutput, Filter, Result};
 use crate::archive::{Archive, CaptureRecord, PageRecord, UrlId};
 use crate::article::PageKind;
 use crate::digest::ContentDigest;
@@ -373,7 +373,7 @@ pub fn export(
             if !filter.time_matches(capture.fetched_at) {
                 continue;
             }
-            write_capture(archive, id, &capture, filter, writer)?;
+            write_capture(archive, id, &capture, writer)?;
             n += 1;
             progress(n);
         }
@@ -393,7 +393,6 @@ fn write_capture(
     archive: &Archive,
     id: UrlId,
     capture: &CaptureRecord,
-    _filter: &Filter,
     writer: &mut WarcWriter<'_>,
 ) -> Result<()> {
     let payload = match &capture.payload {
@@ -521,14 +520,6 @@ impl WarcReader {
             return Err(self.bad("truncated record"));
         }
         Ok(Some(WarcRecord { headers, block }))
-    }
-}
-
-/// Maps an export error for a WARC destination.
-pub fn output_error(path: &Path, source: std::io::Error) -> ExportError {
-    ExportError::Output {
-        path: path.display().to_string(),
-        source,
     }
 }
 
