@@ -224,6 +224,8 @@ pub struct Host {
     blocked_until: Mutex<Option<Instant>>,
     /// Whether what the archive remembers of this host has been read.
     remembered: std::sync::atomic::AtomicBool,
+    /// When the last request to this host was sent.
+    last_sent: Mutex<Option<Instant>>,
 }
 
 fn limiter(period: Duration) -> Arc<DefaultDirectRateLimiter> {
@@ -243,6 +245,7 @@ impl Host {
             robots: tokio::sync::Mutex::new(None),
             blocked_until: Mutex::new(None),
             remembered: std::sync::atomic::AtomicBool::new(false),
+            last_sent: Mutex::new(None),
         }
     }
 
@@ -280,6 +283,28 @@ impl Host {
                 return Ok(());
             }
         }
+    }
+
+    /// Called just before a request is sent, after the turn and the request
+    /// slot: the limiter spaces the turns it grants, but a turn may wait for
+    /// a slot, so the send itself is spaced from the previous send too.
+    pub async fn space_sends(&self) {
+        let period = self
+            .limiter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        let last = *self
+            .last_sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(last) = last {
+            tokio::time::sleep_until(last + period).await;
+        }
+        *self
+            .last_sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
     }
 
     /// True the first time it is called: the caller then applies what the

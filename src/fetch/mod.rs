@@ -182,8 +182,12 @@ impl Gate<'_> {
             waited = host.wait_turn() => waited.map_err(NoTurn::Paused)?,
             _ = self.stop.wait_for(|s| *s) => return Err(NoTurn::Stopped),
         }
+        let permit = tokio::select! {
+            permit = self.slots.acquire() => permit.map_err(|_| NoTurn::Stopped)?,
+            _ = self.stop.wait_for(|s| *s) => return Err(NoTurn::Stopped),
+        };
         tokio::select! {
-            permit = self.slots.acquire() => permit.map_err(|_| NoTurn::Stopped),
+            _ = host.space_sends() => Ok(permit),
             _ = self.stop.wait_for(|s| *s) => Err(NoTurn::Stopped),
         }
     }
