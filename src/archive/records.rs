@@ -120,6 +120,22 @@ pub struct PageRecord {
     pub listing: bool,
 }
 
+impl PageRecord {
+    /// Why this page is in the frontier, as `schedule` and the status page
+    /// show it: `retry`, `new`, `seed` (seeds, feeds, sitemaps) or `revisit`.
+    pub fn due_reason(&self) -> &'static str {
+        if self.attempts > 0 {
+            "retry"
+        } else if self.captures == 0 {
+            "new"
+        } else if self.via == Via::Seed || self.listing {
+            "seed"
+        } else {
+            "revisit"
+        }
+    }
+}
+
 /// One hop of a redirect chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectHop {
@@ -164,6 +180,16 @@ pub struct CaptureRecord {
     /// The article version this capture produced or confirmed.
     #[serde(default)]
     pub version: Option<u32>,
+}
+
+impl CaptureRecord {
+    /// A kept response header (names are stored lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A distinct extracted article of a URL: its metadata (stored as JSON

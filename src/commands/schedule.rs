@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Outcome, open_existing};
-use crate::archive::{UrlId, Via, from_micros};
+use crate::archive::{UrlId, from_micros};
 
 #[derive(Serialize)]
 struct Row<'a> {
@@ -37,15 +37,7 @@ pub fn schedule(
         let Some(page) = archive.page(id)? else {
             continue;
         };
-        let reason = if page.attempts > 0 {
-            "retry"
-        } else if page.captures == 0 {
-            "new"
-        } else if page.via == Via::Seed || page.listing {
-            "seed"
-        } else {
-            "revisit"
-        };
+        let reason = page.due_reason();
         let due = from_micros(due);
         if json {
             let row = Row {

@@ -273,11 +273,7 @@ fn import_record(
         page.last_captured = Some(at);
         page.last_status = Some(http.status);
     }
-    let content_type = capture
-        .headers
-        .iter()
-        .find(|(k, _)| k == "content-type")
-        .map(|(_, v)| v.clone());
+    let content_type = capture.header("content-type").map(str::to_string);
     if kind == "response"
         && (200..300).contains(&http.status)
         && is_html(content_type.as_deref(), &http.payload)

@@ -61,12 +61,7 @@ pub fn reextract(
                 report.skipped += 1;
                 continue;
             };
-            let content_type = capture
-                .headers
-                .iter()
-                .find(|(k, _)| k == "content-type")
-                .map(|(_, v)| v.as_str());
-            let (html, _) = crate::decode::decode_html(&body, content_type);
+            let (html, _) = crate::decode::decode_html(&body, capture.header("content-type"));
             let Ok(url) = url::Url::parse(&capture.final_url) else {
                 report.skipped += 1;
                 continue;
@@ -99,15 +94,10 @@ fn last_complete_html(archive: &Archive, id: UrlId) -> Result<Option<CaptureReco
     let mut last = None;
     for capture in archive.captures(id) {
         let capture = capture?;
-        let content_type = capture
-            .headers
-            .iter()
-            .find(|(k, _)| k == "content-type")
-            .map(|(_, v)| v.as_str());
         if (200..300).contains(&capture.status)
             && capture.truncated.is_none()
             && capture.payload.is_some()
-            && is_html(content_type, &[])
+            && is_html(capture.header("content-type"), &[])
         {
             last = Some(capture);
         }

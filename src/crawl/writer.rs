@@ -314,8 +314,8 @@ impl Writer {
                 PageState::Fetched
             };
             if (200..300).contains(&status) && capture.truncated.is_none() {
-                page.etag = capture_header(&capture, "etag");
-                page.last_modified = capture_header(&capture, "last-modified");
+                page.etag = capture.header("etag").map(str::to_string);
+                page.last_modified = capture.header("last-modified").map(str::to_string);
                 page.listing = is_listing;
             }
             if let Some(article) = article {
@@ -504,14 +504,6 @@ pub(crate) fn record_version(
         st.put_raw(keys::change(seen, url.0, number), Vec::new());
     }
     Ok((number, true))
-}
-
-fn capture_header(capture: &CaptureRecord, name: &str) -> Option<String> {
-    capture
-        .headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
 }
 
 /// Starts a crawl pass or resumes the interrupted one (SPEC §10), queueing

@@ -26,7 +26,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{Archive, ArchiveError, Via, from_micros};
+use crate::archive::{Archive, ArchiveError, from_micros};
 use crate::crawl::CrawlStats;
 use query::IndexQuery;
 
@@ -206,10 +206,7 @@ async fn raw(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Respo
         .payload(&digest)?
         .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "payload missing"))?;
     let content_type = c
-        .headers
-        .iter()
-        .find(|(k, _)| k == "content-type")
-        .map(|(_, v)| v.as_str())
+        .header("content-type")
         .filter(|ct| ct.starts_with("text/") || ct.contains("html") || ct.contains("xml"))
         .unwrap_or("text/plain; charset=utf-8");
     let mut response = body.into_response();
@@ -254,14 +251,7 @@ fn status_view(s: &ServeState) -> Result<html::StatusView, Problem> {
         .take(20)
         .filter_map(|(at, id)| {
             let page = s.archive.page(id).ok().flatten()?;
-            let reason = if page.captures == 0 {
-                "new"
-            } else if page.via == Via::Seed || page.listing {
-                "seed"
-            } else {
-                "revisit"
-            };
-            Some((from_micros(at), page.url.to_string(), reason))
+            Some((from_micros(at), page.url.to_string(), page.due_reason()))
         })
         .collect();
     Ok(html::StatusView {
