@@ -63,9 +63,9 @@ pub(crate) fn strip_site(title: &str, site_names: &[String]) -> String {
     t
 }
 
-/// A metadata title without its site name, and without a trailing
-/// "| Section" label when the headline stands on its own.
-fn clean_meta_title(m: &str, site_names: &[String]) -> String {
+/// A title without its site name, and without a trailing "| Section" label
+/// when the headline stands on its own: headlines do not contain pipes.
+fn clean_title(m: &str, site_names: &[String]) -> String {
     let mut t = strip_site(m, site_names);
     if let Some(pos) = t.rfind(" | ")
         && t[..pos].split_whitespace().count() >= 3
@@ -75,16 +75,124 @@ fn clean_meta_title(m: &str, site_names: &[String]) -> String {
     t.trim().to_string()
 }
 
+/// Whether most words after the first (of four letters or more) start with
+/// a capital, as in "How Much Should I Pay".
+fn title_case(s: &str) -> bool {
+    let long: Vec<&str> = s
+        .split_whitespace()
+        .skip(1)
+        .filter(|w| w.chars().count() >= 4 && w.chars().next().is_some_and(char::is_alphabetic))
+        .collect();
+    let capitalized = long
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    !long.is_empty() && capitalized * 2 > long.len()
+}
+
+/// Whether `long` is `short` behind a leading label of one to three words
+/// ("Blog:", "Dec 18 2025"); a bare year or article is part of a headline.
+fn labelled(long: &str, short: &str) -> bool {
+    let (l, s) = (squash(long), squash(short));
+    let lw: Vec<&str> = long.split_whitespace().collect();
+    let extra = lw.len().saturating_sub(short.split_whitespace().count());
+    if !(s.len() >= 10 && l.len() > s.len() && l.ends_with(&s) && (1..=3).contains(&extra)) {
+        return false;
+    }
+    let label = squash(&lw[..extra].join(" "));
+    !label.chars().all(|c| c.is_ascii_digit()) && !matches!(label.as_str(), "the" | "a" | "an")
+}
+
+fn uppercase_count(s: &str) -> usize {
+    s.chars().filter(|c| c.is_uppercase()).count()
+}
+
+/// Everything on a page that may name its headline.
+pub(crate) struct TitleSources<'a> {
+    /// `<h1>` texts, the article container's first.
+    pub h1s: &'a [String],
+    /// JSON-LD and microdata headlines, og:title, twitter:title.
+    pub meta_titles: &'a [String],
+    /// The `<title>` element.
+    pub html_title: Option<&'a str>,
+    /// Names the site goes by (og:site_name, publisher, host labels).
+    pub site_names: &'a [String],
+    /// Words of the URL's last path segment (see [`slug_words`]).
+    pub slug: &'a [String],
+}
+
+/// The lower-cased words of a URL's last non-empty path segment, without a
+/// file extension: `/2025/09/best-cloud-stocks.html` → best, cloud, stocks.
+pub(crate) fn slug_words(url: &url::Url) -> Vec<String> {
+    let segment = url
+        .path_segments()
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+        .unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+    let stem = match decoded.rsplit_once('.') {
+        Some((stem, ext)) if ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            stem
+        }
+        _ => &decoded,
+    };
+    words(stem)
+}
+
+/// Lower-cased alphanumeric words.
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// How closely the URL slug repeats a headline: the F1 of their word sets,
+/// so a headline is neither rewarded for being short nor for being long.
+fn slug_echo(headline: &str, slug: &[String]) -> f64 {
+    let mut w = words(headline);
+    w.sort_unstable();
+    w.dedup();
+    let mut s = slug.to_vec();
+    s.sort_unstable();
+    s.dedup();
+    if w.is_empty() || s.is_empty() {
+        return 0.0;
+    }
+    let shared = w.iter().filter(|w| s.binary_search(w).is_ok()).count() as f64;
+    shared / w.len() as f64
+}
+
+/// How much more of a metadata headline than of a disagreeing `<h1>` the
+/// slug must repeat before the metadata headline is preferred.
+const SLUG_MARGIN: f64 = 0.2;
+
 /// Picks the headline. An `<h1>` that agrees with a metadata title is the
 /// most faithful spelling; otherwise the cleanest metadata title, with the
 /// site name removed.
-pub(crate) fn pick_title(
-    h1s: &[String],
-    meta_titles: &[String],
-    html_title: Option<&str>,
-    site_names: &[String],
-) -> Option<String> {
-    let mut all_meta: Vec<String> = meta_titles.to_vec();
+pub(crate) fn pick_title(src: &TitleSources<'_>) -> Option<String> {
+    let TitleSources {
+        h1s,
+        meta_titles,
+        html_title,
+        site_names,
+        slug,
+    } = *src;
+    // A long headline that another source carries further was cut to a
+    // length limit (JSON-LD `headline` is often capped at 110 characters).
+    let cut = |m: &String| {
+        let ms = squash(m);
+        m.chars().count() >= 90
+            && meta_titles
+                .iter()
+                .map(String::as_str)
+                .chain(html_title)
+                .any(|o| {
+                    let os = squash(&clean_title(o, site_names));
+                    os.len() > ms.len() && os.starts_with(&ms)
+                })
+    };
+    let meta_titles: Vec<String> = meta_titles.iter().filter(|m| !cut(m)).cloned().collect();
+    let mut all_meta = meta_titles.clone();
     if let Some(t) = html_title {
         all_meta.push(t.to_string());
     }
@@ -107,7 +215,13 @@ pub(crate) fn pick_title(
                 if upper(h) && !upper(&stripped) {
                     return Some(stripped);
                 }
-                return Some(h.clone());
+                // A lower- or sentence-case `<h1>` spelling the same words
+                // as a title-case metadata headline is the template's
+                // casing, not the editor's.
+                if ss == hs && !title_case(h) && uppercase_count(&stripped) > uppercase_count(h) {
+                    return Some(stripped);
+                }
+                return Some(clean_title(h, site_names));
             }
         }
     }
@@ -119,17 +233,47 @@ pub(crate) fn pick_title(
             && !names_site(h, site_names)
             && (h.split_whitespace().count() >= 2 || h.chars().count() >= 6)
     }) {
+        // The same headline with a short label or date in front ("Blog:
+        // …", "Dec 18 2025 …") on one side: the other side is the headline.
+        for m in all_meta.iter().map(|m| clean_title(m, site_names)) {
+            if labelled(h, &m) {
+                return Some(m);
+            }
+            if labelled(&m, h) {
+                return Some(h.clone());
+            }
+        }
         // A short label ("Index funds") over a fuller metadata headline is
         // a section heading, not the headline.
         let words = h.split_whitespace().count();
         let fuller = meta_titles
             .first()
-            .map(|m| clean_meta_title(m, site_names))
+            .map(|m| clean_title(m, site_names))
             .filter(|m| m.split_whitespace().count() >= words + 2 && (1..=4).contains(&words));
         if let Some(m) = fuller {
             return Some(m);
         }
-        return Some(h.clone());
+        // The slug is usually written from the headline the article was
+        // filed under: a metadata headline it clearly repeats better than
+        // the `<h1>` is that headline, the `<h1>` a display variant.
+        let h_echo = slug_echo(h, slug);
+        let echoed_meta = meta_titles
+            .iter()
+            .map(|m| clean_title(m, site_names))
+            .chain(html_title.map(|t| clean_title(t, site_names)))
+            // A metadata headline the `<h1>` extends agrees with it.
+            .filter(|m| !m.is_empty() && !squash(h).starts_with(&squash(m)))
+            .map(|m| (slug_echo(&m, slug), m))
+            .fold(None::<(f64, String)>, |best, (e, m)| match best {
+                Some((b, _)) if b >= e => best,
+                _ => Some((e, m)),
+            });
+        if let Some((e, m)) = echoed_meta
+            && e >= h_echo + SLUG_MARGIN
+        {
+            return Some(m);
+        }
+        return Some(clean_title(h, site_names));
     }
     // Compare titles across sources: a part shared by `<title>` and
     // og:title with different suffixes is the headline.
@@ -144,7 +288,7 @@ pub(crate) fn pick_title(
         }
     }
     if let Some(m) = meta_titles.first() {
-        return Some(clean_meta_title(m, &names)).filter(|s| !s.is_empty());
+        return Some(clean_title(m, &names)).filter(|s| !s.is_empty());
     }
     if let Some(t) = html_title {
         let s = strip_site(t, &names);
@@ -266,18 +410,168 @@ mod tests {
             "Part one - the start"
         );
         assert_eq!(
-            pick_title(&[], &[], Some("A long headline about things - Planet"), &[]).as_deref(),
+            pick_title(&TitleSources {
+                h1s: &[],
+                meta_titles: &[],
+                html_title: Some("A long headline about things - Planet"),
+                site_names: &[],
+                slug: &[],
+            })
+            .as_deref(),
             Some("A long headline about things")
         );
         assert_eq!(
-            pick_title(
-                &["Big news today".into()],
-                &["Big news today | Daily Planet".into()],
-                None,
-                &[]
-            )
+            pick_title(&TitleSources {
+                h1s: &["Big news today".into()],
+                meta_titles: &["Big news today | Daily Planet".into()],
+                html_title: None,
+                site_names: &[],
+                slug: &[],
+            })
             .as_deref(),
             Some("Big news today")
+        );
+    }
+
+    fn title_of(h1s: &[&str], meta: &[&str], html_title: Option<&str>, url: &str) -> String {
+        let h1s: Vec<String> = h1s.iter().map(|s| s.to_string()).collect();
+        let meta: Vec<String> = meta.iter().map(|s| s.to_string()).collect();
+        let url = url::Url::parse(url).unwrap_or_else(|e| panic!("{e}"));
+        let site = vec!["Daily Planet".to_string()];
+        pick_title(&TitleSources {
+            h1s: &h1s,
+            meta_titles: &meta,
+            html_title,
+            site_names: &site,
+            slug: &slug_words(&url),
+        })
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn slugs_are_words_of_the_last_path_segment() {
+        let url = url::Url::parse("https://x.test/2025/09/best-cloud-stocks.html/")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(slug_words(&url), ["best", "cloud", "stocks"]);
+        let url = url::Url::parse("https://x.test/berita/%C4%91%C3%A0-n%E1%BA%B5ng")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(slug_words(&url), ["đà", "nẵng"]);
+    }
+
+    #[test]
+    fn the_slug_settles_a_disagreement_between_h1_and_metadata() {
+        let og = "How to Start an LLC in New York | Daily Planet";
+        assert_eq!(
+            title_of(
+                &["Form your own LLC here today"],
+                &[og],
+                None,
+                "https://x.test/articles/how-to-start-an-llc-in-new-york"
+            ),
+            "How to Start an LLC in New York"
+        );
+        // A slug that repeats neither (or both) leaves the visible headline.
+        assert_eq!(
+            title_of(
+                &["Form your own LLC here today"],
+                &[og],
+                None,
+                "https://x.test/a/123456"
+            ),
+            "Form your own LLC here today"
+        );
+        assert_eq!(
+            title_of(
+                &["Form your own LLC here today"],
+                &[og],
+                None,
+                "https://x.test/form-your-own-llc-in-new-york"
+            ),
+            "Form your own LLC here today"
+        );
+    }
+
+    #[test]
+    fn a_leading_label_or_date_is_not_part_of_the_headline() {
+        let url = "https://x.test/p/1";
+        assert_eq!(
+            title_of(
+                &["Dec 18 2025 Preparing a transition in the archive"],
+                &["Preparing a transition in the archive"],
+                None,
+                url
+            ),
+            "Preparing a transition in the archive"
+        );
+        assert_eq!(
+            title_of(
+                &["Hardware-Attested Nix Builds"],
+                &["Garnix Blog: Hardware-Attested Nix Builds"],
+                None,
+                url
+            ),
+            "Hardware-Attested Nix Builds"
+        );
+        // A year in front is part of the headline.
+        assert_eq!(
+            title_of(
+                &["2025 Software Development Price Guide"],
+                &["Software Development Price Guide"],
+                None,
+                url
+            ),
+            "2025 Software Development Price Guide"
+        );
+    }
+
+    #[test]
+    fn casing_follows_the_title_case_spelling_of_the_same_words() {
+        let url = "https://x.test/p/1";
+        assert_eq!(
+            title_of(
+                &["How much should I pay for cleaning in San Diego?"],
+                &["How Much Should I Pay For Cleaning in San Diego?"],
+                None,
+                url
+            ),
+            "How Much Should I Pay For Cleaning in San Diego?"
+        );
+        assert_eq!(
+            title_of(
+                &["The Best Film of 2025, According to Critics"],
+                &["The best film of 2025, according to critics"],
+                None,
+                url
+            ),
+            "The Best Film of 2025, According to Critics"
+        );
+    }
+
+    #[test]
+    fn a_headline_cut_to_a_length_limit_gives_way_to_the_whole() {
+        let whole = "Fix It Friday: Struggling With How To Arrange Your Living Room? We Help Four Readers Find Solutions (Including One Trick That Works)";
+        let cut: String = whole.chars().take(105).collect();
+        assert_eq!(
+            title_of(
+                &[],
+                &[&cut, &format!("{whole} - Daily Planet")],
+                None,
+                "https://x.test/p/1"
+            ),
+            whole
+        );
+    }
+
+    #[test]
+    fn a_pipe_label_after_the_headline_is_dropped() {
+        assert_eq!(
+            title_of(
+                &["Best Residential Movers in NYC 2025 | Top 19 Companies"],
+                &["Best Residential Movers in NYC 2025 | Top 19 Companies | Daily Planet"],
+                None,
+                "https://x.test/p/1"
+            ),
+            "Best Residential Movers in NYC 2025"
         );
     }
 

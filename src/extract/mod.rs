@@ -121,7 +121,14 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     .map(clean_inline)
     .filter(|t| !t.is_empty())
     .collect();
-    let mut title = fields::pick_title(&h1s, &meta_titles, meta.html_title.as_deref(), &site_names);
+    let slug = fields::slug_words(url);
+    let mut title = fields::pick_title(&fields::TitleSources {
+        h1s: &h1s,
+        meta_titles: &meta_titles,
+        html_title: meta.html_title.as_deref(),
+        site_names: &site_names,
+        slug: &slug,
+    });
 
     // Body: generic detection, JSON-LD `articleBody` when it is the more
     // complete, then the profile.
