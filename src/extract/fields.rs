@@ -203,13 +203,17 @@ pub(crate) fn pick_title(src: &TitleSources<'_>) -> Option<String> {
             continue;
         }
         for m in &all_meta {
-            let stripped = strip_site(m, site_names);
+            let stripped = clean_title(m, site_names);
             let ss = squash(&stripped);
             let ms = squash(m);
             // The `<h1>` is the metadata title without a suffix the site
-            // name list did not know ("Headline | Section").
+            // name list did not know ("Headline | Section", "Headline -
+            // The Go Programming Language").
             let prefix = ms.starts_with(&hs) && hs.len() * 2 >= ms.len();
-            if ms == hs || ss == hs || prefix {
+            let left_part = SEPARATORS
+                .iter()
+                .any(|sep| m.match_indices(sep).any(|(i, _)| squash(&m[..i]) == hs));
+            if ms == hs || ss == hs || prefix || left_part {
                 // An all-capitals `<h1>` is styling; the metadata keeps the
                 // headline's real case.
                 if upper(h) && !upper(&stripped) {
@@ -226,11 +230,13 @@ pub(crate) fn pick_title(src: &TitleSources<'_>) -> Option<String> {
         }
     }
     // No agreement: the first `<h1>` that is not the site's name is the
-    // visible headline, which is what readers (and citations) use.
+    // visible headline, which is what readers (and citations) use. An
+    // all-capitals one cannot give the headline's case, so metadata does.
     if let Some(h) = h1s.iter().find(|h| {
         let hs = squash(h);
         hs.len() >= 3
             && !names_site(h, site_names)
+            && (all_meta.is_empty() || !upper(h))
             && (h.split_whitespace().count() >= 2 || h.chars().count() >= 6)
     }) {
         // The same headline with a short label or date in front ("Blog:
@@ -275,10 +281,27 @@ pub(crate) fn pick_title(src: &TitleSources<'_>) -> Option<String> {
         }
         return Some(clean_title(h, site_names));
     }
+    // No `<h1>`: the metadata headline the most other sources repeat,
+    // the first on a tie (JSON-LD, microdata, og:title, twitter:title).
+    let agreeing = |m: &String| {
+        let ms = squash(&clean_title(m, site_names));
+        all_meta
+            .iter()
+            .filter(|o| squash(&clean_title(o, site_names)) == ms)
+            .count()
+    };
+    let consensus = meta_titles
+        .iter()
+        .map(|m| (agreeing(m), m))
+        .fold(None::<(usize, &String)>, |best, (n, m)| match best {
+            Some((b, _)) if b >= n => best,
+            _ => Some((n, m)),
+        })
+        .map(|(_, m)| m);
     // Compare titles across sources: a part shared by `<title>` and
     // og:title with different suffixes is the headline.
     let mut names = site_names.to_vec();
-    if let (Some(t), Some(m)) = (html_title, meta_titles.first())
+    if let (Some(t), Some(m)) = (html_title, consensus)
         && t != m
         && t.starts_with(m.as_str())
     {
@@ -287,7 +310,7 @@ pub(crate) fn pick_title(src: &TitleSources<'_>) -> Option<String> {
             names.push(rest.to_string());
         }
     }
-    if let Some(m) = meta_titles.first() {
+    if let Some(m) = consensus {
         return Some(clean_title(m, &names)).filter(|s| !s.is_empty());
     }
     if let Some(t) = html_title {
@@ -559,6 +582,46 @@ mod tests {
                 "https://x.test/p/1"
             ),
             whole
+        );
+    }
+
+    #[test]
+    fn without_an_h1_the_headline_most_sources_repeat_wins() {
+        assert_eq!(
+            title_of(
+                &[],
+                &[
+                    "Are you attending? Let's connect!: We will be at all of these events",
+                    "Are you attending? Let's connect!",
+                    "Are you attending? Let's connect!",
+                ],
+                Some("Are you attending? Let's connect! - Daily Planet"),
+                "https://x.test/p/1"
+            ),
+            "Are you attending? Let's connect!"
+        );
+    }
+
+    #[test]
+    fn an_h1_agrees_with_the_part_of_a_title_before_a_separator() {
+        assert_eq!(
+            title_of(
+                &["The Go Blog", "Defer, Panic, and Recover"],
+                &[],
+                Some("Defer, Panic, and Recover - The Go Programming Language"),
+                "https://x.test/p/1"
+            ),
+            "Defer, Panic, and Recover"
+        );
+        // An all-capitals `<h1>` defers to the metadata's spelling.
+        assert_eq!(
+            title_of(
+                &["BEST DRIP COFFEE MAKER IN 2026: TIPS FROM PROS"],
+                &["Best Drip Coffee Maker 2026: Tips From Pros"],
+                None,
+                "https://x.test/p/1"
+            ),
+            "Best Drip Coffee Maker 2026: Tips From Pros"
         );
     }
 
