@@ -258,7 +258,7 @@ static VISIBLE: LazyLock<Visible> = LazyLock::new(|| {
             r"(?i)\b({m})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b"
         )),
         numeric: re(r"\b(\d{1,2})[./-](\d{1,2})[./-](\d{4})\b"),
-        iso: re(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b"),
+        iso: re(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:\b|T\d)"),
         cjk: re(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
         vietnamese: re(r"(?i)\b(\d{1,2})\s+tháng\s+(\d{1,2}),?\s+(?:năm\s+)?(\d{4})\b"),
     }

@@ -649,6 +649,32 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
     None
 }
 
+/// Words that introduce a publication date on a page, in the languages
+/// the crawler meets most.
+const PUBLISHED_LABELS: &[&str] = &[
+    "posted",
+    "published",
+    "first published",
+    "originally published",
+    "publish date",
+    "date published",
+    "publication date",
+    "veröffentlicht",
+    "erschienen",
+    "publié",
+    "publicado",
+    "pubblicato",
+    "diterbitkan",
+    "dipublikasikan",
+    "gepubliceerd",
+    "opublikowano",
+    "publicerad",
+    "опубликовано",
+    "đăng",
+    "公開",
+    "发布",
+];
+
 fn pick_published(
     flat: &Flat<'_>,
     meta: &Meta,
@@ -668,6 +694,9 @@ fn pick_published(
         "datepublished",
         "publish-date",
         "publish_date",
+        "published-date",
+        "published_date",
+        "date-published",
         "publishdate",
         "pubdate",
         "date",
@@ -723,7 +752,7 @@ fn pick_published(
         )
         .to_ascii_lowercase();
         if [
-            "date", "time", "publish", "posted", "byline", "meta", "dateline",
+            "date", "time", "publish", "posted", "byline", "meta", "dateline", "author",
         ]
         .iter()
         .any(|k| ci.contains(k))
@@ -736,12 +765,33 @@ fn pick_published(
             }
         }
     }
+    // After a label that says what the date is ("Posted on", "Published").
+    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
+        if n.elem.is_some() {
+            continue;
+        }
+        let label = n.text.trim_start().to_lowercase();
+        if !PUBLISHED_LABELS.iter().any(|l| label.starts_with(l)) {
+            continue;
+        }
+        let mut text = String::new();
+        for m in flat.nodes[i..].iter().filter(|m| m.elem.is_none()) {
+            text.push_str(m.text.trim());
+            text.push(' ');
+            if text.len() > 150 {
+                break;
+            }
+        }
+        if let Some(d) = date::parse_visible(&text, lang) {
+            return Some(d);
+        }
+    }
     // Near the headline.
     if let Some(h1) = an.first_h1 {
         let mut text = String::new();
         for n in flat.nodes.iter().skip(h1) {
             if n.elem.is_none() {
-                text.push_str(n.text);
+                text.push_str(n.text.trim());
                 text.push(' ');
                 if text.len() > 600 {
                     break;
@@ -760,7 +810,7 @@ fn pick_published(
     let mut text = String::new();
     for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
         if n.elem.is_none() && !an.junk[i] {
-            text.push_str(n.text);
+            text.push_str(n.text.trim());
             text.push(' ');
             if text.len() > 3000 {
                 break;

@@ -4,6 +4,7 @@
 //! `extract --input-jsonl` contract, and a never-panics property.
 
 mod command;
+mod dates;
 mod encodings;
 mod never_panics;
 mod pages;
