@@ -774,50 +774,43 @@ fn pick_published(
         if !PUBLISHED_LABELS.iter().any(|l| label.starts_with(l)) {
             continue;
         }
-        let mut text = String::new();
-        for m in flat.nodes[i..].iter().filter(|m| m.elem.is_none()) {
-            text.push_str(m.text.trim());
-            text.push(' ');
-            if text.len() > 150 {
-                break;
-            }
-        }
-        if let Some(d) = date::parse_visible(&text, lang) {
+        if let Some(d) = date::parse_visible(&text_window(flat, i, 150, None), lang) {
             return Some(d);
         }
     }
     // Near the headline.
-    if let Some(h1) = an.first_h1 {
-        let mut text = String::new();
-        for n in flat.nodes.iter().skip(h1) {
-            if n.elem.is_none() {
-                text.push_str(n.text.trim());
-                text.push(' ');
-                if text.len() > 600 {
-                    break;
-                }
-            }
-        }
-        if let Some(d) = date::parse_visible(&text, lang) {
-            return Some(d);
-        }
+    if let Some(h1) = an.first_h1
+        && let Some(d) = date::parse_visible(&text_window(flat, h1, 600, None), lang)
+    {
+        return Some(d);
     }
     // Application state in scripts (`"datePublished":"…"` outside JSON-LD).
     if let Some(d) = date::from_script_state(raw_html) {
         return Some(d);
     }
     // Anywhere in the first part of the page's text.
+    date::parse_visible(&text_window(flat, an.body, 3000, Some(&an.junk)), lang)
+}
+
+/// About `limit` bytes of the text from node `from` on, one space between
+/// text nodes (indentation does not count), skipping `junk` nodes.
+fn text_window(flat: &Flat<'_>, from: usize, limit: usize, junk: Option<&[bool]>) -> String {
     let mut text = String::new();
-    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
-        if n.elem.is_none() && !an.junk[i] {
-            text.push_str(n.text.trim());
-            text.push(' ');
-            if text.len() > 3000 {
-                break;
-            }
+    for (i, n) in flat.nodes.iter().enumerate().skip(from) {
+        if n.elem.is_some() || junk.is_some_and(|j| j.get(i).copied().unwrap_or(false)) {
+            continue;
+        }
+        let t = n.text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        text.push_str(t);
+        text.push(' ');
+        if text.len() > limit {
+            break;
         }
     }
-    date::parse_visible(&text, lang)
+    text
 }
 
 /// `article` or `page`, from structure and metadata together; the URL is
