@@ -16,6 +16,10 @@ pub(crate) fn clean_inline(s: &str) -> String {
     } else {
         s.to_string()
     };
+    let decoded = match repair_mojibake(&decoded) {
+        std::borrow::Cow::Owned(repaired) => repaired,
+        std::borrow::Cow::Borrowed(_) => decoded,
+    };
     let mut out = String::with_capacity(decoded.len());
     let mut pending_space = false;
     // Composing is costly and most text is already NFC (ASCII always is).
@@ -48,6 +52,79 @@ pub(crate) fn clean_inline(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Bytes 0x80–0x9F as Windows-1252 shows them.
+const CP1252_80_9F: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+/// The byte a character stands for when UTF-8 was misread as Windows-1252
+/// or Latin-1 (whose C1 controls stand for themselves).
+fn misread_byte(c: char) -> Option<u8> {
+    match u8::try_from(u32::from(c)) {
+        Ok(b) if b >= 0x80 => Some(b),
+        Ok(_) => None,
+        Err(_) => CP1252_80_9F
+            .iter()
+            .position(|&h| h == c)
+            .and_then(|i| u8::try_from(0x80 + i).ok()),
+    }
+}
+
+/// The character that `chars` spell as misread UTF-8 bytes at their start,
+/// and how many characters that takes.
+fn misread_char(chars: &[char]) -> Option<(char, usize)> {
+    let lead = misread_byte(*chars.first()?)?;
+    let len = match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let mut buf = [lead, 0, 0, 0];
+    for (k, &c) in chars.get(1..len)?.iter().enumerate() {
+        let b = misread_byte(c).filter(|b| (0x80..=0xBF).contains(b))?;
+        buf[k + 1] = b;
+    }
+    let c = std::str::from_utf8(&buf[..len]).ok()?.chars().next()?;
+    // Misread two-byte sequences are Latin letters and signs; anything
+    // else ("ß“" spelling U+07D3) is real text that happens to fit.
+    let plausible = if len == 2 {
+        (0x80..=0x24F).contains(&u32::from(c))
+    } else {
+        !c.is_control() && !('\u{e000}'..='\u{f8ff}').contains(&c)
+    };
+    plausible.then_some((c, len))
+}
+
+/// Repairs text whose UTF-8 was read as Windows-1252 or Latin-1 somewhere
+/// upstream, as some publishing systems do to every apostrophe ("Itâ€™s",
+/// "cafÃ©"). Text without such sequences comes back untouched.
+pub(crate) fn repair_mojibake(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    if !(0..chars.len()).any(|i| misread_char(&chars[i..]).is_some()) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match misread_char(&chars[i..]) {
+            Some((c, used)) => {
+                out.push(c);
+                i += used;
+            }
+            None => {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Decodes the entities a page double-escaped (`&amp;amp;` shows as
@@ -220,6 +297,35 @@ pub(crate) fn is_boilerplate(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misread_utf8_is_repaired() {
+        // Windows-1252 misreading, Latin-1 misreading (C1 controls), a
+        // misread no-break space, and a misread euro sign.
+        assert_eq!(repair_mojibake("Itâ€™s cafÃ© time"), "It’s café time");
+        assert_eq!(
+            repair_mojibake("A DIY Investor\u{e2}\u{80}\u{99}s Guide"),
+            "A DIY Investor’s Guide"
+        );
+        assert_eq!(repair_mojibake("cats.Â\u{a0}The"), "cats.\u{a0}The");
+        assert_eq!(repair_mojibake("â‚¬5 and Â©"), "€5 and ©");
+        assert_eq!(clean_inline("Investorâ\u{80}\u{99}s"), "Investor’s");
+    }
+
+    #[test]
+    fn real_text_is_not_taken_for_mojibake() {
+        for s in [
+            "„Gruß“ aus Köln",
+            "L’ÉTÉ» et l’hiver",
+            "Đà Nẵng, Việt Nam",
+            "AÇÃO e INFORMAÇÕES",
+            "naïve café, déjà vu",
+            "東京都 2025年",
+            "Ünlü “Ö” İstanbul",
+        ] {
+            assert_eq!(repair_mojibake(s), s);
+        }
+    }
 
     #[test]
     fn inline_clean_up() {

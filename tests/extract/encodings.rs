@@ -49,3 +49,29 @@ fn shift_jis_page() {
         vec!["https://news.example.jp/articles/sakura-2025"]
     );
 }
+
+#[test]
+fn utf8_misread_by_the_publisher_is_repaired() {
+    // The publisher's own system read its UTF-8 as Windows-1252 and served
+    // the result as UTF-8: the bytes are valid, the text is mojibake.
+    let clean = "<html><head><meta charset=\"utf-8\"></head><body><article>\
+        <h1>A DIY Investor’s Guide to Retirement</h1>\
+        <p>“Start early” is the advice every planner gives, and it’s good advice — even at €50 a month.</p>\
+        <p>The café owner’s plan is a second example, with numbers for each decade of saving.</p>\
+        </article></body></html>";
+    let (misread, _, _) = encoding_rs::WINDOWS_1252.decode(clean.as_bytes());
+    assert!(misread.contains("â€™"), "really mojibake");
+    let (text, _) = decode_html(misread.as_bytes(), None);
+    let a = run(&text, "https://money.example/guides/retirement", None).article;
+    assert_eq!(
+        a.title.as_deref(),
+        Some("A DIY Investor’s Guide to Retirement")
+    );
+    assert!(
+        a.text
+            .starts_with("“Start early” is the advice every planner gives, and it’s good advice — even at €50 a month."),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("The café owner’s plan"));
+}
