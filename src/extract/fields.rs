@@ -351,7 +351,7 @@ static AUTHOR_SPLIT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static NOT_A_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:editor|editors|editorial|reporter|writer|correspondent|staff|contributor|contributing|columnist|journalist|redaksi|redaktur|wartawan|kontributor|phóng viên|biên tập|redakteur|redaktion|redacción|rédaction|updated|published|posted|minutes?|hours?|days?|ago|read|min|share|follow|email|photo|photos|image|images|getty|shutterstock|view all|more|profile|twitter|facebook|instagram|linkedin|senior|chief|managing|deputy|associate|head of|director|president|professor|founder|ceo|news desk|desk|team|admin|administrator|guest|anonymous|unknown|bio|full bio|the author|author|by|admin)\b")
+    Regex::new(r"(?i)\b(?:editor|editors|editorial|reporter|writer|correspondent|staff|contributor|contributing|columnist|journalist|redaksi|redaktur|wartawan|kontributor|phóng viên|biên tập|redakteur|redaktion|redacción|rédaction|updated|published|posted|minutes?|hours?|days?|ago|read|min|share|follow|email|photo|photos|image|images|getty|shutterstock|view all|more|profile|twitter|facebook|instagram|linkedin|senior|chief|managing|deputy|associate|head of|director|president|professor|founder|ceo|news desk|desk|team|admin|administrator|guest|anonymous|unknown|bio|full bio|the author|author|by|admin|says|said|wrote|replied|name|type|size|category|categories|topics?|industry|location|region|use case|reviewer|attorney|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 

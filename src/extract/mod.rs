@@ -580,7 +580,20 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
             break;
         }
     }
-    for i in marked.into_iter().chain(candidates) {
+    // An element whose class names the name ("author-name", "byline__name")
+    // before its neighbours that hold roles, headings and tooltips.
+    let named = |i: &usize| {
+        flat.nodes[*i]
+            .attr("class")
+            .is_some_and(|c| c.to_ascii_lowercase().contains("name"))
+    };
+    let (named_candidates, other_candidates): (Vec<usize>, Vec<usize>) =
+        candidates.into_iter().partition(named);
+    for i in marked
+        .into_iter()
+        .chain(named_candidates)
+        .chain(other_candidates)
+    {
         let t = flat.text_spaced(i);
         if t.is_empty() || t.chars().count() > 120 {
             continue;
@@ -601,22 +614,24 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
 }
 
 static BYLINE_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|author|authors|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)\s*[:：]?\s*(?P<rest>.*)$")
+    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|authors?|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)\b\s*[:：]?\s*(?P<rest>.*)$")
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// A byline written as text: a label text node ("By", "Written by") with
 /// the name after it in the same or the next text node.
 fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
-    let texts: Vec<&str> = flat
+    let texts: Vec<(usize, &str)> = flat
         .nodes
         .iter()
-        .filter(|n| n.elem.is_none())
-        .map(|n| n.text.trim())
-        .filter(|t| !t.is_empty())
+        .enumerate()
+        .filter(|(_, n)| n.elem.is_none())
+        .map(|(i, n)| (i, n.text.trim()))
+        .filter(|(_, t)| !t.is_empty())
         .collect();
-    for (k, t) in texts.iter().enumerate() {
-        if t.chars().count() > 80 {
+    for (k, &(i, t)) in texts.iter().enumerate() {
+        // A link or menu entry ("By Location", "Door Locks") is navigation.
+        if t.chars().count() > 80 || in_navigation(flat, i) {
             continue;
         }
         let Some(c) = BYLINE_LABEL.captures(t) else {
@@ -624,7 +639,7 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
         };
         let rest = c.name("rest").map_or("", |m| m.as_str()).trim();
         let candidate = if rest.is_empty() {
-            texts.get(k + 1).copied().unwrap_or("")
+            texts.get(k + 1).map_or("", |&(_, t)| t)
         } else {
             rest
         };
@@ -647,6 +662,45 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+/// Whether node `i` sits inside a menu, a form control or a link to
+/// anything but a person's page.
+fn in_navigation(flat: &Flat<'_>, i: usize) -> bool {
+    let mut a = flat.nodes[i].parent;
+    while let Some(n) = flat.nodes.get(a) {
+        let menu = matches!(
+            n.tag(),
+            "nav" | "button" | "select" | "option" | "label" | "menu"
+        ) || n
+            .attr("role")
+            .is_some_and(|r| r == "navigation" || r == "menu");
+        let person = |v: &str| {
+            let v = v.to_ascii_lowercase();
+            [
+                "author",
+                "byline",
+                "people",
+                "staff",
+                "writer",
+                "contributor",
+                "profile",
+                "team",
+                "about",
+                "user",
+            ]
+            .iter()
+            .any(|k| v.contains(k))
+        };
+        let other_link = n.tag() == "a"
+            && n.attr("href").is_some_and(|h| !person(h))
+            && !n.attr("class").is_some_and(person);
+        if menu || other_link {
+            return true;
+        }
+        a = n.parent;
+    }
+    false
 }
 
 /// Words that introduce a publication date on a page, in the languages

@@ -3,6 +3,7 @@
 //! metadata-free pages, profiles, legacy encodings, broken markup, the
 //! `extract --input-jsonl` contract, and a never-panics property.
 
+mod authors;
 mod command;
 mod dates;
 mod encodings;
