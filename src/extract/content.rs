@@ -235,10 +235,34 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
     let body_w = raw_w.get(body).copied().unwrap_or(0) as f32;
     let body_p = p_w.get(body).copied().unwrap_or(0) as f32;
 
+    // The size guard: a class on a wrapper of the whole article ("post
+    // has-comments") must not throw the article away.
+    let guarded = |i: usize| {
+        let node = &flat.nodes[i];
+        let holds_h1 = first_h1.is_some_and(|h| h > i && h < node.end);
+        let share = if body_p > 0.0 {
+            p_w[i] as f32 / body_p
+        } else {
+            0.0
+        };
+        holds_h1
+            || raw_w[i] as f32 > 0.6 * body_w
+            || share >= 0.5
+            || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)))
+    };
+    let mut cache = ClassCache::new();
+    // Classes that the guard kept on a big container: the other parts of
+    // a split-up article wear them too ("content-nav-section" around each
+    // of its sections), so they are not furniture either.
+    let article_classes: Vec<&str> = (body + 1..n)
+        .filter(|&i| flat.nodes[i].elem.is_some())
+        .filter(|&i| junk_by_markup(flat, i, &mut cache) == (false, true) && guarded(i))
+        .filter_map(|i| flat.nodes[i].attr("class"))
+        .collect();
+
     // Junk, top-down.
     let mut junk = vec![false; n];
     let mut in_a = vec![false; n];
-    let mut cache = ClassCache::new();
     for i in 0..n {
         let node = &flat.nodes[i];
         let p = node.parent;
@@ -264,18 +288,10 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
                     || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
             junk[i] = !wraps;
         } else if by_class {
-            // The size guard: a class on a wrapper of the whole article
-            // ("post has-comments") must not throw the article away.
-            let holds_h1 = first_h1.is_some_and(|h| h > i && h < node.end);
-            let share = if body_p > 0.0 {
-                p_w[i] as f32 / body_p
-            } else {
-                0.0
-            };
-            let big = raw_w[i] as f32 > 0.6 * body_w
-                || share >= 0.5
-                || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)));
-            junk[i] = !(holds_h1 || big);
+            let article_class = node
+                .attr("class")
+                .is_some_and(|c| article_classes.contains(&c));
+            junk[i] = !(article_class || guarded(i));
         }
     }
 

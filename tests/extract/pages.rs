@@ -193,3 +193,39 @@ fn text_is_nfc_without_entities_or_markup() {
         "Café crème & tea <b> and spaces inside a long enough paragraph of prose."
     );
 }
+
+#[test]
+fn an_article_split_into_sections_keeps_every_section() {
+    // Each section wears a class with "nav" in it, and a call-to-action
+    // box sits between them; the first section is too small to pass as
+    // the article on its own.
+    let section = |paras: &[&str]| {
+        let ps: String = paras.iter().map(|p| format!("<p>{p}</p>")).collect();
+        format!(r#"<div class="content-nav-section"><div class="rtf">{ps}</div></div>"#)
+    };
+    let intro = section(&[
+        "Wealth-building strategies matter to every generation, and for good reason: the years of highest earning are the years that decide retirement.",
+        "Young savers face rising rents, student debt and slow wage growth while saving for homes and families.",
+    ]);
+    let tips: Vec<String> = (1..=8)
+        .map(|k| format!("Tip {k}: a long paragraph of advice about budgets, saving, investing and insurance, with enough words and commas to count as article text, and then some more."))
+        .collect();
+    let tips: Vec<&str> = tips.iter().map(String::as_str).collect();
+    let body = section(&tips);
+    let html = format!(
+        r#"<html><body><nav><a href="/">Home</a></nav><main>
+        <div class="hero"><h1>Money management for young savers</h1>{intro}</div>
+        <div class="learn-cta"><p>What affects your credit score?</p><a href="/credit">Find out</a></div>
+        {body}
+        <div class="join-cta content-nav-section"><a href="/join">Join us</a></div>
+        </main></body></html>"#
+    );
+    let a = run(&html, "https://bank.example/learn/money-management", None).article;
+    assert!(
+        a.text.starts_with("Wealth-building strategies matter"),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("Tip 8: a long paragraph"));
+    assert!(!a.text.contains("Join us"));
+}
