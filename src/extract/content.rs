@@ -253,45 +253,57 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
     let mut cache = ClassCache::new();
     // Classes that the guard kept on a big container: the other parts of
     // a split-up article wear them too ("content-nav-section" around each
-    // of its sections), so they are not furniture either.
-    let article_classes: Vec<&str> = (body + 1..n)
-        .filter(|&i| flat.nodes[i].elem.is_some())
-        .filter(|&i| junk_by_markup(flat, i, &mut cache) == (false, true) && guarded(i))
-        .filter_map(|i| flat.nodes[i].attr("class"))
-        .collect();
-
-    // Junk, top-down.
+    // of its sections), so they are not furniture either. Found in a first
+    // sweep; a second sweep is needed only when such a part was dropped.
+    let mut article_classes: Vec<&str> = Vec::new();
     let mut junk = vec![false; n];
     let mut in_a = vec![false; n];
-    for i in 0..n {
-        let node = &flat.nodes[i];
-        let p = node.parent;
-        let (pj, pa) = if p == usize::MAX {
-            (false, false)
-        } else {
-            (junk[p], in_a[p])
-        };
-        in_a[i] = pa || node.tag() == "a";
-        if pj {
-            junk[i] = true;
-            continue;
+    for sweep in 0..2 {
+        let mut dropped_class = false;
+        for i in 0..n {
+            let node = &flat.nodes[i];
+            let p = node.parent;
+            let (pj, pa) = if p == usize::MAX {
+                (false, false)
+            } else {
+                (junk[p], in_a[p])
+            };
+            in_a[i] = pa || node.tag() == "a";
+            junk[i] = pj;
+            if pj || node.elem.is_none() || i <= body {
+                continue;
+            }
+            let (by_tag, by_class) = junk_by_markup(flat, i, &mut cache);
+            if by_tag {
+                // A `<header>` or `<form>` that wraps the whole article (some
+                // sites, ASP.NET pages) is not furniture.
+                let wraps = matches!(node.tag(), "header" | "form" | "aside" | "section")
+                    && (raw_w[i] as f32 > 0.5 * body_w
+                        || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
+                junk[i] = !wraps;
+            } else if by_class {
+                let class = node.attr("class");
+                if guarded(i) {
+                    if sweep == 0 {
+                        article_classes.extend(class);
+                    }
+                } else {
+                    junk[i] = !class.is_some_and(|c| article_classes.contains(&c));
+                    dropped_class |= junk[i] && class.is_some();
+                }
+            }
         }
-        if node.elem.is_none() || i <= body {
-            continue;
-        }
-        let (by_tag, by_class) = junk_by_markup(flat, i, &mut cache);
-        if by_tag {
-            // A `<header>` or `<form>` that wraps the whole article (some
-            // sites, ASP.NET pages) is not furniture.
-            let wraps = matches!(node.tag(), "header" | "form" | "aside" | "section")
-                && (raw_w[i] as f32 > 0.5 * body_w
-                    || (body_p > 0.0 && p_w[i] as f32 >= 0.5 * body_p));
-            junk[i] = !wraps;
-        } else if by_class {
-            let article_class = node
-                .attr("class")
-                .is_some_and(|c| article_classes.contains(&c));
-            junk[i] = !(article_class || guarded(i));
+        // A part before the container that names its class was dropped.
+        let needs_second = sweep == 0
+            && dropped_class
+            && (0..n).any(|i| {
+                junk[i]
+                    && flat.nodes[i]
+                        .attr("class")
+                        .is_some_and(|c| article_classes.contains(&c))
+            });
+        if !needs_second {
+            break;
         }
     }
 

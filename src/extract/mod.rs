@@ -614,7 +614,7 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
 }
 
 static BYLINE_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|authors?|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)\b\s*[:：]?\s*(?P<rest>.*)$")
+    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|authors?|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)(?:\s*[:：]\s*|\s+|$)(?P<rest>.*)$")
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
@@ -630,13 +630,16 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
         .filter(|(_, t)| !t.is_empty())
         .collect();
     for (k, &(i, t)) in texts.iter().enumerate() {
-        // A link or menu entry ("By Location", "Door Locks") is navigation.
-        if t.chars().count() > 80 || in_navigation(flat, i) {
+        if t.chars().count() > 80 {
             continue;
         }
         let Some(c) = BYLINE_LABEL.captures(t) else {
             continue;
         };
+        // A link or menu entry ("By Location", "Door Locks") is navigation.
+        if in_navigation(flat, i) {
+            continue;
+        }
         let rest = c.name("rest").map_or("", |m| m.as_str()).trim();
         let candidate = if rest.is_empty() {
             texts.get(k + 1).map_or("", |&(_, t)| t)

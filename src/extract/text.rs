@@ -73,10 +73,12 @@ fn misread_byte(c: char) -> Option<u8> {
     }
 }
 
-/// The character that `chars` spell as misread UTF-8 bytes at their start,
-/// and how many characters that takes.
-fn misread_char(chars: &[char]) -> Option<(char, usize)> {
-    let lead = misread_byte(*chars.first()?)?;
+/// The character that the start of `s` spells as misread UTF-8 bytes, and
+/// how many bytes of `s` that takes.
+fn misread_char(s: &str) -> Option<(char, usize)> {
+    let mut chars = s.chars();
+    let first = chars.next()?;
+    let lead = misread_byte(first)?;
     let len = match lead {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
@@ -84,9 +86,11 @@ fn misread_char(chars: &[char]) -> Option<(char, usize)> {
         _ => return None,
     };
     let mut buf = [lead, 0, 0, 0];
-    for (k, &c) in chars.get(1..len)?.iter().enumerate() {
-        let b = misread_byte(c).filter(|b| (0x80..=0xBF).contains(b))?;
-        buf[k + 1] = b;
+    let mut used = first.len_utf8();
+    for slot in buf.iter_mut().take(len).skip(1) {
+        let c = chars.next()?;
+        *slot = misread_byte(c).filter(|b| (0x80..=0xBF).contains(b))?;
+        used += c.len_utf8();
     }
     let c = std::str::from_utf8(&buf[..len]).ok()?.chars().next()?;
     // Misread two-byte sequences are Latin letters and signs; anything
@@ -96,7 +100,12 @@ fn misread_char(chars: &[char]) -> Option<(char, usize)> {
     } else {
         !c.is_control() && !('\u{e000}'..='\u{f8ff}').contains(&c)
     };
-    plausible.then_some((c, len))
+    plausible.then_some((c, used))
+}
+
+/// A character that can start a misread UTF-8 sequence ("Â", "Ã", "â"…).
+fn misread_lead(c: char) -> bool {
+    ('\u{c2}'..='\u{f4}').contains(&c)
 }
 
 /// Repairs text whose UTF-8 was read as Windows-1252 or Latin-1 somewhere
@@ -106,21 +115,23 @@ pub(crate) fn repair_mojibake(s: &str) -> std::borrow::Cow<'_, str> {
     if s.is_ascii() {
         return std::borrow::Cow::Borrowed(s);
     }
-    let chars: Vec<char> = s.chars().collect();
-    if !(0..chars.len()).any(|i| misread_char(&chars[i..]).is_some()) {
+    let found = s
+        .char_indices()
+        .any(|(i, c)| misread_lead(c) && misread_char(&s[i..]).is_some());
+    if !found {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
-    while i < chars.len() {
-        match misread_char(&chars[i..]) {
-            Some((c, used)) => {
-                out.push(c);
+    while let Some(c) = s[i..].chars().next() {
+        match misread_char(&s[i..]).filter(|_| misread_lead(c)) {
+            Some((fixed, used)) => {
+                out.push(fixed);
                 i += used;
             }
             None => {
-                out.push(chars[i]);
-                i += 1;
+                out.push(c);
+                i += c.len_utf8();
             }
         }
     }
