@@ -49,6 +49,18 @@ fn htmlish() -> impl Strategy<Value = String> {
         "<pre>",
         "\u{200b}",
         "\r\n",
+        // Misread UTF-8 and the furniture the byline and date finders
+        // look at.
+        "â€™",
+        "Ã©",
+        "Â\u{a0}",
+        "\u{e2}\u{80}",
+        "ð\u{9f}\u{98}",
+        "<div class=\"content-nav-section\">",
+        "<nav>",
+        "Posted on ",
+        "By ",
+        "Published: ",
     ]);
     prop::collection::vec(
         prop_oneof![atoms.prop_map(str::to_string), ".{0,12}"],
