@@ -605,6 +605,7 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
     let last_prose = blocks.iter().rposition(is_prose).unwrap_or(0);
     let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let n_blocks = blocks.len();
     for (k, b) in blocks.into_iter().enumerate() {
         let w = weight(&b.text);
         if w == 0 || !b.text.chars().any(char::is_alphabetic) {
@@ -634,6 +635,9 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
             continue;
         }
         if w < 60 && authors.iter().any(|a| b.text.eq_ignore_ascii_case(a)) {
+            continue;
+        }
+        if k * 2 >= n_blocks && b.kind == BlockKind::Para && is_author_bio(&b.text, authors) {
             continue;
         }
         // A line that is nothing but a date ("August 26, 2025").
@@ -670,6 +674,42 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
         out.pop();
     }
     out
+}
+
+/// Verbs that follow an author's name in the blurb about them ("Jane Doe
+/// is a freelance writer…"), in the languages the crawler meets most.
+const BIO_VERBS: &[&str] = &[
+    "is",
+    "was",
+    "has",
+    "holds",
+    "writes",
+    "covers",
+    "serves",
+    "leads",
+    "joined",
+    "brings",
+    "specializes",
+    "works",
+    "ist",
+    "est",
+    "es",
+    "è",
+    "adalah",
+    "là",
+];
+
+/// Whether a paragraph is a blurb about one of the (personal) authors.
+fn is_author_bio(text: &str, authors: &[String]) -> bool {
+    authors
+        .iter()
+        .filter(|a| a.split_whitespace().count() >= 2)
+        .any(|a| {
+            text.strip_prefix(a.as_str())
+                .and_then(|rest| rest.strip_prefix(' '))
+                .and_then(|rest| rest.split_whitespace().next())
+                .is_some_and(|verb| BIO_VERBS.contains(&verb))
+        })
 }
 
 /// Weight under which a line after the last paragraph is dropped.

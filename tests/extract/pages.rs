@@ -229,3 +229,23 @@ fn an_article_split_into_sections_keeps_every_section() {
     assert!(a.text.contains("Tip 8: a long paragraph"));
     assert!(!a.text.contains("Join us"));
 }
+
+#[test]
+fn the_blurb_about_the_author_is_not_article_text() {
+    let paras: String = (1..=6)
+        .map(|k| format!("<p>Paragraph {k} of the story about the harbour, with enough words and commas, details and quotes to count as the article's own text.</p>"))
+        .collect();
+    let html = format!(
+        r#"<html><head><meta name="author" content="Karina Cohen"></head><body><article>
+        <h1>The harbour reopens</h1>
+        <p>Jan Novak is the harbour master, and he has waited two years for this morning, he says, standing on the new quay.</p>
+        {paras}
+        <p>Karina Cohen is the owner of a local cleaning company and writes about the city's working life for this paper.</p>
+        </article></body></html>"#
+    );
+    let a = run(&html, "https://harbour.example/news/reopens", None).article;
+    assert_eq!(a.authors, ["Karina Cohen"]);
+    assert!(a.text.contains("Jan Novak is the harbour master"));
+    assert!(a.text.contains("Paragraph 6 of the story"));
+    assert!(!a.text.contains("Karina Cohen is the owner"), "{}", a.text);
+}
