@@ -328,6 +328,29 @@ impl Host {
         }
     }
 
+    /// Whether dropping this host from memory loses nothing: it is not
+    /// paused, and its next request would be allowed at once anyway (robots
+    /// rules and long pauses are kept in the archive and read back on the
+    /// next contact).
+    fn is_idle(&self, now: Instant) -> bool {
+        let period = self
+            .limiter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        let rested = self
+            .last_sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none_or(|t| now >= t + period.max(IDLE_AFTER));
+        let unblocked = self
+            .blocked_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none_or(|b| b <= now);
+        rested && unblocked
+    }
+
     /// The robots.txt lock: the holder fetches robots.txt if it is missing or
     /// stale, so a host's robots.txt is fetched once however many tasks ask.
     pub async fn robots_slot(&self) -> tokio::sync::MutexGuard<'_, Option<Arc<Robots>>> {
@@ -354,10 +377,29 @@ impl Host {
     }
 }
 
-/// Every host the crawl has touched.
+/// How long a host stays in memory after its last request at least.
+const IDLE_AFTER: Duration = Duration::from_secs(120);
+
+/// How many [`HostPool::host`] calls pass between sweeps for idle hosts.
+const SWEEP_EVERY: u64 = 4096;
+
+/// The hosts the crawl is working with. Hosts nobody is using and that
+/// have rested are dropped now and then, so a long `watch` that wanders
+/// over many sites keeps a bounded pool.
 pub struct HostPool {
     period: Duration,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
+    calls: std::sync::atomic::AtomicU64,
+    /// A fingerprint of every host ever in the pool: eight bytes a host
+    /// where a `Host` holds its robots rules.
+    contacted: Mutex<std::collections::HashSet<u64>>,
+}
+
+fn fingerprint(authority: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    authority.hash(&mut h);
+    h.finish()
 }
 
 impl HostPool {
@@ -365,16 +407,43 @@ impl HostPool {
         Self {
             period,
             hosts: Mutex::new(HashMap::new()),
+            calls: std::sync::atomic::AtomicU64::new(0),
+            contacted: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
     pub fn host(&self, url: &CanonicalUrl) -> Arc<Host> {
         let authority = url.authority();
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-        hosts
-            .entry(authority.clone())
-            .or_insert_with(|| Arc::new(Host::new(authority, self.period)))
-            .clone()
+        let calls = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if calls % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            Self::drop_idle(&mut hosts, Instant::now());
+        }
+        if let Some(host) = hosts.get(&authority) {
+            return host.clone();
+        }
+        self.contacted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(fingerprint(&authority));
+        let host = Arc::new(Host::new(authority.clone(), self.period));
+        hosts.insert(authority, host.clone());
+        host
+    }
+
+    /// How many hosts the crawl has dealt with, dropped ones included.
+    pub fn contacted(&self) -> usize {
+        self.contacted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Drops the hosts that no task holds and that have rested.
+    fn drop_idle(hosts: &mut HashMap<String, Arc<Host>>, now: Instant) {
+        hosts.retain(|_, h| Arc::strong_count(h) > 1 || !h.is_idle(now));
     }
 
     pub fn len(&self) -> usize {
@@ -415,6 +484,45 @@ mod tests {
 
     fn url(s: &str) -> CanonicalUrl {
         CanonicalUrl::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn rested_hosts_leave_the_pool_and_busy_ones_stay() {
+        let pool = HostPool::new(Duration::from_secs(1));
+        for k in 0..100 {
+            pool.host(&url(&format!("https://h{k}.test/")))
+                .space_sends()
+                .await;
+        }
+        // Held by a task; slowed to one request in ten minutes; paused.
+        let held = pool.host(&url("https://held.test/"));
+        let slow = pool.host(&url("https://slow.test/"));
+        let mut slot = None;
+        slow.install_robots(
+            &mut slot,
+            robots(Some(200), "User-agent: *\nCrawl-delay: 600\n"),
+        );
+        slow.space_sends().await;
+        drop(slow);
+        pool.host(&url("https://paused.test/"))
+            .block_for(Duration::from_secs(3600));
+        assert_eq!(pool.len(), 103);
+
+        // A minute on, everyone has rested too little.
+        let mut hosts = pool.hosts.lock().unwrap();
+        HostPool::drop_idle(&mut hosts, Instant::now() + Duration::from_secs(60));
+        assert_eq!(hosts.len(), 103);
+        // Five minutes on, only the busy, the slow and the paused remain.
+        HostPool::drop_idle(&mut hosts, Instant::now() + Duration::from_secs(300));
+        let mut left: Vec<&str> = hosts.keys().map(String::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["held.test:443", "paused.test:443", "slow.test:443"]);
+        drop(hosts);
+        drop(held);
+        // A dropped host comes back fresh and is counted once.
+        pool.host(&url("https://h1.test/"));
+        assert_eq!(pool.len(), 4);
+        assert_eq!(pool.contacted(), 103);
     }
 
     #[test]

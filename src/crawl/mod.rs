@@ -381,7 +381,7 @@ pub async fn crawl(
     };
     shared.stop.send_replace(true);
     let _ = shared.writer.try_send(WriterMsg::Tick);
-    let hosts = shared.pool.len() as u64;
+    let hosts = shared.pool.contacted() as u64;
     drop(shared);
     let writer_result = tokio::task::spawn_blocking(move || writer_thread.join())
         .await
