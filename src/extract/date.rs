@@ -328,11 +328,20 @@ static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
+static URL_DATE_NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)/((?:19|20)\d{2})/([a-z]{3,9})/(0?[1-9]|[12]\d|3[01])(?:/|$)")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
 /// A publication day written in the URL path (`/2025/09/04/slug`,
-/// `/20250904/`, `/2025-09-04-slug`).
+/// `/20250904/`, `/2025-09-04-slug`, `/2023/october/03/slug`).
 pub(crate) fn from_url_path(path: &str) -> Option<Dt> {
-    let c = URL_DATE.captures(path)?;
-    ymd(&c[1], &c[2], &c[3]).and_then(midnight)
+    if let Some(c) = URL_DATE.captures(path) {
+        return ymd(&c[1], &c[2], &c[3]).and_then(midnight);
+    }
+    let c = URL_DATE_NAMED.captures(path)?;
+    let month = MONTHS.get(c[2].to_lowercase().as_str())?;
+    ymd(&c[1], &month.to_string(), &c[3]).and_then(midnight)
 }
 
 static SCRIPT_STATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -441,6 +450,11 @@ mod tests {
         assert_eq!(day(from_url_path("/2025/09/04/some-story/")), "2025-09-04");
         assert_eq!(day(from_url_path("/news/20251025/x.html")), "2025-10-25");
         assert_eq!(day(from_url_path("/2025-10-25-story")), "2025-10-25");
+        assert_eq!(
+            day(from_url_path("/blog/2023/october/03/how-many-styles")),
+            "2023-10-03"
+        );
+        assert!(from_url_path("/2023/octopus/03/x").is_none());
         assert!(from_url_path("/2025/13/40/x").is_none());
         assert!(from_url_path("/about").is_none());
     }
