@@ -816,6 +816,7 @@ fn pick_published(
         {
             let t = flat.text_spaced(i);
             if t.chars().count() <= 200
+                && !(i..n.end.max(i + 1)).any(|k| in_clock(flat, k))
                 && let Some(d) = date::parse_visible(&t, lang)
             {
                 return Some(d);
@@ -849,8 +850,33 @@ fn pick_published(
     date::parse_visible(&text_window(flat, an.body, 3000, Some(&an.junk)), lang)
 }
 
+/// Whether node `i` is (or sits in) a widget that shows today's date or
+/// the time: the page's clock, not the article's date.
+fn in_clock(flat: &Flat<'_>, i: usize) -> bool {
+    let mut a = i;
+    for _ in 0..4 {
+        let Some(n) = flat.nodes.get(a) else {
+            return false;
+        };
+        let says = |v: Option<&str>| {
+            v.is_some_and(|v| {
+                let v = v.to_ascii_lowercase();
+                ["today", "current-date", "currentdate", "clock"]
+                    .iter()
+                    .any(|k| v.contains(k))
+            })
+        };
+        if says(n.attr("class")) || says(n.attr("id")) {
+            return true;
+        }
+        a = n.parent;
+    }
+    false
+}
+
 /// About `limit` bytes of the text from node `from` on, one space between
-/// text nodes (indentation does not count), skipping `junk` nodes.
+/// text nodes (indentation does not count), skipping `junk` nodes and the
+/// page's clock.
 fn text_window(flat: &Flat<'_>, from: usize, limit: usize, junk: Option<&[bool]>) -> String {
     let mut text = String::new();
     for (i, n) in flat.nodes.iter().enumerate().skip(from) {
@@ -858,7 +884,7 @@ fn text_window(flat: &Flat<'_>, from: usize, limit: usize, junk: Option<&[bool]>
             continue;
         }
         let t = n.text.trim();
-        if t.is_empty() {
+        if t.is_empty() || (t.bytes().any(|b| b.is_ascii_digit()) && in_clock(flat, i)) {
             continue;
         }
         text.push_str(t);

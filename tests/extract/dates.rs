@@ -62,3 +62,32 @@ fn a_published_date_meta_tag_and_a_written_out_timestamp_count() {
     );
     assert_eq!(published(&html).as_deref(), Some("2022-11-23"));
 }
+
+#[test]
+fn the_page_clock_is_not_the_publication_date() {
+    // Today's date in the masthead, inside an element whose class says
+    // "date"; the article's own date sits in a plain block further down.
+    let html = format!(
+        r#"<html><body>
+        <div class="header-date"><p id="todays-date-custom"><strong>Friday</strong>, December 19, 2025</p></div>
+        <h1>What are taxes?</h1>
+        <div class="block-content"> 12.12.2025 </div>
+        <article>{BODY}</article></body></html>"#
+    );
+    assert_eq!(published(&html).as_deref(), Some("2025-12-12"));
+}
+
+#[test]
+fn a_month_spelled_out_in_the_url_gives_the_day() {
+    let html = format!("<html><body><h1>Wine styles</h1><article>{BODY}</article></body></html>");
+    let a = run(
+        &html,
+        "https://wine.example/blog/2023/october/03/how-many-styles",
+        None,
+    )
+    .article;
+    assert_eq!(
+        a.published.map(|d| d.date_naive().to_string()).as_deref(),
+        Some("2023-10-03")
+    );
+}
