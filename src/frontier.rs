@@ -94,6 +94,31 @@ pub fn hosts_with_work(archive: &Archive) -> Result<Vec<HostId>> {
     Ok(hosts)
 }
 
+/// The `limit` entries due soonest over every host. Each host's queue is
+/// ordered by due time, so at most `limit` entries of each are read, never
+/// the whole frontier.
+pub fn soonest(archive: &Archive, limit: usize) -> Result<Vec<QueueEntry>> {
+    let by_due = |e: &QueueEntry| (e.due, e.url.0);
+    let mut out: Vec<QueueEntry> = Vec::new();
+    for host in hosts_with_work(archive)? {
+        for kv in archive
+            .raw()
+            .scan_prefix(keys::queue_host_prefix(host.0))
+            .take(limit)
+        {
+            let (k, _) = kv?;
+            out.extend(QueueEntry::from_key(&k));
+        }
+        if out.len() > 4 * limit.max(1) {
+            out.sort_unstable_by_key(by_due);
+            out.truncate(limit);
+        }
+    }
+    out.sort_unstable_by_key(by_due);
+    out.truncate(limit);
+    Ok(out)
+}
+
 /// Whether any entry is queued at all.
 pub fn is_empty(archive: &Archive) -> Result<bool> {
     Ok(archive

@@ -148,17 +148,6 @@ impl Archive {
         &self.db
     }
 
-    /// Every frontier entry as `(due µs, page)`, in host order.
-    pub fn queued(&self) -> impl Iterator<Item = Result<(u64, UrlId)>> + '_ {
-        self.db.scan_prefix([keys::QUEUE]).keys().map(|k| {
-            let k = k?;
-            Ok((
-                keys::u64_at(&k, 9).unwrap_or_default(),
-                UrlId(keys::u64_at(&k, 17).unwrap_or_default()),
-            ))
-        })
-    }
-
     /// Bytes the database takes on disk.
     pub fn raw_size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)

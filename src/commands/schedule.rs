@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Outcome, open_existing};
-use crate::archive::{UrlId, from_micros};
+use crate::archive::from_micros;
+use crate::frontier;
 
 #[derive(Serialize)]
 struct Row<'a> {
@@ -24,21 +25,19 @@ pub fn schedule(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let archive = open_existing(dir, "palimpsest schedule")?;
-    // (due, url) of every entry: 16 bytes an entry, sorted across hosts.
-    let mut entries: Vec<(u64, UrlId)> = archive.queued().collect::<Result<_, _>>()?;
-    entries.sort_unstable();
-    let total = entries.len();
+    let entries = frontier::soonest(&archive, limit)?;
+    let total = frontier::len(&archive);
     let now = Utc::now();
     if !json {
         writeln!(out, "{total} queued")?;
         writeln!(out, "{:<19}  {:<10} {:<8} URL", "DUE", "IN", "REASON")?;
     }
-    for (due, id) in entries.into_iter().take(limit) {
-        let Some(page) = archive.page(id)? else {
+    for entry in entries {
+        let Some(page) = archive.page(entry.url)? else {
             continue;
         };
         let reason = page.due_reason();
-        let due = from_micros(due);
+        let due = from_micros(entry.due);
         if json {
             let row = Row {
                 due,

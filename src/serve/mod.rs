@@ -243,15 +243,11 @@ fn status_view(s: &ServeState) -> Result<html::StatusView, Problem> {
             lines.push((key, label, counter.get()));
         }
     }
-    let mut due: Vec<(u64, crate::archive::UrlId)> =
-        s.archive.queued().collect::<Result<_, _>>()?;
-    due.sort_unstable();
-    let due = due
+    let due = crate::frontier::soonest(&s.archive, 20)?
         .into_iter()
-        .take(20)
-        .filter_map(|(at, id)| {
-            let page = s.archive.page(id).ok().flatten()?;
-            Some((from_micros(at), page.url.to_string(), page.due_reason()))
+        .filter_map(|e| {
+            let page = s.archive.page(e.url).ok().flatten()?;
+            Some((from_micros(e.due), page.url.to_string(), page.due_reason()))
         })
         .collect();
     Ok(html::StatusView {
