@@ -232,7 +232,13 @@ impl Scope {
     /// Whether `url` belongs to this seed's site and passes its patterns
     /// (matched against path and query).
     pub fn contains(&self, url: &CanonicalUrl) -> bool {
-        if !same_site(url.host(), &self.host) {
+        self.contains_on(url, &self.host)
+    }
+
+    /// [`Scope::contains`] with the site at `host` standing for the seed's
+    /// (where the seed redirected to: see `frontier::judge`).
+    pub fn contains_on(&self, url: &CanonicalUrl, host: &str) -> bool {
+        if !same_site(url.host(), host) {
             return false;
         }
         let path = url.path_and_query();

@@ -165,8 +165,11 @@ pub struct Placement {
 }
 
 /// Decides whether `url`, found on `parent`, is followed, and where.
+/// `moved_to` lists the sites the seed of `parent`'s scope redirected to:
+/// they count as the seed's site (`paper.example` → `paper.example.net`).
 pub fn judge(
     config: &CrawlConfig,
+    moved_to: &[String],
     parent: &PageRecord,
     url: &CanonicalUrl,
     found: Found,
@@ -182,7 +185,11 @@ pub fn judge(
             &default
         }
     };
-    let in_scope = scope.contains(url);
+    let in_scope = scope.contains(url) || moved_to.iter().any(|m| scope.contains_on(url, m));
+    let on_site = |host: &str| {
+        crate::config::same_site(host, &scope.host)
+            || moved_to.iter().any(|m| crate::config::same_site(host, m))
+    };
     let step = match found {
         Found::Listing => 0,
         Found::Link | Found::Source | Found::Entry => 1,
@@ -195,8 +202,7 @@ pub fn judge(
     };
     // A cited page off the seed's site is archived, not the site around it:
     // from there only further source links are followed.
-    let parent_cited =
-        parent.source_hops > 0 && !crate::config::same_site(parent.url.host(), &scope.host);
+    let parent_cited = parent.source_hops > 0 && !on_site(parent.url.host());
     if in_scope && depth <= scope.depth && !(parent_cited && found != Found::Source) {
         return Some(here(parent.source_hops));
     }

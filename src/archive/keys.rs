@@ -35,6 +35,13 @@ fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
 pub fn meta(name: &str) -> Vec<u8> {
     key(META, &[name.as_bytes()])
 }
+/// The sites a seed's scope moved to when the seed redirected off-site.
+pub fn scope_moved(seed_host: &str) -> Vec<u8> {
+    meta(&format!("scope-moved:{seed_host}"))
+}
+pub fn scope_moved_prefix() -> Vec<u8> {
+    meta("scope-moved:")
+}
 pub fn url(url: &str) -> Vec<u8> {
     key(URLS, &[url.as_bytes()])
 }

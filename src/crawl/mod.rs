@@ -347,7 +347,8 @@ pub async fn crawl(
     let writer_thread = std::thread::Builder::new()
         .name("archive-writer".into())
         .spawn(move || {
-            let result = Writer::new(writer_shared.clone(), admitter).run(rx);
+            let result =
+                Writer::new(writer_shared.clone(), admitter).and_then(|writer| writer.run(rx));
             if result.is_err() {
                 writer_shared.stop.send_replace(true);
                 writer_shared.finish(false);

@@ -3,7 +3,7 @@
 //! batch one atomic sled batch: captures, payloads, versions, provenance
 //! links, newly admitted URLs and the frontier entries they complete.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,11 +44,26 @@ pub enum WriterMsg {
 pub(super) struct Writer {
     shared: Arc<Shared>,
     admitter: Admitter,
+    /// Seed host → the sites that seed redirected to (see `frontier::judge`).
+    moved: HashMap<String, Vec<String>>,
 }
 
 impl Writer {
-    pub fn new(shared: Arc<Shared>, admitter: Admitter) -> Self {
-        Self { shared, admitter }
+    pub fn new(shared: Arc<Shared>, admitter: Admitter) -> Result<Self> {
+        let mut moved = HashMap::new();
+        for kv in shared
+            .archive
+            .scan::<Vec<String>>(keys::scope_moved_prefix())
+        {
+            let (k, sites) = kv?;
+            let seed = String::from_utf8_lossy(&k[keys::scope_moved_prefix().len()..]).into_owned();
+            moved.insert(seed, sites);
+        }
+        Ok(Self {
+            shared,
+            admitter,
+            moved,
+        })
     }
 
     fn archive(&self) -> &Archive {
@@ -331,6 +346,7 @@ impl Writer {
                 )?;
                 capture.version = Some(n);
             }
+            self.follow_seed_redirect(st, page, &capture)?;
             self.links(st, entry.url, page, found, now)?;
             self.done_with(st, entry, page, now);
         }
@@ -386,6 +402,33 @@ impl Writer {
         Ok(number)
     }
 
+    /// A seed that redirects to another site brings that site into the
+    /// seed's scope, as seed redirects do in Heritrix: a news site moved to
+    /// a new domain is crawled where it now lives.
+    fn follow_seed_redirect(
+        &mut self,
+        st: &mut Staging<'_>,
+        page: &PageRecord,
+        capture: &CaptureRecord,
+    ) -> Result<()> {
+        if page.via != Via::Seed {
+            return Ok(());
+        }
+        let Ok(landed) = CanonicalUrl::parse(&capture.final_url) else {
+            return Ok(());
+        };
+        let host = landed.host();
+        if crate::config::same_site(host, &page.scope) {
+            return Ok(());
+        }
+        let moved = self.moved.entry(page.scope.clone()).or_default();
+        if moved.iter().any(|m| crate::config::same_site(m, host)) {
+            return Ok(());
+        }
+        moved.push(host.to_string());
+        st.put(keys::scope_moved(&page.scope), moved)
+    }
+
     fn links(
         &mut self,
         st: &mut Staging<'_>,
@@ -395,11 +438,12 @@ impl Writer {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut done = HashSet::new();
+        let moved_to = self.moved.get(&page.scope).cloned().unwrap_or_default();
         for Discovered { url, how, updated } in found {
             if url == page.url || !done.insert((url.clone(), how)) {
                 continue;
             }
-            let Some(place) = frontier::judge(self.config(), page, &url, how) else {
+            let Some(place) = frontier::judge(self.config(), &moved_to, page, &url, how) else {
                 continue;
             };
             let via = match how {

@@ -254,3 +254,91 @@ fn relative_links_resolve_against_the_final_url_after_a_redirect() {
     assert_eq!(server.count(host, "/story"), 0, "{}", server.dump());
     assert_eq!(server.count(host, "/other"), 0, "{}", server.dump());
 }
+
+/// A paper that moved: its old domain answers `/` with a redirect to the
+/// new one, where the front page links to a story (which links on), to a
+/// page of the old domain, and off-site.
+fn moved_paper() -> Server {
+    let (old, new, elsewhere) = ("paper.test", "paper-news.test", "other.test");
+    Site::new()
+        .route(old, "/", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or("").to_string();
+            redirect(
+                StatusCode::MOVED_PERMANENTLY,
+                &format!("http://paper-news.test:{port}/"),
+            )
+        })
+        .page(old, "/archive", page("Old archive", &[]))
+        .route(new, "/", |req| {
+            let port = req.origin().rsplit(':').next().unwrap_or("").to_string();
+            html(page(
+                "Front page",
+                &[
+                    "/story",
+                    &format!("http://paper.test:{port}/archive"),
+                    &format!("http://other.test:{port}/"),
+                ],
+            ))
+        })
+        .page(new, "/story", page("Story", &["/more"]))
+        .page(new, "/more", page("More", &[]))
+        .page(elsewhere, "/", page("Another site", &[]))
+        .serve()
+}
+
+#[test]
+fn a_seed_that_moved_to_another_domain_is_crawled_where_it_lives() {
+    let (old, new, elsewhere) = ("paper.test", "paper-news.test", "other.test");
+    let server = moved_paper();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[old, new, elsewhere])
+        .args(["--rate", "50/s", "--depth", "3"])
+        .arg(server.url(old, "/"))
+        .run(DEADLINE)
+        .assert_success("crawl");
+    for (host, path) in [(new, "/story"), (new, "/more"), (old, "/archive")] {
+        assert_eq!(
+            server.count(host, path),
+            1,
+            "{host}{path} is the seed's site:\n{}",
+            server.dump()
+        );
+    }
+    assert_eq!(
+        server.count(elsewhere, "/"),
+        0,
+        "another site is still out of scope:\n{}",
+        server.dump()
+    );
+}
+
+#[test]
+fn a_resumed_crawl_remembers_where_its_seed_moved() {
+    let (old, new, elsewhere) = ("paper.test", "paper-news.test", "other.test");
+    let server = moved_paper();
+    let archive = Archive::new();
+    let crawl = archive
+        .crawl(&server, &[old, new, elsewhere])
+        .args(["--rate", "1/s", "--depth", "3"])
+        .arg(server.url(old, "/"));
+    // Killed after the new front page is written, before the story (the
+    // host's next turn comes a second after the front page).
+    let first = crawl.spawn();
+    wait_until(DEADLINE, "the new front page", || {
+        server.count(new, "/") >= 1
+    });
+    std::thread::sleep(Duration::from_millis(600));
+    first.kill();
+    assert_eq!(
+        server.count(new, "/story"),
+        0,
+        "the story came before the kill:\n{}",
+        server.dump()
+    );
+    // The resumed run does not fetch the seed again, so only the archive
+    // can tell it that the story's links are the seed's site.
+    crawl.run(DEADLINE).assert_success("resumed crawl");
+    assert_eq!(server.count(old, "/"), 1, "{}", server.dump());
+    assert_eq!(server.count(new, "/more"), 1, "{}", server.dump());
+}
