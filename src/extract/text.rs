@@ -267,7 +267,7 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         // Image credits that are nothing but a credit.
         r"^(?:photo|foto|image|picture|ảnh|bild|imagen|credit|credits|getty images|reuters|afp|ap photo)\s*[:：/].{0,80}$",
         // Tag lists and breadcrumbs.
-        r"^(?:tags?|tagged|topics?|kategori|category|categories|thẻ|từ khóa|schlagworte|etiquetas|mots-clés|темы|标签)\s*[:：].{0,200}$",
+        r"^(?:tags?|tagged|topics?|kategori|category|categories|thẻ|từ khóa|schlagworte|etiquetas|mots-clés|темы|标签)(?:\s*[:：].{0,200})?$",
         // Reading time, datelines, form and table-of-contents furniture.
         r"^(?:\d+\s*(?:min|mins|minutes?|menit|phút|minuten)\.?\s*(?:read|reading|lesezeit|baca|đọc)?|(?:reading time|lesezeit|waktu baca)\s*[:：]?.{0,20})$",
         r"^(?:last\s+)?(?:updated|published|posted|modified|reviewed|diperbarui|diterbitkan|cập nhật|aktualisiert|veröffentlicht|actualizado|publicado|mis à jour|publié)(?:\s+(?:on|at|am|le|el|em|pada))?\s*[:：]?\s*[^.!?]{0,50}$",
@@ -279,6 +279,8 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:hide caption|toggle caption|show caption|end of article|enlarge this image)$",
         // A line that is nothing but markup shown as text.
         r"^<[a-z][a-z0-9]*(?:[^\w>][^>]*)?>.*$",
+        // Template placeholder text.
+        r"^lorem ipsum dolor(?:$|[^\w\n].*$)",
         // Calls to action and template placeholders.
         r"^(?:start (?:your|a) (?:\d+-day )?free trial(?:$|[^\w\n].{0,79})|no credit card required\.?|try (?:it )?(?:for )?free(?:$|[^\w\n].{0,59})|get started(?: for free| today| now)?[.!]?|book a (?:demo|call)(?:$|[^\w\n].{0,59})|request a demo(?:$|[^\w\n].{0,59})|\[[A-Z0-9_ -]{3,40}\])$",
         // Click prompts.
@@ -374,6 +376,8 @@ mod tests {
             "Читайте также: новости дня",
             "Copyright",
             "<div class=\"x\">",
+            "Tags",
+            "Lorem ipsum dolor sit amet, consectetur adipiscing elit.",
         ] {
             assert!(is_boilerplate(p), "{p}");
         }
@@ -382,6 +386,7 @@ mod tests {
             "Copyrighted songs were removed from the platform last week.",
             "Read more\nof the story below, with the details of the vote.",
             "<review_id>: a unique identifier for the review.",
+            "Lorem ipsum is the placeholder text typesetters have used for centuries.",
             "The minister said the video was recorded in March.",
             "Watching the river rise, residents packed their belongings and left for higher ground before dawn.",
             "Pada tanggal 25-26 Oktober, di Hanoi, Presiden memimpin upacara.",
