@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Outcome};
+use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Outcome, Reading};
 use palimpsest::config::CrawlFlags;
 use palimpsest::export::{Filter, Schema};
 
@@ -333,18 +333,29 @@ fn main() -> ExitCode {
             };
             commands::export(&cli.archive, &opts, &mut out)
         }
-        Command::Schedule { limit, json } => {
-            commands::schedule(&cli.archive, *limit, *json, &mut out)
+        Command::Schedule { limit, json } => Reading::Schedule {
+            limit: *limit,
+            json: *json,
         }
-        Command::List { all_pages, json } => {
-            commands::list(&cli.archive, *all_pages, *json, &mut out)
+        .run(&cli.archive, &mut out),
+        Command::List { all_pages, json } => Reading::List {
+            all_pages: *all_pages,
+            json: *json,
         }
-        Command::Stats { json } => commands::stats(&cli.archive, *json, &mut out),
+        .run(&cli.archive, &mut out),
+        Command::Stats { json } => Reading::Stats { json: *json }.run(&cli.archive, &mut out),
         Command::Verify { json } => commands::verify(&cli.archive, *json, &mut out),
-        Command::History { url, json } => commands::history(&cli.archive, url, *json, &mut out),
-        Command::Show { url, version, json } => {
-            commands::show(&cli.archive, url, *version, *json, &mut out)
+        Command::History { url, json } => Reading::History {
+            url: url.clone(),
+            json: *json,
         }
+        .run(&cli.archive, &mut out),
+        Command::Show { url, version, json } => Reading::Show {
+            url: url.clone(),
+            version: *version,
+            json: *json,
+        }
+        .run(&cli.archive, &mut out),
         Command::Diff {
             url,
             a,
@@ -354,13 +365,25 @@ fn main() -> ExitCode {
         } => {
             let format = if *json { DiffFormat::Json } else { *format };
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            commands::diff(&cli.archive, url, *a, *b, format, colour, &mut out)
+            Reading::Diff {
+                url: url.clone(),
+                a: *a,
+                b: *b,
+                format,
+                colour,
+            }
+            .run(&cli.archive, &mut out)
         }
         Command::Changes {
             since,
             all_pages,
             json,
-        } => commands::changes(&cli.archive, *since, *all_pages, *json, &mut out),
+        } => Reading::Changes {
+            since: *since,
+            all_pages: *all_pages,
+            json: *json,
+        }
+        .run(&cli.archive, &mut out),
     };
     let _ = out.flush();
     match result {

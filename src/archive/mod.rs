@@ -59,6 +59,9 @@ pub enum ArchiveError {
 pub type Result<T, E = ArchiveError> = std::result::Result<T, E>;
 
 const HOLDER_FILE: &str = "holder";
+/// The origin (`http://127.0.0.1:8080`) the holding process serves the
+/// archive on, if it does: reading commands are sent there.
+const SERVING_FILE: &str = "serving";
 
 /// An open archive. Cheap to share behind an `Arc`; sled is thread-safe.
 pub struct Archive {
@@ -102,7 +105,28 @@ impl Archive {
             dir.join(HOLDER_FILE),
             format!("{holder}, pid {}", std::process::id()),
         )?;
+        // A previous holder's address is stale once we hold the lock.
+        match std::fs::remove_file(dir.join(SERVING_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
         Ok(archive)
+    }
+
+    /// Records that this process serves the archive at `origin`, for
+    /// reading commands refused the lock (see [`Archive::serving_origin`]).
+    pub fn announce_serving(&self, holder: &str, origin: &str) -> Result<()> {
+        self.announce(holder, &format!("read it at {origin}/"))?;
+        std::fs::write(self.path.join(SERVING_FILE), origin)?;
+        Ok(())
+    }
+
+    /// Where the process holding the archive in `dir` serves it, if it does.
+    pub fn serving_origin(dir: &Path) -> Option<String> {
+        let origin = std::fs::read_to_string(dir.join(SERVING_FILE)).ok()?;
+        let origin = origin.trim();
+        (origin.starts_with("http://") && !origin.contains(char::is_whitespace))
+            .then(|| origin.to_string())
     }
 
     pub fn path(&self) -> &Path {
@@ -112,7 +136,7 @@ impl Archive {
     /// Adds a note for other processes to the holder record (e.g. the
     /// address this process serves the archive on), so a command refused
     /// the lock can say where to look instead.
-    pub fn announce(&self, holder: &str, note: &str) -> Result<()> {
+    fn announce(&self, holder: &str, note: &str) -> Result<()> {
         std::fs::write(
             self.path.join(HOLDER_FILE),
             format!("{holder}, pid {}, {note}", std::process::id()),

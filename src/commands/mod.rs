@@ -19,12 +19,13 @@ use crate::serve;
 use std::net::SocketAddr;
 
 mod export;
+mod read;
 mod schedule;
 mod versions;
 
 pub use export::{ExportFormat, ExportOptions, export};
-pub use schedule::schedule;
-pub use versions::{DiffFormat, changes, diff, history, show};
+pub use read::Reading;
+pub use versions::DiffFormat;
 
 /// How the process was asked to end, for the exit code.
 pub enum Outcome {
@@ -71,14 +72,12 @@ pub fn serve(archive_dir: &Path, bind: SocketAddr) -> anyhow::Result<Outcome> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = bind_interface(bind).await?;
-        archive.announce(
-            "palimpsest serve",
-            &format!("read it at http://{}/", listener.local_addr()?),
-        )?;
+        let origin = format!("http://{}", listener.local_addr()?);
+        archive.announce_serving("palimpsest serve", &origin)?;
         let state = Arc::new(serve::ServeState {
             archive,
             crawl: None,
-            origin: format!("http://{}", listener.local_addr()?),
+            origin,
             search: serve::SearchIndex::default(),
         });
         state.search.warm(&state.archive)?;
@@ -134,14 +133,12 @@ fn run_crawler(
         let server = match serve_on {
             Some(bind) => {
                 let listener = bind_interface(bind).await?;
-                archive.announce(
-                    holder,
-                    &format!("read it at http://{}/", listener.local_addr()?),
-                )?;
+                let origin = format!("http://{}", listener.local_addr()?);
+                archive.announce_serving(holder, &origin)?;
                 let state = Arc::new(serve::ServeState {
                     archive: archive.clone(),
                     crawl: Some(stats.clone()),
-                    origin: format!("http://{}", listener.local_addr()?),
+                    origin,
                     search: serve::SearchIndex::default(),
                 });
                 Some(tokio::spawn(serve::run(listener, state, async {
@@ -254,13 +251,12 @@ struct ListRow<'a> {
 }
 
 /// `palimpsest list`.
-pub fn list(
-    archive_dir: &Path,
+pub(crate) fn list(
+    archive: &Archive,
     all_pages: bool,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let archive = open_existing(archive_dir, "palimpsest list")?;
     if !json {
         writeln!(
             out,
@@ -312,8 +308,7 @@ pub fn list(
 }
 
 /// `palimpsest stats`.
-pub fn stats(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let archive = open_existing(archive_dir, "palimpsest stats")?;
+pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let stats = archive.stats()?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&stats)?)?;

@@ -1,12 +1,12 @@
 //! `palimpsest schedule`: what the frontier will fetch, and when.
 
 use std::io::Write;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Outcome, open_existing};
+use super::Outcome;
+use crate::archive::Archive;
 use crate::archive::from_micros;
 use crate::frontier;
 
@@ -18,15 +18,14 @@ struct Row<'a> {
 }
 
 /// Lists frontier entries by due time, soonest first (at most `limit`).
-pub fn schedule(
-    dir: &Path,
+pub(crate) fn schedule(
+    archive: &Archive,
     limit: usize,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let archive = open_existing(dir, "palimpsest schedule")?;
-    let entries = frontier::soonest(&archive, limit)?;
-    let total = frontier::len(&archive);
+    let entries = frontier::soonest(archive, limit)?;
+    let total = frontier::len(archive);
     let now = Utc::now();
     if !json {
         writeln!(out, "{total} queued")?;

@@ -1,18 +1,21 @@
 //! The fact-checker's commands: `history`, `show`, `diff`, `changes`.
 
 use std::io::Write;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Outcome, open_existing};
+use super::Outcome;
+use crate::archive::Archive;
 use crate::archive::micros;
 use crate::article::PageKind;
 use crate::diff::{self, Sides};
 
 /// Output format of `diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum DiffFormat {
     Text,
     Json,
@@ -36,8 +39,12 @@ fn format_time(t: DateTime<Utc>) -> String {
 }
 
 /// `palimpsest history URL`.
-pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let archive = open_existing(dir, "palimpsest history")?;
+pub(crate) fn history(
+    archive: &Archive,
+    url: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     let (id, page) = archive.lookup(url)?;
     if page.versions == 0 {
         anyhow::bail!(
@@ -94,19 +101,18 @@ pub fn history(dir: &Path, url: &str, json: bool, out: &mut dyn Write) -> anyhow
 }
 
 /// `palimpsest show URL [--version N]`.
-pub fn show(
-    dir: &Path,
+pub(crate) fn show(
+    archive: &Archive,
     url: &str,
     number: Option<u32>,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let archive = open_existing(dir, "palimpsest show")?;
     let (id, page) = archive.lookup(url)?;
     let number = number.unwrap_or(page.versions);
     let version = archive.require_version(id, &page, number)?;
     let last_seen = archive.version_last_seen(id, number)?;
-    let r = crate::export::article_record(&archive, id, &page, version)?;
+    let r = crate::export::article_record(archive, id, &page, version)?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&r)?)?;
         return Ok(Outcome::Done);
@@ -148,8 +154,8 @@ pub fn show(
 }
 
 /// `palimpsest diff URL [A] [B]`: by default the last two versions.
-pub fn diff(
-    dir: &Path,
+pub(crate) fn diff(
+    archive: &Archive,
     url: &str,
     a: Option<u32>,
     b: Option<u32>,
@@ -157,7 +163,6 @@ pub fn diff(
     colour: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let archive = open_existing(dir, "palimpsest diff")?;
     let (id, page) = archive.lookup(url)?;
     let (a, b) = match (a, b) {
         (Some(a), Some(b)) => (a, b),
@@ -226,14 +231,13 @@ struct ChangeRow<'a> {
 
 /// `palimpsest changes [--since WHEN]`: versions after the first, newest
 /// last. A first version is a new page, not a change.
-pub fn changes(
-    dir: &Path,
+pub(crate) fn changes(
+    archive: &Archive,
     since: Option<DateTime<Utc>>,
     all_pages: bool,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let archive = open_existing(dir, "palimpsest changes")?;
     let since = since.map(micros).unwrap_or(0);
     if !json {
         writeln!(

@@ -206,15 +206,20 @@ pub struct Fetcher {
 
 static CRYPTO: Once = Once::new();
 
+/// A `reqwest` client builder, after the crypto provider is installed:
+/// reqwest is built without a default one (ring builds in seconds, aws-lc
+/// in minutes), so every client in the crate starts here.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    CRYPTO.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}
+
 impl Fetcher {
     pub fn new(config: &CrawlConfig) -> Result<Self, FetchError> {
-        // reqwest is built without a default crypto provider (ring builds in
-        // seconds, aws-lc in minutes): install ring before any client exists.
-        CRYPTO.call_once(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        });
         let resolver = GuardedResolver::new(&config.resolve, config.allow_private);
-        let client = reqwest::Client::builder()
+        let client = client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.idle_timeout)

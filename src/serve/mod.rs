@@ -344,6 +344,40 @@ async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Proble
     )
 }
 
+/// Runs a reading command (`palimpsest history …` and the like, sent by a
+/// command refused the archive's lock) on the archive this process holds,
+/// and answers with exactly the text the command prints.
+async fn api_read(
+    State(s): State<Arc<ServeState>>,
+    Json(reading): Json<crate::commands::Reading>,
+) -> Response {
+    let archive = s.archive.clone();
+    let ran = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        reading.run_on(&archive, &mut out).map(|_| out)
+    })
+    .await;
+    let text = |status: StatusCode, body: Vec<u8>| {
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            body,
+        )
+            .into_response()
+    };
+    match ran {
+        Ok(Ok(out)) => text(StatusCode::OK, out),
+        Ok(Err(e)) => text(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{e:#}").into_bytes(),
+        ),
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            b"the command failed in the serving process".to_vec(),
+        ),
+    }
+}
+
 async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no such page")
 }
@@ -384,6 +418,7 @@ pub fn router(state: Arc<ServeState>) -> Router {
         .route("/api/diff", get(api_diff))
         .route("/api/changes", get(api_changes))
         .route("/api/status", get(api_status))
+        .route("/api/read", axum::routing::post(api_read))
         .fallback(not_found)
         .layer(middleware::from_fn(hardening))
         .with_state(state)

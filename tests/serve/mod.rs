@@ -323,6 +323,59 @@ fn api_answers_pages_history_diff_and_changes() {
 }
 
 #[test]
+fn reading_commands_are_answered_by_the_process_serving_the_archive() {
+    let (_server, archive, story) = hostile_archive();
+    let path = archive.path();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["history", &story],
+        vec!["history", "--json", &story],
+        vec!["show", "--json", "--version", "1", &story],
+        vec!["diff", &story, "1", "2"],
+        vec!["diff", "--format", "html", &story],
+        vec!["changes", "--since", "1h"],
+        vec!["list", "--json"],
+        vec!["schedule"],
+        vec!["history", "https://nowhere.example/never-crawled"],
+    ];
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--archive", &path]);
+        crate::support::run(&all, Duration::from_secs(60))
+    };
+    // What each command says with the archive to itself…
+    let alone: Vec<_> = commands.iter().map(|c| cli(c)).collect();
+    assert!(alone[..8].iter().all(|o| o.success()));
+    assert!(!alone[8].success());
+    // …it says again while `serve` holds the archive, through it.
+    let served = Served::start(&archive);
+    for (args, before) in commands.iter().zip(&alone) {
+        let now = cli(args);
+        assert_eq!(now.success(), before.success(), "{args:?}: {}", now.stderr);
+        assert_eq!(now.stdout, before.stdout, "{args:?}");
+        if !before.success() {
+            let first_line = |s: &str| s.lines().next().unwrap_or_default().to_string();
+            assert_eq!(
+                first_line(&now.stderr),
+                first_line(&before.stderr),
+                "{args:?}"
+            );
+        }
+    }
+    // Only reading commands go through: the others still meet the lock.
+    let verify = cli(&["verify"]);
+    assert!(!verify.success());
+    assert!(verify.stderr.contains("in use"), "{}", verify.stderr);
+    assert!(
+        verify.stderr.contains(&served.url("/")),
+        "the refusal names where the archive is served: {}",
+        verify.stderr
+    );
+    // A request that is not a reading command is refused, not run.
+    let (code, _, _) = served.get("/api/read");
+    assert!((400..500).contains(&code), "GET /api/read: {code}");
+}
+
+#[test]
 fn binding_beyond_loopback_warns_that_the_archive_is_readable() {
     let (_server, archive, _) = hostile_archive();
     // Binding is not traffic: nothing connects to this address.
