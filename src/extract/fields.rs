@@ -146,8 +146,8 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// How closely the URL slug repeats a headline: the F1 of their word sets,
-/// so a headline is neither rewarded for being short nor for being long.
+/// How closely the URL slug repeats a headline: the share of the
+/// headline's distinct words that the slug contains.
 fn slug_echo(headline: &str, slug: &[String]) -> f64 {
     let mut w = words(headline);
     w.sort_unstable();
