@@ -727,7 +727,8 @@ const PUBLISHED_LABELS: &[&str] = &[
     "opublikowano",
     "publicerad",
     "опубликовано",
-    "đăng",
+    "ngày đăng",
+    "đăng lúc",
     "公開",
     "发布",
 ];
