@@ -130,7 +130,7 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-fn class_id(flat: &Flat<'_>, i: usize) -> String {
+pub(crate) fn class_id(flat: &Flat<'_>, i: usize) -> String {
     let n = &flat.nodes[i];
     let mut s = String::new();
     if let Some(c) = n.attr("class") {

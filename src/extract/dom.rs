@@ -103,6 +103,13 @@ impl<'a> Flat<'a> {
         Self { nodes }
     }
 
+    /// The elements that contain node `i`, nearest first, with their indices.
+    pub fn ancestors(&self, i: usize) -> impl Iterator<Item = (usize, &FlatNode<'a>)> + '_ {
+        let parent = |a: usize| self.nodes.get(a).map(|n| n.parent);
+        std::iter::successors(parent(i), move |&a| parent(a))
+            .map_while(|a| self.nodes.get(a).map(|n| (a, n)))
+    }
+
     /// All of the text under `i` with a space between every text node, for
     /// dates and bylines whose parts sit in separate inline elements.
     pub fn text_spaced(&self, i: usize) -> String {

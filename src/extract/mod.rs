@@ -353,18 +353,13 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
 
 fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -> Vec<String> {
     let in_furniture = |i: usize| {
-        let mut a = flat.nodes[i].parent;
-        while a != usize::MAX && a > body {
-            let n = &flat.nodes[a];
-            if matches!(n.tag(), "nav" | "footer" | "aside" | "form" | "menu")
-                || n.attr("role")
-                    .is_some_and(|r| r == "navigation" || r == "banner")
-            {
-                return true;
-            }
-            a = n.parent;
-        }
-        false
+        flat.ancestors(i)
+            .take_while(|&(a, _)| a > body)
+            .any(|(_, n)| {
+                matches!(n.tag(), "nav" | "footer" | "aside" | "form" | "menu")
+                    || n.attr("role")
+                        .is_some_and(|r| r == "navigation" || r == "banner")
+            })
     };
     let h1s: Vec<usize> = (body + 1..flat.nodes.len())
         .filter(|&i| flat.nodes[i].tag() == "h1" && !in_furniture(i))
@@ -563,12 +558,7 @@ fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
             marked.push(i);
             continue;
         }
-        let ci = format!(
-            "{} {}",
-            n.attr("class").unwrap_or(""),
-            n.attr("id").unwrap_or("")
-        )
-        .to_ascii_lowercase();
+        let ci = content::class_id(flat, i);
         if (ci.contains("author") || ci.contains("byline"))
             && !ci.contains("bio")
             && !ci.contains("avatar")
@@ -670,8 +660,7 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
 /// Whether node `i` sits inside a menu, a form control or a link to
 /// anything but a person's page.
 fn in_navigation(flat: &Flat<'_>, i: usize) -> bool {
-    let mut a = flat.nodes[i].parent;
-    while let Some(n) = flat.nodes.get(a) {
+    flat.ancestors(i).any(|(_, n)| {
         let menu = matches!(
             n.tag(),
             "nav" | "button" | "select" | "option" | "label" | "menu"
@@ -698,12 +687,8 @@ fn in_navigation(flat: &Flat<'_>, i: usize) -> bool {
         let other_link = n.tag() == "a"
             && n.attr("href").is_some_and(|h| !person(h))
             && !n.attr("class").is_some_and(person);
-        if menu || other_link {
-            return true;
-        }
-        a = n.parent;
-    }
-    false
+        menu || other_link
+    })
 }
 
 /// Words that introduce a publication date on a page, in the languages
@@ -803,12 +788,7 @@ fn pick_published(
         if n.elem.is_none() {
             continue;
         }
-        let ci = format!(
-            "{} {}",
-            n.attr("class").unwrap_or(""),
-            n.attr("id").unwrap_or("")
-        )
-        .to_ascii_lowercase();
+        let ci = content::class_id(flat, i);
         if [
             "date", "time", "publish", "posted", "byline", "meta", "dateline", "author",
         ]
@@ -854,25 +834,15 @@ fn pick_published(
 /// Whether node `i` is (or sits in) a widget that shows today's date or
 /// the time: the page's clock, not the article's date.
 fn in_clock(flat: &Flat<'_>, i: usize) -> bool {
-    let mut a = i;
-    for _ in 0..4 {
-        let Some(n) = flat.nodes.get(a) else {
-            return false;
-        };
-        let says = |v: Option<&str>| {
-            v.is_some_and(|v| {
-                let v = v.to_ascii_lowercase();
-                ["today", "current-date", "currentdate", "clock"]
-                    .iter()
-                    .any(|k| v.contains(k))
-            })
-        };
-        if says(n.attr("class")) || says(n.attr("id")) {
-            return true;
-        }
-        a = n.parent;
-    }
-    false
+    std::iter::once(i)
+        .chain(flat.ancestors(i).map(|(a, _)| a))
+        .take(4)
+        .any(|a| {
+            let ci = content::class_id(flat, a);
+            ["today", "current-date", "currentdate", "clock"]
+                .iter()
+                .any(|k| ci.contains(k))
+        })
 }
 
 /// About `limit` bytes of the text from node `from` on, one space between
@@ -1013,10 +983,8 @@ pub fn debug_candidates(html: &str) -> String {
     }
     for i in content::choose(&flat, &an) {
         let _ = writeln!(out, "chosen {}", describe(i));
-        let mut a = flat.nodes[i].parent;
-        while a != usize::MAX {
+        for (a, _) in flat.ancestors(i) {
             let _ = writeln!(out, "   in {}", describe(a));
-            a = flat.nodes[a].parent;
         }
     }
     out
