@@ -20,12 +20,7 @@ fn redirect_loop_ends_in_a_recorded_error() {
         .page(host, "/fine", page("Fine", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
 
     let hops = server.count(host, "/a") + server.count(host, "/b");
     assert!(
@@ -53,12 +48,7 @@ fn redirect_chain_longer_than_ten_ends_in_a_recorded_error() {
     }
     let server = site.page(host, "/r/20", page("End", &[])).serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
 
     // /r/0 plus 10 redirects reaches /r/10; /r/11 would be an 11th redirect.
     let deepest = server
@@ -92,12 +82,7 @@ fn short_redirect_chain_is_followed_to_the_page() {
         .page(host, "/new", page("New home of the story", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
 
     assert!(server.count(host, "/new") >= 1, "{}", server.dump());
     assert_eq!(server.count(host, "/old"), 1, "{}", server.dump());
@@ -118,12 +103,7 @@ fn redirect_hops_are_robots_checked() {
         .page(host, "/private/secret", page("Secret", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     assert_eq!(server.count(host, "/go"), 1, "{}", server.dump());
     assert_eq!(
         server.count(host, "/private/secret"),
@@ -181,12 +161,7 @@ fn malformed_redirects_are_recorded_errors() {
         .page(host, "/fine", page("Fine", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     for path in ["/bad", "/ftp"] {
         let entry = archive.entry(&server.url(host, path));
         assert_eq!(entry["state"], "failed", "{entry:#}");
@@ -206,12 +181,7 @@ fn a_chain_of_exactly_ten_redirects_is_followed() {
     }
     let server = site.page(host, "/q/10", page("Tenth", &[])).serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     assert!(
         server.count(host, "/q/10") >= 1,
         "10 redirects are allowed:\n{}",

@@ -26,18 +26,9 @@ fn retry_after_is_honoured(code: StatusCode) {
         })
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "20/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "20/s", DEADLINE);
 
-    let flaky: Vec<Req> = server
-        .requests_for(host)
-        .into_iter()
-        .filter(|r| r.path == "/flaky")
-        .collect();
+    let flaky: Vec<Req> = server.requests_to(host, "/flaky");
     assert_eq!(
         flaky.len(),
         2,
@@ -82,18 +73,9 @@ fn server_errors_are_retried_until_success() {
         })
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "20/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "20/s", DEADLINE);
 
-    let tries: Vec<Req> = server
-        .requests_for(host)
-        .into_iter()
-        .filter(|r| r.path == "/story")
-        .collect();
+    let tries: Vec<Req> = server.requests_to(host, "/story");
     assert_eq!(
         tries.len(),
         3,
@@ -130,12 +112,7 @@ fn persistent_server_errors_end_in_a_recorded_failure() {
         .page(host, "/fine", page("Fine", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "20/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "20/s", DEADLINE);
 
     let tries = server.count(host, "/story");
     assert!(
@@ -233,12 +210,7 @@ fn a_connection_cut_mid_body_is_retried() {
         })
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "20/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "20/s", DEADLINE);
     assert_eq!(
         server.count(host, "/story"),
         2,
@@ -274,17 +246,8 @@ fn retry_after_as_an_http_date_is_honoured() {
         })
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "20/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
-    let tries: Vec<Req> = server
-        .requests_for(host)
-        .into_iter()
-        .filter(|r| r.path == "/later")
-        .collect();
+    archive.crawl_site(&server, host, "20/s", DEADLINE);
+    let tries: Vec<Req> = server.requests_to(host, "/later");
     assert_eq!(tries.len(), 2, "{}", server.dump());
     let waited = (tries[1].at - tries[0].at).as_secs_f64();
     assert!(
@@ -328,11 +291,7 @@ fn a_response_that_times_out_is_retried() {
         .arg(server.url(host, "/"))
         .run(DEADLINE)
         .assert_success("crawl");
-    let tries: Vec<Req> = server
-        .requests_for(host)
-        .into_iter()
-        .filter(|r| r.path == "/story")
-        .collect();
+    let tries: Vec<Req> = server.requests_to(host, "/story");
     assert_eq!(
         tries.len(),
         2,
@@ -408,17 +367,8 @@ fn a_429_without_retry_after_is_retried_with_backoff() {
         })
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "20/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
-    let tries: Vec<Req> = server
-        .requests_for(host)
-        .into_iter()
-        .filter(|r| r.path == "/story")
-        .collect();
+    archive.crawl_site(&server, host, "20/s", DEADLINE);
+    let tries: Vec<Req> = server.requests_to(host, "/story");
     assert_eq!(tries.len(), 2, "{}", server.dump());
     let waited = (tries[1].at - tries[0].at).as_secs_f64();
     assert!(

@@ -38,12 +38,7 @@ fn robots_is_fetched_first_and_disallowed_paths_are_never_fetched() {
         .page(host, "/everyone-else/b", page("B", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "20/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "20/s", DEADLINE);
 
     let paths = server.paths(host);
     assert_eq!(
@@ -258,12 +253,7 @@ fn robots_txt_behind_a_redirect_is_followed() {
         .page(host, "/private/x", page("Private", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     assert!(
         server.count(host, "/meta/robots.txt") >= 1,
         "the robots.txt redirect was not followed:\n{}",
@@ -306,12 +296,7 @@ fn robots_wildcards_and_end_anchors_are_matched() {
         .page(host, "/private/open", page("Open", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     for (path, expected) in [
         ("/story", 1),
         ("/story?print=1", 0),
@@ -422,12 +407,7 @@ fn robots_txt_with_bom_crlf_and_upper_case_agent_is_understood() {
         .page(host, "/private/x", page("Private", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     assert_eq!(server.count(host, "/"), 1, "{}", server.dump());
     assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
     assert_eq!(server.count(host, "/private/x"), 0, "{}", server.dump());

@@ -226,12 +226,7 @@ fn default_user_agent_names_palimpsest_and_a_contact_url() {
         .page(host, "/a", page("A", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     let version = env!("CARGO_PKG_VERSION");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 3, "{}", server.dump());
@@ -315,12 +310,7 @@ fn default_depth_is_two_hops() {
         .page(host, "/3", page("Three", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(DEADLINE)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", DEADLINE);
     assert_eq!(server.count(host, "/2"), 1, "{}", server.dump());
     assert_eq!(
         server.count(host, "/3"),

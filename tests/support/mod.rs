@@ -288,12 +288,17 @@ impl Server {
             .collect()
     }
 
+    /// The requests for exactly `path` on `host`, in arrival order.
+    pub fn requests_to(&self, host: &str, path: &str) -> Vec<Req> {
+        self.requests_for(host)
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
     /// How many times `host` was asked for exactly `path`.
     pub fn count(&self, host: &str, path: &str) -> usize {
-        self.requests_for(host)
-            .iter()
-            .filter(|r| r.path == path)
-            .count()
+        self.requests_to(host, path).len()
     }
 
     /// Requests other than `/robots.txt`.
@@ -753,6 +758,16 @@ impl Archive {
     /// for each host of `server`.
     pub fn crawl(&self, server: &Server, hosts: &[&str]) -> Crawl {
         self.crawl_guarded(server, hosts).arg("--allow-private")
+    }
+
+    /// Crawls `host` from its front page at `rate` until done, and asserts
+    /// that the crawl succeeded.
+    pub fn crawl_site(&self, server: &Server, host: &str, rate: &str, deadline: Duration) {
+        self.crawl(server, &[host])
+            .args(["--rate", rate])
+            .arg(server.url(host, "/"))
+            .run(deadline)
+            .assert_success("crawl");
     }
 
     /// Like [`Archive::crawl`] without `--allow-private`.

@@ -125,11 +125,7 @@ fn revisit_sends_validators_and_a_304_confirms_the_version() {
         .assert_success("second crawl");
 
     let revisit = |path: &str| {
-        let reqs: Vec<Req> = server
-            .requests_for(HOST)
-            .into_iter()
-            .filter(|r| r.path == path)
-            .collect();
+        let reqs: Vec<Req> = server.requests_to(HOST, path);
         assert_eq!(
             reqs.len(),
             1,

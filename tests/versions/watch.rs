@@ -52,9 +52,8 @@ fn watch_args(archive: &Archive, server: &Server, seeds: &Path) -> Vec<String> {
 
 fn times(server: &Server, path: &str) -> Vec<Instant> {
     server
-        .requests_for(HOST)
+        .requests_to(HOST, path)
         .into_iter()
-        .filter(|r| r.path == path)
         .map(|r| r.at)
         .collect()
 }
@@ -437,11 +436,7 @@ fn schedule_lists_what_is_due_and_why() {
     let stopped = Utc::now();
 
     // Revisits of a page with an ETag are conditional, and answered 304.
-    let story_reqs: Vec<Req> = server
-        .requests_for(HOST)
-        .into_iter()
-        .filter(|r| r.path == "/story")
-        .collect();
+    let story_reqs: Vec<Req> = server.requests_to(HOST, "/story");
     for r in &story_reqs[1..] {
         assert_eq!(
             r.header("if-none-match"),
