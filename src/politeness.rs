@@ -40,16 +40,90 @@ pub struct Robots {
 #[derive(Debug, Clone)]
 enum Policy {
     AllowAll,
-    DisallowAll { reason: String },
+    DisallowAll {
+        reason: String,
+    },
+    /// The rules that apply to us, rewritten as one group (see
+    /// [`ApplicableRules`]), so each check parses only those.
     Rules(String),
+    /// The parser failed on this file: nothing is fetched from the host
+    /// until the file is read again, a day later.
+    Unparsable,
+}
+
+/// Why a host whose robots.txt made the parser fail is not crawled.
+const UNPARSABLE: &str = "robots.txt could not be parsed: host treated as disallowed";
+
+/// Lines longer than this are cut (at a character boundary) before parsing.
+/// The parser ignores what lies past about 16 KiB of a line anyway, but it
+/// counts characters where it means bytes and panics on a long line of
+/// multi-byte characters; a cut line of fewer bytes never reaches that code.
+const MAX_ROBOTS_LINE: usize = 16_000;
+
+/// `body` with every line cut to [`MAX_ROBOTS_LINE`] bytes.
+fn cut_long_lines(body: &str) -> std::borrow::Cow<'_, str> {
+    if body.split(['\n', '\r']).all(|l| l.len() <= MAX_ROBOTS_LINE) {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let mut out = String::with_capacity(body.len().min(MAX_ROBOTS_BYTES));
+    for line in body.split_inclusive('\n') {
+        let (text, end) = match line.strip_suffix('\n') {
+            Some(t) => (t, "\n"),
+            None => (line, ""),
+        };
+        for part in text.split_inclusive('\r') {
+            let (line, cr) = match part.strip_suffix('\r') {
+                Some(l) => (l, "\r"),
+                None => (part, ""),
+            };
+            out.push_str(cut_at_boundary(line, MAX_ROBOTS_LINE));
+            out.push_str(cr);
+        }
+        out.push_str(end);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a
+/// character boundary.
+fn cut_at_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Runs the robots.txt parser, turning a panic inside it into `None`.
+fn parse_guarded<H: RobotsParseHandler>(body: &str, mut handler: H) -> Option<H> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        robotstxt::parse_robotstxt(body, &mut handler);
+        handler
+    }))
+    .ok()
 }
 
 impl Robots {
     /// Interprets a robots.txt fetch: 2xx is parsed, 4xx means no rules,
     /// 5xx or no answer means "disallow everything for now" (RFC 9309 §2.3.1).
     pub fn from_record(record: &RobotsRecord, product_token: &str) -> Self {
+        let mut crawl_delay = None;
+        let mut sitemaps = Vec::new();
         let policy = match record.status {
-            Some(s) if (200..300).contains(&s) => Policy::Rules(record.body.clone()),
+            Some(s) if (200..300).contains(&s) => {
+                let body = cut_long_lines(&record.body);
+                match parse_guarded(&body, DirectiveCollector::new(product_token)) {
+                    Some(mut h) => {
+                        crawl_delay = h.crawl_delay();
+                        sitemaps = std::mem::take(&mut h.sitemaps);
+                        Policy::Rules(h.into_rules())
+                    }
+                    None => Policy::Unparsable,
+                }
+            }
             Some(s) if (400..500).contains(&s) => Policy::AllowAll,
             Some(s) => Policy::DisallowAll {
                 reason: format!("robots.txt answered HTTP {s}"),
@@ -57,14 +131,6 @@ impl Robots {
             None => Policy::DisallowAll {
                 reason: "robots.txt unreachable".into(),
             },
-        };
-        let (crawl_delay, sitemaps) = match &policy {
-            Policy::Rules(body) => {
-                let mut h = DirectiveCollector::new(product_token);
-                robotstxt::parse_robotstxt(body, &mut h);
-                (h.crawl_delay(), h.sitemaps)
-            }
-            _ => (None, Vec::new()),
         };
         Self {
             policy,
@@ -97,12 +163,19 @@ impl Robots {
         match &self.policy {
             Policy::AllowAll => Ok(()),
             Policy::DisallowAll { reason } => Err(format!("{reason}: host treated as disallowed")),
+            Policy::Unparsable => Err(UNPARSABLE.into()),
             Policy::Rules(body) => {
-                let mut matcher = DefaultMatcher::default();
-                if matcher.one_agent_allowed_by_robots(body, product_token, url.as_str()) {
-                    Ok(())
-                } else {
-                    Err("disallowed by robots.txt".into())
+                let allowed = std::panic::catch_unwind(|| {
+                    DefaultMatcher::default().one_agent_allowed_by_robots(
+                        body,
+                        product_token,
+                        url.as_str(),
+                    )
+                });
+                match allowed {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err("disallowed by robots.txt".into()),
+                    Err(_) => Err(UNPARSABLE.into()),
                 }
             }
         }
@@ -117,44 +190,82 @@ impl Robots {
     }
 }
 
-/// Collects `Crawl-delay` per group and `Sitemap:` lines, which the matcher
-/// itself ignores. A group naming our product token wins over `*`.
+/// What one parse of robots.txt keeps: the `Allow`/`Disallow` rules that
+/// apply to us, `Crawl-delay` and `Sitemap:` lines (which the matcher
+/// ignores). Groups are told apart as the matcher does: a rule or another
+/// directive ends a group's `User-agent` lines, and a group naming our
+/// product token replaces `*` entirely, Crawl-delay included.
 struct DirectiveCollector {
     token: String,
-    in_group_header: bool,
-    group_is_ours: bool,
-    group_is_star: bool,
-    has_own_group: bool,
-    ours: Option<Duration>,
-    star: Option<Duration>,
+    seen_separator: bool,
+    in_ours: bool,
+    in_star: bool,
+    ever_ours: bool,
+    ours: ApplicableRules,
+    star: ApplicableRules,
     sitemaps: Vec<String>,
+}
+
+/// The rules and Crawl-delay of one kind of group (ours, or `*`).
+#[derive(Default)]
+struct ApplicableRules {
+    /// `allow: …` / `disallow: …` lines, in order.
+    lines: String,
+    crawl_delay: Option<Duration>,
 }
 
 impl DirectiveCollector {
     fn new(token: &str) -> Self {
         Self {
-            token: token.to_ascii_lowercase(),
-            in_group_header: false,
-            group_is_ours: false,
-            group_is_star: false,
-            has_own_group: false,
-            ours: None,
-            star: None,
+            token: token.to_string(),
+            seen_separator: false,
+            in_ours: false,
+            in_star: false,
+            ever_ours: false,
+            ours: ApplicableRules::default(),
+            star: ApplicableRules::default(),
             sitemaps: Vec::new(),
         }
     }
 
-    /// A group naming us replaces `*` entirely, Crawl-delay included.
-    fn crawl_delay(&self) -> Option<Duration> {
-        if self.has_own_group {
-            self.ours
+    fn applicable(&self) -> &ApplicableRules {
+        if self.ever_ours {
+            &self.ours
         } else {
-            self.star
+            &self.star
         }
     }
 
-    fn end_header(&mut self) {
-        self.in_group_header = false;
+    fn crawl_delay(&self) -> Option<Duration> {
+        self.applicable().crawl_delay
+    }
+
+    /// The applicable rules as a robots.txt of one `*` group: it answers
+    /// every check as the whole file does, and the matcher, which parses
+    /// its input on every check, reads only these lines.
+    fn into_rules(self) -> String {
+        format!("user-agent: *\n{}", self.applicable().lines)
+    }
+
+    /// The group a rule line belongs to, if any.
+    fn current(&mut self) -> Option<&mut ApplicableRules> {
+        self.seen_separator = true;
+        if self.in_ours {
+            Some(&mut self.ours)
+        } else if self.in_star {
+            Some(&mut self.star)
+        } else {
+            None
+        }
+    }
+
+    fn rule(&mut self, directive: &str, value: &str) {
+        if let Some(group) = self.current() {
+            group.lines.push_str(directive);
+            group.lines.push_str(": ");
+            group.lines.push_str(value.trim());
+            group.lines.push('\n');
+        }
     }
 }
 
@@ -163,33 +274,36 @@ impl RobotsParseHandler for DirectiveCollector {
     fn handle_robots_end(&mut self) {}
 
     fn handle_user_agent(&mut self, _line: u32, value: &str) {
-        if !self.in_group_header {
-            self.group_is_ours = false;
-            self.group_is_star = false;
-            self.in_group_header = true;
+        if self.seen_separator {
+            self.in_ours = false;
+            self.in_star = false;
+            self.seen_separator = false;
         }
-        let agent = value
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*'))
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if agent == "*" {
-            self.group_is_star = true;
-        } else if agent == self.token {
-            self.group_is_ours = true;
-            self.has_own_group = true;
+        // As the matcher reads agents: `*` (maybe followed by words), or
+        // the leading run of letters, `-` and `_`.
+        if value.starts_with('*') && value[1..].chars().next().is_none_or(char::is_whitespace) {
+            self.in_star = true;
+        } else {
+            let end = value
+                .find(|c: char| !(c.is_ascii_alphabetic() || c == '-' || c == '_'))
+                .unwrap_or(value.len());
+            if value[..end].eq_ignore_ascii_case(&self.token) {
+                self.in_ours = true;
+                self.ever_ours = true;
+            }
         }
     }
 
-    fn handle_allow(&mut self, _line: u32, _value: &str) {
-        self.end_header();
+    fn handle_allow(&mut self, _line: u32, value: &str) {
+        self.rule("allow", value);
     }
 
-    fn handle_disallow(&mut self, _line: u32, _value: &str) {
-        self.end_header();
+    fn handle_disallow(&mut self, _line: u32, value: &str) {
+        self.rule("disallow", value);
     }
 
     fn handle_sitemap(&mut self, _line: u32, value: &str) {
+        self.seen_separator = true;
         let v = value.trim();
         if !v.is_empty() {
             self.sitemaps.push(v.to_string());
@@ -197,19 +311,17 @@ impl RobotsParseHandler for DirectiveCollector {
     }
 
     fn handle_unknown_action(&mut self, _line: u32, action: &str, value: &str) {
-        self.end_header();
-        if action.eq_ignore_ascii_case("crawl-delay")
+        let is_delay = action.eq_ignore_ascii_case("crawl-delay");
+        let Some(group) = self.current() else {
+            return;
+        };
+        if is_delay
             && let Ok(secs) = value.trim().parse::<f64>()
             && secs.is_finite()
             && secs >= 0.0
         {
             // A crawl-delay of hours would stall the crawl; a day is the cap.
-            let delay = Duration::from_secs_f64(secs.min(86_400.0));
-            if self.group_is_ours {
-                self.ours = Some(delay);
-            } else if self.group_is_star {
-                self.star = Some(delay);
-            }
+            group.crawl_delay = Some(Duration::from_secs_f64(secs.min(86_400.0)));
         }
     }
 }
@@ -580,6 +692,60 @@ mod tests {
             "User-agent: *\nCrawl-delay: 5\n\nUser-agent: palimpsest\nAllow: /\n",
         );
         assert_eq!(r.crawl_delay(), None);
+    }
+
+    #[test]
+    fn a_long_line_of_multibyte_characters_is_cut_not_a_panic() {
+        let body = format!(
+            "User-agent: *\nDisallow: /x\n# {}\nDisallow: /y # {}\n",
+            "é".repeat(20_000),
+            "ü".repeat(20_000)
+        );
+        let r = robots(Some(200), &body);
+        assert!(r.check(&url("http://a.test/x"), "palimpsest").is_err());
+        assert!(r.check(&url("http://a.test/y"), "palimpsest").is_err());
+        assert!(r.check(&url("http://a.test/z"), "palimpsest").is_ok());
+        assert!(!r.is_unavailable());
+    }
+
+    #[test]
+    fn lines_are_cut_on_character_boundaries() {
+        let line = "ü".repeat(MAX_ROBOTS_LINE);
+        let body = format!("a\r\n{line}\r\nb");
+        let cut = cut_long_lines(&body);
+        let lines: Vec<&str> = cut.split("\r\n").collect();
+        assert_eq!(lines[0], "a");
+        assert_eq!(lines[1].len(), MAX_ROBOTS_LINE);
+        assert_eq!(lines[2], "b");
+        assert!(matches!(
+            cut_long_lines("short\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn a_parser_panic_is_an_unparsable_file() {
+        struct Panics;
+        impl RobotsParseHandler for Panics {
+            fn handle_robots_start(&mut self) {
+                panic!("parser bug");
+            }
+            fn handle_robots_end(&mut self) {}
+            fn handle_user_agent(&mut self, _: u32, _: &str) {}
+            fn handle_allow(&mut self, _: u32, _: &str) {}
+            fn handle_disallow(&mut self, _: u32, _: &str) {}
+            fn handle_sitemap(&mut self, _: u32, _: &str) {}
+            fn handle_unknown_action(&mut self, _: u32, _: &str, _: &str) {}
+        }
+        assert!(parse_guarded("User-agent: *\n", Panics).is_none());
+    }
+
+    #[test]
+    fn only_the_applicable_group_is_kept_for_matching() {
+        let body = "# comment\nUser-agent: other\nDisallow: /\n\nUser-agent: *\nDisallow: /a\nSitemap: /s.xml\nUser-agent: palimpsest-extra\nDisallow: /b\n";
+        let mut h = DirectiveCollector::new("palimpsest");
+        robotstxt::parse_robotstxt(body, &mut h);
+        assert_eq!(h.into_rules(), "user-agent: *\ndisallow: /a\n");
     }
 
     #[test]

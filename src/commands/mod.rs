@@ -153,7 +153,11 @@ fn run_crawler(
             let _ = server.await;
         }
         anyhow::Ok(summary?)
-    })?;
+    });
+    // A page whose parsing overran its budget may still be on a CPU thread:
+    // its result is not wanted, and it must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    let summary = summary?;
     archive.flush()?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&summary)?)?;

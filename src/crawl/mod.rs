@@ -26,17 +26,19 @@ pub use stats::{CrawlStats, Summary, peak_rss_bytes};
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use futures_util::FutureExt;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::archive::{Archive, ArchiveError, HostId, HostRecord, RobotsRecord, UrlId, micros};
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
-use crate::fetch::{FetchError, Fetcher, Gate, HostStore, Outcome, Validators};
+use crate::fetch::{FetchError, Fetcher, Gate, HostStore, Outcome, PageFetch, Validators};
 use crate::frontier::{self, NextDue, QueueEntry};
 use crate::politeness::{HostPool, Robots};
 use process::{PageResult, Processed};
@@ -53,6 +55,9 @@ pub enum CrawlError {
     #[error("archive writer stopped unexpectedly")]
     WriterGone,
 }
+
+/// How long a stop waits for the pages in flight to land.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Results waiting for the writer at most; beyond this, fetching waits.
 const WRITER_QUEUE: usize = 512;
@@ -261,10 +266,18 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
             slots: &shared.net,
             stop: shared.stop.subscribe(),
         };
-        shared
-            .fetcher
-            .fetch_page(&page.url, &validators, &mut gate)
+        // A panic anywhere in the fetch (a parser of robots.txt, say) is
+        // this page's error; the page must still reach the writer, or the
+        // pass would wait for it forever.
+        AssertUnwindSafe(shared.fetcher.fetch_page(&page.url, &validators, &mut gate))
+            .catch_unwind()
             .await
+            .unwrap_or_else(|panic| PageFetch {
+                requested: page.url.clone(),
+                fetched_at: Utc::now(),
+                redirects: Vec::new(),
+                outcome: Outcome::Failed(FetchError::Internal(panic_message(&panic))),
+            })
     };
     if matches!(fetch.outcome, Outcome::Stopped) {
         // Nothing was sent: the entry stays queued for the next run.
@@ -275,32 +288,90 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
         let _ = shared.writer.try_send(WriterMsg::Tick);
         return;
     }
-    let Ok(cpu) = shared.cpu.clone().acquire_owned().await else {
-        return;
-    };
+    let cpu = shared.cpu.clone().acquire_owned().await;
     let task_shared = shared.clone();
+    let host = page.url.host().to_string();
     shared.runtime.spawn(async move {
-        let s = task_shared.clone();
-        let profile = s.config.profile_for(page.url.host()).cloned();
-        let job_entry = entry.clone();
-        let processed = tokio::task::spawn_blocking(move || {
-            process::process(
-                job_entry,
-                fetch,
-                &s.archive,
-                profile.as_deref(),
-                s.config.max_body,
-                s.config.timeout,
-            )
-        })
-        .await
-        .unwrap_or_else(|e| Processed {
-            entry,
-            result: PageResult::Failed(FetchError::Transport(format!("processing failed: {e}"))),
-        });
-        drop(cpu);
+        let processed = match cpu {
+            Ok(cpu) => process_page(&task_shared, entry, fetch, &host, cpu).await,
+            Err(_) => Processed {
+                entry,
+                result: PageResult::Failed(FetchError::Internal("the crawl is ending".into())),
+            },
+        };
         task_shared.send(WriterMsg::Page(Box::new(processed))).await;
     });
+}
+
+/// How long the parsing of one page may take. Input caps keep real and
+/// hostile pages far below it; past it the capture is stored without its
+/// article, and the parse, left to finish on its own, keeps its CPU permit.
+const ANALYSIS_BUDGET: Duration = Duration::from_secs(15);
+
+/// The CPU stage of one page, supervised: a panic is the page's error, and
+/// parsing that overruns [`ANALYSIS_BUDGET`] is given up.
+async fn process_page(
+    shared: &Arc<Shared>,
+    entry: QueueEntry,
+    fetch: PageFetch,
+    host: &str,
+    cpu: OwnedSemaphorePermit,
+) -> Processed {
+    let failed = |entry, e: String| Processed {
+        entry,
+        result: PageResult::Failed(FetchError::Internal(e)),
+    };
+    let s = shared.clone();
+    let job_entry = entry.clone();
+    let staged = tokio::task::spawn_blocking(move || {
+        process::process(
+            job_entry,
+            fetch,
+            &s.archive,
+            s.config.max_body,
+            s.config.timeout,
+        )
+    })
+    .await;
+    let (mut processed, analysis) = match staged {
+        Ok(staged) => staged,
+        Err(e) => return failed(entry, join_message(e)),
+    };
+    let Some(analysis) = analysis else {
+        return processed;
+    };
+    let profile = shared.config.profile_for(host).cloned();
+    let max_body = shared.config.max_body;
+    let job = tokio::task::spawn_blocking(move || {
+        let _cpu = cpu;
+        analysis.run(profile.as_deref(), max_body)
+    });
+    match tokio::time::timeout(ANALYSIS_BUDGET, job).await {
+        Ok(Ok(analyzed)) => processed.attach(analyzed),
+        Ok(Err(e)) => processed.analysis_failed(format!("extraction failed: {}", join_message(e))),
+        Err(_) => processed.analysis_failed(format!(
+            "extraction stopped after {}s (page too costly to parse)",
+            ANALYSIS_BUDGET.as_secs()
+        )),
+    }
+    processed
+}
+
+/// What a panic said, for the page's error.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into());
+    format!("panicked: {what}")
+}
+
+fn join_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(panic) => panic_message(panic.as_ref()),
+        Err(e) => e.to_string(),
+    }
 }
 
 /// Crawls until the frontier is empty, a limit is hit, or `shutdown`
@@ -372,12 +443,18 @@ pub async fn crawl(
             shared.stop.send_replace(true);
             // Wake the writer so it notices, even if nothing is in flight.
             let _ = shared.writer.try_send(WriterMsg::Tick);
-            finished_rx
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|d| *d)
-                .unwrap_or(false)
+            let landed = tokio::time::timeout(STOP_GRACE, finished_rx.wait_for(Option::is_some));
+            match landed.await {
+                Ok(done) => done.ok().and_then(|d| *d).unwrap_or(false),
+                Err(_) => {
+                    // Pages that did not land in time stay queued for the
+                    // next run, as after a crash.
+                    tracing::warn!("stopping without the pages still in flight");
+                    shared.finish(false);
+                    let _ = shared.writer.try_send(WriterMsg::Tick);
+                    false
+                }
+            }
         }
     };
     shared.stop.send_replace(true);

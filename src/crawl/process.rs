@@ -59,47 +59,122 @@ impl ExtractedArticle {
     }
 }
 
-/// Turns a page fetch into what the archive writer stores.
+/// Turns a page fetch into what the archive writer stores, in two steps:
+/// this one hashes and compresses the body (work linear in its size); the
+/// returned [`Analysis`], if any, parses it, and runs under the crawl's
+/// time budget for one page.
 pub fn process(
     entry: QueueEntry,
     fetch: PageFetch,
     archive: &Archive,
-    profile: Option<&Profile>,
     max_body: u64,
     timeout: std::time::Duration,
-) -> Processed {
-    let result = match fetch.outcome {
-        Outcome::Disallowed(reason) => PageResult::Disallowed(reason),
-        Outcome::Failed(e) => PageResult::Failed(e),
+) -> (Processed, Option<Analysis>) {
+    let (result, analysis) = match fetch.outcome {
+        Outcome::Disallowed(reason) => (PageResult::Disallowed(reason), None),
+        Outcome::Failed(e) => (PageResult::Failed(e), None),
         // Handled before processing; kept total for safety.
-        Outcome::Stopped => {
-            PageResult::Failed(FetchError::Transport("stopped before the request".into()))
+        Outcome::Stopped => (
+            PageResult::Failed(FetchError::Transport("stopped before the request".into())),
+            None,
+        ),
+        Outcome::Response(x) => {
+            let (captured, analysis) = captured(
+                &fetch.requested,
+                fetch.fetched_at,
+                fetch.redirects,
+                x,
+                archive,
+                max_body,
+                timeout,
+            );
+            (PageResult::Captured(Box::new(captured)), analysis)
         }
-        Outcome::Response(x) => PageResult::Captured(Box::new(captured(
-            &fetch.requested,
-            fetch.fetched_at,
-            fetch.redirects,
-            x,
-            archive,
-            profile,
-            max_body,
-            timeout,
-        ))),
     };
-    Processed { entry, result }
+    (Processed { entry, result }, analysis)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The parsing half of processing a page: sitemap or feed entries, or the
+/// article and links of an HTML page.
+#[derive(Debug)]
+pub struct Analysis {
+    body: Vec<u8>,
+    content_type: Option<String>,
+    url: CanonicalUrl,
+}
+
+/// What an [`Analysis`] found.
+#[derive(Debug, Default)]
+pub struct Analyzed {
+    article: Option<ExtractedArticle>,
+    found: Vec<Discovered>,
+    is_listing: bool,
+}
+
+impl Analysis {
+    pub fn run(self, profile: Option<&Profile>, max_body: u64) -> Analyzed {
+        let mut out = Analyzed::default();
+        let content_type = self.content_type.as_deref();
+        if discover::looks_like_xml(content_type, &self.body)
+            && let Some(listing) = discover::parse_listing(&self.body, self.url.as_url(), max_body)
+        {
+            out.is_listing = true;
+            let (entries, how) = match listing {
+                Listing::SitemapIndex(entries) => (entries, Found::Listing),
+                Listing::Pages(entries) => (entries, Found::Entry),
+            };
+            out.found.extend(entries.into_iter().map(|e| Discovered {
+                url: e.url,
+                how,
+                updated: e.updated,
+            }));
+        } else if is_html(content_type, &self.body) {
+            let (text, _) = crate::decode::decode_html(&self.body, content_type);
+            let extraction = extract::extract(&text, self.url.as_url(), profile);
+            out.found
+                .extend(extraction.links.into_iter().map(|l| Discovered {
+                    how: match l.kind {
+                        LinkKind::Page => Found::Link,
+                        LinkKind::Source => Found::Source,
+                        LinkKind::Feed => Found::Listing,
+                    },
+                    url: l.url,
+                    updated: None,
+                }));
+            out.article = Some(ExtractedArticle::new(extraction.article));
+        }
+        out
+    }
+}
+
+impl Processed {
+    /// Adds what the analysis of the page found.
+    pub fn attach(&mut self, analyzed: Analyzed) {
+        if let PageResult::Captured(c) = &mut self.result {
+            c.article = analyzed.article;
+            c.found = analyzed.found;
+            c.is_listing = analyzed.is_listing;
+        }
+    }
+
+    /// The page's analysis did not finish (it ran out of time or failed):
+    /// the capture is kept, with the reason as its error.
+    pub fn analysis_failed(&mut self, reason: String) {
+        if let PageResult::Captured(c) = &mut self.result {
+            c.capture.error.get_or_insert(reason);
+        }
+    }
+}
+
 fn captured(
     requested: &CanonicalUrl,
     fetched_at: chrono::DateTime<chrono::Utc>,
     redirects: Vec<crate::archive::RedirectHop>,
     x: Exchange,
     archive: &Archive,
-    profile: Option<&Profile>,
     max_body: u64,
     timeout: std::time::Duration,
-) -> Captured {
+) -> (Captured, Option<Analysis>) {
     let (payload, new_payload) = if x.status == 304 && x.body.is_empty() {
         (None, None)
     } else {
@@ -119,39 +194,13 @@ fn captured(
         ),
     });
     let content_type = x.header("content-type").map(str::to_string);
-    let mut article = None;
-    let mut found = Vec::new();
-    let mut is_listing = false;
-    if (200..300).contains(&x.status) && x.truncated.is_none() {
-        if discover::looks_like_xml(content_type.as_deref(), &x.body)
-            && let Some(listing) = discover::parse_listing(&x.body, x.url.as_url(), max_body)
-        {
-            is_listing = true;
-            let (entries, how) = match listing {
-                Listing::SitemapIndex(entries) => (entries, Found::Listing),
-                Listing::Pages(entries) => (entries, Found::Entry),
-            };
-            found.extend(entries.into_iter().map(|e| Discovered {
-                url: e.url,
-                how,
-                updated: e.updated,
-            }));
-        } else if is_html(content_type.as_deref(), &x.body) {
-            let (text, _) = crate::decode::decode_html(&x.body, content_type.as_deref());
-            let extraction = extract::extract(&text, x.url.as_url(), profile);
-            found.extend(extraction.links.into_iter().map(|l| Discovered {
-                how: match l.kind {
-                    LinkKind::Page => Found::Link,
-                    LinkKind::Source => Found::Source,
-                    LinkKind::Feed => Found::Listing,
-                },
-                url: l.url,
-                updated: None,
-            }));
-            article = Some(ExtractedArticle::new(extraction.article));
-        }
-    }
-    Captured {
+    let payload_len = x.body.len() as u64;
+    let analysis = ((200..300).contains(&x.status) && x.truncated.is_none()).then(|| Analysis {
+        body: x.body,
+        content_type,
+        url: x.url.clone(),
+    });
+    let captured = Captured {
         capture: CaptureRecord {
             requested_url: requested.to_string(),
             final_url: x.url.to_string(),
@@ -159,7 +208,7 @@ fn captured(
             fetched_at,
             status: x.status,
             request_headers: x.request_headers,
-            payload_len: x.body.len() as u64,
+            payload_len,
             headers: x.headers,
             payload,
             truncated: x.truncated,
@@ -167,11 +216,12 @@ fn captured(
             version: None,
         },
         new_payload,
-        article,
-        found,
-        is_listing,
+        article: None,
+        found: Vec::new(),
+        is_listing: false,
         retry_after: x.retry_after,
-    }
+    };
+    (captured, analysis)
 }
 
 pub(crate) fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {

@@ -17,6 +17,7 @@ mod dom;
 mod fields;
 mod lang;
 mod meta;
+mod nesting;
 mod prep;
 mod profile;
 mod source;
@@ -454,7 +455,8 @@ fn ld_body_blocks(meta: &Meta, dom_blocks: &[Block]) -> Option<Vec<Block>> {
         return None;
     }
     let blocks: Vec<Block> = if body.contains('<') && body.contains('>') {
-        let frag = Html::parse_fragment(body);
+        // Markup from JSON gets the same guards as the page's own.
+        let frag = Html::parse_fragment(&prep::prepare(body).html);
         let flat = Flat::new(&frag);
         content::render(&flat, &[0], None)
     } else {

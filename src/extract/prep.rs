@@ -7,44 +7,12 @@
 //! aside for the metadata layer), which roughly halves parse time on real
 //! pages. Anything it does not understand is left as it is.
 
+use super::nesting::{OpenElements, Verdict};
+
 /// The HTML with heavy elements emptied, and the JSON-LD script bodies.
 pub(crate) struct Prepared<'a> {
     pub html: String,
     pub jsonld: Vec<&'a str>,
-}
-
-/// Nesting of container elements past which the rest of a document is
-/// dropped. The HTML tree builder is quadratic in nesting depth (50 000
-/// nested `<div>`s take seconds to parse), so a hostile or broken page
-/// could stall a worker; real pages stay far below this.
-const MAX_DEPTH: usize = 2000;
-
-/// Elements whose open tags are counted for [`MAX_DEPTH`]: containers that
-/// are always closed explicitly (so no implied end tag skews the count).
-const CONTAINERS: [&str; 9] = [
-    "div",
-    "section",
-    "article",
-    "main",
-    "span",
-    "blockquote",
-    "table",
-    "ul",
-    "ol",
-];
-
-/// +1 for an opening container tag at the start of `b` (just after `<`),
-/// -1 for a closing one, 0 otherwise.
-fn container_delta(b: &[u8]) -> i8 {
-    let (closing, name) = match b.first() {
-        Some(b'/') => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if CONTAINERS.iter().any(|t| starts_tag(name, t)) {
-        if closing { -1 } else { 1 }
-    } else {
-        0
-    }
 }
 
 const RAW_TAGS: [&str; 5] = ["script", "style", "noscript", "template", "svg"];
@@ -54,7 +22,7 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     let mut out = String::with_capacity(html.len() / 2);
     let mut jsonld = Vec::new();
     let mut copied = 0; // bytes of `html` already copied to `out`
-    let mut depth = 0usize; // open container elements
+    let mut open = OpenElements::default();
     let mut i = 0;
     while let Some(off) = memchr_lt(&bytes[i..]) {
         let lt = i + off;
@@ -68,18 +36,11 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
             }
             continue;
         }
-        match container_delta(&rest[1..]) {
-            1 => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    // Cut the document here: see `MAX_DEPTH`.
-                    out.push_str(&html[copied..lt]);
-                    copied = html.len();
-                    break;
-                }
-            }
-            -1 => depth = depth.saturating_sub(1),
-            _ => {}
+        if open.tag(&rest[1..]) == Verdict::Cut {
+            // Cut the document here: see `nesting`.
+            out.push_str(&html[copied..lt]);
+            copied = html.len();
+            break;
         }
         let Some(tag) = RAW_TAGS.iter().find(|t| starts_tag(&rest[1..], t)) else {
             continue;
@@ -189,7 +150,10 @@ mod tests {
         let p = prepare(&html);
         assert!(p.html.starts_with("<p>kept</p>"));
         assert!(!p.html.contains("deep"));
-        assert_eq!(p.html.matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(
+            p.html.matches("<div>").count(),
+            super::super::nesting::MAX_DEPTH
+        );
         // Balanced siblings never accumulate depth.
         let flat = "<div>x</div>".repeat(5000);
         assert_eq!(prepare(&flat).html, flat);

@@ -63,6 +63,10 @@ pub enum FetchError {
     BadRedirect(String),
     #[error("the host asked for a pause of {}s (Retry-After); skipped until the next run", .0.as_secs())]
     HostPaused(Duration),
+    /// A fault of ours on this page (a parser that panicked): not retried
+    /// in this pass.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl FetchError {
@@ -379,6 +383,11 @@ impl Fetcher {
                         Some(next) => current = next,
                         None => return Ok(record(Some(404), String::new())),
                     }
+                }
+                // A file cut by the deadline may have lost any of its rules:
+                // it is no answer, as if the host had not been reached.
+                Ok(x) if x.truncated == Some(Truncation::Time) => {
+                    return Ok(record(None, String::new()));
                 }
                 Ok(x) => {
                     let (body, _) =
