@@ -18,7 +18,13 @@ pub enum UrlError {
     Scheme { input: String, scheme: String },
     #[error("URL {input:?} has no host")]
     NoHost { input: String },
+    #[error("URL of {len} bytes is longer than {MAX_URL_LEN}")]
+    TooLong { len: usize },
 }
+
+/// URLs longer than this are refused: servers and browsers give up near
+/// 2 KB, and a longer one is a crawler trap or an attack on the archive.
+pub const MAX_URL_LEN: usize = 4096;
 
 /// Query parameters that identify a campaign or a click, never a page.
 const TRACKING_PARAMS: &[&str] = &[
@@ -53,6 +59,55 @@ const TRACKING_PARAMS: &[&str] = &[
     "ito",
 ];
 
+/// Query parameters that carry a server session: one page gets a new URL
+/// per visitor (and per visit) unless they are dropped.
+const SESSION_PARAMS: &[&str] = &[
+    "jsessionid",
+    "phpsessid",
+    "sessionid",
+    "session_id",
+    "sess_id",
+    "cfid",
+    "cftoken",
+];
+
+/// A session parameter: one of [`SESSION_PARAMS`], ASP's
+/// `ASPSESSIONID…`, or a `sid` whose value is a token rather than an id
+/// (`?sid=1234` may name a story; `?sid=9f8e7d…` of 16 or more letters and
+/// digits names a visitor).
+fn is_session_param(name: &str, value: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if SESSION_PARAMS.contains(&lower.as_str()) || lower.starts_with("aspsessionid") {
+        return true;
+    }
+    lower == "sid"
+        && value.len() >= 16
+        && value.bytes().all(|b| b.is_ascii_alphanumeric())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// The path without its `;jsessionid=…` segment parameters, if it has any.
+fn without_path_session(path: &str) -> Option<String> {
+    const MARK: &str = ";jsessionid=";
+    path.to_ascii_lowercase().find(MARK)?;
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.to_ascii_lowercase().find(MARK) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        rest = &rest[rest.find('/').unwrap_or(rest.len())..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn check_len(s: &str) -> Result<(), UrlError> {
+    if s.len() > MAX_URL_LEN {
+        return Err(UrlError::TooLong { len: s.len() });
+    }
+    Ok(())
+}
+
 fn is_tracking_param(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.starts_with("utm_") || TRACKING_PARAMS.contains(&lower.as_str())
@@ -67,6 +122,7 @@ pub struct CanonicalUrl(Url);
 impl CanonicalUrl {
     /// Parses an absolute URL and canonicalizes it.
     pub fn parse(input: &str) -> Result<Self, UrlError> {
+        check_len(input)?;
         let url = Url::parse(input.trim()).map_err(|e| UrlError::Malformed {
             input: input.to_string(),
             reason: e.to_string(),
@@ -76,6 +132,7 @@ impl CanonicalUrl {
 
     /// Resolves `href` against `base` (as a browser does) and canonicalizes it.
     pub fn join(base: &Url, href: &str) -> Result<Self, UrlError> {
+        check_len(href)?;
         let url = base.join(href.trim()).map_err(|e| UrlError::Malformed {
             input: href.to_string(),
             reason: e.to_string(),
@@ -99,12 +156,15 @@ impl CanonicalUrl {
             });
         }
         url.set_fragment(None);
+        if let Some(path) = without_path_session(url.path()) {
+            url.set_path(&path);
+        }
         // `Url` already drops default ports, lower-cases the host and resolves
         // dot-segments; what is left is the query.
         if url.query().is_some() {
             let kept: Vec<(String, String)> = url
                 .query_pairs()
-                .filter(|(k, _)| !is_tracking_param(k))
+                .filter(|(k, v)| !is_tracking_param(k) && !is_session_param(k, v))
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             if kept.is_empty() {
@@ -125,6 +185,7 @@ impl CanonicalUrl {
         }
         let _ = url.set_username("");
         let _ = url.set_password(None);
+        check_len(url.as_str())?;
         Ok(Self(url))
     }
 
@@ -223,6 +284,49 @@ mod tests {
             canon("https://user:pw@news.example/x"),
             "https://news.example/x"
         );
+    }
+
+    #[test]
+    fn session_ids_are_not_part_of_a_page_s_url() {
+        assert_eq!(
+            canon("http://a.test/story;jsessionid=0AB12CD34EF?id=7"),
+            "http://a.test/story?id=7"
+        );
+        assert_eq!(
+            canon("http://a.test/x/;JSESSIONID=abc/y;jsessionid=d"),
+            "http://a.test/x//y"
+        );
+        assert_eq!(
+            canon("http://a.test/p?PHPSESSID=9f8e7d6c5b4a&page=2&ASPSESSIONIDQQ=XYZ"),
+            "http://a.test/p?page=2"
+        );
+        assert_eq!(
+            canon("http://a.test/p?sid=4f1c2b3a9d8e7f60a1b2&x=1"),
+            "http://a.test/p?x=1"
+        );
+        // A short or numeric `sid` names a story, not a visitor.
+        assert_eq!(
+            canon("http://a.test/p?sid=1234"),
+            "http://a.test/p?sid=1234"
+        );
+        assert_eq!(
+            canon("http://a.test/article.pl?sid=20240101123456789"),
+            "http://a.test/article.pl?sid=20240101123456789"
+        );
+    }
+
+    #[test]
+    fn overlong_urls_are_refused() {
+        let long = format!("http://a.test/{}", "x".repeat(MAX_URL_LEN));
+        assert!(matches!(
+            CanonicalUrl::parse(&long),
+            Err(UrlError::TooLong { .. })
+        ));
+        let base = Url::parse("http://a.test/").unwrap();
+        assert!(CanonicalUrl::join(&base, &"y".repeat(MAX_URL_LEN)).is_err());
+        // Percent-encoding can make a URL longer than its text.
+        assert!(CanonicalUrl::join(&base, &"é".repeat(MAX_URL_LEN / 3)).is_err());
+        assert!(CanonicalUrl::join(&base, "ok").is_ok());
     }
 
     #[test]

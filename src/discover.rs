@@ -28,6 +28,33 @@ pub struct Entry {
 /// Sitemaps are capped at 50 000 URLs and 50 MB by the protocol.
 const MAX_ENTRIES: usize = 50_000;
 
+/// Element nesting past which an XML document is no sitemap or feed: real
+/// ones nest a handful of levels, and the feed parser's namespace
+/// bookkeeping overflows at 65 536.
+const MAX_XML_DEPTH: usize = 256;
+
+/// Whether elements in `body` nest deeper than `limit` (a streaming scan).
+fn nested_deeper_than(body: &[u8], limit: usize) -> bool {
+    let mut reader = quick_xml::Reader::from_reader(body);
+    reader.config_mut().check_end_names = false;
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(_)) => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+}
+
 /// Recognizes a sitemap or feed by its content, and lists what it names.
 /// `None` when the document is neither.
 pub fn parse_listing(body: &[u8], base: &Url, max_bytes: u64) -> Option<Listing> {
@@ -43,6 +70,9 @@ pub fn parse_listing(body: &[u8], base: &Url, max_bytes: u64) -> Option<Listing>
     } else {
         body
     };
+    if nested_deeper_than(body, MAX_XML_DEPTH) {
+        return None;
+    }
     match root_element(body)?.as_str() {
         "urlset" => Some(Listing::Pages(sitemap_locs(body, base, "url"))),
         "sitemapindex" => Some(Listing::SitemapIndex(sitemap_locs(body, base, "sitemap"))),
@@ -254,5 +284,31 @@ mod tests {
         };
         assert_eq!(e[0].url.as_str(), "http://a.test/y");
         assert!(parse_listing(b"<html><body>hi</body></html>", &base(), 1 << 20).is_none());
+    }
+}
+
+#[cfg(test)]
+mod hostile_tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_feeds_and_sitemaps_are_survived() {
+        let base = Url::parse("http://a.test/feed.xml").unwrap();
+        let deep = format!("{}x{}", "<d>".repeat(200_000), "</d>".repeat(200_000));
+        let rss = format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>a</title><link>http://a.test/1</link><description>{deep}</description></item></channel></rss>"
+        );
+        assert_eq!(parse_listing(rss.as_bytes(), &base, 50 << 20), None);
+        let atom = format!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>{deep}<link href=\"/2\"/></entry></feed>"
+        );
+        assert_eq!(parse_listing(atom.as_bytes(), &base, 50 << 20), None);
+        let map = format!(
+            "<?xml version=\"1.0\"?><urlset><url>{deep}<loc>http://a.test/3</loc></url></urlset>"
+        );
+        assert_eq!(parse_listing(map.as_bytes(), &base, 50 << 20), None);
+        // A shallow feed is still read.
+        let shallow = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>a</title><link>http://a.test/1</link></item></channel></rss>";
+        assert!(parse_listing(shallow.as_bytes(), &base, 1 << 20).is_some());
     }
 }

@@ -141,8 +141,11 @@ pub enum Found {
     Link,
     /// A source the article cites: followed off-site up to `source_hops`.
     Source,
-    /// A feed a page advertises, or a sitemap an index names: same depth.
+    /// A feed a page advertises: same depth.
     Listing,
+    /// A sitemap that a sitemap index names: same depth. The writer
+    /// follows these only one index deep (see `MAX_INDEX_NESTING`).
+    Sitemap,
     /// A page a sitemap or feed names: one hop deeper.
     Entry,
 }
@@ -191,7 +194,7 @@ pub fn judge(
             || moved_to.iter().any(|m| crate::config::same_site(host, m))
     };
     let step = match found {
-        Found::Listing => 0,
+        Found::Listing | Found::Sitemap => 0,
         Found::Link | Found::Source | Found::Entry => 1,
     };
     let depth = parent.depth.saturating_add(step);
@@ -206,9 +209,13 @@ pub fn judge(
     if in_scope && depth <= scope.depth && !(parent_cited && found != Found::Source) {
         return Some(here(parent.source_hops));
     }
-    // Feeds and sitemaps of the site may be kept on another host (a CDN);
-    // their entries are still judged by the site's scope.
-    if found == Found::Listing && !parent_cited && depth <= scope.depth {
+    // Feeds and sitemaps of the site may be kept on another host (a CDN):
+    // a page of the site, or an index its robots.txt names, may lead to
+    // one, whose entries are still judged by the site's scope. From there
+    // no further listing off the site is followed.
+    let parent_vouches = parent.via == Via::Robots || scope.contains(&parent.url);
+    let is_listing = matches!(found, Found::Listing | Found::Sitemap);
+    if is_listing && parent_vouches && !parent_cited && depth <= scope.depth {
         return Some(here(parent.source_hops));
     }
     if found == Found::Source && parent.source_hops < scope.source_hops {

@@ -11,6 +11,10 @@ use crate::extract::{self, LinkKind, Profile};
 use crate::fetch::{Exchange, FetchError, Outcome, PageFetch};
 use crate::frontier::{Discovered, Found, QueueEntry};
 
+/// Links one HTML page may add to the frontier at most (a sitemap or feed
+/// may list up to 50 000); a page of more is a trap or a dump, not news.
+const MAX_LINKS_PER_PAGE: usize = 5_000;
+
 /// zstd level: level 3 is zstd's default, ~4× on HTML at ~300 MB/s.
 const ZSTD_LEVEL: i32 = 3;
 
@@ -120,7 +124,7 @@ impl Analysis {
         {
             out.is_listing = true;
             let (entries, how) = match listing {
-                Listing::SitemapIndex(entries) => (entries, Found::Listing),
+                Listing::SitemapIndex(entries) => (entries, Found::Sitemap),
                 Listing::Pages(entries) => (entries, Found::Entry),
             };
             out.found.extend(entries.into_iter().map(|e| Discovered {
@@ -131,16 +135,21 @@ impl Analysis {
         } else if is_html(content_type, &self.body) {
             let (text, _) = crate::decode::decode_html(&self.body, content_type);
             let extraction = extract::extract(&text, self.url.as_url(), profile);
-            out.found
-                .extend(extraction.links.into_iter().map(|l| Discovered {
-                    how: match l.kind {
-                        LinkKind::Page => Found::Link,
-                        LinkKind::Source => Found::Source,
-                        LinkKind::Feed => Found::Listing,
-                    },
-                    url: l.url,
-                    updated: None,
-                }));
+            out.found.extend(
+                extraction
+                    .links
+                    .into_iter()
+                    .take(MAX_LINKS_PER_PAGE)
+                    .map(|l| Discovered {
+                        how: match l.kind {
+                            LinkKind::Page => Found::Link,
+                            LinkKind::Source => Found::Source,
+                            LinkKind::Feed => Found::Listing,
+                        },
+                        url: l.url,
+                        updated: None,
+                    }),
+            );
             out.article = Some(ExtractedArticle::new(extraction.article));
         }
         out

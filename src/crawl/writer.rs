@@ -439,8 +439,12 @@ impl Writer {
     ) -> Result<()> {
         let mut done = HashSet::new();
         let moved_to = self.moved.get(&page.scope).cloned().unwrap_or_default();
+        let index_nesting = index_nesting(st, page)?;
         for Discovered { url, how, updated } in found {
             if url == page.url || !done.insert((url.clone(), how)) {
+                continue;
+            }
+            if how == Found::Sitemap && index_nesting > MAX_INDEX_NESTING {
                 continue;
             }
             let Some(place) = frontier::judge(self.config(), &moved_to, page, &url, how) else {
@@ -449,11 +453,7 @@ impl Writer {
             let via = match how {
                 Found::Link => Via::Link(from),
                 Found::Source => Via::Source(from),
-                Found::Listing
-                    if page.via == Via::Robots || matches!(page.via, Via::Sitemap(_)) =>
-                {
-                    Via::Sitemap(from)
-                }
+                Found::Sitemap => Via::Sitemap(from),
                 Found::Listing => Via::Feed(from),
                 Found::Entry => match page.via {
                     Via::Robots | Via::Sitemap(_) => Via::Sitemap(from),
@@ -475,6 +475,29 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Sitemap indexes named by sitemap indexes are read this many levels deep
+/// at most. The protocol allows none; sites nest one level; a trap nests
+/// without end, 50 000 entries a document.
+const MAX_INDEX_NESTING: u32 = 1;
+
+/// How many sitemap indexes stand between `page` and the robots.txt or
+/// page that named the first (0 for a sitemap named by robots.txt).
+fn index_nesting(st: &Staging<'_>, page: &PageRecord) -> Result<u32> {
+    let mut nesting = 0;
+    let mut via = page.via;
+    while let Via::Sitemap(parent) = via {
+        nesting += 1;
+        if nesting > MAX_INDEX_NESTING {
+            break;
+        }
+        match st.get::<PageRecord>(&keys::page(parent.0))? {
+            Some(p) => via = p.via,
+            None => break,
+        }
+    }
+    Ok(nesting)
 }
 
 /// Records an article seen at `at` in the capture stored at `capture_at`: a new version if it differs from the

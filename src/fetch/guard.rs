@@ -90,17 +90,32 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Forbidden> {
     } else if first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfec0 {
         // fc00::/7 unique local, fec0::/10 deprecated site-local
         Some(Forbidden::Private)
-    } else if ip.segments()[..6] == [0, 0, 0, 0, 0, 0] {
-        // IPv4-compatible (deprecated) addresses: judge the embedded IPv4.
-        let [.., g, h] = ip.segments();
-        classify_v4(Ipv4Addr::new(
-            (g >> 8) as u8,
-            g as u8,
-            (h >> 8) as u8,
-            h as u8,
-        ))
+    } else if let Some(embedded) = embedded_v4(ip) {
+        embedded.into_iter().find_map(classify_v4)
     } else {
         None
+    }
+}
+
+/// The IPv4 addresses that an IPv6 address reaches through a translation
+/// or tunnelling prefix: the address is only as public as they are.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Vec<Ipv4Addr>> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        // IPv4-compatible (deprecated): ::a.b.c.d
+        [0, 0, 0, 0, 0, 0, g, h] => Some(vec![v4(g, h)]),
+        // NAT64, well-known prefix 64:ff9b::/96
+        [0x64, 0xff9b, 0, 0, 0, 0, g, h] => Some(vec![v4(g, h)]),
+        // Local-use NAT64 64:ff9b:1::/48: the translator is a local network
+        // whatever the embedded address (classed as that of 10.0.0.0).
+        [0x64, 0xff9b, 1, ..] => Some(vec![Ipv4Addr::new(10, 0, 0, 0)]),
+        // 6to4 2002::/16: the relay's IPv4 address follows the prefix.
+        [0x2002, a, b, ..] => Some(vec![v4(a, b)]),
+        // Teredo 2001::/32: the server's address, and the client's,
+        // stored inverted in the last 32 bits.
+        [0x2001, 0, a, b, _, _, g, h] => Some(vec![v4(a, b), v4(!g, !h)]),
+        _ => None,
     }
 }
 
@@ -217,6 +232,42 @@ mod tests {
             assert_eq!(verdict(ip), Some(class), "{ip}");
         }
         assert_eq!(verdict("172.32.0.1"), None);
+    }
+
+    #[test]
+    fn ipv6_forms_that_embed_ipv4_are_judged_by_the_ipv4_address() {
+        let cases = [
+            // NAT64 well-known prefix.
+            ("64:ff9b::7f00:1", Some(Forbidden::Loopback)),
+            ("64:ff9b::a00:1", Some(Forbidden::Private)),
+            ("64:ff9b::a9fe:a9fe", Some(Forbidden::LinkLocal)),
+            ("64:ff9b::808:808", None),
+            // Local-use NAT64 is a local network.
+            ("64:ff9b:1::808:808", Some(Forbidden::Private)),
+            // 6to4.
+            ("2002:7f00:1::1", Some(Forbidden::Loopback)),
+            ("2002:c0a8:101::1", Some(Forbidden::Private)),
+            ("2002:808:808::1", None),
+            // Teredo: server 65.54.227.120, client stored inverted.
+            (
+                "2001:0:4136:e378:8000:63bf:80ff:fffe",
+                Some(Forbidden::Loopback),
+            ),
+            (
+                "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+                Some(Forbidden::Private),
+            ),
+            (
+                "2001:0:7f00:1:8000:63bf:f7f7:f7f7",
+                Some(Forbidden::Loopback),
+            ),
+            ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", None),
+            // IPv4-compatible.
+            ("::7f00:1", Some(Forbidden::Loopback)),
+        ];
+        for (ip, class) in cases {
+            assert_eq!(verdict(ip), class, "{ip}");
+        }
     }
 
     #[test]

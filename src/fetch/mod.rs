@@ -213,11 +213,15 @@ static CRYPTO: Once = Once::new();
 /// A `reqwest` client builder, after the crypto provider is installed:
 /// reqwest is built without a default one (ring builds in seconds, aws-lc
 /// in minutes), so every client in the crate starts here.
+///
+/// Proxies named in the environment (`HTTP_PROXY`, `ALL_PROXY`…) are
+/// ignored: a proxy resolves names itself, out of the address guard's
+/// sight, so it would reach any address a name points at.
 pub fn client_builder() -> reqwest::ClientBuilder {
     CRYPTO.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder()
+    reqwest::Client::builder().no_proxy()
 }
 
 impl Fetcher {
