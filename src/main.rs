@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Outcome, Reading};
+use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Reading};
 use palimpsest::config::CrawlFlags;
 use palimpsest::export::{Filter, Schema};
 
@@ -260,21 +260,19 @@ impl CrawlArgs {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
         Err(e) => {
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{first} (see palimpsest --help)");
-            return ExitCode::from(2);
+            // clap's own rendering: it names what is missing, suggests
+            // close spellings and lists valid values.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                commands::USAGE_ERROR
+            } else {
+                0
+            });
         }
     };
     init_tracing();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = commands::Stdout::lock();
     let result = match &cli.command {
         Command::Crawl(args) => commands::crawl(
             &args.flags(),
@@ -387,23 +385,27 @@ fn main() -> ExitCode {
     };
     let _ = out.flush();
     match result {
-        Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Problems) => ExitCode::from(1),
-        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        // The reader went away (`| head`): nothing more to say to anyone.
+        Err(_) if out.closed() => ExitCode::SUCCESS,
         Err(e) => {
-            // One line: the error and those causes it does not already say.
-            let mut line = e.to_string();
-            for cause in e.chain().skip(1) {
-                let cause = cause.to_string();
-                if !line.contains(&cause) {
-                    line.push_str(": ");
-                    line.push_str(&cause);
-                }
-            }
-            eprintln!("error: {}", line.replace('\n', " "));
-            ExitCode::from(1)
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(commands::FATAL_ERROR)
         }
     }
+}
+
+/// The error and those causes it does not already say, on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line.replace('\n', " ")
 }
 
 fn init_tracing() {
