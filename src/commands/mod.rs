@@ -205,6 +205,12 @@ fn summary_text(s: &Summary) -> String {
     text
 }
 
+/// A time in tables and text: RFC 3339 in UTC to the second
+/// (`2025-10-01T08:00:00Z`), the style of the JSON outputs.
+pub(crate) fn table_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut v = n as f64;
@@ -294,7 +300,7 @@ pub(crate) fn list(
         } else {
             let when = page
                 .last_captured
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .map(table_time)
                 .unwrap_or_else(|| "-".into());
             let title = title
                 .map(str::to_string)
