@@ -568,12 +568,13 @@ impl LoadedSeeds {
     /// A `[[profile]]`; a bad selector is looked for within its own table.
     fn profile(&self, spec: &Spanned<ProfileSpec>) -> Result<Profile, ConfigError> {
         Profile::compile(spec.get_ref()).map_err(|e| {
-            let table = spec.span();
+            // The span of an array-of-tables entry may cover only its header.
+            let table = spec.span().start;
             let at = self
                 .text
-                .get(table.clone())
+                .get(table..)
                 .and_then(|t| t.find(&e.selector))
-                .map_or(table.start, |o| table.start + o);
+                .map_or(table, |o| table + o);
             self.error_at(at..at, e.to_string())
         })
     }
