@@ -39,12 +39,7 @@ fn one_version_archive() -> (Server, Archive) {
         )
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[HOST])
-        .args(["--rate", "20/s"])
-        .arg(server.url(HOST, "/"))
-        .run(Duration::from_secs(60))
-        .assert_success("crawl");
+    archive.crawl_site(&server, HOST, "20/s", Duration::from_secs(60));
     let article = server.url(HOST, "/city/new-bridge");
     assert_eq!(history(&archive, &article).len(), 1);
     (server, archive)
@@ -256,12 +251,7 @@ fn a_page_without_versions_is_said_for_what_it_is() {
         )
         .serve();
     let archive = Archive::new();
-    // Finishes with errors (the 404): its exit code is not the point here.
-    archive
-        .crawl(&server, &[HOST])
-        .args(["--rate", "20/s"])
-        .arg(server.url(HOST, "/"))
-        .run(Duration::from_secs(60));
+    archive.crawl_site_with_errors(&server, HOST, "20/s", Duration::from_secs(60));
     let private = server.url(HOST, "/private/memo");
     let gone = server.url(HOST, "/city/gone");
     for (url, what) in [
