@@ -268,14 +268,44 @@ fn a_page_without_versions_is_said_for_what_it_is() {
 
 #[test]
 fn tables_and_text_print_times_in_rfc3339_utc() {
-    let (server, archive) = one_version_archive();
-    let article = server.url(HOST, "/city/new-bridge");
+    let story = Story::new(
+        "Council votes on budget",
+        &["The council met on Tuesday evening to vote on next year's budget for the city."],
+    );
+    let edited = story.clone().with_paragraph(
+        0,
+        "The council met on Tuesday evening and passed next year's budget for the city.",
+    );
+    let edition = Edition::new();
+    let site = Site::new().page(
+        HOST,
+        "/",
+        front_page("06:00:00", &[("/city/budget", "Council votes")]),
+    );
+    let server = changing(
+        site,
+        HOST,
+        "/city/budget",
+        &edition,
+        vec![story.html(), edited.html()],
+        Validators::None,
+    )
+    .serve();
+    let archive = Archive::new();
+    archive.crawl_site(&server, HOST, "20/s", Duration::from_secs(60));
+    edition.advance();
+    archive.crawl_site(&server, HOST, "20/s", Duration::from_secs(60));
+    let article = server.url(HOST, "/city/budget");
+    assert_eq!(history(&archive, &article).len(), 2);
+
     let rfc3339 = regex::Regex::new(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap();
     let other = regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d").unwrap();
     for args in [
         vec!["list"],
         vec!["history", &article],
         vec!["show", &article],
+        vec!["changes"],
+        vec!["diff", &article],
     ] {
         let out = cli(&archive, &args);
         out.assert_success(&args.join(" "));
