@@ -875,6 +875,34 @@ mod tests {
     }
 
     #[test]
+    fn listening_addresses_parse_without_lookups() {
+        let parse = |s: &str| parse_bind(s).map(|a| a.to_string());
+        assert_eq!(parse("127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
+        assert_eq!(parse("[::1]:8080").unwrap(), "[::1]:8080");
+        assert_eq!(parse("localhost:8080").unwrap(), "127.0.0.1:8080");
+        assert_eq!(parse("LocalHost.:0").unwrap(), "127.0.0.1:0");
+        assert_eq!(parse("8080").unwrap(), "127.0.0.1:8080");
+        for bad in [
+            "news.test:8080",
+            "localhost",
+            "localhost:http",
+            "127.0.0.1:70000",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regex_errors_are_one_line_with_the_position() {
+        // Built at run time: clippy checks literal patterns.
+        let compile = |p: &str| Regex::new(p).unwrap_err();
+        let e = compile(&["^/world/", "("].concat());
+        assert_eq!(regex_reason(&e), "unclosed group (at character 9)");
+        let e = compile(&["a{99999999", "}"].concat());
+        assert!(!regex_reason(&e).contains('\n'), "{}", regex_reason(&e));
+    }
+
+    #[test]
     fn scope_is_host_and_patterns() {
         let scope = Scope {
             host: "a.test".into(),
