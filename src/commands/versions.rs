@@ -47,7 +47,7 @@ fn no_versions(archive: &Archive, id: UrlId, page: &PageRecord) -> anyhow::Error
         ),
         (_, Some(error)) if page.captures == 0 => format!("not fetched: {error}"),
         _ if page.captures == 0 => "not fetched yet".to_string(),
-        _ => match captures_without_text(archive, id) {
+        _ => match captures_without_text(archive, id, page) {
             Ok(what) => what,
             Err(e) => return e,
         },
@@ -56,15 +56,22 @@ fn no_versions(archive: &Archive, id: UrlId, page: &PageRecord) -> anyhow::Error
 }
 
 /// What the captures of a page that never gave an article were.
-fn captures_without_text(archive: &Archive, id: UrlId) -> anyhow::Result<String> {
+fn captures_without_text(
+    archive: &Archive,
+    id: UrlId,
+    page: &PageRecord,
+) -> anyhow::Result<String> {
     let mut statuses = Vec::new();
     for capture in archive.captures(id) {
         statuses.push(capture?.status);
     }
     let captures = counted(statuses.len() as u64, "capture", "captures");
+    statuses.sort_unstable();
     statuses.dedup();
-    Ok(match statuses.as_slice() {
-        [only] if *only >= 400 => format!("HTTP {only} on every capture ({captures})"),
+    Ok(match (statuses.as_slice(), page.last_error.as_deref()) {
+        ([only], _) if *only >= 400 => format!("HTTP {only} on every capture ({captures})"),
+        // A cut body, a long Retry-After…: the page failed for that.
+        (_, Some(error)) if page.state == PageState::Failed => format!("{error} ({captures})"),
         _ => {
             let seen: Vec<String> = statuses.iter().map(|s| format!("HTTP {s}")).collect();
             format!("no article text in {captures} ({})", seen.join(", "))

@@ -239,7 +239,11 @@ fn a_page_without_versions_is_said_for_what_it_is() {
             "/",
             front_page(
                 "06:00:00",
-                &[("/private/memo", "A memo"), ("/city/gone", "Gone story")],
+                &[
+                    ("/private/memo", "A memo"),
+                    ("/city/gone", "Gone story"),
+                    ("/city/long", "Long read"),
+                ],
             ),
         )
         .raw(
@@ -249,14 +253,22 @@ fn a_page_without_versions_is_said_for_what_it_is() {
             vec![],
             "not here",
         )
+        .page(HOST, "/city/long", page(&"Long read ".repeat(4000), &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site_with_errors(&server, HOST, "20/s", Duration::from_secs(60));
+    archive
+        .crawl(&server, &[HOST])
+        .args(["--rate", "20/s", "--max-body", "16KiB"])
+        .arg(server.url(HOST, "/"))
+        .run(Duration::from_secs(60))
+        .assert_exit(3, "crawl with a 404 and a cut body");
     let private = server.url(HOST, "/private/memo");
     let gone = server.url(HOST, "/city/gone");
+    let long = server.url(HOST, "/city/long");
     for (url, what) in [
         (&private, "disallowed by robots.txt"),
         (&gone, "HTTP 404 on every capture (1 capture)"),
+        (&long, "body cut at 16384 bytes (--max-body) (1 capture)"),
     ] {
         for cmd in ["show", "history", "diff"] {
             let out = cli(&archive, &[cmd, url]);
