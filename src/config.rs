@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use regex::Regex;
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::canonical::{CanonicalUrl, UrlError};
 use crate::extract::{Profile, ProfileError, ProfileSpec};
@@ -198,21 +200,31 @@ impl RevisitSchedule {
     /// Parses steps written `AGE=INTERVAL` (`"3h=15m"`): under AGE since the
     /// last change, revisit every INTERVAL. Ages must increase.
     pub fn parse(steps: &[String]) -> Result<Self, String> {
+        let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        Self::parse_steps(&steps).map_err(|(_, message)| message)
+    }
+
+    /// [`RevisitSchedule::parse`], the error saying which step is wrong.
+    fn parse_steps(steps: &[&str]) -> Result<Self, (usize, String)> {
         let mut out = Vec::new();
-        for step in steps {
+        for (i, step) in steps.iter().enumerate() {
             let (age, every) = step.split_once('=').ok_or_else(|| {
-                format!("revisit step {step:?} is not AGE=INTERVAL (e.g. \"3h=15m\")")
+                let m = format!("revisit step {step:?} is not AGE=INTERVAL (e.g. \"3h=15m\")");
+                (i, m)
             })?;
             let parse = |v: &str| {
                 humantime::parse_duration(v.trim())
-                    .map_err(|e| format!("revisit step {step:?}: {v:?}: {e}"))
+                    .map_err(|e| (i, format!("revisit step {step:?}: {v:?}: {e}")))
             };
             let (age, every) = (parse(age)?, parse(every)?);
             if every.is_zero() {
-                return Err(format!("revisit step {step:?}: interval must be positive"));
+                return Err((
+                    i,
+                    format!("revisit step {step:?}: interval must be positive"),
+                ));
             }
             if out.last().is_some_and(|(prev, _)| *prev >= age) {
-                return Err(format!("revisit step {step:?}: ages must increase"));
+                return Err((i, format!("revisit step {step:?}: ages must increase")));
             }
             out.push((age, every));
         }
@@ -358,37 +370,52 @@ pub struct CrawlFlags {
     pub source_hops: Option<u32>,
 }
 
-/// `[crawl]` table of a seed file.
+/// `[crawl]` table of a seed file. Values that are checked after parsing
+/// keep where they were written, so that an error names their own line.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CrawlDefaults {
-    revisit: Option<Vec<String>>,
-    user_agent: Option<String>,
-    rate: Option<String>,
+    revisit: Option<Vec<Spanned<String>>>,
+    user_agent: Option<Spanned<String>>,
+    rate: Option<Spanned<String>>,
     depth: Option<u32>,
-    concurrency: Option<usize>,
-    timeout: Option<u64>,
-    max_body: Option<String>,
+    concurrency: Option<Spanned<usize>>,
+    timeout: Option<Spanned<u64>>,
+    max_body: Option<Spanned<String>>,
     max_pages: Option<u64>,
     max_pages_per_host: Option<u64>,
     source_hops: Option<u32>,
     #[serde(default)]
-    include: Vec<String>,
+    include: Vec<Spanned<String>>,
     #[serde(default)]
-    exclude: Vec<String>,
+    exclude: Vec<Spanned<String>>,
 }
 
 /// `[[seed]]` table of a seed file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeedSpec {
-    url: String,
-    every: Option<String>,
-    revisit: Option<Vec<String>>,
+    url: Spanned<String>,
+    every: Option<Spanned<String>>,
+    revisit: Option<Vec<Spanned<String>>>,
     depth: Option<u32>,
     source_hops: Option<u32>,
-    include: Option<Vec<String>>,
-    exclude: Option<Vec<String>>,
+    include: Option<Vec<Spanned<String>>>,
+    exclude: Option<Vec<Spanned<String>>>,
+}
+
+impl SeedSpec {
+    fn url_only(url: Spanned<String>) -> Self {
+        Self {
+            url,
+            every: None,
+            revisit: None,
+            depth: None,
+            source_hops: None,
+            include: None,
+            exclude: None,
+        }
+    }
 }
 
 /// A whole seed file.
@@ -400,7 +427,7 @@ struct SeedFile {
     #[serde(default)]
     seed: Vec<SeedSpec>,
     #[serde(default)]
-    profile: Vec<ProfileSpec>,
+    profile: Vec<Spanned<ProfileSpec>>,
 }
 
 /// A seed file after parsing, before merging with flags.
@@ -425,22 +452,8 @@ fn load_seed_file(path: &Path) -> Result<LoadedSeeds, ConfigError> {
             message: e.message().trim().replace('\n', " "),
         })?
     } else {
-        // One URL a line; `#` starts a comment.
         SeedFile {
-            seed: text
-                .lines()
-                .map(|l| l.split('#').next().unwrap_or_default().trim())
-                .filter(|l| !l.is_empty())
-                .map(|url| SeedSpec {
-                    url: url.to_string(),
-                    every: None,
-                    revisit: None,
-                    depth: None,
-                    source_hops: None,
-                    include: None,
-                    exclude: None,
-                })
-                .collect(),
+            seed: text_seeds(&text),
             ..SeedFile::default()
         }
     };
@@ -451,101 +464,253 @@ fn load_seed_file(path: &Path) -> Result<LoadedSeeds, ConfigError> {
     })
 }
 
+/// A text seed file: one URL a line; `#` starts a comment.
+fn text_seeds(text: &str) -> Vec<SeedSpec> {
+    let mut seeds = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.split('#').next().unwrap_or_default();
+        let url = content.trim();
+        if !url.is_empty() {
+            let start = offset + (content.len() - content.trim_start().len());
+            seeds.push(SeedSpec::url_only(Spanned::new(
+                start..start + url.len(),
+                url.to_string(),
+            )));
+        }
+        offset += line.len();
+    }
+    seeds
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// Finds the line where `needle` appears, for errors about values that
-/// deserialized fine but do not validate.
-fn line_containing(text: &str, needle: &str) -> usize {
-    text.find(needle).map(|o| line_of(text, o)).unwrap_or(1)
+impl LoadedSeeds {
+    /// An error about the value written at `span`.
+    fn error_at(&self, span: Range<usize>, message: String) -> ConfigError {
+        ConfigError::Seed {
+            path: self.path.clone(),
+            line: line_of(&self.text, span.start),
+            message,
+        }
+    }
+
+    /// Compiles patterns; a bad one is reported as "invalid {what}".
+    fn patterns(&self, list: &[Spanned<String>], what: &str) -> Result<Vec<Regex>, ConfigError> {
+        list.iter()
+            .map(|p| {
+                Regex::new(p.get_ref()).map_err(|e| {
+                    let reason = regex_reason(&e);
+                    self.error_at(
+                        p.span(),
+                        format!("invalid {what} {:?}: {reason}", p.get_ref()),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn revisit(&self, steps: &[Spanned<String>]) -> Result<RevisitSchedule, ConfigError> {
+        let plain: Vec<&str> = steps.iter().map(|s| s.get_ref().as_str()).collect();
+        RevisitSchedule::parse_steps(&plain)
+            .map_err(|(step, message)| self.error_at(steps[step].span(), message))
+    }
+
+    fn every(&self, every: &Spanned<String>) -> Result<Duration, ConfigError> {
+        let text = every.get_ref();
+        let bad = |reason: String| {
+            self.error_at(every.span(), format!("invalid `every` {text:?}: {reason}"))
+        };
+        let every = humantime::parse_duration(text).map_err(|e| bad(e.to_string()))?;
+        if every.is_zero() {
+            return Err(bad("must be longer than zero".into()));
+        }
+        Ok(every)
+    }
+
+    /// One `[[seed]]` of this file with its scope; a flag overrides every
+    /// seed, a seed's own value its file's default.
+    fn seed(
+        &self,
+        spec: &SeedSpec,
+        flags: &CrawlFlags,
+        defaults: &Scope,
+    ) -> Result<Seed, ConfigError> {
+        let url = CanonicalUrl::parse(spec.url.get_ref())
+            .map_err(|e| self.error_at(spec.url.span(), e.to_string()))?;
+        let patterns = |own: &Option<Vec<Spanned<String>>>, default: &Vec<Regex>| match own {
+            Some(list) => self.patterns(list, "pattern"),
+            None => Ok(default.clone()),
+        };
+        let revisit = match &spec.revisit {
+            Some(steps) => self.revisit(steps)?,
+            None => defaults.revisit.clone(),
+        };
+        Ok(Seed {
+            scope: Arc::new(Scope {
+                host: url.host().to_string(),
+                every: spec.every.as_ref().map(|e| self.every(e)).transpose()?,
+                revisit,
+                include: patterns(&spec.include, &defaults.include)?,
+                exclude: patterns(&spec.exclude, &defaults.exclude)?,
+                depth: flags.depth.or(spec.depth).unwrap_or(defaults.depth),
+                source_hops: flags
+                    .source_hops
+                    .or(spec.source_hops)
+                    .unwrap_or(defaults.source_hops),
+            }),
+            url,
+        })
+    }
+
+    /// A `[[profile]]`; a bad selector is looked for within its own table.
+    fn profile(&self, spec: &Spanned<ProfileSpec>) -> Result<Profile, ConfigError> {
+        Profile::compile(spec.get_ref()).map_err(|e| {
+            // The span of an array-of-tables entry may cover only its header.
+            let table = spec.span().start;
+            let at = self
+                .text
+                .get(table..)
+                .and_then(|t| t.find(&e.selector))
+                .map_or(table, |o| table + o);
+            self.error_at(at..at, e.to_string())
+        })
+    }
 }
 
-fn compile_patterns(
-    patterns: &[String],
-    on_error: &dyn Fn(&str, String) -> ConfigError,
-) -> Result<Vec<Regex>, ConfigError> {
-    patterns
-        .iter()
-        .map(|p| Regex::new(p).map_err(|e| on_error(p, e.to_string())))
-        .collect()
+/// The regex crate's message, on one line: what is wrong and where
+/// (its own rendering draws a caret under the pattern, over several lines).
+pub fn regex_reason(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let message = lines.iter().rev().find_map(|l| l.strip_prefix("error: "));
+    // "regex parse error:", the pattern, the caret line, "error: …"
+    let caret = match lines.as_slice() {
+        [_, _, caret, _] => caret.find('^').map(|c| c.saturating_sub(3)),
+        _ => None,
+    };
+    match (message, caret) {
+        (Some(m), Some(at)) => format!("{m} (at character {at})"),
+        (Some(m), None) => m.to_string(),
+        _ => lines
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// The flag's value if given, else the first seed file's `[crawl]` value,
+/// checked by `check`; a file value that fails names its line.
+fn setting<T, R>(
+    flag: Option<&T>,
+    file: Option<&Spanned<T>>,
+    seeds: Option<&LoadedSeeds>,
+    check: impl Fn(&T) -> Result<R, ConfigError>,
+) -> Result<Option<R>, ConfigError> {
+    if let Some(value) = flag {
+        return check(value).map(Some);
+    }
+    match (file, seeds) {
+        (Some(value), Some(seeds)) => check(value.get_ref())
+            .map(Some)
+            .map_err(|e| seeds.error_at(value.span(), e.to_string())),
+        _ => Ok(None),
+    }
+}
+
+/// Zero of something there must be at least one of.
+fn at_least_one(what: &'static str, n: u64, unit: &str) -> Result<u64, ConfigError> {
+    if n == 0 {
+        return Err(ConfigError::Value {
+            what,
+            value: "0".into(),
+            reason: format!("must be at least 1{unit}"),
+        });
+    }
+    Ok(n)
+}
+
+fn check_user_agent(user_agent: &str) -> Result<String, ConfigError> {
+    if user_agent.trim().is_empty() || user_agent.contains(['\r', '\n']) {
+        return Err(ConfigError::Value {
+            what: "user agent",
+            value: user_agent.to_string(),
+            reason: "must be one non-empty line".into(),
+        });
+    }
+    Ok(user_agent.to_string())
+}
+
+/// The scope of seeds given as URLs, and the defaults of seed-file seeds.
+fn default_scope(flags: &CrawlFlags, first: Option<&LoadedSeeds>) -> Result<Scope, ConfigError> {
+    let none = CrawlDefaults::default();
+    let defaults = first.map_or(&none, |f| &f.file.crawl);
+    let patterns = |list: &[Spanned<String>], what: &str| match first {
+        Some(f) => f.patterns(list, what),
+        None => Ok(Vec::new()),
+    };
+    let revisit = match (&defaults.revisit, first) {
+        (Some(steps), Some(f)) => f.revisit(steps)?,
+        _ => RevisitSchedule::default(),
+    };
+    Ok(Scope {
+        host: String::new(),
+        include: patterns(&defaults.include, "include pattern")?,
+        exclude: patterns(&defaults.exclude, "exclude pattern")?,
+        depth: flags.depth.or(defaults.depth).unwrap_or(2),
+        source_hops: flags.source_hops.or(defaults.source_hops).unwrap_or(1),
+        every: None,
+        revisit,
+    })
 }
 
 impl CrawlConfig {
     /// Builds the configuration from flags and the seed files they name.
-    /// Flags win over a seed file's `[crawl]` table.
+    /// Flags win over the first seed file's `[crawl]` table.
     pub fn from_flags(flags: &CrawlFlags) -> Result<Self, ConfigError> {
         let files = flags
             .seed_files
             .iter()
             .map(|p| load_seed_file(p))
             .collect::<Result<Vec<_>, _>>()?;
-        // The first seed file's [crawl] table supplies defaults.
-        let defaults = files
-            .first()
-            .map(|f| f.file.crawl.clone())
-            .unwrap_or_default();
-
-        // A bad value from a seed file's [crawl] table names the file and line.
-        let from_file = |value: &str, e: ConfigError| match files.first() {
-            Some(f) => ConfigError::Seed {
-                path: f.path.clone(),
-                line: line_containing(&f.text, value),
-                message: e.to_string(),
-            },
-            None => e,
-        };
-        let rate = match (flags.rate.as_deref(), defaults.rate.as_deref()) {
-            (Some(r), _) => Rate::parse(r)?,
-            (None, Some(r)) => Rate::parse(r).map_err(|e| from_file(r, e))?,
-            (None, None) => Rate { per_second: 1.0 },
-        };
-        let max_body = match (flags.max_body.as_deref(), defaults.max_body.as_deref()) {
-            (Some(s), _) => parse_size(s)?,
-            (None, Some(s)) => parse_size(s).map_err(|e| from_file(s, e))?,
-            (None, None) => 10 * 1024 * 1024,
-        };
-        let timeout = Duration::from_secs(flags.timeout.or(defaults.timeout).unwrap_or(30).max(1));
-        let depth = flags.depth.or(defaults.depth).unwrap_or(2);
-        let source_hops = flags.source_hops.or(defaults.source_hops).unwrap_or(1);
-        let value_error = |what: &'static str| {
-            move |value: &str, reason: String| ConfigError::Value {
-                what,
-                value: value.to_string(),
-                reason,
-            }
-        };
-        let default_include = compile_patterns(&defaults.include, &|p, e| {
-            from_file(p, value_error("include pattern")(p, e))
+        let first = files.first();
+        let none = CrawlDefaults::default();
+        let defaults = first.map_or(&none, |f| &f.file.crawl);
+        let rate = setting(flags.rate.as_ref(), defaults.rate.as_ref(), first, |r| {
+            Rate::parse(r)
         })?;
-        let default_exclude = compile_patterns(&defaults.exclude, &|p, e| {
-            from_file(p, value_error("exclude pattern")(p, e))
-        })?;
-        let default_revisit = match &defaults.revisit {
-            Some(steps) => RevisitSchedule::parse(steps).map_err(|reason| {
-                from_file(
-                    steps.first().map_or("revisit", String::as_str),
-                    ConfigError::Value {
-                        what: "revisit schedule",
-                        value: steps.join(", "),
-                        reason,
-                    },
-                )
-            })?,
-            None => RevisitSchedule::default(),
-        };
-        let default_scope = Scope {
-            host: String::new(),
-            include: default_include.clone(),
-            exclude: default_exclude.clone(),
-            depth,
-            source_hops,
-            every: None,
-            revisit: default_revisit.clone(),
-        };
+        let max_body = setting(
+            flags.max_body.as_ref(),
+            defaults.max_body.as_ref(),
+            first,
+            |s| parse_size(s),
+        )?;
+        let timeout = setting(
+            flags.timeout.as_ref(),
+            defaults.timeout.as_ref(),
+            first,
+            |&t| at_least_one("timeout", t, " second"),
+        )?;
+        let timeout = Duration::from_secs(timeout.unwrap_or(30));
+        let concurrency = setting(
+            flags.concurrency.as_ref(),
+            defaults.concurrency.as_ref(),
+            first,
+            |&n| at_least_one("concurrency", n as u64, "").map(|_| n),
+        )?;
+        let user_agent = setting(
+            flags.user_agent.as_ref(),
+            defaults.user_agent.as_ref(),
+            first,
+            |ua| check_user_agent(ua),
+        )?;
+        let default_scope = default_scope(flags, first)?;
 
         let mut seeds = Vec::new();
-        let mut profiles = HashMap::new();
         for url in &flags.urls {
             let url = CanonicalUrl::parse(url)?;
             seeds.push(Seed {
@@ -556,57 +721,13 @@ impl CrawlConfig {
                 url,
             });
         }
+        let mut profiles = HashMap::new();
         for loaded in &files {
-            let at = |needle: &str, message: String| ConfigError::Seed {
-                path: loaded.path.clone(),
-                line: line_containing(&loaded.text, needle),
-                message,
-            };
             for spec in &loaded.file.seed {
-                let url =
-                    CanonicalUrl::parse(&spec.url).map_err(|e| at(&spec.url, e.to_string()))?;
-                let pattern_error =
-                    |p: &str, e: String| at(p, format!("invalid pattern {p:?}: {e}"));
-                let include = match &spec.include {
-                    Some(p) => compile_patterns(p, &pattern_error)?,
-                    None => default_include.clone(),
-                };
-                let exclude = match &spec.exclude {
-                    Some(p) => compile_patterns(p, &pattern_error)?,
-                    None => default_exclude.clone(),
-                };
-                let every = spec
-                    .every
-                    .as_deref()
-                    .map(|e| {
-                        humantime::parse_duration(e)
-                            .map_err(|err| at(e, format!("invalid `every` {e:?}: {err}")))
-                    })
-                    .transpose()?;
-                let revisit = match &spec.revisit {
-                    Some(steps) => RevisitSchedule::parse(steps)
-                        .map_err(|e| at(steps.first().map_or("revisit", String::as_str), e))?,
-                    None => default_revisit.clone(),
-                };
-                seeds.push(Seed {
-                    scope: Arc::new(Scope {
-                        host: url.host().to_string(),
-                        every,
-                        revisit,
-                        include,
-                        exclude,
-                        // A flag overrides every seed; a seed's own value its file's default.
-                        depth: flags.depth.or(spec.depth).unwrap_or(depth),
-                        source_hops: flags
-                            .source_hops
-                            .or(spec.source_hops)
-                            .unwrap_or(source_hops),
-                    }),
-                    url,
-                });
+                seeds.push(loaded.seed(spec, flags, &default_scope)?);
             }
             for spec in &loaded.file.profile {
-                let profile = Profile::compile(spec).map_err(|e| at(&e.selector, e.to_string()))?;
+                let profile = loaded.profile(spec)?;
                 profiles.insert(profile.host.clone(), Arc::new(profile));
             }
         }
@@ -618,31 +739,15 @@ impl CrawlConfig {
             .iter()
             .map(|r| ResolvePin::parse(r))
             .collect::<Result<Vec<_>, _>>()?;
-        let user_agent = flags
-            .user_agent
-            .clone()
-            .or(defaults.user_agent)
-            .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string());
-        if user_agent.trim().is_empty() || user_agent.contains(['\r', '\n']) {
-            return Err(ConfigError::Value {
-                what: "user agent",
-                value: user_agent,
-                reason: "must be one non-empty line".into(),
-            });
-        }
         Ok(Self {
             seeds,
-            user_agent,
-            rate,
-            concurrency: flags
-                .concurrency
-                .or(defaults.concurrency)
-                .unwrap_or(16)
-                .max(1),
+            user_agent: user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
+            rate: rate.unwrap_or(Rate { per_second: 1.0 }),
+            concurrency: concurrency.unwrap_or(16),
             timeout,
             connect_timeout: timeout.min(Duration::from_secs(10)),
             idle_timeout: timeout.min(Duration::from_secs(15)),
-            max_body,
+            max_body: max_body.unwrap_or(10 * 1024 * 1024),
             max_pages: flags.max_pages.or(defaults.max_pages),
             max_pages_per_host: flags.max_pages_per_host.or(defaults.max_pages_per_host),
             max_retries: 3,
@@ -671,14 +776,41 @@ pub fn load_profiles(paths: &[PathBuf]) -> Result<Vec<Profile>, ConfigError> {
     for path in paths {
         let loaded = load_seed_file(path)?;
         for spec in &loaded.file.profile {
-            out.push(Profile::compile(spec).map_err(|e| ConfigError::Seed {
-                path: loaded.path.clone(),
-                line: line_containing(&loaded.text, &e.selector),
-                message: e.to_string(),
-            })?);
+            out.push(loaded.profile(spec)?);
         }
     }
     Ok(out)
+}
+
+/// Parses a listening address: `IP:PORT`, `localhost:PORT` (loopback,
+/// looked up nowhere), or a bare port on 127.0.0.1.
+pub fn parse_bind(s: &str) -> Result<SocketAddr, ConfigError> {
+    let t = s.trim();
+    if let Ok(addr) = t.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let loopback = IpAddr::from([127, 0, 0, 1]);
+    if let Ok(port) = t.parse::<u16>() {
+        return Ok(SocketAddr::new(loopback, port));
+    }
+    let bad = |reason: &str| ConfigError::Value {
+        what: "address",
+        value: s.to_string(),
+        reason: reason.into(),
+    };
+    let (host, port) = t
+        .rsplit_once(':')
+        .ok_or_else(|| bad("expected IP:PORT, e.g. 127.0.0.1:8080"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| bad("the port must be a number from 0 to 65535"))?;
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return Ok(SocketAddr::new(loopback, port));
+    }
+    Err(bad(
+        "expected an IP address and port (e.g. 127.0.0.1:8080); the only host name taken is localhost",
+    ))
 }
 
 #[cfg(test)]
@@ -740,6 +872,34 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with(&format!("{}:6:", path.display())), "{msg}");
         assert!(msg.contains("colour"), "{msg}");
+    }
+
+    #[test]
+    fn listening_addresses_parse_without_lookups() {
+        let parse = |s: &str| parse_bind(s).map(|a| a.to_string());
+        assert_eq!(parse("127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
+        assert_eq!(parse("[::1]:8080").unwrap(), "[::1]:8080");
+        assert_eq!(parse("localhost:8080").unwrap(), "127.0.0.1:8080");
+        assert_eq!(parse("LocalHost.:0").unwrap(), "127.0.0.1:0");
+        assert_eq!(parse("8080").unwrap(), "127.0.0.1:8080");
+        for bad in [
+            "news.test:8080",
+            "localhost",
+            "localhost:http",
+            "127.0.0.1:70000",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regex_errors_are_one_line_with_the_position() {
+        // Built at run time: clippy checks literal patterns.
+        let compile = |p: &str| Regex::new(p).unwrap_err();
+        let e = compile(&["^/world/", "("].concat());
+        assert_eq!(regex_reason(&e), "unclosed group (at character 9)");
+        let e = compile(&["a{99999999", "}"].concat());
+        assert!(!regex_reason(&e).contains('\n'), "{}", regex_reason(&e));
     }
 
     #[test]

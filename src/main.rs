@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Outcome, Reading};
-use palimpsest::config::CrawlFlags;
+use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Reading};
+use palimpsest::config::{ConfigError, CrawlFlags};
 use palimpsest::export::{Filter, Schema};
 
 /// A polite, resumable crawler that archives news articles as versioned snapshots.
@@ -104,7 +104,8 @@ enum Command {
     },
     /// Local web interface and JSON API.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// IP:PORT, or localhost:PORT.
+        #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_bind)]
         bind: SocketAddr,
     },
     /// What the frontier will fetch next, and when.
@@ -175,11 +176,36 @@ enum Command {
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
-    palimpsest::config::parse_size(s).map_err(|e| e.to_string())
+    palimpsest::config::parse_size(s).map_err(reason)
 }
 
 fn parse_when(s: &str) -> Result<DateTime<Utc>, String> {
-    palimpsest::config::parse_when(s).map_err(|e| e.to_string())
+    palimpsest::config::parse_when(s).map_err(reason)
+}
+
+fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    palimpsest::config::parse_bind(s).map_err(reason)
+}
+
+/// A count or duration of which zero makes no sense.
+fn at_least_one<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + Default + PartialEq,
+    T::Err: std::fmt::Display,
+{
+    let n: T = s.trim().parse().map_err(|e: T::Err| e.to_string())?;
+    if n == T::default() {
+        return Err("must be at least 1".into());
+    }
+    Ok(n)
+}
+
+/// Why a value is wrong, for clap, which already quotes the value and names the flag.
+fn reason(e: ConfigError) -> String {
+    match e {
+        ConfigError::Value { reason, .. } => reason,
+        other => other.to_string(),
+    }
 }
 
 #[derive(Args)]
@@ -205,13 +231,13 @@ struct CrawlArgs {
     #[arg(long)]
     rate: Option<String>,
     /// Requests in flight at once, over all hosts [default: 16].
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one::<usize>)]
     concurrency: Option<usize>,
     /// User-Agent header [default: palimpsest/VERSION (+URL)].
     #[arg(long)]
     user_agent: Option<String>,
     /// Seconds allowed for one request, body included [default: 30].
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
     timeout: Option<u64>,
     /// Largest body kept, after decompression, e.g. 10MiB [default: 10MiB].
     #[arg(long, value_name = "SIZE")]
@@ -232,7 +258,7 @@ struct CrawlArgs {
     #[arg(long)]
     json: bool,
     /// Also serve the web interface on ADDR while crawling (e.g. 127.0.0.1:8080).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_bind)]
     serve: Option<SocketAddr>,
 }
 
@@ -260,21 +286,19 @@ impl CrawlArgs {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
         Err(e) => {
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{first} (see palimpsest --help)");
-            return ExitCode::from(2);
+            // clap's own rendering: it names what is missing, suggests
+            // close spellings and lists valid values.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                commands::USAGE_ERROR
+            } else {
+                0
+            });
         }
     };
     init_tracing();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = commands::Stdout::lock();
     let result = match &cli.command {
         Command::Crawl(args) => commands::crawl(
             &args.flags(),
@@ -387,23 +411,27 @@ fn main() -> ExitCode {
     };
     let _ = out.flush();
     match result {
-        Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Problems) => ExitCode::from(1),
-        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        // The reader went away (`| head`): nothing more to say to anyone.
+        Err(_) if out.closed() => ExitCode::SUCCESS,
         Err(e) => {
-            // One line: the error and those causes it does not already say.
-            let mut line = e.to_string();
-            for cause in e.chain().skip(1) {
-                let cause = cause.to_string();
-                if !line.contains(&cause) {
-                    line.push_str(": ");
-                    line.push_str(&cause);
-                }
-            }
-            eprintln!("error: {}", line.replace('\n', " "));
-            ExitCode::from(1)
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(commands::FATAL_ERROR)
         }
     }
+}
+
+/// The error and those causes it does not already say, on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line.replace('\n', " ")
 }
 
 fn init_tracing() {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::crawl::CrawlStats;
+use crate::crawl::{CrawlStats, counted};
 
 /// A running progress reporter; stops when dropped.
 pub struct Progress {
@@ -64,11 +64,11 @@ fn status_line(stats: &CrawlStats, elapsed: Duration) -> String {
     let captures = stats.captures.get();
     let rate = captures as f64 / elapsed.as_secs_f64().max(0.001);
     format!(
-        "{} pages, {} queued, {} hosts, {} errors, {} disallowed, {:.1} pages/s",
-        captures,
+        "{}, {} queued, {}, {}, {} disallowed, {:.1} pages/s",
+        counted(captures, "page", "pages"),
         stats.queued.get(),
-        stats.hosts_active.get(),
-        stats.errors.get(),
+        counted(stats.hosts_active.get(), "host", "hosts"),
+        counted(stats.errors.get(), "error", "errors"),
         stats.disallowed.get(),
         rate
     )

@@ -13,28 +13,21 @@ use serde::Serialize;
 use crate::archive::{self, Archive, PageState};
 use crate::article::PageKind;
 use crate::config::{CrawlConfig, CrawlFlags};
-use crate::crawl::{self, CrawlStats, Summary};
+use crate::crawl::{self, CrawlStats, Summary, counted};
 use crate::progress::Progress;
 use crate::serve;
 use std::net::SocketAddr;
 
 mod export;
+mod outcome;
 mod read;
 mod schedule;
 mod versions;
 
 pub use export::{ExportFormat, ExportOptions, export};
+pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR};
 pub use read::Reading;
 pub use versions::DiffFormat;
-
-/// How the process was asked to end, for the exit code.
-pub enum Outcome {
-    Done,
-    /// Interrupted; resumable.
-    Interrupted,
-    /// Ran, but found problems (e.g. `verify`).
-    Problems,
-}
 
 /// `palimpsest crawl`: until the frontier is empty or a limit is hit.
 pub fn crawl(
@@ -162,44 +155,64 @@ fn run_crawler(
     if json {
         writeln!(out, "{}", serde_json::to_string(&summary)?)?;
     } else if watch {
-        let text = summary_text(&summary);
-        let first = text.lines().next().unwrap_or_default();
         eprintln!(
-            "watch stopped; {first}\n{} URLs stay scheduled: `palimpsest watch` with the same seeds picks up where this one stopped",
-            summary.queued
+            "watch stopped; {}\n{} scheduled: `palimpsest watch` with the same seeds picks up where this one stopped",
+            summary_text(&summary),
+            counted(summary.queued, "URL stays", "URLs stay")
         );
-    } else {
+    } else if summary.complete {
         eprintln!("{}", summary_text(&summary));
-    }
-    Ok(if summary.complete {
-        Outcome::Done
     } else {
-        Outcome::Interrupted
-    })
+        eprintln!(
+            "{}\ninterrupted with {} queued: run the same command again to resume",
+            summary_text(&summary),
+            counted(summary.queued, "URL", "URLs")
+        );
+    }
+    Ok(crawl_outcome(&summary))
 }
 
+/// A pass that fetched nothing but met errors failed; one that fetched
+/// pages but gave up on some finished with errors.
+fn crawl_outcome(s: &Summary) -> Outcome {
+    if !s.complete {
+        Outcome::Interrupted
+    } else if s.pages_fetched == 0 && s.errors + s.disallowed > 0 {
+        Outcome::NothingDone
+    } else if s.errors > 0 {
+        Outcome::SomeErrors
+    } else {
+        Outcome::Done
+    }
+}
+
+/// The pass in one line, then one line per cause of errors.
 fn summary_text(s: &Summary) -> String {
     let mut text = format!(
-        "pass {}{}: {} pages fetched, {} captures, {} new versions, {} errors, {} disallowed, {} in {:.1}s ({:.1} pages/s), {} hosts",
+        "pass {}{}: {}, {}, {}, {}, {} disallowed, {} in {:.1}s ({:.1} pages/s), {}",
         s.pass,
         if s.resumed { " (resumed)" } else { "" },
-        s.pages_fetched,
-        s.captures,
-        s.new_versions,
-        s.errors,
+        counted(s.pages_fetched, "page fetched", "pages fetched"),
+        counted(s.captures, "capture", "captures"),
+        counted(s.new_versions, "new version", "new versions"),
+        counted(s.errors, "error", "errors"),
         s.disallowed,
         human_bytes(s.bytes),
         s.elapsed_secs,
         s.pages_per_sec,
-        s.hosts,
+        counted(s.hosts, "host", "hosts"),
     );
-    if !s.complete {
-        text.push_str(&format!(
-            "\ninterrupted with {} URLs queued: run the same command again to resume",
-            s.queued
-        ));
+    for group in &s.errors_by_cause {
+        text.push_str("\n  ");
+        text.push_str(&group.text);
     }
     text
+}
+
+/// A time in tables and text: RFC 3339 in UTC to the second
+/// (`2025-10-01T08:00:00Z`), the style of the JSON outputs.
+pub(crate) fn table_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn human_bytes(n: u64) -> String {
@@ -291,7 +304,7 @@ pub(crate) fn list(
         } else {
             let when = page
                 .last_captured
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .map(table_time)
                 .unwrap_or_else(|| "-".into());
             let title = title
                 .map(str::to_string)
@@ -318,7 +331,12 @@ pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyho
         writeln!(out, "{}", serde_json::to_string(&stats)?)?;
     } else {
         let s = &stats;
-        writeln!(out, "pages:     {} ({} articles)", s.pages, s.articles)?;
+        writeln!(
+            out,
+            "pages:     {} ({})",
+            s.pages,
+            counted(s.articles, "article", "articles")
+        )?;
         writeln!(out, "hosts:     {}", s.hosts)?;
         writeln!(out, "captures:  {}", s.captures)?;
         writeln!(out, "versions:  {}", s.versions)?;
@@ -347,16 +365,16 @@ pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Re
         }
         writeln!(
             out,
-            "{}: {} pages, {} captures, {} payloads, {} versions checked",
+            "{}: {}, {}, {}, {} checked",
             if report.is_clean() {
                 "archive OK"
             } else {
                 "archive has problems"
             },
-            report.pages,
-            report.captures,
-            report.payloads,
-            report.versions
+            counted(report.pages as u64, "page", "pages"),
+            counted(report.captures as u64, "capture", "captures"),
+            counted(report.payloads as u64, "payload", "payloads"),
+            counted(report.versions as u64, "version", "versions"),
         )?;
     }
     Ok(if report.is_clean() {
@@ -406,8 +424,11 @@ pub fn import_warc(
     } else {
         writeln!(
             out,
-            "{} records: {} captures imported, {} new versions, {} records skipped (not responses or revisits)",
-            report.records, report.captures, report.new_versions, report.skipped
+            "{}: {} imported, {}, {} skipped (not responses or revisits)",
+            counted(report.records, "record", "records"),
+            counted(report.captures, "capture", "captures"),
+            counted(report.new_versions, "new version", "new versions"),
+            counted(report.skipped, "record", "records"),
         )?;
     }
     Ok(Outcome::Done)
@@ -432,8 +453,11 @@ pub fn reextract(
     } else {
         writeln!(
             out,
-            "{} pages: {} re-extracted, {} new versions, {} without a complete HTML capture",
-            report.pages, report.extracted, report.new_versions, report.skipped
+            "{}: {} re-extracted, {}, {} without a complete HTML capture",
+            counted(report.pages as u64, "page", "pages"),
+            report.extracted,
+            counted(report.new_versions as u64, "new version", "new versions"),
+            report.skipped
         )?;
     }
     Ok(Outcome::Done)

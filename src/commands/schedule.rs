@@ -29,7 +29,7 @@ pub(crate) fn schedule(
     let now = Utc::now();
     if !json {
         writeln!(out, "{total} queued")?;
-        writeln!(out, "{:<19}  {:<10} {:<8} URL", "DUE", "IN", "REASON")?;
+        writeln!(out, "{:<20}  {:<10} {:<8} URL", "DUE", "IN", "REASON")?;
     }
     for entry in entries {
         let Some(page) = archive.page(entry.url)? else {
@@ -55,8 +55,8 @@ pub(crate) fn schedule(
             };
             writeln!(
                 out,
-                "{:<19}  {:<10} {:<8} {}",
-                due.format("%Y-%m-%d %H:%M:%S"),
+                "{:<20}  {:<10} {:<8} {}",
+                super::table_time(due),
                 wait,
                 reason,
                 page.url.as_str()

@@ -2,13 +2,13 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::Outcome;
-use crate::archive::Archive;
-use crate::archive::micros;
+use super::{Outcome, table_time as format_time};
+use crate::archive::{Archive, PageRecord, PageState, UrlId, micros};
 use crate::article::PageKind;
+use crate::crawl::counted;
 use crate::diff::{self, Sides};
 
 /// Output format of `diff`.
@@ -34,8 +34,49 @@ struct HistoryRow<'a> {
     reextracted: bool,
 }
 
-fn format_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
+/// Why a page has no versions, said as what the page is ("disallowed by
+/// robots.txt", "HTTP 404 on every capture"…), for the commands that need one.
+fn no_versions(archive: &Archive, id: UrlId, page: &PageRecord) -> anyhow::Error {
+    let what = match (&page.state, page.last_error.as_deref()) {
+        (PageState::Disallowed, Some(reason)) if reason.starts_with("disallowed") => {
+            reason.to_string()
+        }
+        (PageState::Disallowed, reason) => format!(
+            "not fetched: {}",
+            reason.unwrap_or("robots.txt could not be read")
+        ),
+        (_, Some(error)) if page.captures == 0 => format!("not fetched: {error}"),
+        _ if page.captures == 0 => "not fetched yet".to_string(),
+        _ => match captures_without_text(archive, id, page) {
+            Ok(what) => what,
+            Err(e) => return e,
+        },
+    };
+    anyhow::anyhow!("{} has no versions: {what}", page.url)
+}
+
+/// What the captures of a page that never gave an article were.
+fn captures_without_text(
+    archive: &Archive,
+    id: UrlId,
+    page: &PageRecord,
+) -> anyhow::Result<String> {
+    let mut statuses = Vec::new();
+    for capture in archive.captures(id) {
+        statuses.push(capture?.status);
+    }
+    let captures = counted(statuses.len() as u64, "capture", "captures");
+    statuses.sort_unstable();
+    statuses.dedup();
+    Ok(match (statuses.as_slice(), page.last_error.as_deref()) {
+        ([only], _) if *only >= 400 => format!("HTTP {only} on every capture ({captures})"),
+        // A cut body, a long Retry-After…: the page failed for that.
+        (_, Some(error)) if page.state == PageState::Failed => format!("{error} ({captures})"),
+        _ => {
+            let seen: Vec<String> = statuses.iter().map(|s| format!("HTTP {s}")).collect();
+            format!("no article text in {captures} ({})", seen.join(", "))
+        }
+    })
 }
 
 /// `palimpsest history URL`.
@@ -47,17 +88,13 @@ pub(crate) fn history(
 ) -> anyhow::Result<Outcome> {
     let (id, page) = archive.lookup(url)?;
     if page.versions == 0 {
-        anyhow::bail!(
-            "{} has no versions yet ({} captures)",
-            page.url,
-            page.captures
-        );
+        return Err(no_versions(archive, id, &page));
     }
     if !json {
         writeln!(out, "{}", page.url)?;
         writeln!(
             out,
-            "{:<7} {:<19}  {:<19}  {:<14} TITLE",
+            "{:<7} {:<20}  {:<20}  {:<14} TITLE",
             "VERSION", "FIRST SEEN", "LAST SEEN", "CHANGE"
         )?;
     }
@@ -81,14 +118,14 @@ pub(crate) fn history(
             let mut change = if number > 1 {
                 format!("+{added} -{removed}")
             } else {
-                format!("{added} words")
+                counted(added as u64, "word", "words")
             };
             if version.reextracted {
                 change.push_str(" (re-extracted)");
             }
             writeln!(
                 out,
-                "{:<7} {:<19}  {:<19}  {:<14} {}",
+                "{:<7} {:<20}  {:<20}  {:<14} {}",
                 version.number,
                 format_time(version.first_seen),
                 last_seen.map(format_time).unwrap_or_default(),
@@ -109,6 +146,9 @@ pub(crate) fn show(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let (id, page) = archive.lookup(url)?;
+    if page.versions == 0 {
+        return Err(no_versions(archive, id, &page));
+    }
     let number = number.unwrap_or(page.versions);
     let version = archive.require_version(id, &page, number)?;
     let last_seen = archive.version_last_seen(id, number)?;
@@ -123,10 +163,16 @@ pub(crate) fn show(
         meta.push(format!("by {}", r.authors.join(", ")));
     }
     if let Some(p) = r.published {
-        meta.push(format!("published {}", p.to_rfc3339()));
+        meta.push(format!(
+            "published {}",
+            p.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ));
     }
     if let Some(m) = r.modified {
-        meta.push(format!("modified {}", m.to_rfc3339()));
+        meta.push(format!(
+            "modified {}",
+            m.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ));
     }
     if let Some(l) = &r.language {
         meta.push(format!("language {l}"));
@@ -164,22 +210,24 @@ pub(crate) fn diff(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let (id, page) = archive.lookup(url)?;
+    if page.versions == 0 {
+        return Err(no_versions(archive, id, &page));
+    }
     let (a, b) = match (a, b) {
         (Some(a), Some(b)) => (a, b),
         (Some(a), None) => (a, page.versions),
         (None, _) if page.versions < 2 => anyhow::bail!(
-            "{} has {} version{}: nothing to compare",
+            "{} has {}: nothing to compare",
             page.url,
-            page.versions,
-            if page.versions == 1 { "" } else { "s" }
+            counted(page.versions.into(), "version", "versions")
         ),
         (None, _) => (page.versions - 1, page.versions),
     };
     if a == b {
         anyhow::bail!(
-            "{} version {a} compared with itself: nothing to compare (it has {} versions)",
+            "{} version {a} compared with itself: nothing to compare (it has {})",
             page.url,
-            page.versions
+            counted(page.versions.into(), "version", "versions")
         );
     }
     let old = archive.require_version(id, &page, a)?;
@@ -242,7 +290,7 @@ pub(crate) fn changes(
     if !json {
         writeln!(
             out,
-            "{:<19}  {:<7} {:<14} {:<50} TITLE",
+            "{:<20}  {:<7} {:<14} {:<50} TITLE",
             "CHANGED", "VERSION", "CHANGE", "URL"
         )?;
     }
@@ -273,7 +321,7 @@ pub(crate) fn changes(
         } else {
             writeln!(
                 out,
-                "{:<19}  {:<7} {:<14} {:<50} {}",
+                "{:<20}  {:<7} {:<14} {:<50} {}",
                 format_time(new.first_seen),
                 number,
                 format!("+{} -{}", new.words_added, new.words_removed),

@@ -22,7 +22,7 @@ mod writer;
 pub use import::{ImportError, ImportReport, import_warc};
 pub use reextract::{ReextractReport, reextract};
 
-pub use stats::{CrawlStats, Summary, peak_rss_bytes};
+pub use stats::{CrawlStats, ErrorCause, ErrorGroup, Summary, counted, peak_rss_bytes};
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

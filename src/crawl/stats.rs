@@ -1,9 +1,15 @@
-//! Crawl counters, shared with the progress display, and the end summary.
+//! Crawl counters, shared with the progress display, and the end summary,
+//! which groups the pages given up on by why (so a pass in which every
+//! request was refused says so, and how to allow it).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+use crate::archive::Truncation;
+use crate::fetch::{FetchError, Forbidden};
 
 /// A counter or gauge readable from any thread.
 #[derive(Debug, Default)]
@@ -39,6 +45,136 @@ pub struct CrawlStats {
     pub queued: Counter,
     pub hosts_active: Counter,
     pub pass: Counter,
+    /// `errors`, by cause, in the order first seen.
+    causes: Mutex<Vec<(ErrorCause, u64)>>,
+}
+
+/// Why a page was given up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCause {
+    /// The address guard refused the resolved address.
+    Refused(Forbidden),
+    Timeout,
+    Connect,
+    Transport,
+    /// A redirect loop, too many redirects, or an unusable `Location`.
+    Redirect,
+    /// The host asked for a pause longer than a crawl waits.
+    Paused,
+    /// An error status (4xx, or 5xx after the retries).
+    Status(u16),
+    /// The body reached `--max-body`.
+    BodyCut,
+    /// The body did not arrive within `--timeout`.
+    BodyTooSlow,
+}
+
+impl ErrorCause {
+    pub fn of_fetch(e: &FetchError) -> Self {
+        match e {
+            FetchError::AddressRefused(r) => ErrorCause::Refused(r.class),
+            FetchError::Timeout(_) => ErrorCause::Timeout,
+            FetchError::Connect(_) => ErrorCause::Connect,
+            FetchError::Transport(_) => ErrorCause::Transport,
+            FetchError::TooManyRedirects
+            | FetchError::RedirectLoop(_)
+            | FetchError::BadRedirect(_) => ErrorCause::Redirect,
+            FetchError::HostPaused(_) => ErrorCause::Paused,
+        }
+    }
+
+    /// The cause of a response that was recorded but failed its page.
+    pub fn of_response(status: u16, truncated: Option<Truncation>, paused: bool) -> Self {
+        match truncated {
+            Some(Truncation::Length) => ErrorCause::BodyCut,
+            Some(Truncation::Time) => ErrorCause::BodyTooSlow,
+            None if paused => ErrorCause::Paused,
+            None => ErrorCause::Status(status),
+        }
+    }
+
+    /// A stable name for JSON: `refused_loopback`, `timeout`, `http_404`…
+    pub fn key(&self) -> String {
+        match self {
+            ErrorCause::Refused(class) => {
+                format!("refused_{}", class.to_string().replace([' ', '-'], "_"))
+            }
+            ErrorCause::Timeout => "timeout".into(),
+            ErrorCause::Connect => "connect".into(),
+            ErrorCause::Transport => "transport".into(),
+            ErrorCause::Redirect => "redirect".into(),
+            ErrorCause::Paused => "paused".into(),
+            ErrorCause::Status(code) => format!("http_{code}"),
+            ErrorCause::BodyCut => "body_cut".into(),
+            ErrorCause::BodyTooSlow => "body_too_slow".into(),
+        }
+    }
+
+    /// `n` errors of this cause, said for a person.
+    pub fn describe(&self, n: u64) -> String {
+        match self {
+            ErrorCause::Refused(class) => format!(
+                "{} refused: {class} address; pass --allow-private",
+                counted(n, "request", "requests")
+            ),
+            ErrorCause::Timeout => {
+                format!(
+                    "{} timed out (--timeout)",
+                    counted(n, "request", "requests")
+                )
+            }
+            ErrorCause::Connect => format!("{} failed", counted(n, "connection", "connections")),
+            ErrorCause::Transport => {
+                format!("{} failed in transit", counted(n, "request", "requests"))
+            }
+            ErrorCause::Redirect => format!(
+                "{} (a loop, too many, or an unusable Location)",
+                counted(n, "bad redirect", "bad redirects")
+            ),
+            ErrorCause::Paused => format!(
+                "{} skipped: the host asked for a long pause (Retry-After)",
+                counted(n, "page", "pages")
+            ),
+            ErrorCause::Status(code) => {
+                let reason = reqwest::StatusCode::from_u16(*code)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .map(|r| format!(" {r}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} HTTP {code}{reason}",
+                    counted(n, "page answered", "pages answered")
+                )
+            }
+            ErrorCause::BodyCut => {
+                format!("{} at --max-body", counted(n, "body cut", "bodies cut"))
+            }
+            ErrorCause::BodyTooSlow => format!(
+                "{} within --timeout",
+                counted(n, "body not received", "bodies not received")
+            ),
+        }
+    }
+}
+
+impl Serialize for ErrorCause {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+/// The errors of one cause in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorGroup {
+    pub cause: ErrorCause,
+    pub count: u64,
+    /// The cause said for a person, count included.
+    pub text: String,
+}
+
+/// `n` and the noun, singular for exactly one: `1 page`, `2 pages`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What a crawl run did (`crawl --json` prints it).
@@ -51,6 +187,8 @@ pub struct Summary {
     pub captures: u64,
     pub new_versions: u64,
     pub errors: u64,
+    /// `errors` by cause, most frequent first.
+    pub errors_by_cause: Vec<ErrorGroup>,
     pub disallowed: u64,
     pub bytes: u64,
     pub elapsed_secs: f64,
@@ -61,6 +199,33 @@ pub struct Summary {
 }
 
 impl CrawlStats {
+    /// Counts a page given up on.
+    pub fn error(&self, cause: ErrorCause) {
+        self.errors.inc();
+        let mut causes = self.causes.lock().unwrap_or_else(|p| p.into_inner());
+        match causes.iter_mut().find(|(c, _)| *c == cause) {
+            Some((_, n)) => *n += 1,
+            None => causes.push((cause, 1)),
+        }
+    }
+
+    fn error_groups(&self) -> Vec<ErrorGroup> {
+        let mut groups: Vec<ErrorGroup> = self
+            .causes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|&(cause, count)| ErrorGroup {
+                cause,
+                count,
+                text: cause.describe(count),
+            })
+            .collect();
+        // Stable: equal counts keep the order first seen.
+        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+        groups
+    }
+
     pub fn summary(
         &self,
         elapsed: Duration,
@@ -78,6 +243,7 @@ impl CrawlStats {
             captures: self.captures.get(),
             new_versions: self.new_versions.get(),
             errors: self.errors.get(),
+            errors_by_cause: self.error_groups(),
             disallowed: self.disallowed.get(),
             bytes: self.bytes.get(),
             elapsed_secs: (secs * 1000.0).round() / 1000.0,

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::Shared;
 use super::process::{Captured, ExtractedArticle, PageResult, Processed};
+use super::stats::ErrorCause;
 use crate::archive::{
     Archive, ArticleBlob, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState,
     PassRecord, Result, RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
@@ -208,7 +209,7 @@ impl Writer {
                     page.attempts += 1;
                     page.due = Some(self.admitter.requeue(st, &entry, now + delay));
                 } else {
-                    self.shared.stats.errors.inc();
+                    self.shared.stats.error(ErrorCause::of_fetch(&e));
                     page.state = PageState::Failed;
                     self.done_with(st, &entry, &mut page, now);
                 }
@@ -322,7 +323,11 @@ impl Writer {
                 .clone()
                 .or_else(|| (status >= 400).then(|| format!("HTTP {status}")));
             page.state = if page.last_error.is_some() {
-                stats.errors.inc();
+                stats.error(ErrorCause::of_response(
+                    status,
+                    capture.truncated,
+                    pause_too_long,
+                ));
                 PageState::Failed
             } else {
                 stats.fetched.inc();

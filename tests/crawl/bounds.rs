@@ -54,7 +54,7 @@ fn huge_body_is_cut_at_the_default_cap_and_recorded() {
         .args(["--rate", "20/s", "--json"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(120));
-    out.assert_success("crawl");
+    out.assert_exit(3, "crawl");
 
     let entry = archive.entry(&server.url(host, "/huge"));
     assert_eq!(entry["state"], "failed", "{entry:#}");
@@ -103,7 +103,7 @@ fn gzip_bomb_is_cut_at_the_cap_with_bounded_memory() {
         .args(["--rate", "20/s", "--json", "--max-body", "1MiB"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(120));
-    out.assert_success("crawl");
+    out.assert_exit(3, "crawl");
     assert!(
         out.elapsed < Duration::from_secs(30),
         "a crawl facing a gzip bomb should end quickly, took {:?}",
@@ -163,7 +163,7 @@ fn gzip_bomb_is_cut_at_the_default_cap() {
         .args(["--rate", "20/s", "--json"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(120));
-    out.assert_success("crawl");
+    out.assert_exit(3, "crawl");
     let entry = archive.entry(&server.url(host, "/bomb"));
     assert_eq!(entry["state"], "failed", "{entry:#}");
     assert!(
@@ -196,7 +196,7 @@ fn trickling_body_times_out_and_is_recorded() {
         .args(["--rate", "20/s", "--timeout", "3"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(90));
-    out.assert_success("crawl");
+    out.assert_exit(3, "crawl");
     assert!(
         out.elapsed < Duration::from_secs(45),
         "with --timeout 3 the trickling page held the crawl for {:?}",
@@ -325,7 +325,7 @@ fn max_body_in_plain_bytes_cuts_a_larger_page() {
         .args(["--rate", "50/s", "--max-body", "100000"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(60))
-        .assert_success("crawl");
+        .assert_exit(3, "crawl");
     let entry = archive.entry(&server.url(host, "/big"));
     assert_eq!(entry["state"], "failed", "{entry:#}");
     assert!(
@@ -554,7 +554,7 @@ fn max_body_is_inclusive_a_body_of_exactly_the_cap_is_kept() {
         .args(["--rate", "50/s", "--max-body", "100000"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(60))
-        .assert_success("crawl");
+        .assert_exit(3, "crawl");
     let exact = archive.entry(&server.url(host, "/exact"));
     assert_eq!(
         exact["state"], "fetched",

@@ -179,7 +179,7 @@ fn summary_counts_errors_and_disallowed_pages() {
         .args(["--rate", "50/s", "--json"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(60));
-    out.assert_success("crawl");
+    out.assert_exit(3, "crawl");
     let summary = out.summary();
     assert_eq!(num(&summary, "pages_fetched"), 2, "{summary:#}");
     assert_eq!(num(&summary, "errors"), 1, "{summary:#}");

@@ -4,6 +4,7 @@ mod bad_input;
 mod bounds;
 mod canonical;
 mod discovery;
+mod exit_codes;
 mod fuzz;
 mod guard;
 mod hostile;

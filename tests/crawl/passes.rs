@@ -194,7 +194,7 @@ fn a_page_that_failed_is_tried_again_in_the_next_pass() {
         .arg(server.url(host, "/"));
     crawl
         .run(Duration::from_secs(90))
-        .assert_success("first crawl");
+        .assert_exit(3, "first crawl");
     let entry = archive.entry(&server.url(host, "/story"));
     assert_eq!(entry["state"], "failed", "{entry:#}");
 
@@ -391,7 +391,7 @@ fn an_error_page_on_revisit_is_not_a_new_version_of_the_article() {
         .assert_success("first crawl");
     crawl
         .run(Duration::from_secs(60))
-        .assert_success("second crawl");
+        .assert_exit(3, "second crawl");
     let entry = archive.entry(&server.url(host, "/story"));
     assert_eq!(num(&entry, "captures"), 2, "{entry:#}");
     assert_eq!(entry["status"], 404, "{entry:#}");

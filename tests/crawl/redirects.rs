@@ -20,7 +20,7 @@ fn redirect_loop_ends_in_a_recorded_error() {
         .page(host, "/fine", page("Fine", &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "50/s", DEADLINE);
+    archive.crawl_site_with_errors(&server, host, "50/s", DEADLINE);
 
     let hops = server.count(host, "/a") + server.count(host, "/b");
     assert!(
@@ -48,7 +48,7 @@ fn redirect_chain_longer_than_ten_ends_in_a_recorded_error() {
     }
     let server = site.page(host, "/r/20", page("End", &[])).serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "50/s", DEADLINE);
+    archive.crawl_site_with_errors(&server, host, "50/s", DEADLINE);
 
     // /r/0 plus 10 redirects reaches /r/10; /r/11 would be an 11th redirect.
     let deepest = server
@@ -161,7 +161,7 @@ fn malformed_redirects_are_recorded_errors() {
         .page(host, "/fine", page("Fine", &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "50/s", DEADLINE);
+    archive.crawl_site_with_errors(&server, host, "50/s", DEADLINE);
     for path in ["/bad", "/ftp"] {
         let entry = archive.entry(&server.url(host, path));
         assert_eq!(entry["state"], "failed", "{entry:#}");

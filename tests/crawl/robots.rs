@@ -152,7 +152,7 @@ fn robots_5xx_disallows_all() {
         server.dump()
     );
     assert!(server.count(host, "/robots.txt") >= 1, "{}", server.dump());
-    out.assert_success("crawl");
+    out.assert_exit(1, "crawl");
     let entry = archive.entry(&server.url(host, "/"));
     assert_eq!(entry["state"], "disallowed", "{entry:#}");
     assert_eq!(num(&entry, "captures"), 0, "{entry:#}");
@@ -182,7 +182,7 @@ fn robots_unreachable_disallows_all() {
         ],
         DEADLINE,
     );
-    out.assert_success("crawl");
+    out.assert_exit(1, "crawl");
     let entry = archive.entry(&url);
     assert_eq!(
         entry["state"], "disallowed",
@@ -344,7 +344,7 @@ fn a_5xx_robots_txt_is_retried_by_the_next_crawl() {
         .crawl(&server, &[host])
         .args(["--rate", "50/s", "--timeout", "5"])
         .arg(server.url(host, "/"));
-    crawl.run(DEADLINE).assert_success("first crawl");
+    crawl.run(DEADLINE).assert_exit(1, "first crawl");
     assert!(server.page_requests().is_empty(), "{}", server.dump());
 
     broken.store(false, Ordering::SeqCst);
@@ -382,7 +382,7 @@ fn a_robots_txt_that_never_answers_times_out_and_disallows() {
         .args(["--rate", "50/s", "--timeout", "2"])
         .arg(server.url(host, "/"))
         .run(Duration::from_secs(50));
-    out.assert_success("crawl");
+    out.assert_exit(1, "crawl");
     assert!(
         out.elapsed < Duration::from_secs(30),
         "a silent robots.txt held the crawl for {:?} with --timeout 2",

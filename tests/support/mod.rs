@@ -542,6 +542,20 @@ impl Output {
         self
     }
 
+    /// Panics (with the output) unless the run exited with `code` (3: a
+    /// crawl that finished with some pages failed; 1: nothing fetched).
+    pub fn assert_exit(&self, code: i32, what: &str) -> &Self {
+        assert_eq!(
+            self.status.code(),
+            Some(code),
+            "{what}: expected exit {code}, got {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
     /// The `--json` summary of a crawl: one JSON object on stdout.
     pub fn summary(&self) -> Value {
         parse_json_object(&self.stdout).unwrap_or_else(|| {
@@ -763,11 +777,34 @@ impl Archive {
     /// Crawls `host` from its front page at `rate` until done, and asserts
     /// that the crawl succeeded.
     pub fn crawl_site(&self, server: &Server, host: &str, rate: &str, deadline: Duration) {
+        self.crawl_site_until(server, host, rate, deadline)
+            .assert_success("crawl");
+    }
+
+    /// Like [`Archive::crawl_site`] for a site where some pages fail: the
+    /// crawl finishes with exit code 3.
+    pub fn crawl_site_with_errors(
+        &self,
+        server: &Server,
+        host: &str,
+        rate: &str,
+        deadline: Duration,
+    ) {
+        self.crawl_site_until(server, host, rate, deadline)
+            .assert_exit(3, "crawl with failing pages");
+    }
+
+    fn crawl_site_until(
+        &self,
+        server: &Server,
+        host: &str,
+        rate: &str,
+        deadline: Duration,
+    ) -> Output {
         self.crawl(server, &[host])
             .args(["--rate", rate])
             .arg(server.url(host, "/"))
             .run(deadline)
-            .assert_success("crawl");
     }
 
     /// Like [`Archive::crawl`] without `--allow-private`.
