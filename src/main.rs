@@ -107,6 +107,11 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
     },
+    /// Serve a small news site on loopback to try the crawler on, and print the commands to try.
+    Demo {
+        #[arg(long, default_value = palimpsest::demo::DEFAULT_BIND)]
+        bind: SocketAddr,
+    },
     /// What the frontier will fetch next, and when.
     Schedule {
         /// Entries shown at most.
@@ -293,6 +298,7 @@ fn main() -> ExitCode {
             &mut out,
         ),
         Command::Serve { bind } => commands::serve(&cli.archive, *bind),
+        Command::Demo { bind } => palimpsest::demo::run(*bind, &mut out).map(|()| Outcome::Done),
         Command::Extract {
             files,
             url,
