@@ -9,7 +9,7 @@
 //! `ETag` and answers a matching `If-None-Match` with 304, as a real site's
 //! cache would.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -503,6 +503,23 @@ fn edit_on_enter(demo: Arc<Demo>) {
     });
 }
 
+/// Whether stdin is a terminal this process runs in the background of
+/// (`palimpsest demo &`): reading it would stop the whole process.
+fn stdin_is_background_terminal() -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return false;
+    };
+    // After the command name: state, ppid, pgrp, session, tty, tpgid.
+    let Some((_, fields)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    let fields: Vec<&str> = fields.split_whitespace().collect();
+    matches!((fields.get(2), fields.get(5)), (Some(group), Some(foreground)) if group != foreground)
+}
+
 /// Whether the demo may listen on `addr`: loopback only, since the site is
 /// for this machine's crawler and nobody else's.
 fn check_bind(addr: SocketAddr) -> anyhow::Result<()> {
@@ -537,7 +554,14 @@ pub fn run(bind: SocketAddr, out: &mut dyn Write) -> anyhow::Result<()> {
             said,
         });
         say(out, &instructions(&demo));
-        edit_on_enter(demo.clone());
+        if stdin_is_background_terminal() {
+            say(
+                out,
+                "(running in the background: publish edits with the curl command)",
+            );
+        } else {
+            edit_on_enter(demo.clone());
+        }
         let app = Router::new().fallback(handle).with_state(demo);
         let mut server = tokio::spawn(async move {
             axum::serve(listener, app)

@@ -705,7 +705,7 @@ fn demo_listens_on_loopback_by_default() {
     match listening {
         Some(addr) => assert_eq!(addr, "127.0.0.1", "the default bind: {out:?}"),
         None => assert!(
-            taken.is_some() && out.stderr.contains(&format!("127.0.0.1:{README_PORT}")),
+            out.stderr.contains(&format!("127.0.0.1:{README_PORT}")),
             "neither listening nor saying where it tried: {out:?}"
         ),
     }
