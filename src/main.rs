@@ -109,6 +109,7 @@ enum Command {
     },
     /// Serve a small news site on loopback to try the crawler on, and print the commands to try.
     Demo {
+        /// Loopback address and port both demo sites are served on.
         #[arg(long, default_value = palimpsest::demo::DEFAULT_BIND)]
         bind: SocketAddr,
     },

@@ -210,7 +210,8 @@ fn tour_steps(section: &str) -> Vec<Step> {
             in_code = !in_code;
         } else if let Some(command) = line.strip_prefix("$ palimpsest ").filter(|_| in_code) {
             let command = command.split(" #").next().unwrap_or_default();
-            let args = command.split_whitespace().map(str::to_string).collect();
+            let args: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+            assert!(!args.is_empty(), "a tour line names no command: {line}");
             steps.push(Step::Run {
                 args,
                 shown: Vec::new(),
