@@ -27,6 +27,14 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8765";
 /// The path of the article the demo edits.
 pub const EDITED_PATH: &str = "/politics/minister-resigns.html";
 
+const HARBOUR_PATH: &str = "/world/harbour-reopens.html";
+const COMET_PATH: &str = "/science/new-comet.html";
+const RATES_PATH: &str = "/business/rates-on-hold.html";
+const DRAFT_PATH: &str = "/drafts/budget-cost.html";
+const WIRE_STORY_PATH: &str = "/stories/harbour-reopens.html";
+const HERALD: &str = "The Demo Herald";
+const WIRE_NAME: &str = "Demo Wire";
+
 /// `POST` here publishes the next edit of the edited article.
 const EDIT_ENDPOINT: &str = "/_demo/edit";
 
@@ -227,7 +235,7 @@ impl Demo {
             Published::Edit { number } => format!(
                 "published edit {number} of {} to {url}: {}",
                 EDITS.len(),
-                EDITS[number - 1]
+                EDITS.get(number - 1).copied().unwrap_or_default()
             ),
             Published::NoneLeft => {
                 format!("{url} is at its last revision: no edit left to publish")
@@ -253,35 +261,20 @@ impl Demo {
             },
             "/sitemap.xml" => Doc {
                 content_type: "application/xml",
-                body: sitemap(
-                    &news,
-                    &[
-                        EDITED_PATH,
-                        "/world/harbour-reopens.html",
-                        "/science/new-comet.html",
-                    ],
-                ),
+                body: sitemap(&news, &[EDITED_PATH, HARBOUR_PATH, COMET_PATH]),
             },
             "/feed.xml" => Doc {
                 content_type: "application/rss+xml",
-                body: rss(
-                    &news,
-                    &[
-                        (EDITED_PATH, self.edited()),
-                        ("/business/rates-on-hold.html", &RATES),
-                    ],
-                ),
+                body: rss(&news, &[(EDITED_PATH, self.edited()), (RATES_PATH, &RATES)]),
             },
-            EDITED_PATH => Doc::html(article_page(self.edited(), "The Demo Herald", None)),
-            "/world/harbour-reopens.html" => {
-                let source = format!("{wire}/stories/harbour-reopens.html");
-                Doc::html(article_page(&HARBOUR, "The Demo Herald", Some(&source)))
+            EDITED_PATH => Doc::html(article_page(self.edited(), HERALD, None)),
+            HARBOUR_PATH => {
+                let source = format!("{wire}{WIRE_STORY_PATH}");
+                Doc::html(article_page(&HARBOUR, HERALD, Some(&source)))
             }
-            "/science/new-comet.html" => Doc::html(article_page(&COMET, "The Demo Herald", None)),
-            "/business/rates-on-hold.html" => {
-                Doc::html(article_page(&RATES, "The Demo Herald", None))
-            }
-            "/drafts/budget-cost.html" => Doc::html(article_page(&DRAFT, "The Demo Herald", None)),
+            COMET_PATH => Doc::html(article_page(&COMET, HERALD, None)),
+            RATES_PATH => Doc::html(article_page(&RATES, HERALD, None)),
+            DRAFT_PATH => Doc::html(article_page(&DRAFT, HERALD, None)),
             _ => return None,
         })
     }
@@ -293,13 +286,11 @@ impl Demo {
                 body: "User-agent: *\nAllow: /\n".to_string(),
             },
             "/" => Doc::html(front_page(
-                "Demo Wire",
-                &[("/stories/harbour-reopens.html", WIRE_HARBOUR.headline)],
+                WIRE_NAME,
+                &[(WIRE_STORY_PATH, WIRE_HARBOUR.headline)],
                 "",
             )),
-            "/stories/harbour-reopens.html" => {
-                Doc::html(article_page(&WIRE_HARBOUR, "Demo Wire", None))
-            }
+            WIRE_STORY_PATH => Doc::html(article_page(&WIRE_HARBOUR, WIRE_NAME, None)),
             _ => return None,
         })
     }
@@ -308,13 +299,13 @@ impl Demo {
         // The headline on the front page stays as first published, so that
         // an edit changes the article alone.
         front_page(
-            "The Demo Herald",
+            HERALD,
             &[
                 (EDITED_PATH, REVISIONS[0].headline),
-                ("/world/harbour-reopens.html", HARBOUR.headline),
-                ("/drafts/budget-cost.html", DRAFT.headline),
+                (HARBOUR_PATH, HARBOUR.headline),
+                (DRAFT_PATH, DRAFT.headline),
             ],
-            "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"The Demo Herald\" href=\"/feed.xml\">",
+            "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.xml\">",
         )
     }
 }
@@ -380,7 +371,7 @@ fn rss(origin: &str, items: &[(&str, &Story)]) -> String {
         .collect();
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\n\
-         <title>The Demo Herald</title><link>{origin}/</link>\n\
+         <title>{HERALD}</title><link>{origin}/</link>\n\
          <description>Latest stories</description>\n{items}</channel></rss>\n"
     )
 }
