@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod crawl;
 pub mod decode;
+pub mod demo;
 pub mod diff;
 pub mod digest;
 pub mod discover;

@@ -108,6 +108,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_bind)]
         bind: SocketAddr,
     },
+    /// Serve a small news site on loopback to try the crawler on, and print the commands to try.
+    Demo {
+        /// Loopback address and port both demo sites are served on.
+        #[arg(long, default_value = palimpsest::demo::DEFAULT_BIND)]
+        bind: SocketAddr,
+    },
     /// What the frontier will fetch next, and when.
     Schedule {
         /// Entries shown at most.
@@ -317,6 +323,7 @@ fn main() -> ExitCode {
             &mut out,
         ),
         Command::Serve { bind } => commands::serve(&cli.archive, *bind),
+        Command::Demo { bind } => palimpsest::demo::run(*bind, &mut out).map(|()| Outcome::Done),
         Command::Extract {
             files,
             url,

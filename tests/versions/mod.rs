@@ -9,4 +9,5 @@ mod formats;
 mod news;
 mod records;
 mod reextract;
+mod tour;
 mod watch;
