@@ -31,7 +31,7 @@ use url::Url;
 
 #[derive(Deserialize)]
 struct Truth {
-    url: String,
+    url: Option<String>,
     ground_truth: Gt,
 }
 
@@ -41,13 +41,112 @@ struct Gt {
     author: Option<String>,
     publish_date: Option<String>,
     main_content: Option<String>,
+    #[serde(default)]
+    with: Vec<String>,
+    #[serde(default)]
+    without: Vec<String>,
 }
 
 struct PageScore {
     id: String,
-    p: f64,
-    r: f64,
-    f1: f64,
+    half: Half,
+    /// Word-level scores against `main_content`, where the page has one.
+    words: Option<(f64, f64, f64)>,
+    snippets: Snippets,
+}
+
+impl PageScore {
+    fn f1(&self) -> f64 {
+        self.words.map_or(0.0, |w| w.2)
+    }
+}
+
+/// A fixed half of a data set, by a hash of the page id: tune on one, and
+/// keep a change only if the other agrees.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Half {
+    A,
+    B,
+}
+
+impl Half {
+    fn of(id: &str) -> Half {
+        if blake3::hash(id.as_bytes()).as_bytes()[0] & 1 == 0 {
+            Half::A
+        } else {
+            Half::B
+        }
+    }
+}
+
+/// Snippet counts, scored as the multilingual set's authors do: a `with`
+/// snippet found in the whitespace-normalized output is a true positive
+/// (else a false negative), a `without` snippet found is a false positive
+/// (else a true negative); precision, recall and F1 are micro-averaged.
+#[derive(Clone, Copy, Default, Debug)]
+struct Snippets {
+    tp: usize,
+    fn_: usize,
+    fp: usize,
+    tn: usize,
+}
+
+impl Snippets {
+    fn score(text: &str, with: &[String], without: &[String]) -> Snippets {
+        let text = norm_ws(text);
+        let found = |s: &String| {
+            let s = norm_ws(s);
+            !s.is_empty() && text.contains(&s)
+        };
+        let tp = with.iter().filter(|s| found(s)).count();
+        let fp = without.iter().filter(|s| found(s)).count();
+        Snippets {
+            tp,
+            fn_: with.len() - tp,
+            fp,
+            tn: without.len() - fp,
+        }
+    }
+
+    fn add(&mut self, o: &Snippets) {
+        self.tp += o.tp;
+        self.fn_ += o.fn_;
+        self.fp += o.fp;
+        self.tn += o.tn;
+    }
+
+    fn total(&self) -> usize {
+        self.tp + self.fn_ + self.fp + self.tn
+    }
+
+    fn prf(&self) -> (f64, f64, f64) {
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let p = ratio(self.tp, self.tp + self.fp);
+        let r = ratio(self.tp, self.tp + self.fn_);
+        let f = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        (p, r, f)
+    }
+}
+
+/// Texts extracted by another tool, one JSON object a line: `{"id", "text"}`.
+fn load_external(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        eprintln!("cannot read {}: {e}", path.display());
+        std::process::exit(1);
+    });
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            Some((
+                v["id"].as_str()?.to_string(),
+                v["text"].as_str().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
 }
 
 fn words(re: &Regex, s: &str) -> HashMap<String, usize> {
@@ -133,28 +232,73 @@ fn author_match(re: &Regex, got: &[String], want: &str) -> bool {
         })
 }
 
-fn main() {
+struct Options {
+    dirs: Vec<PathBuf>,
+    worst: usize,
+    only: Option<String>,
+    verbose: bool,
+    dump: Option<std::fs::File>,
+    external: Option<HashMap<String, String>>,
+    half: Option<Half>,
+}
+
+fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut dir: Option<PathBuf> = None;
-    let mut worst = 0usize;
-    let mut only: Option<String> = None;
-    let mut verbose = false;
-    let mut dump: Option<std::fs::File> = None;
+    let mut o = Options {
+        dirs: Vec::new(),
+        worst: 0,
+        only: None,
+        verbose: false,
+        dump: None,
+        external: None,
+        half: None,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--worst" => worst = it.next().and_then(|n| n.parse().ok()).unwrap_or(20),
-            "--only" => only = it.next().cloned(),
-            "--verbose" | "-v" => verbose = true,
-            "--dump" => dump = it.next().and_then(|p| std::fs::File::create(p).ok()),
-            other => dir = Some(PathBuf::from(other)),
+            "--worst" => o.worst = it.next().and_then(|n| n.parse().ok()).unwrap_or(20),
+            "--only" => o.only = it.next().cloned(),
+            "--verbose" | "-v" => o.verbose = true,
+            "--dump" => o.dump = it.next().and_then(|p| std::fs::File::create(p).ok()),
+            "--external" => o.external = it.next().map(|p| load_external(Path::new(p))),
+            "--half" => {
+                o.half = match it.next().map(String::as_str) {
+                    Some("a" | "A") => Some(Half::A),
+                    Some("b" | "B") => Some(Half::B),
+                    _ => None,
+                }
+            }
+            other => o.dirs.push(PathBuf::from(other)),
         }
     }
-    let Some(dir) = dir else {
-        eprintln!("usage: extract_eval DIR [--worst N] [--only ID] [--verbose]");
+    if o.dirs.is_empty() {
+        eprintln!(
+            "usage: extract_eval DIR… [--half a|b] [--external FILE.jsonl] [--worst N] [--only ID] [--verbose] [--dump FILE]"
+        );
         std::process::exit(2);
-    };
+    }
+    o
+}
+
+fn main() {
+    let mut o = options();
     let re = Regex::new(r"\w+").expect("static regex");
+    for dir in o.dirs.clone() {
+        println!("== {}", dir.display());
+        evaluate(&dir, &re, &mut o);
+    }
+}
+
+/// Title, author and date tallies.
+#[derive(Default)]
+struct Fields {
+    title: (usize, usize),
+    author: (usize, usize),
+    date: (usize, usize),
+    articles: usize,
+}
+
+fn page_ids(dir: &Path, o: &Options) -> Vec<String> {
     let mut ids: Vec<String> = match std::fs::read_dir(dir.join("ground-truth")) {
         Ok(rd) => rd
             .filter_map(|e| e.ok())
@@ -171,89 +315,113 @@ fn main() {
         }
     };
     ids.sort();
-    if let Some(o) = &only {
-        ids.retain(|i| i == o);
-    }
+    ids.retain(|i| o.only.as_ref().is_none_or(|only| only == i));
+    ids.retain(|i| o.half.is_none_or(|h| Half::of(i) == h));
+    ids
+}
+
+fn evaluate(dir: &Path, re: &Regex, o: &mut Options) {
     let mut scores = Vec::new();
-    let (mut title_ok, mut title_n) = (0, 0);
-    let (mut author_ok, mut author_n) = (0, 0);
-    let (mut date_ok, mut date_n) = (0, 0);
-    let mut articles = 0;
+    let mut fields = Fields::default();
     let mut elapsed = Duration::ZERO;
     let mut cpu = Duration::ZERO;
-    for id in &ids {
-        let Some((truth, html)) = load(&dir, id) else {
+    for id in page_ids(dir, o) {
+        let Some((truth, html)) = load(dir, &id) else {
             eprintln!("skipping {id}: unreadable");
             continue;
         };
-        let url = Url::parse(&truth.url)
-            .unwrap_or_else(|_| Url::parse("http://invalid.test/").expect("literal"));
+        let url = truth
+            .url
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok())
+            .unwrap_or_else(|| Url::parse("http://invalid.test/").expect("literal"));
         let start = Instant::now();
         let cpu_start = cpu_time();
         let ex = extract(&html, &url, None);
         elapsed += start.elapsed();
         cpu += cpu_time().saturating_sub(cpu_start);
         let a = &ex.article;
-        if a.kind == palimpsest::article::PageKind::Article {
-            articles += 1;
-        }
+        let text = match &o.external {
+            Some(ext) => ext.get(&id).cloned().unwrap_or_default(),
+            None => a.text.clone(),
+        };
         let gt = &truth.ground_truth;
-        let (p, r, f1) = prf(&re, &a.text, gt.main_content.as_deref().unwrap_or(""));
-        scores.push(PageScore {
+        let score = PageScore {
+            half: Half::of(&id),
+            words: gt.main_content.as_deref().map(|m| prf(re, &text, m)),
+            snippets: Snippets::score(&text, &gt.with, &gt.without),
             id: id.clone(),
-            p,
-            r,
-            f1,
-        });
-        if let Some(f) = dump.as_mut() {
+        };
+        if let Some(f) = o.dump.as_mut() {
             use std::io::Write as _;
-            let line = serde_json::json!({"id": id, "url": truth.url, "text": a.text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "modified": a.modified.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
+            let line = serde_json::json!({"id": id, "url": truth.url, "text": text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "modified": a.modified.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
             let _ = writeln!(f, "{line}");
         }
-        let mut notes = Vec::new();
-        if let Some(t) = gt.title.as_deref().filter(|t| !t.trim().is_empty()) {
-            title_n += 1;
-            if a.title.as_deref().map(norm_ws) == Some(norm_ws(t)) {
-                title_ok += 1;
-            } else {
-                notes.push(format!("title: got {:?} want {:?}", a.title, t));
-            }
-        }
-        if let Some(au) = gt.author.as_deref().filter(|t| !t.trim().is_empty()) {
-            author_n += 1;
-            if author_match(&re, &a.authors, au) {
-                author_ok += 1;
-            } else {
-                notes.push(format!("author: got {:?} want {:?}", a.authors, au));
-            }
-        }
-        if let Some(d) = gt.publish_date.as_deref().filter(|t| t.len() >= 10) {
-            date_n += 1;
-            let got = a.published.map(|p| p.format("%Y-%m-%d").to_string());
-            if got.as_deref() == Some(&d[..10]) {
-                date_ok += 1;
-            } else {
-                notes.push(format!("date: got {got:?} want {d:?}"));
-            }
-        }
-        if verbose || only.is_some() {
-            println!("{id} f1={f1:.3} p={p:.3} r={r:.3} {}", truth.url);
+        let notes = tally_fields(re, a, gt, &mut fields);
+        if o.verbose || o.only.is_some() {
+            let (p, r, f1) = score.words.unwrap_or_default();
+            println!(
+                "{id} f1={f1:.3} p={p:.3} r={r:.3} snippets={:?} {}",
+                score.snippets,
+                truth.url.as_deref().unwrap_or("")
+            );
             for n in &notes {
                 println!("    {n}");
             }
-            if only.is_some() {
+            if o.only.is_some() {
                 print!("{}", palimpsest::extract::debug_candidates(&html));
                 println!(
-                    "---- extracted ----\n{}\n---- expected ----\n{}",
-                    a.text,
+                    "---- extracted ----\n{text}\n---- expected ----\n{}",
                     gt.main_content.as_deref().unwrap_or("")
                 );
             }
         }
+        scores.push(score);
     }
-    let n = scores.len().max(1) as f64;
-    let mean = |f: fn(&PageScore) -> f64| scores.iter().map(f).sum::<f64>() / n;
-    let pct = |a: usize, b: usize| {
+    report(&scores, &fields, elapsed, cpu, o.worst);
+}
+
+/// Counts title, author and date matches; returns what did not match.
+fn tally_fields(
+    re: &Regex,
+    a: &palimpsest::article::Article,
+    gt: &Gt,
+    fields: &mut Fields,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if a.kind == palimpsest::article::PageKind::Article {
+        fields.articles += 1;
+    }
+    if let Some(t) = gt.title.as_deref().filter(|t| !t.trim().is_empty()) {
+        fields.title.1 += 1;
+        if a.title.as_deref().map(norm_ws) == Some(norm_ws(t)) {
+            fields.title.0 += 1;
+        } else {
+            notes.push(format!("title: got {:?} want {:?}", a.title, t));
+        }
+    }
+    if let Some(au) = gt.author.as_deref().filter(|t| !t.trim().is_empty()) {
+        fields.author.1 += 1;
+        if author_match(re, &a.authors, au) {
+            fields.author.0 += 1;
+        } else {
+            notes.push(format!("author: got {:?} want {:?}", a.authors, au));
+        }
+    }
+    if let Some(d) = gt.publish_date.as_deref().filter(|t| t.len() >= 10) {
+        fields.date.1 += 1;
+        let got = a.published.map(|p| p.format("%Y-%m-%d").to_string());
+        if got.as_deref() == Some(&d[..10]) {
+            fields.date.0 += 1;
+        } else {
+            notes.push(format!("date: got {got:?} want {d:?}"));
+        }
+    }
+    notes
+}
+
+fn report(scores: &[PageScore], fields: &Fields, elapsed: Duration, cpu: Duration, worst: usize) {
+    let pct = |(a, b): (usize, usize)| {
         if b == 0 {
             0.0
         } else {
@@ -261,25 +429,60 @@ fn main() {
         }
     };
     println!("pages:       {}", scores.len());
+    for (label, half) in [
+        ("all", None),
+        ("half A", Some(Half::A)),
+        ("half B", Some(Half::B)),
+    ] {
+        let part: Vec<&PageScore> = scores
+            .iter()
+            .filter(|s| half.is_none_or(|h| s.half == h))
+            .collect();
+        let worded: Vec<(f64, f64, f64)> = part.iter().filter_map(|s| s.words).collect();
+        if !worded.is_empty() {
+            let n = worded.len() as f64;
+            let mean = |f: fn(&(f64, f64, f64)) -> f64| worded.iter().map(f).sum::<f64>() / n;
+            println!(
+                "body {label:6}  F1 {:.4}  precision {:.4}  recall {:.4}  ({} pages)",
+                mean(|w| w.2),
+                mean(|w| w.0),
+                mean(|w| w.1),
+                worded.len()
+            );
+        }
+        let mut snippets = Snippets::default();
+        part.iter().for_each(|s| snippets.add(&s.snippets));
+        if snippets.total() > 0 {
+            let (p, r, f) = snippets.prf();
+            println!(
+                "snippets {label:6}  F1 {f:.4}  precision {p:.4}  recall {r:.4}  ({} snippets)",
+                snippets.total()
+            );
+        }
+    }
     println!(
-        "body:        F1 {:.4}  precision {:.4}  recall {:.4}",
-        mean(|s| s.f1),
-        mean(|s| s.p),
-        mean(|s| s.r)
+        "title:       {:.1} % exact ({}/{})",
+        pct(fields.title),
+        fields.title.0,
+        fields.title.1
     );
     println!(
-        "title:       {:.1} % exact ({title_ok}/{title_n})",
-        pct(title_ok, title_n)
+        "author:      {:.1} % ({}/{})",
+        pct(fields.author),
+        fields.author.0,
+        fields.author.1
     );
     println!(
-        "author:      {:.1} % ({author_ok}/{author_n})",
-        pct(author_ok, author_n)
+        "published:   {:.1} % same day ({}/{})",
+        pct(fields.date),
+        fields.date.0,
+        fields.date.1
     );
     println!(
-        "published:   {:.1} % same day ({date_ok}/{date_n})",
-        pct(date_ok, date_n)
+        "kind:        {:.1} % article",
+        pct((fields.articles, scores.len()))
     );
-    println!("kind:        {:.1} % article", pct(articles, scores.len()));
+    let n = scores.len().max(1) as f64;
     println!(
         "speed:       {:.0} pages/s ({:.2} ms/page, one thread)",
         scores.len() as f64 / elapsed.as_secs_f64().max(1e-9),
@@ -292,10 +495,19 @@ fn main() {
         );
     }
     if worst > 0 {
-        scores.sort_by(|a, b| a.f1.total_cmp(&b.f1));
+        let mut sorted: Vec<&PageScore> = scores.iter().collect();
+        sorted.sort_by(|a, b| {
+            a.f1()
+                .total_cmp(&b.f1())
+                .then(b.snippets.fp.cmp(&a.snippets.fp))
+        });
         println!("worst pages:");
-        for s in scores.iter().take(worst) {
-            println!("  {} f1={:.3} p={:.3} r={:.3}", s.id, s.f1, s.p, s.r);
+        for s in sorted.iter().take(worst) {
+            let (p, r, f1) = s.words.unwrap_or_default();
+            println!(
+                "  {} f1={f1:.3} p={p:.3} r={r:.3} snippet fp={} fn={}",
+                s.id, s.snippets.fp, s.snippets.fn_
+            );
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct Captured {
     /// The body was a sitemap or a feed.
     pub is_listing: bool,
     pub retry_after: Option<std::time::Duration>,
+    /// Why the body was stored without its analysis, if it was.
+    pub analysis_error: Option<String>,
 }
 
 /// An article with what the writer needs precomputed: its version identity
@@ -170,7 +172,7 @@ impl Processed {
     /// the capture is kept, with the reason as its error.
     pub fn analysis_failed(&mut self, reason: String) {
         if let PageResult::Captured(c) = &mut self.result {
-            c.capture.error.get_or_insert(reason);
+            c.analysis_error = Some(reason);
         }
     }
 }
@@ -229,6 +231,7 @@ fn captured(
         found: Vec::new(),
         is_listing: false,
         retry_after: x.retry_after,
+        analysis_error: None,
     };
     (captured, analysis)
 }

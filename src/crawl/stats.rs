@@ -67,6 +67,10 @@ pub enum ErrorCause {
     BodyCut,
     /// The body did not arrive within `--timeout`.
     BodyTooSlow,
+    /// The page was captured, but parsing it failed or ran out of time.
+    Extraction,
+    /// A fault of ours while fetching (a parser that panicked).
+    Internal,
 }
 
 impl ErrorCause {
@@ -80,15 +84,22 @@ impl ErrorCause {
             | FetchError::RedirectLoop(_)
             | FetchError::BadRedirect(_) => ErrorCause::Redirect,
             FetchError::HostPaused(_) => ErrorCause::Paused,
+            FetchError::Internal(_) => ErrorCause::Internal,
         }
     }
 
     /// The cause of a response that was recorded but failed its page.
-    pub fn of_response(status: u16, truncated: Option<Truncation>, paused: bool) -> Self {
+    pub fn of_response(
+        status: u16,
+        truncated: Option<Truncation>,
+        paused: bool,
+        extraction_failed: bool,
+    ) -> Self {
         match truncated {
             Some(Truncation::Length) => ErrorCause::BodyCut,
             Some(Truncation::Time) => ErrorCause::BodyTooSlow,
             None if paused => ErrorCause::Paused,
+            None if extraction_failed => ErrorCause::Extraction,
             None => ErrorCause::Status(status),
         }
     }
@@ -107,6 +118,8 @@ impl ErrorCause {
             ErrorCause::Status(code) => format!("http_{code}"),
             ErrorCause::BodyCut => "body_cut".into(),
             ErrorCause::BodyTooSlow => "body_too_slow".into(),
+            ErrorCause::Extraction => "extraction".into(),
+            ErrorCause::Internal => "internal".into(),
         }
     }
 
@@ -152,6 +165,14 @@ impl ErrorCause {
             ErrorCause::BodyTooSlow => format!(
                 "{} within --timeout",
                 counted(n, "body not received", "bodies not received")
+            ),
+            ErrorCause::Extraction => format!(
+                "{} kept without an article: parsing failed or ran out of time",
+                counted(n, "capture", "captures")
+            ),
+            ErrorCause::Internal => format!(
+                "{} failed on an internal error (see each page's error)",
+                counted(n, "page", "pages")
             ),
         }
     }

@@ -282,7 +282,12 @@ impl Writer {
             found,
             retry_after,
             is_listing,
+            analysis_error,
         } = c;
+        let extraction_failed = capture.error.is_none() && analysis_error.is_some();
+        if extraction_failed {
+            capture.error = analysis_error;
+        }
         let stats = self.shared.stats.clone();
         stats.captures.inc();
         stats.bytes.add(capture.payload_len);
@@ -327,6 +332,7 @@ impl Writer {
                     status,
                     capture.truncated,
                     pause_too_long,
+                    extraction_failed,
                 ));
                 PageState::Failed
             } else {
