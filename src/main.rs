@@ -111,7 +111,7 @@ enum Command {
     /// Serve a small news site on loopback to try the crawler on, and print the commands to try.
     Demo {
         /// Loopback address and port both demo sites are served on.
-        #[arg(long, default_value = palimpsest::demo::DEFAULT_BIND)]
+        #[arg(long, default_value = palimpsest::demo::DEFAULT_BIND, value_parser = parse_bind)]
         bind: SocketAddr,
     },
     /// What the frontier will fetch next, and when.
@@ -323,7 +323,9 @@ fn main() -> ExitCode {
             &mut out,
         ),
         Command::Serve { bind } => commands::serve(&cli.archive, *bind),
-        Command::Demo { bind } => palimpsest::demo::run(*bind, &mut out).map(|()| Outcome::Done),
+        Command::Demo { bind } => {
+            palimpsest::demo::run(*bind, &mut out).map(|()| commands::Outcome::Done)
+        }
         Command::Extract {
             files,
             url,
