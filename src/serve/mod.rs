@@ -7,9 +7,11 @@
 //! with `Content-Security-Policy: sandbox` and nothing allowed to load.
 
 mod feed;
+mod host;
 mod html;
 mod query;
 
+pub use host::{AllowedHost, HostPolicy};
 pub use query::SearchIndex;
 
 use std::collections::HashMap;
@@ -18,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, Request, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
@@ -382,10 +384,65 @@ async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no such page")
 }
 
-/// Headers on every response: nothing archived may frame us or run.
+/// Refuses a request for a name this interface does not answer to, before
+/// any handler reads the archive.
+async fn host_guard(
+    State(policy): State<Arc<HostPolicy>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let arrival = request
+        .extensions()
+        .get::<ConnectInfo<host::Arrival>>()
+        .map(|c| c.0);
+    let Err(refusal) = policy.check(request.headers(), arrival) else {
+        return next.run(request).await;
+    };
+    let (status, message) = match refusal {
+        host::Refusal::Malformed(h) => (
+            StatusCode::BAD_REQUEST,
+            format!("`Host: {h}` is not a host name"),
+        ),
+        host::Refusal::Foreign(h) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "this archive answers only requests for {}, not `Host: {h}` \
+                 (a page of another site may be reaching it through DNS rebinding)",
+                policy.described()
+            ),
+        ),
+    };
+    let problem = Problem::new(status, message);
+    if request.uri().path().starts_with("/api/") {
+        problem.json().into_response()
+    } else {
+        problem.into_response()
+    }
+}
+
+/// Headers on every response: nothing archived may frame us or run, and no
+/// other site may frame us (clickjacking); only our own capture page may
+/// frame a raw capture.
 async fn hardening(request: Request, next: Next) -> Response {
+    let raw_capture = request.uri().path() == "/raw";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let (frame_options, ancestors) = if raw_capture {
+        ("SAMEORIGIN", "'self'")
+    } else {
+        ("DENY", "'none'")
+    };
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(frame_options),
+    );
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(PAGE_POLICY);
+    if let Ok(v) = HeaderValue::from_str(&format!("{csp}; frame-ancestors {ancestors}")) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -394,17 +451,15 @@ async fn hardening(request: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; base-uri 'none'"),
-        );
-    }
     response
 }
 
-/// The interface's routes.
-pub fn router(state: Arc<ServeState>) -> Router {
+/// The policy of our own pages: styles inline, nothing loaded from
+/// anywhere, forms and frames only to ourselves.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; base-uri 'none'";
+
+/// The interface's routes; only requests for a name in `hosts` are answered.
+pub fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/article", get(article))
@@ -420,6 +475,7 @@ pub fn router(state: Arc<ServeState>) -> Router {
         .route("/api/status", get(api_status))
         .route("/api/read", axum::routing::post(api_read))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(Arc::new(hosts), host_guard))
         .layer(middleware::from_fn(hardening))
         .with_state(state)
 }
@@ -429,13 +485,26 @@ pub fn is_public_bind(addr: &SocketAddr) -> bool {
     !addr.ip().is_loopback()
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, answering loopback names and the
+/// bound address.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: Arc<ServeState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    run_allowing(listener, state, Vec::new(), shutdown).await
+}
+
+/// Serves until `shutdown` resolves, answering the `allowed` names too.
+pub async fn run_allowing(
+    listener: tokio::net::TcpListener,
+    state: Arc<ServeState>,
+    allowed: Vec<AllowedHost>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let hosts = HostPolicy::new(listener.local_addr()?, allowed);
+    let app = router(state, hosts).into_make_service_with_connect_info::<host::Arrival>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
