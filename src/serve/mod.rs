@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -131,17 +132,53 @@ fn when(p: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>
         .transpose()
 }
 
+/// A 1-based results page; absent means the first.
+fn page_number(p: &HashMap<String, String>) -> Result<usize, Problem> {
+    let Some(v) = param(p, "page") else {
+        return Ok(1);
+    };
+    match v.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n as usize),
+        _ => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("`page` must be a page number from 1, not {v:?}"),
+        )),
+    }
+}
+
+/// A checkbox: absent or off, or on.
+fn flag(p: &HashMap<String, String>, name: &str) -> Result<bool, Problem> {
+    match param(p, name).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "off" | "no") => Ok(false),
+        Some("1" | "true" | "on" | "yes") => Ok(true),
+        Some(_) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("`{name}` must be 1 or 0 (on or off)"),
+        )),
+    }
+}
+
 fn index_query(p: &HashMap<String, String>) -> Result<IndexQuery, Problem> {
     Ok(IndexQuery {
         q: param(p, "q").map(str::to_string),
         host: param(p, "host").map(str::to_string),
         language: param(p, "lang").map(str::to_string),
         changed_since: when(p, "since")?,
-        all_pages: param(p, "all").is_some(),
-        page: param(p, "page")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1)
-            .max(1),
+        all_pages: flag(p, "all")?,
+        page: page_number(p)?,
+    })
+}
+
+/// Runs `work` on a blocking thread: a diff of a very long article, or its
+/// page, must not stall the runtime that answers every other request.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
+        Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "comparing these versions failed",
+        ))
     })
 }
 
@@ -157,15 +194,19 @@ async fn article(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<R
 }
 
 async fn diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
-    let url = required(&p, "url")?;
-    let view = query::diff(&s.archive, url, number(&p, "a")?, number(&p, "b")?)?;
-    let permalink = format!(
-        "/diff?url={}&a={}&b={}",
-        html::enc(url),
-        view.old.number,
-        view.new.number
-    );
-    Ok(html::diff(&view, &permalink).into_response())
+    let url = required(&p, "url")?.to_string();
+    let (a, b) = (number(&p, "a")?, number(&p, "b")?);
+    off_runtime(move || {
+        let view = query::diff(&s.archive, &url, a, b)?;
+        let permalink = format!(
+            "/diff?url={}&a={}&b={}",
+            html::enc(&url),
+            view.old.number,
+            view.new.number
+        );
+        Ok(html::diff(&view, &permalink).into_response())
+    })
+    .await
 }
 
 fn capture_of(
@@ -304,19 +345,22 @@ async fn api_history(
 }
 
 async fn api_diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
-    let url = required(&p, "url").map_err(Problem::json)?;
+    let url = required(&p, "url").map_err(Problem::json)?.to_string();
     let (a, b) = (
         number(&p, "a").map_err(Problem::json)?,
         number(&p, "b").map_err(Problem::json)?,
     );
-    let view = query::diff(&s.archive, url, a, b).map_err(|e| Problem::from(e).json())?;
-    Ok(Json(serde_json::json!({
-        "url": view.page.url.as_str(),
-        "from": view.old.number,
-        "to": view.new.number,
-        "diff": view.diff,
-    }))
-    .into_response())
+    off_runtime(move || {
+        let view = query::diff(&s.archive, &url, a, b).map_err(|e| Problem::from(e).json())?;
+        Ok(Json(serde_json::json!({
+            "url": view.page.url.as_str(),
+            "from": view.old.number,
+            "to": view.new.number,
+            "diff": view.diff,
+        }))
+        .into_response())
+    })
+    .await
 }
 
 async fn api_changes(
@@ -351,8 +395,19 @@ async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Proble
 /// and answers with exactly the text the command prints.
 async fn api_read(
     State(s): State<Arc<ServeState>>,
-    Json(reading): Json<crate::commands::Reading>,
+    body: Result<Json<crate::commands::Reading>, JsonRejection>,
 ) -> Response {
+    let reading = match body {
+        Ok(Json(reading)) => reading,
+        Err(e) => {
+            return Problem::new(
+                e.status(),
+                format!("expected a reading command as JSON: {}", e.body_text()),
+            )
+            .json()
+            .into_response();
+        }
+    };
     let archive = s.archive.clone();
     let ran = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
@@ -378,6 +433,14 @@ async fn api_read(
             b"the command failed in the serving process".to_vec(),
         ),
     }
+}
+
+async fn read_needs_post() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "POST a reading command as JSON to /api/read",
+    )
+    .json()
 }
 
 async fn not_found() -> Problem {
@@ -473,7 +536,10 @@ pub fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
         .route("/api/diff", get(api_diff))
         .route("/api/changes", get(api_changes))
         .route("/api/status", get(api_status))
-        .route("/api/read", axum::routing::post(api_read))
+        .route(
+            "/api/read",
+            axum::routing::post(api_read).fallback(read_needs_post),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::new(hosts), host_guard))
         .layer(middleware::from_fn(hardening))

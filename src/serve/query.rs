@@ -152,7 +152,7 @@ pub fn index(
     search: &SearchIndex,
     query: &IndexQuery,
 ) -> Result<(Vec<PageSummary>, bool), ArchiveError> {
-    let skip = query.page.saturating_sub(1) * PAGE_SIZE;
+    let skip = query.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
     let since = query.changed_since.map(micros);
     let selected: Vec<(u64, UrlId)>;
     let more;

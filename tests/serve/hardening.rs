@@ -140,3 +140,76 @@ fn no_response_may_be_framed_by_another_site() {
     );
     assert_eq!(header(&head, "x-frame-options"), Some("SAMEORIGIN"));
 }
+
+#[test]
+fn invalid_query_values_are_400_not_ignored() {
+    let (_server, archive, _) = hostile_archive();
+    let served = Served::start(&archive);
+    for path in [
+        "/?page=abc",
+        "/?page=0",
+        "/?page=-1",
+        "/?page=99999999999999999999",
+        "/?all=maybe",
+        "/?q=x&page=2.5",
+    ] {
+        let (code, _, body) = served.get(path);
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(
+            body.contains("must be"),
+            "{path}: says what is expected: {body}"
+        );
+    }
+    for path in ["/api/pages?page=abc", "/api/pages?all=2"] {
+        let (code, head, body) = served.get(path);
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(head.contains("application/json"), "{path}: {head}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(json["error"].as_str().is_some(), "{path}: {body}");
+    }
+    for path in [
+        "/?page=1",
+        "/?page=7",
+        "/?all=1",
+        "/?all=0",
+        "/api/pages?page=3",
+    ] {
+        let (code, _, body) = served.get(path);
+        assert_eq!(code, 200, "{path}: {body}");
+    }
+}
+
+#[test]
+fn api_read_answers_bad_requests_in_json() {
+    let (_server, archive, _) = hostile_archive();
+    let served = Served::start(&archive);
+    let cases = [
+        ("no content type", "", STATS),
+        ("plain text", "Content-Type: text/plain\r\n", STATS),
+        (
+            "not JSON",
+            "Content-Type: application/json\r\n",
+            "{not json",
+        ),
+        (
+            "not a reading command",
+            "Content-Type: application/json\r\n",
+            r#"{"command":"verify"}"#,
+        ),
+    ];
+    for (what, headers, body) in cases {
+        let (code, head, answer) = served.post("127.0.0.1", "/api/read", headers, body);
+        assert!((400..500).contains(&code), "{what}: {code} {answer}");
+        assert!(head.contains("application/json"), "{what}: {head}");
+        let json: serde_json::Value = serde_json::from_str(&answer)
+            .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {answer}"));
+        assert!(
+            json["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{what}: {answer}"
+        );
+    }
+    let (code, head, answer) = served.get("/api/read");
+    assert_eq!(code, 405, "{answer}");
+    assert!(head.contains("application/json"), "{head}");
+    assert!(answer.contains("POST"), "{answer}");
+}
