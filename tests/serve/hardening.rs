@@ -12,6 +12,17 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// The message of a JSON `{"error": …}` answer with status `want`.
+fn json_error(what: &str, want: u16, (code, head, body): (u16, String, String)) -> String {
+    assert_eq!(code, want, "{what}: {body}");
+    assert!(head.contains("application/json"), "{what}: {head}");
+    let json: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {body}"));
+    let message = json["error"].as_str().unwrap_or_default().to_string();
+    assert!(!message.is_empty(), "{what}: {body}");
+    message
+}
+
 const STATS: &str = r#"{"command":"stats","json":true}"#;
 
 #[test]
@@ -27,12 +38,8 @@ fn a_request_for_a_rebound_name_is_refused_with_421_and_runs_nothing() {
             "the refusal says why and which names work: {body}"
         );
         assert!(!body.contains(&story), "nothing of the archive: {body}");
-        let (code, head, body) = served.get_as(host, "/api/pages");
-        assert_eq!(code, 421, "Host: {host}: {body}");
-        assert!(head.contains("application/json"), "{head}");
-        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert!(json["error"].as_str().is_some(), "{body}");
-        assert!(!body.contains(&story), "nothing of the archive: {body}");
+        let message = json_error(host, 421, served.get_as(host, "/api/pages"));
+        assert!(message.contains("DNS rebinding"), "{message}");
         // A reading command posted under a foreign name is not run.
         let (code, _, body) = served.post(
             host,
@@ -161,11 +168,8 @@ fn invalid_query_values_are_400_not_ignored() {
         );
     }
     for path in ["/api/pages?page=abc", "/api/pages?all=2"] {
-        let (code, head, body) = served.get(path);
-        assert_eq!(code, 400, "{path}: {body}");
-        assert!(head.contains("application/json"), "{path}: {head}");
-        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert!(json["error"].as_str().is_some(), "{path}: {body}");
+        let message = json_error(path, 400, served.get(path));
+        assert!(message.contains("must be"), "{path}: {message}");
     }
     for path in [
         "/?page=1",
@@ -183,33 +187,25 @@ fn invalid_query_values_are_400_not_ignored() {
 fn api_read_answers_bad_requests_in_json() {
     let (_server, archive, _) = hostile_archive();
     let served = Served::start(&archive);
+    let json = "Content-Type: application/json\r\n";
     let cases = [
-        ("no content type", "", STATS),
-        ("plain text", "Content-Type: text/plain\r\n", STATS),
-        (
-            "not JSON",
-            "Content-Type: application/json\r\n",
-            "{not json",
-        ),
+        ("no content type", "", STATS, 415),
+        ("plain text", "Content-Type: text/plain\r\n", STATS, 415),
+        ("not JSON", json, "{not json", 400),
         (
             "not a reading command",
-            "Content-Type: application/json\r\n",
+            json,
             r#"{"command":"verify"}"#,
+            422,
         ),
     ];
-    for (what, headers, body) in cases {
-        let (code, head, answer) = served.post("127.0.0.1", "/api/read", headers, body);
-        assert!((400..500).contains(&code), "{what}: {code} {answer}");
-        assert!(head.contains("application/json"), "{what}: {head}");
-        let json: serde_json::Value = serde_json::from_str(&answer)
-            .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {answer}"));
-        assert!(
-            json["error"].as_str().is_some_and(|e| !e.is_empty()),
-            "{what}: {answer}"
+    for (what, headers, body, want) in cases {
+        json_error(
+            what,
+            want,
+            served.post("127.0.0.1", "/api/read", headers, body),
         );
     }
-    let (code, head, answer) = served.get("/api/read");
-    assert_eq!(code, 405, "{answer}");
-    assert!(head.contains("application/json"), "{head}");
-    assert!(answer.contains("POST"), "{answer}");
+    let message = json_error("GET /api/read", 405, served.get("/api/read"));
+    assert!(message.contains("POST"), "{message}");
 }
