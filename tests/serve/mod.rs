@@ -425,3 +425,29 @@ fn binding_beyond_loopback_warns_that_the_archive_is_readable() {
         "{err}"
     );
 }
+
+#[test]
+fn api_history_rows_are_the_lines_of_history_json() {
+    let (_server, archive, story) = hostile_archive();
+    let out = crate::support::run(
+        &["history", "--json", &story, "--archive", &archive.path()],
+        MIN,
+    );
+    assert!(out.success(), "{}", out.stderr);
+    let cli: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(cli.len(), 2, "{}", out.stdout);
+    let served = Served::start(&archive);
+    let (code, _, body) = served.get(&format!("/api/history?url={}", enc(&story)));
+    assert_eq!(code, 200, "{body}");
+    let api: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(api["url"], story.as_str());
+    assert_eq!(
+        api["versions"].as_array(),
+        Some(&cli),
+        "each row is the CLI's line, field for field"
+    );
+}
