@@ -3,9 +3,13 @@
 //! paragraph by paragraph (added, removed, moved, changed), and changed
 //! paragraphs word by word.
 
+mod phrases;
 mod render;
 
-pub use render::{Sides, escape_html, html, text};
+pub use render::{
+    IDENTICAL, STYLE, Side, Sides, count, escape_html, fields_html, html, inline_html, side_html,
+    summary, text,
+};
 
 use serde::Serialize;
 use similar::{Algorithm, ChangeTag, TextDiff};
@@ -139,7 +143,7 @@ fn field(old: &str, new: &str) -> FieldDiff {
     }
 }
 
-/// Word-level diff; runs of the same kind are merged.
+/// Word-level diff, grouped into phrases; runs of the same kind are merged.
 pub fn words(old: &str, new: &str) -> Vec<Words> {
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
@@ -156,7 +160,7 @@ pub fn words(old: &str, new: &str) -> Vec<Words> {
             (ChangeTag::Insert, _) => out.push(Words::Insert(text.to_string())),
         }
     }
-    out
+    phrases::group(out)
 }
 
 /// Share of words two paragraphs have in common (0 to 1).
