@@ -21,13 +21,11 @@ impl Segment {
         matches!(self, Segment::Change { old, new } if !old.is_empty() && !new.is_empty())
     }
 
-    /// Characters on the longer side of a change, ignoring edge whitespace.
+    /// Characters on the longer side of a change.
     fn weight(&self) -> usize {
         match self {
-            Segment::Same(t) => t.trim().chars().count(),
-            Segment::Change { old, new } => {
-                old.trim().chars().count().max(new.trim().chars().count())
-            }
+            Segment::Same(t) => t.chars().count(),
+            Segment::Change { old, new } => old.chars().count().max(new.chars().count()),
         }
     }
 }
@@ -51,7 +49,7 @@ fn is_glue(same: &str, before: &Segment, after: &Segment) -> bool {
     let words = same
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty());
-    let len = same.trim().chars().count();
+    let len = same.chars().count();
     before.is_replacement()
         && after.is_replacement()
         && words.clone().all(is_minor)
