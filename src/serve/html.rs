@@ -3,7 +3,7 @@
 //! from archived URLs are only ever query parameters of our own routes, or
 //! plain `http(s)` links with `rel="noreferrer nofollow"`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::query::{ArticleView, DiffView, IndexQuery, PageSummary, TimelineVersion};
@@ -18,8 +18,9 @@ form.filters input,form.filters select{margin-right:.5em}\
 .text p{max-width:45em}\
 iframe{width:100%;height:70vh;border:1px solid #ccc;background:#fff}";
 
+/// Times as everywhere else palimpsest prints them: RFC 3339 in UTC.
 fn fmt(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Query-string encoding of a value.

@@ -451,3 +451,32 @@ fn api_history_rows_are_the_lines_of_history_json() {
         "each row is the CLI's line, field for field"
     );
 }
+
+#[test]
+fn web_pages_show_times_in_rfc3339_utc() {
+    let (_server, archive, story) = hostile_archive();
+    let served = Served::start(&archive);
+    let u = enc(&story);
+    let times = |path: &str, selector: &str| -> Vec<String> {
+        let (code, _, body) = served.get(path);
+        assert_eq!(code, 200, "{path}: {body}");
+        let doc = scraper::Html::parse_document(&body);
+        let sel = scraper::Selector::parse(selector).unwrap();
+        doc.select(&sel)
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let mut all = times("/", "tbody td.meta");
+    all.extend(times(
+        &format!("/article?url={u}"),
+        "#timeline td:nth-child(2)",
+    ));
+    assert!(all.len() >= 3, "{all:?}");
+    for t in &all {
+        assert!(
+            t.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+            "RFC 3339 with Z: {t:?}"
+        );
+    }
+}
