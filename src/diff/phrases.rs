@@ -57,6 +57,8 @@ fn is_glue(same: &str, before: &Segment, after: &Segment) -> bool {
         && len <= after.weight()
 }
 
+const MAX_PASSES: usize = 8;
+
 fn segments(words: Vec<Words>) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     for w in words {
@@ -113,7 +115,10 @@ fn absorb_pass(segments: Vec<Segment>) -> (Vec<Segment>, bool) {
 /// those of `words`.
 pub fn group(words: Vec<Words>) -> Vec<Words> {
     let mut segs = segments(words);
-    loop {
+    // A pass absorbs every chain it can from left to right; a later pass
+    // only picks up glue whose right-hand change grew. A few suffice, and a
+    // bound keeps a pathological diff linear.
+    for _ in 0..MAX_PASSES {
         let (next, changed) = absorb_pass(segs);
         segs = next;
         if !changed {

@@ -249,3 +249,37 @@ fn counts_of_one_are_singular() {
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// `n` words drawn from a few thousand, the same for the same `seed`.
+fn random_words(seed: u64, n: usize) -> String {
+    let mut state = seed;
+    let words: Vec<String> = (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            format!("w{}", (state >> 33) % 5000)
+        })
+        .collect();
+    words.join(" ")
+}
+
+#[test]
+fn a_huge_rewrite_is_compared_within_seconds() {
+    // One paragraph of 40,000 words rewritten from end to end: a word diff
+    // without a time budget takes minutes over this.
+    let before = Story::new(OLD_HEADLINE, &[&random_words(1, 40_000)]);
+    let after = Story::new(OLD_HEADLINE, &[&random_words(2, 40_000)]);
+    let (_server, archive, url) = archived(vec![before, after]);
+    let text = diff_as(&archive, &url, "text", &[]);
+    assert!(
+        text.contains("words added"),
+        "{}",
+        &text[..text.len().min(500)]
+    );
+    let served = Served::start(&archive);
+    let (code, _, body) = served.get(&format!("/api/diff?url={}", enc(&url)));
+    assert_eq!(code, 200, "{}", &body[..body.len().min(500)]);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(json["diff"]["words_added"].as_u64().unwrap_or(0) >= 30_000);
+}
