@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 
 use super::html::enc;
 use super::query::Change;
@@ -20,7 +20,7 @@ pub fn atom(changes: &[Change], base: &str) -> String {
          <generator version=\"{}\">palimpsest</generator>\n",
         escape(base),
         escape(base),
-        updated.to_rfc3339(),
+        updated.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         env!("CARGO_PKG_VERSION")
     );
     for c in changes {
@@ -39,7 +39,7 @@ pub fn atom(changes: &[Change], base: &str) -> String {
             c.version,
             escape(&diff),
             escape(&diff),
-            c.changed_at.to_rfc3339(),
+            c.changed_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
             escape(&c.url),
             count(c.words_added, "word"),
             count(c.words_removed, "word")

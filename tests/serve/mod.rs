@@ -453,7 +453,7 @@ fn api_history_rows_are_the_lines_of_history_json() {
 }
 
 #[test]
-fn web_pages_show_times_in_rfc3339_utc() {
+fn web_pages_and_feed_show_times_in_rfc3339_utc() {
     let (_server, archive, story) = hostile_archive();
     let served = Served::start(&archive);
     let u = enc(&story);
@@ -472,7 +472,14 @@ fn web_pages_show_times_in_rfc3339_utc() {
         &format!("/article?url={u}"),
         "#timeline td:nth-child(2)",
     ));
-    assert!(all.len() >= 3, "{all:?}");
+    let (_, _, feed) = served.get("/changes.atom");
+    all.extend(
+        feed.split("<updated>")
+            .skip(1)
+            .filter_map(|s| s.split("</updated>").next())
+            .map(str::to_string),
+    );
+    assert!(all.len() >= 5, "{all:?}");
     for t in &all {
         assert!(
             t.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(t).is_ok(),
