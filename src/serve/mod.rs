@@ -5,6 +5,8 @@
 //! Archived content is text to escape, never markup to trust: pages are
 //! rendered with auto-escaping templates, and a raw capture is served only
 //! with `Content-Security-Policy: sandbox` and nothing allowed to load.
+//! Other sites are kept out: a request must name this interface in its
+//! `Host` (`host`: no DNS rebinding), and no other origin may frame it.
 
 mod feed;
 mod host;
