@@ -2,10 +2,22 @@
 //! needs to see. Title, authors and dates are compared word by word; the body
 //! paragraph by paragraph (added, removed, moved, changed), and changed
 //! paragraphs word by word.
+//!
+//! A comparison has a time budget: archived pages are hostile input, and a
+//! huge or pathological edit would otherwise hold a thread for minutes.
+//! Past the budget the rest is compared coarsely (whole runs replaced, no
+//! pairing of edited paragraphs): still a true account, only less fine.
 
+mod phrases;
 mod render;
 
-pub use render::{Sides, escape_html, html, text};
+pub use render::{
+    IDENTICAL, STYLE, Side, Sides, count, escape_html, fields_html, html, inline_html, side_html,
+    summary, text,
+};
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use similar::{Algorithm, ChangeTag, TextDiff};
@@ -80,20 +92,34 @@ impl ArticleDiff {
     }
 }
 
+/// How long comparing two articles may take before the rest is compared
+/// coarsely.
+const BUDGET: Duration = Duration::from_secs(2);
+
+/// Edited paragraphs are looked for among this many added ones after the
+/// last match: pairing is otherwise quadratic in the paragraphs replaced.
+const PAIRING_WINDOW: usize = 32;
+
 /// Compares two articles.
 pub fn diff(old: &Article, new: &Article) -> ArticleDiff {
+    diff_within(old, new, Instant::now() + BUDGET)
+}
+
+/// Compares two articles, coarsely past `deadline`.
+fn diff_within(old: &Article, new: &Article, deadline: Instant) -> ArticleDiff {
+    let short = |old: &str, new: &str| field(old, new, deadline);
     let date = |d: &Option<chrono::DateTime<chrono::FixedOffset>>| {
         d.map(|d| d.to_rfc3339()).unwrap_or_default()
     };
     let mut d = ArticleDiff {
-        title: field(
+        title: short(
             old.title.as_deref().unwrap_or_default(),
             new.title.as_deref().unwrap_or_default(),
         ),
-        authors: field(&old.authors.join(", "), &new.authors.join(", ")),
-        published: field(&date(&old.published), &date(&new.published)),
-        modified: field(&date(&old.modified), &date(&new.modified)),
-        body: body(&paragraphs(&old.text), &paragraphs(&new.text)),
+        authors: short(&old.authors.join(", "), &new.authors.join(", ")),
+        published: short(&date(&old.published), &date(&new.published)),
+        modified: short(&date(&old.modified), &date(&new.modified)),
+        body: body(&paragraphs(&old.text), &paragraphs(&new.text), deadline),
         words_added: 0,
         words_removed: 0,
     };
@@ -129,20 +155,25 @@ fn paragraphs(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn field(old: &str, new: &str) -> FieldDiff {
+fn field(old: &str, new: &str, deadline: Instant) -> FieldDiff {
     let (old, new) = (normalize_ws(old), normalize_ws(new));
     FieldDiff {
         changed: old != new,
-        words: words(&old, &new),
+        words: words_within(&old, &new, deadline),
         old,
         new,
     }
 }
 
-/// Word-level diff; runs of the same kind are merged.
+/// Word-level diff, grouped into phrases; runs of the same kind are merged.
 pub fn words(old: &str, new: &str) -> Vec<Words> {
+    words_within(old, new, Instant::now() + BUDGET)
+}
+
+fn words_within(old: &str, new: &str, deadline: Instant) -> Vec<Words> {
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
+        .deadline(deadline)
         .diff_unicode_words(old, new);
     let mut out: Vec<Words> = Vec::new();
     for change in diff.iter_all_changes() {
@@ -156,21 +187,22 @@ pub fn words(old: &str, new: &str) -> Vec<Words> {
             (ChangeTag::Insert, _) => out.push(Words::Insert(text.to_string())),
         }
     }
-    out
+    phrases::group(out)
 }
 
 /// Share of words two paragraphs have in common (0 to 1).
-fn similarity(a: &str, b: &str) -> f32 {
+fn similarity(a: &str, b: &str, deadline: Instant) -> f32 {
     TextDiff::configure()
         .algorithm(Algorithm::Patience)
+        .deadline(deadline)
         .diff_unicode_words(a, b)
         .ratio()
 }
 
 /// Paragraph-level alignment, then moves, then word diffs of the
 /// paragraphs that were edited rather than replaced.
-fn body(old: &[String], new: &[String]) -> Vec<Paragraph> {
-    let ops = similar::capture_diff_slices(Algorithm::Patience, old, new);
+fn body(old: &[String], new: &[String], deadline: Instant) -> Vec<Paragraph> {
+    let ops = similar::capture_diff_slices_deadline(Algorithm::Patience, old, new, Some(deadline));
     let mut out = Vec::new();
     for op in ops {
         let (tag, o, n) = op.as_tag_tuple();
@@ -192,8 +224,10 @@ fn body(old: &[String], new: &[String]) -> Vec<Paragraph> {
                 let (removed, added) = (&old[o.clone()], &new[n.clone()]);
                 let mut next_added = 0;
                 for r in removed {
-                    let best = (next_added..added.len())
-                        .map(|i| (i, similarity(r, &added[i])))
+                    let window = next_added..added.len().min(next_added + PAIRING_WINDOW);
+                    let best = window
+                        .take_while(|_| Instant::now() < deadline)
+                        .map(|i| (i, similarity(r, &added[i], deadline)))
                         .filter(|(_, s)| *s >= 0.5)
                         .max_by(|a, b| a.1.total_cmp(&b.1));
                     match best {
@@ -204,7 +238,7 @@ fn body(old: &[String], new: &[String]) -> Vec<Paragraph> {
                                     .map(|t| Paragraph::Added { text: t.clone() }),
                             );
                             out.push(Paragraph::Changed {
-                                words: words(r, &added[i]),
+                                words: words_within(r, &added[i], deadline),
                             });
                             next_added = i + 1;
                         }
@@ -223,32 +257,42 @@ fn body(old: &[String], new: &[String]) -> Vec<Paragraph> {
 }
 
 /// A paragraph removed in one place and added, unchanged, in another moved.
+/// Sets and maps keep this linear in the paragraphs of hostile pages.
 fn mark_moves(body: Vec<Paragraph>, old: &[String], new: &[String]) -> Vec<Paragraph> {
-    let removed: Vec<String> = body
+    let removed: HashSet<&str> = body
         .iter()
         .filter_map(|p| match p {
-            Paragraph::Removed { text } => Some(text.clone()),
+            Paragraph::Removed { text } => Some(text.as_str()),
             _ => None,
         })
         .collect();
-    let added: Vec<String> = body
+    let moved: HashSet<String> = body
         .iter()
         .filter_map(|p| match p {
-            Paragraph::Added { text } => Some(text.clone()),
+            Paragraph::Added { text } if removed.contains(text.as_str()) => Some(text.clone()),
             _ => None,
         })
         .collect();
-    let moved: Vec<&String> = removed.iter().filter(|r| added.contains(r)).collect();
     if moved.is_empty() {
         return body;
     }
+    let first_places = |texts: &[String]| {
+        let mut at: HashMap<String, usize> = HashMap::new();
+        for (i, t) in texts.iter().enumerate() {
+            if moved.contains(t) {
+                at.entry(t.clone()).or_insert(i + 1);
+            }
+        }
+        at
+    };
+    let (from, to) = (first_places(old), first_places(new));
     body.into_iter()
         .filter_map(|p| match p {
             // Shown once, where it now stands.
-            Paragraph::Removed { text } if moved.contains(&&text) => None,
-            Paragraph::Added { text } if moved.contains(&&text) => Some(Paragraph::Moved {
-                from: old.iter().position(|o| *o == text).map_or(0, |i| i + 1),
-                to: new.iter().position(|n| *n == text).map_or(0, |i| i + 1),
+            Paragraph::Removed { text } if moved.contains(&text) => None,
+            Paragraph::Added { text } if moved.contains(&text) => Some(Paragraph::Moved {
+                from: from.get(&text).copied().unwrap_or(0),
+                to: to.get(&text).copied().unwrap_or(0),
                 text,
             }),
             other => Some(other),

@@ -2,11 +2,11 @@
 
 use std::fmt::Write as _;
 
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 
 use super::html::enc;
 use super::query::Change;
-use crate::diff::escape_html as escape;
+use crate::diff::{count, escape_html as escape};
 
 /// An Atom feed of changes; `base` is the interface's own origin.
 pub fn atom(changes: &[Change], base: &str) -> String {
@@ -20,7 +20,7 @@ pub fn atom(changes: &[Change], base: &str) -> String {
          <generator version=\"{}\">palimpsest</generator>\n",
         escape(base),
         escape(base),
-        updated.to_rfc3339(),
+        updated.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         env!("CARGO_PKG_VERSION")
     );
     for c in changes {
@@ -34,15 +34,15 @@ pub fn atom(changes: &[Change], base: &str) -> String {
         let _ = write!(
             out,
             "<entry>\n<title>{} (version {})</title>\n<id>{}</id>\n<link href=\"{}\"/>\n<updated>{}</updated>\n\
-             <author><name>palimpsest</name></author>\n<summary>{} changed: {} words added, {} removed</summary>\n</entry>\n",
+             <author><name>palimpsest</name></author>\n<summary>{} changed: {} added, {} removed</summary>\n</entry>\n",
             escape(&title),
             c.version,
             escape(&diff),
             escape(&diff),
-            c.changed_at.to_rfc3339(),
+            c.changed_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
             escape(&c.url),
-            c.words_added,
-            c.words_removed
+            count(c.words_added, "word"),
+            count(c.words_removed, "word")
         );
     }
     out.push_str("</feed>\n");

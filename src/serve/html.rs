@@ -3,26 +3,24 @@
 //! from archived URLs are only ever query parameters of our own routes, or
 //! plain `http(s)` links with `rel="noreferrer nofollow"`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::query::{ArticleView, DiffView, IndexQuery, PageSummary, TimelineVersion};
-use crate::diff::{Paragraph, Words};
+use crate::diff::{self, Side};
 
 const STYLE: &str = "\
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}\
 header{background:#1d3557;color:#fff;padding:.6em 1.2em}header a{color:#fff;margin-right:1.2em;text-decoration:none}\
 main{max-width:72em;margin:1em auto;padding:0 1.2em}table{border-collapse:collapse;width:100%}\
 td,th{padding:.35em .5em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\
-form.filters input,form.filters select{margin-right:.5em}.meta{color:#555;font-size:.9em}\
-del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}\
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:1em}.p{padding:.3em .6em;border-left:4px solid #ddd;margin:.6em 0}\
-.added{border-color:#3a3}.removed{border-color:#c33}.moved{border-color:#36c}.changed{border-color:#e90}\
-.callout{background:#fff3cd;padding:.5em 1em;border-left:4px solid #e90}.text p{max-width:45em}\
+form.filters input,form.filters select{margin-right:.5em}\
+.text p{max-width:45em}\
 iframe{width:100%;height:70vh;border:1px solid #ccc;background:#fff}";
 
+/// Times as everywhere else palimpsest prints them: RFC 3339 in UTC.
 fn fmt(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Query-string encoding of a value.
@@ -47,7 +45,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — palimpsest" }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(diff::STYLE)) }
                 link rel="alternate" type="application/atom+xml" title="Changes" href="/changes.atom";
             }
             body {
@@ -146,7 +144,7 @@ fn timeline_row(url: &str, v: &TimelineVersion) -> Markup {
                     "+" (v.words_added) " −" (v.words_removed) " "
                     a href=(format!("/diff?url={}&a={}&b={}", enc(url), v.version - 1, v.version)) { "diff" }
                 } @else {
-                    (v.words_added) " words"
+                    (diff::count(v.words_added, "word"))
                 }
             }
         }
@@ -226,18 +224,6 @@ pub fn article(view: &ArticleView) -> Markup {
     )
 }
 
-fn words(ws: &[Words]) -> Markup {
-    html! {
-        @for w in ws {
-            @match w {
-                Words::Equal(t) => (t),
-                Words::Delete(t) => del { (t) },
-                Words::Insert(t) => ins { (t) },
-            }
-        }
-    }
-}
-
 pub fn diff(view: &DiffView, permalink: &str) -> Markup {
     let url = view.page.url.as_str();
     let d = &view.diff;
@@ -247,42 +233,6 @@ pub fn diff(view: &DiffView, permalink: &str) -> Markup {
         .title
         .clone()
         .unwrap_or_else(|| url.to_string());
-    let old_side = |p: &Paragraph| -> Option<Markup> {
-        match p {
-            Paragraph::Same { text } => Some(html! { div.p { (text) } }),
-            Paragraph::Removed { text } => Some(html! { div.p.removed { del { (text) } } }),
-            Paragraph::Changed { words: ws } => {
-                let kept: Vec<Words> = ws
-                    .iter()
-                    .filter(|w| !matches!(w, Words::Insert(_)))
-                    .cloned()
-                    .collect();
-                Some(html! { div.p.changed { (words(&kept)) } })
-            }
-            Paragraph::Moved { text, from, .. } => Some(
-                html! { div.p.moved { span.meta { "moved from here (paragraph " (from) ")" } br; (text) } },
-            ),
-            Paragraph::Added { .. } => None,
-        }
-    };
-    let new_side = |p: &Paragraph| -> Option<Markup> {
-        match p {
-            Paragraph::Same { text } => Some(html! { div.p { (text) } }),
-            Paragraph::Added { text } => Some(html! { div.p.added { ins { (text) } } }),
-            Paragraph::Changed { words: ws } => {
-                let kept: Vec<Words> = ws
-                    .iter()
-                    .filter(|w| !matches!(w, Words::Delete(_)))
-                    .cloned()
-                    .collect();
-                Some(html! { div.p.changed { (words(&kept)) } })
-            }
-            Paragraph::Moved { text, to, .. } => Some(
-                html! { div.p.moved { span.meta { "moved here (paragraph " (to) ")" } br; (text) } },
-            ),
-            Paragraph::Removed { .. } => None,
-        }
-    };
     layout(
         &format!("Changes to {title}"),
         html! {
@@ -290,31 +240,16 @@ pub fn diff(view: &DiffView, permalink: &str) -> Markup {
             p.meta {
                 (external(url)) br;
                 "Version " (view.old.number) " (" (fmt(view.old.first_seen)) ") → version " (view.new.number) " (" (fmt(view.new.first_seen)) ")" br;
-                strong { "+" (d.words_added) " words, −" (d.words_removed) " words" }
+                strong { (diff::summary(d)) }
                 " · " a href=(permalink) rel="bookmark" { "permalink" }
             }
-            @for (name, f) in [("Headline", &d.title), ("Authors", &d.authors), ("Published", &d.published), ("Modified", &d.modified)] {
-                @if f.changed {
-                    p.callout.field-change { strong { (name) " changed: " } (words(&f.words)) }
-                }
-            }
-            @if d.is_empty() { p { "These versions do not differ in anything a reader sees." } }
+            (diff::fields_html(d))
             h2 { "Inline" }
-            div id="inline" {
-                @for p in &d.body {
-                    @match p {
-                        Paragraph::Same { text } => div.p { (text) },
-                        Paragraph::Added { text } => div.p.added { ins { (text) } },
-                        Paragraph::Removed { text } => div.p.removed { del { (text) } },
-                        Paragraph::Changed { words: ws } => div.p.changed { (words(ws)) },
-                        Paragraph::Moved { text, from, to } => div.p.moved { span.meta { "moved from paragraph " (from) " to " (to) } br; (text) },
-                    }
-                }
-            }
+            (diff::inline_html(d))
             h2 { "Side by side" }
             div.cols id="side-by-side" {
-                div { h3 { "Version " (view.old.number) } @for p in &d.body { @if let Some(m) = old_side(p) { (m) } } }
-                div { h3 { "Version " (view.new.number) } @for p in &d.body { @if let Some(m) = new_side(p) { (m) } } }
+                div { h3 { "Version " (view.old.number) } (diff::side_html(d, Side::Old)) }
+                div { h3 { "Version " (view.new.number) } (diff::side_html(d, Side::New)) }
             }
         },
     )

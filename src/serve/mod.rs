@@ -5,11 +5,15 @@
 //! Archived content is text to escape, never markup to trust: pages are
 //! rendered with auto-escaping templates, and a raw capture is served only
 //! with `Content-Security-Policy: sandbox` and nothing allowed to load.
+//! Other sites are kept out: a request must name this interface in its
+//! `Host` (`host`: no DNS rebinding), and no other origin may frame it.
 
 mod feed;
+mod host;
 mod html;
 mod query;
 
+pub use host::{AllowedHost, HostPolicy};
 pub use query::SearchIndex;
 
 use std::collections::HashMap;
@@ -18,7 +22,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, Request, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
@@ -129,17 +134,53 @@ fn when(p: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>
         .transpose()
 }
 
+/// A 1-based results page; absent means the first.
+fn page_number(p: &HashMap<String, String>) -> Result<usize, Problem> {
+    let Some(v) = param(p, "page") else {
+        return Ok(1);
+    };
+    match v.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n as usize),
+        _ => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("`page` must be a page number from 1, not {v:?}"),
+        )),
+    }
+}
+
+/// A checkbox: absent or off, or on.
+fn flag(p: &HashMap<String, String>, name: &str) -> Result<bool, Problem> {
+    match param(p, name).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "off" | "no") => Ok(false),
+        Some("1" | "true" | "on" | "yes") => Ok(true),
+        Some(_) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("`{name}` must be 1 or 0 (on or off)"),
+        )),
+    }
+}
+
 fn index_query(p: &HashMap<String, String>) -> Result<IndexQuery, Problem> {
     Ok(IndexQuery {
         q: param(p, "q").map(str::to_string),
         host: param(p, "host").map(str::to_string),
         language: param(p, "lang").map(str::to_string),
         changed_since: when(p, "since")?,
-        all_pages: param(p, "all").is_some(),
-        page: param(p, "page")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1)
-            .max(1),
+        all_pages: flag(p, "all")?,
+        page: page_number(p)?,
+    })
+}
+
+/// Runs `work` on a blocking thread: a diff of a very long article, or its
+/// page, must not stall the runtime that answers every other request.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
+        Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "comparing these versions failed",
+        ))
     })
 }
 
@@ -155,15 +196,19 @@ async fn article(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<R
 }
 
 async fn diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
-    let url = required(&p, "url")?;
-    let view = query::diff(&s.archive, url, number(&p, "a")?, number(&p, "b")?)?;
-    let permalink = format!(
-        "/diff?url={}&a={}&b={}",
-        html::enc(url),
-        view.old.number,
-        view.new.number
-    );
-    Ok(html::diff(&view, &permalink).into_response())
+    let url = required(&p, "url")?.to_string();
+    let (a, b) = (number(&p, "a")?, number(&p, "b")?);
+    off_runtime(move || {
+        let view = query::diff(&s.archive, &url, a, b)?;
+        let permalink = format!(
+            "/diff?url={}&a={}&b={}",
+            html::enc(&url),
+            view.old.number,
+            view.new.number
+        );
+        Ok(html::diff(&view, &permalink).into_response())
+    })
+    .await
 }
 
 fn capture_of(
@@ -302,19 +347,22 @@ async fn api_history(
 }
 
 async fn api_diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
-    let url = required(&p, "url").map_err(Problem::json)?;
+    let url = required(&p, "url").map_err(Problem::json)?.to_string();
     let (a, b) = (
         number(&p, "a").map_err(Problem::json)?,
         number(&p, "b").map_err(Problem::json)?,
     );
-    let view = query::diff(&s.archive, url, a, b).map_err(|e| Problem::from(e).json())?;
-    Ok(Json(serde_json::json!({
-        "url": view.page.url.as_str(),
-        "from": view.old.number,
-        "to": view.new.number,
-        "diff": view.diff,
-    }))
-    .into_response())
+    off_runtime(move || {
+        let view = query::diff(&s.archive, &url, a, b).map_err(|e| Problem::from(e).json())?;
+        Ok(Json(serde_json::json!({
+            "url": view.page.url.as_str(),
+            "from": view.old.number,
+            "to": view.new.number,
+            "diff": view.diff,
+        }))
+        .into_response())
+    })
+    .await
 }
 
 async fn api_changes(
@@ -349,8 +397,19 @@ async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Proble
 /// and answers with exactly the text the command prints.
 async fn api_read(
     State(s): State<Arc<ServeState>>,
-    Json(reading): Json<crate::commands::Reading>,
+    body: Result<Json<crate::commands::Reading>, JsonRejection>,
 ) -> Response {
+    let reading = match body {
+        Ok(Json(reading)) => reading,
+        Err(e) => {
+            return Problem::new(
+                e.status(),
+                format!("expected a reading command as JSON: {}", e.body_text()),
+            )
+            .json()
+            .into_response();
+        }
+    };
     let archive = s.archive.clone();
     let ran = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
@@ -378,14 +437,77 @@ async fn api_read(
     }
 }
 
+async fn read_needs_post() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "POST a reading command as JSON to /api/read",
+    )
+    .json()
+}
+
 async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no such page")
 }
 
-/// Headers on every response: nothing archived may frame us or run.
+/// Refuses a request for a name this interface does not answer to, before
+/// any handler reads the archive.
+async fn host_guard(
+    State(policy): State<Arc<HostPolicy>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let arrival = request
+        .extensions()
+        .get::<ConnectInfo<host::Arrival>>()
+        .map(|c| c.0);
+    let Err(refusal) = policy.check(request.headers(), arrival) else {
+        return next.run(request).await;
+    };
+    let (status, message) = match refusal {
+        host::Refusal::Malformed(h) => (
+            StatusCode::BAD_REQUEST,
+            format!("`Host: {h}` is not a host name"),
+        ),
+        host::Refusal::Foreign(h) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "this archive answers only requests for {}, not `Host: {h}` \
+                 (a page of another site may be reaching it through DNS rebinding)",
+                policy.described()
+            ),
+        ),
+    };
+    let problem = Problem::new(status, message);
+    if request.uri().path().starts_with("/api/") {
+        problem.json().into_response()
+    } else {
+        problem.into_response()
+    }
+}
+
+/// Headers on every response: nothing archived may frame us or run, and no
+/// other site may frame us (clickjacking); only our own capture page may
+/// frame a raw capture.
 async fn hardening(request: Request, next: Next) -> Response {
+    let raw_capture = request.uri().path() == "/raw";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let (frame_options, ancestors) = if raw_capture {
+        ("SAMEORIGIN", "'self'")
+    } else {
+        ("DENY", "'none'")
+    };
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(frame_options),
+    );
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(PAGE_POLICY);
+    if let Ok(v) = HeaderValue::from_str(&format!("{csp}; frame-ancestors {ancestors}")) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -394,17 +516,15 @@ async fn hardening(request: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; base-uri 'none'"),
-        );
-    }
     response
 }
 
-/// The interface's routes.
-pub fn router(state: Arc<ServeState>) -> Router {
+/// The policy of our own pages: styles inline, nothing loaded from
+/// anywhere, forms and frames only to ourselves.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; base-uri 'none'";
+
+/// The interface's routes; only requests for a name in `hosts` are answered.
+pub fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/article", get(article))
@@ -418,8 +538,12 @@ pub fn router(state: Arc<ServeState>) -> Router {
         .route("/api/diff", get(api_diff))
         .route("/api/changes", get(api_changes))
         .route("/api/status", get(api_status))
-        .route("/api/read", axum::routing::post(api_read))
+        .route(
+            "/api/read",
+            axum::routing::post(api_read).fallback(read_needs_post),
+        )
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(Arc::new(hosts), host_guard))
         .layer(middleware::from_fn(hardening))
         .with_state(state)
 }
@@ -429,13 +553,26 @@ pub fn is_public_bind(addr: &SocketAddr) -> bool {
     !addr.ip().is_loopback()
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, answering loopback names and the
+/// bound address.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: Arc<ServeState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    run_allowing(listener, state, Vec::new(), shutdown).await
+}
+
+/// Serves until `shutdown` resolves, answering the `allowed` names too.
+pub async fn run_allowing(
+    listener: tokio::net::TcpListener,
+    state: Arc<ServeState>,
+    allowed: Vec<AllowedHost>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let hosts = HostPolicy::new(listener.local_addr()?, allowed);
+    let app = router(state, hosts).into_make_service_with_connect_info::<host::Arrival>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -13,6 +13,7 @@ use crate::archive::{
 };
 use crate::article::PageKind;
 use crate::diff::{self, ArticleDiff};
+use crate::digest::ContentDigest;
 
 /// Rows per index page.
 pub const PAGE_SIZE: usize = 50;
@@ -152,7 +153,7 @@ pub fn index(
     search: &SearchIndex,
     query: &IndexQuery,
 ) -> Result<(Vec<PageSummary>, bool), ArchiveError> {
-    let skip = query.page.saturating_sub(1) * PAGE_SIZE;
+    let skip = query.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
     let since = query.changed_since.map(micros);
     let selected: Vec<(u64, UrlId)>;
     let more;
@@ -196,7 +197,8 @@ fn summary(page: &PageRecord, last_change: DateTime<Utc>) -> PageSummary {
     }
 }
 
-/// One version in a timeline.
+/// One version in a timeline; serialized field for field as a line of
+/// `palimpsest history --json`, so a script reads both the same way.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineVersion {
     pub version: u32,
@@ -205,6 +207,7 @@ pub struct TimelineVersion {
     pub title: Option<String>,
     pub words_added: usize,
     pub words_removed: usize,
+    pub digest: ContentDigest,
     pub reextracted: bool,
 }
 
@@ -234,6 +237,7 @@ pub fn article(archive: &Archive, url: &str) -> Result<ArticleView, ArchiveError
             title: v.title.clone(),
             words_added: v.words_added,
             words_removed: v.words_removed,
+            digest: v.digest,
             reextracted: v.reextracted,
         });
     }

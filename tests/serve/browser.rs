@@ -1,7 +1,9 @@
 //! A real headless Chromium (Debian's `chromium` and `chromium-driver`,
 //! installed by .ci/run) walks the fact-checker's flow through WebDriver:
 //! index → search → article → pick two versions → the highlighted change.
-//! A screenshot of the diff page is written to target/diff-page.png.
+//! A screenshot of the diff page is written to target/diff-page.png. It
+//! also proves the framing rules as a browser applies them: our capture page
+//! frames a capture, another origin cannot frame the interface.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -276,5 +278,80 @@ fn chromium_walks_from_search_to_the_highlighted_change() {
         std::fs::metadata(&shot)
             .map(|m| m.len() > 1000)
             .unwrap_or(false)
+    );
+}
+
+impl Driver {
+    /// Runs `script` in the current browsing context.
+    fn run_script(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/sync"),
+            Some(json!({"script": script, "args": []})),
+        )
+        .unwrap_or(Value::Null)
+    }
+
+    /// Makes the first `iframe` of the page the current browsing context.
+    fn enter_frame(&self) {
+        let frame = self.find("iframe");
+        self.call(
+            "POST",
+            &self.s("/frame"),
+            Some(json!({"id": {ELEMENT: frame}})),
+        )
+        .expect("switch to the frame");
+    }
+
+    /// The URL the current frame ended on, once it has one.
+    fn frame_document_url(&self) -> String {
+        self.wait_until("the frame to load", || {
+            let url = self.run_script("return document.URL");
+            url.as_str()
+                .filter(|u| *u != "about:blank" && !u.is_empty())
+                .map(str::to_string)
+        })
+    }
+}
+
+#[test]
+fn chromium_frames_a_capture_on_our_page_but_another_site_cannot_frame_us() {
+    let (_server, archive, story) = hostile_archive();
+    let served = Served::start(&archive);
+    let (_, _, article) = served.get(&format!("/article?url={}", super::enc(&story)));
+    let at = super::first_capture_time(&article).to_string();
+    let driver = Driver::start();
+
+    // Our capture page shows the capture in its sandboxed frame.
+    driver.goto(&served.url(&format!("/capture?url={}&at={at}", super::enc(&story))));
+    driver.enter_frame();
+    let url = driver.frame_document_url();
+    assert!(url.contains("/raw?"), "the capture loaded: {url}");
+    let headline = driver.wait_until("the captured headline", || {
+        driver
+            .find_all("h1")
+            .first()
+            .map(|h| driver.text(h))
+            .filter(|t| !t.is_empty())
+    });
+    assert!(headline.contains("Breaking"), "{headline}");
+
+    // A page of another origin (another port) framing the index is refused.
+    let port = served.port;
+    let framer = crate::support::Server::start(move |_| {
+        crate::support::html(format!(
+            "<!doctype html><html><body><iframe src=\"http://127.0.0.1:{port}/\"></iframe></body></html>"
+        ))
+    });
+    driver.goto(&format!("http://127.0.0.1:{}/", framer.port));
+    driver.enter_frame();
+    let url = driver.frame_document_url();
+    assert!(
+        !url.starts_with(&served.url("/")),
+        "the index must not load inside another site's frame: {url}"
+    );
+    assert!(
+        driver.find_all("form.filters").is_empty(),
+        "nothing of the interface inside the frame"
     );
 }

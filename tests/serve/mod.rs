@@ -3,6 +3,7 @@
 //! Chromium can walk the fact-checker's flow.
 
 mod browser;
+mod hardening;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -25,6 +26,12 @@ pub struct Served {
 
 impl Served {
     pub fn start(archive: &Archive) -> Served {
+        Served::start_on(archive, "127.0.0.1")
+    }
+
+    /// Serves on `ip` (a loopback or wildcard address) at a free port;
+    /// requests are sent to 127.0.0.1 whatever the bind.
+    pub fn start_on(archive: &Archive, ip: &str) -> Served {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -35,7 +42,7 @@ impl Served {
                 "--archive",
                 &archive.path(),
                 "--bind",
-                &format!("127.0.0.1:{port}"),
+                &format!("{ip}:{port}"),
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -56,11 +63,30 @@ impl Served {
 
     /// GET `path`: (status, headers, body).
     pub fn get(&self, path: &str) -> (u16, String, String) {
+        self.send(&format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"))
+    }
+
+    /// GET `path` naming `host` in the `Host` header (sent to 127.0.0.1
+    /// all the same: no name is resolved).
+    pub fn get_as(&self, host: &str, path: &str) -> (u16, String, String) {
+        self.send(&format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n"))
+    }
+
+    /// POST `body` to `path` with these extra header lines.
+    pub fn post(&self, host: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
+        self.send(&format!(
+            "POST {path} HTTP/1.0\r\nHost: {host}\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+    }
+
+    /// A raw HTTP/1.0 request: (status, headers, body).
+    pub fn send(&self, request: &str) -> (u16, String, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).unwrap();
         let raw = String::from_utf8_lossy(&raw).to_string();
@@ -79,6 +105,15 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `at` of the first "view as fetched" link of an article page.
+fn first_capture_time(article: &str) -> &str {
+    article
+        .split("&amp;at=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a capture link")
 }
 
 fn enc(s: &str) -> String {
@@ -202,11 +237,7 @@ fn archived_script_payloads_are_inert_on_every_page_and_in_the_feed() {
         "the payload is shown as text"
     );
     // The capture itself, as fetched, only inside a sandbox.
-    let at = article
-        .split("&amp;at=")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a capture link");
+    let at = first_capture_time(&article);
     let (code, head, body) = served.get(&format!("/raw?url={u}&at={at}"));
     assert_eq!(code, 200);
     let csp = head
@@ -393,4 +424,66 @@ fn binding_beyond_loopback_warns_that_the_archive_is_readable() {
         err.contains("warning") && err.contains("not a loopback"),
         "{err}"
     );
+}
+
+#[test]
+fn api_history_rows_are_the_lines_of_history_json() {
+    let (_server, archive, story) = hostile_archive();
+    let out = crate::support::run(
+        &["history", "--json", &story, "--archive", &archive.path()],
+        MIN,
+    );
+    assert!(out.success(), "{}", out.stderr);
+    let cli: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(cli.len(), 2, "{}", out.stdout);
+    let served = Served::start(&archive);
+    let (code, _, body) = served.get(&format!("/api/history?url={}", enc(&story)));
+    assert_eq!(code, 200, "{body}");
+    let api: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(api["url"], story.as_str());
+    assert_eq!(
+        api["versions"].as_array(),
+        Some(&cli),
+        "each row is the CLI's line, field for field"
+    );
+}
+
+#[test]
+fn web_pages_and_feed_show_times_in_rfc3339_utc() {
+    let (_server, archive, story) = hostile_archive();
+    let served = Served::start(&archive);
+    let u = enc(&story);
+    let times = |path: &str, selector: &str| -> Vec<String> {
+        let (code, _, body) = served.get(path);
+        assert_eq!(code, 200, "{path}: {body}");
+        let doc = scraper::Html::parse_document(&body);
+        let sel = scraper::Selector::parse(selector).unwrap();
+        doc.select(&sel)
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let mut all = times("/", "tbody td.meta");
+    all.extend(times(
+        &format!("/article?url={u}"),
+        "#timeline td:nth-child(2)",
+    ));
+    let (_, _, feed) = served.get("/changes.atom");
+    all.extend(
+        feed.split("<updated>")
+            .skip(1)
+            .filter_map(|s| s.split("</updated>").next())
+            .map(str::to_string),
+    );
+    assert!(all.len() >= 5, "{all:?}");
+    for t in &all {
+        assert!(
+            t.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+            "RFC 3339 with Z: {t:?}"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 mod changes;
 mod conditional;
+mod diffs;
 mod edits;
 mod errors;
 mod formats;
