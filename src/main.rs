@@ -107,6 +107,9 @@ enum Command {
         /// IP:PORT, or localhost:PORT.
         #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_bind)]
         bind: SocketAddr,
+        /// Also answer requests addressed to NAME (e.g. behind a reverse proxy); repeatable.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<palimpsest::serve::AllowedHost>,
     },
     /// Serve a small news site on loopback to try the crawler on, and print the commands to try.
     Demo {
@@ -266,9 +269,19 @@ struct CrawlArgs {
     /// Also serve the web interface on ADDR while crawling (e.g. 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR", value_parser = parse_bind)]
     serve: Option<SocketAddr>,
+    /// With --serve: also answer requests addressed to NAME; repeatable.
+    #[arg(long = "allow-host", value_name = "NAME", requires = "serve")]
+    allow_host: Vec<palimpsest::serve::AllowedHost>,
 }
 
 impl CrawlArgs {
+    fn interface(&self) -> Option<commands::Interface> {
+        self.serve.map(|bind| commands::Interface {
+            bind,
+            allowed_hosts: self.allow_host.clone(),
+        })
+    }
+
     fn flags(&self) -> CrawlFlags {
         CrawlFlags {
             urls: self.urls.clone(),
@@ -309,7 +322,7 @@ fn main() -> ExitCode {
         Command::Crawl(args) => commands::crawl(
             &args.flags(),
             &cli.archive,
-            args.serve,
+            args.interface().as_ref(),
             !args.no_progress,
             args.json,
             &mut out,
@@ -317,12 +330,18 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch(
             &args.flags(),
             &cli.archive,
-            args.serve,
+            args.interface().as_ref(),
             !args.no_progress,
             args.json,
             &mut out,
         ),
-        Command::Serve { bind } => commands::serve(&cli.archive, *bind),
+        Command::Serve { bind, allow_host } => commands::serve(
+            &cli.archive,
+            &commands::Interface {
+                bind: *bind,
+                allowed_hosts: allow_host.clone(),
+            },
+        ),
         Command::Demo { bind } => {
             palimpsest::demo::run(*bind, &mut out).map(|()| commands::Outcome::Done)
         }

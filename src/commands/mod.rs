@@ -33,7 +33,7 @@ pub use versions::DiffFormat;
 pub fn crawl(
     flags: &CrawlFlags,
     archive_dir: &Path,
-    serve: Option<SocketAddr>,
+    serve: Option<&Interface>,
     show_progress: bool,
     json: bool,
     out: &mut dyn Write,
@@ -47,7 +47,7 @@ pub fn crawl(
 pub fn watch(
     flags: &CrawlFlags,
     archive_dir: &Path,
-    serve: Option<SocketAddr>,
+    serve: Option<&Interface>,
     show_progress: bool,
     json: bool,
     out: &mut dyn Write,
@@ -57,14 +57,21 @@ pub fn watch(
 }
 
 /// `palimpsest serve`: the web interface and API until Ctrl-C.
-pub fn serve(archive_dir: &Path, bind: SocketAddr) -> anyhow::Result<Outcome> {
+/// Where the web interface listens, and the host names it answers besides
+/// loopback names and its own address.
+pub struct Interface {
+    pub bind: SocketAddr,
+    pub allowed_hosts: Vec<serve::AllowedHost>,
+}
+
+pub fn serve(archive_dir: &Path, interface: &Interface) -> anyhow::Result<Outcome> {
     let archive = Arc::new(open_existing(archive_dir, "palimpsest serve")?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = bind_interface(bind).await?;
+        let listener = bind_interface(interface.bind).await?;
         let origin = format!("http://{}", listener.local_addr()?);
         archive.announce_serving("palimpsest serve", &origin)?;
         let state = Arc::new(serve::ServeState {
@@ -74,7 +81,8 @@ pub fn serve(archive_dir: &Path, bind: SocketAddr) -> anyhow::Result<Outcome> {
             search: serve::SearchIndex::default(),
         });
         state.search.warm(&state.archive)?;
-        serve::run(listener, state, shutdown_signal()).await?;
+        let allowed = interface.allowed_hosts.clone();
+        serve::run_allowing(listener, state, allowed, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
     Ok(Outcome::Done)
@@ -98,7 +106,7 @@ fn run_crawler(
     flags: &CrawlFlags,
     archive_dir: &Path,
     watch: bool,
-    serve_on: Option<SocketAddr>,
+    serve_on: Option<&Interface>,
     show_progress: bool,
     json: bool,
     out: &mut dyn Write,
@@ -124,8 +132,8 @@ fn run_crawler(
         // process per archive.
         let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
         let server = match serve_on {
-            Some(bind) => {
-                let listener = bind_interface(bind).await?;
+            Some(interface) => {
+                let listener = bind_interface(interface.bind).await?;
                 let origin = format!("http://{}", listener.local_addr()?);
                 archive.announce_serving(holder, &origin)?;
                 let state = Arc::new(serve::ServeState {
@@ -134,9 +142,15 @@ fn run_crawler(
                     origin,
                     search: serve::SearchIndex::default(),
                 });
-                Some(tokio::spawn(serve::run(listener, state, async {
-                    let _ = server_stopped.await;
-                })))
+                let allowed = interface.allowed_hosts.clone();
+                Some(tokio::spawn(serve::run_allowing(
+                    listener,
+                    state,
+                    allowed,
+                    async {
+                        let _ = server_stopped.await;
+                    },
+                )))
             }
             None => None,
         };

@@ -66,6 +66,20 @@ fn a_request_for_a_rebound_name_is_refused_with_421_and_runs_nothing() {
 }
 
 #[test]
+fn names_allowed_with_allow_host_are_answered_and_others_still_refused() {
+    let (_server, archive, story) = hostile_archive();
+    let served = Served::start_with(&archive, "127.0.0.1", &["--allow-host", "archive.example"]);
+    let own = format!("archive.example:{}", served.port);
+    for host in ["archive.example", own.as_str()] {
+        let (code, _, body) = served.get_as(host, "/");
+        assert_eq!(code, 200, "Host: {host}: {body}");
+        assert!(body.contains(&story), "Host: {host}: {body}");
+    }
+    let (code, _, body) = served.get_as("evil.example", "/");
+    assert_eq!(code, 421, "{body}");
+}
+
+#[test]
 fn loopback_names_with_and_without_the_port_are_answered() {
     let (_server, archive, story) = hostile_archive();
     let served = Served::start(&archive);

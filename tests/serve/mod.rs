@@ -32,6 +32,11 @@ impl Served {
     /// Serves on `ip` (a loopback or wildcard address) at a free port;
     /// requests are sent to 127.0.0.1 whatever the bind.
     pub fn start_on(archive: &Archive, ip: &str) -> Served {
+        Served::start_with(archive, ip, &[])
+    }
+
+    /// Serves on `ip` with extra arguments (`--allow-host NAME`…).
+    pub fn start_with(archive: &Archive, ip: &str, extra: &[&str]) -> Served {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -44,6 +49,7 @@ impl Served {
                 "--bind",
                 &format!("{ip}:{port}"),
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
