@@ -51,8 +51,36 @@ enum Policy {
     Unparsable,
 }
 
-/// Why a host whose robots.txt made the parser fail is not crawled.
-const UNPARSABLE: &str = "robots.txt could not be parsed: host treated as disallowed";
+/// Why robots.txt keeps a page from being fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Its rules disallow the page.
+    Rules,
+    /// It could not be read (no answer, 5xx, cut by the deadline): the
+    /// host is treated as disallowed for now.
+    Unavailable(String),
+    /// The parser failed on it: the host is treated as disallowed.
+    Unparsable,
+}
+
+impl Refusal {
+    /// The page was kept off by the host's rules, not by a failure to read them.
+    pub fn is_rules(&self) -> bool {
+        *self == Refusal::Rules
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Rules => f.write_str("disallowed by robots.txt"),
+            Refusal::Unavailable(reason) => write!(f, "{reason}: host treated as disallowed"),
+            Refusal::Unparsable => {
+                f.write_str("robots.txt could not be parsed: host treated as disallowed")
+            }
+        }
+    }
+}
 
 /// Lines longer than this are cut (at a character boundary) before parsing.
 /// The parser ignores what lies past about 16 KiB of a line anyway, but it
@@ -156,14 +184,14 @@ impl Robots {
     }
 
     /// `Ok(())` if `url` may be fetched, else why not.
-    pub fn check(&self, url: &CanonicalUrl, product_token: &str) -> Result<(), String> {
+    pub fn check(&self, url: &CanonicalUrl, product_token: &str) -> Result<(), Refusal> {
         if url.as_url().path() == "/robots.txt" {
             return Ok(());
         }
         match &self.policy {
             Policy::AllowAll => Ok(()),
-            Policy::DisallowAll { reason } => Err(format!("{reason}: host treated as disallowed")),
-            Policy::Unparsable => Err(UNPARSABLE.into()),
+            Policy::DisallowAll { reason } => Err(Refusal::Unavailable(reason.clone())),
+            Policy::Unparsable => Err(Refusal::Unparsable),
             Policy::Rules(body) => {
                 let allowed = std::panic::catch_unwind(|| {
                     DefaultMatcher::default().one_agent_allowed_by_robots(
@@ -174,8 +202,8 @@ impl Robots {
                 });
                 match allowed {
                     Ok(true) => Ok(()),
-                    Ok(false) => Err("disallowed by robots.txt".into()),
-                    Err(_) => Err(UNPARSABLE.into()),
+                    Ok(false) => Err(Refusal::Rules),
+                    Err(_) => Err(Refusal::Unparsable),
                 }
             }
         }

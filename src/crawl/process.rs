@@ -28,7 +28,7 @@ pub struct Processed {
 #[derive(Debug)]
 pub enum PageResult {
     Captured(Box<Captured>),
-    Disallowed(String),
+    Disallowed(crate::politeness::Refusal),
     Failed(FetchError),
 }
 

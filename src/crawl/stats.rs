@@ -71,6 +71,9 @@ pub enum ErrorCause {
     Extraction,
     /// A fault of ours while fetching (a parser that panicked).
     Internal,
+    /// The host's robots.txt could not be read (no answer, 5xx, cut by the
+    /// deadline, unparsable), so its pages were not fetched.
+    RobotsUnreadable,
 }
 
 impl ErrorCause {
@@ -120,6 +123,7 @@ impl ErrorCause {
             ErrorCause::BodyTooSlow => "body_too_slow".into(),
             ErrorCause::Extraction => "extraction".into(),
             ErrorCause::Internal => "internal".into(),
+            ErrorCause::RobotsUnreadable => "robots_unreadable".into(),
         }
     }
 
@@ -172,6 +176,10 @@ impl ErrorCause {
             ),
             ErrorCause::Internal => format!(
                 "{} failed on an internal error (see each page's error)",
+                counted(n, "page", "pages")
+            ),
+            ErrorCause::RobotsUnreadable => format!(
+                "{} not fetched: the host's robots.txt could not be read (unreachable, HTTP 5xx or unparsable; on loopback every host needs its own --resolve)",
                 counted(n, "page", "pages")
             ),
         }

@@ -196,10 +196,16 @@ impl Writer {
         };
         let max_retries = self.config().max_retries;
         match p.result {
-            PageResult::Disallowed(reason) => {
-                self.shared.stats.disallowed.inc();
+            PageResult::Disallowed(refusal) => {
+                // A robots.txt that could not be read is the host's failure,
+                // not its wish: it is counted, and said, as an error.
+                if refusal.is_rules() {
+                    self.shared.stats.disallowed.inc();
+                } else {
+                    self.shared.stats.error(ErrorCause::RobotsUnreadable);
+                }
                 page.state = PageState::Disallowed;
-                page.last_error = Some(reason);
+                page.last_error = Some(refusal.to_string());
                 self.done_with(st, &entry, &mut page, now);
             }
             PageResult::Failed(e) => {

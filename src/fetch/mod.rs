@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::archive::{HostRecord, RedirectHop, RobotsRecord, Truncation};
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
-use crate::politeness::{Host, HostPool, MAX_ROBOTS_BYTES, Robots};
+use crate::politeness::{Host, HostPool, MAX_ROBOTS_BYTES, Refusal, Robots};
 
 /// At most this many redirects are followed for one page.
 pub const MAX_REDIRECTS: usize = 10;
@@ -126,7 +126,7 @@ impl Exchange {
 pub enum Outcome {
     Response(Exchange),
     /// robots.txt (of the page or of a redirect target) forbids it.
-    Disallowed(String),
+    Disallowed(Refusal),
     Failed(FetchError),
     /// The crawl stopped while the page was still waiting for its turn:
     /// nothing was sent, and the page stays queued.

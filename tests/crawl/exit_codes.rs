@@ -316,3 +316,37 @@ fn serve_takes_localhost_and_explains_other_names() {
         &["'news.test:8080'", "localhost"],
     );
 }
+
+#[test]
+fn a_host_whose_robots_txt_cannot_be_read_is_an_error_that_says_so_not_a_disallow() {
+    // The cited host is pinned to a port where nothing listens, as a host
+    // without its own --resolve would be unreachable.
+    let cited = "unreachable.test";
+    let dead = dead_port();
+    let server = Site::new()
+        .page(
+            HOST,
+            "/",
+            page_with_head("Story", "", &[]).replace(
+                "</article>",
+                &format!("<p>Source: <a href=\"http://{cited}:{}/original\">the original</a></p></article>", dead),
+            ),
+        )
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[HOST])
+        .args(["--rate", "50/s", "--json"])
+        .args(["--resolve", &format!("{cited}:{dead}:127.0.0.1")])
+        .arg(server.url(HOST, "/"))
+        .run(DEADLINE);
+    let summary = out.summary();
+    assert_eq!(code(&out), 3, "{}", out.stderr);
+    assert_eq!(num(&summary, "disallowed"), 0, "{summary:#}");
+    assert_eq!(num(&summary, "errors"), 1, "{summary:#}");
+    let causes = summary["errors_by_cause"].to_string();
+    assert!(
+        causes.contains("robots_unreadable") && causes.contains("--resolve"),
+        "{summary:#}"
+    );
+}
