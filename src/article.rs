@@ -32,6 +32,17 @@ pub struct Article {
     pub text: String,
     pub source_links: Vec<String>,
     pub kind: PageKind,
+    /// On a page that is not an article (a section front, a home page):
+    /// the headlines it shows, in order, with the stories they link to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headlines: Vec<Headline>,
+}
+
+/// A headline on a front page and the story it links to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Headline {
+    pub text: String,
+    pub url: String,
 }
 
 impl Article {
@@ -51,11 +62,27 @@ impl Article {
             .published
             .map(|d| d.to_utc().to_rfc3339())
             .unwrap_or_default();
+        if self.headlines.is_empty() {
+            // Exactly the identity of records made before headlines were kept.
+            return ContentDigest::of_fields([
+                title.as_bytes(),
+                authors.as_bytes(),
+                text.as_bytes(),
+                published.as_bytes(),
+            ]);
+        }
+        let headlines = self
+            .headlines
+            .iter()
+            .map(|h| format!("{}\u{1f}{}", normalize_ws(&h.text), h.url))
+            .collect::<Vec<_>>()
+            .join("\u{1e}");
         ContentDigest::of_fields([
             title.as_bytes(),
             authors.as_bytes(),
             text.as_bytes(),
             published.as_bytes(),
+            headlines.as_bytes(),
         ])
     }
 }
@@ -112,6 +139,9 @@ pub struct ArticleRecord {
     pub text: String,
     pub source_links: Vec<String>,
     pub kind: PageKind,
+    /// A front page's headlines (absent for articles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headlines: Vec<Headline>,
     pub version: Option<u32>,
     pub captured_at: Option<chrono::DateTime<chrono::Utc>>,
     pub content_digest: Option<ContentDigest>,
@@ -133,6 +163,7 @@ impl ArticleRecord {
             text: article.text,
             source_links: article.source_links,
             kind: article.kind,
+            headlines: article.headlines,
             version: None,
             captured_at: None,
             content_digest: None,

@@ -196,6 +196,9 @@ pub(crate) fn show(
     }
     writeln!(out)?;
     writeln!(out, "{}", r.text)?;
+    for headline in &r.headlines {
+        writeln!(out, "* {} <{}>", headline.text, headline.url)?;
+    }
     Ok(Outcome::Done)
 }
 

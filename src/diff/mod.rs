@@ -119,7 +119,7 @@ fn diff_within(old: &Article, new: &Article, deadline: Instant) -> ArticleDiff {
         authors: short(&old.authors.join(", "), &new.authors.join(", ")),
         published: short(&date(&old.published), &date(&new.published)),
         modified: short(&date(&old.modified), &date(&new.modified)),
-        body: body(&paragraphs(&old.text), &paragraphs(&new.text), deadline),
+        body: body(&shown(old), &shown(new), deadline),
         words_added: 0,
         words_removed: 0,
     };
@@ -146,6 +146,19 @@ fn diff_within(old: &Article, new: &Article, deadline: Instant) -> ArticleDiff {
     d.words_added = added;
     d.words_removed = removed;
     d
+}
+
+/// What a reader sees of a page, paragraph by paragraph: its text, then
+/// (on a front page) its headlines, one a line.
+fn shown(a: &Article) -> Vec<String> {
+    let mut out = paragraphs(&a.text);
+    out.extend(
+        a.headlines
+            .iter()
+            .map(|h| normalize_ws(&h.text))
+            .filter(|h| !h.is_empty()),
+    );
+    out
 }
 
 fn paragraphs(text: &str) -> Vec<String> {

@@ -15,6 +15,7 @@ mod content;
 mod date;
 mod dom;
 mod fields;
+mod front;
 mod lang;
 mod meta;
 mod nesting;
@@ -348,6 +349,10 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         text: text_body,
         source_links: sources.iter().map(|u| u.to_string()).collect(),
         kind,
+        headlines: match kind {
+            PageKind::Page => front::headlines(&flat, &base),
+            PageKind::Article => Vec::new(),
+        },
     };
     Extraction { article, links }
 }

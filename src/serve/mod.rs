@@ -302,8 +302,11 @@ fn status_view(s: &ServeState) -> Result<html::StatusView, Problem> {
     })
 }
 
-async fn changes_atom(State(s): State<Arc<ServeState>>) -> Result<Response, Problem> {
-    let changes = query::changes(&s.archive, None, 100)?;
+async fn changes_atom(
+    State(s): State<Arc<ServeState>>,
+    Query(p): Params,
+) -> Result<Response, Problem> {
+    let changes = query::changes(&s.archive, None, flag(&p, "all")?, 100)?;
     let mut response = feed::atom(&changes, &s.origin).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -370,7 +373,9 @@ async fn api_changes(
     Query(p): Params,
 ) -> Result<Response, Problem> {
     let since = when(&p, "since").map_err(Problem::json)?;
-    let changes = query::changes(&s.archive, since, 1000).map_err(|e| Problem::from(e).json())?;
+    let all_pages = flag(&p, "all").map_err(Problem::json)?;
+    let changes =
+        query::changes(&s.archive, since, all_pages, 1000).map_err(|e| Problem::from(e).json())?;
     Ok(Json(serde_json::json!({ "changes": changes })).into_response())
 }
 

@@ -307,14 +307,17 @@ pub struct Change {
     pub version: u32,
     pub changed_at: DateTime<Utc>,
     pub title: Option<String>,
+    pub kind: PageKind,
     pub words_added: usize,
     pub words_removed: usize,
 }
 
-/// Versions after the first, newest first, at most `limit`.
+/// Versions after the first, newest first, at most `limit`: of articles
+/// only, as `palimpsest changes` lists them, unless `all_pages`.
 pub fn changes(
     archive: &Archive,
     since: Option<DateTime<Utc>>,
+    all_pages: bool,
     limit: usize,
 ) -> Result<Vec<Change>, ArchiveError> {
     let since = since.map(micros);
@@ -330,6 +333,10 @@ pub fn changes(
         let Some(page) = archive.page(id)? else {
             continue;
         };
+        let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
+        if !all_pages && kind != PageKind::Article {
+            continue;
+        }
         let Some(v) = archive.version_meta(id, number)? else {
             continue;
         };
@@ -338,6 +345,7 @@ pub fn changes(
             version: number,
             changed_at: from_micros(at),
             title: v.title,
+            kind,
             words_added: v.words_added,
             words_removed: v.words_removed,
         });

@@ -7,6 +7,7 @@ mod diffs;
 mod edits;
 mod errors;
 mod formats;
+mod fronts;
 mod news;
 mod records;
 mod reextract;
