@@ -66,8 +66,6 @@ const PATHS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
     #[test]
     fn robots_txt_never_panics_and_answers_as_the_reference_matcher(
         body in robots_text(),
