@@ -56,16 +56,22 @@ const NESTABLE: &[&str] = &[
     "abbr",
 ];
 
+/// A 200 response of content type `ct`.
+fn typed(ct: &str, body: impl Into<axum::body::Body>) -> axum::response::Response {
+    with_header(
+        axum::response::Response::new(body.into()),
+        "content-type",
+        ct,
+    )
+}
+
 /// A robots.txt that allows all and names the sitemap at `path` of the
 /// host asked.
 fn robots_naming(req: &Req, path: &str) -> axum::response::Response {
-    let mut resp = axum::response::Response::new(axum::body::Body::from(format!(
-        "User-agent: *\nAllow: /\nSitemap: {}{path}\n",
-        req.origin()
-    )));
-    resp.headers_mut()
-        .insert("content-type", "text/plain".parse().unwrap());
-    resp
+    typed(
+        "text/plain",
+        format!("User-agent: *\nAllow: /\nSitemap: {}{path}\n", req.origin()),
+    )
 }
 
 fn nested(tag: &str, levels: usize) -> String {
@@ -131,11 +137,7 @@ fn a_robots_txt_cut_by_the_deadline_is_not_taken_as_complete_rules() {
     let host = "slowrobots.test";
     let server = Site::new()
         .route(host, "/robots.txt", |_| {
-            let mut resp =
-                axum::response::Response::new(trickle_body("User-agent: *\nAllow: /a\n", 30));
-            resp.headers_mut()
-                .insert("content-type", "text/plain".parse().unwrap());
-            resp
+            typed("text/plain", trickle_body("User-agent: *\nAllow: /a\n", 30))
         })
         .page(host, "/", page("Home", &["/a"]))
         .page(host, "/a", page("A", &[]))
@@ -272,12 +274,9 @@ fn sitemap_indexes_nest_one_level_at_most() {
                     )
                 })
                 .collect();
-            let mut resp = axum::response::Response::new(axum::body::Body::from(format!(
+            typed("application/xml", format!(
                 "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{entries}</sitemapindex>"
-            )));
-            resp.headers_mut()
-                .insert("content-type", "application/xml".parse().unwrap());
-            resp
+            ))
         })
         .page(host, "/", page("Home", &[]))
         .serve();
@@ -304,12 +303,9 @@ fn a_sitemap_of_sixty_thousand_entries_stays_within_the_page_limits() {
             let entries: String = (0..60_000)
                 .map(|k| format!("<url><loc>{origin}/p/{k}</loc></url>"))
                 .collect();
-            let mut resp = axum::response::Response::new(axum::body::Body::from(format!(
+            typed("application/xml", format!(
                 "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{entries}</urlset>"
-            )));
-            resp.headers_mut()
-                .insert("content-type", "application/xml".parse().unwrap());
-            resp
+            ))
         })
         .route(host, "/p/*", |req| html(page(&req.path, &[])))
         .page(host, "/", page("Home", &[]))
@@ -353,13 +349,10 @@ fn a_feed_on_another_host_leads_no_further_off_the_site() {
         })
         .route(other, "/index.xml", |req| {
             let o = req.origin();
-            let mut resp = axum::response::Response::new(axum::body::Body::from(format!(
+            typed("application/xml", format!(
                 "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
                  <sitemap><loc>{o}/inner.xml</loc></sitemap></sitemapindex>"
-            )));
-            resp.headers_mut()
-                .insert("content-type", "application/xml".parse().unwrap());
-            resp
+            ))
         })
         .file(
             other,
@@ -497,10 +490,7 @@ fn ctrl_c_ends_a_crawl_within_seconds_even_with_pages_stuck_in_flight() {
         .robots(host, "User-agent: *\nAllow: /\n")
         .page(host, "/", page("Home", &refs))
         .route(host, "/slow/*", |_| {
-            let mut resp = axum::response::Response::new(trickle_body("<html><body>", 120));
-            resp.headers_mut()
-                .insert("content-type", "text/html".parse().unwrap());
-            resp
+            typed("text/html", trickle_body("<html><body>", 120))
         })
         .serve();
     let archive = Archive::new();
