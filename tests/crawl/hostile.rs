@@ -56,6 +56,32 @@ const NESTABLE: &[&str] = &[
     "abbr",
 ];
 
+/// Memory a hostile crawl may take at most: far above a normal crawl's
+/// (tens of MiB), far below what an unbounded one reaches.
+const MAX_RSS: u64 = 400 * 1024 * 1024;
+
+/// Crawls `host` from its front page until done, within [`DEADLINE`] and
+/// [`MAX_RSS`], and asserts that the crawl succeeded.
+fn crawl_bounded(archive: &Archive, server: &Server, host: &str, rate: &str) -> Output {
+    let out = archive
+        .crawl(server, &[host])
+        .args(["--rate", rate])
+        .arg(server.url(host, "/"))
+        .run(DEADLINE);
+    out.assert_success("crawl");
+    assert_within_memory(&out);
+    out
+}
+
+fn assert_within_memory(out: &Output) {
+    assert!(
+        out.sampled_peak_rss < MAX_RSS,
+        "peak RSS {} MiB:\n{}",
+        out.sampled_peak_rss >> 20,
+        out.stderr
+    );
+}
+
 /// A 200 response of content type `ct`.
 fn typed(ct: &str, body: impl Into<axum::body::Body>) -> axum::response::Response {
     with_header(
@@ -124,7 +150,7 @@ fn a_robots_txt_in_another_encoding_is_read_for_its_rules() {
         .page(host, "/x/1", page("X", &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "50/s", DEADLINE);
+    crawl_bounded(&archive, &server, host, "50/s");
     assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
     assert_eq!(server.count(host, "/x/1"), 0, "{}", server.dump());
     archive.assert_verify_clean();
@@ -209,7 +235,7 @@ fn a_crawl_of_deeply_nested_pages_ends_and_keeps_their_captures() {
     }
     let server = site.serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "50/s", DEADLINE);
+    crawl_bounded(&archive, &server, host, "50/s");
     for kind in kinds {
         let entry = archive.entry(&server.url(host, &format!("/{kind}")));
         assert_eq!(num(&entry, "captures"), 1, "{entry:#}");
@@ -281,7 +307,7 @@ fn sitemap_indexes_nest_one_level_at_most() {
         .page(host, "/", page("Home", &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "100/s", DEADLINE);
+    crawl_bounded(&archive, &server, host, "100/s");
     let indexes: Vec<String> = server
         .paths(host)
         .into_iter()
@@ -405,6 +431,7 @@ fn a_page_of_half_a_million_links_is_bounded() {
         .arg(server.url(host, "/"))
         .run(DEADLINE);
     out.assert_success("crawl");
+    assert_within_memory(&out);
     assert!(started.elapsed() < DEADLINE);
     let stats = archive.stats();
     assert!(num(&stats, "pages") <= 40, "{stats:#}");
@@ -421,7 +448,7 @@ fn monster_urls_are_never_requested_or_stored() {
         .page(host, "/ok", page("OK", &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "50/s", DEADLINE);
+    crawl_bounded(&archive, &server, host, "50/s");
     assert_eq!(server.count(host, "/ok"), 1, "{}", server.dump());
     assert!(
         server.paths(host).iter().all(|p| p.len() < 5000),
@@ -548,7 +575,7 @@ fn a_feed_nested_a_hundred_thousand_deep_is_not_a_listing_and_the_crawl_goes_on(
         .page(host, "/b", page("B", &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "50/s", DEADLINE);
+    crawl_bounded(&archive, &server, host, "50/s");
     assert_eq!(server.count(host, "/feed.xml"), 1, "{}", server.dump());
     assert_eq!(server.count(host, "/b"), 1, "{}", server.dump());
     assert_eq!(server.count(host, "/a"), 0, "{}", server.dump());
