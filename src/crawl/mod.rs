@@ -304,9 +304,11 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
 }
 
 /// How long the parsing of one page may take. Input caps keep real and
-/// hostile pages far below it; past it the capture is stored without its
-/// article, and the parse, left to finish on its own, keeps its CPU permit.
-const ANALYSIS_BUDGET: Duration = Duration::from_secs(15);
+/// hostile pages far below it (a second or two for the largest page a
+/// release build is allowed to parse, on a loaded machine); past it the
+/// capture is stored without its article, and the parse, left to finish on
+/// its own, keeps its CPU permit.
+const ANALYSIS_BUDGET: Duration = Duration::from_secs(60);
 
 /// The CPU stage of one page, supervised: a panic is the page's error, and
 /// parsing that overruns [`ANALYSIS_BUDGET`] is given up.
