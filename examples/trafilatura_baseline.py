@@ -3,7 +3,7 @@
 for every page of one or more directories in the WCXB layout
 (html/<id>.html.gz + ground-truth/<id>.json), as JSON lines {"id", "text"}.
 
-    pip install trafilatura
+    pip install trafilatura lxml_html_clean
     python3 examples/trafilatura_baseline.py DIR... > trafilatura.jsonl
     cargo run --release --example extract_eval -- DIR... --external trafilatura.jsonl
 
