@@ -108,6 +108,27 @@ impl Snippets {
         }
     }
 
+    /// The `without` snippets found and the `with` snippets missed, for
+    /// studying what a change gains and loses.
+    fn detail<'a>(
+        text: &str,
+        with: &'a [String],
+        without: &'a [String],
+    ) -> (Vec<&'a str>, Vec<&'a str>) {
+        let text = norm_ws(text);
+        let found = |s: &&String| {
+            let s = norm_ws(s);
+            !s.is_empty() && text.contains(&s)
+        };
+        (
+            without.iter().filter(found).map(String::as_str).collect(),
+            with.iter()
+                .filter(|s| !found(s))
+                .map(String::as_str)
+                .collect(),
+        )
+    }
+
     fn add(&mut self, o: &Snippets) {
         self.tp += o.tp;
         self.fn_ += o.fn_;
@@ -354,7 +375,8 @@ fn evaluate(dir: &Path, re: &Regex, o: &mut Options) {
         };
         if let Some(f) = o.dump.as_mut() {
             use std::io::Write as _;
-            let line = serde_json::json!({"id": id, "url": truth.url, "text": text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "modified": a.modified.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
+            let (found_fp, missed) = Snippets::detail(&text, &gt.with, &gt.without);
+            let line = serde_json::json!({"id": id, "half": format!("{:?}", score.half), "fp": found_fp, "fn": missed, "url": truth.url, "text": text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "modified": a.modified.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
             let _ = writeln!(f, "{line}");
         }
         let notes = tally_fields(re, a, gt, &mut fields);

@@ -129,6 +129,15 @@ fn same_family(a: &str, b: &str) -> bool {
     GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
 }
 
+/// The language `whatlang` reads in `text`, confident or not.
+pub(crate) fn detect(text: &str) -> Option<&'static str> {
+    let mut end = text.len().min(2000);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    whatlang::detect(&text[..end]).map(|info| iso1(info.lang()))
+}
+
 /// Decides the language from the markup claim and the text.
 pub(crate) fn decide(markup: Option<&str>, text: &str) -> Option<String> {
     let claim = markup.and_then(normalize_tag);

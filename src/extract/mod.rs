@@ -19,6 +19,7 @@ mod front;
 mod lang;
 mod meta;
 mod nesting;
+mod paragraphs;
 mod prep;
 mod profile;
 mod source;
@@ -211,9 +212,8 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         }
     }
     let blocks = content::filter(blocks, title.as_deref(), &authors);
-    let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
-
-    // Language, needed by visible-date parsing.
+    // Language: the stop words of the prose test need it, and so does
+    // visible-date parsing.
     let claim = meta
         .html_lang
         .clone()
@@ -221,6 +221,8 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         .or_else(|| meta.tag("og:locale").map(str::to_string))
         .or_else(|| meta.ld.language.clone())
         .or_else(|| meta.tag("language").map(str::to_string));
+    let blocks = prose_filter(blocks, claim.as_deref());
+    let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
     let lang_sample = if weight(&text_body) >= 60 {
         text_body.clone()
     } else {
@@ -355,6 +357,25 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         },
     };
     Extraction { article, links }
+}
+
+/// Drops the headings that open the page's tail ("Weitere Beiträge",
+/// "Más sobre…"): after the last paragraph of prose, a heading that the
+/// prose test finds bad and whose level the article's own outline never
+/// used before. The stop words are those of the claimed and the detected
+/// language.
+fn prose_filter(blocks: Vec<Block>, claim: Option<&str>) -> Vec<Block> {
+    if !blocks
+        .iter()
+        .any(|b| matches!(b.kind, BlockKind::Heading(_)))
+    {
+        return blocks;
+    }
+    let sample = join_paragraphs(blocks.iter().take(40).map(|b| b.text.as_str()));
+    let claimed = claim.and_then(lang::normalize_tag);
+    let detected = lang::detect(&sample);
+    let stop = paragraphs::StopWords::for_languages(claimed.as_deref().into_iter().chain(detected));
+    paragraphs::trim_tail_headings(blocks, &stop)
 }
 
 fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -> Vec<String> {
