@@ -1,6 +1,7 @@
-//! The prose test (stop words, link density and neighbours, after
-//! jusText) working with the container method: what it takes out of a
-//! page's tail, in the page's own language.
+//! What leaves an article's container that is not the article: the
+//! headings of the page's tail (found by the prose test: stop words, link
+//! density and neighbours, after jusText, in the page's own language), and
+//! boxes whose class says what they are.
 
 use super::run;
 
@@ -55,4 +56,35 @@ fn a_last_section_of_the_articles_own_rank_stays() {
         "{}",
         a.text
     );
+}
+
+#[test]
+fn calls_to_action_and_affiliate_notices_inside_the_article_leave_it() {
+    // Boxes the article's container holds that are not the article, told
+    // by their class alone: a call to action, an opt-in, an affiliate
+    // disclosure, a paywall breaker, an entry's utility line.
+    let html = r#"<html lang="en"><head><title>How we tested standing desks</title></head><body>
+        <article class="post"><h1>How we tested standing desks</h1>
+        <p class="affiliate-disclosure">Products are chosen independently and we may earn a commission when you buy through our links.</p>
+        <p>We spent three months at twelve standing desks, raising and lowering each of them more than four hundred times, and measured how much each one wobbled at full height.</p>
+        <div class="post-cta"><p>Ready to upgrade your home office? Our partners ship within two days to most addresses.</p></div>
+        <p>The steadiest desk was also one of the cheapest, which surprised everyone on the team, and its motor stayed quiet enough for calls even at the end of the test.</p>
+        <div class="optin-box"><p>Get our weekly picks of the best office gear, hand tested by our editors.</p></div>
+        <p>For most people, we recommend the mid-sized frame with a bamboo top, because it fits small rooms and costs less than the premium models we tried.</p>
+        <div class="entry-utility">This entry was filed under Office and tagged with desks and ergonomics.</div>
+        </article></body></html>"#;
+    let a = run(html, "https://gear-notes.test/standing-desks", None).article;
+    assert!(
+        a.text
+            .contains("The steadiest desk was also one of the cheapest")
+    );
+    assert!(a.text.contains("we recommend the mid-sized frame"));
+    for furniture in [
+        "may earn a commission",
+        "Ready to upgrade your home office",
+        "weekly picks of the best office gear",
+        "This entry was filed under",
+    ] {
+        assert!(!a.text.contains(furniture), "{furniture}: {}", a.text);
+    }
 }
