@@ -212,6 +212,35 @@ fn junk_by_markup<'a>(flat: &Flat<'a>, i: usize, cache: &mut ClassCache<'a>) -> 
     (false, by_class)
 }
 
+/// Class and id words that name a comment section itself (not a post
+/// that "has-comments").
+const COMMENT_SECTION: &[&str] = &[
+    "comments",
+    "comment-list",
+    "commentlist",
+    "comments-area",
+    "comments-section",
+    "comment-section",
+    "comment-respond",
+    "respond",
+    "user-comments",
+];
+
+/// Whether element `i` is a comment section by its markup: a class or id
+/// that names one, or comment microdata.
+fn is_comment_section(flat: &Flat<'_>, i: usize) -> bool {
+    let n = &flat.nodes[i];
+    let named = [n.attr("class"), n.attr("id")]
+        .into_iter()
+        .flatten()
+        .flat_map(str::split_whitespace)
+        .any(|t| COMMENT_SECTION.contains(&t.to_ascii_lowercase().as_str()));
+    let microdata = n
+        .attr("itemtype")
+        .is_some_and(|t| t.contains("schema.org/Comment") || t.contains("UserComments"));
+    named || microdata
+}
+
 /// How much a unit of bad text costs against a unit of good text.
 const BAD_WEIGHT: f32 = 0.6;
 
@@ -262,10 +291,13 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         } else {
             0.0
         };
+        // A comment section is as long as its readers make it: its size
+        // says nothing about its being the article.
         holds_h1
-            || raw_w[i] as f32 > 0.6 * body_w
-            || share >= 0.5
-            || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)))
+            || (!is_comment_section(flat, i)
+                && (raw_w[i] as f32 > 0.6 * body_w
+                    || share >= 0.5
+                    || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)))))
     };
     let mut cache = ClassCache::new();
     // Classes that the guard kept on a big container: the other parts of

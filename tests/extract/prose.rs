@@ -88,3 +88,31 @@ fn calls_to_action_and_affiliate_notices_inside_the_article_leave_it() {
         assert!(!a.text.contains(furniture), "{furniture}: {}", a.text);
     }
 }
+
+#[test]
+fn a_comment_section_longer_than_the_article_is_not_the_article() {
+    // Its items wear no class; the section's own id and class say what it is.
+    let comment = |n: usize| {
+        format!(
+            r#"<li><p><b>Reader {n}</b> wrote:</p>
+            <p>I have been following this story since the start and I think the council should have asked the people who live along the river before it decided anything at all, number {n}.</p></li>"#
+        )
+    };
+    let comments: String = (1..=8).map(comment).collect();
+    let html = format!(
+        r#"<html lang="en"><head><title>River path reopens</title></head><body>
+        <div class="wrap"><div class="post"><h1>River path reopens</h1>
+        <p>The river path reopened on Saturday after six months of repairs to the banks, which the spring floods had washed away in three places between the two bridges.</p>
+        <p>The council said the new banks are built to hold a flood twice as high as the last one, and that the path will stay open through the winter.</p></div>
+        <div id="comments" class="comments"><h3>8 thoughts on this</h3><ol>{comments}</ol></div>
+        </div></body></html>"#
+    );
+    let a = run(&html, "https://riverside-news.test/2025/path", None).article;
+    assert!(a.text.contains("reopened on Saturday"), "{}", a.text);
+    assert!(a.text.contains("stay open through the winter"));
+    assert!(
+        !a.text.contains("following this story since the start"),
+        "{}",
+        a.text
+    );
+}
