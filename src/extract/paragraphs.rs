@@ -8,7 +8,9 @@
 //! The tree method (`content.rs`) finds the article's container; this one
 //! knows nothing of markup beyond the blocks, and so errs differently: what
 //! the container holds that is not prose (comment prompts, teaser lists,
-//! cookie and subscription notices at its edges) reads as bad here.
+//! cookie and subscription notices at its edges) reads as bad here. Alone
+//! it is the weaker method (`extract_eval --prose-only` measures it); with
+//! the container it marks where the page's tail begins.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -109,8 +111,8 @@ struct Limits {
     max_link_density: f32,
 }
 
-// The stop-word lists used here are longer than jusText's own (they count
-// numerals and single letters), so the shares sit higher.
+// jusText's defaults. The lists here are longer than its own (they count
+// numerals and single letters), which leans toward prose: the safe side.
 const LIMITS: Limits = Limits {
     length_low: 70,
     length_high: 200,
