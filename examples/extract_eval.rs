@@ -17,7 +17,9 @@
 //! latter is not depressed by other work on a shared machine).
 //!
 //! `--worst N` lists the N lowest-F1 pages, `--only ID` shows one page's
-//! candidates and texts, `--dump FILE` writes every result as JSON lines.
+//! candidates and texts, `--dump FILE` writes every result as JSON lines
+//! (with the half and the snippets found and missed), `--prose-only`
+//! scores the second method (the prose test over the whole body) alone.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -106,6 +108,27 @@ impl Snippets {
             fp,
             tn: without.len() - fp,
         }
+    }
+
+    /// The `without` snippets found and the `with` snippets missed, for
+    /// studying what a change gains and loses.
+    fn detail<'a>(
+        text: &str,
+        with: &'a [String],
+        without: &'a [String],
+    ) -> (Vec<&'a str>, Vec<&'a str>) {
+        let text = norm_ws(text);
+        let found = |s: &&String| {
+            let s = norm_ws(s);
+            !s.is_empty() && text.contains(&s)
+        };
+        (
+            without.iter().filter(found).map(String::as_str).collect(),
+            with.iter()
+                .filter(|s| !found(s))
+                .map(String::as_str)
+                .collect(),
+        )
     }
 
     fn add(&mut self, o: &Snippets) {
@@ -240,6 +263,8 @@ struct Options {
     dump: Option<std::fs::File>,
     external: Option<HashMap<String, String>>,
     half: Option<Half>,
+    /// Score the prose method alone instead of `extract`.
+    prose_only: bool,
 }
 
 fn options() -> Options {
@@ -252,6 +277,7 @@ fn options() -> Options {
         dump: None,
         external: None,
         half: None,
+        prose_only: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -259,6 +285,7 @@ fn options() -> Options {
             "--worst" => o.worst = it.next().and_then(|n| n.parse().ok()).unwrap_or(20),
             "--only" => o.only = it.next().cloned(),
             "--verbose" | "-v" => o.verbose = true,
+            "--prose-only" => o.prose_only = true,
             "--dump" => o.dump = it.next().and_then(|p| std::fs::File::create(p).ok()),
             "--external" => o.external = it.next().map(|p| load_external(Path::new(p))),
             "--half" => {
@@ -273,7 +300,7 @@ fn options() -> Options {
     }
     if o.dirs.is_empty() {
         eprintln!(
-            "usage: extract_eval DIR… [--half a|b] [--external FILE.jsonl] [--worst N] [--only ID] [--verbose] [--dump FILE]"
+            "usage: extract_eval DIR… [--half a|b] [--external FILE.jsonl] [--prose-only] [--worst N] [--only ID] [--verbose] [--dump FILE]"
         );
         std::process::exit(2);
     }
@@ -343,6 +370,7 @@ fn evaluate(dir: &Path, re: &Regex, o: &mut Options) {
         let a = &ex.article;
         let text = match &o.external {
             Some(ext) => ext.get(&id).cloned().unwrap_or_default(),
+            None if o.prose_only => palimpsest::extract::prose_only(&html),
             None => a.text.clone(),
         };
         let gt = &truth.ground_truth;
@@ -354,7 +382,8 @@ fn evaluate(dir: &Path, re: &Regex, o: &mut Options) {
         };
         if let Some(f) = o.dump.as_mut() {
             use std::io::Write as _;
-            let line = serde_json::json!({"id": id, "url": truth.url, "text": text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "modified": a.modified.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
+            let (found_fp, missed) = Snippets::detail(&text, &gt.with, &gt.without);
+            let line = serde_json::json!({"id": id, "half": format!("{:?}", score.half), "fp": found_fp, "fn": missed, "url": truth.url, "text": text, "gt": gt.main_content, "title": a.title, "gt_title": gt.title, "authors": a.authors, "gt_author": gt.author, "published": a.published.map(|d| d.to_rfc3339()), "modified": a.modified.map(|d| d.to_rfc3339()), "gt_date": gt.publish_date});
             let _ = writeln!(f, "{line}");
         }
         let notes = tally_fields(re, a, gt, &mut fields);

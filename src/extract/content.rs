@@ -38,15 +38,32 @@ pub(crate) struct Block {
     pub hrefs: Vec<String>,
     /// Weight (see `text::weight`) of the text inside links.
     pub link_weight: usize,
+    /// Weight of the whole text, counted once: every filter asks for it.
+    weight: usize,
 }
 
 impl Block {
+    pub fn new(text: String, kind: BlockKind, hrefs: Vec<String>, link_weight: usize) -> Self {
+        let weight = weight(&text);
+        Block {
+            text,
+            kind,
+            hrefs,
+            link_weight,
+            weight,
+        }
+    }
+
+    /// The weight (see `text::weight`) of the block's text.
+    pub fn weight(&self) -> usize {
+        self.weight
+    }
+
     pub fn link_density(&self) -> f32 {
-        let w = weight(&self.text);
-        if w == 0 {
+        if self.weight == 0 {
             0.0
         } else {
-            self.link_weight as f32 / w as f32
+            self.link_weight as f32 / self.weight as f32
         }
     }
 }
@@ -120,7 +137,7 @@ fn is_block(tag: &str) -> bool {
 /// Class/id words that mark furniture whatever else the class says.
 static STRONG_NEG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|author|caption|credit|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:entry-meta|post-meta|article-meta|meta-data|postmeta)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag-list|tagcloud|tag-cloud|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip-link|skip-to-content|table-of-contents|lwptoc|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|reactions|follow)(?:$|[\s_-])|(?:^|\s)(?:toc|ez-toc|ez-toc-container)(?:$|\s)",
+        r"(?:^|[\s_-])(?:related|share|sharing|sharedaddy|social|newsletter|subscri|recommend|outbrain|taboola|sidebar|breadcrumb|cookie|consent|advert|sponsor|promo|footer|navbar|paywall|popup|trending|disqus|comment|author|caption|credit|jp-relatedposts|yarpp|addtoany|a2a|printfriendly|most-?read|most-?popular|read-?more|more-?stories|also-?read|see-?also|author-?box|author-?bio|about-?the-?author|newsletter)|(?:^|[\s_-])(?:entry-meta|post-meta|article-meta|meta-data|postmeta)|(?:^|[\s_-])(?:ad|ads|adv|nav|menu|tags|tag-list|tagcloud|tag-cloud|byline|bio|login|signup|modal|toolbar|pagination|pager|sr-only|screen-reader-text|visually-hidden|skip-link|skip-to-content|table-of-contents|lwptoc|dateline|timestamp|hidden-print|subscription|donate|banner|masthead|crumbs|rating|ratings|reactions|follow|cta|optin|affiliate|disclosure|breaker|tag-links|entry-utility|entry-footer|entryfooter|toc_container|toc_list)(?:$|[\s_-])|(?:^|\s)(?:toc|ez-toc|ez-toc-container)(?:$|\s)",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -195,6 +212,35 @@ fn junk_by_markup<'a>(flat: &Flat<'a>, i: usize, cache: &mut ClassCache<'a>) -> 
     (false, by_class)
 }
 
+/// Class and id words that name a comment section itself (not a post
+/// that "has-comments").
+const COMMENT_SECTION: &[&str] = &[
+    "comments",
+    "comment-list",
+    "commentlist",
+    "comments-area",
+    "comments-section",
+    "comment-section",
+    "comment-respond",
+    "respond",
+    "user-comments",
+];
+
+/// Whether element `i` is a comment section by its markup: a class or id
+/// that names one, or comment microdata.
+fn is_comment_section(flat: &Flat<'_>, i: usize) -> bool {
+    let n = &flat.nodes[i];
+    let named = [n.attr("class"), n.attr("id")]
+        .into_iter()
+        .flatten()
+        .flat_map(str::split_whitespace)
+        .any(|t| COMMENT_SECTION.contains(&t.to_ascii_lowercase().as_str()));
+    let microdata = n
+        .attr("itemtype")
+        .is_some_and(|t| t.contains("schema.org/Comment") || t.contains("UserComments"));
+    named || microdata
+}
+
 /// How much a unit of bad text costs against a unit of good text.
 const BAD_WEIGHT: f32 = 0.6;
 
@@ -245,10 +291,13 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         } else {
             0.0
         };
+        // A comment section is as long as its readers make it: its size
+        // says nothing about its being the article.
         holds_h1
-            || raw_w[i] as f32 > 0.6 * body_w
-            || share >= 0.5
-            || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)))
+            || (!is_comment_section(flat, i)
+                && (raw_w[i] as f32 > 0.6 * body_w
+                    || share >= 0.5
+                    || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)))))
     };
     let mut cache = ClassCache::new();
     // Classes that the guard kept on a big container: the other parts of
@@ -539,12 +588,12 @@ impl Renderer {
                 break;
             }
         }
-        self.blocks.push(Block {
+        self.blocks.push(Block::new(
             text,
             kind,
-            hrefs: std::mem::take(&mut self.hrefs),
-            link_weight: std::mem::take(&mut self.link_buf_w),
-        });
+            std::mem::take(&mut self.hrefs),
+            std::mem::take(&mut self.link_buf_w),
+        ));
     }
 }
 
@@ -583,15 +632,15 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
     let mut blocks = blocks;
     // A "Related posts" / "Leave a reply" / "About the author" line late in
     // the text starts the page's tail: everything after it goes.
-    let total: usize = blocks.iter().map(|b| weight(&b.text)).sum();
+    let total: usize = blocks.iter().map(|b| b.weight()).sum();
     let mut seen = 0usize;
     let mut cut = None;
     for (k, b) in blocks.iter().enumerate() {
-        if seen * 10 >= total * 6 && weight(&b.text) < 60 && TAIL_MARKER.is_match(b.text.trim()) {
+        if seen * 10 >= total * 6 && b.weight() < 60 && TAIL_MARKER.is_match(b.text.trim()) {
             cut = Some(k);
             break;
         }
-        seen += weight(&b.text);
+        seen += b.weight();
     }
     if let Some(k) = cut {
         blocks.truncate(k);
@@ -600,14 +649,14 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
     // Between the first and the last real paragraph, a list of links is a
     // list the article gives (resources, products), not navigation.
     let is_prose =
-        |b: &Block| b.kind == BlockKind::Para && b.link_density() < 0.3 && weight(&b.text) >= 100;
+        |b: &Block| b.kind == BlockKind::Para && b.link_density() < 0.3 && b.weight() >= 100;
     let first_prose = blocks.iter().position(is_prose).unwrap_or(usize::MAX);
     let last_prose = blocks.iter().rposition(is_prose).unwrap_or(0);
     let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let n_blocks = blocks.len();
     for (k, b) in blocks.into_iter().enumerate() {
-        let w = weight(&b.text);
+        let w = b.weight();
         if w == 0 || !b.text.chars().any(char::is_alphabetic) {
             continue;
         }
@@ -656,12 +705,12 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
     // bio line or a label, not text.
     let last = out
         .iter()
-        .rposition(|b| b.kind == BlockKind::Para && weight(&b.text) >= 100);
+        .rposition(|b| b.kind == BlockKind::Para && b.weight() >= 100);
     if let Some(last) = last {
         let mut k = out.len();
         while k > last + 1
             && matches!(out[k - 1].kind, BlockKind::Para | BlockKind::Heading(_))
-            && weight(&out[k - 1].text) < TAIL_SHORT
+            && out[k - 1].weight() < TAIL_SHORT
         {
             k -= 1;
         }

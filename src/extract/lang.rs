@@ -129,21 +129,37 @@ fn same_family(a: &str, b: &str) -> bool {
     GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
 }
 
+/// How much of a text the detector reads: enough, and cheap on long pages.
+pub(crate) const SAMPLE_BYTES: usize = 2000;
+
+/// What one reading of a text gives: the language decided (markup and
+/// detector together) and the detector's own guess, confident or not.
+pub(crate) struct Reading {
+    pub decided: Option<String>,
+    pub detected: Option<&'static str>,
+}
+
 /// Decides the language from the markup claim and the text.
-pub(crate) fn decide(markup: Option<&str>, text: &str) -> Option<String> {
+#[cfg(test)]
+fn decide(markup: Option<&str>, text: &str) -> Option<String> {
+    read(markup, text).decided
+}
+
+/// Reads the language of `text` against the markup's claim.
+pub(crate) fn read(markup: Option<&str>, text: &str) -> Reading {
     let claim = markup.and_then(normalize_tag);
-    // A sample is enough for detection and keeps it cheap on long pages.
-    let mut end = text.len().min(2000);
+    let mut end = text.len().min(SAMPLE_BYTES);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     let sample = &text[..end];
-    let detected = if sample.split_whitespace().count() >= 8 || sample.chars().count() >= 60 {
+    let info = if sample.split_whitespace().count() >= 8 || sample.chars().count() >= 60 {
         whatlang::detect(sample)
     } else {
         None
     };
-    match (claim, detected) {
+    let detected = info.as_ref().map(|i| iso1(i.lang()));
+    let decided = match (claim, info) {
         (Some(c), Some(info)) => {
             let d = iso1(info.lang());
             if c == d || same_family(&c, d) {
@@ -159,7 +175,8 @@ pub(crate) fn decide(markup: Option<&str>, text: &str) -> Option<String> {
             Some(iso1(info.lang()).to_string())
         }
         (None, _) => None,
-    }
+    };
+    Reading { decided, detected }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod front;
 mod lang;
 mod meta;
 mod nesting;
+mod paragraphs;
 mod prep;
 mod profile;
 mod source;
@@ -211,9 +212,8 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         }
     }
     let blocks = content::filter(blocks, title.as_deref(), &authors);
-    let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
-
-    // Language, needed by visible-date parsing.
+    // Language: the stop words of the prose test need it, and so does
+    // visible-date parsing.
     let claim = meta
         .html_lang
         .clone()
@@ -221,8 +221,12 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         .or_else(|| meta.tag("og:locale").map(str::to_string))
         .or_else(|| meta.ld.language.clone())
         .or_else(|| meta.tag("language").map(str::to_string));
-    let lang_sample = if weight(&text_body) >= 60 {
-        text_body.clone()
+    // The detector reads the start of the text, which the prose test
+    // (it drops lines past the last paragraph of prose) leaves alone: one
+    // reading serves both.
+    let start = text_start(&blocks, lang::SAMPLE_BYTES);
+    let lang_sample = if blocks.iter().map(Block::weight).sum::<usize>() >= 60 {
+        start
     } else {
         format!(
             "{} {} {}",
@@ -230,10 +234,13 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
             meta.tag("og:description")
                 .or_else(|| meta.tag("description"))
                 .unwrap_or(""),
-            text_body
+            start
         )
     };
-    let language = lang::decide(claim.as_deref(), &lang_sample);
+    let reading = lang::read(claim.as_deref(), &lang_sample);
+    let language = reading.decided;
+    let blocks = prose_filter(blocks, claim.as_deref(), reading.detected);
+    let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
 
     if published.is_none() {
         published = pick_published(&flat, &meta, &an, url, language.as_deref(), html);
@@ -357,6 +364,40 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     Extraction { article, links }
 }
 
+/// Drops the headings that open the page's tail ("Weitere Beiträge",
+/// "Más sobre…"): after the last paragraph of prose, a heading that the
+/// prose test finds bad and whose level the article's own outline never
+/// used before. The stop words are those of the claimed and the detected
+/// language.
+fn prose_filter(blocks: Vec<Block>, claim: Option<&str>, detected: Option<&str>) -> Vec<Block> {
+    if !blocks
+        .iter()
+        .any(|b| matches!(b.kind, BlockKind::Heading(_)))
+    {
+        return blocks;
+    }
+    let stop = stop_words(claim, detected);
+    paragraphs::trim_tail_headings(blocks, &stop)
+}
+
+/// The stop words of the markup's language claim and of the language the
+/// detector reads.
+fn stop_words(claim: Option<&str>, detected: Option<&str>) -> paragraphs::StopWords {
+    let claimed = claim.and_then(lang::normalize_tag);
+    paragraphs::StopWords::for_languages(claimed.as_deref().into_iter().chain(detected))
+}
+
+/// The blocks' text joined as the body is, up to about `limit` bytes.
+fn text_start(blocks: &[Block], limit: usize) -> String {
+    let mut n = 0;
+    let taken = blocks.iter().take_while(|b| {
+        let more = n <= limit;
+        n += b.text.len() + 2;
+        more
+    });
+    join_paragraphs(taken.map(|b| b.text.as_str()))
+}
+
 fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -> Vec<String> {
     let in_furniture = |i: usize| {
         flat.ancestors(i)
@@ -455,7 +496,7 @@ fn ld_body_blocks(meta: &Meta, dom_blocks: &[Block]) -> Option<Vec<Block>> {
     if truncated || ld_w < 400 {
         return None;
     }
-    let dom_w: usize = dom_blocks.iter().map(|b| weight(&b.text)).sum();
+    let dom_w: usize = dom_blocks.iter().map(|b| b.weight()).sum();
     if (dom_w as f32) > 0.6 * ld_w as f32 {
         return None;
     }
@@ -470,12 +511,7 @@ fn ld_body_blocks(meta: &Meta, dom_blocks: &[Block]) -> Option<Vec<Block>> {
             .split('\n')
             .map(clean_inline)
             .filter(|p| !p.is_empty())
-            .map(|text| Block {
-                text,
-                kind: BlockKind::Para,
-                hrefs: Vec::new(),
-                link_weight: 0,
-            })
+            .map(|text| Block::new(text, BlockKind::Para, Vec::new(), 0))
             .collect()
     };
     (!blocks.is_empty()).then_some(blocks)
@@ -918,7 +954,7 @@ fn decide_kind(
     let w = weight(text);
     let paras = blocks
         .iter()
-        .filter(|b| b.kind == BlockKind::Para && weight(&b.text) >= 80)
+        .filter(|b| b.kind == BlockKind::Para && b.weight() >= 80)
         .count();
     // Structure: running prose under a headline is an article even with no
     // metadata at all.
@@ -945,6 +981,38 @@ fn decide_kind(
     } else {
         PageKind::Page
     }
+}
+
+/// The prose method alone, for measuring it against the container method
+/// (`examples/extract_eval.rs --prose-only`): every block of the page's
+/// body that the prose test finds good.
+#[doc(hidden)]
+pub fn prose_only(html: &str) -> String {
+    let prepared = prep::prepare(html);
+    let doc = Html::parse_document(&prepared.html);
+    let flat = Flat::new(&doc);
+    if flat.nodes.is_empty() {
+        return String::new();
+    }
+    let meta = meta::collect(&flat, &prepared.jsonld);
+    let an = content::analyze(&flat);
+    let blocks = page_prose(&flat, &an, meta.html_lang.as_deref());
+    join_paragraphs(blocks.iter().map(|b| b.text.as_str()))
+}
+
+/// The good blocks of the whole body (scripts, styles and hidden templates
+/// aside, no furniture removed), in the claimed or the detected language.
+fn page_prose(flat: &Flat<'_>, an: &content::Analysis, claim: Option<&str>) -> Vec<Block> {
+    let blocks = content::render(flat, &[an.body], None);
+    let detected = lang::read(claim, &text_start(&blocks, lang::SAMPLE_BYTES)).detected;
+    let stop = stop_words(claim, detected);
+    let class = paragraphs::classify(&blocks, &stop);
+    blocks
+        .into_iter()
+        .zip(class)
+        .filter(|(_, c)| *c == paragraphs::Class::Good)
+        .map(|(b, _)| b)
+        .collect()
 }
 
 /// A tuning aid for `examples/extract_eval.rs`: the best-scoring candidate

@@ -190,12 +190,12 @@ mod tests {
     use crate::extract::content::BlockKind;
 
     fn block(text: &str, hrefs: &[&str]) -> Block {
-        Block {
-            text: text.into(),
-            kind: BlockKind::Para,
-            hrefs: hrefs.iter().map(|s| s.to_string()).collect(),
-            link_weight: 0,
-        }
+        Block::new(
+            text.into(),
+            BlockKind::Para,
+            hrefs.iter().map(|s| s.to_string()).collect(),
+            0,
+        )
     }
 
     #[test]

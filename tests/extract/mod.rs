@@ -9,6 +9,7 @@ mod dates;
 mod encodings;
 mod never_panics;
 mod pages;
+mod prose;
 mod sample;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,118 @@
+//! What leaves an article's container that is not the article: the
+//! headings of the page's tail (found by the prose test: stop words, link
+//! density and neighbours, after jusText, in the page's own language), and
+//! boxes whose class says what they are.
+
+use super::run;
+
+/// A German article with two `<h2>` sections, then a teaser for another
+/// article under an `<h4>` of its own, inside the same container.
+fn german_article_with_teaser(teaser_heading: &str) -> String {
+    format!(
+        r#"<html lang="de"><head><title>Neue Radwege in der Stadt</title></head><body>
+        <article><h1>Neue Radwege in der Stadt</h1>
+        <p>Die Stadt hat am Montag angekündigt, dass in diesem Jahr mehr als zwanzig Kilometer neue Radwege gebaut werden sollen, und zwar vor allem in den Vierteln, in denen es bisher kaum sichere Verbindungen für Kinder und ältere Menschen gibt.</p>
+        <h2>Was sich für Pendler ändert</h2>
+        <p>Für die Pendler, die jeden Tag mit dem Rad in die Innenstadt fahren, soll sich vor allem an den großen Kreuzungen etwas ändern, weil dort die meisten Unfälle passieren und die Ampeln bisher nicht auf den Radverkehr abgestimmt sind.</p>
+        <h2>Wann die Arbeiten beginnen</h2>
+        <p>Die ersten Arbeiten sollen schon im Frühjahr beginnen, wenn das Wetter es zulässt, und bis zum Ende des Jahres abgeschlossen sein, sagte die Sprecherin der Verwaltung, die sich von dem Plan eine spürbare Entlastung der Straßen erhofft.</p>
+        <h4><a href="/2025/mieten">{teaser_heading}</a></h4>
+        <p>Ab Januar gelten für viele Mieter in der Region neue Regeln bei den Nebenkosten.</p>
+        </article></body></html>"#
+    )
+}
+
+#[test]
+fn a_teaser_heading_after_the_last_paragraph_leaves_the_text() {
+    let a = run(
+        &german_article_with_teaser("Neue Regeln für Mieter ab Januar"),
+        "https://stadtblatt.test/2025/radwege",
+        None,
+    )
+    .article;
+    assert!(
+        a.text.contains("Wann die Arbeiten beginnen"),
+        "the article's own sections stay: {}",
+        a.text
+    );
+    assert!(a.text.contains("spürbare Entlastung der Straßen"));
+    assert!(
+        !a.text.contains("Neue Regeln für Mieter ab Januar"),
+        "the teaser's heading is the page's tail: {}",
+        a.text
+    );
+}
+
+#[test]
+fn a_last_section_of_the_articles_own_rank_stays() {
+    // The same page with the last section under an `<h2>` like the others:
+    // the article's outline, not a tail.
+    let html = german_article_with_teaser("Neue Regeln für Mieter ab Januar")
+        .replace("<h4>", "<h2>")
+        .replace("</h4>", "</h2>");
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    assert!(
+        a.text.contains("Neue Regeln für Mieter ab Januar"),
+        "{}",
+        a.text
+    );
+}
+
+#[test]
+fn calls_to_action_and_affiliate_notices_inside_the_article_leave_it() {
+    // Boxes the article's container holds that are not the article, told
+    // by their class alone: a call to action, an opt-in, an affiliate
+    // disclosure, a paywall breaker, an entry's utility line.
+    let html = r#"<html lang="en"><head><title>How we tested standing desks</title></head><body>
+        <article class="post"><h1>How we tested standing desks</h1>
+        <p class="affiliate-disclosure">Products are chosen independently and we may earn a commission when you buy through our links.</p>
+        <p>We spent three months at twelve standing desks, raising and lowering each of them more than four hundred times, and measured how much each one wobbled at full height.</p>
+        <div class="post-cta"><p>Ready to upgrade your home office? Our partners ship within two days to most addresses.</p></div>
+        <p>The steadiest desk was also one of the cheapest, which surprised everyone on the team, and its motor stayed quiet enough for calls even at the end of the test.</p>
+        <div class="optin-box"><p>Get our weekly picks of the best office gear, hand tested by our editors.</p></div>
+        <p>For most people, we recommend the mid-sized frame with a bamboo top, because it fits small rooms and costs less than the premium models we tried.</p>
+        <div class="entry-utility">This entry was filed under Office and tagged with desks and ergonomics.</div>
+        </article></body></html>"#;
+    let a = run(html, "https://gear-notes.test/standing-desks", None).article;
+    assert!(
+        a.text
+            .contains("The steadiest desk was also one of the cheapest")
+    );
+    assert!(a.text.contains("we recommend the mid-sized frame"));
+    for furniture in [
+        "may earn a commission",
+        "Ready to upgrade your home office",
+        "weekly picks of the best office gear",
+        "This entry was filed under",
+    ] {
+        assert!(!a.text.contains(furniture), "{furniture}: {}", a.text);
+    }
+}
+
+#[test]
+fn a_comment_section_longer_than_the_article_is_not_the_article() {
+    // Its items wear no class; the section's own id and class say what it is.
+    let comment = |n: usize| {
+        format!(
+            r#"<li><p><b>Reader {n}</b> wrote:</p>
+            <p>I have been following this story since the start and I think the council should have asked the people who live along the river before it decided anything at all, number {n}.</p></li>"#
+        )
+    };
+    let comments: String = (1..=8).map(comment).collect();
+    let html = format!(
+        r#"<html lang="en"><head><title>River path reopens</title></head><body>
+        <div class="wrap"><div class="post"><h1>River path reopens</h1>
+        <p>The river path reopened on Saturday after six months of repairs to the banks, which the spring floods had washed away in three places between the two bridges.</p>
+        <p>The council said the new banks are built to hold a flood twice as high as the last one, and that the path will stay open through the winter.</p></div>
+        <div id="comments" class="comments"><h3>8 thoughts on this</h3><ol>{comments}</ol></div>
+        </div></body></html>"#
+    );
+    let a = run(&html, "https://riverside-news.test/2025/path", None).article;
+    assert!(a.text.contains("reopened on Saturday"), "{}", a.text);
+    assert!(a.text.contains("stay open through the winter"));
+    assert!(
+        !a.text.contains("following this story since the start"),
+        "{}",
+        a.text
+    );
+}
