@@ -402,8 +402,13 @@ pub fn import_warc(
     } else {
         writeln!(
             out,
-            "{} records: {} captures imported, {} new versions, {} records skipped (not responses or revisits)",
-            report.records, report.captures, report.new_versions, report.skipped
+            "{} records: {} captures imported, {} new versions, {} already in the archive, {} records skipped (not responses or revisits), {} damaged stretches skipped",
+            report.records,
+            report.captures,
+            report.new_versions,
+            report.duplicates,
+            report.skipped,
+            report.damaged
         )?;
     }
     Ok(Outcome::Done)

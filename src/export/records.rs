@@ -91,7 +91,33 @@ pub const CSV_HEADER: [&str; 15] = [
     "content_digest",
 ];
 
-pub fn csv_row(r: &ArticleRecord) -> [String; 15] {
+/// How CSV cells are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cells {
+    /// A cell a spreadsheet would run as a formula (it starts with `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`.
+    #[default]
+    Neutralised,
+    /// As stored.
+    Raw,
+}
+
+impl Cells {
+    fn write(self, cell: String) -> String {
+        let formula_like = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        if self == Cells::Neutralised && formula_like {
+            format!("'{cell}")
+        } else {
+            cell
+        }
+    }
+}
+
+pub fn csv_row(r: &ArticleRecord, cells: Cells) -> [String; 15] {
+    csv_cells(r).map(|cell| cells.write(cell))
+}
+
+fn csv_cells(r: &ArticleRecord) -> [String; 15] {
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
     [
         r.url.clone(),
