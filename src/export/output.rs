@@ -152,23 +152,25 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// A new file beside `target`, created exclusively: `O_EXCL` fails on
-/// anything already there, a symlink included, so nothing is followed or
-/// overwritten. A name taken is retried under another.
-fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
+/// The `attempt`-th temporary name for `target`: hidden, beside it.
+fn temp_name(target: &Path, attempt: u32) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
+    target.with_file_name(format!(
+        ".{name}.partial-{}-{attempt}",
+        std::process::id()
+    ))
+}
+
+/// A new file beside `target`, created exclusively: `O_EXCL` fails on
+/// anything already there, a symlink included, so nothing is followed or
+/// overwritten. A name taken is retried under the next one.
+fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
     let mut last = None;
-    for attempt in 0..16u32 {
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let temp = target.with_file_name(format!(
-            ".{name}.partial-{}-{nonce:08x}{attempt}",
-            std::process::id()
-        ));
+    for attempt in 0..16 {
+        let temp = temp_name(target, attempt);
         match OpenOptions::new().write(true).create_new(true).open(&temp) {
             Ok(file) => return Ok((temp, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
@@ -199,5 +201,35 @@ impl Drop for AtomicOutput {
         if self.file.take().is_some() {
             let _ = std::fs::remove_file(&self.temp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Someone who can write to the directory plants a symlink where the
+    /// temporary file will be: it is neither followed nor replaced.
+    #[test]
+    fn a_symlink_at_the_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let target = dir.path().join("out.jsonl");
+        let planted = temp_name(&target, 0);
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        // And at the name earlier versions used, which they opened with O_TRUNC.
+        let old_name = dir
+            .path()
+            .join(format!(".out.jsonl.partial-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &old_name).unwrap();
+
+        let mut out = AtomicOutput::create(&target).unwrap();
+        out.write_all(b"export\n").unwrap();
+        out.commit().unwrap();
+
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "export\n");
+        assert!(std::fs::symlink_metadata(&planted).unwrap().file_type().is_symlink());
     }
 }

@@ -569,3 +569,6 @@ fn bad_export_requests_fail_cleanly_without_half_written_files() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(leftovers.is_empty(), "no file left behind: {leftovers:?}");
 }
+
+mod hostile_warc;
+mod targets;

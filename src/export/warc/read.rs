@@ -16,6 +16,9 @@ pub const MAX_HEADER_LINE: usize = 64 * 1024;
 pub const MAX_HEADER: usize = 1024 * 1024;
 
 const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
+/// Where reading resumes after damage (anywhere, even mid-line: a record
+/// cut short runs straight into the next one).
+const VERSION_PREFIX: &[u8] = b"WARC/1.";
 
 /// One record read from a WARC file.
 #[derive(Debug, Clone)]
@@ -312,6 +315,36 @@ impl<R: Read> Pushback<R> {
         }
     }
 
+    /// Consumes input up to the next occurrence of `pattern` (which must
+    /// not overlap itself), leaving it to be read; `false` at the end.
+    fn skip_to(&mut self, pattern: &[u8]) -> io::Result<bool> {
+        let mut matched = 0;
+        loop {
+            let buf = self.fill()?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            let mut end = None;
+            for (i, &b) in buf.iter().enumerate() {
+                matched = if b == pattern[matched] {
+                    matched + 1
+                } else {
+                    usize::from(b == pattern[0])
+                };
+                if matched == pattern.len() {
+                    end = Some(i + 1);
+                    break;
+                }
+            }
+            let n = end.unwrap_or(buf.len());
+            self.consume(n);
+            if end.is_some() {
+                self.unread(pattern.to_vec());
+                return Ok(true);
+            }
+        }
+    }
+
     fn skip_line_ends(&mut self) -> io::Result<()> {
         loop {
             let buf = self.fill()?;
@@ -386,7 +419,7 @@ pub struct WarcReader<R: Read + Seek> {
     index: u64,
     /// Largest block accepted (a record claiming more is skipped).
     max_block: u64,
-    /// After damage: skip silently to the next `WARC/` line.
+    /// After damage: skip to the next `WARC/1.`, wherever it is.
     resyncing: bool,
     /// Damage met while checking the end of a good record, reported next.
     pending: Option<Damaged>,
@@ -428,26 +461,31 @@ impl<R: Read + Seek> WarcReader<R> {
         if let Some(d) = self.pending.take() {
             return Ok(Some(Entry::Damaged(d)));
         }
-        loop {
-            match self.find_version_line() {
-                Ok(None) => return Ok(None),
-                Ok(Some(())) => {}
-                Err(Stop::Io(e)) => return Err(e),
-                Err(Stop::Damage(d)) => {
-                    if self.resyncing {
-                        continue;
-                    }
-                    self.index += 1;
-                    return Ok(Some(self.damaged(d)));
-                }
+        while self.resyncing {
+            match self.input.skip_to(VERSION_PREFIX) {
+                Ok(true) => self.resyncing = false,
+                Ok(false) => return Ok(None),
+                Err(e) => match Stop::from(e) {
+                    Stop::Io(e) => return Err(e),
+                    // The next gzip member is tried on the next read.
+                    Stop::Damage(_) => {}
+                },
             }
-            self.index += 1;
-            self.resyncing = false;
-            return match self.record() {
-                Ok(entry) => Ok(Some(entry)),
-                Err(Stop::Io(e)) => Err(e),
-                Err(Stop::Damage(d)) => Ok(Some(self.damaged(d))),
-            };
+        }
+        match self.find_version_line() {
+            Ok(None) => return Ok(None),
+            Ok(Some(())) => {}
+            Err(Stop::Io(e)) => return Err(e),
+            Err(Stop::Damage(d)) => {
+                self.index += 1;
+                return Ok(Some(self.damaged(d)));
+            }
+        }
+        self.index += 1;
+        match self.record() {
+            Ok(entry) => Ok(Some(entry)),
+            Err(Stop::Io(e)) => Err(e),
+            Err(Stop::Damage(d)) => Ok(Some(self.damaged(d))),
         }
     }
 
