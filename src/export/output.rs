@@ -158,10 +158,7 @@ fn temp_name(target: &Path, attempt: u32) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
-    target.with_file_name(format!(
-        ".{name}.partial-{}-{attempt}",
-        std::process::id()
-    ))
+    target.with_file_name(format!(".{name}.partial-{}-{attempt}", std::process::id()))
 }
 
 /// A new file beside `target`, created exclusively: `O_EXCL` fails on
@@ -230,6 +227,11 @@ mod tests {
 
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "export\n");
-        assert!(std::fs::symlink_metadata(&planted).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&planted)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
     }
 }

@@ -41,7 +41,13 @@ fn story(n: u32) -> String {
 fn import(archive: &Archive, file: &Path) -> Output {
     let path = archive.path();
     run(
-        &["import-warc", "--archive", &path, "--json", file.to_str().unwrap()],
+        &[
+            "import-warc",
+            "--archive",
+            &path,
+            "--json",
+            file.to_str().unwrap(),
+        ],
         MIN,
     )
 }
@@ -124,7 +130,11 @@ fn a_truncated_gzip_record_is_skipped_and_the_records_after_it_imported() {
     assert_eq!(num(&r, "captures"), 4, "{r}\n{}", out.stderr);
     assert!(num(&r, "damaged") >= 1, "{r}");
     assert!(out.stderr.contains("warning"), "{}", out.stderr);
-    assert!(out.elapsed < Duration::from_secs(30), "took {:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_secs(30),
+        "took {:?}",
+        out.elapsed
+    );
     assert_eq!(
         imported_urls(&archive),
         [story(1), story(2), story(4), story(5)]
@@ -155,7 +165,11 @@ fn a_truncated_plain_record_is_skipped_and_the_records_after_it_imported() {
     assert_eq!(num(&r, "captures"), 4, "{r}\n{}", out.stderr);
     assert_eq!(num(&r, "damaged"), 1, "{r}");
     assert!(out.stderr.contains("record 3"), "{}", out.stderr);
-    assert!(out.elapsed < Duration::from_secs(30), "took {:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_secs(30),
+        "took {:?}",
+        out.elapsed
+    );
     assert_eq!(
         imported_urls(&archive),
         [story(1), story(2), story(4), story(5)]

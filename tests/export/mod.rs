@@ -570,5 +570,8 @@ fn bad_export_requests_fail_cleanly_without_half_written_files() {
     assert!(leftovers.is_empty(), "no file left behind: {leftovers:?}");
 }
 
+mod csv_cells;
 mod hostile_warc;
+mod round_trip;
 mod targets;
+mod time_window;

@@ -29,7 +29,10 @@ fn export_to(archive: &Archive, target: &Path) -> Output {
 }
 
 fn mkfifo(path: &Path) {
-    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
     assert!(status.success(), "mkfifo {}", path.display());
 }
 
@@ -81,7 +84,10 @@ fn export_through_a_symlink_replaces_its_target_and_keeps_the_link() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     export_to(&archive, &link).assert_success("export through a symlink");
     assert!(
-        std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(),
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
         "the link is still a link"
     );
     assert_eq!(std::fs::read_link(&link).unwrap(), real);
@@ -102,8 +108,18 @@ fn export_through_a_symlink_replaces_its_target_and_keeps_the_link() {
         .recv_timeout(Duration::from_secs(20))
         .expect("the FIFO's reader got the export");
     assert_eq!(lines(&String::from_utf8_lossy(&bytes)).len(), 5);
-    assert!(std::fs::symlink_metadata(&to_fifo).unwrap().file_type().is_symlink());
-    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(
+        std::fs::symlink_metadata(&to_fifo)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 
     // A dangling link is refused, not replaced by a file.
     let dangling = dir.path().join("dangling.jsonl");
@@ -111,10 +127,21 @@ fn export_through_a_symlink_replaces_its_target_and_keeps_the_link() {
     let out = export_to(&archive, &dangling);
     assert!(!out.success(), "a dangling link is refused");
     assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
-    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(
         names_in(dir.path()),
-        ["dangling.jsonl", "link.jsonl", "pipe", "real.jsonl", "to-pipe"],
+        [
+            "dangling.jsonl",
+            "link.jsonl",
+            "pipe",
+            "real.jsonl",
+            "to-pipe"
+        ],
         "no temporary file left"
     );
 }
@@ -150,6 +177,13 @@ fn export_to_a_character_device_writes_to_it_and_leaves_the_device() {
     }
     export_to(&archive, &device).assert_success("export to a character device");
     let kind = std::fs::symlink_metadata(&device).unwrap().file_type();
-    assert!(kind.is_char_device(), "the device is still a device: {kind:?}");
-    assert_eq!(names_in(dir.path()), ["null-device"], "no temporary file left");
+    assert!(
+        kind.is_char_device(),
+        "the device is still a device: {kind:?}"
+    );
+    assert_eq!(
+        names_in(dir.path()),
+        ["null-device"],
+        "no temporary file left"
+    );
 }

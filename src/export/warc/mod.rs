@@ -31,10 +31,10 @@ pub fn sha1_digest(bytes: &[u8]) -> String {
     format!("sha1:{}", BASE32.encode(&Sha1::digest(bytes)))
 }
 
-/// To the microsecond (WARC 1.1 allows fractions), so that an import gives
-/// back the very capture times.
+/// With the fraction of a second (WARC 1.1 allows it), so that an import
+/// gives back the very capture times.
 fn warc_date(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
 }
 
 /// A stable record id: the same capture exports to the same id.
