@@ -575,3 +575,4 @@ mod hostile_warc;
 mod round_trip;
 mod targets;
 mod time_window;
+mod warc_fuzz;
