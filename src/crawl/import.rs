@@ -14,7 +14,8 @@ use serde::Serialize;
 use super::process::{ExtractedArticle, is_html};
 use super::writer::record_version;
 use crate::archive::{
-    Archive, ArchiveError, CaptureRecord, PageRecord, PassRecord, Staging, UrlId, Via, keys, micros,
+    Archive, ArchiveError, CaptureRecord, PageRecord, PassRecord, Staging, Truncation, UrlId, Via,
+    keys, micros,
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
@@ -135,6 +136,20 @@ fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
         }
         out.extend_from_slice(body.get(..size)?);
         body = body.get(size + 2..)?;
+    }
+}
+
+/// `WARC-Truncated`: `time` as the crawler's own timeout, any other reason
+/// (length, disconnect, unspecified) as a body cut short.
+fn truncation(record: &WarcRecord) -> Option<Truncation> {
+    match record
+        .header("WARC-Truncated")?
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "time" => Some(Truncation::Time),
+        _ => Some(Truncation::Length),
     }
 }
 
@@ -315,7 +330,7 @@ impl Context<'_, '_> {
             headers: http.headers,
             payload: digest,
             payload_len: payload.as_ref().map_or(0, |(_, p)| p.len() as u64),
-            truncated: None,
+            truncated: truncation(record),
             error: None,
             version: None,
         };
@@ -382,9 +397,12 @@ impl Context<'_, '_> {
     ) -> Result<Option<u32>, ImportError> {
         let at = capture.fetched_at;
         let content_type = capture.header("content-type");
-        if let Some(body) = payload
-            .filter(|body| (200..300).contains(&capture.status) && is_html(content_type, body))
-        {
+        // A body cut short is kept but not extracted, as in a crawl.
+        if let Some(body) = payload.filter(|body| {
+            (200..300).contains(&capture.status)
+                && capture.truncated.is_none()
+                && is_html(content_type, body)
+        }) {
             let (html, _) = crate::decode::decode_html(&body, content_type);
             let profile = self.profiles.get(url.host()).map(Arc::as_ref);
             let article = extract::extract(&html, url.as_url(), profile).article;

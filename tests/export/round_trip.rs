@@ -150,3 +150,43 @@ fn warc_round_trip_keeps_reverts_and_not_modified_revisits() {
     assert_eq!(num(&fresh.stats(), "captures"), captures);
     assert_eq!(history(&fresh, &story), original);
 }
+
+#[test]
+fn a_truncated_capture_stays_truncated_through_a_round_trip() {
+    let long_body = "The council met again to discuss the budget in great detail. ".repeat(400);
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/robots.txt" => status(StatusCode::NOT_FOUND),
+        "/" => html(front(&["/news/2025/long"])),
+        "/news/2025/long" => html(article("A very long story", "en", &long_body)),
+        _ => status(StatusCode::NOT_FOUND),
+    });
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &["news.test"])
+        .args(["--max-body", "8KiB"])
+        .arg(server.url("news.test", "/"))
+        .run(MIN)
+        .assert_success("crawl");
+    let long = server.url("news.test", "/news/2025/long");
+    let versions_of = |a: &Archive| {
+        lines(&export(a, &["--format", "jsonl", "--all-pages", "--all-versions"]))
+            .iter()
+            .filter(|r| r["url"] == long.as_str())
+            .count()
+    };
+    assert_eq!(versions_of(&archive), 0, "a cut body makes no version");
+
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("cut.warc.gz");
+    let warc = warc.to_str().unwrap();
+    export(&archive, &["--format", "warc", "--all-pages", "-o", warc]);
+    let fresh = Archive::new();
+    let report = import(&fresh, warc);
+    assert_eq!(
+        num(&report, "captures"),
+        num(&archive.stats(), "captures"),
+        "{report}"
+    );
+    assert_eq!(versions_of(&fresh), 0, "nor after the round trip");
+    fresh.assert_verify_clean();
+}

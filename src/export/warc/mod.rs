@@ -19,7 +19,7 @@ use data_encoding::BASE32;
 use sha1::{Digest, Sha1};
 
 use super::{AtomicOutput, Filter, Result};
-use crate::archive::{Archive, CaptureRecord, PageRecord, UrlId};
+use crate::archive::{Archive, CaptureRecord, PageRecord, Truncation, UrlId};
 use crate::article::PageKind;
 use crate::digest::ContentDigest;
 
@@ -261,8 +261,10 @@ impl<'a> WarcWriter<'a> {
                 headers.push(("WARC-Payload-Digest", sha1_digest(&[])));
             }
         }
-        if capture.truncated.is_some() {
-            headers.push(("WARC-Truncated", "length".into()));
+        match capture.truncated {
+            Some(Truncation::Length) => headers.push(("WARC-Truncated", "length".into())),
+            Some(Truncation::Time) => headers.push(("WARC-Truncated", "time".into())),
+            None => {}
         }
         headers.push(("WARC-Block-Digest", sha1_digest(&block)));
         let response = encode_record(&headers, &block)?;
