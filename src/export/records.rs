@@ -140,3 +140,19 @@ fn csv_cells(r: &ArticleRecord) -> [String; 15] {
         r.content_digest.map(|d| d.to_string()).unwrap_or_default(),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_cells_get_a_quote_unless_raw() {
+        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(Cells::Neutralised.write(cell.into()), format!("'{cell}"));
+            assert_eq!(Cells::Raw.write(cell.into()), cell);
+        }
+        for cell in ["", "plain", "1-1", "'=x"] {
+            assert_eq!(Cells::Neutralised.write(cell.into()), cell);
+        }
+    }
+}

@@ -169,10 +169,13 @@ fn a_truncated_capture_stays_truncated_through_a_round_trip() {
         .assert_success("crawl");
     let long = server.url("news.test", "/news/2025/long");
     let versions_of = |a: &Archive| {
-        lines(&export(a, &["--format", "jsonl", "--all-pages", "--all-versions"]))
-            .iter()
-            .filter(|r| r["url"] == long.as_str())
-            .count()
+        lines(&export(
+            a,
+            &["--format", "jsonl", "--all-pages", "--all-versions"],
+        ))
+        .iter()
+        .filter(|r| r["url"] == long.as_str())
+        .count()
     };
     assert_eq!(versions_of(&archive), 0, "a cut body makes no version");
 

@@ -187,3 +187,80 @@ fn export_to_a_character_device_writes_to_it_and_leaves_the_device() {
         "no temporary file left"
     );
 }
+
+/// Seen from the system calls (with `strace`, when installed): the
+/// temporary file is opened with `O_EXCL` (never following a symlink or
+/// reusing a file), and after the rename the directory is synced.
+#[test]
+fn an_export_file_is_created_exclusively_and_its_directory_synced() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!(
+            "SKIPPED an_export_file_is_created_exclusively_and_its_directory_synced: strace is not installed"
+        );
+        return;
+    }
+    let (_server, archive) = crawled();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.jsonl");
+    let trace = dir.path().join("trace");
+    let path = archive.path();
+    let out = Command::new("strace")
+        .args([
+            "-f",
+            "-e",
+            "trace=openat,rename,renameat,renameat2,fsync",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(crate::support::bin())
+        .args(["export", "--archive", &path, "--format", "jsonl", "-o"])
+        .arg(&target)
+        .output()
+        .expect("strace runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let calls: Vec<&str> = trace.lines().collect();
+    let position = |what: &dyn Fn(&str) -> bool, name: &str| {
+        calls
+            .iter()
+            .position(|l| what(l))
+            .unwrap_or_else(|| panic!("no {name} in the trace:\n{trace}"))
+    };
+    let temp_open = position(
+        &|l: &str| l.contains(".out.jsonl.partial-"),
+        "temporary file",
+    );
+    assert!(
+        calls[temp_open].contains("O_EXCL") && calls[temp_open].contains("O_CREAT"),
+        "created exclusively: {}",
+        calls[temp_open]
+    );
+    let renamed = position(
+        &|l: &str| l.contains("rename") && l.contains("out.jsonl\""),
+        "rename into place",
+    );
+    let dir_name = format!("\"{}\"", dir.path().display());
+    let dir_open = position(
+        &|l: &str| l.contains("openat(") && l.contains(&dir_name),
+        "open of the directory",
+    );
+    let fd = calls[dir_open]
+        .rsplit("= ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let synced = calls[dir_open..]
+        .iter()
+        .any(|l| l.contains(&format!("fsync({fd})")));
+    assert!(
+        renamed < dir_open,
+        "the directory is opened after the rename"
+    );
+    assert!(synced, "and synced:\n{trace}");
+    assert_eq!(lines(&std::fs::read_to_string(&target).unwrap()).len(), 5);
+}
