@@ -14,13 +14,13 @@ use serde::Serialize;
 use super::process::{ExtractedArticle, is_html};
 use super::writer::record_version;
 use crate::archive::{
-    Archive, ArchiveError, CaptureRecord, PageRecord, PassRecord, Staging, Truncation, UrlId, Via,
-    keys, micros,
+    Archive, ArchiveError, CaptureRecord, PageRecord, PassRecord, RedirectHop, Staging, Truncation,
+    UrlId, Via, keys, micros,
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
 use crate::digest::ContentDigest;
-use crate::export::warc::{Entry, WarcReader, WarcRecord, sha1_digest};
+use crate::export::warc::{Entry, REDIRECTS, REQUESTED_URI, WarcReader, WarcRecord, sha1_digest};
 use crate::extract::{self, Profile};
 use crate::frontier::Admitter;
 
@@ -136,6 +136,38 @@ fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
         }
         out.extend_from_slice(body.get(..size)?);
         body = body.get(size + 2..)?;
+    }
+}
+
+/// The URL a capture was asked for, when palimpsest's export recorded a
+/// redirect (other tools' responses are captures of their target).
+struct Requested {
+    /// The page the capture belongs to.
+    page: CanonicalUrl,
+    url: String,
+    redirects: Vec<RedirectHop>,
+}
+
+impl Requested {
+    fn of(record: &WarcRecord, target: &CanonicalUrl) -> Self {
+        let asked = record
+            .header(REQUESTED_URI)
+            .and_then(|u| Some((u, CanonicalUrl::parse(u).ok()?)));
+        match asked {
+            Some((url, page)) => Requested {
+                page,
+                url: url.to_string(),
+                redirects: record
+                    .header(REDIRECTS)
+                    .and_then(|j| serde_json::from_str(j).ok())
+                    .unwrap_or_default(),
+            },
+            None => Requested {
+                page: target.clone(),
+                url: target.to_string(),
+                redirects: Vec::new(),
+            },
+        }
     }
 }
 
@@ -315,15 +347,16 @@ impl Context<'_, '_> {
             CaptureKind::Response => Some(self.store_payload(record, &http.payload)?),
             CaptureKind::Revisit => self.revisited_payload(record)?,
         };
-        let (id, mut page) = self.admitter.register(self.st, &url, Via::Import)?;
+        let asked = Requested::of(record, &url);
+        let (id, mut page) = self.admitter.register(self.st, &asked.page, Via::Import)?;
         let digest = payload.as_ref().map(|(d, _)| *d);
         let Some(key_at) = free_capture_key(self.st, id, at, http.status, digest)? else {
             return Ok(Imported::Duplicate);
         };
         let mut capture = CaptureRecord {
-            requested_url: url.to_string(),
+            requested_url: asked.url,
             final_url: url.to_string(),
-            redirects: Vec::new(),
+            redirects: asked.redirects,
             fetched_at: at,
             status: http.status,
             request_headers: Vec::new(),

@@ -2,8 +2,8 @@
 //! crawl → revert → crawl → unchanged (304) crawl, exported with
 //! `--all-pages` and imported into a fresh archive, gives the same
 //! captures and versions — the revert (an identical-payload revisit) as a
-//! third version, and the 304s (server-not-modified revisits) extending
-//! "last seen".
+//! third version, the 304s (server-not-modified revisits) extending
+//! "last seen", and a redirected capture under the URL that was asked for.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,10 +12,13 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::{MIN, article, export, front, lines};
-use crate::support::{Archive, Req, Server, html, num, run, status, with_header};
+use crate::support::{Archive, Req, Server, html, num, redirect, run, status, with_header};
 
 const STORY: &str = "/news/2025/story";
 const STEADY: &str = "/news/2025/steady";
+/// Redirects to `LANDING`, which nothing links to.
+const MOVED: &str = "/news/2025/moved";
+const LANDING: &str = "/news/2025/landing";
 
 /// A body with a strong ETag, or 304 when the request already has it.
 fn with_etag(req: &Req, body: String) -> axum::response::Response {
@@ -38,7 +41,9 @@ fn site(edition: Arc<AtomicU64>) -> Server {
         let original = || article("Council approves budget", "en", "The council voted.");
         match req.path.as_str() {
             "/robots.txt" => status(StatusCode::NOT_FOUND),
-            "/" => html(front(&[STORY, STEADY])),
+            "/" => html(front(&[STORY, STEADY, MOVED])),
+            MOVED => redirect(StatusCode::MOVED_PERMANENTLY, LANDING),
+            LANDING => html(article("Library moves", "en", "The library moved.")),
             STORY if edition.load(Ordering::SeqCst) == 1 => with_etag(
                 req,
                 article(
@@ -131,7 +136,9 @@ fn warc_round_trip_keeps_reverts_and_not_modified_revisits() {
     let fresh = Archive::new();
     let report = import(&fresh, warc);
     assert_eq!(num(&report, "damaged"), 0, "{report}");
-    for url in [&story, &steady, &server.url("news.test", "/")] {
+    let moved = server.url("news.test", MOVED);
+    assert_eq!(history(&archive, &moved).len(), 1, "the redirected page");
+    for url in [&story, &steady, &moved, &server.url("news.test", "/")] {
         assert_eq!(
             history(&fresh, url),
             history(&archive, url),

@@ -25,6 +25,10 @@ use crate::digest::ContentDigest;
 
 const IDENTICAL_PAYLOAD: &str = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
 const NOT_MODIFIED: &str = "http://netpreserve.org/warc/1.1/revisit/server-not-modified";
+/// palimpsest's own fields: the URL first requested, and the redirect hops
+/// (JSON) that led from it to `WARC-Target-URI`.
+pub const REQUESTED_URI: &str = "Palimpsest-Requested-URI";
+pub const REDIRECTS: &str = "Palimpsest-Redirects";
 
 /// `sha1:` + base32, the digest form WARC tools expect.
 pub fn sha1_digest(bytes: &[u8]) -> String {
@@ -232,6 +236,12 @@ impl<'a> WarcWriter<'a> {
             ("WARC-Target-URI", uri.clone()),
             ("Content-Type", "application/http; msgtype=response".into()),
         ];
+        // The URL asked for, when a redirect led elsewhere: an import files
+        // the capture under it, as the crawl did.
+        if capture.requested_url != capture.final_url || !capture.redirects.is_empty() {
+            headers.push((REQUESTED_URI, capture.requested_url.clone()));
+            headers.push((REDIRECTS, serde_json::to_string(&capture.redirects)?));
+        }
         let earlier = capture.payload.and_then(|d| self.seen.get(&d).cloned());
         match (capture.status, payload, earlier) {
             (304, _, _) => {
