@@ -1,7 +1,10 @@
 //! `import-warc`: captures made by other tools (Heritrix, wget,
 //! browsertrix) come into the archive through the same capture → extract →
 //! version path as crawled pages, so an archive can start from what an
-//! institution already holds.
+//! institution already holds. A damaged record costs a warning, not the
+//! import; a capture already held (same URL, fetch time and payload) is not
+//! added again; palimpsest's own exports come back whole (identical-payload
+//! and not-modified revisits, truncation, redirects).
 
 use std::collections::HashMap;
 use std::io::Read;

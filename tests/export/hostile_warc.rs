@@ -109,6 +109,29 @@ fn an_endless_header_line_is_skipped_in_bounded_memory_and_the_next_record_impor
 }
 
 #[test]
+fn a_header_block_of_endless_short_lines_is_skipped_and_the_next_record_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many-headers.warc");
+    let mut bytes = response(&story(1), 1, "First story");
+    bytes.extend_from_slice(b"WARC/1.1\r\nWARC-Type: response\r\n");
+    for i in 0..40_000 {
+        bytes.extend_from_slice(format!("X-Field-{i}: {}\r\n", "v".repeat(40)).as_bytes());
+    }
+    bytes.extend_from_slice(b"Content-Length: 0\r\n\r\n\r\n\r\n");
+    bytes.extend_from_slice(&response(&story(2), 2, "Second story"));
+    std::fs::write(&file, &bytes).unwrap();
+
+    let archive = Archive::new();
+    let out = import(&archive, &file);
+    let r = report(&out);
+    assert_eq!(num(&r, "captures"), 2, "{r}");
+    assert_eq!(num(&r, "damaged"), 1, "{r}");
+    assert!(out.stderr.contains("headers larger than"), "{}", out.stderr);
+    assert_eq!(imported_urls(&archive), [story(1), story(2)]);
+    archive.assert_verify_clean();
+}
+
+#[test]
 fn a_truncated_gzip_record_is_skipped_and_the_records_after_it_imported() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("truncated.warc.gz");

@@ -5,6 +5,9 @@
 //! already written in this export becomes a `revisit` record (profile
 //! identical-payload-digest), a 304 a `revisit` (server-not-modified); the
 //! extracted article is a `metadata` record concurrent to its response.
+//! Dates carry the fraction of a second and a redirected capture names the
+//! URL asked for, so that `import-warc` gives back the very captures.
+//! Reading, of files that may be damaged, is `read`.
 
 mod read;
 
