@@ -402,7 +402,7 @@ pub fn import_warc(
     } else {
         writeln!(
             out,
-            "{} records: {} captures imported, {} new versions, {} already in the archive, {} records skipped (not responses or revisits), {} damaged stretches skipped",
+            "{} records: {} captures imported, {} new versions, {} already in the archive, {} records skipped (not responses or revisits, or unusable), {} damaged stretches skipped",
             report.records,
             report.captures,
             report.new_versions,

@@ -188,10 +188,13 @@ fn truncation(record: &WarcRecord) -> Option<Truncation> {
     }
 }
 
+/// The capture time; `None` when missing, malformed, or before 1970 (the
+/// archive's keys count microseconds from then).
 fn warc_date(record: &WarcRecord) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(record.header("WARC-Date")?)
         .ok()
         .map(|d| d.to_utc())
+        .filter(|d| d.timestamp_micros() >= 0)
 }
 
 /// Staged bytes after which a batch is committed, whatever its record count.
@@ -467,7 +470,8 @@ impl Context<'_, '_> {
 
 /// The key under which a capture of `id` at `at` goes: the first free one
 /// from `at` on (two captures in one microsecond keep both), or `None` when
-/// one of the captures there is this very capture (same status and payload).
+/// one of the captures there is this very capture (same time, status and
+/// payload).
 fn free_capture_key(
     st: &Staging<'_>,
     id: UrlId,
@@ -477,7 +481,7 @@ fn free_capture_key(
 ) -> Result<Option<u64>, ImportError> {
     let mut key_at = micros(at);
     while let Some(existing) = st.get::<CaptureRecord>(&keys::capture(id.0, key_at))? {
-        if existing.status == status && existing.payload == payload {
+        if existing.fetched_at == at && existing.status == status && existing.payload == payload {
             return Ok(None);
         }
         key_at += 1;
@@ -500,5 +504,26 @@ mod tests {
             vec![("content-type".to_string(), "text/html".to_string())]
         );
         assert!(parse_http(b"garbage", 1 << 20).is_none());
+    }
+
+    proptest::proptest! {
+        /// The HTTP inside a record is as hostile as the record: any bytes,
+        /// under any transfer and content coding, give a response or none.
+        #[test]
+        fn warc_fuzz_http_blocks_never_panic(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            chunked: bool,
+            coding in 0..3usize,
+        ) {
+            let mut block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n".to_vec();
+            if chunked {
+                block.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            }
+            block.extend_from_slice(["", "Content-Encoding: gzip\r\n", "Content-Encoding: deflate\r\n"][coding].as_bytes());
+            block.extend_from_slice(b"\r\n");
+            block.extend_from_slice(&body);
+            let _ = parse_http(&block, 1 << 16);
+            let _ = parse_http(&body, 1 << 16);
+        }
     }
 }

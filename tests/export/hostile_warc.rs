@@ -201,6 +201,34 @@ fn a_truncated_plain_record_is_skipped_and_the_records_after_it_imported() {
 }
 
 #[test]
+fn captures_dated_before_1970_are_skipped_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.warc");
+    let dated = |date: &str| {
+        String::from_utf8(response(&story(1), 1, "Story number 1"))
+            .unwrap()
+            .replace("2025-10-01T08:00:01Z", date)
+            .into_bytes()
+    };
+    let mut bytes = dated("1960-01-01T00:00:00Z");
+    bytes.extend(dated("1950-06-01T00:00:00Z"));
+    bytes.extend(response(&story(2), 2, "Story number 2"));
+    std::fs::write(&file, &bytes).unwrap();
+
+    let archive = Archive::new();
+    let r = report(&import(&archive, &file));
+    assert_eq!(num(&r, "captures"), 1, "{r}");
+    assert_eq!(num(&r, "skipped"), 2, "{r}");
+    assert_eq!(
+        num(&r, "duplicates"),
+        0,
+        "two fetch times are not one capture: {r}"
+    );
+    assert_eq!(imported_urls(&archive), [story(2)]);
+    archive.assert_verify_clean();
+}
+
+#[test]
 fn importing_the_same_warc_twice_adds_no_capture() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("twice.warc.gz");
