@@ -350,7 +350,7 @@ impl Context<'_, '_> {
             return Ok(Imported::Skipped);
         };
         let payload = match kind {
-            CaptureKind::Response => Some(self.store_payload(record, &http.payload)?),
+            CaptureKind::Response => Some(self.store_payload(record, http.payload)?),
             CaptureKind::Revisit => self.revisited_payload(record)?,
         };
         let asked = Requested::of(record, &url);
@@ -390,18 +390,18 @@ impl Context<'_, '_> {
     fn store_payload(
         &mut self,
         record: &WarcRecord,
-        payload: &[u8],
+        payload: Vec<u8>,
     ) -> Result<(ContentDigest, Vec<u8>), ImportError> {
-        let digest = ContentDigest::of(payload);
-        self.by_sha1.insert(sha1_digest(payload), digest);
+        let digest = ContentDigest::of(&payload);
+        self.by_sha1.insert(sha1_digest(&payload), digest);
         if let Some(p) = record.header("WARC-Payload-Digest") {
             self.by_sha1.insert(p.to_string(), digest);
         }
         if !self.st.contains(&keys::payload(&digest))? {
-            let compressed = zstd::encode_all(payload, 3).map_err(ArchiveError::Io)?;
+            let compressed = zstd::encode_all(&payload[..], 3).map_err(ArchiveError::Io)?;
             self.st.put_raw(keys::payload(&digest), compressed);
         }
-        Ok((digest, payload.to_vec()))
+        Ok((digest, payload))
     }
 
     /// The payload a revisit names by digest, when its response was seen:
