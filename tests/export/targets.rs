@@ -72,6 +72,46 @@ fn export_to_a_fifo_streams_to_its_reader_and_leaves_the_fifo() {
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "the FIFO is still a FIFO: {kind:?}");
     assert_eq!(names_in(dir.path()), ["pipe"], "no temporary file left");
+
+    // A WARC too: one stream, every capture in it.
+    let got = read_in_background(fifo.clone());
+    let path = archive.path();
+    let fifo_arg = fifo.to_str().unwrap();
+    run(
+        &[
+            "export",
+            "--archive",
+            &path,
+            "--format",
+            "warc",
+            "--all-pages",
+            "-o",
+            fifo_arg,
+        ],
+        MIN,
+    )
+    .assert_success("WARC export to a FIFO");
+    let bytes = got
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the FIFO's reader got the WARC");
+    let copy = dir.path().join("copy.warc.gz");
+    std::fs::write(&copy, bytes).unwrap();
+    let fresh = Archive::new();
+    let fresh_path = fresh.path();
+    run(
+        &[
+            "import-warc",
+            "--archive",
+            &fresh_path,
+            copy.to_str().unwrap(),
+        ],
+        MIN,
+    )
+    .assert_success("import of what the FIFO carried");
+    assert_eq!(
+        crate::support::num(&fresh.stats(), "captures"),
+        crate::support::num(&archive.stats(), "captures")
+    );
 }
 
 #[test]
