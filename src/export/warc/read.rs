@@ -8,6 +8,8 @@
 //! [`Entry::Damaged`] and reading goes on; only an I/O error of the file
 //! itself ends it.
 
+#[cfg(test)]
+use std::io::Cursor;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 /// Longest header line accepted (a longer one is damage, skipped unread).
@@ -16,6 +18,8 @@ pub const MAX_HEADER_LINE: usize = 64 * 1024;
 pub const MAX_HEADER: usize = 1024 * 1024;
 
 const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
+/// Raw bytes that failed members may cost beyond twice the file's size.
+const RESYNC_SLACK: u64 = 16 * 1024 * 1024;
 /// Where reading resumes after damage (anywhere, even mid-line: a record
 /// cut short runs straight into the next one).
 const VERSION_PREFIX: &[u8] = b"WARC/1.";
@@ -102,6 +106,12 @@ fn corrupt_reason(e: &io::Error) -> Option<String> {
 struct Members<R: Read + Seek> {
     state: MemberState<R>,
     member_start: u64,
+    /// Raw bytes read by members that then failed. Past `budget`, a resync
+    /// starts where the failure was met instead of just after the failed
+    /// member's start, so that members nested in members cannot make
+    /// reading quadratic.
+    wasted: u64,
+    budget: u64,
 }
 
 enum MemberState<R: Read + Seek> {
@@ -111,18 +121,26 @@ enum MemberState<R: Read + Seek> {
 }
 
 impl<R: Read + Seek> Members<R> {
-    fn new(raw: BufReader<R>) -> io::Result<Self> {
-        let mut raw = raw;
+    fn new(mut raw: BufReader<R>, budget: u64) -> io::Result<Self> {
         let member_start = raw.stream_position()?;
         Ok(Self {
             state: MemberState::Decoding(flate2::bufread::GzDecoder::new(raw)),
             member_start,
+            wasted: 0,
+            budget,
         })
     }
 
     /// Seeks past the damaged member's start to the next gzip header.
     fn resync(&mut self, mut raw: BufReader<R>) -> io::Result<()> {
-        raw.seek(SeekFrom::Start(self.member_start + 1))?;
+        let failed_at = raw.stream_position()?;
+        self.wasted += failed_at.saturating_sub(self.member_start);
+        let from = if self.wasted <= self.budget {
+            self.member_start + 1
+        } else {
+            failed_at.max(self.member_start + 1)
+        };
+        raw.seek(SeekFrom::Start(from))?;
         self.state = match next_magic(&mut raw)? {
             Some(at) => {
                 self.member_start = at;
@@ -427,10 +445,14 @@ pub struct WarcReader<R: Read + Seek> {
 
 impl<R: Read + Seek> WarcReader<R> {
     pub fn new(input: R, max_block: u64) -> io::Result<Self> {
+        let mut input = input;
+        let start = input.stream_position()?;
+        let len = input.seek(SeekFrom::End(0))? - start;
+        input.seek(SeekFrom::Start(start))?;
         let mut raw = BufReader::with_capacity(64 * 1024, input);
         let gz = raw.fill_buf()?.starts_with(&GZIP_MAGIC[..2]);
         let source = if gz {
-            Source::Gzip(Members::new(raw)?)
+            Source::Gzip(Members::new(raw, 2 * len + RESYNC_SLACK)?)
         } else {
             Source::Plain(raw)
         };
@@ -579,5 +601,46 @@ impl<R: Read + Seek> WarcReader<R> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A gzip member of `inner`, stored (uncompressed) and with a wrong CRC:
+    /// `inner`, a gzip header included, shows in it as is.
+    fn broken_member(inner: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(inner).unwrap();
+        let mut member = gz.finish().unwrap();
+        let crc = member.len() - 8;
+        member[crc] ^= 0xff;
+        member
+    }
+
+    #[test]
+    fn members_nested_in_failed_members_cost_a_bounded_rescan() {
+        let mut nest = b"innermost".to_vec();
+        for _ in 0..1500 {
+            nest = broken_member(&nest);
+        }
+        let len = nest.len() as u64;
+        let budget = len;
+        let mut members = Members::new(BufReader::new(Cursor::new(nest)), budget).unwrap();
+        let mut buf = vec![0; 64 * 1024];
+        loop {
+            match members.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => assert!(corrupt_reason(&e).is_some(), "{e}"),
+            }
+        }
+        assert!(
+            members.wasted <= 2 * len,
+            "failed members cost {} bytes for a file of {len}",
+            members.wasted
+        );
     }
 }
