@@ -83,7 +83,7 @@ enum Command {
         /// Captured at or after (RFC 3339, a date, or a duration ago such as 7d).
         #[arg(long, value_parser = parse_when)]
         since: Option<DateTime<Utc>>,
-        /// Captured before.
+        /// Captured before (JSONL/CSV without --all-versions: each page as it stood then).
         #[arg(long, value_parser = parse_when)]
         until: Option<DateTime<Utc>>,
         /// Only these languages (en matches en-GB); repeatable.
