@@ -4,12 +4,11 @@
 //! is corrupt, skips to the next gzip header in the raw file; the record
 //! parser above it caps every header line and the header block, checks
 //! that each block ends where the next record begins, and after any damage
-//! resumes at the next `WARC/` line. Damage is reported as an
+//! resumes at the next `WARC/1.`, even in mid-line (a record cut short runs
+//! straight into the next). Damage is reported as an
 //! [`Entry::Damaged`] and reading goes on; only an I/O error of the file
 //! itself ends it.
 
-#[cfg(test)]
-use std::io::Cursor;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 /// Longest header line accepted (a longer one is damage, skipped unread).
@@ -607,7 +606,7 @@ impl<R: Read + Seek> WarcReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Cursor, Write};
 
     /// A gzip member of `inner`, stored (uncompressed) and with a wrong CRC:
     /// `inner`, a gzip header included, shows in it as is.
