@@ -83,7 +83,7 @@ enum Command {
         /// Captured at or after (RFC 3339, a date, or a duration ago such as 7d).
         #[arg(long, value_parser = parse_when)]
         since: Option<DateTime<Utc>>,
-        /// Captured before.
+        /// Captured before (JSONL/CSV without --all-versions: each page as it stood then).
         #[arg(long, value_parser = parse_when)]
         until: Option<DateTime<Utc>>,
         /// Only these languages (en matches en-GB); repeatable.
@@ -101,6 +101,9 @@ enum Command {
         /// WARC: start a new file past this size, e.g. 1GB.
         #[arg(long, default_value = "1GB", value_parser = parse_size)]
         max_file_size: u64,
+        /// CSV: cells as stored, without the ' put before a leading =, +, -, @, tab or CR.
+        #[arg(long)]
+        raw: bool,
     },
     /// Local web interface and JSON API.
     Serve {
@@ -368,6 +371,7 @@ fn main() -> ExitCode {
             all_pages,
             schema,
             max_file_size,
+            raw,
         } => {
             let opts = ExportOptions {
                 format: *format,
@@ -381,6 +385,11 @@ fn main() -> ExitCode {
                     all_pages: *all_pages,
                 },
                 schema: *schema,
+                cells: if *raw {
+                    palimpsest::export::Cells::Raw
+                } else {
+                    palimpsest::export::Cells::Neutralised
+                },
                 max_file_size: *max_file_size,
             };
             commands::export(&cli.archive, &opts, &mut out)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Outcome, open_existing};
-use crate::export::{self, AtomicOutput, Filter, Schema, warc};
+use crate::export::{self, AtomicOutput, Cells, Filter, Schema, Target, warc};
 
 /// Output format of `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,10 +20,12 @@ pub enum ExportFormat {
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
     pub format: ExportFormat,
-    /// `None` or `-`: standard output.
+    /// `None` or `-`: standard output; see [`Target`] for the rest.
     pub output: Option<PathBuf>,
     pub filter: Filter,
     pub schema: Schema,
+    /// CSV cells neutralised for spreadsheets, or as stored.
+    pub cells: Cells,
     pub max_file_size: u64,
 }
 
@@ -41,42 +43,47 @@ fn progress_bar() -> Option<ProgressBar> {
 /// Streams the selected records; a file output appears only when complete.
 pub fn export(dir: &Path, opts: &ExportOptions, stdout: &mut dyn Write) -> anyhow::Result<Outcome> {
     let archive = open_existing(dir, "palimpsest export")?;
-    let to_stdout = opts.output.as_deref().is_none_or(|p| p == Path::new("-"));
+    let target = Target::of(opts.output.as_deref())?;
     let bar = progress_bar();
     let tick = |n: u64| {
         if let Some(b) = &bar {
             b.set_position(n);
         }
     };
+    let mut stream = match &target {
+        Target::Stream(p) => Some(export::open_stream(p)?),
+        _ => None,
+    };
+    let direct: &mut dyn Write = match stream.as_mut() {
+        Some(s) => s,
+        None => stdout,
+    };
     let (count, files) = match opts.format {
         ExportFormat::Jsonl | ExportFormat::Csv => {
-            let mut file = match (&opts.output, to_stdout) {
-                (Some(p), false) => Some(AtomicOutput::create(p)?),
+            let mut file = match &target {
+                Target::Replace(p) => Some(AtomicOutput::create(p)?),
                 _ => None,
             };
             let out: &mut dyn Write = match file.as_mut() {
                 Some(f) => f,
-                None => stdout,
+                None => direct,
             };
-            let n = if opts.format == ExportFormat::Jsonl {
-                export::jsonl(&archive, &opts.filter, opts.schema, out)?
-            } else {
-                export::csv(&archive, &opts.filter, out)?
+            let n = match opts.format {
+                ExportFormat::Jsonl => export::jsonl(&archive, &opts.filter, opts.schema, out)?,
+                _ => export::csv(&archive, &opts.filter, opts.cells, out)?,
             };
             tick(n);
+            out.flush()?;
             let files = match file {
                 Some(f) => vec![f.commit()?],
-                None => {
-                    stdout.flush()?;
-                    Vec::new()
-                }
+                None => Vec::new(),
             };
             (n, files)
         }
         ExportFormat::Warc => {
-            let sink = match (&opts.output, to_stdout) {
-                (Some(p), false) => warc::Sink::files(p, opts.max_file_size),
-                _ => warc::Sink::Stream(stdout),
+            let sink = match &target {
+                Target::Replace(p) => warc::Sink::files(p, opts.max_file_size),
+                _ => warc::Sink::Stream(direct),
             };
             let mut writer = warc::WarcWriter::new(sink);
             let n = warc::export(&archive, &opts.filter, &mut writer, tick)?;
@@ -91,11 +98,13 @@ pub fn export(dir: &Path, opts: &ExportOptions, stdout: &mut dyn Write) -> anyho
     } else {
         "records"
     };
-    if files.is_empty() {
-        eprintln!("exported {count} {what}");
-    } else {
-        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        eprintln!("exported {count} {what} to {}", names.join(", "));
+    match (&target, files.is_empty()) {
+        (Target::Stream(p), _) => eprintln!("exported {count} {what} to {}", p.display()),
+        (_, true) => eprintln!("exported {count} {what}"),
+        (_, false) => {
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            eprintln!("exported {count} {what} to {}", names.join(", "));
+        }
     }
     Ok(Outcome::Done)
 }

@@ -438,11 +438,13 @@ pub fn import_warc(
     } else {
         writeln!(
             out,
-            "{}: {} imported, {}, {} skipped (not responses or revisits)",
+            "{}: {} imported, {}, {} already in the archive, {} skipped (not responses or revisits, or unusable), {} skipped",
             counted(report.records, "record", "records"),
             counted(report.captures, "capture", "captures"),
             counted(report.new_versions, "new version", "new versions"),
+            counted(report.duplicates, "capture", "captures"),
             counted(report.skipped, "record", "records"),
+            counted(report.damaged, "damaged stretch", "damaged stretches"),
         )?;
     }
     Ok(Outcome::Done)

@@ -1,10 +1,13 @@
 //! `import-warc`: captures made by other tools (Heritrix, wget,
 //! browsertrix) come into the archive through the same capture → extract →
 //! version path as crawled pages, so an archive can start from what an
-//! institution already holds.
+//! institution already holds. A damaged record costs a warning, not the
+//! import; a capture already held (same URL, fetch time and payload) is not
+//! added again; palimpsest's own exports come back whole (identical-payload
+//! and not-modified revisits, truncation, redirects).
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,11 +16,14 @@ use serde::Serialize;
 
 use super::process::{ExtractedArticle, is_html};
 use super::writer::record_version;
-use crate::archive::{Archive, ArchiveError, CaptureRecord, PassRecord, Via, keys, micros};
+use crate::archive::{
+    Archive, ArchiveError, CaptureRecord, PageRecord, PassRecord, RedirectHop, Staging, Truncation,
+    UrlId, Via, keys, micros,
+};
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
 use crate::digest::ContentDigest;
-use crate::export::warc::{WarcError, WarcReader, WarcRecord, sha1_digest};
+use crate::export::warc::{Entry, REDIRECTS, REQUESTED_URI, WarcReader, WarcRecord, sha1_digest};
 use crate::extract::{self, Profile};
 use crate::frontier::Admitter;
 
@@ -29,8 +35,6 @@ const MAX_BLOCK: u64 = 256 * 1024 * 1024;
 pub enum ImportError {
     #[error(transparent)]
     Archive(#[from] ArchiveError),
-    #[error("{path}: {source}")]
-    Warc { path: String, source: WarcError },
     #[error("cannot read {path}: {source}")]
     Read {
         path: String,
@@ -47,6 +51,10 @@ pub struct ImportReport {
     /// Records that are not HTTP responses or revisits (request, metadata,
     /// warcinfo…) or could not be used.
     pub skipped: u64,
+    /// Captures already in the archive (same URL, fetch time and payload).
+    pub duplicates: u64,
+    /// Damaged stretches skipped (each also warned about on stderr).
+    pub damaged: u64,
 }
 
 /// The response headers kept in a capture (as the crawler keeps them).
@@ -134,13 +142,78 @@ fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// The URL a capture was asked for, when palimpsest's export recorded a
+/// redirect (other tools' responses are captures of their target).
+struct Requested {
+    /// The page the capture belongs to.
+    page: CanonicalUrl,
+    url: String,
+    redirects: Vec<RedirectHop>,
+}
+
+impl Requested {
+    fn of(record: &WarcRecord, target: &CanonicalUrl) -> Self {
+        let asked = record
+            .header(REQUESTED_URI)
+            .and_then(|u| Some((u, CanonicalUrl::parse(u).ok()?)));
+        match asked {
+            Some((url, page)) => Requested {
+                page,
+                url: url.to_string(),
+                redirects: record
+                    .header(REDIRECTS)
+                    .and_then(|j| serde_json::from_str(j).ok())
+                    .unwrap_or_default(),
+            },
+            None => Requested {
+                page: target.clone(),
+                url: target.to_string(),
+                redirects: Vec::new(),
+            },
+        }
+    }
+}
+
+/// `WARC-Truncated`: `time` as the crawler's own timeout, any other reason
+/// (length, disconnect, unspecified) as a body cut short.
+fn truncation(record: &WarcRecord) -> Option<Truncation> {
+    match record
+        .header("WARC-Truncated")?
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "time" => Some(Truncation::Time),
+        _ => Some(Truncation::Length),
+    }
+}
+
+/// The capture time; `None` when missing, malformed, or before 1970 (the
+/// archive's keys count microseconds from then).
 fn warc_date(record: &WarcRecord) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(record.header("WARC-Date")?)
         .ok()
         .map(|d| d.to_utc())
+        .filter(|d| d.timestamp_micros() >= 0)
 }
 
-/// Imports WARC files (plain, gzip, or per-record gzip).
+/// Staged bytes after which a batch is committed, whatever its record count.
+const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Records after which a batch is committed.
+const MAX_BATCH_RECORDS: usize = 256;
+
+/// What became of one record.
+enum Imported {
+    Capture,
+    /// The same URL, fetch time and payload are already in the archive.
+    Duplicate,
+    /// Not a response or revisit, or not usable.
+    Skipped,
+}
+
+/// Imports WARC files (plain, gzip, or per-record gzip). Damaged records
+/// are skipped with a warning on stderr; captures already in the archive
+/// are not added again, so importing a file twice changes nothing.
 pub fn import_warc(
     archive: &Archive,
     paths: &[impl AsRef<Path>],
@@ -161,154 +234,259 @@ pub fn import_warc(
     for path in paths {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
+        let read_error = |source| ImportError::Read {
             path: name.clone(),
             source,
-        })?;
-        let mut reader =
-            WarcReader::new(Box::new(BufReader::new(file)), MAX_BLOCK).map_err(|source| {
-                ImportError::Read {
-                    path: name.clone(),
-                    source,
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut reader = WarcReader::new(file, MAX_BLOCK).map_err(read_error)?;
+        let mut batch = Batch::new(archive);
+        while let Some(entry) = reader.next_entry().map_err(read_error)? {
+            let record = match entry {
+                Entry::Record(record) => record,
+                Entry::Damaged(damaged) => {
+                    eprintln!("warning: {name}: {damaged}");
+                    report.damaged += 1;
+                    continue;
                 }
-            })?;
-        let mut st = archive.stage();
-        let mut staged = 0;
-        while let Some(record) = reader.next_record().map_err(|source| ImportError::Warc {
-            path: name.clone(),
-            source,
-        })? {
+            };
             report.records += 1;
-            if import_record(
-                &mut st,
-                &mut admitter,
-                &record,
+            let mut ctx = Context {
+                st: &mut batch.st,
+                admitter: &mut admitter,
                 profiles,
-                &mut by_sha1,
-                &mut report,
-            )? {
-                staged += 1;
-            } else {
-                report.skipped += 1;
+                by_sha1: &mut by_sha1,
+                report: &mut report,
+            };
+            match ctx.import_record(&record)? {
+                Imported::Capture => {}
+                Imported::Duplicate => report.duplicates += 1,
+                Imported::Skipped => report.skipped += 1,
             }
-            if staged >= 256 {
-                admitter.persist(&mut st)?;
-                archive.apply(std::mem::replace(&mut st, archive.stage()))?;
-                staged = 0;
+            batch.add(record.block.len());
+            if batch.full() {
+                batch.commit(&mut admitter)?;
             }
         }
-        admitter.persist(&mut st)?;
-        archive.apply(st)?;
+        batch.commit(&mut admitter)?;
     }
     archive.flush()?;
     Ok(report)
 }
 
-/// Imports one record; `false` when it is not one to import.
-fn import_record(
-    st: &mut crate::archive::Staging<'_>,
-    admitter: &mut Admitter,
-    record: &WarcRecord,
-    profiles: &HashMap<String, Arc<Profile>>,
-    by_sha1: &mut HashMap<String, ContentDigest>,
-    report: &mut ImportReport,
-) -> Result<bool, ImportError> {
-    let kind = record
-        .header("WARC-Type")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if kind != "response" && kind != "revisit" {
-        return Ok(false);
+/// Records staged for one atomic apply, bounded by count and by bytes.
+struct Batch<'a> {
+    archive: &'a Archive,
+    st: Staging<'a>,
+    records: usize,
+    bytes: usize,
+}
+
+impl<'a> Batch<'a> {
+    fn new(archive: &'a Archive) -> Self {
+        Self {
+            archive,
+            st: archive.stage(),
+            records: 0,
+            bytes: 0,
+        }
     }
-    let (Some(target), Some(at)) = (record.header("WARC-Target-URI"), warc_date(record)) else {
-        return Ok(false);
-    };
-    let target = target.trim_matches(['<', '>']);
-    let Ok(url) = CanonicalUrl::parse(target) else {
-        return Ok(false);
-    };
-    let Some(http) = parse_http(&record.block, MAX_BLOCK) else {
-        return Ok(false);
-    };
-    let payload_digest = if kind == "response" {
-        let digest = ContentDigest::of(&http.payload);
-        by_sha1.insert(sha1_digest(&http.payload), digest);
+
+    fn add(&mut self, bytes: usize) {
+        self.records += 1;
+        self.bytes += bytes;
+    }
+
+    fn full(&self) -> bool {
+        self.records >= MAX_BATCH_RECORDS || self.bytes >= MAX_BATCH_BYTES
+    }
+
+    fn commit(&mut self, admitter: &mut Admitter) -> Result<(), ImportError> {
+        admitter.persist(&mut self.st)?;
+        let st = std::mem::replace(&mut self.st, self.archive.stage());
+        self.archive.apply(st)?;
+        self.records = 0;
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
+/// What importing one record needs.
+struct Context<'s, 'a> {
+    st: &'s mut Staging<'a>,
+    admitter: &'s mut Admitter,
+    profiles: &'s HashMap<String, Arc<Profile>>,
+    by_sha1: &'s mut HashMap<String, ContentDigest>,
+    report: &'s mut ImportReport,
+}
+
+/// The kinds of record that carry a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaptureKind {
+    Response,
+    Revisit,
+}
+
+impl Context<'_, '_> {
+    /// Imports one record as a capture when it is a usable response or revisit.
+    fn import_record(&mut self, record: &WarcRecord) -> Result<Imported, ImportError> {
+        let kind = match record
+            .header("WARC-Type")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "response" => CaptureKind::Response,
+            "revisit" => CaptureKind::Revisit,
+            _ => return Ok(Imported::Skipped),
+        };
+        let (Some(target), Some(at)) = (record.header("WARC-Target-URI"), warc_date(record)) else {
+            return Ok(Imported::Skipped);
+        };
+        let Ok(url) = CanonicalUrl::parse(target.trim_matches(['<', '>'])) else {
+            return Ok(Imported::Skipped);
+        };
+        let Some(http) = parse_http(&record.block, MAX_BLOCK) else {
+            return Ok(Imported::Skipped);
+        };
+        let payload = match kind {
+            CaptureKind::Response => Some(self.store_payload(record, http.payload)?),
+            CaptureKind::Revisit => self.revisited_payload(record)?,
+        };
+        let asked = Requested::of(record, &url);
+        let (id, mut page) = self.admitter.register(self.st, &asked.page, Via::Import)?;
+        let digest = payload.as_ref().map(|(d, _)| *d);
+        let Some(key_at) = free_capture_key(self.st, id, at, http.status, digest)? else {
+            return Ok(Imported::Duplicate);
+        };
+        let mut capture = CaptureRecord {
+            requested_url: asked.url,
+            final_url: url.to_string(),
+            redirects: asked.redirects,
+            fetched_at: at,
+            status: http.status,
+            request_headers: Vec::new(),
+            headers: http.headers,
+            payload: digest,
+            payload_len: payload.as_ref().map_or(0, |(_, p)| p.len() as u64),
+            truncated: truncation(record),
+            error: None,
+            version: None,
+        };
+        page.captures += 1;
+        page.first_captured.get_or_insert(at);
+        if page.last_captured.is_none_or(|l| l < at) {
+            page.last_captured = Some(at);
+            page.last_status = Some(http.status);
+        }
+        capture.version = self.version(id, &mut page, &url, &capture, payload.map(|(_, p)| p))?;
+        self.st.put(keys::capture(id.0, key_at), &capture)?;
+        self.st.put(keys::page(id.0), &page)?;
+        self.report.captures += 1;
+        Ok(Imported::Capture)
+    }
+
+    /// Stores a response's payload (once per distinct body).
+    fn store_payload(
+        &mut self,
+        record: &WarcRecord,
+        payload: Vec<u8>,
+    ) -> Result<(ContentDigest, Vec<u8>), ImportError> {
+        let digest = ContentDigest::of(&payload);
+        self.by_sha1.insert(sha1_digest(&payload), digest);
         if let Some(p) = record.header("WARC-Payload-Digest") {
-            by_sha1.insert(p.to_string(), digest);
+            self.by_sha1.insert(p.to_string(), digest);
         }
-        if !st.contains(&keys::payload(&digest))? {
-            let compressed = zstd::encode_all(&http.payload[..], 3).map_err(ArchiveError::Io)?;
-            st.put_raw(keys::payload(&digest), compressed);
+        if !self.st.contains(&keys::payload(&digest))? {
+            let compressed = zstd::encode_all(&payload[..], 3).map_err(ArchiveError::Io)?;
+            self.st.put_raw(keys::payload(&digest), compressed);
         }
-        Some(digest)
-    } else {
-        // A revisit names its payload by digest; one not seen is kept as a
-        // capture without payload.
-        record
+        Ok((digest, payload))
+    }
+
+    /// The payload a revisit names by digest, when its response was seen:
+    /// an identical-payload revisit is a capture of that very body.
+    fn revisited_payload(
+        &mut self,
+        record: &WarcRecord,
+    ) -> Result<Option<(ContentDigest, Vec<u8>)>, ImportError> {
+        let Some(digest) = record
             .header("WARC-Payload-Digest")
-            .and_then(|d| by_sha1.get(d).copied())
-    };
-    let (id, mut page) = admitter.register(st, &url, Via::Import)?;
-    let mut capture = CaptureRecord {
-        requested_url: url.to_string(),
-        final_url: url.to_string(),
-        redirects: Vec::new(),
-        fetched_at: at,
-        status: http.status,
-        request_headers: Vec::new(),
-        headers: http.headers,
-        payload: payload_digest,
-        payload_len: if kind == "response" {
-            http.payload.len() as u64
-        } else {
-            0
-        },
-        truncated: None,
-        error: None,
-        version: None,
-    };
-    page.captures += 1;
-    page.first_captured.get_or_insert(at);
-    if page.last_captured.is_none_or(|l| l < at) {
-        page.last_captured = Some(at);
-        page.last_status = Some(http.status);
+            .and_then(|d| self.by_sha1.get(d).copied())
+        else {
+            return Ok(None);
+        };
+        let Some(compressed) = self.st.get_raw(&keys::payload(&digest))? else {
+            return Ok(None);
+        };
+        let bytes = zstd::decode_all(&compressed[..]).map_err(ArchiveError::Io)?;
+        Ok(Some((digest, bytes)))
     }
-    let content_type = capture.header("content-type").map(str::to_string);
-    if kind == "response"
-        && (200..300).contains(&http.status)
-        && is_html(content_type.as_deref(), &http.payload)
-    {
-        let (html, _) = crate::decode::decode_html(&http.payload, content_type.as_deref());
-        let profile = profiles.get(url.host()).map(Arc::as_ref);
-        let article = extract::extract(&html, url.as_url(), profile).article;
-        let (n, is_new) = record_version(
-            st,
-            id,
-            &mut page,
-            ExtractedArticle::new(article),
-            at,
-            at,
-            false,
-        )?;
-        capture.version = Some(n);
-        if is_new {
-            report.new_versions += 1;
+
+    /// The version a capture shows, as the crawler records it: an HTML body
+    /// is extracted (a new version when it differs from the latest, else
+    /// the latest is seen again); a 304 confirms the latest.
+    fn version(
+        &mut self,
+        id: UrlId,
+        page: &mut PageRecord,
+        url: &CanonicalUrl,
+        capture: &CaptureRecord,
+        payload: Option<Vec<u8>>,
+    ) -> Result<Option<u32>, ImportError> {
+        let at = capture.fetched_at;
+        let content_type = capture.header("content-type");
+        // A body cut short is kept but not extracted, as in a crawl.
+        if let Some(body) = payload.filter(|body| {
+            (200..300).contains(&capture.status)
+                && capture.truncated.is_none()
+                && is_html(content_type, body)
+        }) {
+            let (html, _) = crate::decode::decode_html(&body, content_type);
+            let profile = self.profiles.get(url.host()).map(Arc::as_ref);
+            let article = extract::extract(&html, url.as_url(), profile).article;
+            let extracted = ExtractedArticle::new(article);
+            let (n, is_new) = record_version(self.st, id, page, extracted, at, at, false)?;
+            if is_new {
+                self.report.new_versions += 1;
+            }
+            return Ok(Some(n));
         }
-    } else if let Some(latest) = page
-        .latest
-        .as_ref()
-        .filter(|_| http.status == 304 || kind == "revisit")
-    {
-        capture.version = Some(latest.number);
+        match page.latest.as_ref() {
+            Some(latest) if capture.status == 304 => {
+                let seen = self
+                    .st
+                    .get::<u64>(&keys::version_seen(id.0, latest.number))?;
+                if seen.is_none_or(|s| s < micros(at)) {
+                    self.st
+                        .put(keys::version_seen(id.0, latest.number), &micros(at))?;
+                }
+                Ok(Some(latest.number))
+            }
+            _ => Ok(None),
+        }
     }
+}
+
+/// The key under which a capture of `id` at `at` goes: the first free one
+/// from `at` on (two captures in one microsecond keep both), or `None` when
+/// one of the captures there is this very capture (same time, status and
+/// payload).
+fn free_capture_key(
+    st: &Staging<'_>,
+    id: UrlId,
+    at: DateTime<Utc>,
+    status: u16,
+    payload: Option<ContentDigest>,
+) -> Result<Option<u64>, ImportError> {
     let mut key_at = micros(at);
-    while st.contains(&keys::capture(id.0, key_at))? {
+    while let Some(existing) = st.get::<CaptureRecord>(&keys::capture(id.0, key_at))? {
+        if existing.fetched_at == at && existing.status == status && existing.payload == payload {
+            return Ok(None);
+        }
         key_at += 1;
     }
-    st.put(keys::capture(id.0, key_at), &capture)?;
-    st.put(keys::page(id.0), &page)?;
-    report.captures += 1;
-    Ok(true)
+    Ok(Some(key_at))
 }
 
 #[cfg(test)]
@@ -326,5 +504,26 @@ mod tests {
             vec![("content-type".to_string(), "text/html".to_string())]
         );
         assert!(parse_http(b"garbage", 1 << 20).is_none());
+    }
+
+    proptest::proptest! {
+        /// The HTTP inside a record is as hostile as the record: any bytes,
+        /// under any transfer and content coding, give a response or none.
+        #[test]
+        fn warc_fuzz_http_blocks_never_panic(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            chunked: bool,
+            coding in 0..3usize,
+        ) {
+            let mut block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n".to_vec();
+            if chunked {
+                block.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            }
+            block.extend_from_slice(["", "Content-Encoding: gzip\r\n", "Content-Encoding: deflate\r\n"][coding].as_bytes());
+            block.extend_from_slice(b"\r\n");
+            block.extend_from_slice(&body);
+            let _ = parse_http(&block, 1 << 16);
+            let _ = parse_http(&body, 1 << 16);
+        }
     }
 }

@@ -1,14 +1,19 @@
 //! The ways out: the corpus as JSON Lines, CSV or WARC, streamed page by
 //! page in constant memory, with filters by host, time and language.
-//! Output goes to a temporary file renamed into place on success, so a
-//! failed export never leaves a file that looks whole.
+//! Output to a regular file goes to a temporary file renamed into place on
+//! success, so a failed export never leaves a file that looks whole.
+//!
+//! `since`/`until` mean the same for every format: they select by capture
+//! time. WARC carries the captures made in the window; JSONL and CSV carry
+//! the versions captured in it (first seen, or seen again, at a time in the
+//! window), each page's latest such version unless all versions are asked.
 
 mod output;
 mod records;
 pub mod warc;
 
-pub use output::AtomicOutput;
-pub use records::{Schema, article_record};
+pub use output::{AtomicOutput, Target, open_stream};
+pub use records::{Cells, Schema, article_record};
 
 use std::io::Write;
 
@@ -43,7 +48,7 @@ pub type Result<T, E = ExportError> = std::result::Result<T, E>;
 pub struct Filter {
     /// Hosts (a host matches itself and its subdomains).
     pub hosts: Vec<String>,
-    /// Captured at or after.
+    /// Captured at or after (see the module's note on time windows).
     pub since: Option<DateTime<Utc>>,
     /// Captured before.
     pub until: Option<DateTime<Utc>>,
@@ -64,6 +69,30 @@ impl Filter {
 
     pub fn time_matches(&self, t: DateTime<Utc>) -> bool {
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+
+    /// The version numbers of a page captured within the window, oldest
+    /// first: all of them, or only the latest (the one current at `until`,
+    /// if it was still seen at or after `since`).
+    fn versions_of(&self, archive: &Archive, id: UrlId, page: &PageRecord) -> Result<Vec<u32>> {
+        let mut chosen = Vec::new();
+        for n in (1..=page.versions).rev() {
+            let Some(meta) = archive.version_meta(id, n)? else {
+                continue;
+            };
+            if self.until.is_some_and(|u| meta.first_seen >= u) {
+                continue;
+            }
+            let last_seen = archive.version_last_seen(id, n)?.unwrap_or(meta.first_seen);
+            if self.since.is_none_or(|s| last_seen >= s) {
+                chosen.push(n);
+            }
+            if !self.all_versions {
+                break;
+            }
+        }
+        chosen.reverse();
+        Ok(chosen)
     }
 
     pub fn language_matches(&self, language: Option<&str>) -> bool {
@@ -94,18 +123,11 @@ pub fn for_each_version(
         if !filter.all_pages && kind != PageKind::Article {
             continue;
         }
-        let numbers: Vec<u32> = if filter.all_versions {
-            (1..=page.versions).collect()
-        } else {
-            vec![page.versions]
-        };
-        for n in numbers {
+        for n in filter.versions_of(archive, id, &page)? {
             let Some(version) = archive.version(id, n)? else {
                 continue;
             };
-            if filter.time_matches(version.first_seen)
-                && filter.language_matches(version.article.language.as_deref())
-            {
+            if filter.language_matches(version.article.language.as_deref()) {
                 each(id, &page, version)?;
             }
         }
@@ -138,13 +160,13 @@ pub fn jsonl(
 
 /// Writes the selected versions as CSV with a header row; list fields are
 /// joined (authors with "; ", source links with spaces).
-pub fn csv(archive: &Archive, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
+pub fn csv(archive: &Archive, filter: &Filter, cells: Cells, out: &mut dyn Write) -> Result<u64> {
     let mut w = csv::WriterBuilder::new().from_writer(out);
     w.write_record(records::CSV_HEADER)?;
     let mut n = 0;
     for_each_version(archive, filter, |id, page, version| {
         let record = article_record(archive, id, page, version)?;
-        w.write_record(records::csv_row(&record))?;
+        w.write_record(records::csv_row(&record, cells))?;
         n += 1;
         Ok(())
     })?;

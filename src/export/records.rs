@@ -91,7 +91,33 @@ pub const CSV_HEADER: [&str; 15] = [
     "content_digest",
 ];
 
-pub fn csv_row(r: &ArticleRecord) -> [String; 15] {
+/// How CSV cells are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cells {
+    /// A cell a spreadsheet would run as a formula (it starts with `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`.
+    #[default]
+    Neutralised,
+    /// As stored.
+    Raw,
+}
+
+impl Cells {
+    fn write(self, cell: String) -> String {
+        let formula_like = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        if self == Cells::Neutralised && formula_like {
+            format!("'{cell}")
+        } else {
+            cell
+        }
+    }
+}
+
+pub fn csv_row(r: &ArticleRecord, cells: Cells) -> [String; 15] {
+    csv_cells(r).map(|cell| cells.write(cell))
+}
+
+fn csv_cells(r: &ArticleRecord) -> [String; 15] {
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
     [
         r.url.clone(),
@@ -113,4 +139,20 @@ pub fn csv_row(r: &ArticleRecord) -> [String; 15] {
         r.captured_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
         r.content_digest.map(|d| d.to_string()).unwrap_or_default(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_cells_get_a_quote_unless_raw() {
+        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(Cells::Neutralised.write(cell.into()), format!("'{cell}"));
+            assert_eq!(Cells::Raw.write(cell.into()), cell);
+        }
+        for cell in ["", "plain", "1-1", "'=x"] {
+            assert_eq!(Cells::Neutralised.write(cell.into()), cell);
+        }
+    }
 }

@@ -573,3 +573,10 @@ fn bad_export_requests_fail_cleanly_without_half_written_files() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(leftovers.is_empty(), "no file left behind: {leftovers:?}");
 }
+
+mod csv_cells;
+mod hostile_warc;
+mod round_trip;
+mod targets;
+mod time_window;
+mod warc_fuzz;

@@ -5,9 +5,16 @@
 //! already written in this export becomes a `revisit` record (profile
 //! identical-payload-digest), a 304 a `revisit` (server-not-modified); the
 //! extracted article is a `metadata` record concurrent to its response.
+//! Dates carry the fraction of a second and a redirected capture names the
+//! URL asked for, so that `import-warc` gives back the very captures.
+//! Reading, of files that may be damaged, is `read`.
+
+mod read;
+
+pub use read::{Damage, Damaged, Entry, MAX_HEADER, MAX_HEADER_LINE, WarcReader, WarcRecord};
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -15,20 +22,26 @@ use data_encoding::BASE32;
 use sha1::{Digest, Sha1};
 
 use super::{AtomicOutput, Filter, Result};
-use crate::archive::{Archive, CaptureRecord, PageRecord, UrlId};
+use crate::archive::{Archive, CaptureRecord, PageRecord, Truncation, UrlId};
 use crate::article::PageKind;
 use crate::digest::ContentDigest;
 
 const IDENTICAL_PAYLOAD: &str = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
 const NOT_MODIFIED: &str = "http://netpreserve.org/warc/1.1/revisit/server-not-modified";
+/// palimpsest's own fields: the URL first requested, and the redirect hops
+/// (JSON) that led from it to `WARC-Target-URI`.
+pub const REQUESTED_URI: &str = "Palimpsest-Requested-URI";
+pub const REDIRECTS: &str = "Palimpsest-Redirects";
 
 /// `sha1:` + base32, the digest form WARC tools expect.
 pub fn sha1_digest(bytes: &[u8]) -> String {
     format!("sha1:{}", BASE32.encode(&Sha1::digest(bytes)))
 }
 
+/// With the fraction of a second (WARC 1.1 allows it), so that an import
+/// gives back the very capture times.
 fn warc_date(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
 }
 
 /// A stable record id: the same capture exports to the same id.
@@ -226,6 +239,12 @@ impl<'a> WarcWriter<'a> {
             ("WARC-Target-URI", uri.clone()),
             ("Content-Type", "application/http; msgtype=response".into()),
         ];
+        // The URL asked for, when a redirect led elsewhere: an import files
+        // the capture under it, as the crawl did.
+        if capture.requested_url != capture.final_url || !capture.redirects.is_empty() {
+            headers.push((REQUESTED_URI, capture.requested_url.clone()));
+            headers.push((REDIRECTS, serde_json::to_string(&capture.redirects)?));
+        }
         let earlier = capture.payload.and_then(|d| self.seen.get(&d).cloned());
         match (capture.status, payload, earlier) {
             (304, _, _) => {
@@ -255,8 +274,10 @@ impl<'a> WarcWriter<'a> {
                 headers.push(("WARC-Payload-Digest", sha1_digest(&[])));
             }
         }
-        if capture.truncated.is_some() {
-            headers.push(("WARC-Truncated", "length".into()));
+        match capture.truncated {
+            Some(Truncation::Length) => headers.push(("WARC-Truncated", "length".into())),
+            Some(Truncation::Time) => headers.push(("WARC-Truncated", "time".into())),
+            None => {}
         }
         headers.push(("WARC-Block-Digest", sha1_digest(&block)));
         let response = encode_record(&headers, &block)?;
@@ -416,113 +437,6 @@ fn write_capture(
     writer.capture(capture, payload.as_deref(), json.as_deref())
 }
 
-/// One record read from a WARC file.
-#[derive(Debug, Clone)]
-pub struct WarcRecord {
-    pub headers: Vec<(String, String)>,
-    pub block: Vec<u8>,
-}
-
-impl WarcRecord {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Why a WARC file cannot be read.
-#[derive(Debug, thiserror::Error)]
-pub enum WarcError {
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    #[error("not a WARC record at record {index}: {reason}")]
-    Format { index: u64, reason: String },
-}
-
-/// Reads WARC records from plain, whole-file-gzip or per-record-gzip input.
-pub struct WarcReader {
-    input: Box<dyn BufRead>,
-    index: u64,
-    /// Largest block accepted (a record claiming more is an error).
-    max_block: u64,
-}
-
-impl WarcReader {
-    pub fn new(mut input: Box<dyn BufRead>, max_block: u64) -> std::io::Result<Self> {
-        let gz = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-        let input: Box<dyn BufRead> = if gz {
-            Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(input)))
-        } else {
-            input
-        };
-        Ok(Self {
-            input,
-            index: 0,
-            max_block,
-        })
-    }
-
-    fn bad(&self, reason: impl Into<String>) -> WarcError {
-        WarcError::Format {
-            index: self.index,
-            reason: reason.into(),
-        }
-    }
-
-    /// The next record, or `None` at the end.
-    pub fn next_record(&mut self) -> Result<Option<WarcRecord>, WarcError> {
-        let mut line = String::new();
-        // Skip blank lines between records.
-        loop {
-            line.clear();
-            if self.input.read_line(&mut line)? == 0 {
-                return Ok(None);
-            }
-            if !line.trim().is_empty() {
-                break;
-            }
-        }
-        self.index += 1;
-        if !line.starts_with("WARC/") {
-            return Err(self.bad(format!(
-                "expected a WARC version line, found {:?}",
-                line.trim()
-            )));
-        }
-        let mut headers = Vec::new();
-        loop {
-            line.clear();
-            if self.input.read_line(&mut line)? == 0 {
-                return Err(self.bad("end of input inside the headers"));
-            }
-            let l = line.trim_end_matches(['\r', '\n']);
-            if l.is_empty() {
-                break;
-            }
-            match l.split_once(':') {
-                Some((k, v)) => headers.push((k.trim().to_string(), v.trim().to_string())),
-                None => return Err(self.bad(format!("malformed header line {l:?}"))),
-            }
-        }
-        let len: u64 = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse().ok())
-            .ok_or_else(|| self.bad("missing or bad Content-Length"))?;
-        if len > self.max_block {
-            return Err(self.bad(format!("record of {len} bytes exceeds the limit")));
-        }
-        let mut block = Vec::with_capacity(len.min(1 << 20) as usize);
-        (&mut self.input).take(len).read_to_end(&mut block)?;
-        if (block.len() as u64) < len {
-            return Err(self.bad("truncated record"));
-        }
-        Ok(Some(WarcRecord { headers, block }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -531,12 +445,16 @@ mod tests {
     fn records_round_trip_through_the_reader() {
         let mut bytes = encode_record(&[("WARC-Type", "resource".into())], b"hello").unwrap();
         bytes.extend(encode_record(&[("WARC-Type", "metadata".into())], b"a: b\r\n").unwrap());
-        let mut r = WarcReader::new(Box::new(std::io::Cursor::new(bytes)), 1 << 20).unwrap();
-        let first = r.next_record().unwrap().unwrap();
+        let mut r = WarcReader::new(std::io::Cursor::new(bytes), 1 << 20).unwrap();
+        let mut next = || match r.next_entry().unwrap() {
+            Some(Entry::Record(record)) => Some(record),
+            other => panic!("expected a record, got {other:?}"),
+        };
+        let first = next().unwrap();
         assert_eq!(first.header("warc-type"), Some("resource"));
         assert_eq!(first.block, b"hello");
-        assert_eq!(r.next_record().unwrap().unwrap().block, b"a: b\r\n");
-        assert!(r.next_record().unwrap().is_none());
+        assert_eq!(next().unwrap().block, b"a: b\r\n");
+        assert!(r.next_entry().unwrap().is_none());
     }
 
     #[test]
