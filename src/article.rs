@@ -1,4 +1,4 @@
-//! The article record (SPEC §4): what extraction produces, what a version
+//! The article record: what extraction produces, what a version
 //! stores and what every export writes.
 
 use chrono::{DateTime, FixedOffset};
@@ -46,7 +46,7 @@ pub struct Headline {
 }
 
 impl Article {
-    /// The version identity (SPEC §3): normalized title, authors, body text
+    /// The version identity: normalized title, authors, body text
     /// and publication date. Not the HTML, whose ads and timestamps change on
     /// every load, and not `modified`, which some sites bump on every request.
     pub fn identity(&self) -> ContentDigest {
@@ -122,7 +122,7 @@ mod tests {
     }
 }
 
-/// The article record of SPEC §4 as written by `extract`, `show --json` and
+/// The article record as written by `extract`, `show --json` and
 /// the JSONL export: the page URL, the article, and where it comes from in
 /// the archive (all `null` for `extract` on files).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -590,7 +590,7 @@ pub(crate) fn record_version(
     Ok((number, true))
 }
 
-/// Starts a crawl pass or resumes the interrupted one (SPEC §10), queueing
+/// Starts a crawl pass or resumes the interrupted one, queueing
 /// the seeds and, for a new pass, every known page of the seeds' sites.
 pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Admitter, bool)> {
     let now = Utc::now();

@@ -1,4 +1,4 @@
-//! Record shapes of the exports: SPEC §4 records, news-please's field names,
+//! Record shapes of the exports: article records, news-please's field names,
 //! CSV rows.
 
 use serde::Serialize;
@@ -10,14 +10,14 @@ use crate::article::{ArticleRecord, PageKind};
 /// Field names of a JSONL export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Schema {
-    /// SPEC §4.
+    /// The article record (`ArticleRecord`).
     #[default]
     Palimpsest,
     /// news-please's names, for existing corpus tooling.
     NewsPlease,
 }
 
-/// The SPEC §4 record of one archived version.
+/// The article record of one archived version.
 pub fn article_record(
     archive: &Archive,
     id: UrlId,

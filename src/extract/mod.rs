@@ -43,7 +43,7 @@ use text::{clean_inline, join_paragraphs, weight};
 pub enum LinkKind {
     /// An ordinary hyperlink, followed within scope.
     Page,
-    /// A page the article names as its source (SPEC §6), followed off-site.
+    /// A page the article names as its source, followed off-site.
     Source,
     /// An RSS/Atom feed the page advertises.
     Feed,

@@ -1,4 +1,4 @@
-//! Source links (SPEC §6): the pages an article says it comes from.
+//! Source links: the pages an article says it comes from.
 //!
 //! An attribution line ("Source: …", "Sumber: …", "Nguồn: …", "Via …",
 //! "Originally published at …") is metadata, not body text: it is taken out

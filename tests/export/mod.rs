@@ -1,4 +1,4 @@
-//! Corpus export (issue 5): JSONL, CSV and WARC that the field's own tools
+//! Corpus export: JSONL, CSV and WARC that the field's own tools
 //! accept — checked with Python's `json` and `csv`, `warcio`, `cdxj-indexer`
 //! and pywb (installed from tests/requirements.txt) — and WARC round trips
 //! through `import-warc`.
@@ -209,7 +209,7 @@ fn jsonl_and_csv_parse_with_python_and_carry_every_article() {
     .collect();
     assert!(
         positions.windows(2).all(|w| w[0] < w[1]),
-        "SPEC §4 fields in a stable order: {first}"
+        "article record fields in a stable order: {first}"
     );
 }
 

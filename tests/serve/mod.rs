@@ -1,4 +1,4 @@
-//! The web interface (issue 6): archived content never runs, the feed is
+//! The web interface: archived content never runs, the feed is
 //! real Atom, bad requests get clear 4xx pages, and a real headless
 //! Chromium can walk the fact-checker's flow.
 

@@ -1,4 +1,4 @@
-//! Versions, diffs and scheduled watching (issue 4), proven against the real
+//! Versions, diffs and scheduled watching, proven against the real
 //! binary and local fixture servers.
 
 mod changes;

@@ -1,4 +1,4 @@
-//! `show` gives each version as the SPEC §4 article record, and a page
+//! `show` gives each version as the article record, and a page
 //! whose content returns to an earlier state gains a new version (a revert
 //! is history too).
 
