@@ -153,16 +153,7 @@ fn a_truncated_gzip_record_is_skipped_and_the_records_after_it_imported() {
     assert_eq!(num(&r, "captures"), 4, "{r}\n{}", out.stderr);
     assert!(num(&r, "damaged") >= 1, "{r}");
     assert!(out.stderr.contains("warning"), "{}", out.stderr);
-    assert!(
-        out.elapsed < Duration::from_secs(30),
-        "took {:?}",
-        out.elapsed
-    );
-    assert_eq!(
-        imported_urls(&archive),
-        [story(1), story(2), story(4), story(5)]
-    );
-    archive.assert_verify_clean();
+    assert_the_others_imported(&archive, &out);
 }
 
 #[test]
@@ -188,16 +179,7 @@ fn a_truncated_plain_record_is_skipped_and_the_records_after_it_imported() {
     assert_eq!(num(&r, "captures"), 4, "{r}\n{}", out.stderr);
     assert_eq!(num(&r, "damaged"), 1, "{r}");
     assert!(out.stderr.contains("record 3"), "{}", out.stderr);
-    assert!(
-        out.elapsed < Duration::from_secs(30),
-        "took {:?}",
-        out.elapsed
-    );
-    assert_eq!(
-        imported_urls(&archive),
-        [story(1), story(2), story(4), story(5)]
-    );
-    archive.assert_verify_clean();
+    assert_the_others_imported(&archive, &out);
 }
 
 #[test]
@@ -252,5 +234,20 @@ fn importing_the_same_warc_twice_adds_no_capture() {
     assert_eq!(num(&after, "captures"), num(&before, "captures"));
     assert_eq!(num(&after, "captures"), 4);
     assert_eq!(num(&after, "versions"), num(&before, "versions"));
+    archive.assert_verify_clean();
+}
+
+/// The damaged third of five stories was skipped: the other four are in
+/// the archive, read in bounded time, and the archive verifies.
+fn assert_the_others_imported(archive: &Archive, out: &Output) {
+    assert!(
+        out.elapsed < Duration::from_secs(30),
+        "took {:?}",
+        out.elapsed
+    );
+    assert_eq!(
+        imported_urls(archive),
+        [story(1), story(2), story(4), story(5)]
+    );
     archive.assert_verify_clean();
 }
