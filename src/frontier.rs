@@ -10,34 +10,13 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::archive::QueueEntry;
 use crate::archive::{
-    Archive, HostId, HostRecord, PageRecord, PageState, PassRecord, Result, Staging, UrlId, Via,
-    keys, micros,
+    Archive, HostId, HostRecord, IdCounters, PageRecord, PageState, PassRecord, Result, Txn, UrlId,
+    Via, micros,
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::{CrawlConfig, Scope};
-
-/// One frontier entry: `url` of `host` is due at `due` (µs since epoch).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueEntry {
-    pub host: HostId,
-    pub due: u64,
-    pub url: UrlId,
-}
-
-impl QueueEntry {
-    fn key(&self) -> Vec<u8> {
-        keys::queue(self.host.0, self.due, self.url.0)
-    }
-
-    fn from_key(key: &[u8]) -> Option<Self> {
-        Some(Self {
-            host: HostId(keys::u64_at(key, 1)?),
-            due: keys::u64_at(key, 9)?,
-            url: UrlId(keys::u64_at(key, 17)?),
-        })
-    }
-}
 
 /// What a host's queue holds for a worker right now.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,11 +34,8 @@ pub fn next_due(
     now: u64,
     in_flight: &HashSet<UrlId>,
 ) -> Result<NextDue> {
-    for kv in archive.raw().scan_prefix(keys::queue_host_prefix(host.0)) {
-        let (k, _) = kv?;
-        let Some(entry) = QueueEntry::from_key(&k) else {
-            continue;
-        };
+    for entry in archive.queue_of(host) {
+        let entry = entry?;
         if in_flight.contains(&entry.url) {
             continue;
         }
@@ -72,26 +48,9 @@ pub fn next_due(
     Ok(NextDue::Empty)
 }
 
-/// Every host with at least one queued entry, found by skipping from host
-/// to host through the ordered keys rather than reading every entry.
+/// Every host with at least one queued entry.
 pub fn hosts_with_work(archive: &Archive) -> Result<Vec<HostId>> {
-    let mut hosts = Vec::new();
-    let mut from = vec![keys::QUEUE];
-    while let Some(kv) = archive.raw().range(from..).next() {
-        let (k, _) = kv?;
-        if k.first() != Some(&keys::QUEUE) {
-            break;
-        }
-        let Some(host) = keys::u64_at(&k, 1) else {
-            break;
-        };
-        hosts.push(HostId(host));
-        match host.checked_add(1) {
-            Some(next) => from = keys::queue_host_prefix(next),
-            None => break,
-        }
-    }
-    Ok(hosts)
+    archive.queue_hosts()
 }
 
 /// The `limit` entries due soonest over every host. Each host's queue is
@@ -100,14 +59,9 @@ pub fn hosts_with_work(archive: &Archive) -> Result<Vec<HostId>> {
 pub fn soonest(archive: &Archive, limit: usize) -> Result<Vec<QueueEntry>> {
     let by_due = |e: &QueueEntry| (e.due, e.url.0);
     let mut out: Vec<QueueEntry> = Vec::new();
-    for host in hosts_with_work(archive)? {
-        for kv in archive
-            .raw()
-            .scan_prefix(keys::queue_host_prefix(host.0))
-            .take(limit)
-        {
-            let (k, _) = kv?;
-            out.extend(QueueEntry::from_key(&k));
+    for host in archive.queue_hosts()? {
+        for entry in archive.queue_of(host).take(limit) {
+            out.push(entry?);
         }
         if out.len() > 4 * limit.max(1) {
             out.sort_unstable_by_key(by_due);
@@ -121,17 +75,12 @@ pub fn soonest(archive: &Archive, limit: usize) -> Result<Vec<QueueEntry>> {
 
 /// Whether any entry is queued at all.
 pub fn is_empty(archive: &Archive) -> Result<bool> {
-    Ok(archive
-        .raw()
-        .scan_prefix([keys::QUEUE])
-        .next()
-        .transpose()?
-        .is_none())
+    archive.queue_is_empty()
 }
 
 /// Number of queued entries (a full scan: for summaries, not hot paths).
 pub fn len(archive: &Archive) -> usize {
-    archive.raw().scan_prefix([keys::QUEUE]).count()
+    archive.queue_len().unwrap_or(0) as usize
 }
 
 /// How a URL was found, which decides its depth and whether it is followed.
@@ -228,8 +177,7 @@ pub fn judge(
 /// identifiers, deduplicates per pass, enforces page limits.
 pub struct Admitter {
     pub pass: PassRecord,
-    next_url: u64,
-    next_host: u64,
+    ids: IdCounters,
     max_pages: Option<u64>,
     max_pages_per_host: Option<u64>,
     /// Hosts that gained entries since the last [`Admitter::take_woken`].
@@ -243,12 +191,11 @@ impl Admitter {
     pub fn new(archive: &Archive, pass: PassRecord, config: &CrawlConfig) -> Result<Self> {
         Ok(Self {
             pass,
-            next_url: archive.get(&keys::meta("next_url_id"))?.unwrap_or(1),
-            next_host: archive.get(&keys::meta("next_host_id"))?.unwrap_or(1),
+            ids: archive.id_counters()?,
             max_pages: config.max_pages,
             max_pages_per_host: config.max_pages_per_host,
             woken: HashSet::new(),
-            queued: len(archive) as u64,
+            queued: archive.queue_len()?,
         })
     }
 
@@ -257,10 +204,9 @@ impl Admitter {
     }
 
     /// Writes counters and the pass record into `st` (once per batch).
-    pub fn persist(&self, st: &mut Staging<'_>) -> Result<()> {
-        st.put(keys::meta("next_url_id"), &self.next_url)?;
-        st.put(keys::meta("next_host_id"), &self.next_host)?;
-        st.put(keys::meta("pass"), &self.pass)
+    pub fn persist(&self, st: &mut impl Txn) -> Result<()> {
+        st.put_counters(&self.ids)?;
+        st.put_pass(&self.pass)
     }
 
     pub fn take_woken(&mut self) -> HashSet<HostId> {
@@ -268,22 +214,23 @@ impl Admitter {
     }
 
     /// The id of `authority`, creating its host record if new.
-    pub fn host_id(&mut self, st: &mut Staging<'_>, authority: &str) -> Result<HostId> {
-        if let Some(rec) = st.get::<HostRecord>(&keys::host(authority))? {
-            return Ok(rec.id);
+    pub fn host_id(&mut self, st: &mut impl Txn, authority: &str) -> Result<HostId> {
+        Ok(self.host(st, authority)?.id)
+    }
+
+    /// The record of `authority`, created if new.
+    pub fn host(&mut self, st: &mut impl Txn, authority: &str) -> Result<HostRecord> {
+        if let Some(rec) = st.host(authority)? {
+            return Ok(rec);
         }
-        let id = HostId(self.next_host);
-        self.next_host += 1;
-        st.put(
-            keys::host(authority),
-            &HostRecord {
-                id,
-                robots: None,
-                paused_until: None,
-            },
-        )?;
-        st.put_raw(keys::host_id(id.0), authority.as_bytes().to_vec());
-        Ok(id)
+        let host = HostRecord {
+            id: HostId(self.ids.next_host),
+            robots: None,
+            paused_until: None,
+        };
+        self.ids.next_host += 1;
+        st.put_host(authority, &host)?;
+        Ok(host)
     }
 
     /// Queues `url` for this pass unless it already was, or a page limit is
@@ -291,18 +238,15 @@ impl Admitter {
     /// provenance links), `None` only for a URL never seen and not admitted.
     pub fn admit(
         &mut self,
-        st: &mut Staging<'_>,
+        st: &mut impl Txn,
         url: &CanonicalUrl,
         place: Placement,
         via: Via,
         now: DateTime<Utc>,
     ) -> Result<Option<UrlId>> {
-        let existing = st
-            .get_raw(&keys::url(url.as_str()))?
-            .and_then(|v| keys::u64_at(&v, 0))
-            .map(UrlId);
+        let existing = st.url_id(url)?;
         let mut page = match existing {
-            Some(id) => match st.get::<PageRecord>(&keys::page(id.0))? {
+            Some(id) => match st.page(id)? {
                 Some(p) if p.pass >= self.pass.number => return Ok(Some(id)),
                 Some(p) => Some((id, p)),
                 None => None,
@@ -313,12 +257,11 @@ impl Admitter {
             return Ok(existing);
         }
         let host = self.host_id(st, &url.authority())?;
-        let host_key = keys::admitted(self.pass.number, host.0);
-        let host_admitted: u64 = st.get(&host_key)?.unwrap_or(0);
+        let host_admitted = st.admitted(self.pass.number, host)?;
         if self.max_pages_per_host.is_some_and(|m| host_admitted >= m) {
             return Ok(existing);
         }
-        st.put(host_key, &(host_admitted + 1))?;
+        st.put_admitted(self.pass.number, host, host_admitted + 1)?;
         self.pass.admitted += 1;
         let id = match page.as_mut() {
             Some((id, p)) => {
@@ -341,9 +284,9 @@ impl Admitter {
         };
         if let Some((_, p)) = page.as_mut() {
             p.due = Some(entry.due);
-            st.put(keys::page(id.0), p)?;
+            st.put_page(id, p)?;
         }
-        st.put_raw(entry.key(), Vec::new());
+        st.enqueue(&entry);
         self.woken.insert(host);
         self.queued += 1;
         Ok(Some(id))
@@ -352,36 +295,20 @@ impl Admitter {
     /// Assigns an id to a URL never seen and describes its page.
     fn new_page(
         &mut self,
-        st: &mut Staging<'_>,
+        st: &mut impl Txn,
         url: &CanonicalUrl,
         host: HostId,
         place: Placement,
         via: Via,
     ) -> (UrlId, PageRecord) {
-        let id = UrlId(self.next_url);
-        self.next_url += 1;
-        st.put_raw(keys::url(url.as_str()), keys::encode_u64(id.0).to_vec());
+        let id = UrlId(self.ids.next_url);
+        self.ids.next_url += 1;
+        st.add_url(url, id);
         let page = PageRecord {
-            url: url.clone(),
-            host,
             depth: place.depth,
             source_hops: place.source_hops,
-            scope: place.scope,
-            via,
             pass: self.pass.number,
-            state: PageState::Queued,
-            etag: None,
-            last_modified: None,
-            captures: 0,
-            last_captured: None,
-            last_status: None,
-            last_error: None,
-            versions: 0,
-            latest: None,
-            attempts: 0,
-            due: None,
-            first_captured: None,
-            listing: false,
+            ..PageRecord::new(url.clone(), host, place.scope, via)
         };
         (id, page)
     }
@@ -390,15 +317,12 @@ impl Admitter {
     /// arrive from elsewhere (`import-warc`). The caller stores the page.
     pub fn register(
         &mut self,
-        st: &mut Staging<'_>,
+        st: &mut impl Txn,
         url: &CanonicalUrl,
         via: Via,
     ) -> Result<(UrlId, PageRecord)> {
-        if let Some(id) = st
-            .get_raw(&keys::url(url.as_str()))?
-            .and_then(|v| keys::u64_at(&v, 0))
-            .map(UrlId)
-            && let Some(page) = st.get::<PageRecord>(&keys::page(id.0))?
+        if let Some(id) = st.url_id(url)?
+            && let Some(page) = st.page(id)?
         {
             return Ok((id, page));
         }
@@ -414,20 +338,20 @@ impl Admitter {
     }
 
     /// Removes a fetched entry from the queue.
-    pub fn complete(&mut self, st: &mut Staging<'_>, entry: &QueueEntry) {
-        st.remove(entry.key());
+    pub fn complete(&mut self, st: &mut impl Txn, entry: &QueueEntry) {
+        st.dequeue(entry);
         self.queued = self.queued.saturating_sub(1);
     }
 
     /// Moves an entry to another due time (a retry, a revisit). Returns the
     /// new due time (µs), which the caller records on the page.
-    pub fn requeue(&mut self, st: &mut Staging<'_>, entry: &QueueEntry, due: DateTime<Utc>) -> u64 {
-        st.remove(entry.key());
+    pub fn requeue(&mut self, st: &mut impl Txn, entry: &QueueEntry, due: DateTime<Utc>) -> u64 {
+        st.dequeue(entry);
         let moved = QueueEntry {
             due: micros(due),
             ..entry.clone()
         };
-        st.put_raw(moved.key(), Vec::new());
+        st.enqueue(&moved);
         self.woken.insert(entry.host);
         moved.due
     }
@@ -436,12 +360,12 @@ impl Admitter {
     /// says it changed after its last capture.
     pub fn bring_forward(
         &mut self,
-        st: &mut Staging<'_>,
+        st: &mut impl Txn,
         id: UrlId,
         updated: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let Some(mut page) = st.get::<PageRecord>(&keys::page(id.0))? else {
+        let Some(mut page) = st.page(id)? else {
             return Ok(());
         };
         let (Some(due), Some(last)) = (page.due, page.last_captured) else {
@@ -456,6 +380,6 @@ impl Admitter {
             url: id,
         };
         page.due = Some(self.requeue(st, &entry, now));
-        st.put(keys::page(id.0), &page)
+        st.put_page(id, &page)
     }
 }

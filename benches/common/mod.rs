@@ -6,35 +6,33 @@
 use std::path::Path;
 
 use chrono::{TimeDelta, Utc};
-use palimpsest::archive::{
-    Archive, ArticleBlob, CaptureRecord, HostId, HostRecord, LatestVersion, PageRecord, PageState,
-    UrlId, VersionRecord, Via, keys, micros,
-};
+use palimpsest::archive::{Archive, CaptureRecord, PassRecord, PayloadBlob, Txn, Via};
 use palimpsest::article::{Article, PageKind};
 use palimpsest::canonical::CanonicalUrl;
+use palimpsest::config::CrawlConfig;
+use palimpsest::crawl::ExtractedArticle;
+use palimpsest::crawl::capture::{Shows, record_capture};
 use palimpsest::digest::ContentDigest;
+use palimpsest::frontier::Admitter;
 
 pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
     let archive = Archive::open(dir, "bench").expect("archive");
     let start = Utc::now() - TimeDelta::days(2);
+    let pass = PassRecord {
+        number: 1,
+        started_at: start,
+        finished_at: Some(start),
+        admitted: 0,
+        watch: false,
+    };
+    let mut admitter = Admitter::new(&archive, pass, &CrawlConfig::unlimited()).expect("admitter");
     let mut st = archive.stage();
-    st.put(
-        keys::host("news.test:80"),
-        &HostRecord {
-            id: HostId(1),
-            robots: None,
-            paused_until: None,
-        },
-    )
-    .expect("host");
     for i in 0..pages {
-        let id = UrlId(i + 1);
         let url = CanonicalUrl::parse(&format!("http://news.test/story/{i}")).expect("url");
+        let (id, mut page) = admitter.register(&mut st, &url, Via::Seed).expect("page");
         let mut paragraphs: Vec<String> = (0..12)
             .map(|p| format!("Story {i}, paragraph {p}: the council met on Tuesday to discuss the budget, and residents spoke at length about the bus routes."))
             .collect();
-        let mut latest = None;
-        let mut last_seen = start;
         let first_at = start + TimeDelta::seconds(i as i64);
         for n in 1..=versions {
             if n > 1 {
@@ -47,10 +45,11 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
                 "<html lang=\"en\"><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>{body}</article></body></html>"
             );
             let payload = ContentDigest::of(html.as_bytes());
-            st.put_raw(
-                keys::payload(&payload),
-                zstd::encode_all(html.as_bytes(), 3).expect("zstd"),
-            );
+            st.store_payload(
+                &payload,
+                PayloadBlob::encode(html.as_bytes()).expect("zstd"),
+            )
+            .expect("payload");
             let article = Article {
                 title: Some(format!("Story {i}")),
                 text: paragraphs.join("\n\n"),
@@ -59,9 +58,9 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
                 ..Default::default()
             };
             let first = first_at + TimeDelta::hours(i64::from(n - 1) * 3);
-            let second = first + TimeDelta::hours(1);
-            for at in [first, second] {
-                let capture = CaptureRecord {
+            // The second capture of each version is an identical payload.
+            for at in [first, first + TimeDelta::hours(1)] {
+                let mut capture = CaptureRecord {
                     requested_url: url.to_string(),
                     final_url: url.to_string(),
                     redirects: Vec::new(),
@@ -73,75 +72,24 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
                     payload_len: html.len() as u64,
                     truncated: None,
                     error: None,
-                    version: Some(n),
+                    version: None,
                 };
-                st.put(keys::capture(id.0, micros(at)), &capture)
-                    .expect("capture");
+                let shows = Shows::Article(Box::new(ExtractedArticle::new(article.clone())));
+                record_capture(&mut st, id, &mut page, &mut capture, shows).expect("capture");
             }
-            let digest = article.identity();
-            st.put(
-                keys::version(id.0, n),
-                &VersionRecord {
-                    number: n,
-                    digest,
-                    first_seen: first,
-                    capture_at: first,
-                    reextracted: false,
-                    title: article.title.clone(),
-                    words_added: if n == 1 {
-                        article.text.split_whitespace().count()
-                    } else {
-                        11
-                    },
-                    words_removed: 0,
-                    article: Article::default(),
-                },
-            )
-            .expect("version");
-            st.put_raw(keys::article(id.0, n), ArticleBlob::encode(&article).0);
-            st.put(keys::version_seen(id.0, n), &micros(second))
-                .expect("seen");
-            st.put_raw(keys::change(micros(first), id.0, n), Vec::new());
-            latest = Some(LatestVersion {
-                number: n,
-                digest,
-                title: article.title.clone(),
-                kind: PageKind::Article,
-                language: Some("en".into()),
-                first_seen: Some(first),
-            });
-            last_seen = second;
         }
-        st.put_raw(keys::url(url.as_str()), id.0.to_be_bytes().to_vec());
-        let page = PageRecord {
-            url: url.clone(),
-            host: HostId(1),
-            depth: 1,
-            source_hops: 0,
-            scope: "news.test".into(),
-            via: Via::Seed,
-            pass: 1,
-            state: PageState::Fetched,
-            etag: None,
-            last_modified: None,
-            captures: 2 * u64::from(versions),
-            last_captured: Some(last_seen),
-            last_status: Some(200),
-            last_error: None,
-            versions,
-            latest,
-            attempts: 0,
-            due: None,
-            first_captured: Some(first_at),
-            listing: false,
-        };
-        st.put(keys::page(id.0), &page).expect("page");
+        page.depth = 1;
+        page.scope = "news.test".into();
+        page.pass = 1;
+        st.put_page(id, &page).expect("page");
         if i % 1_000 == 999 {
+            admitter.persist(&mut st).expect("persist");
             archive
                 .apply(std::mem::replace(&mut st, archive.stage()))
                 .expect("apply");
         }
     }
+    admitter.persist(&mut st).expect("persist");
     archive.apply(st).expect("apply");
     archive.flush().expect("flush");
 }

@@ -1,27 +1,32 @@
 //! The archive's keyspace: one sled tree, one tag byte per table, big-endian
-//! integers so that range scans run in numeric (and so time) order.
+//! integers so that range scans run in numeric (and so time) order. Private
+//! to the archive: every key is built and read back here, nowhere else.
 //!
 //! One tree rather than one per table because `apply_batch` is atomic only
 //! within a tree: a capture, its payload, its version, the links it found and
 //! the frontier update it completes all land in one batch, or none do.
 
+use super::{HostId, QueueEntry, UrlId};
 use crate::digest::ContentDigest;
 
-pub const META: u8 = b'M';
-pub const URLS: u8 = b'U';
-pub const PAGES: u8 = b'P';
-pub const QUEUE: u8 = b'Q';
-pub const HOSTS: u8 = b'H';
-pub const HOST_IDS: u8 = b'h';
-pub const CAPTURES: u8 = b'C';
-pub const PAYLOADS: u8 = b'B';
-pub const VERSIONS: u8 = b'V';
-pub const VERSION_SEEN: u8 = b'S';
-pub const ARTICLES: u8 = b'W';
-pub const CHANGES: u8 = b'T';
-pub const LINKS: u8 = b'L';
-pub const CITED_BY: u8 = b'R';
-pub const ADMITTED: u8 = b'A';
+pub(super) const META: u8 = b'M';
+pub(super) const URLS: u8 = b'U';
+pub(super) const PAGES: u8 = b'P';
+pub(super) const QUEUE: u8 = b'Q';
+pub(super) const HOSTS: u8 = b'H';
+pub(super) const HOST_IDS: u8 = b'h';
+pub(super) const CAPTURES: u8 = b'C';
+pub(super) const PAYLOADS: u8 = b'B';
+pub(super) const VERSIONS: u8 = b'V';
+pub(super) const VERSION_SEEN: u8 = b'S';
+pub(super) const ARTICLES: u8 = b'W';
+pub(super) const CHANGES: u8 = b'T';
+pub(super) const LINKS: u8 = b'L';
+pub(super) const CITED_BY: u8 = b'R';
+pub(super) const ADMITTED: u8 = b'A';
+
+/// The tag of a source citation among the provenance edges.
+pub(super) const SOURCE_EDGE: u8 = b's';
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -32,91 +37,214 @@ fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
-pub fn meta(name: &str) -> Vec<u8> {
+pub(super) fn meta(name: &str) -> Vec<u8> {
     key(META, &[name.as_bytes()])
 }
+const SCOPE_MOVED: &str = "scope-moved:";
 /// The sites a seed's scope moved to when the seed redirected off-site.
-pub fn scope_moved(seed_host: &str) -> Vec<u8> {
-    meta(&format!("scope-moved:{seed_host}"))
+pub(super) fn scope_moved(seed_host: &str) -> Vec<u8> {
+    meta(&format!("{SCOPE_MOVED}{seed_host}"))
 }
-pub fn scope_moved_prefix() -> Vec<u8> {
-    meta("scope-moved:")
+pub(super) fn scope_moved_prefix() -> Vec<u8> {
+    meta(SCOPE_MOVED)
 }
-pub fn url(url: &str) -> Vec<u8> {
+/// The seed host a `scope_moved` key names.
+pub(super) fn scope_moved_seed(key: &[u8]) -> Option<String> {
+    let rest = key.strip_prefix(scope_moved_prefix().as_slice())?;
+    Some(String::from_utf8_lossy(rest).into_owned())
+}
+pub(super) fn url(url: &str) -> Vec<u8> {
     key(URLS, &[url.as_bytes()])
 }
-pub fn page(id: u64) -> Vec<u8> {
-    key(PAGES, &[&id.to_be_bytes()])
+/// The value of a `url` key: the page's id.
+pub(super) fn url_id_value(id: UrlId) -> Vec<u8> {
+    id.0.to_be_bytes().to_vec()
 }
-pub fn host(authority: &str) -> Vec<u8> {
+pub(super) fn decode_url_id_value(value: &[u8]) -> Option<UrlId> {
+    u64_at(value, 0).map(UrlId)
+}
+pub(super) fn page(id: UrlId) -> Vec<u8> {
+    key(PAGES, &[&id.0.to_be_bytes()])
+}
+pub(super) fn decode_page(key: &[u8]) -> Option<UrlId> {
+    (key.first() == Some(&PAGES)).then(|| u64_at(key, 1).map(UrlId))?
+}
+pub(super) fn host(authority: &str) -> Vec<u8> {
     key(HOSTS, &[authority.as_bytes()])
 }
-pub fn host_id(id: u64) -> Vec<u8> {
-    key(HOST_IDS, &[&id.to_be_bytes()])
+pub(super) fn host_id(id: HostId) -> Vec<u8> {
+    key(HOST_IDS, &[&id.0.to_be_bytes()])
 }
-pub fn queue(host: u64, due: u64, url: u64) -> Vec<u8> {
+pub(super) fn queue(entry: &QueueEntry) -> Vec<u8> {
     key(
         QUEUE,
-        &[&host.to_be_bytes(), &due.to_be_bytes(), &url.to_be_bytes()],
+        &[
+            &entry.host.0.to_be_bytes(),
+            &entry.due.to_be_bytes(),
+            &entry.url.0.to_be_bytes(),
+        ],
     )
 }
-pub fn queue_host_prefix(host: u64) -> Vec<u8> {
-    key(QUEUE, &[&host.to_be_bytes()])
+pub(super) fn decode_queue(key: &[u8]) -> Option<QueueEntry> {
+    if key.first() != Some(&QUEUE) {
+        return None;
+    }
+    Some(QueueEntry {
+        host: HostId(u64_at(key, 1)?),
+        due: u64_at(key, 9)?,
+        url: UrlId(u64_at(key, 17)?),
+    })
 }
-pub fn capture(url: u64, at: u64) -> Vec<u8> {
-    key(CAPTURES, &[&url.to_be_bytes(), &at.to_be_bytes()])
+pub(super) fn queue_host_prefix(host: HostId) -> Vec<u8> {
+    key(QUEUE, &[&host.0.to_be_bytes()])
 }
-pub fn captures_of(url: u64) -> Vec<u8> {
-    key(CAPTURES, &[&url.to_be_bytes()])
+pub(super) fn capture(url: UrlId, at: u64) -> Vec<u8> {
+    key(CAPTURES, &[&url.0.to_be_bytes(), &at.to_be_bytes()])
 }
-pub fn payload(digest: &ContentDigest) -> Vec<u8> {
+pub(super) fn captures_of(url: UrlId) -> Vec<u8> {
+    key(CAPTURES, &[&url.0.to_be_bytes()])
+}
+pub(super) fn payload(digest: &ContentDigest) -> Vec<u8> {
     key(PAYLOADS, &[digest.as_bytes()])
 }
-pub fn version(url: u64, number: u32) -> Vec<u8> {
-    key(VERSIONS, &[&url.to_be_bytes(), &number.to_be_bytes()])
+pub(super) fn decode_payload(key: &[u8]) -> Option<ContentDigest> {
+    ContentDigest::from_bytes(key.strip_prefix(&[PAYLOADS])?)
 }
-pub fn versions_of(url: u64) -> Vec<u8> {
-    key(VERSIONS, &[&url.to_be_bytes()])
+pub(super) fn version(url: UrlId, number: u32) -> Vec<u8> {
+    key(VERSIONS, &[&url.0.to_be_bytes(), &number.to_be_bytes()])
 }
-pub fn article(url: u64, number: u32) -> Vec<u8> {
-    key(ARTICLES, &[&url.to_be_bytes(), &number.to_be_bytes()])
+pub(super) fn versions_of(url: UrlId) -> Vec<u8> {
+    key(VERSIONS, &[&url.0.to_be_bytes()])
 }
-pub fn version_seen(url: u64, number: u32) -> Vec<u8> {
-    key(VERSION_SEEN, &[&url.to_be_bytes(), &number.to_be_bytes()])
+pub(super) fn article(url: UrlId, number: u32) -> Vec<u8> {
+    key(ARTICLES, &[&url.0.to_be_bytes(), &number.to_be_bytes()])
 }
-pub fn change(at: u64, url: u64, number: u32) -> Vec<u8> {
-    key(
-        CHANGES,
-        &[&at.to_be_bytes(), &url.to_be_bytes(), &number.to_be_bytes()],
-    )
-}
-pub fn link(from: u64, kind: u8, to: u64) -> Vec<u8> {
-    key(LINKS, &[&from.to_be_bytes(), &[kind], &to.to_be_bytes()])
-}
-pub fn cited_by(to: u64, kind: u8, from: u64) -> Vec<u8> {
-    key(CITED_BY, &[&to.to_be_bytes(), &[kind], &from.to_be_bytes()])
-}
-pub fn cited_by_prefix(to: u64) -> Vec<u8> {
-    key(CITED_BY, &[&to.to_be_bytes()])
-}
-pub fn admitted(pass: u64, host: u64) -> Vec<u8> {
-    key(ADMITTED, &[&pass.to_be_bytes(), &host.to_be_bytes()])
+pub(super) fn version_seen(url: UrlId, number: u32) -> Vec<u8> {
+    key(VERSION_SEEN, &[&url.0.to_be_bytes(), &number.to_be_bytes()])
 }
 
-/// Reads the big-endian u64 at `offset` of a key.
-pub fn u64_at(key: &[u8], offset: usize) -> Option<u64> {
+/// A version in time order: the key of the changes index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ChangeKey {
+    pub at: u64,
+    pub url: UrlId,
+    pub number: u32,
+}
+
+impl ChangeKey {
+    pub fn encode(&self) -> Vec<u8> {
+        key(
+            CHANGES,
+            &[
+                &self.at.to_be_bytes(),
+                &self.url.0.to_be_bytes(),
+                &self.number.to_be_bytes(),
+            ],
+        )
+    }
+
+    /// The first key at or after time `at`.
+    pub fn from_time(at: u64) -> Vec<u8> {
+        Self {
+            at,
+            url: UrlId(0),
+            number: 0,
+        }
+        .encode()
+    }
+
+    pub fn decode(key: &[u8]) -> Option<Self> {
+        if key.first() != Some(&CHANGES) {
+            return None;
+        }
+        Some(Self {
+            at: u64_at(key, 1)?,
+            url: UrlId(u64_at(key, 9)?),
+            number: u32_at(key, 17)?,
+        })
+    }
+}
+
+pub(super) fn link(from: UrlId, kind: u8, to: UrlId) -> Vec<u8> {
+    key(
+        LINKS,
+        &[&from.0.to_be_bytes(), &[kind], &to.0.to_be_bytes()],
+    )
+}
+pub(super) fn cited_by(to: UrlId, kind: u8, from: UrlId) -> Vec<u8> {
+    key(
+        CITED_BY,
+        &[&to.0.to_be_bytes(), &[kind], &from.0.to_be_bytes()],
+    )
+}
+pub(super) fn cited_by_prefix(to: UrlId) -> Vec<u8> {
+    key(CITED_BY, &[&to.0.to_be_bytes()])
+}
+/// The citing page a `cited_by` key names.
+pub(super) fn decode_cited_by(key: &[u8]) -> Option<UrlId> {
+    (key.first() == Some(&CITED_BY)).then(|| u64_at(key, 10).map(UrlId))?
+}
+pub(super) fn admitted(pass: u64, host: HostId) -> Vec<u8> {
+    key(ADMITTED, &[&pass.to_be_bytes(), &host.0.to_be_bytes()])
+}
+
+fn u64_at(key: &[u8], offset: usize) -> Option<u64> {
     key.get(offset..offset + 8)
         .and_then(|b| b.try_into().ok())
         .map(u64::from_be_bytes)
 }
 
-/// Reads the big-endian u32 at `offset` of a key.
-pub fn u32_at(key: &[u8], offset: usize) -> Option<u32> {
+fn u32_at(key: &[u8], offset: usize) -> Option<u32> {
     key.get(offset..offset + 4)
         .and_then(|b| b.try_into().ok())
         .map(u32::from_be_bytes)
 }
 
-pub fn encode_u64(v: u64) -> [u8; 8] {
-    v.to_be_bytes()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_keys_decode_what_they_encode() {
+        let entry = QueueEntry {
+            host: HostId(7),
+            due: 1_700_000_000_000_000,
+            url: UrlId(42),
+        };
+        assert_eq!(decode_queue(&queue(&entry)), Some(entry));
+        let change = ChangeKey {
+            at: 99,
+            url: UrlId(3),
+            number: 2,
+        };
+        assert_eq!(ChangeKey::decode(&change.encode()), Some(change));
+        assert_eq!(decode_page(&page(UrlId(5))), Some(UrlId(5)));
+        assert_eq!(
+            decode_cited_by(&cited_by(UrlId(1), SOURCE_EDGE, UrlId(9))),
+            Some(UrlId(9))
+        );
+        assert_eq!(
+            scope_moved_seed(&scope_moved("a.test")).as_deref(),
+            Some("a.test")
+        );
+        let digest = ContentDigest::of(b"x");
+        assert_eq!(decode_payload(&payload(&digest)), Some(digest));
+        assert_eq!(decode_queue(&page(UrlId(5))), None);
+    }
+
+    #[test]
+    fn keys_are_byte_compatible_with_the_schema() {
+        // Archives written before keys were typed must still be read.
+        assert_eq!(page(UrlId(1)), [b'P', 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            version(UrlId(1), 2),
+            [b'V', 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2]
+        );
+        assert_eq!(url("http://a.test/"), b"Uhttp://a.test/");
+        assert_eq!(meta("pass"), b"Mpass");
+        assert_eq!(
+            cited_by(UrlId(2), SOURCE_EDGE, UrlId(3)),
+            [b'R', 0, 0, 0, 0, 0, 0, 0, 2, b's', 0, 0, 0, 0, 0, 0, 0, 3]
+        );
+    }
 }

@@ -5,11 +5,15 @@
 //! applied atomically, so a crash leaves either all of a page's update or none
 //! of it. Crawling never overwrites a capture or deletes a version.
 
-pub mod keys;
+#[cfg(test)]
+mod contract;
+mod keys;
 mod records;
+mod store;
 mod verify;
 
 pub use records::*;
+pub use store::{ChangeRow, Rows, Store, Txn};
 pub use verify::{VerifyReport, verify};
 
 use std::collections::HashMap;
@@ -19,6 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use chrono::{DateTime, Utc};
+
+use crate::article::Article;
 use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;
 
@@ -168,17 +175,13 @@ impl Archive {
         Ok(())
     }
 
-    pub(crate) fn raw(&self) -> &sled::Db {
-        &self.db
-    }
-
     /// Bytes the database takes on disk.
     pub fn raw_size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
     }
 
     /// Reads and decodes one JSON record.
-    pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+    fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.db.get(key)? {
             Some(bytes) => decode(key, &bytes).map(Some),
             None => Ok(None),
@@ -186,7 +189,7 @@ impl Archive {
     }
 
     /// Iterates `(key, record)` pairs under a key prefix, in key order.
-    pub fn scan<T: DeserializeOwned>(
+    fn scan<T: DeserializeOwned>(
         &self,
         prefix: Vec<u8>,
     ) -> impl Iterator<Item = Result<(sled::IVec, T)>> + '_ {
@@ -201,8 +204,7 @@ impl Archive {
         Ok(self
             .db
             .get(keys::url(url.as_str()))?
-            .and_then(|v| keys::u64_at(&v, 0))
-            .map(UrlId))
+            .and_then(|v| keys::decode_url_id_value(&v)))
     }
 
     /// Finds an archived page by a URL as a user typed it.
@@ -238,9 +240,9 @@ impl Archive {
         number: u32,
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         Ok(self
-            .db
-            .get(keys::version_seen(id.0, number))?
-            .and_then(|v| serde_json::from_slice::<u64>(&v).ok())
+            .get::<u64>(&keys::version_seen(id, number))
+            .ok()
+            .flatten()
             .map(from_micros))
     }
 
@@ -250,7 +252,7 @@ impl Archive {
         id: UrlId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<CaptureRecord>> {
-        self.get(&keys::capture(id.0, micros(at)))
+        self.get(&keys::capture(id, micros(at)))
     }
 
     /// Versions created at or after `since` (µs), oldest first:
@@ -260,18 +262,10 @@ impl Archive {
         since: u64,
     ) -> impl Iterator<Item = Result<(u64, UrlId, u32)>> + '_ {
         self.db
-            .range(keys::change(since, 0, 0)..)
-            .take_while(|kv| {
-                kv.as_ref()
-                    .map_or(true, |(k, _)| k.first() == Some(&keys::CHANGES))
-            })
-            .map(|kv| {
-                let (k, _) = kv?;
-                Ok((
-                    keys::u64_at(&k, 1).unwrap_or_default(),
-                    UrlId(keys::u64_at(&k, 9).unwrap_or_default()),
-                    keys::u32_at(&k, 17).unwrap_or_default(),
-                ))
+            .range(keys::ChangeKey::from_time(since)..)
+            .map_while(|kv| match kv {
+                Ok((k, _)) => keys::ChangeKey::decode(&k).map(|c| Ok((c.at, c.url, c.number))),
+                Err(e) => Some(Err(e.into())),
             })
     }
 
@@ -281,52 +275,52 @@ impl Archive {
         &self,
         until: Option<u64>,
     ) -> impl Iterator<Item = Result<(u64, UrlId, u32)>> + '_ {
-        let end = keys::change(until.unwrap_or(u64::MAX), 0, 0);
-        self.db.range(vec![keys::CHANGES]..end).rev().map(|kv| {
-            let (k, _) = kv?;
-            Ok((
-                keys::u64_at(&k, 1).unwrap_or_default(),
-                UrlId(keys::u64_at(&k, 9).unwrap_or_default()),
-                keys::u32_at(&k, 17).unwrap_or_default(),
-            ))
-        })
+        let end = keys::ChangeKey::from_time(until.unwrap_or(u64::MAX));
+        self.db
+            .range(keys::ChangeKey::from_time(0)..end)
+            .rev()
+            .filter_map(|kv| match kv {
+                Ok((k, _)) => keys::ChangeKey::decode(&k).map(|c| Ok((c.at, c.url, c.number))),
+                Err(e) => Some(Err(e.into())),
+            })
     }
 
     /// Pages that cite `id` as their source.
     pub fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>> {
-        self.db
-            .scan_prefix(keys::cited_by_prefix(id.0))
-            .keys()
-            .map(|k| Ok(UrlId(keys::u64_at(&k?, 10).unwrap_or_default())))
-            .collect()
+        let mut citing = Vec::new();
+        for k in self.db.scan_prefix(keys::cited_by_prefix(id)).keys() {
+            citing.extend(keys::decode_cited_by(&k?));
+        }
+        Ok(citing)
     }
 
     pub fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
-        self.get(&keys::page(id.0))
+        self.get(&keys::page(id))
     }
 
     /// Every page record, in `UrlId` order.
     pub fn pages(&self) -> impl Iterator<Item = Result<(UrlId, PageRecord)>> + '_ {
-        self.scan::<PageRecord>(vec![keys::PAGES]).map(|r| {
-            let (k, p) = r?;
-            Ok((UrlId(keys::u64_at(&k, 1).unwrap_or_default()), p))
-        })
+        self.scan::<PageRecord>(vec![keys::PAGES])
+            .filter_map(|r| match r {
+                Ok((k, p)) => keys::decode_page(&k).map(|id| Ok((id, p))),
+                Err(e) => Some(Err(e)),
+            })
     }
 
     /// The captures of one URL, oldest first.
     pub fn captures(&self, id: UrlId) -> impl Iterator<Item = Result<CaptureRecord>> + '_ {
-        self.scan::<CaptureRecord>(keys::captures_of(id.0))
+        self.scan::<CaptureRecord>(keys::captures_of(id))
             .map(|r| r.map(|(_, c)| c))
     }
 
     /// The versions of one URL, oldest first.
     pub fn versions(&self, id: UrlId) -> impl Iterator<Item = Result<VersionRecord>> + '_ {
-        self.scan::<VersionRecord>(keys::versions_of(id.0))
+        self.scan::<VersionRecord>(keys::versions_of(id))
             .map(move |r| r.and_then(|(_, v)| self.with_article(id, v)))
     }
 
     pub fn version(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
-        match self.get::<VersionRecord>(&keys::version(id.0, number))? {
+        match self.get::<VersionRecord>(&keys::version(id, number))? {
             Some(v) => self.with_article(id, v).map(Some),
             None => Ok(None),
         }
@@ -349,38 +343,20 @@ impl Archive {
 
     /// A version's metadata without its article (no decompression).
     pub fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
-        self.get(&keys::version(id.0, number))
+        self.get(&keys::version(id, number))
     }
 
     /// Fills in a version's article from its compressed blob.
     fn with_article(&self, id: UrlId, mut version: VersionRecord) -> Result<VersionRecord> {
-        let key = keys::article(id.0, version.number);
-        let corrupt = |reason: String| ArchiveError::Corrupt {
-            key: format!("article of version {} of URL {}", version.number, id.0),
-            reason,
-        };
-        let blob = self
-            .db
-            .get(&key)?
-            .ok_or_else(|| corrupt("missing".into()))?;
-        version.article = ArticleBlob::decode(&blob).map_err(corrupt)?;
+        let blob = self.db.get(keys::article(id, version.number))?;
+        version.article = decode_article(id, version.number, blob.as_deref())?
+            .ok_or_else(|| article_corrupt(id, version.number, "missing".into()))?;
         Ok(version)
     }
 
     /// A payload, decompressed.
     pub fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
-        let key = keys::payload(digest);
-        match self.db.get(&key)? {
-            Some(compressed) => {
-                zstd::decode_all(&compressed[..])
-                    .map(Some)
-                    .map_err(|e| ArchiveError::Corrupt {
-                        key: format!("payload {digest}"),
-                        reason: e.to_string(),
-                    })
-            }
-            None => Ok(None),
-        }
+        decode_payload(digest, self.db.get(keys::payload(digest))?.as_deref())
     }
 
     pub fn has_payload(&self, digest: &ContentDigest) -> Result<bool> {
@@ -393,6 +369,101 @@ impl Archive {
 
     pub fn pass(&self) -> Result<Option<PassRecord>> {
         self.get(&keys::meta("pass"))
+    }
+
+    /// The next identifiers to hand out.
+    pub fn id_counters(&self) -> Result<IdCounters> {
+        let fresh = IdCounters::default();
+        Ok(IdCounters {
+            next_url: self
+                .get(&keys::meta(NEXT_URL_ID))?
+                .unwrap_or(fresh.next_url),
+            next_host: self
+                .get(&keys::meta(NEXT_HOST_ID))?
+                .unwrap_or(fresh.next_host),
+        })
+    }
+
+    /// Seed host → the sites that seed redirected to.
+    pub fn moved_scopes(&self) -> Result<HashMap<String, Vec<String>>> {
+        let mut moved = HashMap::new();
+        for kv in self.scan::<Vec<String>>(keys::scope_moved_prefix()) {
+            let (k, sites) = kv?;
+            if let Some(seed) = keys::scope_moved_seed(&k) {
+                moved.insert(seed, sites);
+            }
+        }
+        Ok(moved)
+    }
+
+    /// A host's frontier entries, soonest due first.
+    pub fn queue_of(&self, host: HostId) -> impl Iterator<Item = Result<QueueEntry>> + '_ {
+        self.db
+            .scan_prefix(keys::queue_host_prefix(host))
+            .keys()
+            .filter_map(|k| match k {
+                Ok(k) => keys::decode_queue(&k).map(Ok),
+                Err(e) => Some(Err(e.into())),
+            })
+    }
+
+    /// Every host with at least one queued entry, found by skipping from
+    /// host to host through the ordered keys rather than reading every entry.
+    pub fn queue_hosts(&self) -> Result<Vec<HostId>> {
+        let mut hosts = Vec::new();
+        let mut from = keys::queue_host_prefix(HostId(0));
+        while let Some(kv) = self.db.range(from..).next() {
+            let (k, _) = kv?;
+            let Some(entry) = keys::decode_queue(&k) else {
+                break;
+            };
+            hosts.push(entry.host);
+            match entry.host.0.checked_add(1) {
+                Some(next) => from = keys::queue_host_prefix(HostId(next)),
+                None => break,
+            }
+        }
+        Ok(hosts)
+    }
+
+    /// Whether any entry is queued at all.
+    pub fn queue_is_empty(&self) -> Result<bool> {
+        Ok(self
+            .db
+            .scan_prefix([keys::QUEUE])
+            .next()
+            .transpose()?
+            .is_none())
+    }
+
+    /// Number of queued entries (a full scan: for summaries, not hot paths).
+    pub fn queue_len(&self) -> Result<u64> {
+        let mut n = 0;
+        for k in self.db.scan_prefix([keys::QUEUE]).keys() {
+            k?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Empties the frontier, in bounded batches.
+    pub fn clear_queue(&self) -> Result<()> {
+        loop {
+            let chunk: Vec<sled::IVec> = self
+                .db
+                .scan_prefix([keys::QUEUE])
+                .keys()
+                .take(10_000)
+                .collect::<std::result::Result<_, _>>()?;
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let mut batch = sled::Batch::default();
+            for k in chunk {
+                batch.remove(k);
+            }
+            self.db.apply_batch(batch)?;
+        }
     }
 
     /// Starts staging a set of writes that will be applied together.
@@ -461,7 +532,8 @@ pub struct Stats {
     pub disk_bytes: u64,
 }
 
-/// Writes to be applied together, readable before they are applied.
+/// Writes to be applied together, readable before they are applied: the
+/// sled archive's [`Txn`].
 pub struct Staging<'a> {
     archive: &'a Archive,
     batch: sled::Batch,
@@ -469,39 +541,39 @@ pub struct Staging<'a> {
 }
 
 impl Staging<'_> {
-    pub fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.overlay.get(key) {
             Some(v) => Ok(v.clone()),
             None => Ok(self.archive.db.get(key)?.map(|v| v.to_vec())),
         }
     }
 
-    pub fn contains(&self, key: &[u8]) -> Result<bool> {
+    fn contains(&self, key: &[u8]) -> Result<bool> {
         match self.overlay.get(key) {
             Some(v) => Ok(v.is_some()),
             None => Ok(self.archive.db.contains_key(key)?),
         }
     }
 
-    pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+    fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.get_raw(key)? {
             Some(bytes) => decode(key, &bytes).map(Some),
             None => Ok(None),
         }
     }
 
-    pub fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.batch.insert(key.clone(), value.clone());
         self.overlay.insert(key, Some(value));
     }
 
-    pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
+    fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
         let bytes = serde_json::to_vec(value).map_err(corrupt_json("encode"))?;
         self.put_raw(key, bytes);
         Ok(())
     }
 
-    pub fn remove(&mut self, key: Vec<u8>) {
+    fn remove(&mut self, key: Vec<u8>) {
         self.batch.remove(key.clone());
         self.overlay.insert(key, None);
     }
@@ -510,9 +582,270 @@ impl Staging<'_> {
         self.overlay.is_empty()
     }
 
-    pub fn archive(&self) -> &Archive {
-        self.archive
+    /// The first capture key of `id` free from `capture`'s time on, or
+    /// `None` when this very capture is already stored there.
+    fn capture_slot(&self, id: UrlId, capture: &CaptureRecord) -> Result<Option<u64>> {
+        let mut at = micros(capture.fetched_at);
+        while let Some(held) = self.get::<CaptureRecord>(&keys::capture(id, at))? {
+            if held.fetched_at == capture.fetched_at
+                && held.status == capture.status
+                && held.payload == capture.payload
+            {
+                return Ok(None);
+            }
+            at += 1;
+        }
+        Ok(Some(at))
     }
+}
+
+impl Txn for Staging<'_> {
+    fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>> {
+        Ok(self
+            .get_raw(&keys::url(url.as_str()))?
+            .and_then(|v| keys::decode_url_id_value(&v)))
+    }
+
+    fn add_url(&mut self, url: &CanonicalUrl, id: UrlId) {
+        self.put_raw(keys::url(url.as_str()), keys::url_id_value(id));
+    }
+
+    fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
+        self.get(&keys::page(id))
+    }
+
+    fn put_page(&mut self, id: UrlId, page: &PageRecord) -> Result<()> {
+        self.put(keys::page(id), page)
+    }
+
+    fn host(&self, authority: &str) -> Result<Option<HostRecord>> {
+        self.get(&keys::host(authority))
+    }
+
+    fn put_host(&mut self, authority: &str, host: &HostRecord) -> Result<()> {
+        let by_id = keys::host_id(host.id);
+        if !self.contains(&by_id)? {
+            self.put_raw(by_id, authority.as_bytes().to_vec());
+        }
+        self.put(keys::host(authority), host)
+    }
+
+    fn has_payload(&self, digest: &ContentDigest) -> Result<bool> {
+        self.contains(&keys::payload(digest))
+    }
+
+    fn store_payload(&mut self, digest: &ContentDigest, blob: PayloadBlob) -> Result<()> {
+        if !self.has_payload(digest)? {
+            self.put_raw(keys::payload(digest), blob.0);
+        }
+        Ok(())
+    }
+
+    fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
+        decode_payload(digest, self.get_raw(&keys::payload(digest))?.as_deref())
+    }
+
+    fn holds_capture(&self, id: UrlId, capture: &CaptureRecord) -> Result<bool> {
+        Ok(self.capture_slot(id, capture)?.is_none())
+    }
+
+    fn record_capture(&mut self, id: UrlId, capture: &CaptureRecord) -> Result<()> {
+        let mut at = micros(capture.fetched_at);
+        while self.contains(&keys::capture(id, at))? {
+            at += 1;
+        }
+        self.put(keys::capture(id, at), capture)
+    }
+
+    fn article(&self, id: UrlId, number: u32) -> Result<Option<Article>> {
+        decode_article(
+            id,
+            number,
+            self.get_raw(&keys::article(id, number))?.as_deref(),
+        )
+    }
+
+    fn record_version(
+        &mut self,
+        id: UrlId,
+        version: &VersionRecord,
+        article: &ArticleBlob,
+    ) -> Result<()> {
+        let seen = micros(version.first_seen);
+        self.put(keys::version(id, version.number), version)?;
+        self.put_raw(keys::article(id, version.number), article.0.clone());
+        self.put(keys::version_seen(id, version.number), &seen)?;
+        // An extractor change is not a change of the page.
+        if !version.reextracted {
+            let change = keys::ChangeKey {
+                at: seen,
+                url: id,
+                number: version.number,
+            };
+            self.put_raw(change.encode(), Vec::new());
+        }
+        Ok(())
+    }
+
+    fn confirm_version(&mut self, id: UrlId, number: u32, seen: DateTime<Utc>) -> Result<()> {
+        let key = keys::version_seen(id, number);
+        let seen = micros(seen);
+        if self.get::<u64>(&key)?.is_none_or(|held| held < seen) {
+            self.put(key, &seen)?;
+        }
+        Ok(())
+    }
+
+    fn cite(&mut self, from: UrlId, to: UrlId) {
+        self.put_raw(keys::link(from, keys::SOURCE_EDGE, to), Vec::new());
+        self.put_raw(keys::cited_by(to, keys::SOURCE_EDGE, from), Vec::new());
+    }
+
+    fn enqueue(&mut self, entry: &QueueEntry) {
+        self.put_raw(keys::queue(entry), Vec::new());
+    }
+
+    fn dequeue(&mut self, entry: &QueueEntry) {
+        self.remove(keys::queue(entry));
+    }
+
+    fn admitted(&self, pass: u64, host: HostId) -> Result<u64> {
+        Ok(self.get(&keys::admitted(pass, host))?.unwrap_or(0))
+    }
+
+    fn put_admitted(&mut self, pass: u64, host: HostId, pages: u64) -> Result<()> {
+        self.put(keys::admitted(pass, host), &pages)
+    }
+
+    fn put_counters(&mut self, counters: &IdCounters) -> Result<()> {
+        self.put(keys::meta(NEXT_URL_ID), &counters.next_url)?;
+        self.put(keys::meta(NEXT_HOST_ID), &counters.next_host)
+    }
+
+    fn put_pass(&mut self, pass: &PassRecord) -> Result<()> {
+        self.put(keys::meta("pass"), pass)
+    }
+
+    fn put_moved_scope(&mut self, seed_host: &str, sites: &[String]) -> Result<()> {
+        self.put(keys::scope_moved(seed_host), &sites)
+    }
+}
+
+impl Store for Archive {
+    type Txn<'a> = Staging<'a>;
+
+    fn begin(&self) -> Staging<'_> {
+        self.stage()
+    }
+
+    fn commit(&self, txn: Staging<'_>) -> Result<()> {
+        self.apply(txn)
+    }
+
+    fn flush(&self) -> Result<()> {
+        Archive::flush(self)
+    }
+
+    fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>> {
+        Archive::url_id(self, url)
+    }
+
+    fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
+        Archive::page(self, id)
+    }
+
+    fn pages(&self) -> Rows<'_, (UrlId, PageRecord)> {
+        Box::new(Archive::pages(self))
+    }
+
+    fn captures(&self, id: UrlId) -> Rows<'_, CaptureRecord> {
+        Box::new(Archive::captures(self, id))
+    }
+
+    fn versions(&self, id: UrlId) -> Rows<'_, VersionRecord> {
+        Box::new(Archive::versions(self, id))
+    }
+
+    fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
+        Archive::version_meta(self, id, number)
+    }
+
+    fn version_last_seen(&self, id: UrlId, number: u32) -> Result<Option<DateTime<Utc>>> {
+        Archive::version_last_seen(self, id, number)
+    }
+
+    fn changes_since(&self, since: u64) -> Rows<'_, ChangeRow> {
+        Box::new(Archive::changes_since(self, since))
+    }
+
+    fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow> {
+        Box::new(Archive::changes_newest_first(self, until))
+    }
+
+    fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>> {
+        Archive::cited_by(self, id)
+    }
+
+    fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
+        Archive::payload(self, digest)
+    }
+
+    fn host_record(&self, authority: &str) -> Result<Option<HostRecord>> {
+        Archive::host_record(self, authority)
+    }
+
+    fn pass(&self) -> Result<Option<PassRecord>> {
+        Archive::pass(self)
+    }
+
+    fn id_counters(&self) -> Result<IdCounters> {
+        Archive::id_counters(self)
+    }
+
+    fn moved_scopes(&self) -> Result<HashMap<String, Vec<String>>> {
+        Archive::moved_scopes(self)
+    }
+
+    fn queue_of(&self, host: HostId) -> Rows<'_, QueueEntry> {
+        Box::new(Archive::queue_of(self, host))
+    }
+
+    fn queue_hosts(&self) -> Result<Vec<HostId>> {
+        Archive::queue_hosts(self)
+    }
+
+    fn queue_len(&self) -> Result<u64> {
+        Archive::queue_len(self)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        Archive::stats(self)
+    }
+}
+
+const NEXT_URL_ID: &str = "next_url_id";
+const NEXT_HOST_ID: &str = "next_host_id";
+
+fn article_corrupt(id: UrlId, number: u32, reason: String) -> ArchiveError {
+    ArchiveError::Corrupt {
+        key: format!("article of version {number} of URL {}", id.0),
+        reason,
+    }
+}
+
+fn decode_article(id: UrlId, number: u32, blob: Option<&[u8]>) -> Result<Option<Article>> {
+    blob.map(|b| ArticleBlob::decode(b).map_err(|reason| article_corrupt(id, number, reason)))
+        .transpose()
+}
+
+fn decode_payload(digest: &ContentDigest, blob: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
+    blob.map(|b| {
+        PayloadBlob::decode(b).map_err(|e| ArchiveError::Corrupt {
+            key: format!("payload {digest}"),
+            reason: e.to_string(),
+        })
+    })
+    .transpose()
 }
 
 fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {

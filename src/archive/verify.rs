@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Archive, CaptureRecord, PageRecord, Result, UrlId, keys};
+use super::{Archive, CaptureRecord, PageRecord, PayloadBlob, Result, UrlId, keys};
 use crate::digest::ContentDigest;
 
 /// What `verify` found.
@@ -31,15 +31,15 @@ impl VerifyReport {
 
 pub fn verify(archive: &Archive) -> Result<VerifyReport> {
     let mut report = VerifyReport::default();
-    let db = archive.raw();
+    let db = &archive.db;
     for kv in db.scan_prefix([keys::PAYLOADS]) {
         let (k, v) = kv?;
         report.payloads += 1;
-        let Some(digest) = ContentDigest::from_bytes(&k[1..]) else {
+        let Some(digest) = keys::decode_payload(&k) else {
             report.problem(format!("payload key of wrong length: {} bytes", k.len()));
             continue;
         };
-        match zstd::decode_all(&v[..]) {
+        match PayloadBlob::decode(&v) {
             Ok(body) if ContentDigest::of(&body) == digest => {}
             Ok(_) => report.problem(format!("payload {digest} does not match its digest")),
             Err(e) => report.problem(format!("payload {digest} does not decompress: {e}")),
@@ -58,8 +58,8 @@ pub fn verify(archive: &Archive) -> Result<VerifyReport> {
     }
     for kv in db.scan_prefix([keys::QUEUE]) {
         let (k, _) = kv?;
-        match keys::u64_at(&k, 17) {
-            Some(id) if db.contains_key(keys::page(id))? => {}
+        match keys::decode_queue(&k) {
+            Some(entry) if db.contains_key(keys::page(entry.url))? => {}
             _ => report.problem(format!("frontier entry {k:?} names no page")),
         }
     }
@@ -79,7 +79,7 @@ fn verify_page(
         ));
     }
     let mut captures = 0u64;
-    for capture in archive.scan::<CaptureRecord>(keys::captures_of(id.0)) {
+    for capture in archive.scan::<CaptureRecord>(keys::captures_of(id)) {
         let capture = match capture {
             Ok((_, c)) => c,
             Err(e) => {

@@ -14,11 +14,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::capture::{self, Shows};
 use super::process::{ExtractedArticle, is_html};
-use super::writer::record_version;
 use crate::archive::{
-    Archive, ArchiveError, CaptureRecord, PageRecord, PassRecord, RedirectHop, Staging, Truncation,
-    UrlId, Via, keys, micros,
+    Archive, ArchiveError, CaptureRecord, PassRecord, PayloadBlob, RedirectHop, Staging,
+    Truncation, Txn, Via,
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
@@ -355,10 +355,6 @@ impl Context<'_, '_> {
         };
         let asked = Requested::of(record, &url);
         let (id, mut page) = self.admitter.register(self.st, &asked.page, Via::Import)?;
-        let digest = payload.as_ref().map(|(d, _)| *d);
-        let Some(key_at) = free_capture_key(self.st, id, at, http.status, digest)? else {
-            return Ok(Imported::Duplicate);
-        };
         let mut capture = CaptureRecord {
             requested_url: asked.url,
             final_url: url.to_string(),
@@ -367,21 +363,21 @@ impl Context<'_, '_> {
             status: http.status,
             request_headers: Vec::new(),
             headers: http.headers,
-            payload: digest,
+            payload: payload.as_ref().map(|(d, _)| *d),
             payload_len: payload.as_ref().map_or(0, |(_, p)| p.len() as u64),
             truncated: truncation(record),
             error: None,
             version: None,
         };
-        page.captures += 1;
-        page.first_captured.get_or_insert(at);
-        if page.last_captured.is_none_or(|l| l < at) {
-            page.last_captured = Some(at);
-            page.last_status = Some(http.status);
+        if self.st.holds_capture(id, &capture)? {
+            return Ok(Imported::Duplicate);
         }
-        capture.version = self.version(id, &mut page, &url, &capture, payload.map(|(_, p)| p))?;
-        self.st.put(keys::capture(id.0, key_at), &capture)?;
-        self.st.put(keys::page(id.0), &page)?;
+        let shows = self.shows(&url, &capture, payload.map(|(_, p)| p));
+        let recorded = capture::record_capture(self.st, id, &mut page, &mut capture, shows)?;
+        if recorded.new_version {
+            self.report.new_versions += 1;
+        }
+        self.st.put_page(id, &page)?;
         self.report.captures += 1;
         Ok(Imported::Capture)
     }
@@ -397,9 +393,9 @@ impl Context<'_, '_> {
         if let Some(p) = record.header("WARC-Payload-Digest") {
             self.by_sha1.insert(p.to_string(), digest);
         }
-        if !self.st.contains(&keys::payload(&digest))? {
-            let compressed = zstd::encode_all(&payload[..], 3).map_err(ArchiveError::Io)?;
-            self.st.put_raw(keys::payload(&digest), compressed);
+        if !self.st.has_payload(&digest)? {
+            let blob = PayloadBlob::encode(&payload).map_err(ArchiveError::Io)?;
+            self.st.store_payload(&digest, blob)?;
         }
         Ok((digest, payload))
     }
@@ -416,77 +412,35 @@ impl Context<'_, '_> {
         else {
             return Ok(None);
         };
-        let Some(compressed) = self.st.get_raw(&keys::payload(&digest))? else {
-            return Ok(None);
-        };
-        let bytes = zstd::decode_all(&compressed[..]).map_err(ArchiveError::Io)?;
-        Ok(Some((digest, bytes)))
+        Ok(self.st.payload(&digest)?.map(|bytes| (digest, bytes)))
     }
 
-    /// The version a capture shows, as the crawler records it: an HTML body
-    /// is extracted (a new version when it differs from the latest, else
-    /// the latest is seen again); a 304 confirms the latest.
-    fn version(
-        &mut self,
-        id: UrlId,
-        page: &mut PageRecord,
+    /// What a capture shows, as the crawler judges it: an HTML body is
+    /// extracted (a body cut short is kept but not extracted); a 304
+    /// confirms the latest version.
+    fn shows(
+        &self,
         url: &CanonicalUrl,
         capture: &CaptureRecord,
         payload: Option<Vec<u8>>,
-    ) -> Result<Option<u32>, ImportError> {
-        let at = capture.fetched_at;
+    ) -> Shows {
         let content_type = capture.header("content-type");
-        // A body cut short is kept but not extracted, as in a crawl.
-        if let Some(body) = payload.filter(|body| {
+        let complete_html = |body: &Vec<u8>| {
             (200..300).contains(&capture.status)
                 && capture.truncated.is_none()
                 && is_html(content_type, body)
-        }) {
-            let (html, _) = crate::decode::decode_html(&body, content_type);
-            let profile = self.profiles.get(url.host()).map(Arc::as_ref);
-            let article = extract::extract(&html, url.as_url(), profile).article;
-            let extracted = ExtractedArticle::new(article);
-            let (n, is_new) = record_version(self.st, id, page, extracted, at, at, false)?;
-            if is_new {
-                self.report.new_versions += 1;
+        };
+        match payload.filter(complete_html) {
+            Some(body) => {
+                let (html, _) = crate::decode::decode_html(&body, content_type);
+                let profile = self.profiles.get(url.host()).map(Arc::as_ref);
+                let article = extract::extract(&html, url.as_url(), profile).article;
+                Shows::Article(Box::new(ExtractedArticle::new(article)))
             }
-            return Ok(Some(n));
-        }
-        match page.latest.as_ref() {
-            Some(latest) if capture.status == 304 => {
-                let seen = self
-                    .st
-                    .get::<u64>(&keys::version_seen(id.0, latest.number))?;
-                if seen.is_none_or(|s| s < micros(at)) {
-                    self.st
-                        .put(keys::version_seen(id.0, latest.number), &micros(at))?;
-                }
-                Ok(Some(latest.number))
-            }
-            _ => Ok(None),
+            None if capture.status == 304 => Shows::NotModified,
+            None => Shows::Nothing,
         }
     }
-}
-
-/// The key under which a capture of `id` at `at` goes: the first free one
-/// from `at` on (two captures in one microsecond keep both), or `None` when
-/// one of the captures there is this very capture (same time, status and
-/// payload).
-fn free_capture_key(
-    st: &Staging<'_>,
-    id: UrlId,
-    at: DateTime<Utc>,
-    status: u16,
-    payload: Option<ContentDigest>,
-) -> Result<Option<u64>, ImportError> {
-    let mut key_at = micros(at);
-    while let Some(existing) = st.get::<CaptureRecord>(&keys::capture(id.0, key_at))? {
-        if existing.fetched_at == at && existing.status == status && existing.payload == payload {
-            return Ok(None);
-        }
-        key_at += 1;
-    }
-    Ok(Some(key_at))
 }
 
 #[cfg(test)]

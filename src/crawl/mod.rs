@@ -13,13 +13,17 @@
 //! channel is the back-pressure. A crash loses at most an uncommitted batch,
 //! whose entries are still in the frontier.
 
+pub mod capture;
 mod import;
 mod process;
 mod reextract;
+mod retry;
+mod revisit;
 mod stats;
 mod writer;
 
 pub use import::{ImportError, ImportReport, import_warc};
+pub use process::ExtractedArticle;
 pub use reextract::{ReextractReport, reextract};
 
 pub use stats::{CrawlStats, ErrorCause, ErrorGroup, Summary, counted, peak_rss_bytes};

@@ -2,7 +2,7 @@
 //! extracting one fetched page. Runs on blocking threads, never on the
 //! reactor; takes owned bytes and returns owned results.
 
-use crate::archive::{Archive, ArticleBlob, CaptureRecord, Truncation};
+use crate::archive::{Archive, ArticleBlob, CaptureRecord, PayloadBlob, Truncation};
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;
@@ -14,9 +14,6 @@ use crate::frontier::{Discovered, Found, QueueEntry};
 /// Links one HTML page may add to the frontier at most (a sitemap or feed
 /// may list up to 50 000); a page of more is a trap or a dump, not news.
 const MAX_LINKS_PER_PAGE: usize = 5_000;
-
-/// zstd level: level 3 is zstd's default, ~4× on HTML at ~300 MB/s.
-const ZSTD_LEVEL: i32 = 3;
 
 /// A fetched page ready for the archive writer.
 #[derive(Debug)]
@@ -36,7 +33,7 @@ pub enum PageResult {
 pub struct Captured {
     pub capture: CaptureRecord,
     /// The payload compressed, when the archive does not hold it yet.
-    pub new_payload: Option<Vec<u8>>,
+    pub new_payload: Option<PayloadBlob>,
     pub article: Option<ExtractedArticle>,
     pub found: Vec<Discovered>,
     /// The body was a sitemap or a feed.
@@ -193,7 +190,7 @@ fn captured(
         // A payload the archive already holds costs nothing but its digest.
         let new = match archive.has_payload(&digest) {
             Ok(true) => None,
-            _ => zstd::encode_all(&x.body[..], ZSTD_LEVEL).ok(),
+            _ => PayloadBlob::encode(&x.body).ok(),
         };
         (Some(digest), new)
     };

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::Serialize;
 
+use super::capture::{Seen, record_version};
 use super::process::{ExtractedArticle, is_html};
-use super::writer::record_version;
-use crate::archive::{Archive, CaptureRecord, Result, UrlId, keys};
+use crate::archive::{Archive, CaptureRecord, Result, Txn, UrlId};
 use crate::extract::{self, Profile};
 
 /// What `reextract` did.
@@ -69,18 +69,15 @@ pub fn reextract(
             let profile = profiles.get(page.url.host()).map(Arc::as_ref);
             let article = extract::extract(&html, &url, profile).article;
             report.extracted += 1;
-            let (_, is_new) = record_version(
-                &mut st,
-                id,
-                &mut page,
-                ExtractedArticle::new(article),
-                Utc::now(),
-                capture.fetched_at,
-                true,
-            )?;
+            let seen = Seen::Reextracted {
+                at: Utc::now(),
+                capture_at: capture.fetched_at,
+            };
+            let (_, is_new) =
+                record_version(&mut st, id, &mut page, ExtractedArticle::new(article), seen)?;
             if is_new {
                 report.new_versions += 1;
-                st.put(keys::page(id.0), &page)?;
+                st.put_page(id, &page)?;
             }
         }
         archive.apply(st)?;

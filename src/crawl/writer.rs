@@ -1,33 +1,32 @@
 //! The archive writer: the only code that writes during a crawl. It takes
 //! processed pages off a bounded channel and commits them in batches, each
-//! batch one atomic sled batch: captures, payloads, versions, provenance
-//! links, newly admitted URLs and the frontier entries they complete.
+//! batch one atomic transaction: captures, payloads, versions, provenance
+//! links, newly admitted URLs and the frontier entries they complete. It
+//! holds crawl policy only; captures become versions in `crawl::capture`,
+//! retries are decided by `crawl::retry`, revisits by `crawl::revisit`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::Shared;
-use super::process::{Captured, ExtractedArticle, PageResult, Processed};
+use super::capture::{self, Shows};
+use super::process::{Captured, PageResult, Processed};
+use super::retry::{RetryPolicy, Verdict};
+use super::revisit;
 use super::stats::ErrorCause;
 use crate::archive::{
-    Archive, ArticleBlob, CaptureRecord, HostRecord, LatestVersion, PageRecord, PageState,
-    PassRecord, Result, RobotsRecord, Staging, UrlId, VersionRecord, Via, keys, micros,
+    Archive, CaptureRecord, PageRecord, PageState, PassRecord, Result, RobotsRecord, Staging, Txn,
+    UrlId, Via,
 };
-use crate::article::Article;
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
 use crate::frontier::{self, Admitter, Discovered, Found, Placement};
-use crate::politeness::backoff;
 
 /// Results committed per batch at most.
 const BATCH: usize = 256;
-/// Base of the retry back-off.
-const RETRY_BASE: Duration = Duration::from_secs(1);
-const RETRY_CAP: Duration = Duration::from_secs(300);
 
 /// What the crawl sends the writer.
 #[derive(Debug)]
@@ -47,23 +46,18 @@ pub(super) struct Writer {
     admitter: Admitter,
     /// Seed host → the sites that seed redirected to (see `frontier::judge`).
     moved: HashMap<String, Vec<String>>,
+    retry: RetryPolicy,
 }
 
 impl Writer {
     pub fn new(shared: Arc<Shared>, admitter: Admitter) -> Result<Self> {
-        let mut moved = HashMap::new();
-        for kv in shared
-            .archive
-            .scan::<Vec<String>>(keys::scope_moved_prefix())
-        {
-            let (k, sites) = kv?;
-            let seed = String::from_utf8_lossy(&k[keys::scope_moved_prefix().len()..]).into_owned();
-            moved.insert(seed, sites);
-        }
+        let moved = shared.archive.moved_scopes()?;
+        let retry = RetryPolicy::new(shared.config.max_retries);
         Ok(Self {
             shared,
             admitter,
             moved,
+            retry,
         })
     }
 
@@ -161,16 +155,9 @@ impl Writer {
         sitemaps: Vec<CanonicalUrl>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let id = self.admitter.host_id(st, authority)?;
-        let mut host = st
-            .get::<HostRecord>(&keys::host(authority))?
-            .unwrap_or(HostRecord {
-                id,
-                robots: None,
-                paused_until: None,
-            });
+        let mut host = self.admitter.host(st, authority)?;
         host.robots = Some(record);
-        st.put(keys::host(authority), &host)?;
+        st.put_host(authority, &host)?;
         // Sitemaps are followed for the seeds' own sites only, wherever
         // they are kept (often on a CDN host).
         let robots_host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
@@ -189,12 +176,11 @@ impl Writer {
 
     fn page(&mut self, st: &mut Staging<'_>, p: Processed, now: DateTime<Utc>) -> Result<()> {
         let entry = p.entry;
-        let Some(mut page) = st.get::<PageRecord>(&keys::page(entry.url.0))? else {
+        let Some(mut page) = st.page(entry.url)? else {
             // A queue entry without its page cannot be fetched; drop it.
             self.admitter.complete(st, &entry);
             return Ok(());
         };
-        let max_retries = self.config().max_retries;
         match p.result {
             PageResult::Disallowed(refusal) => {
                 // A robots.txt that could not be read is the host's failure,
@@ -210,19 +196,21 @@ impl Writer {
             }
             PageResult::Failed(e) => {
                 page.last_error = Some(e.to_string());
-                if e.is_transient() && page.attempts < max_retries {
-                    let delay = backoff(page.attempts, RETRY_BASE, RETRY_CAP);
-                    page.attempts += 1;
-                    page.due = Some(self.admitter.requeue(st, &entry, now + delay));
-                } else {
-                    self.shared.stats.error(ErrorCause::of_fetch(&e));
-                    page.state = PageState::Failed;
-                    self.done_with(st, &entry, &mut page, now);
+                match self.retry.after_error(page.attempts, e.is_transient()) {
+                    Verdict::RetryIn(delay) => {
+                        page.attempts += 1;
+                        page.due = Some(self.admitter.requeue(st, &entry, now + delay));
+                    }
+                    Verdict::Keep | Verdict::PausedTooLong(_) => {
+                        self.shared.stats.error(ErrorCause::of_fetch(&e));
+                        page.state = PageState::Failed;
+                        self.done_with(st, &entry, &mut page, now);
+                    }
                 }
             }
             PageResult::Captured(c) => self.captured(st, &entry, &mut page, *c, now)?,
         }
-        st.put(keys::page(entry.url.0), &page)
+        st.put_page(entry.url, &page)
     }
 
     /// A page is done for now: off the frontier, or (when watching) queued
@@ -244,33 +232,14 @@ impl Writer {
         }
     }
 
-    /// When `watch` should fetch a page again: seeds, feeds and sitemaps on
-    /// their seed's `every`; everything else by time since it last changed
-    /// (often while young, rarely when old, never after the last step).
+    /// When `watch` should fetch a page again (a crawl never does).
     fn next_visit(&self, page: &PageRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let config = self.config();
         if !config.watch {
             return None;
         }
-        if page.state == PageState::Disallowed {
-            // robots.txt answers are cached for a day: ask again after that.
-            return Some(now + chrono::TimeDelta::hours(24));
-        }
         let scope = config.scope_of(&page.scope).map(|s| s.as_ref());
-        let scope = scope.unwrap_or(&config.default_scope);
-        if page.via == Via::Seed || page.listing {
-            if let Some(every) = scope.every {
-                return Some(now + every);
-            }
-        }
-        let changed = page
-            .latest
-            .as_ref()
-            .and_then(|l| l.first_seen)
-            .or(page.first_captured)
-            .unwrap_or(now);
-        let age = (now - changed).to_std().unwrap_or_default();
-        scope.revisit.interval(age).map(|i| now + i)
+        revisit::next_visit(scope.unwrap_or(&config.default_scope), page, now)
     }
 
     fn captured(
@@ -297,82 +266,65 @@ impl Writer {
         let stats = self.shared.stats.clone();
         stats.captures.inc();
         stats.bytes.add(capture.payload_len);
-        if let (Some(digest), Some(bytes)) = (&capture.payload, new_payload)
-            && !st.contains(&keys::payload(digest))?
-        {
-            st.put_raw(keys::payload(digest), bytes);
+        if let (Some(digest), Some(blob)) = (&capture.payload, new_payload) {
+            st.store_payload(digest, blob)?;
         }
         let status = capture.status;
         if let Some(pause) = retry_after {
             self.remember_pause(st, &capture, pause)?;
         }
-        page.captures += 1;
-        page.first_captured.get_or_insert(capture.fetched_at);
-        page.last_captured = Some(capture.fetched_at);
-        page.last_status = Some(status);
-        // A server asking for a pause longer than a crawl waits is left
-        // alone until the next run.
-        let pause_too_long = retry_after.is_some_and(|r| r > crate::fetch::MAX_RETRY_AFTER);
-        if pause_too_long && capture.error.is_none() {
-            capture.error = retry_after.map(|r| {
-                format!(
-                    "HTTP {status} with Retry-After {}s: not retried in this run",
-                    r.as_secs()
-                )
-            });
-        }
-        let retryable = (status == 429 || status >= 500) && !pause_too_long;
-        if retryable && page.attempts < self.config().max_retries {
-            let wait =
-                backoff(page.attempts, RETRY_BASE, RETRY_CAP).max(retry_after.unwrap_or_default());
+        let verdict = self
+            .retry
+            .after_response(page.attempts, status, retry_after);
+        if let Verdict::RetryIn(wait) = verdict {
             page.attempts += 1;
             page.last_error = Some(format!("HTTP {status}, retrying"));
             page.due = Some(self.admitter.requeue(st, entry, now + wait));
+            capture::record_capture(st, entry.url, page, &mut capture, Shows::Nothing)?;
+            return Ok(());
+        }
+        let pause_too_long = matches!(verdict, Verdict::PausedTooLong(_));
+        if let Verdict::PausedTooLong(pause) = verdict {
+            capture.error.get_or_insert_with(|| {
+                format!(
+                    "HTTP {status} with Retry-After {}s: not retried in this run",
+                    pause.as_secs()
+                )
+            });
+        }
+        page.last_error = capture
+            .error
+            .clone()
+            .or_else(|| (status >= 400).then(|| format!("HTTP {status}")));
+        page.state = if page.last_error.is_some() {
+            stats.error(ErrorCause::of_response(
+                status,
+                capture.truncated,
+                pause_too_long,
+                extraction_failed,
+            ));
+            PageState::Failed
         } else {
-            page.last_error = capture
-                .error
-                .clone()
-                .or_else(|| (status >= 400).then(|| format!("HTTP {status}")));
-            page.state = if page.last_error.is_some() {
-                stats.error(ErrorCause::of_response(
-                    status,
-                    capture.truncated,
-                    pause_too_long,
-                    extraction_failed,
-                ));
-                PageState::Failed
-            } else {
-                stats.fetched.inc();
-                PageState::Fetched
-            };
-            if (200..300).contains(&status) && capture.truncated.is_none() {
-                page.etag = capture.header("etag").map(str::to_string);
-                page.last_modified = capture.header("last-modified").map(str::to_string);
-                page.listing = is_listing;
-            }
-            if let Some(article) = article {
-                capture.version = Some(self.version(st, entry.url, page, article, &capture)?);
-            } else if status == 304
-                && let Some(latest) = &page.latest
-            {
-                // Not modified: the latest version is confirmed, not repeated.
-                let n = latest.number;
-                st.put(
-                    keys::version_seen(entry.url.0, n),
-                    &micros(capture.fetched_at),
-                )?;
-                capture.version = Some(n);
-            }
-            self.follow_seed_redirect(st, page, &capture)?;
-            self.links(st, entry.url, page, found, now)?;
-            self.done_with(st, entry, page, now);
+            stats.fetched.inc();
+            PageState::Fetched
+        };
+        if (200..300).contains(&status) && capture.truncated.is_none() {
+            page.etag = capture.header("etag").map(str::to_string);
+            page.last_modified = capture.header("last-modified").map(str::to_string);
+            page.listing = is_listing;
         }
-        // Two captures of one URL in the same microsecond keep both.
-        let mut at = micros(capture.fetched_at);
-        while st.contains(&keys::capture(entry.url.0, at))? {
-            at += 1;
+        let shows = match article {
+            Some(article) => Shows::Article(Box::new(article)),
+            None if status == 304 => Shows::NotModified,
+            None => Shows::Nothing,
+        };
+        if capture::record_capture(st, entry.url, page, &mut capture, shows)?.new_version {
+            stats.new_versions.inc();
         }
-        st.put(keys::capture(entry.url.0, at), &capture)
+        self.follow_seed_redirect(st, page, &capture)?;
+        self.links(st, entry.url, page, found, now)?;
+        self.done_with(st, entry, page, now);
+        Ok(())
     }
 
     /// A `Retry-After` holds for the next run too: the host's record keeps
@@ -387,36 +339,11 @@ impl Writer {
             return Ok(());
         };
         let authority = url.authority();
-        let id = self.admitter.host_id(st, &authority)?;
-        let mut host = st
-            .get::<HostRecord>(&keys::host(&authority))?
-            .unwrap_or(HostRecord {
-                id,
-                robots: None,
-                paused_until: None,
-            });
+        let mut host = self.admitter.host(st, &authority)?;
         let pause = chrono::TimeDelta::from_std(pause.min(std::time::Duration::from_secs(86_400)))
             .unwrap_or_default();
         host.paused_until = Some(capture.fetched_at + pause);
-        st.put(keys::host(&authority), &host)
-    }
-
-    /// Records the article: a new version if it differs from the latest,
-    /// else only a later last-seen time. Returns the version number.
-    fn version(
-        &mut self,
-        st: &mut Staging<'_>,
-        url: UrlId,
-        page: &mut PageRecord,
-        extracted: ExtractedArticle,
-        capture: &CaptureRecord,
-    ) -> Result<u32> {
-        let at = capture.fetched_at;
-        let (number, is_new) = record_version(st, url, page, extracted, at, at, false)?;
-        if is_new {
-            self.shared.stats.new_versions.inc();
-        }
-        Ok(number)
+        st.put_host(&authority, &host)
     }
 
     /// A seed that redirects to another site brings that site into the
@@ -443,7 +370,7 @@ impl Writer {
             return Ok(());
         }
         moved.push(host.to_string());
-        st.put(keys::scope_moved(&page.scope), moved)
+        st.put_moved_scope(&page.scope, moved)
     }
 
     fn links(
@@ -486,8 +413,7 @@ impl Writer {
             // The provenance graph keeps citations both ways: what a page
             // cites, and (for fact-checkers) what cites a page.
             if how == Found::Source {
-                st.put_raw(keys::link(from.0, b's', to.0), Vec::new());
-                st.put_raw(keys::cited_by(to.0, b's', from.0), Vec::new());
+                st.cite(from, to);
             }
         }
         Ok(())
@@ -509,85 +435,12 @@ fn index_nesting(st: &Staging<'_>, page: &PageRecord) -> Result<u32> {
         if nesting > MAX_INDEX_NESTING {
             break;
         }
-        match st.get::<PageRecord>(&keys::page(parent.0))? {
+        match st.page(parent)? {
             Some(p) => via = p.via,
             None => break,
         }
     }
     Ok(nesting)
-}
-
-/// Records an article seen at `at` in the capture stored at `capture_at`: a new version if it differs from the
-/// latest, else only a later last-seen time. Returns the version number and
-/// whether it is new. Versions made by `reextract` are kept out of the
-/// changes index: an extractor change is not a change of the page.
-pub(crate) fn record_version(
-    st: &mut Staging<'_>,
-    url: UrlId,
-    page: &mut PageRecord,
-    extracted: ExtractedArticle,
-    at: DateTime<Utc>,
-    capture_at: DateTime<Utc>,
-    reextracted: bool,
-) -> Result<(u32, bool)> {
-    let ExtractedArticle {
-        article,
-        identity: digest,
-        blob,
-    } = extracted;
-    let seen = micros(at);
-    if let Some(latest) = page.latest.as_ref().filter(|l| l.digest == digest) {
-        // Re-extraction sees no page; only a capture extends last-seen.
-        if !reextracted {
-            st.put(keys::version_seen(url.0, latest.number), &seen)?;
-        }
-        return Ok((latest.number, false));
-    }
-    let number = page.versions + 1;
-    // The size of the change is computed once, here, so that histories,
-    // change lists and feeds never diff on the read path.
-    let (words_added, words_removed) = match page.versions {
-        0 => (article.text.split_whitespace().count(), 0),
-        previous => match st.get_raw(&keys::article(url.0, previous))? {
-            Some(blob) => match ArticleBlob::decode(&blob) {
-                Ok(old) => {
-                    let d = crate::diff::diff(&old, &article);
-                    (d.words_added, d.words_removed)
-                }
-                Err(_) => (0, 0),
-            },
-            None => (0, 0),
-        },
-    };
-    page.versions = number;
-    page.latest = Some(LatestVersion {
-        number,
-        digest,
-        title: article.title.clone(),
-        kind: article.kind,
-        language: article.language.clone(),
-        first_seen: Some(at),
-    });
-    st.put(
-        keys::version(url.0, number),
-        &VersionRecord {
-            number,
-            digest,
-            first_seen: at,
-            capture_at,
-            reextracted,
-            title: article.title.clone(),
-            words_added,
-            words_removed,
-            article: Article::default(),
-        },
-    )?;
-    st.put_raw(keys::article(url.0, number), blob.0);
-    st.put(keys::version_seen(url.0, number), &seen)?;
-    if !reextracted {
-        st.put_raw(keys::change(seen, url.0, number), Vec::new());
-    }
-    Ok((number, true))
 }
 
 /// Starts a crawl pass or resumes the interrupted one, queueing
@@ -612,18 +465,7 @@ pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Adm
     let mut admitter = Admitter::new(archive, pass, config)?;
     if !resume {
         // Entries left by an interrupted pass belong to it, not to this one.
-        let stale: Vec<_> = archive
-            .raw()
-            .scan_prefix([keys::QUEUE])
-            .keys()
-            .collect::<std::result::Result<_, _>>()?;
-        for chunk in stale.chunks(10_000) {
-            let mut st = archive.stage();
-            for k in chunk {
-                st.remove(k.to_vec());
-            }
-            archive.apply(st)?;
-        }
+        archive.clear_queue()?;
     }
     let mut st = archive.stage();
     for seed in &config.seeds {

@@ -316,7 +316,8 @@ fn verify_reports_a_corrupt_and_a_missing_payload() {
     {
         let db = sled::open(std::path::Path::new(&archive.path()).join("db"))
             .expect("open the archive's sled database");
-        let tag = palimpsest::archive::keys::PAYLOADS;
+        // The payload table's tag in the on-disk format (B: content-addressed bodies).
+        let tag = b'B';
         let payloads: Vec<sled::IVec> = db
             .scan_prefix([tag])
             .keys()

@@ -5,6 +5,7 @@ mod bounds;
 mod canonical;
 mod discovery;
 mod exit_codes;
+mod format;
 mod fuzz;
 mod guard;
 mod hostile;

@@ -1,0 +1,118 @@
+//! The store API: what the rest of palimpsest may ask of an archive, as
+//! intents (record a capture, confirm a version, enqueue an entry), never as
+//! keys or encodings. [`Store`] is the read side and the unit of atomic
+//! writes; [`Txn`] is one set of writes, readable before it is applied. The
+//! sled archive implements both; another backend implements the same two.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    CaptureRecord, HostId, HostRecord, IdCounters, PageRecord, PassRecord, PayloadBlob, QueueEntry,
+    Result, Stats, UrlId, VersionRecord,
+};
+use crate::archive::ArticleBlob;
+use crate::article::Article;
+use crate::canonical::CanonicalUrl;
+use crate::digest::ContentDigest;
+
+/// A boxed iterator of store results, so that backends differ freely in how
+/// they scan.
+pub type Rows<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
+
+/// A version in the changes index: `number` of `url` first seen at `at` (µs).
+pub type ChangeRow = (u64, UrlId, u32);
+
+/// Writes applied together, or not at all; reads see the writes made so far.
+pub trait Txn {
+    /// The id of a canonical URL, if the archive knows it.
+    fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>>;
+    /// Gives a new URL its id (the caller owns the id counter).
+    fn add_url(&mut self, url: &CanonicalUrl, id: UrlId);
+    fn page(&self, id: UrlId) -> Result<Option<PageRecord>>;
+    fn put_page(&mut self, id: UrlId, page: &PageRecord) -> Result<()>;
+
+    fn host(&self, authority: &str) -> Result<Option<HostRecord>>;
+    /// Stores a host's record; a new host is also indexed by its id.
+    fn put_host(&mut self, authority: &str, host: &HostRecord) -> Result<()>;
+
+    fn has_payload(&self, digest: &ContentDigest) -> Result<bool>;
+    /// Stores a payload unless the archive already holds it.
+    fn store_payload(&mut self, digest: &ContentDigest, blob: PayloadBlob) -> Result<()>;
+    /// A payload, decompressed.
+    fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>>;
+
+    /// Whether this very capture (same time, status and payload) is held.
+    fn holds_capture(&self, id: UrlId, capture: &CaptureRecord) -> Result<bool>;
+    /// Stores a capture. Captures are never rewritten: two in the same
+    /// microsecond are both kept.
+    fn record_capture(&mut self, id: UrlId, capture: &CaptureRecord) -> Result<()>;
+
+    /// The article of a stored version.
+    fn article(&self, id: UrlId, number: u32) -> Result<Option<Article>>;
+    /// Stores a new version, seen first (and last) at its `first_seen`, and
+    /// lists it among the changes unless it was made by re-extraction.
+    fn record_version(
+        &mut self,
+        id: UrlId,
+        version: &VersionRecord,
+        article: &ArticleBlob,
+    ) -> Result<()>;
+    /// A capture at `seen` showed version `number` again.
+    fn confirm_version(&mut self, id: UrlId, number: u32, seen: DateTime<Utc>) -> Result<()>;
+
+    /// A source citation, kept both ways.
+    fn cite(&mut self, from: UrlId, to: UrlId);
+
+    fn enqueue(&mut self, entry: &QueueEntry);
+    fn dequeue(&mut self, entry: &QueueEntry);
+
+    /// Pages admitted from `host` in pass `pass`.
+    fn admitted(&self, pass: u64, host: HostId) -> Result<u64>;
+    fn put_admitted(&mut self, pass: u64, host: HostId, pages: u64) -> Result<()>;
+    fn put_counters(&mut self, counters: &IdCounters) -> Result<()>;
+    fn put_pass(&mut self, pass: &PassRecord) -> Result<()>;
+    /// The sites a seed's scope moved to (see `frontier::judge`).
+    fn put_moved_scope(&mut self, seed_host: &str, sites: &[String]) -> Result<()>;
+}
+
+/// An archive: the questions it answers, and atomic sets of writes.
+pub trait Store: Sync {
+    type Txn<'a>: Txn
+    where
+        Self: 'a;
+
+    fn begin(&self) -> Self::Txn<'_>;
+    /// Applies a transaction atomically.
+    fn commit(&self, txn: Self::Txn<'_>) -> Result<()>;
+    /// Waits until everything committed is durable.
+    fn flush(&self) -> Result<()>;
+
+    fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>>;
+    fn page(&self, id: UrlId) -> Result<Option<PageRecord>>;
+    /// Every page, in id order.
+    fn pages(&self) -> Rows<'_, (UrlId, PageRecord)>;
+    /// A page's captures, oldest first.
+    fn captures(&self, id: UrlId) -> Rows<'_, CaptureRecord>;
+    /// A page's versions with their articles, oldest first.
+    fn versions(&self, id: UrlId) -> Rows<'_, VersionRecord>;
+    fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>>;
+    fn version_last_seen(&self, id: UrlId, number: u32) -> Result<Option<DateTime<Utc>>>;
+    /// Versions first seen at or after `since` (µs), oldest first.
+    fn changes_since(&self, since: u64) -> Rows<'_, ChangeRow>;
+    /// Versions newest first, from before `until` (µs) if given.
+    fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow>;
+    fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>>;
+    fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>>;
+    fn host_record(&self, authority: &str) -> Result<Option<HostRecord>>;
+    fn pass(&self) -> Result<Option<PassRecord>>;
+    fn id_counters(&self) -> Result<IdCounters>;
+    fn moved_scopes(&self) -> Result<HashMap<String, Vec<String>>>;
+    /// A host's frontier entries, soonest due first.
+    fn queue_of(&self, host: HostId) -> Rows<'_, QueueEntry>;
+    /// Every host with a queued entry.
+    fn queue_hosts(&self) -> Result<Vec<HostId>>;
+    fn queue_len(&self) -> Result<u64>;
+    fn stats(&self) -> Result<Stats>;
+}
