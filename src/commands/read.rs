@@ -9,10 +9,11 @@
 use std::io::Write;
 use std::path::Path;
 
+use anyhow::Context;
+
 use super::{Outcome, open_existing, schedule, versions};
 use crate::archive::{Archive, ArchiveError};
 use crate::query::Reading;
-use anyhow::Context;
 
 /// Prints a reading command's answer on an open archive: what the process
 /// serving the archive runs for a command forwarded to it.

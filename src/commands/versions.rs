@@ -19,7 +19,7 @@ pub(crate) fn history(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let (page, versions) = query::history(archive, url)?;
+    let query::History { page, versions } = query::history(archive, url)?;
     if !json {
         writeln!(out, "{}", page.url)?;
         writeln!(

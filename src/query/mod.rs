@@ -23,7 +23,8 @@ pub use pages::{IndexQuery, PAGE_SIZE, PageSummary, SearchIndex, index, pages};
 pub use reading::{DiffFormat, Reading};
 pub use schedule::{Due, Schedule, schedule};
 pub use versions::{
-    ArticleView, Comparison, Shown, TimelineVersion, article, compare, history, show, timeline,
+    ArticleView, Comparison, History, Shown, TimelineVersion, article, compare, history, show,
+    timeline,
 };
 
 use crate::archive::{ArchiveError, PageRecord};

@@ -59,15 +59,19 @@ fn versioned(archive: &Archive, url: &str) -> Result<(UrlId, PageRecord), QueryE
     Ok((id, page))
 }
 
+/// A page and its versions, oldest first.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub page: PageRecord,
+    pub versions: Vec<TimelineVersion>,
+}
+
 /// A page's history: `palimpsest history`. A page without versions is an
 /// error that says why.
-pub fn history(
-    archive: &Archive,
-    url: &str,
-) -> Result<(PageRecord, Vec<TimelineVersion>), QueryError> {
+pub fn history(archive: &Archive, url: &str) -> Result<History, QueryError> {
     let (id, page) = versioned(archive, url)?;
     let versions = timeline(archive, id, &page)?;
-    Ok((page, versions))
+    Ok(History { page, versions })
 }
 
 /// One version of a page, with what it was read from.
