@@ -18,4 +18,5 @@ pub mod fetch;
 pub mod frontier;
 pub mod politeness;
 pub mod progress;
+pub mod query;
 pub mod serve;

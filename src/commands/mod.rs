@@ -15,6 +15,7 @@ use crate::article::PageKind;
 use crate::config::{CrawlConfig, CrawlFlags};
 use crate::crawl::{self, CrawlStats, Summary, counted};
 use crate::progress::Progress;
+use crate::query::{self, Pages};
 use crate::serve;
 use std::net::SocketAddr;
 
@@ -24,10 +25,9 @@ mod read;
 mod schedule;
 mod versions;
 
+pub use crate::query::{DiffFormat, Reading};
 pub use export::{ExportFormat, ExportOptions, export};
 pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR};
-pub use read::Reading;
-pub use versions::DiffFormat;
 
 /// `palimpsest crawl`: until the frontier is empty or a limit is hit.
 pub fn crawl(
@@ -79,6 +79,7 @@ pub fn serve(archive_dir: &Path, interface: &Interface) -> anyhow::Result<Outcom
             crawl: None,
             origin,
             search: serve::SearchIndex::default(),
+            print_reading: read::print,
         });
         state.search.warm(&state.archive)?;
         let allowed = interface.allowed_hosts.clone();
@@ -141,6 +142,7 @@ fn run_crawler(
                     crawl: Some(stats.clone()),
                     origin,
                     search: serve::SearchIndex::default(),
+                    print_reading: read::print,
                 });
                 let allowed = interface.allowed_hosts.clone();
                 Some(tokio::spawn(serve::run_allowing(
@@ -295,12 +297,9 @@ pub(crate) fn list(
             "VERS", "CAPTURES", "LAST CAPTURE", "URL"
         )?;
     }
-    for page in archive.pages() {
+    for page in query::pages(archive, Pages::all_if(all_pages)) {
         let (_, page) = page?;
-        let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
-        if !all_pages && kind != PageKind::Article {
-            continue;
-        }
+        let kind = query::kind_of(&page);
         let title = page.latest.as_ref().and_then(|l| l.title.as_deref());
         if json {
             let row = ListRow {

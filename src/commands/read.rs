@@ -1,72 +1,31 @@
-//! The commands that only read the archive: `list`, `stats`, `schedule`,
-//! `history`, `show`, `diff`, `changes`.
+//! Running the commands that only read the archive: `list`, `stats`,
+//! `schedule`, `history`, `show`, `diff`, `changes`.
 //!
 //! sled admits one process per archive. When a `watch --serve` or `serve`
-//! process holds it, a reading command is sent to that process (its
-//! `/api/read` route runs [`Reading::run_on`] on the archive it holds), so
-//! the answer is the same text either way.
+//! process holds it, a reading command is sent to that process, whose
+//! `/api/read` route runs [`Reading::run_on`] (it is given [`print`]) on the
+//! archive it holds, so the answer is the same text either way.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::{DiffFormat, Outcome, open_existing, schedule, versions};
+use super::{Outcome, open_existing, schedule, versions};
 use crate::archive::{Archive, ArchiveError};
+use crate::query::Reading;
 
-/// A reading command and its options.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Reading {
-    List {
-        all_pages: bool,
-        json: bool,
-    },
-    Stats {
-        json: bool,
-    },
-    Schedule {
-        limit: usize,
-        json: bool,
-    },
-    History {
-        url: String,
-        json: bool,
-    },
-    Show {
-        url: String,
-        version: Option<u32>,
-        json: bool,
-    },
-    Diff {
-        url: String,
-        a: Option<u32>,
-        b: Option<u32>,
-        format: DiffFormat,
-        colour: bool,
-    },
-    Changes {
-        since: Option<DateTime<Utc>>,
-        all_pages: bool,
-        json: bool,
-    },
+/// Prints a reading command's answer on an open archive: what the process
+/// serving the archive runs for a command forwarded to it.
+pub(crate) fn print(
+    reading: &Reading,
+    archive: &Archive,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    reading.run_on(archive, out).map(drop)
 }
 
 impl Reading {
-    fn name(&self) -> &'static str {
-        match self {
-            Reading::List { .. } => "list",
-            Reading::Stats { .. } => "stats",
-            Reading::Schedule { .. } => "schedule",
-            Reading::History { .. } => "history",
-            Reading::Show { .. } => "show",
-            Reading::Diff { .. } => "diff",
-            Reading::Changes { .. } => "changes",
-        }
-    }
-
     /// Runs the command on the archive in `dir`, or in the process that
     /// holds it and serves it.
     pub fn run(&self, dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {

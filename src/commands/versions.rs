@@ -1,4 +1,5 @@
-//! The fact-checker's commands: `history`, `show`, `diff`, `changes`.
+//! The fact-checker's commands as the CLI prints them: `history`, `show`,
+//! `diff`, `changes`. The answers come from `query`.
 
 use std::io::Write;
 
@@ -6,78 +7,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Outcome, table_time as format_time};
-use crate::archive::{Archive, PageRecord, PageState, UrlId, micros};
-use crate::article::PageKind;
+use crate::archive::Archive;
 use crate::crawl::counted;
 use crate::diff::{self, Sides};
-
-/// Output format of `diff`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum DiffFormat {
-    Text,
-    Json,
-    Html,
-}
-
-#[derive(Serialize)]
-struct HistoryRow<'a> {
-    version: u32,
-    first_seen: DateTime<Utc>,
-    last_seen: Option<DateTime<Utc>>,
-    title: Option<&'a str>,
-    words_added: usize,
-    words_removed: usize,
-    digest: String,
-    reextracted: bool,
-}
-
-/// Why a page has no versions, said as what the page is ("disallowed by
-/// robots.txt", "HTTP 404 on every capture"…), for the commands that need one.
-fn no_versions(archive: &Archive, id: UrlId, page: &PageRecord) -> anyhow::Error {
-    let what = match (&page.state, page.last_error.as_deref()) {
-        (PageState::Disallowed, Some(reason)) if reason.starts_with("disallowed") => {
-            reason.to_string()
-        }
-        (PageState::Disallowed, reason) => format!(
-            "not fetched: {}",
-            reason.unwrap_or("robots.txt could not be read")
-        ),
-        (_, Some(error)) if page.captures == 0 => format!("not fetched: {error}"),
-        _ if page.captures == 0 => "not fetched yet".to_string(),
-        _ => match captures_without_text(archive, id, page) {
-            Ok(what) => what,
-            Err(e) => return e,
-        },
-    };
-    anyhow::anyhow!("{} has no versions: {what}", page.url)
-}
-
-/// What the captures of a page that never gave an article were.
-fn captures_without_text(
-    archive: &Archive,
-    id: UrlId,
-    page: &PageRecord,
-) -> anyhow::Result<String> {
-    let mut statuses = Vec::new();
-    for capture in archive.captures(id) {
-        statuses.push(capture?.status);
-    }
-    let captures = counted(statuses.len() as u64, "capture", "captures");
-    statuses.sort_unstable();
-    statuses.dedup();
-    Ok(match (statuses.as_slice(), page.last_error.as_deref()) {
-        ([only], _) if *only >= 400 => format!("HTTP {only} on every capture ({captures})"),
-        // A cut body, a long Retry-After…: the page failed for that.
-        (_, Some(error)) if page.state == PageState::Failed => format!("{error} ({captures})"),
-        _ => {
-            let seen: Vec<String> = statuses.iter().map(|s| format!("HTTP {s}")).collect();
-            format!("no article text in {captures} ({})", seen.join(", "))
-        }
-    })
-}
+use crate::query::{self, DiffFormat, Order, Pages};
 
 /// `palimpsest history URL`.
 pub(crate) fn history(
@@ -86,10 +19,7 @@ pub(crate) fn history(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let (id, page) = archive.lookup(url)?;
-    if page.versions == 0 {
-        return Err(no_versions(archive, id, &page));
-    }
+    let query::History { page, versions } = query::history(archive, url)?;
     if !json {
         writeln!(out, "{}", page.url)?;
         writeln!(
@@ -98,41 +28,29 @@ pub(crate) fn history(
             "VERSION", "FIRST SEEN", "LAST SEEN", "CHANGE"
         )?;
     }
-    for number in 1..=page.versions {
-        let version = archive.require_version_meta(id, &page, number)?;
-        let (added, removed) = (version.words_added, version.words_removed);
-        let last_seen = archive.version_last_seen(id, version.number)?;
+    for version in &versions {
         if json {
-            let row = HistoryRow {
-                version: version.number,
-                first_seen: version.first_seen,
-                last_seen,
-                title: version.title.as_deref(),
-                words_added: added,
-                words_removed: removed,
-                digest: version.digest.to_string(),
-                reextracted: version.reextracted,
-            };
-            writeln!(out, "{}", serde_json::to_string(&row)?)?;
-        } else {
-            let mut change = if number > 1 {
-                format!("+{added} -{removed}")
-            } else {
-                counted(added as u64, "word", "words")
-            };
-            if version.reextracted {
-                change.push_str(" (re-extracted)");
-            }
-            writeln!(
-                out,
-                "{:<7} {:<20}  {:<20}  {:<14} {}",
-                version.number,
-                format_time(version.first_seen),
-                last_seen.map(format_time).unwrap_or_default(),
-                change,
-                version.title.as_deref().unwrap_or_default()
-            )?;
+            writeln!(out, "{}", serde_json::to_string(version)?)?;
+            continue;
         }
+        let (added, removed) = (version.words_added, version.words_removed);
+        let mut change = if version.version > 1 {
+            format!("+{added} -{removed}")
+        } else {
+            counted(added as u64, "word", "words")
+        };
+        if version.reextracted {
+            change.push_str(" (re-extracted)");
+        }
+        writeln!(
+            out,
+            "{:<7} {:<20}  {:<20}  {:<14} {}",
+            version.version,
+            format_time(version.first_seen),
+            version.last_seen.map(format_time).unwrap_or_default(),
+            change,
+            version.title.as_deref().unwrap_or_default()
+        )?;
     }
     Ok(Outcome::Done)
 }
@@ -145,14 +63,9 @@ pub(crate) fn show(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let (id, page) = archive.lookup(url)?;
-    if page.versions == 0 {
-        return Err(no_versions(archive, id, &page));
-    }
-    let number = number.unwrap_or(page.versions);
-    let version = archive.require_version(id, &page, number)?;
-    let last_seen = archive.version_last_seen(id, number)?;
-    let r = crate::export::article_record(archive, id, &page, version)?;
+    let shown = query::show(archive, url, number)?;
+    let (number, versions) = (shown.version.number, shown.page.versions);
+    let r = crate::export::article_record(archive, shown.id, &shown.page, shown.version)?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&r)?)?;
         return Ok(Outcome::Done);
@@ -185,9 +98,10 @@ pub(crate) fn show(
         "{} — version {} of {}, first seen {}{}",
         r.url,
         number,
-        page.versions,
+        versions,
         r.captured_at.map(format_time).unwrap_or_default(),
-        last_seen
+        shown
+            .last_seen
             .map(|t| format!(", last seen {}", format_time(t)))
             .unwrap_or_default()
     )?;
@@ -212,38 +126,20 @@ pub(crate) fn diff(
     colour: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let (id, page) = archive.lookup(url)?;
-    if page.versions == 0 {
-        return Err(no_versions(archive, id, &page));
-    }
-    let (a, b) = match (a, b) {
-        (Some(a), Some(b)) => (a, b),
-        (Some(a), None) => (a, page.versions),
-        (None, _) if page.versions < 2 => anyhow::bail!(
-            "{} has {}: nothing to compare",
-            page.url,
-            counted(page.versions.into(), "version", "versions")
-        ),
-        (None, _) => (page.versions - 1, page.versions),
-    };
-    if a == b {
-        anyhow::bail!(
-            "{} version {a} compared with itself: nothing to compare (it has {})",
-            page.url,
-            counted(page.versions.into(), "version", "versions")
-        );
-    }
-    let old = archive.require_version(id, &page, a)?;
-    let new = archive.require_version(id, &page, b)?;
-    let d = diff::diff(&old.article, &new.article);
-    let sides = Sides {
-        url: page.url.to_string(),
-        old_label: format!("version {a}, {}", format_time(old.first_seen)),
-        new_label: format!("version {b}, {}", format_time(new.first_seen)),
-    };
+    let c = query::compare(archive, url, a, b)?;
+    let (a, b) = (c.old.number, c.new.number);
     match format {
-        DiffFormat::Text => write!(out, "{}", diff::text(&d, &sides, colour))?,
-        DiffFormat::Html => write!(out, "{}", diff::html(&d, &sides))?,
+        DiffFormat::Text | DiffFormat::Html => {
+            let sides = Sides {
+                url: c.page.url.to_string(),
+                old_label: format!("version {a}, {}", format_time(c.old.first_seen)),
+                new_label: format!("version {b}, {}", format_time(c.new.first_seen)),
+            };
+            match format {
+                DiffFormat::Html => write!(out, "{}", diff::html(&c.diff, &sides))?,
+                _ => write!(out, "{}", diff::text(&c.diff, &sides, colour))?,
+            }
+        }
         DiffFormat::Json => {
             #[derive(Serialize)]
             struct JsonDiff<'a> {
@@ -256,12 +152,12 @@ pub(crate) fn diff(
                 diff: &'a diff::ArticleDiff,
             }
             let j = JsonDiff {
-                url: page.url.as_str(),
+                url: c.page.url.as_str(),
                 from: a,
                 to: b,
-                from_seen: old.first_seen,
-                to_seen: new.first_seen,
-                diff: &d,
+                from_seen: c.old.first_seen,
+                to_seen: c.new.first_seen,
+                diff: &c.diff,
             };
             writeln!(out, "{}", serde_json::to_string(&j)?)?;
         }
@@ -269,19 +165,8 @@ pub(crate) fn diff(
     Ok(Outcome::Done)
 }
 
-#[derive(Serialize)]
-struct ChangeRow<'a> {
-    url: &'a str,
-    version: u32,
-    changed_at: DateTime<Utc>,
-    title: Option<&'a str>,
-    kind: PageKind,
-    words_added: usize,
-    words_removed: usize,
-}
-
 /// `palimpsest changes [--since WHEN]`: versions after the first, newest
-/// last. A first version is a new page, not a change.
+/// last.
 pub(crate) fn changes(
     archive: &Archive,
     since: Option<DateTime<Utc>>,
@@ -289,7 +174,6 @@ pub(crate) fn changes(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let since = since.map(micros).unwrap_or(0);
     if !json {
         writeln!(
             out,
@@ -297,39 +181,20 @@ pub(crate) fn changes(
             "CHANGED", "VERSION", "CHANGE", "URL"
         )?;
     }
-    for change in archive.changes_since(since) {
-        let (_, id, number) = change?;
-        if number < 2 {
-            continue;
-        }
-        let Some(page) = archive.page(id)? else {
-            continue;
-        };
-        let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
-        if !all_pages && kind != PageKind::Article {
-            continue;
-        }
-        let new = archive.require_version_meta(id, &page, number)?;
+    let which = Pages::all_if(all_pages);
+    for change in query::changes(archive, since, which, Order::OldestFirst) {
+        let change = change?;
         if json {
-            let row = ChangeRow {
-                url: page.url.as_str(),
-                version: number,
-                changed_at: new.first_seen,
-                title: new.title.as_deref(),
-                kind,
-                words_added: new.words_added,
-                words_removed: new.words_removed,
-            };
-            writeln!(out, "{}", serde_json::to_string(&row)?)?;
+            writeln!(out, "{}", serde_json::to_string(&change)?)?;
         } else {
             writeln!(
                 out,
                 "{:<20}  {:<7} {:<14} {:<50} {}",
-                format_time(new.first_seen),
-                number,
-                format!("+{} -{}", new.words_added, new.words_removed),
-                page.url.as_str(),
-                new.title.as_deref().unwrap_or_default()
+                format_time(change.changed_at),
+                change.version,
+                format!("+{} -{}", change.words_added, change.words_removed),
+                change.url,
+                change.title.as_deref().unwrap_or_default()
             )?;
         }
     }

@@ -20,7 +20,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 
 use crate::archive::{Archive, ArchiveError, PageRecord, UrlId, VersionRecord};
-use crate::article::PageKind;
+use crate::query::{self, Pages};
 
 /// Errors of an export.
 #[derive(Debug, thiserror::Error)]
@@ -59,12 +59,15 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether a page of `host` is exported: no hosts given, or one covers
+    /// it (the same rule as the web index's host filter).
     pub fn host_matches(&self, host: &str) -> bool {
-        self.hosts.is_empty()
-            || self.hosts.iter().any(|h| {
-                let h = h.to_ascii_lowercase();
-                host == h || host.ends_with(&format!(".{h}"))
-            })
+        self.hosts.is_empty() || self.hosts.iter().any(|h| query::host_within(host, h))
+    }
+
+    /// The pages exported: articles only unless every page is asked for.
+    pub fn pages(&self) -> Pages {
+        Pages::all_if(self.all_pages)
     }
 
     pub fn time_matches(&self, t: DateTime<Utc>) -> bool {
@@ -95,14 +98,14 @@ impl Filter {
         Ok(chosen)
     }
 
+    /// Whether a version in `language` is exported: no languages given, or
+    /// one covers it (the same rule as the web index's language filter).
     pub fn language_matches(&self, language: Option<&str>) -> bool {
         self.languages.is_empty()
             || language.is_some_and(|l| {
-                let l = l.to_ascii_lowercase();
-                self.languages.iter().any(|want| {
-                    let want = want.to_ascii_lowercase();
-                    l == want || l.starts_with(&format!("{want}-"))
-                })
+                self.languages
+                    .iter()
+                    .any(|want| query::language_within(l, want))
             })
     }
 }
@@ -119,8 +122,7 @@ pub fn for_each_version(
         if page.versions == 0 || !filter.host_matches(page.url.host()) {
             continue;
         }
-        let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
-        if !filter.all_pages && kind != PageKind::Article {
+        if !filter.pages().covers(query::kind_of(&page)) {
             continue;
         }
         for n in filter.versions_of(archive, id, &page)? {

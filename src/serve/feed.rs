@@ -5,21 +5,25 @@ use std::fmt::Write as _;
 use chrono::{SecondsFormat, Utc};
 
 use super::html::enc;
-use super::query::Change;
 use crate::diff::{count, escape_html as escape};
+use crate::query::{Change, Pages};
 
-/// An Atom feed of changes; `base` is the interface's own origin.
-pub fn atom(changes: &[Change], base: &str) -> String {
+/// An Atom feed of the changes to `pages`; `base` is the interface's own
+/// origin. Each feed is named, and identified, by what it lists.
+pub fn atom(changes: &[Change], base: &str, pages: Pages) -> String {
+    let (title, path) = match pages {
+        Pages::Articles => ("article changes", "/changes.atom"),
+        Pages::All => ("changes to every page", "/changes.atom?all=1"),
+    };
+    let itself = escape(&format!("{base}{path}"));
     let updated = changes.first().map_or_else(Utc::now, |c| c.changed_at);
     let mut out = String::new();
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
-         <title>palimpsest: article changes</title>\n<id>{}/changes.atom</id>\n\
-         <link rel=\"self\" href=\"{}/changes.atom\"/>\n<updated>{}</updated>\n\
+         <title>palimpsest: {title}</title>\n<id>{itself}</id>\n\
+         <link rel=\"self\" href=\"{itself}\"/>\n<updated>{}</updated>\n\
          <generator version=\"{}\">palimpsest</generator>\n",
-        escape(base),
-        escape(base),
         updated.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         env!("CARGO_PKG_VERSION")
     );

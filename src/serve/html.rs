@@ -6,8 +6,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::query::{ArticleView, DiffView, IndexQuery, PageSummary, TimelineVersion};
 use crate::diff::{self, Side};
+use crate::query::{ArticleView, Comparison, Due, IndexQuery, PageSummary, Pages, TimelineVersion};
 
 const STYLE: &str = "\
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}\
@@ -87,7 +87,7 @@ pub fn index(query: &IndexQuery, rows: &[PageSummary], more: bool) -> Markup {
         if let Some(s) = query.changed_since {
             parts.push(format!("since={}", enc(&s.to_rfc3339())));
         }
-        if query.all_pages {
+        if query.pages == Pages::All {
             parts.push("all=1".into());
         }
         format!("/?{}", parts.join("&"))
@@ -101,7 +101,7 @@ pub fn index(query: &IndexQuery, rows: &[PageSummary], more: bool) -> Markup {
                 label { "Host " input type="text" name="host" value=(query.host.clone().unwrap_or_default()) size="16"; }
                 label { "Language " input type="text" name="lang" value=(query.language.clone().unwrap_or_default()) size="4"; }
                 label { "Changed since " input type="date" name="since" value=(query.changed_since.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()); }
-                label { input type="checkbox" name="all" value="1" checked[query.all_pages]; " all pages" }
+                label { input type="checkbox" name="all" value="1" checked[query.pages == Pages::All]; " all pages" }
                 button type="submit" { "Filter" }
             }
             @if rows.is_empty() {
@@ -224,7 +224,7 @@ pub fn article(view: &ArticleView) -> Markup {
     )
 }
 
-pub fn diff(view: &DiffView, permalink: &str) -> Markup {
+pub fn diff(view: &Comparison, permalink: &str) -> Markup {
     let url = view.page.url.as_str();
     let d = &view.diff;
     let title = view
@@ -271,7 +271,7 @@ pub struct StatusView {
     pub running: bool,
     /// (API key, label, value).
     pub lines: Vec<(&'static str, &'static str, u64)>,
-    pub due: Vec<(DateTime<Utc>, String, &'static str)>,
+    pub due: Vec<Due>,
 }
 
 pub fn status(view: &StatusView) -> Markup {
@@ -284,7 +284,7 @@ pub fn status(view: &StatusView) -> Markup {
             h2 { "Due next" }
             table {
                 thead { tr { th { "Due" } th { "Reason" } th { "URL" } } }
-                tbody { @for (due, url, reason) in &view.due { tr { td { (fmt(*due)) } td { (reason) } td { (url) } } } }
+                tbody { @for d in &view.due { tr { td { (fmt(d.due)) } td { (d.reason) } td { (d.url) } } } }
             }
         },
     )

@@ -11,13 +11,13 @@
 mod feed;
 mod host;
 mod html;
-mod query;
 
+pub use crate::query::SearchIndex;
 pub use host::{AllowedHost, HostPolicy};
-pub use query::SearchIndex;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -31,9 +31,13 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{Archive, ArchiveError, from_micros};
+use crate::archive::{Archive, ArchiveError};
 use crate::crawl::CrawlStats;
-use query::IndexQuery;
+use crate::query::{self, IndexQuery, Order, Pages, QueryError, Reading};
+
+/// Prints a reading command's answer on an open archive, as the CLI prints
+/// it: how `/api/read` answers a command forwarded by another process.
+pub type PrintReading = fn(&Reading, &Archive, &mut dyn Write) -> anyhow::Result<()>;
 
 /// What the handlers share.
 pub struct ServeState {
@@ -42,7 +46,10 @@ pub struct ServeState {
     pub crawl: Option<Arc<CrawlStats>>,
     /// The interface's own origin, for absolute links in the feed.
     pub origin: String,
-    pub search: query::SearchIndex,
+    pub search: SearchIndex,
+    /// How a reading command forwarded to `/api/read` is answered: the
+    /// CLI's own printer, so the text is the same wherever it runs.
+    pub print_reading: PrintReading,
 }
 
 /// A failed request: a status and a message for a person.
@@ -74,6 +81,17 @@ impl From<ArchiveError> for Problem {
                 StatusCode::NOT_FOUND
             }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Problem::new(status, e.to_string())
+    }
+}
+
+impl From<QueryError> for Problem {
+    fn from(e: QueryError) -> Self {
+        let status = match e {
+            QueryError::Archive(e) => return e.into(),
+            QueryError::NoVersions { .. } => StatusCode::NOT_FOUND,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Problem::new(status, e.to_string())
     }
@@ -166,7 +184,7 @@ fn index_query(p: &HashMap<String, String>) -> Result<IndexQuery, Problem> {
         host: param(p, "host").map(str::to_string),
         language: param(p, "lang").map(str::to_string),
         changed_since: when(p, "since")?,
-        all_pages: flag(p, "all")?,
+        pages: Pages::all_if(flag(p, "all")?),
         page: page_number(p)?,
     })
 }
@@ -199,7 +217,7 @@ async fn diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Resp
     let url = required(&p, "url")?.to_string();
     let (a, b) = (number(&p, "a")?, number(&p, "b")?);
     off_runtime(move || {
-        let view = query::diff(&s.archive, &url, a, b)?;
+        let view = query::compare(&s.archive, &url, a, b)?;
         let permalink = format!(
             "/diff?url={}&a={}&b={}",
             html::enc(&url),
@@ -288,17 +306,10 @@ fn status_view(s: &ServeState) -> Result<html::StatusView, Problem> {
             lines.push((key, label, counter.get()));
         }
     }
-    let due = crate::frontier::soonest(&s.archive, 20)?
-        .into_iter()
-        .filter_map(|e| {
-            let page = s.archive.page(e.url).ok().flatten()?;
-            Some((from_micros(e.due), page.url.to_string(), page.due_reason()))
-        })
-        .collect();
     Ok(html::StatusView {
         running: s.crawl.is_some(),
         lines,
-        due,
+        due: query::schedule(&s.archive, 20)?.soonest,
     })
 }
 
@@ -306,8 +317,11 @@ async fn changes_atom(
     State(s): State<Arc<ServeState>>,
     Query(p): Params,
 ) -> Result<Response, Problem> {
-    let changes = query::changes(&s.archive, None, flag(&p, "all")?, 100)?;
-    let mut response = feed::atom(&changes, &s.origin).into_response();
+    let pages = Pages::all_if(flag(&p, "all")?);
+    let changes = query::changes(&s.archive, None, pages, Order::NewestFirst)
+        .take(100)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut response = feed::atom(&changes, &s.origin, pages).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/atom+xml; charset=utf-8"),
@@ -342,11 +356,10 @@ async fn api_history(
     Query(p): Params,
 ) -> Result<Response, Problem> {
     let url = required(&p, "url").map_err(Problem::json)?;
-    let view = query::article(&s.archive, url).map_err(|e| Problem::from(e).json())?;
-    Ok(
-        Json(serde_json::json!({ "url": view.page.url.as_str(), "versions": view.versions }))
-            .into_response(),
-    )
+    let json = |e: ArchiveError| Problem::from(e).json();
+    let (id, page) = s.archive.lookup(url).map_err(json)?;
+    let versions = query::timeline(&s.archive, id, &page).map_err(json)?;
+    Ok(Json(serde_json::json!({ "url": page.url.as_str(), "versions": versions })).into_response())
 }
 
 async fn api_diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
@@ -356,7 +369,7 @@ async fn api_diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<
         number(&p, "b").map_err(Problem::json)?,
     );
     off_runtime(move || {
-        let view = query::diff(&s.archive, &url, a, b).map_err(|e| Problem::from(e).json())?;
+        let view = query::compare(&s.archive, &url, a, b).map_err(|e| Problem::from(e).json())?;
         Ok(Json(serde_json::json!({
             "url": view.page.url.as_str(),
             "from": view.old.number,
@@ -373,9 +386,11 @@ async fn api_changes(
     Query(p): Params,
 ) -> Result<Response, Problem> {
     let since = when(&p, "since").map_err(Problem::json)?;
-    let all_pages = flag(&p, "all").map_err(Problem::json)?;
-    let changes =
-        query::changes(&s.archive, since, all_pages, 1000).map_err(|e| Problem::from(e).json())?;
+    let pages = Pages::all_if(flag(&p, "all").map_err(Problem::json)?);
+    let changes = query::changes(&s.archive, since, pages, Order::NewestFirst)
+        .take(1000)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Problem::from(e).json())?;
     Ok(Json(serde_json::json!({ "changes": changes })).into_response())
 }
 
@@ -389,7 +404,7 @@ async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Proble
     let due: Vec<_> = view
         .due
         .into_iter()
-        .map(|(at, url, reason)| serde_json::json!({ "due": at, "url": url, "reason": reason }))
+        .map(|d| serde_json::json!({ "due": d.due, "url": d.url, "reason": d.reason }))
         .collect();
     Ok(
         Json(serde_json::json!({ "running": view.running, "counters": lines, "due": due }))
@@ -402,7 +417,7 @@ async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Proble
 /// and answers with exactly the text the command prints.
 async fn api_read(
     State(s): State<Arc<ServeState>>,
-    body: Result<Json<crate::commands::Reading>, JsonRejection>,
+    body: Result<Json<Reading>, JsonRejection>,
 ) -> Response {
     let reading = match body {
         Ok(Json(reading)) => reading,
@@ -415,10 +430,10 @@ async fn api_read(
             .into_response();
         }
     };
-    let archive = s.archive.clone();
+    let (archive, print) = (s.archive.clone(), s.print_reading);
     let ran = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        reading.run_on(&archive, &mut out).map(|_| out)
+        print(&reading, &archive, &mut out).map(|()| out)
     })
     .await;
     let text = |status: StatusCode, body: Vec<u8>| {

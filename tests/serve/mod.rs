@@ -4,6 +4,7 @@
 
 mod browser;
 mod hardening;
+mod queries;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -23,7 +23,6 @@ use sha1::{Digest, Sha1};
 
 use super::{AtomicOutput, Filter, Result};
 use crate::archive::{Archive, CaptureRecord, PageRecord, Truncation, UrlId};
-use crate::article::PageKind;
 use crate::digest::ContentDigest;
 
 const IDENTICAL_PAYLOAD: &str = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
@@ -403,10 +402,9 @@ pub fn export(
 }
 
 fn selected(page: &PageRecord, filter: &Filter) -> bool {
-    let kind = page.latest.as_ref().map_or(PageKind::Page, |l| l.kind);
     page.captures > 0
         && filter.host_matches(page.url.host())
-        && (filter.all_pages || kind == PageKind::Article)
+        && filter.pages().covers(crate::query::kind_of(page))
         && filter.language_matches(page.latest.as_ref().and_then(|l| l.language.as_deref()))
 }
 

@@ -1,0 +1,197 @@
+//! Which pages the archive holds: every page in URL-id order (`list`), and
+//! the index's search, newest change first, by words, host and language.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Pages, filter, kind_of};
+use crate::archive::{Archive, ArchiveError, PageRecord, UrlId, from_micros, micros};
+use crate::article::PageKind;
+
+/// Rows per index page.
+pub const PAGE_SIZE: usize = 50;
+
+/// The index's filters.
+#[derive(Debug, Clone, Default)]
+pub struct IndexQuery {
+    /// Words in the URL or title (case-insensitive).
+    pub q: Option<String>,
+    pub host: Option<String>,
+    pub language: Option<String>,
+    pub changed_since: Option<DateTime<Utc>>,
+    pub pages: Pages,
+    /// 1-based.
+    pub page: usize,
+}
+
+/// One row of the index.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageSummary {
+    pub url: String,
+    pub title: Option<String>,
+    pub host: String,
+    pub language: Option<String>,
+    pub kind: PageKind,
+    pub versions: u32,
+    pub captures: u64,
+    pub last_change: DateTime<Utc>,
+    pub last_captured: Option<DateTime<Utc>>,
+}
+
+/// What the index filters on, per page, kept in memory.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// Lower-cased URL and title.
+    haystack: String,
+    host: String,
+    language: String,
+    kind: PageKind,
+}
+
+impl IndexQuery {
+    fn matches(&self, e: &Entry) -> bool {
+        self.pages.covers(e.kind)
+            && given(&self.host).is_none_or(|h| filter::host_within(&e.host, h))
+            && given(&self.language).is_none_or(|l| filter::language_within(&e.language, l))
+            && given(&self.q)
+                .filter(|q| !q.trim().is_empty())
+                .is_none_or(|q| {
+                    q.to_lowercase()
+                        .split_whitespace()
+                        .all(|w| e.haystack.contains(w))
+                })
+    }
+}
+
+/// A filter's value, unless it was left empty.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
+#[derive(Default)]
+struct Catalog {
+    /// Newest change first.
+    order: BTreeMap<(Reverse<u64>, UrlId), Entry>,
+    last_change: HashMap<UrlId, u64>,
+    /// Time (µs) of the newest change read so far.
+    watermark: u64,
+}
+
+/// The index's catalogue of pages, newest change first, kept in memory (a
+/// few hundred bytes a page) and brought up to date from the archive's
+/// time-ordered changes index on each query — so searching 100k versions
+/// never decodes 100k records.
+#[derive(Default)]
+pub struct SearchIndex {
+    catalog: Mutex<Catalog>,
+}
+
+impl SearchIndex {
+    /// Reads the whole catalogue now (at start-up) rather than on the
+    /// first query.
+    pub fn warm(&self, archive: &Archive) -> Result<(), ArchiveError> {
+        let mut catalog = self
+            .catalog
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.refresh(archive, &mut catalog)
+    }
+
+    fn refresh(&self, archive: &Archive, catalog: &mut Catalog) -> Result<(), ArchiveError> {
+        for change in archive.changes_since(catalog.watermark) {
+            let (at, id, _) = change?;
+            catalog.watermark = catalog.watermark.max(at);
+            if catalog.last_change.get(&id).is_some_and(|t| *t >= at) {
+                continue;
+            }
+            let Some(page) = archive.page(id)? else {
+                continue;
+            };
+            if let Some(old) = catalog.last_change.insert(id, at) {
+                catalog.order.remove(&(Reverse(old), id));
+            }
+            let latest = page.latest.as_ref();
+            let entry = Entry {
+                haystack: format!(
+                    "{} {}",
+                    page.url.as_str().to_lowercase(),
+                    latest
+                        .and_then(|l| l.title.as_deref())
+                        .unwrap_or_default()
+                        .to_lowercase()
+                ),
+                host: page.url.host().to_string(),
+                language: latest.and_then(|l| l.language.clone()).unwrap_or_default(),
+                kind: kind_of(&page),
+            };
+            catalog.order.insert((Reverse(at), id), entry);
+        }
+        Ok(())
+    }
+}
+
+/// Archived pages, newest change first, one page of results, and whether
+/// there are more.
+pub fn index(
+    archive: &Archive,
+    search: &SearchIndex,
+    query: &IndexQuery,
+) -> Result<(Vec<PageSummary>, bool), ArchiveError> {
+    let skip = query.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
+    let since = query.changed_since.map(micros);
+    let selected: Vec<(u64, UrlId)>;
+    let more;
+    {
+        let mut catalog = search
+            .catalog
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        search.refresh(archive, &mut catalog)?;
+        let mut matching = catalog
+            .order
+            .iter()
+            .take_while(|((Reverse(at), _), _)| since.is_none_or(|s| *at >= s))
+            .filter(|(_, e)| query.matches(e))
+            .map(|((Reverse(at), id), _)| (*at, *id))
+            .skip(skip);
+        selected = matching.by_ref().take(PAGE_SIZE).collect();
+        more = matching.next().is_some();
+    }
+    let mut rows = Vec::with_capacity(selected.len());
+    for (at, id) in selected {
+        if let Some(page) = archive.page(id)? {
+            rows.push(summary(&page, from_micros(at)));
+        }
+    }
+    Ok((rows, more))
+}
+
+fn summary(page: &PageRecord, last_change: DateTime<Utc>) -> PageSummary {
+    let latest = page.latest.as_ref();
+    PageSummary {
+        url: page.url.to_string(),
+        title: latest.and_then(|l| l.title.clone()),
+        host: page.url.host().to_string(),
+        language: latest.and_then(|l| l.language.clone()),
+        kind: kind_of(page),
+        versions: page.versions,
+        captures: page.captures,
+        last_change,
+        last_captured: page.last_captured,
+    }
+}
+
+/// Every page `which` covers, in URL-id order.
+pub fn pages(
+    archive: &Archive,
+    which: Pages,
+) -> impl Iterator<Item = Result<(UrlId, PageRecord), ArchiveError>> + '_ {
+    archive.pages().filter(move |page| {
+        page.as_ref()
+            .map_or(true, |(_, page)| which.covers(kind_of(page)))
+    })
+}

@@ -1,0 +1,126 @@
+//! A reading command as one process sends it to another: a command
+//! refused the archive's lock posts it to the process holding the archive
+//! (`/api/read`), which answers with the very text the command prints.
+//! Its JSON is that wire format; a field added needs `#[serde(default)]`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A reading command and its options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Reading {
+    List {
+        all_pages: bool,
+        json: bool,
+    },
+    Stats {
+        json: bool,
+    },
+    Schedule {
+        limit: usize,
+        json: bool,
+    },
+    History {
+        url: String,
+        json: bool,
+    },
+    Show {
+        url: String,
+        version: Option<u32>,
+        json: bool,
+    },
+    Diff {
+        url: String,
+        a: Option<u32>,
+        b: Option<u32>,
+        format: DiffFormat,
+        colour: bool,
+    },
+    Changes {
+        since: Option<DateTime<Utc>>,
+        all_pages: bool,
+        json: bool,
+    },
+}
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Html,
+}
+
+impl Reading {
+    /// The command's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reading::List { .. } => "list",
+            Reading::Stats { .. } => "stats",
+            Reading::Schedule { .. } => "schedule",
+            Reading::History { .. } => "history",
+            Reading::Show { .. } => "show",
+            Reading::Diff { .. } => "diff",
+            Reading::Changes { .. } => "changes",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON two processes exchange, spelled out: a change here breaks
+    /// a command forwarded to a server of the previous release.
+    #[test]
+    fn the_wire_format_is_unchanged() {
+        let cases = [
+            (
+                Reading::List {
+                    all_pages: true,
+                    json: false,
+                },
+                r#"{"command":"list","all_pages":true,"json":false}"#,
+            ),
+            (
+                Reading::Schedule {
+                    limit: 5,
+                    json: true,
+                },
+                r#"{"command":"schedule","limit":5,"json":true}"#,
+            ),
+            (
+                Reading::Show {
+                    url: "http://a.test/".into(),
+                    version: Some(2),
+                    json: false,
+                },
+                r#"{"command":"show","url":"http://a.test/","version":2,"json":false}"#,
+            ),
+            (
+                Reading::Diff {
+                    url: "http://a.test/".into(),
+                    a: None,
+                    b: Some(3),
+                    format: DiffFormat::Html,
+                    colour: false,
+                },
+                r#"{"command":"diff","url":"http://a.test/","a":null,"b":3,"format":"html","colour":false}"#,
+            ),
+            (
+                Reading::Changes {
+                    since: DateTime::from_timestamp(1_700_000_000, 0),
+                    all_pages: false,
+                    json: true,
+                },
+                r#"{"command":"changes","since":"2023-11-14T22:13:20Z","all_pages":false,"json":true}"#,
+            ),
+        ];
+        for (reading, wire) in cases {
+            assert_eq!(serde_json::to_string(&reading).unwrap(), wire);
+            assert_eq!(serde_json::from_str::<Reading>(wire).unwrap(), reading);
+        }
+    }
+}

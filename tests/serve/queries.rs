@@ -1,0 +1,89 @@
+//! The web interface answers the archive's questions as the CLI does: the
+//! same filters with the same case rules, the same refusals, and feeds
+//! named for what they list.
+
+use super::{MIN, Served, enc, hostile_archive};
+
+fn listed(served: &Served, query: &str) -> Vec<String> {
+    let (code, _, body) = served.get(&format!("/api/pages?{query}"));
+    assert_eq!(code, 200, "{query}: {body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["pages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{query}: {body}"))
+        .iter()
+        .filter_map(|p| p["url"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn index_filters_hosts_and_languages_in_any_letter_case() {
+    let (_server, archive, story) = hostile_archive();
+    let served = Served::start(&archive);
+    for query in ["host=evil.test", "host=EVIL.Test", "lang=en", "lang=EN"] {
+        assert_eq!(
+            listed(&served, query),
+            std::slice::from_ref(&story),
+            "{query}"
+        );
+    }
+    for query in [
+        "host=vil.test",
+        "host=news.evil.test",
+        "lang=fr",
+        "lang=en-GB",
+    ] {
+        assert!(listed(&served, query).is_empty(), "{query}");
+    }
+}
+
+fn feed(served: &Served, path: &str) -> feed_rs::model::Feed {
+    let (code, _, body) = served.get(path);
+    assert_eq!(code, 200, "{path}: {body}");
+    feed_rs::parser::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+#[test]
+fn the_feed_of_every_page_is_named_and_linked_for_what_it_lists() {
+    let (_server, archive, _) = hostile_archive();
+    let served = Served::start(&archive);
+    for (path, title) in [
+        ("/changes.atom", "palimpsest: article changes"),
+        ("/changes.atom?all=1", "palimpsest: changes to every page"),
+    ] {
+        let feed = feed(&served, path);
+        let named = feed.title.map(|t| t.content).unwrap_or_default();
+        assert_eq!(named, title, "{path}");
+        let itself = feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some("self"))
+            .map(|l| l.href.clone())
+            .unwrap_or_default();
+        assert_eq!(itself, served.url(path), "{path}: its self link");
+    }
+}
+
+#[test]
+fn a_version_compared_with_itself_is_refused_on_the_web_as_by_the_cli() {
+    let (_server, archive, story) = hostile_archive();
+    let cli = crate::support::run(
+        &["diff", &story, "2", "2", "--archive", &archive.path()],
+        MIN,
+    );
+    assert!(!cli.success(), "{}", cli.stdout);
+    assert!(
+        cli.stderr.contains("compared with itself"),
+        "{}",
+        cli.stderr
+    );
+    let served = Served::start(&archive);
+    let u = enc(&story);
+    let (code, _, body) = served.get(&format!("/diff?url={u}&a=2&b=2"));
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("compared with itself"), "{body}");
+    let (code, head, body) = served.get(&format!("/api/diff?url={u}&a=2&b=2"));
+    assert_eq!(code, 422, "{body}");
+    assert!(head.contains("application/json"), "{head}");
+    assert!(body.contains("compared with itself"), "{body}");
+}
