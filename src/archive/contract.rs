@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
-    ArticleBlob, CaptureRecord, HostId, HostRecord, IdCounters, PageRecord, PayloadBlob,
+    ArticleBlob, CaptureRecord, ChangeRow, HostId, HostRecord, IdCounters, PageRecord, PayloadBlob,
     QueueEntry, Store, Txn, UrlId, VersionRecord, Via, micros,
 };
 use crate::article::Article;
@@ -123,10 +123,15 @@ fn versions_changes_and_confirmations(store: &impl Store) {
         .changes_since(micros(t(15)))
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(changes, vec![(micros(t(20)), UrlId(2), 2)]);
+    let second = ChangeRow {
+        at: micros(t(20)),
+        url: UrlId(2),
+        number: 2,
+    };
+    assert_eq!(changes, vec![second]);
     let newest: Vec<u32> = store
         .changes_newest_first(None)
-        .map(|c| c.unwrap().2)
+        .map(|c| c.unwrap().number)
         .collect();
     assert_eq!(newest, [2, 1]);
     assert_eq!(store.version_last_seen(UrlId(2), 2).unwrap(), Some(t(25)));

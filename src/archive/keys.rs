@@ -6,7 +6,7 @@
 //! within a tree: a capture, its payload, its version, the links it found and
 //! the frontier update it completes all land in one batch, or none do.
 
-use super::{HostId, QueueEntry, UrlId};
+use super::{ChangeRow, HostId, QueueEntry, UrlId};
 use crate::digest::ContentDigest;
 
 pub(super) const META: u8 = b'M';
@@ -123,41 +123,35 @@ pub(super) fn version_seen(url: UrlId, number: u32) -> Vec<u8> {
     key(VERSION_SEEN, &[&url.0.to_be_bytes(), &number.to_be_bytes()])
 }
 
-/// A version in time order: the key of the changes index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct ChangeKey {
-    pub at: u64,
-    pub url: UrlId,
-    pub number: u32,
-}
+/// The key of the changes index: versions in time order.
+pub(super) struct ChangeKey;
 
 impl ChangeKey {
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(row: &ChangeRow) -> Vec<u8> {
         key(
             CHANGES,
             &[
-                &self.at.to_be_bytes(),
-                &self.url.0.to_be_bytes(),
-                &self.number.to_be_bytes(),
+                &row.at.to_be_bytes(),
+                &row.url.0.to_be_bytes(),
+                &row.number.to_be_bytes(),
             ],
         )
     }
 
     /// The first key at or after time `at`.
     pub fn from_time(at: u64) -> Vec<u8> {
-        Self {
+        Self::encode(&ChangeRow {
             at,
             url: UrlId(0),
             number: 0,
-        }
-        .encode()
+        })
     }
 
-    pub fn decode(key: &[u8]) -> Option<Self> {
+    pub fn decode(key: &[u8]) -> Option<ChangeRow> {
         if key.first() != Some(&CHANGES) {
             return None;
         }
-        Some(Self {
+        Some(ChangeRow {
             at: u64_at(key, 1)?,
             url: UrlId(u64_at(key, 9)?),
             number: u32_at(key, 17)?,
@@ -212,12 +206,12 @@ mod tests {
             url: UrlId(42),
         };
         assert_eq!(decode_queue(&queue(&entry)), Some(entry));
-        let change = ChangeKey {
+        let change = ChangeRow {
             at: 99,
             url: UrlId(3),
             number: 2,
         };
-        assert_eq!(ChangeKey::decode(&change.encode()), Some(change));
+        assert_eq!(ChangeKey::decode(&ChangeKey::encode(&change)), Some(change));
         assert_eq!(decode_page(&page(UrlId(5))), Some(UrlId(5)));
         assert_eq!(
             decode_cited_by(&cited_by(UrlId(1), SOURCE_EDGE, UrlId(9))),

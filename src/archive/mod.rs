@@ -255,32 +255,27 @@ impl Archive {
         self.get(&keys::capture(id, micros(at)))
     }
 
-    /// Versions created at or after `since` (µs), oldest first:
-    /// `(time, url, version number)`.
-    pub fn changes_since(
-        &self,
-        since: u64,
-    ) -> impl Iterator<Item = Result<(u64, UrlId, u32)>> + '_ {
+    /// Versions created at or after `since` (µs), oldest first.
+    pub fn changes_since(&self, since: u64) -> impl Iterator<Item = Result<ChangeRow>> + '_ {
         self.db
             .range(keys::ChangeKey::from_time(since)..)
             .map_while(|kv| match kv {
-                Ok((k, _)) => keys::ChangeKey::decode(&k).map(|c| Ok((c.at, c.url, c.number))),
+                Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
                 Err(e) => Some(Err(e.into())),
             })
     }
 
-    /// Versions newest first, from before `until` (µs) if given:
-    /// `(time, url, version number)`.
+    /// Versions newest first, from before `until` (µs) if given.
     pub fn changes_newest_first(
         &self,
         until: Option<u64>,
-    ) -> impl Iterator<Item = Result<(u64, UrlId, u32)>> + '_ {
+    ) -> impl Iterator<Item = Result<ChangeRow>> + '_ {
         let end = keys::ChangeKey::from_time(until.unwrap_or(u64::MAX));
         self.db
             .range(keys::ChangeKey::from_time(0)..end)
             .rev()
             .filter_map(|kv| match kv {
-                Ok((k, _)) => keys::ChangeKey::decode(&k).map(|c| Ok((c.at, c.url, c.number))),
+                Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
                 Err(e) => Some(Err(e.into())),
             })
     }
@@ -677,12 +672,12 @@ impl Txn for Staging<'_> {
         self.put(keys::version_seen(id, version.number), &seen)?;
         // An extractor change is not a change of the page.
         if !version.reextracted {
-            let change = keys::ChangeKey {
+            let change = ChangeRow {
                 at: seen,
                 url: id,
                 number: version.number,
             };
-            self.put_raw(change.encode(), Vec::new());
+            self.put_raw(keys::ChangeKey::encode(&change), Vec::new());
         }
         Ok(())
     }

@@ -21,8 +21,14 @@ use crate::digest::ContentDigest;
 /// they scan.
 pub type Rows<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
 
-/// A version in the changes index: `number` of `url` first seen at `at` (µs).
-pub type ChangeRow = (u64, UrlId, u32);
+/// A version in the changes index: `number` of `url`, first seen at `at`
+/// (µs since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeRow {
+    pub at: u64,
+    pub url: UrlId,
+    pub number: u32,
+}
 
 /// Writes applied together, or not at all; reads see the writes made so far.
 pub trait Txn {

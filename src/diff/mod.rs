@@ -12,8 +12,8 @@ mod phrases;
 mod render;
 
 pub use render::{
-    IDENTICAL, STYLE, Side, Sides, count, escape_html, fields_html, html, inline_html, side_html,
-    summary, text,
+    STYLE, Side, Sides, count, escape_html, fields_html, html, inline_html, side_html, summary,
+    text,
 };
 
 use std::collections::{HashMap, HashSet};
@@ -179,6 +179,7 @@ fn field(old: &str, new: &str, deadline: Instant) -> FieldDiff {
 }
 
 /// Word-level diff, grouped into phrases; runs of the same kind are merged.
+#[cfg(test)]
 pub fn words(old: &str, new: &str) -> Vec<Words> {
     words_within(old, new, Instant::now() + BUDGET)
 }

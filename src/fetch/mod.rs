@@ -4,7 +4,7 @@
 
 mod guard;
 
-pub use guard::{AddressRefused, Forbidden, GuardedResolver, classify};
+pub use guard::{AddressRefused, Forbidden, GuardedResolver};
 
 use std::collections::HashSet;
 use std::sync::{Arc, Once};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Pages, kind_of};
-use crate::archive::{Archive, ArchiveError, UrlId, micros};
+use crate::archive::{Archive, ArchiveError, ChangeRow, UrlId, micros};
 use crate::article::PageKind;
 
 /// One change; serialized field for field as a line of
@@ -30,7 +30,7 @@ pub enum Order {
     NewestFirst,
 }
 
-type Entries<'a> = Box<dyn Iterator<Item = Result<(u64, UrlId, u32), ArchiveError>> + 'a>;
+type Entries<'a> = Box<dyn Iterator<Item = Result<ChangeRow, ArchiveError>> + 'a>;
 
 /// The changes made at or after `since`, to the pages `which` covers, in
 /// `order`; read lazily, so a caller that wants the latest few reads no
@@ -47,12 +47,12 @@ pub fn changes(
         Order::NewestFirst => Box::new(
             archive
                 .changes_newest_first(None)
-                .take_while(move |e| e.as_ref().map_or(true, |(at, _, _)| *at >= since)),
+                .take_while(move |e| e.as_ref().map_or(true, |row| row.at >= since)),
         ),
     };
     entries.filter_map(move |entry| {
         entry
-            .and_then(|(_, id, number)| change(archive, id, number, which))
+            .and_then(|row| change(archive, row.url, row.number, which))
             .transpose()
     })
 }

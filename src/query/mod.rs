@@ -19,12 +19,11 @@ mod versions;
 
 pub use changes::{Change, Order, changes};
 pub use filter::{host_within, language_within};
-pub use pages::{IndexQuery, PAGE_SIZE, PageSummary, SearchIndex, index, pages};
+pub use pages::{IndexQuery, PageSummary, SearchIndex, index, pages};
 pub use reading::{DiffFormat, Reading};
-pub use schedule::{Due, Schedule, schedule};
+pub use schedule::{Due, schedule};
 pub use versions::{
-    ArticleView, Comparison, History, Shown, TimelineVersion, article, compare, history, show,
-    timeline,
+    ArticleView, Comparison, History, TimelineVersion, article, compare, history, show, timeline,
 };
 
 use crate::archive::{ArchiveError, PageRecord};

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Pages, filter, kind_of};
-use crate::archive::{Archive, ArchiveError, PageRecord, UrlId, from_micros, micros};
+use crate::archive::{Archive, ArchiveError, ChangeRow, PageRecord, UrlId, from_micros, micros};
 use crate::article::PageKind;
 
 /// Rows per index page.
@@ -103,7 +103,7 @@ impl SearchIndex {
 
     fn refresh(&self, archive: &Archive, catalog: &mut Catalog) -> Result<(), ArchiveError> {
         for change in archive.changes_since(catalog.watermark) {
-            let (at, id, _) = change?;
+            let ChangeRow { at, url: id, .. } = change?;
             catalog.watermark = catalog.watermark.max(at);
             if catalog.last_change.get(&id).is_some_and(|t| *t >= at) {
                 continue;
