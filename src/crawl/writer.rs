@@ -283,31 +283,7 @@ impl Writer {
             capture::record_capture(st, entry.url, page, &mut capture, Shows::Nothing)?;
             return Ok(());
         }
-        let pause_too_long = matches!(verdict, Verdict::PausedTooLong(_));
-        if let Verdict::PausedTooLong(pause) = verdict {
-            capture.error.get_or_insert_with(|| {
-                format!(
-                    "HTTP {status} with Retry-After {}s: not retried in this run",
-                    pause.as_secs()
-                )
-            });
-        }
-        page.last_error = capture
-            .error
-            .clone()
-            .or_else(|| (status >= 400).then(|| format!("HTTP {status}")));
-        page.state = if page.last_error.is_some() {
-            stats.error(ErrorCause::of_response(
-                status,
-                capture.truncated,
-                pause_too_long,
-                extraction_failed,
-            ));
-            PageState::Failed
-        } else {
-            stats.fetched.inc();
-            PageState::Fetched
-        };
+        self.settle(page, &mut capture, verdict, extraction_failed);
         if (200..300).contains(&status) && capture.truncated.is_none() {
             page.etag = capture.header("etag").map(str::to_string);
             page.last_modified = capture.header("last-modified").map(str::to_string);
@@ -325,6 +301,42 @@ impl Writer {
         self.links(st, entry.url, page, found, now)?;
         self.done_with(st, entry, page, now);
         Ok(())
+    }
+
+    /// A response kept for this pass: the page's state and error say what
+    /// it was, and the crawl's error counts take it in.
+    fn settle(
+        &self,
+        page: &mut PageRecord,
+        capture: &mut CaptureRecord,
+        verdict: Verdict,
+        extraction_failed: bool,
+    ) {
+        let status = capture.status;
+        if let Verdict::PausedTooLong(pause) = verdict {
+            capture.error.get_or_insert_with(|| {
+                format!(
+                    "HTTP {status} with Retry-After {}s: not retried in this run",
+                    pause.as_secs()
+                )
+            });
+        }
+        page.last_error = capture
+            .error
+            .clone()
+            .or_else(|| (status >= 400).then(|| format!("HTTP {status}")));
+        page.state = if page.last_error.is_some() {
+            self.shared.stats.error(ErrorCause::of_response(
+                status,
+                capture.truncated,
+                matches!(verdict, Verdict::PausedTooLong(_)),
+                extraction_failed,
+            ));
+            PageState::Failed
+        } else {
+            self.shared.stats.fetched.inc();
+            PageState::Fetched
+        };
     }
 
     /// A `Retry-After` holds for the next run too: the host's record keeps
