@@ -30,6 +30,8 @@ pub enum Reading {
     Schedule {
         limit: usize,
         json: bool,
+        /// The time waits are counted from (the asking process's clock).
+        now: DateTime<Utc>,
     },
     History {
         url: String,
@@ -90,7 +92,9 @@ impl Reading {
         match self {
             Reading::List { all_pages, json } => super::list(archive, *all_pages, *json, out),
             Reading::Stats { json } => super::stats(archive, *json, out),
-            Reading::Schedule { limit, json } => schedule::schedule(archive, *limit, *json, out),
+            Reading::Schedule { limit, json, now } => {
+                schedule::schedule(archive, *limit, *json, *now, out)
+            }
             Reading::History { url, json } => versions::history(archive, url, *json, out),
             Reading::Show { url, version, json } => {
                 versions::show(archive, url, *version, *json, out)

@@ -17,16 +17,17 @@ struct Row<'a> {
     reason: &'static str,
 }
 
-/// Lists frontier entries by due time, soonest first (at most `limit`).
+/// Lists frontier entries by due time, soonest first (at most `limit`),
+/// with how long from `now` each is due.
 pub(crate) fn schedule(
     archive: &Archive,
     limit: usize,
     json: bool,
+    now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let entries = frontier::soonest(archive, limit)?;
     let total = frontier::len(archive);
-    let now = Utc::now();
     if !json {
         writeln!(out, "{total} queued")?;
         writeln!(out, "{:<20}  {:<10} {:<8} URL", "DUE", "IN", "REASON")?;
