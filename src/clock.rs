@@ -8,9 +8,9 @@
 //! comma-separated list of
 //!
 //! - `offset=+3600s` (or `-2h`, any humantime span): now is real now shifted;
-//! - `scale=10`: from `from` (default: when the process started) clock time
-//!   runs ten times faster than real time, and a wait of N clock seconds
-//!   sleeps N/10 real seconds;
+//! - `scale=10` (1 to 10 000): from `from` (default: when the process
+//!   started) clock time runs ten times faster than real time, and a wait
+//!   of N clock seconds sleeps N/10 real seconds;
 //! - `from=2026-01-01T00:00:00Z`: the real moment at which a scaled clock
 //!   still reads real time, so that processes started one after the other
 //!   share one clock.
@@ -27,7 +27,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 /// The environment variable the binary reads its clock from.
 pub const CLOCK_VAR: &str = "PALIMPSEST_CLOCK";
 
-/// A scaled clock runs at most this many times faster than real time.
+/// A scaled clock runs at most this many times faster than real time (and
+/// never slower: a wait is never longer than the span it stands for).
 const MAX_SCALE: f64 = 10_000.0;
 
 /// Where times come from. Cheap to copy.
@@ -115,9 +116,9 @@ impl Clock {
     pub fn span(&self, real: Duration) -> Duration {
         match self {
             Clock::System => real,
-            Clock::Test(c) => real
-                .mul_f64(c.scale)
-                .min(Duration::from_secs(u32::MAX.into())),
+            Clock::Test(c) => {
+                Duration::try_from_secs_f64(real.as_secs_f64() * c.scale).unwrap_or(Duration::MAX)
+            }
         }
     }
 }
@@ -149,9 +150,9 @@ fn parse_offset(value: &str) -> Result<TimeDelta, String> {
 
 fn parse_scale(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
-        Ok(s) if s.is_finite() && s > 0.0 && s <= MAX_SCALE => Ok(s),
+        Ok(s) if (1.0..=MAX_SCALE).contains(&s) => Ok(s),
         _ => Err(format!(
-            "scale {value:?} must be a number above 0 and at most {MAX_SCALE}"
+            "scale {value:?} must be a number from 1 to {MAX_SCALE}"
         )),
     }
 }
@@ -184,9 +185,10 @@ mod tests {
     #[test]
     fn bad_specifications_say_what_is_wrong() {
         for (spec, says) in [
-            ("scale=0", "above 0"),
-            ("scale=NaN", "above 0"),
-            ("scale=1e9", "at most"),
+            ("scale=0", "from 1"),
+            ("scale=0.5", "from 1"),
+            ("scale=NaN", "from 1"),
+            ("scale=1e9", "from 1"),
             ("offset=soon", "offset"),
             ("offset=+1000000d", "century"),
             ("speed=2", "unknown key"),
