@@ -462,6 +462,29 @@ fn changes_lists_exactly_the_changed_pages() {
 }
 
 #[test]
+fn a_duration_ago_is_counted_back_from_the_clock() {
+    let site = newsroom();
+    let archive = Archive::new();
+    crawl_twice(&archive, &site);
+    let since_half_an_hour = |clock: &str| {
+        json_lines(
+            &cli_on_clock(
+                &archive,
+                &["changes", "--json", "--all-pages", "--since", "30m"],
+                clock,
+            ),
+            &format!("{CLOCK_VAR}={clock} palimpsest changes --since 30m"),
+        )
+    };
+    // The second crawl ran an hour on: half an hour before that, its four
+    // changes are recent; half an hour before three hours on, they are not.
+    let recent = since_half_an_hour(&hours_later(SECOND_CRAWL_HOURS));
+    assert_eq!(recent.len(), 4, "{recent:#?}");
+    let old = since_half_an_hour(&hours_later(SECOND_CRAWL_HOURS + 2));
+    assert!(old.is_empty(), "{old:#?}");
+}
+
+#[test]
 fn diff_names_the_inserted_sentence() {
     let site = newsroom();
     let archive = Archive::new();
