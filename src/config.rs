@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::canonical::{CanonicalUrl, UrlError};
+use crate::clock::Clock;
 use crate::extract::{Profile, ProfileError, ProfileSpec};
 
 /// The default `User-Agent`; robots.txt groups are matched on its product
@@ -293,6 +294,8 @@ pub struct CrawlConfig {
     pub profiles: HashMap<String, Arc<Profile>>,
     /// `watch`: pages are queued again for revisits instead of finishing.
     pub watch: bool,
+    /// Where the crawl's times come from.
+    pub clock: Clock,
 }
 
 impl CrawlConfig {
@@ -334,6 +337,7 @@ impl CrawlConfig {
             },
             profiles: HashMap::new(),
             watch: false,
+            clock: Clock::System,
         }
     }
 
@@ -368,6 +372,8 @@ pub struct CrawlFlags {
     pub allow_private: bool,
     pub fresh: bool,
     pub source_hops: Option<u32>,
+    /// Where the crawl's times come from (a test clock, or real time).
+    pub clock: Clock,
 }
 
 /// `[crawl]` table of a seed file. Values that are checked after parsing
@@ -757,6 +763,7 @@ impl CrawlConfig {
             default_scope,
             profiles,
             watch: false,
+            clock: flags.clock,
         })
     }
 }
@@ -944,6 +951,14 @@ mod example_seeds {
 /// (`2025-10-01T08:00:00Z`), a date (`2025-10-01`, midnight UTC), or a
 /// duration ago (`24h`, `7d`, `30m`).
 pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+    parse_when_at(s, chrono::Utc::now())
+}
+
+/// [`parse_when`], with a duration ago counted back from `now`.
+pub fn parse_when_at(
+    s: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
     let t = s.trim();
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(d.to_utc());
@@ -955,7 +970,7 @@ pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError>
     }
     if let Ok(ago) = humantime::parse_duration(t)
         && let Ok(ago) = chrono::TimeDelta::from_std(ago)
-        && let Some(when) = chrono::Utc::now().checked_sub_signed(ago)
+        && let Some(when) = now.checked_sub_signed(ago)
     {
         return Ok(when);
     }

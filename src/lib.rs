@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod article;
 pub mod canonical;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod crawl;

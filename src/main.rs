@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use palimpsest::clock::{CLOCK_VAR, Clock};
 use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Reading};
 use palimpsest::config::{ConfigError, CrawlFlags};
 use palimpsest::export::{Filter, Schema};
@@ -191,8 +193,25 @@ fn parse_size(s: &str) -> Result<u64, String> {
     palimpsest::config::parse_size(s).map_err(reason)
 }
 
+/// The clock of this process, set first thing in `main`: clap's value
+/// parsers (a `--since` of `7d`) have no other way to reach it.
+static CLOCK: OnceLock<Clock> = OnceLock::new();
+
+fn clock() -> Clock {
+    CLOCK.get().copied().unwrap_or_default()
+}
+
+/// Real time, unless a test set `PALIMPSEST_CLOCK` (see `palimpsest::clock`).
+fn clock_from_env() -> Result<Clock, String> {
+    match std::env::var(CLOCK_VAR) {
+        Ok(spec) => Clock::from_spec(&spec).map_err(|e| e.to_string()),
+        Err(std::env::VarError::NotPresent) => Ok(Clock::System),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{CLOCK_VAR} is not UTF-8")),
+    }
+}
+
 fn parse_when(s: &str) -> Result<DateTime<Utc>, String> {
-    palimpsest::config::parse_when(s).map_err(reason)
+    palimpsest::config::parse_when_at(s, clock().now()).map_err(reason)
 }
 
 fn parse_bind(s: &str) -> Result<SocketAddr, String> {
@@ -301,11 +320,21 @@ impl CrawlArgs {
             allow_private: self.allow_private,
             fresh: self.fresh,
             source_hops: self.source_hops,
+            clock: clock(),
         }
     }
 }
 
 fn main() -> ExitCode {
+    match clock_from_env() {
+        Ok(clock) => {
+            let _ = CLOCK.set(clock);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(commands::USAGE_ERROR);
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -397,6 +426,7 @@ fn main() -> ExitCode {
         Command::Schedule { limit, json } => Reading::Schedule {
             limit: *limit,
             json: *json,
+            now: Some(clock().now()),
         }
         .run(&cli.archive, &mut out),
         Command::List { all_pages, json } => Reading::List {

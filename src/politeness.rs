@@ -1,6 +1,8 @@
 //! Politeness: the host pool. Each host (authority) has its own robots.txt
 //! rules, its own rate limiter (slowed by its `Crawl-delay`), and its own
 //! back-off state, so one slow or unhappy host never slows the others.
+//! Pauses a server asks for are spans of the crawl's clock; the rate limit
+//! and request spacing protect servers, so they stay in real time.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -14,6 +16,7 @@ use tokio::time::Instant;
 
 use crate::archive::RobotsRecord;
 use crate::canonical::CanonicalUrl;
+use crate::clock::Clock;
 
 /// robots.txt bodies beyond this are cut: the matcher re-parses on every
 /// check, and Google's limit is 500 KiB.
@@ -361,7 +364,9 @@ pub struct Host {
     /// The limiter and the period it enforces.
     limiter: Mutex<(Duration, Arc<DefaultDirectRateLimiter>)>,
     robots: tokio::sync::Mutex<Option<Arc<Robots>>>,
+    /// A pause a server asked for, turned into real time by the clock.
     blocked_until: Mutex<Option<Instant>>,
+    clock: Clock,
     /// Whether what the archive remembers of this host has been read.
     remembered: std::sync::atomic::AtomicBool,
     /// When the last request to this host was sent.
@@ -377,9 +382,10 @@ fn limiter(period: Duration) -> Arc<DefaultDirectRateLimiter> {
 }
 
 impl Host {
-    fn new(authority: String, period: Duration) -> Self {
+    fn new(authority: String, period: Duration, clock: Clock) -> Self {
         Self {
             authority,
+            clock,
             base_period: period,
             limiter: Mutex::new((period, limiter(period))),
             robots: tokio::sync::Mutex::new(None),
@@ -400,8 +406,8 @@ impl Host {
                 let now = Instant::now();
                 // A host that asked for a long pause is left alone this run
                 // rather than stalling the crawl.
-                if until > now + MAX_WAIT {
-                    return Err(until - now);
+                if until > now + self.clock.real(MAX_WAIT) {
+                    return Err(self.clock.span(until - now));
                 }
                 if until > now {
                     tokio::time::sleep_until(until).await;
@@ -455,16 +461,24 @@ impl Host {
             .swap(true, std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Holds every request to this host until `delay` has passed
-    /// (`Retry-After`, back-off).
+    /// Holds every request to this host until `delay` of clock time has
+    /// passed (`Retry-After`, back-off).
     pub fn block_for(&self, delay: Duration) {
-        let until = Instant::now() + delay;
+        let until = Instant::now() + self.clock.real(delay);
         let mut blocked = self
             .blocked_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if blocked.is_none_or(|b| b < until) {
             *blocked = Some(until);
+        }
+    }
+
+    /// Holds every request to this host until the clock reads `until` (a
+    /// pause remembered from an earlier run).
+    pub fn block_until(&self, until: DateTime<Utc>) {
+        if let Ok(left) = (until - self.clock.now()).to_std() {
+            self.block_for(left);
         }
     }
 
@@ -528,6 +542,7 @@ const SWEEP_EVERY: u64 = 4096;
 /// over many sites keeps a bounded pool.
 pub struct HostPool {
     period: Duration,
+    clock: Clock,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     calls: std::sync::atomic::AtomicU64,
     /// A fingerprint of every host ever in the pool: eight bytes a host
@@ -543,9 +558,10 @@ fn fingerprint(authority: &str) -> u64 {
 }
 
 impl HostPool {
-    pub fn new(period: Duration) -> Self {
+    pub fn new(period: Duration, clock: Clock) -> Self {
         Self {
             period,
+            clock,
             hosts: Mutex::new(HashMap::new()),
             calls: std::sync::atomic::AtomicU64::new(0),
             contacted: Mutex::new(std::collections::HashSet::new()),
@@ -568,7 +584,7 @@ impl HostPool {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(fingerprint(&authority));
-        let host = Arc::new(Host::new(authority.clone(), self.period));
+        let host = Arc::new(Host::new(authority.clone(), self.period, self.clock));
         hosts.insert(authority, host.clone());
         host
     }
@@ -628,7 +644,7 @@ mod tests {
 
     #[tokio::test]
     async fn rested_hosts_leave_the_pool_and_busy_ones_stay() {
-        let pool = HostPool::new(Duration::from_secs(1));
+        let pool = HostPool::new(Duration::from_secs(1), Clock::System);
         for k in 0..100 {
             pool.host(&url(&format!("https://h{k}.test/")))
                 .space_sends()

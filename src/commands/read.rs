@@ -49,7 +49,10 @@ impl Reading {
         match self {
             Reading::List { all_pages, json } => super::list(archive, *all_pages, *json, out),
             Reading::Stats { json } => super::stats(archive, *json, out),
-            Reading::Schedule { limit, json } => schedule::schedule(archive, *limit, *json, out),
+            Reading::Schedule { limit, json, now } => {
+                let now = now.unwrap_or_else(chrono::Utc::now);
+                schedule::schedule(archive, *limit, *json, now, out)
+            }
             Reading::History { url, json } => versions::history(archive, url, *json, out),
             Reading::Show { url, version, json } => {
                 versions::show(archive, url, *version, *json, out)

@@ -3,21 +3,22 @@
 
 use std::io::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::Outcome;
 use crate::archive::Archive;
 use crate::query;
 
-/// Lists frontier entries by due time, soonest first (at most `limit`).
+/// Lists frontier entries by due time, soonest first (at most `limit`),
+/// with how long from `now` each is due.
 pub(crate) fn schedule(
     archive: &Archive,
     limit: usize,
     json: bool,
+    now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let schedule = query::schedule(archive, limit)?;
-    let now = Utc::now();
     if !json {
         writeln!(out, "{} queued", schedule.queued)?;
         writeln!(out, "{:<20}  {:<10} {:<8} URL", "DUE", "IN", "REASON")?;

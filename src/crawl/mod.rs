@@ -35,12 +35,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use futures_util::FutureExt;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::archive::{Archive, ArchiveError, HostId, HostRecord, RobotsRecord, UrlId, micros};
 use crate::canonical::CanonicalUrl;
+use crate::clock::Clock;
 use crate::config::CrawlConfig;
 use crate::fetch::{FetchError, Fetcher, Gate, HostStore, Outcome, PageFetch, Validators};
 use crate::frontier::{self, NextDue, QueueEntry};
@@ -69,6 +69,9 @@ const WRITER_QUEUE: usize = 512;
 /// State shared by the workers, the CPU stage and the writer.
 pub(crate) struct Shared {
     config: Arc<CrawlConfig>,
+    /// Where times come from: every time written to the archive and every
+    /// wait for a due time goes through it.
+    pub(crate) clock: Clock,
     archive: Arc<Archive>,
     fetcher: Fetcher,
     pool: HostPool,
@@ -155,7 +158,8 @@ impl Shared {
     fn retire(&self, host: HostId) -> Result<bool, ArchiveError> {
         let mut workers = lock(&self.workers);
         let skip = self.in_flight_of(host);
-        if frontier::next_due(&self.archive, host, micros(Utc::now()), &skip)? == NextDue::Empty {
+        let now = micros(self.clock.now());
+        if frontier::next_due(&self.archive, host, now, &skip)? == NextDue::Empty {
             workers.remove(&host);
             self.stats.hosts_active.set(workers.len() as u64);
             return Ok(true);
@@ -210,11 +214,13 @@ async fn worker(shared: Arc<Shared>, host: HostId, notify: Arc<Notify>) {
             break;
         }
         let skip = shared.in_flight_of(host);
-        let now = micros(Utc::now());
+        let now = micros(shared.clock.now());
         match frontier::next_due(&shared.archive, host, now, &skip) {
             Ok(NextDue::Ready(entry)) => dispatch(&shared, entry).await,
             Ok(NextDue::Later(due)) => {
-                let wait = Duration::from_micros(due.saturating_sub(now));
+                let wait = shared
+                    .clock
+                    .real(Duration::from_micros(due.saturating_sub(now)));
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = notify.notified() => {}
@@ -278,7 +284,7 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
             .await
             .unwrap_or_else(|panic| PageFetch {
                 requested: page.url.clone(),
-                fetched_at: Utc::now(),
+                fetched_at: shared.clock.now(),
                 redirects: Vec::new(),
                 outcome: Outcome::Failed(FetchError::Internal(panic_message(&panic))),
             })
@@ -405,7 +411,8 @@ pub async fn crawl(
     let (stop, _) = watch::channel(false);
     let (finished, mut finished_rx) = watch::channel(None);
     let shared = Arc::new(Shared {
-        pool: HostPool::new(config.rate.period()),
+        pool: HostPool::new(config.rate.period(), config.clock),
+        clock: config.clock,
         net: Arc::new(Semaphore::new(config.concurrency)),
         cpu: Arc::new(Semaphore::new(cores * 2)),
         config,

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::archive::{HostRecord, RedirectHop, RobotsRecord, Truncation};
 use crate::canonical::CanonicalUrl;
+use crate::clock::Clock;
 use crate::config::CrawlConfig;
 use crate::politeness::{Host, HostPool, MAX_ROBOTS_BYTES, Refusal, Robots};
 
@@ -175,9 +176,8 @@ impl Gate<'_> {
                 .store
                 .load(&host.authority)
                 .and_then(|h| h.paused_until)
-            && let Ok(left) = (until - Utc::now()).to_std()
         {
-            host.block_for(left);
+            host.block_until(until);
         }
         if *self.stop.borrow() {
             return Err(NoTurn::Stopped);
@@ -206,6 +206,7 @@ pub struct Fetcher {
     product_token: String,
     timeout: Duration,
     max_body: u64,
+    clock: Clock,
 }
 
 static CRYPTO: Once = Once::new();
@@ -251,6 +252,7 @@ impl Fetcher {
             product_token: config.product_token().to_string(),
             timeout: config.timeout,
             max_body: config.max_body,
+            clock: config.clock,
         })
     }
 
@@ -262,7 +264,7 @@ impl Fetcher {
         validators: &Validators,
         gate: &mut Gate<'_>,
     ) -> PageFetch {
-        let fetched_at = Utc::now();
+        let fetched_at = self.clock.now();
         let mut redirects = Vec::new();
         let mut seen = HashSet::from([url.clone()]);
         let mut current = url.clone();
@@ -331,7 +333,7 @@ impl Fetcher {
         gate: &mut Gate<'_>,
     ) -> Result<Arc<Robots>, Outcome> {
         let mut slot = host.robots_slot().await;
-        let now = Utc::now();
+        let now = self.clock.now();
         if let Some(r) = slot.as_ref().filter(|r| r.is_fresh(now)) {
             return Ok(r.clone());
         }
@@ -358,7 +360,7 @@ impl Fetcher {
     ) -> Result<RobotsRecord, Outcome> {
         let mut current = url.robots_url();
         let record = |status, body| RobotsRecord {
-            fetched_at: Utc::now(),
+            fetched_at: self.clock.now(),
             status,
             body,
         };
@@ -482,7 +484,7 @@ impl Fetcher {
                 .headers()
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after),
+                .and_then(|v| parse_retry_after(v, self.clock.now())),
             _ => None,
         };
         let mut body = Vec::new();
@@ -530,17 +532,14 @@ impl Fetcher {
     }
 }
 
-/// `Retry-After`: delay-seconds or an HTTP-date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
+/// `Retry-After`: delay-seconds or an HTTP-date (counted from `now`).
+fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = DateTime::parse_from_rfc2822(value).ok()?;
-    (when.to_utc() - Utc::now())
-        .to_std()
-        .ok()
-        .or(Some(Duration::ZERO))
+    (when.to_utc() - now).to_std().ok().or(Some(Duration::ZERO))
 }
 
 fn classify_error(e: &reqwest::Error, timeout: Duration) -> FetchError {
@@ -581,11 +580,14 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            parse_retry_after("120", Utc::now()),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", Utc::now()),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("soon", Utc::now()), None);
     }
 }

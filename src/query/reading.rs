@@ -20,6 +20,10 @@ pub enum Reading {
     Schedule {
         limit: usize,
         json: bool,
+        /// The time waits are counted from: the asking process's clock
+        /// (absent: the answering process's real time).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        now: Option<DateTime<Utc>>,
     },
     History {
         url: String,
@@ -88,6 +92,7 @@ mod tests {
                 Reading::Schedule {
                     limit: 5,
                     json: true,
+                    now: None,
                 },
                 r#"{"command":"schedule","limit":5,"json":true}"#,
             ),

@@ -350,3 +350,24 @@ fn a_host_whose_robots_txt_cannot_be_read_is_an_error_that_says_so_not_a_disallo
         "{summary:#}"
     );
 }
+
+#[test]
+fn a_bad_test_clock_is_a_usage_error_before_anything_is_fetched() {
+    let server = Site::new().page(HOST, "/", page("Only page", &[])).serve();
+    let archive = Archive::new();
+    for (spec, says) in [
+        ("scale=0", "scale"),
+        ("scale=fast", "scale"),
+        ("offset=+soon", "offset"),
+        ("speed=2", "unknown key"),
+    ] {
+        let out = archive
+            .crawl(&server, &[HOST])
+            .clock(spec)
+            .arg(server.url(HOST, "/"))
+            .run(DEADLINE);
+        let what = format!("{CLOCK_VAR}={spec}");
+        assert_usage_error(&out, &what, &[CLOCK_VAR, says]);
+        assert!(server.requests().is_empty(), "{what}:\n{}", server.dump());
+    }
+}

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::http::StatusCode;
 
 use super::{MIN, article, export, front, lines};
-use crate::support::{Archive, Server, html, run, status};
+use crate::support::{Archive, Server, hours_later, html, run, status};
 
 const CHANGING: &str = "/news/2025/changing";
 const UNCHANGED: &str = "/news/2025/unchanged";
@@ -73,9 +73,13 @@ fn since_and_until_select_by_capture_time_in_every_format() {
         .arg(server.url("news.test", "/"));
     crawl.run(MIN).assert_success("first crawl");
     let t = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    std::thread::sleep(std::time::Duration::from_millis(20));
     edited.store(true, Ordering::SeqCst);
-    crawl.run(MIN).assert_success("second crawl");
+    // An hour on (a test clock): the second crawl is unmistakably after T.
+    crawl
+        .clone()
+        .clock(hours_later(1))
+        .run(MIN)
+        .assert_success("second crawl");
     let changing = server.url("news.test", CHANGING);
     let unchanged = server.url("news.test", UNCHANGED);
 

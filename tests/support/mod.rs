@@ -816,7 +816,10 @@ impl Archive {
             "--no-progress".to_string(),
         ];
         args.extend(server.resolve_args(hosts));
-        Crawl { args }
+        Crawl {
+            args,
+            env: Vec::new(),
+        }
     }
 
     /// `list --json --all-pages`: one JSON object per page.
@@ -881,11 +884,20 @@ pub fn find_page<'a>(pages: &'a [Value], url: &str) -> Option<&'a Value> {
 }
 
 /// A `crawl` command line under construction.
+#[derive(Clone)]
 pub struct Crawl {
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Crawl {
+    /// Runs the crawler on a test clock (`PALIMPSEST_CLOCK`), e.g.
+    /// [`hours_later`] or a [`FastClock`]'s spec.
+    pub fn clock(mut self, spec: impl Into<String>) -> Self {
+        self.env.push((CLOCK_VAR.to_string(), spec.into()));
+        self
+    }
+
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.args.push(arg.into());
         self
@@ -901,11 +913,82 @@ impl Crawl {
     }
 
     pub fn spawn(&self) -> Running {
-        spawn(&self.args)
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        spawn_with_env(&self.args, &env)
     }
 
     pub fn run(&self, deadline: Duration) -> Output {
-        spawn(&self.args).wait(deadline)
+        self.spawn().wait(deadline)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Test clocks: time passes without the test sleeping
+// ---------------------------------------------------------------------------
+
+/// The environment variable that gives the binary a test clock.
+pub const CLOCK_VAR: &str = "PALIMPSEST_CLOCK";
+
+/// A clock `hours` ahead of real time: a crawl run on it is unmistakably
+/// later than one run before it, without waiting.
+pub fn hours_later(hours: u32) -> String {
+    format!("offset=+{hours}h")
+}
+
+/// A clock that runs `scale` times faster than real time from the moment
+/// it is made, shared by every process given its [`FastClock::spec`]: a
+/// schedule of seconds passes in a fraction of the time. The fixture server
+/// stamps requests with real [`Instant`]s; [`FastClock::at`] and
+/// [`FastClock::gaps`] read them on the crawler's clock.
+#[derive(Clone, Copy, Debug)]
+pub struct FastClock {
+    pub scale: f64,
+    from: chrono::DateTime<chrono::Utc>,
+    anchor: Instant,
+}
+
+impl FastClock {
+    pub fn new(scale: f64) -> Self {
+        FastClock {
+            scale,
+            from: chrono::Utc::now(),
+            anchor: Instant::now(),
+        }
+    }
+
+    /// The value of `PALIMPSEST_CLOCK` for this clock.
+    pub fn spec(&self) -> String {
+        format!("scale={},from={}", self.scale, self.from.to_rfc3339())
+    }
+
+    /// `(name, value)` for [`spawn_with_env`].
+    pub fn env(&self) -> (String, String) {
+        (CLOCK_VAR.to_string(), self.spec())
+    }
+
+    /// What the crawler's clock read at the real instant `t`.
+    pub fn at(&self, t: Instant) -> chrono::DateTime<chrono::Utc> {
+        let real = t.saturating_duration_since(self.anchor);
+        self.from + chrono::TimeDelta::from_std(real.mul_f64(self.scale)).unwrap()
+    }
+
+    /// What the crawler's clock reads now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at(Instant::now())
+    }
+
+    /// The real time `clock` (a span of this clock's time) takes.
+    pub fn real(&self, clock: Duration) -> Duration {
+        clock.div_f64(self.scale)
+    }
+
+    /// [`gaps`] in seconds of this clock.
+    pub fn gaps(&self, times: &[Instant]) -> Vec<f64> {
+        gaps(times).into_iter().map(|g| g * self.scale).collect()
     }
 }
 

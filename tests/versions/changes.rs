@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::Value;
 
 use super::news::*;
@@ -222,6 +222,9 @@ fn crawl(archive: &Archive, site: &Newsroom) -> Crawl {
         .arg(site.front.clone())
 }
 
+/// How far ahead the clock of the second crawl is.
+const SECOND_CRAWL_HOURS: u32 = 1;
+
 /// Crawls the site, edits it, crawls again. Returns a time between the two
 /// crawls.
 fn crawl_twice(archive: &Archive, site: &Newsroom) -> DateTime<Utc> {
@@ -242,12 +245,12 @@ fn crawl_twice(archive: &Archive, site: &Newsroom) -> DateTime<Utc> {
             site.server.dump()
         );
     }
-    // Timestamps have a resolution; keep the crawls well apart.
-    std::thread::sleep(Duration::from_millis(1100));
-    let between = Utc::now();
-    std::thread::sleep(Duration::from_millis(1100));
+    // The second crawl runs an hour on (a test clock): the crawls are well
+    // apart, and half an hour on is between them.
+    let between = Utc::now() + TimeDelta::minutes(30);
     site.edition.advance();
     crawl(archive, site)
+        .clock(hours_later(SECOND_CRAWL_HOURS))
         .run(Duration::from_secs(90))
         .assert_success("second crawl");
     between
@@ -445,7 +448,8 @@ fn changes_lists_exactly_the_changed_pages() {
     // --since: an RFC 3339 time between the crawls, a duration ago and a
     // date list all four; a time after the second crawl lists nothing.
     let between = between.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let after = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let after = (Utc::now() + TimeDelta::hours(SECOND_CRAWL_HOURS.into()))
+        .to_rfc3339_opts(SecondsFormat::Millis, true);
     let today = Utc::now().format("%Y-%m-%d").to_string();
     for since in [between.as_str(), "1h", today.as_str()] {
         let listed = changes(&archive, &["--all-pages", "--since", since]);
@@ -455,6 +459,29 @@ fn changes_lists_exactly_the_changed_pages() {
     assert!(none.is_empty(), "changes --since {after}: {none:#?}");
     let future = changes(&archive, &["--since", "2999-01-01"]);
     assert!(future.is_empty(), "{future:#?}");
+}
+
+#[test]
+fn a_duration_ago_is_counted_back_from_the_clock() {
+    let site = newsroom();
+    let archive = Archive::new();
+    crawl_twice(&archive, &site);
+    let since_half_an_hour = |clock: &str| {
+        json_lines(
+            &cli_on_clock(
+                &archive,
+                &["changes", "--json", "--all-pages", "--since", "30m"],
+                clock,
+            ),
+            &format!("{CLOCK_VAR}={clock} palimpsest changes --since 30m"),
+        )
+    };
+    // The second crawl ran an hour on: half an hour before that, its four
+    // changes are recent; half an hour before three hours on, they are not.
+    let recent = since_half_an_hour(&hours_later(SECOND_CRAWL_HOURS));
+    assert_eq!(recent.len(), 4, "{recent:#?}");
+    let old = since_half_an_hour(&hours_later(SECOND_CRAWL_HOURS + 2));
+    assert!(old.is_empty(), "{old:#?}");
 }
 
 #[test]

@@ -52,9 +52,9 @@ fn crawl_edit(first: Story, second: Story) -> (Server, Archive, String) {
     crawl
         .run(Duration::from_secs(60))
         .assert_success("first crawl");
-    std::thread::sleep(Duration::from_millis(1100));
     edition.advance();
     crawl
+        .clock(hours_later(1))
         .run(Duration::from_secs(60))
         .assert_success("second crawl");
     let url = server.url(HOST, "/story");

@@ -411,6 +411,13 @@ pub fn cli(archive: &Archive, args: &[&str]) -> Output {
     run(&all, Duration::from_secs(60))
 }
 
+/// [`cli`] on a test clock (`PALIMPSEST_CLOCK=clock`).
+pub fn cli_on_clock(archive: &Archive, args: &[&str], clock: &str) -> Output {
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend(["--archive".to_string(), archive.path()]);
+    spawn_with_env(&all, &[(CLOCK_VAR, clock)]).wait(Duration::from_secs(60))
+}
+
 /// The JSON Lines a successful command printed.
 pub fn json_lines(out: &Output, what: &str) -> Vec<Value> {
     out.assert_success(what);

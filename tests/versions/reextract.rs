@@ -57,8 +57,8 @@ fn reextract_of_an_unchanged_archive_creates_no_versions() {
     let stats_before = archive.stats();
     let fetched = server.requests().len();
 
-    std::thread::sleep(Duration::from_millis(1100));
-    let out = cli(&archive, &["reextract", "--json"]);
+    // An hour on (a test clock): a last-seen time it wrongly moved would show.
+    let out = cli_on_clock(&archive, &["reextract", "--json"], &hours_later(1));
     let summary = json_object(&out, "palimpsest reextract --json");
     assert_eq!(num(&summary, "new_versions"), 0, "{summary:#}");
     assert!(

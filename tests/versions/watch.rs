@@ -597,3 +597,45 @@ fn watch_finds_a_new_article_on_the_seed_within_seconds() {
     );
     assert_eq!(history(&archive, &server.url(HOST, "/second")).len(), 1);
 }
+
+#[test]
+fn schedule_counts_waits_on_the_clock() {
+    let server = Site::new()
+        .page(HOST, "/", front_page("12:00:00", &[]))
+        .serve();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("hourly.toml");
+    let front = server.url(HOST, "/");
+    std::fs::write(
+        &seeds,
+        format!("[crawl]\nrate = \"20/s\"\n\n[[seed]]\nurl = \"{front}\"\nevery = \"1h\"\n"),
+    )
+    .unwrap();
+    let archive = Archive::new();
+    let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
+    wait_until(Duration::from_secs(30), "the seed", || {
+        server.count(HOST, "/") >= 1
+    });
+    interrupt(watch.take(), Duration::from_secs(10), "watch");
+    // The IN column of the seed's row (`DUE  IN  REASON  URL`).
+    let wait = |clock: &str| {
+        let out = cli_on_clock(&archive, &["schedule"], clock);
+        out.assert_success("schedule");
+        let row = out
+            .stdout
+            .lines()
+            .find(|l| l.ends_with(front.as_str()))
+            .unwrap_or_else(|| panic!("{front} should be scheduled:\n{}", out.stdout))
+            .to_string();
+        row.split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(wait(""), "now", "the seed is due in an hour");
+    assert_eq!(
+        wait(&hours_later(2)),
+        "now",
+        "two hours on, the seed's revisit is due"
+    );
+}
