@@ -384,11 +384,16 @@ fn main() -> ExitCode {
             input_jsonl,
         } => commands::extract(files, url.as_deref(), seeds, *input_jsonl, &mut out),
         Command::ImportWarc { files, seeds, json } => {
-            commands::import_warc(&cli.archive, files, seeds, *json, &mut out)
+            commands::import_warc(&cli.archive, files, seeds, *json, clock(), &mut out)
         }
-        Command::Reextract { seeds, url, json } => {
-            commands::reextract(&cli.archive, seeds, url.as_deref(), *json, &mut out)
-        }
+        Command::Reextract { seeds, url, json } => commands::reextract(
+            &cli.archive,
+            seeds,
+            url.as_deref(),
+            *json,
+            clock(),
+            &mut out,
+        ),
         Command::Export {
             format,
             output,

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::archive::{self, Archive, PageState};
 use crate::article::PageKind;
+use crate::clock::Clock;
 use crate::config::{CrawlConfig, CrawlFlags};
 use crate::crawl::{self, CrawlStats, Summary, counted};
 use crate::progress::Progress;
@@ -427,11 +428,12 @@ pub fn import_warc(
     files: &[std::path::PathBuf],
     seed_files: &[std::path::PathBuf],
     json: bool,
+    clock: Clock,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let profiles = crate::config::profiles_by_host(seed_files)?;
     let archive = Archive::open(archive_dir, "palimpsest import-warc")?;
-    let report = crawl::import_warc(&archive, files, &profiles)?;
+    let report = crawl::import_warc(&archive, files, &profiles, clock)?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
@@ -455,6 +457,7 @@ pub fn reextract(
     seed_files: &[std::path::PathBuf],
     url: Option<&str>,
     json: bool,
+    clock: Clock,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let profiles = crate::config::profiles_by_host(seed_files)?;
@@ -462,7 +465,7 @@ pub fn reextract(
     let only = url
         .map(|u| archive.lookup(u).map(|(id, _)| id))
         .transpose()?;
-    let report = crawl::reextract(&archive, &profiles, only)?;
+    let report = crawl::reextract(&archive, &profiles, only, clock)?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {

@@ -21,6 +21,7 @@ use crate::archive::{
     Truncation, Txn, Via,
 };
 use crate::canonical::CanonicalUrl;
+use crate::clock::Clock;
 use crate::config::CrawlConfig;
 use crate::digest::ContentDigest;
 use crate::export::warc::{Entry, REDIRECTS, REQUESTED_URI, WarcReader, WarcRecord, sha1_digest};
@@ -218,11 +219,13 @@ pub fn import_warc(
     archive: &Archive,
     paths: &[impl AsRef<Path>],
     profiles: &HashMap<String, Arc<Profile>>,
+    clock: Clock,
 ) -> Result<ImportReport, ImportError> {
+    let now = clock.now();
     let pass = archive.pass()?.unwrap_or(PassRecord {
         number: 0,
-        started_at: Utc::now(),
-        finished_at: Some(Utc::now()),
+        started_at: now,
+        finished_at: Some(now),
         admitted: 0,
         watch: false,
     });

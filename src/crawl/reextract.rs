@@ -8,12 +8,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
 use serde::Serialize;
 
 use super::capture::{Seen, record_version};
 use super::process::{ExtractedArticle, is_html};
 use crate::archive::{Archive, CaptureRecord, Result, Txn, UrlId};
+use crate::clock::Clock;
 use crate::extract::{self, Profile};
 
 /// What `reextract` did.
@@ -31,6 +31,7 @@ pub fn reextract(
     archive: &Archive,
     profiles: &HashMap<String, Arc<Profile>>,
     only: Option<UrlId>,
+    clock: Clock,
 ) -> Result<ReextractReport> {
     let mut report = ReextractReport::default();
     let ids: Vec<UrlId> = match only {
@@ -70,7 +71,7 @@ pub fn reextract(
             let article = extract::extract(&html, &url, profile).article;
             report.extracted += 1;
             let seen = Seen::Reextracted {
-                at: Utc::now(),
+                at: clock.now(),
                 capture_at: capture.fetched_at,
             };
             let (_, is_new) =

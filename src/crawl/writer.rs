@@ -99,7 +99,7 @@ impl Writer {
         let mut st = archive.stage();
         let mut completed = Vec::new();
         let mut counted = 0;
-        let now = Utc::now();
+        let now = self.shared.clock.now();
         for msg in msgs {
             match msg {
                 WriterMsg::Page(p) => {
@@ -138,7 +138,7 @@ impl Writer {
         } else if frontier::is_empty(self.archive())? {
             let archive = self.shared.archive.clone();
             let mut st = archive.stage();
-            self.admitter.pass.finished_at = Some(Utc::now());
+            self.admitter.pass.finished_at = Some(self.shared.clock.now());
             self.admitter.persist(&mut st)?;
             archive.apply(st)?;
             archive.flush()?;
@@ -458,7 +458,7 @@ fn index_nesting(st: &Staging<'_>, page: &PageRecord) -> Result<u32> {
 /// Starts a crawl pass or resumes the interrupted one, queueing
 /// the seeds and, for a new pass, every known page of the seeds' sites.
 pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Admitter, bool)> {
-    let now = Utc::now();
+    let now = config.clock.now();
     let previous = archive.pass()?;
     let resume = previous
         .as_ref()
