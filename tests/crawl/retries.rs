@@ -1,5 +1,13 @@
 //! Retries: 5xx are retried with backoff; `429`/`503` with `Retry-After`
 //! delay the next request to the host; persistent failures end recorded.
+//!
+//! Back-off and `Retry-After` waits are spans of the crawler's clock: the
+//! tests that wait for them run it ten times faster than real time
+//! ([`FastClock`]) and read the server's gaps on it. (Only lower bounds are
+//! asserted on it, which real latency cannot break.) Left in real time: the
+//! time-out (a real wait), an HTTP-date `Retry-After` (the server's real
+//! date), and the rest of a host after a 429, whose allowance for requests
+//! already on the wire is real latency.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -9,6 +17,19 @@ use axum::http::StatusCode;
 use crate::support::*;
 
 const DEADLINE: Duration = Duration::from_secs(120);
+
+/// How much faster than real time the crawler's clock runs.
+const SCALE: f64 = 10.0;
+
+/// Crawls `host` from its front page at 20/s on `clock`.
+fn crawl_on(clock: &FastClock, archive: &Archive, server: &Server, host: &str) -> Output {
+    archive
+        .crawl(server, &[host])
+        .args(["--rate", "20/s"])
+        .arg(server.url(host, "/"))
+        .clock(clock.spec())
+        .run(DEADLINE)
+}
 
 /// `/flaky` answers `code` with `Retry-After: 2` the first time, then 200.
 fn retry_after_is_honoured(code: StatusCode) {
@@ -26,7 +47,8 @@ fn retry_after_is_honoured(code: StatusCode) {
         })
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "20/s", DEADLINE);
+    let clock = FastClock::new(SCALE);
+    crawl_on(&clock, &archive, &server, host).assert_success("crawl");
 
     let flaky: Vec<Req> = server.requests_to(host, "/flaky");
     assert_eq!(
@@ -35,7 +57,7 @@ fn retry_after_is_honoured(code: StatusCode) {
         "one {code} then one successful retry expected:\n{}",
         server.dump()
     );
-    let waited = (flaky[1].at - flaky[0].at).as_secs_f64();
+    let waited = clock.gaps(&[flaky[0].at, flaky[1].at])[0];
     assert!(
         waited >= 1.8,
         "Retry-After: 2 not honoured after {code}: retried {waited:.3}s later:\n{}",
@@ -73,7 +95,8 @@ fn server_errors_are_retried_until_success() {
         })
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "20/s", DEADLINE);
+    let clock = FastClock::new(SCALE);
+    crawl_on(&clock, &archive, &server, host).assert_success("crawl");
 
     let tries: Vec<Req> = server.requests_to(host, "/story");
     assert_eq!(
@@ -83,7 +106,7 @@ fn server_errors_are_retried_until_success() {
         server.dump()
     );
     // Backoff, not hammering: each retry waits a noticeable time.
-    for gap in gaps(&tries.iter().map(|r| r.at).collect::<Vec<_>>()) {
+    for gap in clock.gaps(&tries.iter().map(|r| r.at).collect::<Vec<_>>()) {
         assert!(
             gap >= 0.3,
             "retry only {gap:.3}s after a 500 (expected backoff of about 1 s and more):\n{}",
@@ -112,7 +135,8 @@ fn persistent_server_errors_end_in_a_recorded_failure() {
         .page(host, "/fine", page("Fine", &[]))
         .serve();
     let archive = Archive::new();
-    archive.crawl_site_with_errors(&server, host, "20/s", DEADLINE);
+    crawl_on(&FastClock::new(SCALE), &archive, &server, host)
+        .assert_exit(3, "crawl with failing pages");
 
     let tries = server.count(host, "/story");
     assert!(
@@ -210,7 +234,7 @@ fn a_connection_cut_mid_body_is_retried() {
         })
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "20/s", DEADLINE);
+    crawl_on(&FastClock::new(SCALE), &archive, &server, host).assert_success("crawl");
     assert_eq!(
         server.count(host, "/story"),
         2,
@@ -367,10 +391,11 @@ fn a_429_without_retry_after_is_retried_with_backoff() {
         })
         .serve();
     let archive = Archive::new();
-    archive.crawl_site(&server, host, "20/s", DEADLINE);
+    let clock = FastClock::new(SCALE);
+    crawl_on(&clock, &archive, &server, host).assert_success("crawl");
     let tries: Vec<Req> = server.requests_to(host, "/story");
     assert_eq!(tries.len(), 2, "{}", server.dump());
-    let waited = (tries[1].at - tries[0].at).as_secs_f64();
+    let waited = clock.gaps(&[tries[0].at, tries[1].at])[0];
     assert!(
         waited >= 0.3,
         "retried {waited:.3}s after a 429: back off first"

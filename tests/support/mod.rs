@@ -986,6 +986,11 @@ impl FastClock {
         clock.div_f64(self.scale)
     }
 
+    /// The span of this clock's time that passes in `real` time.
+    pub fn span(&self, real: Duration) -> Duration {
+        real.mul_f64(self.scale)
+    }
+
     /// [`gaps`] in seconds of this clock.
     pub fn gaps(&self, times: &[Instant]) -> Vec<f64> {
         gaps(times).into_iter().map(|g| g * self.scale).collect()
