@@ -126,7 +126,7 @@ mod tests {
 /// the JSONL export: the page URL, the article, and where it comes from in
 /// the archive (all `null` for `extract` on files).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArticleRecord {
+pub(crate) struct ArticleRecord {
     pub url: String,
     pub canonical_url: Option<String>,
     pub title: Option<String>,

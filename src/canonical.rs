@@ -193,7 +193,7 @@ impl CanonicalUrl {
         self.0.as_str()
     }
 
-    pub fn as_url(&self) -> &Url {
+    pub(crate) fn as_url(&self) -> &Url {
         &self.0
     }
 

@@ -24,19 +24,19 @@ impl ContentDigest {
         Self(*hasher.finalize().as_bytes())
     }
 
-    pub fn as_bytes(&self) -> &[u8; 32] {
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
         bytes.try_into().ok().map(Self)
     }
 
-    pub fn to_hex(&self) -> String {
+    pub(crate) fn to_hex(self) -> String {
         blake3::Hash::from(self.0).to_hex().to_string()
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         let hex = s.strip_prefix("blake3:").unwrap_or(s);
         blake3::Hash::from_hex(hex)
             .ok()

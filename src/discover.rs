@@ -21,8 +21,8 @@ pub enum Listing {
 /// One URL named by a sitemap or feed, with its last-change time if given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub url: CanonicalUrl,
-    pub updated: Option<DateTime<FixedOffset>>,
+    pub(crate) url: CanonicalUrl,
+    pub(crate) updated: Option<DateTime<FixedOffset>>,
 }
 
 /// Sitemaps are capped at 50 000 URLs and 50 MB by the protocol.

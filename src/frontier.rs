@@ -103,9 +103,9 @@ pub enum Found {
 /// feeds, when it last changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discovered {
-    pub url: CanonicalUrl,
-    pub how: Found,
-    pub updated: Option<DateTime<chrono::FixedOffset>>,
+    pub(crate) url: CanonicalUrl,
+    pub(crate) how: Found,
+    pub(crate) updated: Option<DateTime<chrono::FixedOffset>>,
 }
 
 /// Where a discovered URL goes: its depth, source hops and scope.
@@ -176,7 +176,7 @@ pub fn judge(
 /// The write side of the frontier, owned by the archive writer: assigns
 /// identifiers, deduplicates per pass, enforces page limits.
 pub struct Admitter {
-    pub pass: PassRecord,
+    pub(crate) pass: PassRecord,
     ids: IdCounters,
     max_pages: Option<u64>,
     max_pages_per_host: Option<u64>,
@@ -199,7 +199,7 @@ impl Admitter {
         })
     }
 
-    pub fn queued(&self) -> u64 {
+    pub(crate) fn queued(&self) -> u64 {
         self.queued
     }
 
@@ -209,7 +209,7 @@ impl Admitter {
         st.put_pass(&self.pass)
     }
 
-    pub fn take_woken(&mut self) -> HashSet<HostId> {
+    pub(crate) fn take_woken(&mut self) -> HashSet<HostId> {
         std::mem::take(&mut self.woken)
     }
 

@@ -14,7 +14,7 @@ mod verify;
 
 pub use records::*;
 pub use store::{ChangeRow, Rows, Store, Txn};
-pub use verify::{VerifyReport, verify};
+pub(crate) use verify::verify;
 
 use std::collections::HashMap;
 use std::io;
@@ -63,7 +63,7 @@ pub enum ArchiveError {
     },
 }
 
-pub type Result<T, E = ArchiveError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = ArchiveError> = std::result::Result<T, E>;
 
 const HOLDER_FILE: &str = "holder";
 /// The origin (`http://127.0.0.1:8080`) the holding process serves the
@@ -134,10 +134,6 @@ impl Archive {
         let origin = origin.trim();
         (origin.starts_with("http://") && !origin.contains(char::is_whitespace))
             .then(|| origin.to_string())
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Adds a note for other processes to the holder record (e.g. the
@@ -515,16 +511,16 @@ impl Archive {
 /// Counts and sizes of an archive (`palimpsest stats`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Stats {
-    pub pages: u64,
-    pub articles: u64,
-    pub hosts: u64,
-    pub captures: u64,
-    pub versions: u64,
-    pub payloads: u64,
-    pub payload_bytes_compressed: u64,
-    pub queued: u64,
-    pub pass: u64,
-    pub disk_bytes: u64,
+    pub(crate) pages: u64,
+    pub(crate) articles: u64,
+    pub(crate) hosts: u64,
+    pub(crate) captures: u64,
+    pub(crate) versions: u64,
+    pub(crate) payloads: u64,
+    pub(crate) payload_bytes_compressed: u64,
+    pub(crate) queued: u64,
+    pub(crate) pass: u64,
+    pub(crate) disk_bytes: u64,
 }
 
 /// Writes to be applied together, readable before they are applied: the
@@ -571,10 +567,6 @@ impl Staging<'_> {
     fn remove(&mut self, key: Vec<u8>) {
         self.batch.remove(key.clone());
         self.overlay.insert(key, None);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.overlay.is_empty()
     }
 
     /// The first capture key of `id` free from `capture`'s time on, or

@@ -251,12 +251,12 @@ pub struct VersionRecord {
 pub struct ArticleBlob(pub(super) Vec<u8>);
 
 impl ArticleBlob {
-    pub fn encode(article: &Article) -> Self {
+    pub(crate) fn encode(article: &Article) -> Self {
         let json = serde_json::to_vec(article).unwrap_or_default();
         Self(zstd::encode_all(&json[..], 3).unwrap_or(json))
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Article, String> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Article, String> {
         let json = zstd::decode_all(bytes).map_err(|e| e.to_string())?;
         serde_json::from_slice(&json).map_err(|e| e.to_string())
     }
@@ -277,15 +277,6 @@ impl PayloadBlob {
 
     pub(super) fn decode(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
         zstd::decode_all(bytes)
-    }
-
-    /// Compressed size in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -350,7 +341,7 @@ pub struct PassRecord {
 }
 
 impl PassRecord {
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.finished_at.is_some()
     }
 }
@@ -360,6 +351,6 @@ pub fn micros(t: DateTime<Utc>) -> u64 {
     u64::try_from(t.timestamp_micros()).unwrap_or(0)
 }
 
-pub fn from_micros(m: u64) -> DateTime<Utc> {
+pub(crate) fn from_micros(m: u64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(i64::try_from(m).unwrap_or(i64::MAX)).unwrap_or_default()
 }

@@ -25,9 +25,9 @@ pub type Rows<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
 /// (µs since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeRow {
-    pub at: u64,
-    pub url: UrlId,
-    pub number: u32,
+    pub(crate) at: u64,
+    pub(crate) url: UrlId,
+    pub(crate) number: u32,
 }
 
 /// Writes applied together, or not at all; reads see the writes made so far.

@@ -45,9 +45,9 @@ pub enum ImportError {
 /// What `import-warc` did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ImportReport {
-    pub records: u64,
-    pub captures: u64,
-    pub new_versions: u64,
+    pub(crate) records: u64,
+    pub(crate) captures: u64,
+    pub(crate) new_versions: u64,
     /// Records that are not HTTP responses or revisits (request, metadata,
     /// warcinfo…) or could not be used.
     pub skipped: u64,

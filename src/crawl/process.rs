@@ -47,9 +47,9 @@ pub struct Captured {
 /// and its compressed form.
 #[derive(Debug)]
 pub struct ExtractedArticle {
-    pub article: Article,
-    pub identity: ContentDigest,
-    pub blob: ArticleBlob,
+    pub(crate) article: Article,
+    pub(crate) identity: ContentDigest,
+    pub(crate) blob: ArticleBlob,
 }
 
 impl ExtractedArticle {

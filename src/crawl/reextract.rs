@@ -19,9 +19,9 @@ use crate::extract::{self, Profile};
 /// What `reextract` did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ReextractReport {
-    pub pages: u64,
-    pub extracted: u64,
-    pub new_versions: u64,
+    pub(crate) pages: u64,
+    pub(crate) extracted: u64,
+    pub(crate) new_versions: u64,
     /// Pages with no complete HTML capture to extract from.
     pub skipped: u64,
 }

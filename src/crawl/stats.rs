@@ -37,14 +37,14 @@ pub struct CrawlStats {
     pub fetched: Counter,
     /// HTTP responses recorded (any status).
     pub captures: Counter,
-    pub new_versions: Counter,
+    pub(crate) new_versions: Counter,
     /// Pages given up on: failed fetches, error statuses, cut bodies.
     pub errors: Counter,
-    pub disallowed: Counter,
-    pub bytes: Counter,
-    pub queued: Counter,
-    pub hosts_active: Counter,
-    pub pass: Counter,
+    pub(crate) disallowed: Counter,
+    pub(crate) bytes: Counter,
+    pub(crate) queued: Counter,
+    pub(crate) hosts_active: Counter,
+    pub(crate) pass: Counter,
     /// `errors`, by cause, in the order first seen.
     causes: Mutex<Vec<(ErrorCause, u64)>>,
 }
@@ -77,7 +77,7 @@ pub enum ErrorCause {
 }
 
 impl ErrorCause {
-    pub fn of_fetch(e: &FetchError) -> Self {
+    pub(crate) fn of_fetch(e: &FetchError) -> Self {
         match e {
             FetchError::AddressRefused(r) => ErrorCause::Refused(r.class),
             FetchError::Timeout(_) => ErrorCause::Timeout,
@@ -195,8 +195,8 @@ impl Serialize for ErrorCause {
 /// The errors of one cause in a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorGroup {
-    pub cause: ErrorCause,
-    pub count: u64,
+    pub(crate) cause: ErrorCause,
+    pub(crate) count: u64,
     /// The cause said for a person, count included.
     pub text: String,
 }
@@ -209,22 +209,22 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
 /// What a crawl run did (`crawl --json` prints it).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    pub pass: u64,
-    pub complete: bool,
-    pub resumed: bool,
-    pub pages_fetched: u64,
-    pub captures: u64,
-    pub new_versions: u64,
-    pub errors: u64,
+    pub(crate) pass: u64,
+    pub(crate) complete: bool,
+    pub(crate) resumed: bool,
+    pub(crate) pages_fetched: u64,
+    pub(crate) captures: u64,
+    pub(crate) new_versions: u64,
+    pub(crate) errors: u64,
     /// `errors` by cause, most frequent first.
     pub errors_by_cause: Vec<ErrorGroup>,
-    pub disallowed: u64,
-    pub bytes: u64,
-    pub elapsed_secs: f64,
-    pub pages_per_sec: f64,
-    pub peak_rss_bytes: Option<u64>,
-    pub hosts: u64,
-    pub queued: u64,
+    pub(crate) disallowed: u64,
+    pub(crate) bytes: u64,
+    pub(crate) elapsed_secs: f64,
+    pub(crate) pages_per_sec: f64,
+    pub(crate) peak_rss_bytes: Option<u64>,
+    pub(crate) hosts: u64,
+    pub(crate) queued: u64,
 }
 
 impl CrawlStats {
@@ -255,7 +255,7 @@ impl CrawlStats {
         groups
     }
 
-    pub fn summary(
+    pub(crate) fn summary(
         &self,
         elapsed: Duration,
         complete: bool,

@@ -12,7 +12,7 @@ use super::ExportError;
 
 /// Where `-o PATH` sends the export.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Stdout,
     /// A regular file or a new path (a symlink's target, resolved).
     Replace(PathBuf),
@@ -68,7 +68,7 @@ fn output_error(path: &Path, source: io::Error) -> ExportError {
 }
 
 /// Opens a FIFO, device or socket for writing, as a shell redirection does.
-pub fn open_stream(path: &Path) -> Result<BufWriter<File>, ExportError> {
+pub(crate) fn open_stream(path: &Path) -> Result<BufWriter<File>, ExportError> {
     let file = OpenOptions::new()
         .write(true)
         .open(path)
@@ -78,7 +78,7 @@ pub fn open_stream(path: &Path) -> Result<BufWriter<File>, ExportError> {
 
 /// A file being written; dropped without [`AtomicOutput::commit`], it is
 /// removed.
-pub struct AtomicOutput {
+pub(crate) struct AtomicOutput {
     target: PathBuf,
     temp: PathBuf,
     file: Option<BufWriter<File>>,
@@ -122,7 +122,7 @@ impl AtomicOutput {
             .map_or(0, |m| m.len())
     }
 
-    pub fn is_empty(&mut self) -> bool {
+    pub(crate) fn is_empty(&mut self) -> bool {
         self.len() == 0
     }
 

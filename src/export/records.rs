@@ -18,7 +18,7 @@ pub enum Schema {
 }
 
 /// The article record of one archived version.
-pub fn article_record(
+pub(crate) fn article_record(
     archive: &Archive,
     id: UrlId,
     page: &PageRecord,

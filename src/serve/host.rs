@@ -61,7 +61,7 @@ pub enum Refusal {
 }
 
 impl HostPolicy {
-    pub fn new(bound: SocketAddr, allowed: Vec<AllowedHost>) -> Self {
+    pub(crate) fn new(bound: SocketAddr, allowed: Vec<AllowedHost>) -> Self {
         Self { bound, allowed }
     }
 

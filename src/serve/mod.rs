@@ -41,12 +41,12 @@ pub type PrintReading = fn(&Reading, &Archive, &mut dyn Write) -> anyhow::Result
 
 /// What the handlers share.
 pub struct ServeState {
-    pub archive: Arc<Archive>,
+    pub(crate) archive: Arc<Archive>,
     /// The running crawl's counters, when serving from inside `watch`.
     pub crawl: Option<Arc<CrawlStats>>,
     /// The interface's own origin, for absolute links in the feed.
     pub origin: String,
-    pub search: SearchIndex,
+    pub(crate) search: SearchIndex,
     /// How a reading command forwarded to `/api/read` is answered: the
     /// CLI's own printer, so the text is the same wherever it runs.
     pub print_reading: PrintReading,
