@@ -12,14 +12,34 @@ use url::Url;
 /// Why a string is not a URL the crawler can use.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum UrlError {
+    /// The URL parser rejected it.
     #[error("malformed URL {input:?}: {reason}")]
-    Malformed { input: String, reason: String },
+    Malformed {
+        /// The string as given (a relative link before joining).
+        input: String,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// Not `http` or `https`.
     #[error("unsupported URL scheme {scheme:?} in {input:?} (only http and https)")]
-    Scheme { input: String, scheme: String },
+    Scheme {
+        /// The string as given.
+        input: String,
+        /// The scheme found (`mailto`, `ftp`, …).
+        scheme: String,
+    },
+    /// No host name to fetch from.
     #[error("URL {input:?} has no host")]
-    NoHost { input: String },
+    NoHost {
+        /// The string as given.
+        input: String,
+    },
+    /// Longer than [`MAX_URL_LEN`].
     #[error("URL of {len} bytes is longer than {MAX_URL_LEN}")]
-    TooLong { len: usize },
+    TooLong {
+        /// Its length in bytes (before or after canonicalization).
+        len: usize,
+    },
 }
 
 /// URLs longer than this are refused: servers and browsers give up near
@@ -189,6 +209,7 @@ impl CanonicalUrl {
         Ok(Self(url))
     }
 
+    /// The canonical spelling.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }

@@ -21,9 +21,11 @@ use crate::config::{CrawlConfig, Scope};
 /// What a host's queue holds for a worker right now.
 #[derive(Debug, PartialEq, Eq)]
 pub enum NextDue {
+    /// This entry is due now.
     Ready(QueueEntry),
     /// Nothing due yet; the earliest entry is due then (µs since epoch).
     Later(u64),
+    /// Nothing queued for the host besides entries in flight.
     Empty,
 }
 
@@ -111,8 +113,11 @@ pub struct Discovered {
 /// Where a discovered URL goes: its depth, source hops and scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
+    /// Link hops from the seed.
     pub depth: u32,
+    /// Hops taken through source links off the seed's site.
     pub source_hops: u32,
+    /// The seed host whose scope rules apply to the URL's links.
     pub scope: String,
 }
 
