@@ -53,6 +53,7 @@ pub struct ExtractedArticle {
 }
 
 impl ExtractedArticle {
+    /// Computes the article's version identity and compressed form.
     pub fn new(article: Article) -> Self {
         Self {
             identity: article.identity(),

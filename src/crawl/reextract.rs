@@ -19,9 +19,13 @@ use crate::extract::{self, Profile};
 /// What `reextract` did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ReextractReport {
-    pub(crate) pages: u64,
-    pub(crate) extracted: u64,
-    pub(crate) new_versions: u64,
+    /// Pages considered.
+    pub pages: u64,
+    /// Pages whose last complete HTML capture was extracted again.
+    pub extracted: u64,
+    /// Extractions that differed from the page's latest version, so made a
+    /// new version.
+    pub new_versions: u64,
     /// Pages with no complete HTML capture to extract from.
     pub skipped: u64,
 }

@@ -37,14 +37,20 @@ pub struct CrawlStats {
     pub fetched: Counter,
     /// HTTP responses recorded (any status).
     pub captures: Counter,
-    pub(crate) new_versions: Counter,
+    /// Versions created.
+    pub new_versions: Counter,
     /// Pages given up on: failed fetches, error statuses, cut bodies.
     pub errors: Counter,
-    pub(crate) disallowed: Counter,
-    pub(crate) bytes: Counter,
-    pub(crate) queued: Counter,
-    pub(crate) hosts_active: Counter,
-    pub(crate) pass: Counter,
+    /// Pages robots.txt disallowed.
+    pub disallowed: Counter,
+    /// Payload bytes received (after transfer decoding).
+    pub bytes: Counter,
+    /// Frontier entries waiting, as last counted.
+    pub queued: Counter,
+    /// Hosts with a worker fetching now.
+    pub hosts_active: Counter,
+    /// Number of the crawl pass under way.
+    pub pass: Counter,
     /// `errors`, by cause, in the order first seen.
     causes: Mutex<Vec<(ErrorCause, u64)>>,
 }
@@ -54,8 +60,11 @@ pub struct CrawlStats {
 pub enum ErrorCause {
     /// The address guard refused the resolved address.
     Refused(Forbidden),
+    /// No response within `--timeout`.
     Timeout,
+    /// The connection could not be made.
     Connect,
+    /// The request failed otherwise (the exchange broke off).
     Transport,
     /// A redirect loop, too many redirects, or an unusable `Location`.
     Redirect,
@@ -195,8 +204,10 @@ impl Serialize for ErrorCause {
 /// The errors of one cause in a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorGroup {
-    pub(crate) cause: ErrorCause,
-    pub(crate) count: u64,
+    /// The cause (serialized as its key, e.g. `timeout`, `http_404`).
+    pub cause: ErrorCause,
+    /// Pages given up on for this cause.
+    pub count: u64,
     /// The cause said for a person, count included.
     pub text: String,
 }
@@ -209,22 +220,37 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
 /// What a crawl run did (`crawl --json` prints it).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    pub(crate) pass: u64,
-    pub(crate) complete: bool,
-    pub(crate) resumed: bool,
-    pub(crate) pages_fetched: u64,
-    pub(crate) captures: u64,
-    pub(crate) new_versions: u64,
-    pub(crate) errors: u64,
+    /// Number of the crawl pass this run worked on.
+    pub pass: u64,
+    /// The pass ended (its frontier ran empty), rather than being stopped.
+    pub complete: bool,
+    /// The run continued an unfinished pass.
+    pub resumed: bool,
+    /// Pages fetched successfully (2xx/3xx/304, body complete).
+    pub pages_fetched: u64,
+    /// HTTP responses recorded (any status).
+    pub captures: u64,
+    /// Versions created.
+    pub new_versions: u64,
+    /// Pages given up on.
+    pub errors: u64,
     /// `errors` by cause, most frequent first.
     pub errors_by_cause: Vec<ErrorGroup>,
-    pub(crate) disallowed: u64,
-    pub(crate) bytes: u64,
-    pub(crate) elapsed_secs: f64,
-    pub(crate) pages_per_sec: f64,
-    pub(crate) peak_rss_bytes: Option<u64>,
-    pub(crate) hosts: u64,
-    pub(crate) queued: u64,
+    /// Pages robots.txt disallowed.
+    pub disallowed: u64,
+    /// Payload bytes received (after transfer decoding).
+    pub bytes: u64,
+    /// Wall time of the run, in seconds (to the millisecond).
+    pub elapsed_secs: f64,
+    /// Captures per second of wall time (to one decimal).
+    pub pages_per_sec: f64,
+    /// The process's peak resident memory in bytes; `None` where the OS
+    /// does not tell (outside Linux).
+    pub peak_rss_bytes: Option<u64>,
+    /// Hosts contacted.
+    pub hosts: u64,
+    /// Frontier entries left at the end (due later, or not reached).
+    pub queued: u64,
 }
 
 impl CrawlStats {
