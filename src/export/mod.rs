@@ -55,7 +55,9 @@ pub struct Filter {
     pub until: Option<DateTime<Utc>>,
     /// Language codes (`en` matches `en-GB`).
     pub languages: Vec<String>,
+    /// Every version captured in the window, not only the latest of each page.
     pub all_versions: bool,
+    /// Every page, not only articles.
     pub all_pages: bool,
 }
 
