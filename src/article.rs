@@ -68,7 +68,7 @@ impl Article {
     /// The version identity: normalized title, authors, body text
     /// and publication date. Not the HTML, whose ads and timestamps change on
     /// every load, and not `modified`, which some sites bump on every request.
-    pub fn identity(&self) -> ContentDigest {
+    pub(crate) fn identity(&self) -> ContentDigest {
         let title = normalize_ws(self.title.as_deref().unwrap_or_default());
         let authors = self
             .authors
@@ -108,7 +108,7 @@ impl Article {
 
 /// Collapses every run of whitespace to one space, so reflowed or re-indented
 /// markup is not a change.
-pub fn normalize_ws(s: &str) -> String {
+pub(crate) fn normalize_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {

@@ -225,7 +225,7 @@ impl CanonicalUrl {
 
     /// The politeness key: host and effective port (`news.example:443`).
     /// robots.txt and rate limits apply per authority.
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         format!(
             "{}:{}",
             self.host(),
@@ -234,7 +234,7 @@ impl CanonicalUrl {
     }
 
     /// The robots.txt URL of this URL's origin.
-    pub fn robots_url(&self) -> CanonicalUrl {
+    pub(crate) fn robots_url(&self) -> CanonicalUrl {
         let mut url = self.0.clone();
         url.set_path("/robots.txt");
         url.set_query(None);
@@ -242,7 +242,7 @@ impl CanonicalUrl {
     }
 
     /// Path plus query, as matched by include/exclude patterns and robots.txt.
-    pub fn path_and_query(&self) -> String {
+    pub(crate) fn path_and_query(&self) -> String {
         match self.0.query() {
             Some(q) => format!("{}?{}", self.0.path(), q),
             None => self.0.path().to_string(),

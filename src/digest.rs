@@ -16,7 +16,7 @@ impl ContentDigest {
 
     /// Digest of several fields, each length-prefixed so that field boundaries
     /// are part of the identity (`"ab" + "c"` differs from `"a" + "bc"`).
-    pub fn of_fields<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Self {
+    pub(crate) fn of_fields<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let mut hasher = blake3::Hasher::new();
         for field in fields {
             hasher.update(&(field.len() as u64).to_be_bytes());

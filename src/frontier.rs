@@ -76,7 +76,7 @@ pub fn soonest(archive: &Archive, limit: usize) -> Result<Vec<QueueEntry>> {
 }
 
 /// Whether any entry is queued at all.
-pub fn is_empty(archive: &Archive) -> Result<bool> {
+pub(crate) fn is_empty(archive: &Archive) -> Result<bool> {
     archive.queue_is_empty()
 }
 
@@ -87,7 +87,7 @@ pub fn len(archive: &Archive) -> usize {
 
 /// How a URL was found, which decides its depth and whether it is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Found {
+pub(crate) enum Found {
     /// A hyperlink: one hop deeper, within the seed's scope.
     Link,
     /// A source the article cites: followed off-site up to `source_hops`.
@@ -104,7 +104,7 @@ pub enum Found {
 /// A URL found on a page, with how it was found and, from sitemaps and
 /// feeds, when it last changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Discovered {
+pub(crate) struct Discovered {
     pub(crate) url: CanonicalUrl,
     pub(crate) how: Found,
     pub(crate) updated: Option<DateTime<chrono::FixedOffset>>,
@@ -124,7 +124,7 @@ pub struct Placement {
 /// Decides whether `url`, found on `parent`, is followed, and where.
 /// `moved_to` lists the sites the seed of `parent`'s scope redirected to:
 /// they count as the seed's site (`paper.example` → `paper.example.net`).
-pub fn judge(
+pub(crate) fn judge(
     config: &CrawlConfig,
     moved_to: &[String],
     parent: &PageRecord,
@@ -219,7 +219,7 @@ impl Admitter {
     }
 
     /// The id of `authority`, creating its host record if new.
-    pub fn host_id(&mut self, st: &mut impl Txn, authority: &str) -> Result<HostId> {
+    pub(crate) fn host_id(&mut self, st: &mut impl Txn, authority: &str) -> Result<HostId> {
         Ok(self.host(st, authority)?.id)
     }
 
@@ -350,7 +350,12 @@ impl Admitter {
 
     /// Moves an entry to another due time (a retry, a revisit). Returns the
     /// new due time (µs), which the caller records on the page.
-    pub fn requeue(&mut self, st: &mut impl Txn, entry: &QueueEntry, due: DateTime<Utc>) -> u64 {
+    pub(crate) fn requeue(
+        &mut self,
+        st: &mut impl Txn,
+        entry: &QueueEntry,
+        due: DateTime<Utc>,
+    ) -> u64 {
         st.dequeue(entry);
         let moved = QueueEntry {
             due: micros(due),
@@ -363,7 +368,7 @@ impl Admitter {
 
     /// Brings a queued page's visit forward to `now` when a sitemap or feed
     /// says it changed after its last capture.
-    pub fn bring_forward(
+    pub(crate) fn bring_forward(
         &mut self,
         st: &mut impl Txn,
         id: UrlId,

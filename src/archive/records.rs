@@ -9,7 +9,7 @@ use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;
 
 /// The on-disk format version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Archive-wide identifier of a canonical URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,19 +37,6 @@ pub enum Via {
     Robots,
     /// Brought in by `import-warc`.
     Import,
-}
-
-impl Via {
-    /// Tag byte of a provenance edge in the `links` table, if this is one.
-    pub fn edge(&self) -> Option<(u8, UrlId)> {
-        match *self {
-            Via::Link(f) => Some((b'l', f)),
-            Via::Source(f) => Some((b's', f)),
-            Via::Sitemap(f) => Some((b'm', f)),
-            Via::Feed(f) => Some((b'f', f)),
-            Via::Seed | Via::Robots | Via::Import => None,
-        }
-    }
 }
 
 /// Where a page stands in the current crawl pass.
@@ -176,7 +163,7 @@ impl PageRecord {
 
     /// Why this page is in the frontier, as `schedule` and the status page
     /// show it: `retry`, `new`, `seed` (seeds, feeds, sitemaps) or `revisit`.
-    pub fn due_reason(&self) -> &'static str {
+    pub(crate) fn due_reason(&self) -> &'static str {
         if self.attempts > 0 {
             "retry"
         } else if self.captures == 0 {

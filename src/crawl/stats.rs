@@ -16,16 +16,16 @@ use crate::fetch::{FetchError, Forbidden};
 pub struct Counter(AtomicU64);
 
 impl Counter {
-    pub fn inc(&self) {
+    pub(crate) fn inc(&self) {
         self.add(1);
     }
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
-    pub fn set(&self, n: u64) {
+    pub(crate) fn set(&self, n: u64) {
         self.0.store(n, Ordering::Relaxed);
     }
-    pub fn get(&self) -> u64 {
+    pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 }
@@ -101,7 +101,7 @@ impl ErrorCause {
     }
 
     /// The cause of a response that was recorded but failed its page.
-    pub fn of_response(
+    pub(crate) fn of_response(
         status: u16,
         truncated: Option<Truncation>,
         paused: bool,
@@ -117,7 +117,7 @@ impl ErrorCause {
     }
 
     /// A stable name for JSON: `refused_loopback`, `timeout`, `http_404`…
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             ErrorCause::Refused(class) => {
                 format!("refused_{}", class.to_string().replace([' ', '-'], "_"))
@@ -137,7 +137,7 @@ impl ErrorCause {
     }
 
     /// `n` errors of this cause, said for a person.
-    pub fn describe(&self, n: u64) -> String {
+    pub(crate) fn describe(&self, n: u64) -> String {
         match self {
             ErrorCause::Refused(class) => format!(
                 "{} refused: {class} address; pass --allow-private",
@@ -255,7 +255,7 @@ pub struct Summary {
 
 impl CrawlStats {
     /// Counts a page given up on.
-    pub fn error(&self, cause: ErrorCause) {
+    pub(crate) fn error(&self, cause: ErrorCause) {
         self.errors.inc();
         let mut causes = self.causes.lock().unwrap_or_else(|p| p.into_inner());
         match causes.iter_mut().find(|(c, _)| *c == cause) {

@@ -12,7 +12,8 @@ mod output;
 mod records;
 pub mod warc;
 
-pub(crate) use output::{AtomicOutput, Target, open_stream};
+pub use output::Target;
+pub(crate) use output::{AtomicOutput, open_stream};
 pub(crate) use records::article_record;
 pub use records::{Cells, Schema};
 
@@ -64,12 +65,12 @@ pub struct Filter {
 impl Filter {
     /// Whether a page of `host` is exported: no hosts given, or one covers
     /// it (the same rule as the web index's host filter).
-    pub fn host_matches(&self, host: &str) -> bool {
+    pub(crate) fn host_matches(&self, host: &str) -> bool {
         self.hosts.is_empty() || self.hosts.iter().any(|h| query::host_within(host, h))
     }
 
     /// The pages exported: articles only unless every page is asked for.
-    pub fn pages(&self) -> Pages {
+    pub(crate) fn pages(&self) -> Pages {
         Pages::all_if(self.all_pages)
     }
 
@@ -103,7 +104,7 @@ impl Filter {
 
     /// Whether a version in `language` is exported: no languages given, or
     /// one covers it (the same rule as the web index's language filter).
-    pub fn language_matches(&self, language: Option<&str>) -> bool {
+    pub(crate) fn language_matches(&self, language: Option<&str>) -> bool {
         self.languages.is_empty()
             || language.is_some_and(|l| {
                 self.languages

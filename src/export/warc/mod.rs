@@ -29,11 +29,11 @@ const IDENTICAL_PAYLOAD: &str = "http://netpreserve.org/warc/1.1/revisit/identic
 const NOT_MODIFIED: &str = "http://netpreserve.org/warc/1.1/revisit/server-not-modified";
 /// palimpsest's own fields: the URL first requested, and the redirect hops
 /// (JSON) that led from it to `WARC-Target-URI`.
-pub const REQUESTED_URI: &str = "Palimpsest-Requested-URI";
+pub(crate) const REQUESTED_URI: &str = "Palimpsest-Requested-URI";
 pub(crate) const REDIRECTS: &str = "Palimpsest-Redirects";
 
 /// `sha1:` + base32, the digest form WARC tools expect.
-pub fn sha1_digest(bytes: &[u8]) -> String {
+pub(crate) fn sha1_digest(bytes: &[u8]) -> String {
     format!("sha1:{}", BASE32.encode(&Sha1::digest(bytes)))
 }
 
@@ -120,7 +120,7 @@ impl<'a> Sink<'a> {
     }
 
     /// The files written, once all are committed.
-    pub fn finish(self) -> Result<Vec<PathBuf>> {
+    pub(crate) fn finish(self) -> Result<Vec<PathBuf>> {
         match self {
             Sink::Stream(s) => {
                 s.flush()?;
@@ -221,7 +221,7 @@ impl<'a> WarcWriter<'a> {
 
     /// Writes one capture: request, response (or revisit), and the
     /// article's metadata record when `article_json` is given.
-    pub fn capture(
+    pub(crate) fn capture(
         &mut self,
         capture: &CaptureRecord,
         payload: Option<&[u8]>,
