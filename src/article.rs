@@ -11,7 +11,9 @@ use crate::digest::ContentDigest;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum PageKind {
+    /// A news article: one story with a body of prose.
     Article,
+    /// Any other page.
     #[default]
     Page,
 }
@@ -21,16 +23,31 @@ pub enum PageKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct Article {
+    /// The URL the page names as its canonical one (`rel=canonical`,
+    /// `og:url`), resolved; `None` if it names none.
     pub canonical_url: Option<String>,
+    /// The headline; `None` if none was found.
     pub title: Option<String>,
+    /// Author names, in byline order (empty if none were found).
     pub authors: Vec<String>,
+    /// Publication time with the offset the page gave; `None` if not found.
     pub published: Option<DateTime<FixedOffset>>,
+    /// Last modification time the page claims; `None` if it claims none.
     pub modified: Option<DateTime<FixedOffset>>,
+    /// Language as a primary subtag (`en`, `vi`), declared or detected;
+    /// `None` if neither is known.
     pub language: Option<String>,
+    /// The publication's name (`og:site_name`, the publisher); `None` if not
+    /// found.
     pub site_name: Option<String>,
+    /// The page's summary (`og:description`, `description`); `None` if empty.
     pub description: Option<String>,
+    /// The body: paragraphs of prose separated by blank lines.
     pub text: String,
+    /// URLs the article names as its source (an original it syndicates or
+    /// cites), absolute and canonical.
     pub source_links: Vec<String>,
+    /// Whether the page is an article.
     pub kind: PageKind,
     /// On a page that is not an article (a section front, a home page):
     /// the headlines it shows, in order, with the stories they link to.
@@ -41,7 +58,9 @@ pub struct Article {
 /// A headline on a front page and the story it links to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Headline {
+    /// The headline's words, as shown.
     pub text: String,
+    /// The canonical URL of the story it links to.
     pub url: String,
 }
 
@@ -49,7 +68,7 @@ impl Article {
     /// The version identity: normalized title, authors, body text
     /// and publication date. Not the HTML, whose ads and timestamps change on
     /// every load, and not `modified`, which some sites bump on every request.
-    pub fn identity(&self) -> ContentDigest {
+    pub(crate) fn identity(&self) -> ContentDigest {
         let title = normalize_ws(self.title.as_deref().unwrap_or_default());
         let authors = self
             .authors
@@ -89,7 +108,7 @@ impl Article {
 
 /// Collapses every run of whitespace to one space, so reflowed or re-indented
 /// markup is not a change.
-pub fn normalize_ws(s: &str) -> String {
+pub(crate) fn normalize_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
@@ -126,7 +145,7 @@ mod tests {
 /// the JSONL export: the page URL, the article, and where it comes from in
 /// the archive (all `null` for `extract` on files).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArticleRecord {
+pub(crate) struct ArticleRecord {
     pub url: String,
     pub canonical_url: Option<String>,
     pub title: Option<String>,

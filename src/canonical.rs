@@ -12,14 +12,34 @@ use url::Url;
 /// Why a string is not a URL the crawler can use.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum UrlError {
+    /// The URL parser rejected it.
     #[error("malformed URL {input:?}: {reason}")]
-    Malformed { input: String, reason: String },
+    Malformed {
+        /// The string as given (a relative link before joining).
+        input: String,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// Not `http` or `https`.
     #[error("unsupported URL scheme {scheme:?} in {input:?} (only http and https)")]
-    Scheme { input: String, scheme: String },
+    Scheme {
+        /// The string as given.
+        input: String,
+        /// The scheme found (`mailto`, `ftp`, …).
+        scheme: String,
+    },
+    /// No host name to fetch from.
     #[error("URL {input:?} has no host")]
-    NoHost { input: String },
+    NoHost {
+        /// The string as given.
+        input: String,
+    },
+    /// Longer than [`MAX_URL_LEN`].
     #[error("URL of {len} bytes is longer than {MAX_URL_LEN}")]
-    TooLong { len: usize },
+    TooLong {
+        /// Its length in bytes (before or after canonicalization).
+        len: usize,
+    },
 }
 
 /// URLs longer than this are refused: servers and browsers give up near
@@ -189,11 +209,12 @@ impl CanonicalUrl {
         Ok(Self(url))
     }
 
+    /// The canonical spelling.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
 
-    pub fn as_url(&self) -> &Url {
+    pub(crate) fn as_url(&self) -> &Url {
         &self.0
     }
 
@@ -204,7 +225,7 @@ impl CanonicalUrl {
 
     /// The politeness key: host and effective port (`news.example:443`).
     /// robots.txt and rate limits apply per authority.
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         format!(
             "{}:{}",
             self.host(),
@@ -213,7 +234,7 @@ impl CanonicalUrl {
     }
 
     /// The robots.txt URL of this URL's origin.
-    pub fn robots_url(&self) -> CanonicalUrl {
+    pub(crate) fn robots_url(&self) -> CanonicalUrl {
         let mut url = self.0.clone();
         url.set_path("/robots.txt");
         url.set_query(None);
@@ -221,7 +242,7 @@ impl CanonicalUrl {
     }
 
     /// Path plus query, as matched by include/exclude patterns and robots.txt.
-    pub fn path_and_query(&self) -> String {
+    pub(crate) fn path_and_query(&self) -> String {
         match self.0.query() {
             Some(q) => format!("{}?{}", self.0.path(), q),
             None => self.0.path().to_string(),

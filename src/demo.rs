@@ -25,7 +25,7 @@ use tokio::sync::mpsc::UnboundedSender;
 pub const DEFAULT_BIND: &str = "127.0.0.1:8765";
 
 /// The path of the article the demo edits.
-pub const EDITED_PATH: &str = "/politics/minister-resigns.html";
+pub(crate) const EDITED_PATH: &str = "/politics/minister-resigns.html";
 
 const HARBOUR_PATH: &str = "/world/harbour-reopens.html";
 const COMET_PATH: &str = "/science/new-comet.html";

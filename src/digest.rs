@@ -9,13 +9,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct ContentDigest([u8; 32]);
 
 impl ContentDigest {
+    /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Self {
         Self(*blake3::hash(bytes).as_bytes())
     }
 
     /// Digest of several fields, each length-prefixed so that field boundaries
     /// are part of the identity (`"ab" + "c"` differs from `"a" + "bc"`).
-    pub fn of_fields<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Self {
+    pub(crate) fn of_fields<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let mut hasher = blake3::Hasher::new();
         for field in fields {
             hasher.update(&(field.len() as u64).to_be_bytes());
@@ -24,19 +25,19 @@ impl ContentDigest {
         Self(*hasher.finalize().as_bytes())
     }
 
-    pub fn as_bytes(&self) -> &[u8; 32] {
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
         bytes.try_into().ok().map(Self)
     }
 
-    pub fn to_hex(&self) -> String {
+    pub(crate) fn to_hex(self) -> String {
         blake3::Hash::from(self.0).to_hex().to_string()
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         let hex = s.strip_prefix("blake3:").unwrap_or(s);
         blake3::Hash::from_hex(hex)
             .ok()

@@ -21,8 +21,8 @@ pub enum Listing {
 /// One URL named by a sitemap or feed, with its last-change time if given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub url: CanonicalUrl,
-    pub updated: Option<DateTime<FixedOffset>>,
+    pub(crate) url: CanonicalUrl,
+    pub(crate) updated: Option<DateTime<FixedOffset>>,
 }
 
 /// Sitemaps are capped at 50 000 URLs and 50 MB by the protocol.
@@ -82,7 +82,7 @@ pub fn parse_listing(body: &[u8], base: &Url, max_bytes: u64) -> Option<Listing>
 }
 
 /// Whether a response looks like XML worth parsing as a listing.
-pub fn looks_like_xml(content_type: Option<&str>, body: &[u8]) -> bool {
+pub(crate) fn looks_like_xml(content_type: Option<&str>, body: &[u8]) -> bool {
     let ct = content_type.unwrap_or_default().to_ascii_lowercase();
     if ct.contains("xml") || ct.contains("rss") || ct.contains("atom") || ct.contains("gzip") {
         return true;

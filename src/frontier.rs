@@ -21,9 +21,11 @@ use crate::config::{CrawlConfig, Scope};
 /// What a host's queue holds for a worker right now.
 #[derive(Debug, PartialEq, Eq)]
 pub enum NextDue {
+    /// This entry is due now.
     Ready(QueueEntry),
     /// Nothing due yet; the earliest entry is due then (µs since epoch).
     Later(u64),
+    /// Nothing queued for the host besides entries in flight.
     Empty,
 }
 
@@ -74,7 +76,7 @@ pub fn soonest(archive: &Archive, limit: usize) -> Result<Vec<QueueEntry>> {
 }
 
 /// Whether any entry is queued at all.
-pub fn is_empty(archive: &Archive) -> Result<bool> {
+pub(crate) fn is_empty(archive: &Archive) -> Result<bool> {
     archive.queue_is_empty()
 }
 
@@ -85,7 +87,7 @@ pub fn len(archive: &Archive) -> usize {
 
 /// How a URL was found, which decides its depth and whether it is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Found {
+pub(crate) enum Found {
     /// A hyperlink: one hop deeper, within the seed's scope.
     Link,
     /// A source the article cites: followed off-site up to `source_hops`.
@@ -102,24 +104,27 @@ pub enum Found {
 /// A URL found on a page, with how it was found and, from sitemaps and
 /// feeds, when it last changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Discovered {
-    pub url: CanonicalUrl,
-    pub how: Found,
-    pub updated: Option<DateTime<chrono::FixedOffset>>,
+pub(crate) struct Discovered {
+    pub(crate) url: CanonicalUrl,
+    pub(crate) how: Found,
+    pub(crate) updated: Option<DateTime<chrono::FixedOffset>>,
 }
 
 /// Where a discovered URL goes: its depth, source hops and scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
+    /// Link hops from the seed.
     pub depth: u32,
+    /// Hops taken through source links off the seed's site.
     pub source_hops: u32,
+    /// The seed host whose scope rules apply to the URL's links.
     pub scope: String,
 }
 
 /// Decides whether `url`, found on `parent`, is followed, and where.
 /// `moved_to` lists the sites the seed of `parent`'s scope redirected to:
 /// they count as the seed's site (`paper.example` → `paper.example.net`).
-pub fn judge(
+pub(crate) fn judge(
     config: &CrawlConfig,
     moved_to: &[String],
     parent: &PageRecord,
@@ -176,7 +181,7 @@ pub fn judge(
 /// The write side of the frontier, owned by the archive writer: assigns
 /// identifiers, deduplicates per pass, enforces page limits.
 pub struct Admitter {
-    pub pass: PassRecord,
+    pub(crate) pass: PassRecord,
     ids: IdCounters,
     max_pages: Option<u64>,
     max_pages_per_host: Option<u64>,
@@ -199,7 +204,7 @@ impl Admitter {
         })
     }
 
-    pub fn queued(&self) -> u64 {
+    pub(crate) fn queued(&self) -> u64 {
         self.queued
     }
 
@@ -209,12 +214,12 @@ impl Admitter {
         st.put_pass(&self.pass)
     }
 
-    pub fn take_woken(&mut self) -> HashSet<HostId> {
+    pub(crate) fn take_woken(&mut self) -> HashSet<HostId> {
         std::mem::take(&mut self.woken)
     }
 
     /// The id of `authority`, creating its host record if new.
-    pub fn host_id(&mut self, st: &mut impl Txn, authority: &str) -> Result<HostId> {
+    pub(crate) fn host_id(&mut self, st: &mut impl Txn, authority: &str) -> Result<HostId> {
         Ok(self.host(st, authority)?.id)
     }
 
@@ -345,7 +350,12 @@ impl Admitter {
 
     /// Moves an entry to another due time (a retry, a revisit). Returns the
     /// new due time (µs), which the caller records on the page.
-    pub fn requeue(&mut self, st: &mut impl Txn, entry: &QueueEntry, due: DateTime<Utc>) -> u64 {
+    pub(crate) fn requeue(
+        &mut self,
+        st: &mut impl Txn,
+        entry: &QueueEntry,
+        due: DateTime<Utc>,
+    ) -> u64 {
         st.dequeue(entry);
         let moved = QueueEntry {
             due: micros(due),
@@ -358,7 +368,7 @@ impl Admitter {
 
     /// Brings a queued page's visit forward to `now` when a sitemap or feed
     /// says it changed after its last capture.
-    pub fn bring_forward(
+    pub(crate) fn bring_forward(
         &mut self,
         st: &mut impl Txn,
         id: UrlId,

@@ -14,7 +14,7 @@ mod verify;
 
 pub use records::*;
 pub use store::{ChangeRow, Rows, Store, Txn};
-pub use verify::{VerifyReport, verify};
+pub(crate) use verify::verify;
 
 use std::collections::HashMap;
 use std::io;
@@ -33,37 +33,77 @@ use crate::digest::ContentDigest;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArchiveError {
+    /// Another process holds the archive's lock.
     #[error(
         "archive {path} is in use by another process ({holder}); only one process may open it at a time"
     )]
-    Locked { path: PathBuf, holder: String },
+    Locked {
+        /// The archive directory.
+        path: PathBuf,
+        /// What the holder recorded about itself (command, pid, where it
+        /// serves), or "holder unknown".
+        holder: String,
+    },
+    /// sled could not open the database.
     #[error("cannot open archive {path}: {source}")]
-    Open { path: PathBuf, source: sled::Error },
+    Open {
+        /// The archive directory.
+        path: PathBuf,
+        /// sled's reason.
+        source: sled::Error,
+    },
+    /// The archive directory could not be created.
     #[error("cannot create archive directory {path}: {source}")]
-    CreateDir { path: PathBuf, source: io::Error },
+    CreateDir {
+        /// The archive directory.
+        path: PathBuf,
+        /// The file system's reason.
+        source: io::Error,
+    },
+    /// The archive was written in an on-disk format this build does not read.
     #[error("archive {path} has schema version {found}, this palimpsest reads version {supported}")]
     Schema {
+        /// The archive directory.
         path: PathBuf,
+        /// The schema version recorded in the archive.
         found: u32,
+        /// The schema version this build reads and writes.
         supported: u32,
     },
+    /// A read or write of the database failed.
     #[error("archive storage error: {0}")]
     Storage(#[from] sled::Error),
+    /// A stored value does not decode (bad JSON, bad zstd, missing blob).
     #[error("corrupt archive record under key {key:?}: {reason}")]
-    Corrupt { key: String, reason: String },
+    Corrupt {
+        /// The key (or a description of the record) that failed to decode.
+        key: String,
+        /// The decoder's reason.
+        reason: String,
+    },
+    /// Any other I/O failure: a file beside the database (lock holder,
+    /// serving note), payload compression, the writer thread's start.
     #[error("archive I/O error: {0}")]
     Io(#[from] io::Error),
+    /// A URL asked for is not (or does not parse to a URL) in the archive.
     #[error("{url} is not in the archive")]
-    UnknownUrl { url: String },
+    UnknownUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// A page has no version of the number asked for.
     #[error("{url} has no version {number} (it has {versions})")]
     UnknownVersion {
+        /// The page's canonical URL.
         url: String,
+        /// The version number asked for (1-based).
         number: u32,
+        /// How many versions the page has.
         versions: u32,
     },
 }
 
-pub type Result<T, E = ArchiveError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = ArchiveError> = std::result::Result<T, E>;
 
 const HOLDER_FILE: &str = "holder";
 /// The origin (`http://127.0.0.1:8080`) the holding process serves the
@@ -136,10 +176,6 @@ impl Archive {
             .then(|| origin.to_string())
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Adds a note for other processes to the holder record (e.g. the
     /// address this process serves the archive on), so a command refused
     /// the lock can say where to look instead.
@@ -200,6 +236,7 @@ impl Archive {
         })
     }
 
+    /// The id of an archived canonical URL, or `None` if it was never admitted.
     pub fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>> {
         Ok(self
             .db
@@ -289,6 +326,7 @@ impl Archive {
         Ok(citing)
     }
 
+    /// The page record of `id`, or `None` if there is none.
     pub fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
         self.get(&keys::page(id))
     }
@@ -314,6 +352,8 @@ impl Archive {
             .map(move |r| r.and_then(|(_, v)| self.with_article(id, v)))
     }
 
+    /// Version `number` (1-based) of a page with its article decompressed,
+    /// or `None` if the page has no such version.
     pub fn version(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
         match self.get::<VersionRecord>(&keys::version(id, number))? {
             Some(v) => self.with_article(id, v).map(Some),
@@ -354,14 +394,18 @@ impl Archive {
         decode_payload(digest, self.db.get(keys::payload(digest))?.as_deref())
     }
 
+    /// Whether a payload with this digest is stored.
     pub fn has_payload(&self, digest: &ContentDigest) -> Result<bool> {
         Ok(self.db.contains_key(keys::payload(digest))?)
     }
 
+    /// What is remembered about a host (`host:port`), or `None` if it was
+    /// never seen.
     pub fn host_record(&self, authority: &str) -> Result<Option<HostRecord>> {
         self.get(&keys::host(authority))
     }
 
+    /// The current (or last) crawl pass, or `None` before the first crawl.
     pub fn pass(&self) -> Result<Option<PassRecord>> {
         self.get(&keys::meta("pass"))
     }
@@ -515,15 +559,25 @@ impl Archive {
 /// Counts and sizes of an archive (`palimpsest stats`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Stats {
+    /// Page records (every URL ever admitted).
     pub pages: u64,
+    /// Pages whose newest version is an article.
     pub articles: u64,
+    /// Host records.
     pub hosts: u64,
+    /// Captures (HTTP responses) stored.
     pub captures: u64,
+    /// Versions stored, over all pages.
     pub versions: u64,
+    /// Distinct payloads stored.
     pub payloads: u64,
+    /// Bytes of the stored payloads, zstd-compressed.
     pub payload_bytes_compressed: u64,
+    /// Frontier entries waiting.
     pub queued: u64,
+    /// Number of the current (or last) crawl pass; 0 before the first.
     pub pass: u64,
+    /// Bytes the database takes on disk.
     pub disk_bytes: u64,
 }
 
@@ -571,10 +625,6 @@ impl Staging<'_> {
     fn remove(&mut self, key: Vec<u8>) {
         self.batch.remove(key.clone());
         self.overlay.insert(key, None);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.overlay.is_empty()
     }
 
     /// The first capture key of `id` free from `capture`'s time on, or

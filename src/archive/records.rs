@@ -9,7 +9,7 @@ use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;
 
 /// The on-disk format version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Archive-wide identifier of a canonical URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -23,10 +23,15 @@ pub struct HostId(pub u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "via", content = "from")]
 pub enum Via {
+    /// Given as a seed.
     Seed,
+    /// A link on the page with this id.
     Link(UrlId),
+    /// Cited as the source of the article with this id.
     Source(UrlId),
+    /// Listed in the sitemap with this id.
     Sitemap(UrlId),
+    /// An item of the feed with this id.
     Feed(UrlId),
     /// Named by a `Sitemap:` line of the host's robots.txt.
     Robots,
@@ -34,23 +39,11 @@ pub enum Via {
     Import,
 }
 
-impl Via {
-    /// Tag byte of a provenance edge in the `links` table, if this is one.
-    pub fn edge(&self) -> Option<(u8, UrlId)> {
-        match *self {
-            Via::Link(f) => Some((b'l', f)),
-            Via::Source(f) => Some((b's', f)),
-            Via::Sitemap(f) => Some((b'm', f)),
-            Via::Feed(f) => Some((b'f', f)),
-            Via::Seed | Via::Robots | Via::Import => None,
-        }
-    }
-}
-
 /// Where a page stands in the current crawl pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PageState {
+    /// Waiting in the frontier to be fetched.
     #[default]
     Queued,
     /// Fetched (any HTTP status, including 304).
@@ -65,10 +58,15 @@ pub enum PageState {
 /// reading the version itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatestVersion {
+    /// The version's number (1-based).
     pub number: u32,
+    /// The version identity (see `Article::identity`).
     pub digest: ContentDigest,
+    /// The headline, if extraction found one.
     pub title: Option<String>,
+    /// Whether the version is an article or another kind of page.
     pub kind: PageKind,
+    /// The article's language code, if known.
     pub language: Option<String>,
     /// When this version was first seen: the page's last change.
     #[serde(default)]
@@ -78,7 +76,9 @@ pub struct LatestVersion {
 /// Everything the archive knows about one canonical URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRecord {
+    /// The page's canonical URL.
     pub url: CanonicalUrl,
+    /// The host the URL belongs to.
     pub host: HostId,
     /// Link hops from the seed.
     pub depth: u32,
@@ -87,24 +87,37 @@ pub struct PageRecord {
     pub source_hops: u32,
     /// The seed host whose scope rules apply to this page's links.
     pub scope: String,
+    /// How the URL first entered the frontier.
     pub via: Via,
     /// The last crawl pass that queued this page.
     pub pass: u64,
+    /// Where the page stands in that pass.
     pub state: PageState,
+    /// The `ETag` of the last successful fetch, sent back as `If-None-Match`;
+    /// `None` if the server gave none.
     #[serde(default)]
     pub etag: Option<String>,
+    /// The `Last-Modified` of the last successful fetch, sent back as
+    /// `If-Modified-Since`; `None` if the server gave none.
     #[serde(default)]
     pub last_modified: Option<String>,
+    /// Number of captures stored for this page.
     #[serde(default)]
     pub captures: u64,
+    /// Fetch time of the newest capture; `None` before the first.
     #[serde(default)]
     pub last_captured: Option<DateTime<Utc>>,
+    /// HTTP status of the newest capture; `None` before the first.
     #[serde(default)]
     pub last_status: Option<u16>,
+    /// Why the last fetch failed or was refused (an error, an HTTP status of
+    /// 400 or more, robots.txt); `None` when it succeeded.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Number of versions stored for this page.
     #[serde(default)]
     pub versions: u32,
+    /// The newest version's summary; `None` while the page has no version.
     #[serde(default)]
     pub latest: Option<LatestVersion>,
     /// Retry attempts made for the current pass.
@@ -113,6 +126,7 @@ pub struct PageRecord {
     /// Due time (µs) of this page's frontier entry, while it has one.
     #[serde(default)]
     pub due: Option<u64>,
+    /// Fetch time of the oldest capture; `None` before the first.
     #[serde(default)]
     pub first_captured: Option<DateTime<Utc>>,
     /// A sitemap or feed: a discovery source, revisited like a seed.
@@ -149,7 +163,7 @@ impl PageRecord {
 
     /// Why this page is in the frontier, as `schedule` and the status page
     /// show it: `retry`, `new`, `seed` (seeds, feeds, sitemaps) or `revisit`.
-    pub fn due_reason(&self) -> &'static str {
+    pub(crate) fn due_reason(&self) -> &'static str {
         if self.attempts > 0 {
             "retry"
         } else if self.captures == 0 {
@@ -165,7 +179,9 @@ impl PageRecord {
 /// One hop of a redirect chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectHop {
+    /// The URL that answered with a redirect.
     pub url: String,
+    /// Its HTTP status (301, 302, 303, 307 or 308).
     pub status: u16,
 }
 
@@ -182,11 +198,16 @@ pub enum Truncation {
 /// One fetch of one URL that got an HTTP response. Never changed once written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaptureRecord {
+    /// The URL asked for (the page's canonical URL).
     pub requested_url: String,
+    /// The URL that gave this response, after redirects.
     pub final_url: String,
+    /// The redirects followed from `requested_url` to `final_url`, in order.
     #[serde(default)]
     pub redirects: Vec<RedirectHop>,
+    /// When the request was sent.
     pub fetched_at: DateTime<Utc>,
+    /// HTTP status of the final response.
     pub status: u16,
     /// The request as sent for the final hop (method is always GET).
     #[serde(default)]
@@ -197,10 +218,14 @@ pub struct CaptureRecord {
     pub headers: Vec<(String, String)>,
     /// The body after transfer decoding (gzip/br/deflate removed), if any.
     pub payload: Option<ContentDigest>,
+    /// Length of the payload in bytes, as stored (after transfer decoding).
     #[serde(default)]
     pub payload_len: u64,
+    /// Why the stored body is incomplete; `None` when it is whole.
     #[serde(default)]
     pub truncated: Option<Truncation>,
+    /// What went wrong with this response although it was kept (a cut body,
+    /// a failed extraction, a `Retry-After` not waited for); `None` if nothing.
     #[serde(default)]
     pub error: Option<String>,
     /// The article version this capture produced or confirmed.
@@ -222,8 +247,11 @@ impl CaptureRecord {
 /// under `V`) and its article (stored compressed under `W`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionRecord {
+    /// The version's number: 1 for the first, counting up per page.
     pub number: u32,
+    /// The version identity (see `Article::identity`).
     pub digest: ContentDigest,
+    /// When a capture first showed this version.
     pub first_seen: DateTime<Utc>,
     /// The capture that first showed this version (its key time).
     pub capture_at: DateTime<Utc>,
@@ -239,8 +267,11 @@ pub struct VersionRecord {
     /// article's words, all added), computed once when the version is made.
     #[serde(default)]
     pub words_added: usize,
+    /// Words removed since the previous version (0 for version 1).
     #[serde(default)]
     pub words_removed: usize,
+    /// The article itself, stored apart (compressed); empty when only the
+    /// metadata was read.
     #[serde(skip)]
     pub article: Article,
 }
@@ -251,12 +282,12 @@ pub struct VersionRecord {
 pub struct ArticleBlob(pub(super) Vec<u8>);
 
 impl ArticleBlob {
-    pub fn encode(article: &Article) -> Self {
+    pub(crate) fn encode(article: &Article) -> Self {
         let json = serde_json::to_vec(article).unwrap_or_default();
         Self(zstd::encode_all(&json[..], 3).unwrap_or(json))
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Article, String> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Article, String> {
         let json = zstd::decode_all(bytes).map_err(|e| e.to_string())?;
         serde_json::from_slice(&json).map_err(|e| e.to_string())
     }
@@ -271,6 +302,7 @@ impl PayloadBlob {
     /// zstd's default level: about 4× on HTML at about 300 MB/s.
     const LEVEL: i32 = 3;
 
+    /// Compresses a payload for storing.
     pub fn encode(body: &[u8]) -> std::io::Result<Self> {
         zstd::encode_all(body, Self::LEVEL).map(Self)
     }
@@ -278,29 +310,25 @@ impl PayloadBlob {
     pub(super) fn decode(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
         zstd::decode_all(bytes)
     }
-
-    /// Compressed size in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// One frontier entry: `url` of `host` is due at `due` (µs since epoch).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEntry {
+    /// The host whose queue holds the entry.
     pub host: HostId,
+    /// When the URL is due (µs since the epoch).
     pub due: u64,
+    /// The URL to fetch.
     pub url: UrlId,
 }
 
 /// The next identifiers to hand out, kept across runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdCounters {
+    /// The `UrlId` the next new URL gets.
     pub next_url: u64,
+    /// The `HostId` the next new host gets.
     pub next_host: u64,
 }
 
@@ -316,7 +344,9 @@ impl Default for IdCounters {
 /// What the archive remembers about one host between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostRecord {
+    /// The host's id.
     pub id: HostId,
+    /// The host's robots.txt as last fetched; `None` until it is.
     #[serde(default)]
     pub robots: Option<RobotsRecord>,
     /// The host asked for no requests before this time (`Retry-After`);
@@ -328,17 +358,24 @@ pub struct HostRecord {
 /// A fetched robots.txt, cached per host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RobotsRecord {
+    /// When robots.txt was fetched (or the attempt failed).
     pub fetched_at: DateTime<Utc>,
     /// HTTP status, or `None` when the host could not be reached.
     pub status: Option<u16>,
+    /// The robots.txt text; empty when there was none to read.
     pub body: String,
 }
 
 /// State of the current (or last) crawl pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassRecord {
+    /// The pass's number, counting up from 1 with each crawl (0 for the
+    /// placeholder pass of an import into an archive never crawled).
     pub number: u64,
+    /// When the pass started.
     pub started_at: DateTime<Utc>,
+    /// When its frontier ran empty; `None` while the pass is unfinished
+    /// (running, or stopped to be resumed).
     pub finished_at: Option<DateTime<Utc>>,
     /// Pages admitted to the frontier in this pass (for `--max-pages`).
     #[serde(default)]
@@ -350,7 +387,7 @@ pub struct PassRecord {
 }
 
 impl PassRecord {
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.finished_at.is_some()
     }
 }
@@ -360,6 +397,6 @@ pub fn micros(t: DateTime<Utc>) -> u64 {
     u64::try_from(t.timestamp_micros()).unwrap_or(0)
 }
 
-pub fn from_micros(m: u64) -> DateTime<Utc> {
+pub(crate) fn from_micros(m: u64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(i64::try_from(m).unwrap_or(i64::MAX)).unwrap_or_default()
 }

@@ -25,8 +25,11 @@ pub type Rows<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
 /// (µs since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeRow {
+    /// When the version was first seen (µs since the epoch).
     pub at: u64,
+    /// The page.
     pub url: UrlId,
+    /// The version's number (1-based).
     pub number: u32,
 }
 
@@ -36,13 +39,17 @@ pub trait Txn {
     fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>>;
     /// Gives a new URL its id (the caller owns the id counter).
     fn add_url(&mut self, url: &CanonicalUrl, id: UrlId);
+    /// The page record of `id`, staged writes included.
     fn page(&self, id: UrlId) -> Result<Option<PageRecord>>;
+    /// Stores (replaces) the page record of `id`.
     fn put_page(&mut self, id: UrlId, page: &PageRecord) -> Result<()>;
 
+    /// A host's record by authority (`host:port`), staged writes included.
     fn host(&self, authority: &str) -> Result<Option<HostRecord>>;
     /// Stores a host's record; a new host is also indexed by its id.
     fn put_host(&mut self, authority: &str, host: &HostRecord) -> Result<()>;
 
+    /// Whether a payload with this digest is stored or staged.
     fn has_payload(&self, digest: &ContentDigest) -> Result<bool>;
     /// Stores a payload unless the archive already holds it.
     fn store_payload(&mut self, digest: &ContentDigest, blob: PayloadBlob) -> Result<()>;
@@ -71,13 +78,18 @@ pub trait Txn {
     /// A source citation, kept both ways.
     fn cite(&mut self, from: UrlId, to: UrlId);
 
+    /// Adds a frontier entry.
     fn enqueue(&mut self, entry: &QueueEntry);
+    /// Removes a frontier entry (taken, or replaced by one due at another time).
     fn dequeue(&mut self, entry: &QueueEntry);
 
     /// Pages admitted from `host` in pass `pass`.
     fn admitted(&self, pass: u64, host: HostId) -> Result<u64>;
+    /// Sets how many pages were admitted from `host` in pass `pass`.
     fn put_admitted(&mut self, pass: u64, host: HostId, pages: u64) -> Result<()>;
+    /// Stores the next identifiers to hand out.
     fn put_counters(&mut self, counters: &IdCounters) -> Result<()>;
+    /// Stores the current pass's record.
     fn put_pass(&mut self, pass: &PassRecord) -> Result<()>;
     /// The sites a seed's scope moved to (see `frontier::judge`).
     fn put_moved_scope(&mut self, seed_host: &str, sites: &[String]) -> Result<()>;
@@ -85,17 +97,21 @@ pub trait Txn {
 
 /// An archive: the questions it answers, and atomic sets of writes.
 pub trait Store: Sync {
+    /// One set of writes against this store.
     type Txn<'a>: Txn
     where
         Self: 'a;
 
+    /// Starts a set of writes (nothing is applied until [`Store::commit`]).
     fn begin(&self) -> Self::Txn<'_>;
     /// Applies a transaction atomically.
     fn commit(&self, txn: Self::Txn<'_>) -> Result<()>;
     /// Waits until everything committed is durable.
     fn flush(&self) -> Result<()>;
 
+    /// The id of a canonical URL, or `None` if it was never admitted.
     fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>>;
+    /// The page record of `id`, or `None` if there is none.
     fn page(&self, id: UrlId) -> Result<Option<PageRecord>>;
     /// Every page, in id order.
     fn pages(&self) -> Rows<'_, (UrlId, PageRecord)>;
@@ -103,22 +119,34 @@ pub trait Store: Sync {
     fn captures(&self, id: UrlId) -> Rows<'_, CaptureRecord>;
     /// A page's versions with their articles, oldest first.
     fn versions(&self, id: UrlId) -> Rows<'_, VersionRecord>;
+    /// Version `number` (1-based) without its article, or `None`.
     fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>>;
+    /// When a capture last showed version `number`, or `None` if none is
+    /// recorded.
     fn version_last_seen(&self, id: UrlId, number: u32) -> Result<Option<DateTime<Utc>>>;
     /// Versions first seen at or after `since` (µs), oldest first.
     fn changes_since(&self, since: u64) -> Rows<'_, ChangeRow>;
     /// Versions newest first, from before `until` (µs) if given.
     fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow>;
+    /// Pages that cite `id` as their source.
     fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>>;
+    /// A payload, decompressed, or `None` if it is not stored.
     fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>>;
+    /// A host's record by authority (`host:port`), or `None`.
     fn host_record(&self, authority: &str) -> Result<Option<HostRecord>>;
+    /// The current (or last) crawl pass, or `None` before the first crawl.
     fn pass(&self) -> Result<Option<PassRecord>>;
+    /// The next identifiers to hand out.
     fn id_counters(&self) -> Result<IdCounters>;
+    /// For each seed host that redirected off its site, the sites it
+    /// redirected to.
     fn moved_scopes(&self) -> Result<HashMap<String, Vec<String>>>;
     /// A host's frontier entries, soonest due first.
     fn queue_of(&self, host: HostId) -> Rows<'_, QueueEntry>;
     /// Every host with a queued entry.
     fn queue_hosts(&self) -> Result<Vec<HostId>>;
+    /// Number of frontier entries.
     fn queue_len(&self) -> Result<u64>;
+    /// Counts and sizes of the whole archive (reads everything).
     fn stats(&self) -> Result<Stats>;
 }

@@ -9,15 +9,15 @@ use crate::digest::ContentDigest;
 /// What `verify` found.
 #[derive(Debug, Default, Serialize)]
 pub struct VerifyReport {
-    pub pages: u64,
-    pub captures: u64,
-    pub payloads: u64,
-    pub versions: u64,
-    pub problems: Vec<String>,
+    pub(crate) pages: u64,
+    pub(crate) captures: u64,
+    pub(crate) payloads: u64,
+    pub(crate) versions: u64,
+    pub(crate) problems: Vec<String>,
 }
 
 impl VerifyReport {
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.problems.is_empty()
     }
 
@@ -29,7 +29,7 @@ impl VerifyReport {
     }
 }
 
-pub fn verify(archive: &Archive) -> Result<VerifyReport> {
+pub(crate) fn verify(archive: &Archive) -> Result<VerifyReport> {
     let mut report = VerifyReport::default();
     let db = &archive.db;
     for kv in db.scan_prefix([keys::PAYLOADS]) {

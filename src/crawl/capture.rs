@@ -84,7 +84,7 @@ fn confirm_latest(
 
 /// Where an article was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seen {
+pub(crate) enum Seen {
     /// In a capture made at this time.
     Captured(DateTime<Utc>),
     /// By re-extracting, at `at`, the capture made at `capture_at`: not a
@@ -98,7 +98,7 @@ pub enum Seen {
 /// Records an article: a new version if it differs from the latest, else
 /// (for a capture) a later last-seen time. Returns the version number and
 /// whether it is new.
-pub fn record_version(
+pub(crate) fn record_version(
     st: &mut impl Txn,
     id: UrlId,
     page: &mut PageRecord,

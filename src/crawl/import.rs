@@ -34,11 +34,15 @@ const MAX_BLOCK: u64 = 256 * 1024 * 1024;
 /// Errors that stop an import.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// The archive could not be read or written.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    /// A WARC file could not be opened or read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file, as given.
         path: String,
+        /// The file system's reason.
         source: std::io::Error,
     },
 }
@@ -46,8 +50,11 @@ pub enum ImportError {
 /// What `import-warc` did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ImportReport {
+    /// WARC records read (damaged stretches not counted).
     pub records: u64,
+    /// Captures added to the archive.
     pub captures: u64,
+    /// Versions those captures created.
     pub new_versions: u64,
     /// Records that are not HTTP responses or revisits (request, metadata,
     /// warcinfo…) or could not be used.

@@ -17,20 +17,20 @@ const MAX_LINKS_PER_PAGE: usize = 5_000;
 
 /// A fetched page ready for the archive writer.
 #[derive(Debug)]
-pub struct Processed {
+pub(crate) struct Processed {
     pub entry: QueueEntry,
     pub result: PageResult,
 }
 
 #[derive(Debug)]
-pub enum PageResult {
+pub(crate) enum PageResult {
     Captured(Box<Captured>),
     Disallowed(crate::politeness::Refusal),
     Failed(FetchError),
 }
 
 #[derive(Debug)]
-pub struct Captured {
+pub(crate) struct Captured {
     pub capture: CaptureRecord,
     /// The payload compressed, when the archive does not hold it yet.
     pub new_payload: Option<PayloadBlob>,
@@ -47,12 +47,13 @@ pub struct Captured {
 /// and its compressed form.
 #[derive(Debug)]
 pub struct ExtractedArticle {
-    pub article: Article,
-    pub identity: ContentDigest,
-    pub blob: ArticleBlob,
+    pub(crate) article: Article,
+    pub(crate) identity: ContentDigest,
+    pub(crate) blob: ArticleBlob,
 }
 
 impl ExtractedArticle {
+    /// Computes the article's version identity and compressed form.
     pub fn new(article: Article) -> Self {
         Self {
             identity: article.identity(),
@@ -66,7 +67,7 @@ impl ExtractedArticle {
 /// this one hashes and compresses the body (work linear in its size); the
 /// returned [`Analysis`], if any, parses it, and runs under the crawl's
 /// time budget for one page.
-pub fn process(
+pub(crate) fn process(
     entry: QueueEntry,
     fetch: PageFetch,
     archive: &Archive,
@@ -100,7 +101,7 @@ pub fn process(
 /// The parsing half of processing a page: sitemap or feed entries, or the
 /// article and links of an HTML page.
 #[derive(Debug)]
-pub struct Analysis {
+pub(crate) struct Analysis {
     body: Vec<u8>,
     content_type: Option<String>,
     url: CanonicalUrl,
@@ -108,7 +109,7 @@ pub struct Analysis {
 
 /// What an [`Analysis`] found.
 #[derive(Debug, Default)]
-pub struct Analyzed {
+pub(crate) struct Analyzed {
     article: Option<ExtractedArticle>,
     found: Vec<Discovered>,
     is_listing: bool,
@@ -157,7 +158,7 @@ impl Analysis {
 
 impl Processed {
     /// Adds what the analysis of the page found.
-    pub fn attach(&mut self, analyzed: Analyzed) {
+    pub(crate) fn attach(&mut self, analyzed: Analyzed) {
         if let PageResult::Captured(c) = &mut self.result {
             c.article = analyzed.article;
             c.found = analyzed.found;
@@ -167,7 +168,7 @@ impl Processed {
 
     /// The page's analysis did not finish (it ran out of time or failed):
     /// the capture is kept, with the reason as its error.
-    pub fn analysis_failed(&mut self, reason: String) {
+    pub(crate) fn analysis_failed(&mut self, reason: String) {
         if let PageResult::Captured(c) = &mut self.result {
             c.analysis_error = Some(reason);
         }

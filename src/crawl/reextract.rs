@@ -19,8 +19,12 @@ use crate::extract::{self, Profile};
 /// What `reextract` did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ReextractReport {
+    /// Pages considered.
     pub pages: u64,
+    /// Pages whose last complete HTML capture was extracted again.
     pub extracted: u64,
+    /// Extractions that differed from the page's latest version, so made a
+    /// new version.
     pub new_versions: u64,
     /// Pages with no complete HTML capture to extract from.
     pub skipped: u64,

@@ -16,16 +16,16 @@ use crate::fetch::{FetchError, Forbidden};
 pub struct Counter(AtomicU64);
 
 impl Counter {
-    pub fn inc(&self) {
+    pub(crate) fn inc(&self) {
         self.add(1);
     }
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
-    pub fn set(&self, n: u64) {
+    pub(crate) fn set(&self, n: u64) {
         self.0.store(n, Ordering::Relaxed);
     }
-    pub fn get(&self) -> u64 {
+    pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 }
@@ -37,13 +37,19 @@ pub struct CrawlStats {
     pub fetched: Counter,
     /// HTTP responses recorded (any status).
     pub captures: Counter,
+    /// Versions created.
     pub new_versions: Counter,
     /// Pages given up on: failed fetches, error statuses, cut bodies.
     pub errors: Counter,
+    /// Pages robots.txt disallowed.
     pub disallowed: Counter,
+    /// Payload bytes received (after transfer decoding).
     pub bytes: Counter,
+    /// Frontier entries waiting, as last counted.
     pub queued: Counter,
+    /// Hosts with a worker fetching now.
     pub hosts_active: Counter,
+    /// Number of the crawl pass under way.
     pub pass: Counter,
     /// `errors`, by cause, in the order first seen.
     causes: Mutex<Vec<(ErrorCause, u64)>>,
@@ -54,8 +60,11 @@ pub struct CrawlStats {
 pub enum ErrorCause {
     /// The address guard refused the resolved address.
     Refused(Forbidden),
+    /// No response within `--timeout`.
     Timeout,
+    /// The connection could not be made.
     Connect,
+    /// The request failed otherwise (the exchange broke off).
     Transport,
     /// A redirect loop, too many redirects, or an unusable `Location`.
     Redirect,
@@ -77,7 +86,7 @@ pub enum ErrorCause {
 }
 
 impl ErrorCause {
-    pub fn of_fetch(e: &FetchError) -> Self {
+    pub(crate) fn of_fetch(e: &FetchError) -> Self {
         match e {
             FetchError::AddressRefused(r) => ErrorCause::Refused(r.class),
             FetchError::Timeout(_) => ErrorCause::Timeout,
@@ -92,7 +101,7 @@ impl ErrorCause {
     }
 
     /// The cause of a response that was recorded but failed its page.
-    pub fn of_response(
+    pub(crate) fn of_response(
         status: u16,
         truncated: Option<Truncation>,
         paused: bool,
@@ -108,7 +117,7 @@ impl ErrorCause {
     }
 
     /// A stable name for JSON: `refused_loopback`, `timeout`, `http_404`…
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             ErrorCause::Refused(class) => {
                 format!("refused_{}", class.to_string().replace([' ', '-'], "_"))
@@ -128,7 +137,7 @@ impl ErrorCause {
     }
 
     /// `n` errors of this cause, said for a person.
-    pub fn describe(&self, n: u64) -> String {
+    pub(crate) fn describe(&self, n: u64) -> String {
         match self {
             ErrorCause::Refused(class) => format!(
                 "{} refused: {class} address; pass --allow-private",
@@ -195,7 +204,9 @@ impl Serialize for ErrorCause {
 /// The errors of one cause in a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorGroup {
+    /// The cause (serialized as its key, e.g. `timeout`, `http_404`).
     pub cause: ErrorCause,
+    /// Pages given up on for this cause.
     pub count: u64,
     /// The cause said for a person, count included.
     pub text: String,
@@ -209,27 +220,42 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
 /// What a crawl run did (`crawl --json` prints it).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Number of the crawl pass this run worked on.
     pub pass: u64,
+    /// The pass ended (its frontier ran empty), rather than being stopped.
     pub complete: bool,
+    /// The run continued an unfinished pass.
     pub resumed: bool,
+    /// Pages fetched successfully (2xx/3xx/304, body complete).
     pub pages_fetched: u64,
+    /// HTTP responses recorded (any status).
     pub captures: u64,
+    /// Versions created.
     pub new_versions: u64,
+    /// Pages given up on.
     pub errors: u64,
     /// `errors` by cause, most frequent first.
     pub errors_by_cause: Vec<ErrorGroup>,
+    /// Pages robots.txt disallowed.
     pub disallowed: u64,
+    /// Payload bytes received (after transfer decoding).
     pub bytes: u64,
+    /// Wall time of the run, in seconds (to the millisecond).
     pub elapsed_secs: f64,
+    /// Captures per second of wall time (to one decimal).
     pub pages_per_sec: f64,
+    /// The process's peak resident memory in bytes; `None` where the OS
+    /// does not tell (outside Linux).
     pub peak_rss_bytes: Option<u64>,
+    /// Hosts contacted.
     pub hosts: u64,
+    /// Frontier entries left at the end (due later, or not reached).
     pub queued: u64,
 }
 
 impl CrawlStats {
     /// Counts a page given up on.
-    pub fn error(&self, cause: ErrorCause) {
+    pub(crate) fn error(&self, cause: ErrorCause) {
         self.errors.inc();
         let mut causes = self.causes.lock().unwrap_or_else(|p| p.into_inner());
         match causes.iter_mut().find(|(c, _)| *c == cause) {
@@ -255,7 +281,7 @@ impl CrawlStats {
         groups
     }
 
-    pub fn summary(
+    pub(crate) fn summary(
         &self,
         elapsed: Duration,
         complete: bool,

@@ -12,8 +12,10 @@ mod output;
 mod records;
 pub mod warc;
 
-pub use output::{AtomicOutput, Target, open_stream};
-pub use records::{Cells, Schema, article_record};
+pub use output::Target;
+pub(crate) use output::{AtomicOutput, open_stream};
+pub(crate) use records::article_record;
+pub use records::{Cells, Schema};
 
 use std::io::Write;
 
@@ -25,7 +27,7 @@ use crate::query::{self, Pages};
 /// Errors of an export.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ExportError {
+pub(crate) enum ExportError {
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error("cannot write {path}: {source}")]
@@ -41,7 +43,7 @@ pub enum ExportError {
     Json(#[from] serde_json::Error),
 }
 
-pub type Result<T, E = ExportError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = ExportError> = std::result::Result<T, E>;
 
 /// Which records an export carries.
 #[derive(Debug, Clone, Default)]
@@ -54,23 +56,25 @@ pub struct Filter {
     pub until: Option<DateTime<Utc>>,
     /// Language codes (`en` matches `en-GB`).
     pub languages: Vec<String>,
+    /// Every version captured in the window, not only the latest of each page.
     pub all_versions: bool,
+    /// Every page, not only articles.
     pub all_pages: bool,
 }
 
 impl Filter {
     /// Whether a page of `host` is exported: no hosts given, or one covers
     /// it (the same rule as the web index's host filter).
-    pub fn host_matches(&self, host: &str) -> bool {
+    pub(crate) fn host_matches(&self, host: &str) -> bool {
         self.hosts.is_empty() || self.hosts.iter().any(|h| query::host_within(host, h))
     }
 
     /// The pages exported: articles only unless every page is asked for.
-    pub fn pages(&self) -> Pages {
+    pub(crate) fn pages(&self) -> Pages {
         Pages::all_if(self.all_pages)
     }
 
-    pub fn time_matches(&self, t: DateTime<Utc>) -> bool {
+    pub(crate) fn time_matches(&self, t: DateTime<Utc>) -> bool {
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
     }
 
@@ -100,7 +104,7 @@ impl Filter {
 
     /// Whether a version in `language` is exported: no languages given, or
     /// one covers it (the same rule as the web index's language filter).
-    pub fn language_matches(&self, language: Option<&str>) -> bool {
+    pub(crate) fn language_matches(&self, language: Option<&str>) -> bool {
         self.languages.is_empty()
             || language.is_some_and(|l| {
                 self.languages
@@ -112,7 +116,7 @@ impl Filter {
 
 /// Calls `each` for every version the filter selects, page by page (one
 /// page's versions in memory at a time).
-pub fn for_each_version(
+pub(crate) fn for_each_version(
     archive: &Archive,
     filter: &Filter,
     mut each: impl FnMut(UrlId, &PageRecord, VersionRecord) -> Result<()>,
@@ -138,7 +142,7 @@ pub fn for_each_version(
 }
 
 /// Writes the selected versions as JSON Lines; returns the record count.
-pub fn jsonl(
+pub(crate) fn jsonl(
     archive: &Archive,
     filter: &Filter,
     schema: Schema,
@@ -162,7 +166,12 @@ pub fn jsonl(
 
 /// Writes the selected versions as CSV with a header row; list fields are
 /// joined (authors with "; ", source links with spaces).
-pub fn csv(archive: &Archive, filter: &Filter, cells: Cells, out: &mut dyn Write) -> Result<u64> {
+pub(crate) fn csv(
+    archive: &Archive,
+    filter: &Filter,
+    cells: Cells,
+    out: &mut dyn Write,
+) -> Result<u64> {
     let mut w = csv::WriterBuilder::new().from_writer(out);
     w.write_record(records::CSV_HEADER)?;
     let mut n = 0;

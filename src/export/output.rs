@@ -13,6 +13,7 @@ use super::ExportError;
 /// Where `-o PATH` sends the export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
+    /// Standard output.
     Stdout,
     /// A regular file or a new path (a symlink's target, resolved).
     Replace(PathBuf),
@@ -22,7 +23,7 @@ pub enum Target {
 
 impl Target {
     /// Decides by what is at `path` now; `None` or `-` is standard output.
-    pub fn of(path: Option<&Path>) -> Result<Self, ExportError> {
+    pub(crate) fn of(path: Option<&Path>) -> Result<Self, ExportError> {
         let Some(path) = path.filter(|p| *p != Path::new("-")) else {
             return Ok(Target::Stdout);
         };
@@ -68,7 +69,7 @@ fn output_error(path: &Path, source: io::Error) -> ExportError {
 }
 
 /// Opens a FIFO, device or socket for writing, as a shell redirection does.
-pub fn open_stream(path: &Path) -> Result<BufWriter<File>, ExportError> {
+pub(crate) fn open_stream(path: &Path) -> Result<BufWriter<File>, ExportError> {
     let file = OpenOptions::new()
         .write(true)
         .open(path)
@@ -78,7 +79,7 @@ pub fn open_stream(path: &Path) -> Result<BufWriter<File>, ExportError> {
 
 /// A file being written; dropped without [`AtomicOutput::commit`], it is
 /// removed.
-pub struct AtomicOutput {
+pub(crate) struct AtomicOutput {
     target: PathBuf,
     temp: PathBuf,
     file: Option<BufWriter<File>>,
@@ -87,7 +88,7 @@ pub struct AtomicOutput {
 impl AtomicOutput {
     /// Starts a file that will replace `target`, which must be a regular
     /// file or absent (a symlink or anything else there is refused).
-    pub fn create(target: &Path) -> Result<Self, ExportError> {
+    pub(crate) fn create(target: &Path) -> Result<Self, ExportError> {
         let err = |source: io::Error| output_error(target, source);
         let existing = match std::fs::symlink_metadata(target) {
             Ok(m) if m.file_type().is_file() => Some(m),
@@ -122,13 +123,13 @@ impl AtomicOutput {
             .map_or(0, |m| m.len())
     }
 
-    pub fn is_empty(&mut self) -> bool {
+    pub(crate) fn is_empty(&mut self) -> bool {
         self.len() == 0
     }
 
     /// Flushes, syncs and renames the file into place, then syncs the
     /// directory so that the rename itself survives a crash.
-    pub fn commit(mut self) -> Result<PathBuf, ExportError> {
+    pub(crate) fn commit(mut self) -> Result<PathBuf, ExportError> {
         let to_output = |source: io::Error| output_error(&self.target, source);
         if let Some(file) = self.file.take() {
             let file = file.into_inner().map_err(|e| to_output(e.into_error()))?;

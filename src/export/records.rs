@@ -18,7 +18,7 @@ pub enum Schema {
 }
 
 /// The article record of one archived version.
-pub fn article_record(
+pub(crate) fn article_record(
     archive: &Archive,
     id: UrlId,
     page: &PageRecord,
@@ -36,7 +36,7 @@ pub fn article_record(
 
 /// news-please's article fields (dates as `YYYY-MM-DD HH:MM:SS`).
 #[derive(Serialize)]
-pub struct NewsPlease<'a> {
+pub(crate) struct NewsPlease<'a> {
     pub title: Option<&'a str>,
     pub authors: &'a [String],
     pub date_publish: Option<String>,
@@ -73,7 +73,7 @@ impl<'a> From<&'a ArticleRecord> for NewsPlease<'a> {
     }
 }
 
-pub const CSV_HEADER: [&str; 15] = [
+pub(crate) const CSV_HEADER: [&str; 15] = [
     "url",
     "canonical_url",
     "title",
@@ -113,7 +113,7 @@ impl Cells {
     }
 }
 
-pub fn csv_row(r: &ArticleRecord, cells: Cells) -> [String; 15] {
+pub(crate) fn csv_row(r: &ArticleRecord, cells: Cells) -> [String; 15] {
     csv_cells(r).map(|cell| cells.write(cell))
 }
 

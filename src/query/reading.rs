@@ -10,40 +10,65 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Reading {
+    /// `list`: the archived pages.
     List {
+        /// Every page, not only articles.
         all_pages: bool,
+        /// JSON Lines instead of a table.
         json: bool,
     },
+    /// `stats`: counts and sizes of the archive.
     Stats {
+        /// JSON instead of text.
         json: bool,
     },
+    /// `schedule`: what the frontier fetches next, and when.
     Schedule {
+        /// Entries shown at most.
         limit: usize,
+        /// JSON instead of a table.
         json: bool,
         /// The time waits are counted from: the asking process's clock
         /// (absent: the answering process's real time).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         now: Option<DateTime<Utc>>,
     },
+    /// `history`: the versions of one URL.
     History {
+        /// The URL as the user typed it.
         url: String,
+        /// JSON instead of a table.
         json: bool,
     },
+    /// `show`: one version's article.
     Show {
+        /// The URL as the user typed it.
         url: String,
+        /// The version number (1-based); `None` for the latest.
         version: Option<u32>,
+        /// The article record as JSON instead of text.
         json: bool,
     },
+    /// `diff`: word-level differences between two versions.
     Diff {
+        /// The URL as the user typed it.
         url: String,
+        /// The older version; `None` for the one before `b`.
         a: Option<u32>,
+        /// The newer version; `None` for the latest.
         b: Option<u32>,
+        /// How the differences are written.
         format: DiffFormat,
+        /// Colour the text format with ANSI escapes (a terminal that allows it).
         colour: bool,
     },
+    /// `changes`: pages that gained a version.
     Changes {
+        /// Only versions first seen at or after this time; `None` for all.
         since: Option<DateTime<Utc>>,
+        /// Every page, not only articles.
         all_pages: bool,
+        /// JSON Lines instead of text.
         json: bool,
     },
 }
@@ -52,8 +77,12 @@ pub enum Reading {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DiffFormat {
+    /// Text with removed words marked `[-…-]` and added ones `{+…+}` (or
+    /// coloured instead).
     Text,
+    /// JSON: each field and paragraph with its change and runs of words.
     Json,
+    /// A standalone HTML page with removals and additions marked.
     Html,
 }
 

@@ -36,7 +36,7 @@ impl FromStr for AllowedHost {
 /// Where a connection arrived: its local address (with a wildcard bind, the
 /// interface the client reached), when the system could say.
 #[derive(Debug, Clone, Copy)]
-pub struct Arrival(pub Option<SocketAddr>);
+pub(crate) struct Arrival(pub Option<SocketAddr>);
 
 impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Arrival {
     fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
@@ -46,14 +46,14 @@ impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Arrival {
 
 /// The names this interface answers to.
 #[derive(Debug, Clone)]
-pub struct HostPolicy {
+pub(crate) struct HostPolicy {
     bound: SocketAddr,
     allowed: Vec<AllowedHost>,
 }
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The `Host` header is not a host at all.
     Malformed(String),
     /// A name or address this interface does not answer to.
@@ -61,14 +61,18 @@ pub enum Refusal {
 }
 
 impl HostPolicy {
-    pub fn new(bound: SocketAddr, allowed: Vec<AllowedHost>) -> Self {
+    pub(crate) fn new(bound: SocketAddr, allowed: Vec<AllowedHost>) -> Self {
         Self { bound, allowed }
     }
 
     /// Whether a request with these headers, arrived at `arrival`, may be
     /// answered. A request without any `Host` cannot come from a browser,
     /// so it cannot be a rebinding attack.
-    pub fn check(&self, headers: &HeaderMap, arrival: Option<Arrival>) -> Result<(), Refusal> {
+    pub(crate) fn check(
+        &self,
+        headers: &HeaderMap,
+        arrival: Option<Arrival>,
+    ) -> Result<(), Refusal> {
         let Some(value) = headers.get(header::HOST) else {
             return Ok(());
         };
@@ -105,7 +109,7 @@ impl HostPolicy {
     }
 
     /// The names a person may use, for the refusal message.
-    pub fn described(&self) -> String {
+    pub(crate) fn described(&self) -> String {
         let mut names = vec![
             "localhost".to_string(),
             "127.0.0.1".to_string(),

@@ -12,8 +12,9 @@ mod feed;
 mod host;
 mod html;
 
-pub use crate::query::SearchIndex;
-pub use host::{AllowedHost, HostPolicy};
+pub(crate) use crate::query::SearchIndex;
+pub use host::AllowedHost;
+pub(crate) use host::HostPolicy;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -37,10 +38,10 @@ use crate::query::{self, IndexQuery, Order, Pages, QueryError, Reading};
 
 /// Prints a reading command's answer on an open archive, as the CLI prints
 /// it: how `/api/read` answers a command forwarded by another process.
-pub type PrintReading = fn(&Reading, &Archive, &mut dyn Write) -> anyhow::Result<()>;
+pub(crate) type PrintReading = fn(&Reading, &Archive, &mut dyn Write) -> anyhow::Result<()>;
 
 /// What the handlers share.
-pub struct ServeState {
+pub(crate) struct ServeState {
     pub archive: Arc<Archive>,
     /// The running crawl's counters, when serving from inside `watch`.
     pub crawl: Option<Arc<CrawlStats>>,
@@ -544,7 +545,7 @@ async fn hardening(request: Request, next: Next) -> Response {
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; base-uri 'none'";
 
 /// The interface's routes; only requests for a name in `hosts` are answered.
-pub fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
+pub(crate) fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/article", get(article))
@@ -569,22 +570,13 @@ pub fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
 }
 
 /// Whether serving on `addr` exposes the archive beyond this machine.
-pub fn is_public_bind(addr: &SocketAddr) -> bool {
+pub(crate) fn is_public_bind(addr: &SocketAddr) -> bool {
     !addr.ip().is_loopback()
 }
 
-/// Serves until `shutdown` resolves, answering loopback names and the
-/// bound address.
-pub async fn run(
-    listener: tokio::net::TcpListener,
-    state: Arc<ServeState>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    run_allowing(listener, state, Vec::new(), shutdown).await
-}
-
-/// Serves until `shutdown` resolves, answering the `allowed` names too.
-pub async fn run_allowing(
+/// Serves until `shutdown` resolves, answering loopback names, the bound
+/// address and the `allowed` names.
+pub(crate) async fn run_allowing(
     listener: tokio::net::TcpListener,
     state: Arc<ServeState>,
     allowed: Vec<AllowedHost>,

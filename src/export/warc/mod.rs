@@ -29,11 +29,11 @@ const IDENTICAL_PAYLOAD: &str = "http://netpreserve.org/warc/1.1/revisit/identic
 const NOT_MODIFIED: &str = "http://netpreserve.org/warc/1.1/revisit/server-not-modified";
 /// palimpsest's own fields: the URL first requested, and the redirect hops
 /// (JSON) that led from it to `WARC-Target-URI`.
-pub const REQUESTED_URI: &str = "Palimpsest-Requested-URI";
-pub const REDIRECTS: &str = "Palimpsest-Redirects";
+pub(crate) const REQUESTED_URI: &str = "Palimpsest-Requested-URI";
+pub(crate) const REDIRECTS: &str = "Palimpsest-Redirects";
 
 /// `sha1:` + base32, the digest form WARC tools expect.
-pub fn sha1_digest(bytes: &[u8]) -> String {
+pub(crate) fn sha1_digest(bytes: &[u8]) -> String {
     format!("sha1:{}", BASE32.encode(&Sha1::digest(bytes)))
 }
 
@@ -83,7 +83,7 @@ pub fn encode_record(headers: &[(&str, String)], block: &[u8]) -> std::io::Resul
 }
 
 /// Where records go: one file, or a series split at a size.
-pub enum Sink<'a> {
+pub(crate) enum Sink<'a> {
     Stream(&'a mut dyn Write),
     Files {
         first: PathBuf,
@@ -94,7 +94,7 @@ pub enum Sink<'a> {
 }
 
 impl<'a> Sink<'a> {
-    pub fn files(first: &Path, max_size: u64) -> Self {
+    pub(crate) fn files(first: &Path, max_size: u64) -> Self {
         Sink::Files {
             first: first.to_path_buf(),
             max_size,
@@ -120,7 +120,7 @@ impl<'a> Sink<'a> {
     }
 
     /// The files written, once all are committed.
-    pub fn finish(self) -> Result<Vec<PathBuf>> {
+    pub(crate) fn finish(self) -> Result<Vec<PathBuf>> {
         match self {
             Sink::Stream(s) => {
                 s.flush()?;
@@ -141,15 +141,15 @@ impl<'a> Sink<'a> {
 }
 
 /// Writes captures as WARC records.
-pub struct WarcWriter<'a> {
+pub(crate) struct WarcWriter<'a> {
     sink: Sink<'a>,
     /// First response of each payload: (record id, target URI, date).
     seen: HashMap<ContentDigest, (String, String, String)>,
-    pub records: u64,
+    pub(crate) records: u64,
 }
 
 impl<'a> WarcWriter<'a> {
-    pub fn new(sink: Sink<'a>) -> Self {
+    pub(crate) fn new(sink: Sink<'a>) -> Self {
         Self {
             sink,
             seen: HashMap::new(),
@@ -221,7 +221,7 @@ impl<'a> WarcWriter<'a> {
 
     /// Writes one capture: request, response (or revisit), and the
     /// article's metadata record when `article_json` is given.
-    pub fn capture(
+    pub(crate) fn capture(
         &mut self,
         capture: &CaptureRecord,
         payload: Option<&[u8]>,
@@ -317,7 +317,7 @@ impl<'a> WarcWriter<'a> {
         Ok(())
     }
 
-    pub fn finish(self) -> Result<Vec<PathBuf>> {
+    pub(crate) fn finish(self) -> Result<Vec<PathBuf>> {
         self.sink.finish()
     }
 }
@@ -376,7 +376,7 @@ fn http_request(capture: &CaptureRecord) -> String {
 /// Writes every capture of the pages the filter selects (captures within
 /// `since`/`until`); the article of each capture that made a version goes
 /// in a metadata record. Returns the number of captures written.
-pub fn export(
+pub(crate) fn export(
     archive: &Archive,
     filter: &Filter,
     writer: &mut WarcWriter<'_>,

@@ -26,11 +26,14 @@ const VERSION_PREFIX: &[u8] = b"WARC/1.";
 /// One record read from a WARC file.
 #[derive(Debug, Clone)]
 pub struct WarcRecord {
+    /// The WARC headers in file order, as written (names and values trimmed).
     pub headers: Vec<(String, String)>,
+    /// The record's content block: exactly `Content-Length` bytes.
     pub block: Vec<u8>,
 }
 
 impl WarcRecord {
+    /// The first header of this name (case-insensitive), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -42,26 +45,39 @@ impl WarcRecord {
 /// What was wrong with a record that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Damage {
+    /// A record does not start with `WARC/`; holds the line's first 60
+    /// characters.
     #[error("expected a WARC version line, found {0:?}")]
     NotWarc(String),
+    /// A header line longer than [`MAX_HEADER_LINE`] bytes.
     #[error("a line longer than {MAX_HEADER_LINE} bytes")]
     LineTooLong,
+    /// Headers larger than [`MAX_HEADER`] bytes in all.
     #[error("headers larger than {MAX_HEADER} bytes")]
     HeaderTooLarge,
+    /// A header line without a colon; holds its first 60 characters.
     #[error("malformed header line {0:?}")]
     MalformedHeader(String),
+    /// The input ends before the blank line that ends the headers.
     #[error("end of input inside the headers")]
     EndInHeaders,
+    /// `Content-Length` is missing or not a number.
     #[error("missing or bad Content-Length")]
     BadLength,
+    /// The record claims a block larger than the reader's limit (its
+    /// `Content-Length`, in bytes).
     #[error("record of {0} bytes exceeds the limit")]
     Oversize(u64),
+    /// The input ends inside the block.
     #[error("record truncated: input ends inside its block")]
     Truncated,
+    /// The block is not followed by the end of the record (a wrong
+    /// `Content-Length`, or a record cut and followed by another).
     #[error(
         "block does not end where a record or the file ends (truncated record or wrong Content-Length)"
     )]
     Overrun,
+    /// A gzip member does not decompress; holds the decoder's reason.
     #[error("compressed data is corrupt: {0}")]
     Compression(String),
 }
@@ -72,13 +88,16 @@ pub enum Damage {
 pub struct Damaged {
     /// 1-based ordinal of the record (counting damaged ones).
     pub record: u64,
+    /// What was wrong with it.
     pub damage: Damage,
 }
 
 /// What the reader found next.
 #[derive(Debug, Clone)]
 pub enum Entry {
+    /// A record read whole.
     Record(WarcRecord),
+    /// A stretch that could not be read; reading goes on after it.
     Damaged(Damaged),
 }
 
@@ -443,6 +462,9 @@ pub struct WarcReader<R: Read + Seek> {
 }
 
 impl<R: Read + Seek> WarcReader<R> {
+    /// A reader of `input` from its current position, skipping records
+    /// whose block is larger than `max_block` bytes. Fails only if `input`
+    /// cannot be read or sought.
     pub fn new(input: R, max_block: u64) -> io::Result<Self> {
         let mut input = input;
         let start = input.stream_position()?;
