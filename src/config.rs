@@ -30,27 +30,41 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
 #[non_exhaustive]
 pub enum ConfigError {
     #[error("cannot read seed file {path}: {source}")]
+    /// A seed file could not be read.
     Read {
+        /// The seed file.
         path: PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     #[error("{path}:{line}: {message}")]
+    /// A seed file has a mistake on one line.
     Seed {
+        /// The seed file.
         path: PathBuf,
+        /// The line the mistake is on, from 1.
         line: usize,
+        /// What is wrong there.
         message: String,
     },
     #[error(transparent)]
+    /// A URL that cannot be crawled.
     Url(#[from] UrlError),
     #[error("invalid {what} {value:?}: {reason}")]
+    /// A flag or setting has a value it cannot take.
     Value {
+        /// The flag or setting, as the user knows it (`rate`, `--timeout`).
         what: &'static str,
+        /// The value given.
         value: String,
+        /// Why it is refused.
         reason: String,
     },
     #[error(transparent)]
+    /// A site profile's selectors do not compile.
     Profile(#[from] ProfileError),
     #[error("nothing to crawl: give seed URLs or --seeds FILE")]
+    /// Neither a seed URL nor a seed file was given.
     NoSeeds,
 }
 
@@ -61,6 +75,7 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// A rate of `per_second` requests a second, if that is positive and finite.
     pub fn per_second(per_second: f64) -> Option<Self> {
         (per_second.is_finite() && per_second > 0.0).then_some(Self { per_second })
     }
@@ -70,6 +85,7 @@ impl Rate {
         Duration::from_secs_f64(1.0 / self.per_second)
     }
 
+    /// Requests per second.
     pub fn as_per_second(&self) -> f64 {
         self.per_second
     }
@@ -128,12 +144,16 @@ pub fn parse_size(s: &str) -> Result<u64, ConfigError> {
 /// One `--resolve HOST:PORT:ADDR` pin, as in curl.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvePin {
+    /// The host name pinned (lower case).
     pub host: String,
+    /// The port the pin applies to.
     pub port: u16,
+    /// The address the host resolves to.
     pub addr: IpAddr,
 }
 
 impl ResolvePin {
+    /// Parses `HOST:PORT:ADDR` (an IPv6 address may be bracketed).
     pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let bad = || ConfigError::Value {
             what: "--resolve",
@@ -152,6 +172,7 @@ impl ResolvePin {
         })
     }
 
+    /// The address and port to connect to.
     pub fn socket_addr(&self) -> SocketAddr {
         SocketAddr::new(self.addr, self.port)
     }
@@ -160,10 +181,15 @@ impl ResolvePin {
 /// Which links of a seed's site are followed.
 #[derive(Debug, Clone)]
 pub struct Scope {
+    /// The seed's host: the site whose pages are followed.
     pub host: String,
+    /// Patterns a followed URL's path and query must match (one, if any given).
     pub include: Vec<Regex>,
+    /// Patterns that keep a URL out of the crawl.
     pub exclude: Vec<Regex>,
+    /// Links followed from the seed at most (the seed is depth 0).
     pub depth: u32,
+    /// Source citations followed off the seed's site at most.
     pub source_hops: u32,
     /// How often `watch` revisits the seed page itself (and the feeds and
     /// sitemaps of its site); `None` follows `revisit`.
@@ -269,28 +295,46 @@ pub fn same_site(a: &str, b: &str) -> bool {
 /// One seed URL with its scope and revisit schedule.
 #[derive(Debug, Clone)]
 pub struct Seed {
+    /// The seed URL.
     pub url: CanonicalUrl,
+    /// What is followed from it, and how often `watch` revisits it.
     pub scope: Arc<Scope>,
 }
 
 /// Everything a crawl needs, validated.
 #[derive(Debug, Clone)]
 pub struct CrawlConfig {
+    /// The seed URLs, each with its scope.
     pub seeds: Vec<Seed>,
+    /// The `User-Agent` every request sends.
     pub user_agent: String,
+    /// Requests per second to one host (a `Crawl-delay` can slow it further).
     pub rate: Rate,
+    /// Requests in flight at once, over all hosts.
     pub concurrency: usize,
+    /// Longest wait for a whole response.
     pub timeout: Duration,
+    /// Longest wait for a connection.
     pub connect_timeout: Duration,
+    /// Longest silence while a response is read.
     pub idle_timeout: Duration,
+    /// Largest body kept, in bytes after decompression; a longer body is cut.
     pub max_body: u64,
+    /// Pages admitted in a pass at most, over all hosts.
     pub max_pages: Option<u64>,
+    /// Pages admitted in a pass at most, per host.
     pub max_pages_per_host: Option<u64>,
+    /// Times a page whose fetch failed transiently is tried again in a pass.
     pub max_retries: u32,
+    /// Host names resolved to a given address instead of by DNS.
     pub resolve: Vec<ResolvePin>,
+    /// Private, loopback and link-local addresses may be fetched.
     pub allow_private: bool,
+    /// Start a new pass even when the last one was interrupted.
     pub fresh: bool,
+    /// The scope of seeds given as URLs, and the defaults of seed-file seeds.
     pub default_scope: Scope,
+    /// Site profiles (selectors) by host.
     pub profiles: HashMap<String, Arc<Profile>>,
     /// `watch`: pages are queued again for revisits instead of finishing.
     pub watch: bool,
@@ -349,6 +393,7 @@ impl CrawlConfig {
             .map(|s| &s.scope)
     }
 
+    /// The site profile for `host`, if its seed file gives one.
     pub fn profile_for(&self, host: &str) -> Option<&Arc<Profile>> {
         self.profiles.get(host)
     }
@@ -358,19 +403,33 @@ impl CrawlConfig {
 /// `[crawl]` value (or the default) in force.
 #[derive(Debug, Clone, Default)]
 pub struct CrawlFlags {
+    /// Seed URLs.
     pub urls: Vec<String>,
+    /// Seed files (TOML).
     pub seed_files: Vec<PathBuf>,
+    /// `--depth`: links followed from a seed at most.
     pub depth: Option<u32>,
+    /// `--max-pages`: pages admitted in a pass at most.
     pub max_pages: Option<u64>,
+    /// `--max-pages-per-host`: pages admitted per host in a pass at most.
     pub max_pages_per_host: Option<u64>,
+    /// `--rate`: `2/s`, `30/m`, `100/h`, or a number per second.
     pub rate: Option<String>,
+    /// `--concurrency`: requests in flight at once.
     pub concurrency: Option<usize>,
+    /// `--user-agent`.
     pub user_agent: Option<String>,
+    /// `--timeout`: seconds to wait for a whole response.
     pub timeout: Option<u64>,
+    /// `--max-body`: a size such as `10MiB`.
     pub max_body: Option<String>,
+    /// `--resolve HOST:PORT:ADDR` pins.
     pub resolve: Vec<String>,
+    /// `--allow-private`: private and loopback addresses may be fetched.
     pub allow_private: bool,
+    /// `--fresh`: start a new pass instead of resuming.
     pub fresh: bool,
+    /// `--source-hops`: source citations followed off-site at most.
     pub source_hops: Option<u32>,
     /// Where the crawl's times come from (a test clock, or real time).
     pub clock: Clock,

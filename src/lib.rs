@@ -1,6 +1,6 @@
 //! palimpsest: a polite, resumable crawler that archives news articles as
 //! versioned snapshots. See ARCHITECTURE.md for the map of this crate.
-// #![warn(missing_docs)]
+#![warn(missing_docs)]
 
 pub mod archive;
 pub mod article;

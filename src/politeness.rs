@@ -212,10 +212,12 @@ impl Robots {
         }
     }
 
+    /// The `Crawl-delay` of the group that applies to us, if any.
     pub fn crawl_delay(&self) -> Option<Duration> {
         self.crawl_delay
     }
 
+    /// The `Sitemap:` URLs the file names.
     pub fn sitemaps(&self) -> &[String] {
         &self.sitemaps
     }
@@ -359,6 +361,7 @@ impl RobotsParseHandler for DirectiveCollector {
 
 /// One host's politeness state.
 pub struct Host {
+    /// The host and port (`news.test:8080`).
     pub authority: String,
     base_period: Duration,
     /// The limiter and the period it enforces.
@@ -558,6 +561,7 @@ fn fingerprint(authority: &str) -> u64 {
 }
 
 impl HostPool {
+    /// A pool whose hosts are spaced `period` apart by default, on `clock`.
     pub fn new(period: Duration, clock: Clock) -> Self {
         Self {
             period,
@@ -568,6 +572,7 @@ impl HostPool {
         }
     }
 
+    /// The state of `url`'s host, created on first contact.
     pub fn host(&self, url: &CanonicalUrl) -> Arc<Host> {
         let authority = url.authority();
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
@@ -602,6 +607,7 @@ impl HostPool {
         hosts.retain(|_, h| Arc::strong_count(h) > 1 || !h.is_idle(now));
     }
 
+    /// Hosts held in memory now.
     pub fn len(&self) -> usize {
         self.hosts
             .lock()
@@ -609,6 +615,7 @@ impl HostPool {
             .len()
     }
 
+    /// Whether no host is held in memory.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

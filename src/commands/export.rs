@@ -11,21 +11,28 @@ use crate::export::{self, AtomicOutput, Cells, Filter, Schema, Target, warc};
 /// Output format of `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
+    /// One JSON article record a line.
     Jsonl,
+    /// One row a version, with a header row.
     Csv,
+    /// WARC 1.1: every capture as request and response (or revisit) records.
     Warc,
 }
 
 /// Everything `export` was asked.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
+    /// The format written.
     pub format: ExportFormat,
     /// `None` or `-`: standard output; see [`Target`] for the rest.
     pub output: Option<PathBuf>,
+    /// Which pages and versions are exported.
     pub filter: Filter,
+    /// The field names of JSONL records.
     pub schema: Schema,
     /// CSV cells neutralised for spreadsheets, or as stored.
     pub cells: Cells,
+    /// WARC: a new file is started past this many bytes.
     pub max_file_size: u64,
 }
 

@@ -61,10 +61,13 @@ pub fn watch(
 /// Where the web interface listens, and the host names it answers besides
 /// loopback names and its own address.
 pub struct Interface {
+    /// The address to listen on.
     pub bind: SocketAddr,
+    /// Host names answered besides loopback names and the bound address.
     pub allowed_hosts: Vec<serve::AllowedHost>,
 }
 
+/// `palimpsest serve`: serves the archive in `archive_dir` on `interface` until interrupted.
 pub fn serve(archive_dir: &Path, interface: &Interface) -> anyhow::Result<Outcome> {
     let archive = Arc::new(open_existing(archive_dir, "palimpsest serve")?);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -27,6 +27,7 @@ pub const USAGE_ERROR: u8 = 2;
 pub const FATAL_ERROR: u8 = 1;
 
 impl Outcome {
+    /// The process exit code that reports this outcome.
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Done => 0,
@@ -44,6 +45,7 @@ pub struct Stdout {
 }
 
 impl Stdout {
+    /// Locks standard output for the life of a command.
     pub fn lock() -> Self {
         Self {
             inner: io::stdout().lock(),

@@ -53,10 +53,13 @@ use writer::{Writer, WriterMsg};
 #[non_exhaustive]
 pub enum CrawlError {
     #[error(transparent)]
+    /// The archive could not be read or written.
     Archive(#[from] ArchiveError),
     #[error(transparent)]
+    /// The fetcher could not be set up.
     Fetch(#[from] FetchError),
     #[error("archive writer stopped unexpectedly")]
+    /// The archive writer ended before the crawl did (it failed).
     WriterGone,
 }
 
