@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use chrono::Utc;
-use palimpsest::archive::{Archive, PassRecord, Via, micros};
+use palimpsest::archive::{Archive, PassRecord, Store, Via, micros};
 use palimpsest::canonical::CanonicalUrl;
 use palimpsest::config::{CrawlConfig, CrawlFlags};
 use palimpsest::crawl::peak_rss_bytes;
@@ -39,7 +39,7 @@ fn main() {
     let start = Instant::now();
     let mut i = 0u64;
     while i < urls {
-        let mut st = archive.stage();
+        let mut st = archive.begin();
         for _ in 0..10_000.min(urls - i) {
             let url = CanonicalUrl::parse(&format!("http://h{}.test/article/{i}", i % hosts))
                 .expect("url");
@@ -54,7 +54,7 @@ fn main() {
             i += 1;
         }
         admitter.persist(&mut st).expect("persist");
-        archive.apply(st).expect("apply");
+        archive.commit(st).expect("apply");
     }
     archive.flush().expect("flush");
     let admit_secs = start.elapsed().as_secs_f64();
@@ -78,7 +78,7 @@ fn main() {
     let due = micros(Utc::now());
     let none = HashSet::new();
     loop {
-        let mut st = archive.stage();
+        let mut st = archive.begin();
         let mut popped = 0;
         for &host in &hosts_with_work {
             if let NextDue::Ready(entry) =
@@ -94,7 +94,7 @@ fn main() {
         if popped == 0 {
             break;
         }
-        archive.apply(st).expect("apply");
+        archive.commit(st).expect("apply");
         drained += popped;
     }
     let drain_secs = start.elapsed().as_secs_f64();

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 pub use crate::archive::QueueEntry;
 use crate::archive::{
-    Archive, HostId, HostRecord, IdCounters, PageRecord, PageState, PassRecord, Result, Txn, UrlId,
+    HostId, HostRecord, IdCounters, PageRecord, PageState, PassRecord, Result, Store, Txn, UrlId,
     Via, micros,
 };
 use crate::canonical::CanonicalUrl;
@@ -31,7 +31,7 @@ pub enum NextDue {
 
 /// The first entry of `host` not already in flight.
 pub fn next_due(
-    archive: &Archive,
+    archive: &impl Store,
     host: HostId,
     now: u64,
     in_flight: &HashSet<UrlId>,
@@ -51,14 +51,14 @@ pub fn next_due(
 }
 
 /// Every host with at least one queued entry.
-pub fn hosts_with_work(archive: &Archive) -> Result<Vec<HostId>> {
+pub fn hosts_with_work(archive: &impl Store) -> Result<Vec<HostId>> {
     archive.queue_hosts()
 }
 
 /// The `limit` entries due soonest over every host. Each host's queue is
 /// ordered by due time, so at most `limit` entries of each are read, never
 /// the whole frontier.
-pub fn soonest(archive: &Archive, limit: usize) -> Result<Vec<QueueEntry>> {
+pub fn soonest(archive: &impl Store, limit: usize) -> Result<Vec<QueueEntry>> {
     let by_due = |e: &QueueEntry| (e.due, e.url.0);
     let mut out: Vec<QueueEntry> = Vec::new();
     for host in archive.queue_hosts()? {
@@ -76,12 +76,12 @@ pub fn soonest(archive: &Archive, limit: usize) -> Result<Vec<QueueEntry>> {
 }
 
 /// Whether any entry is queued at all.
-pub(crate) fn is_empty(archive: &Archive) -> Result<bool> {
+pub(crate) fn is_empty(archive: &impl Store) -> Result<bool> {
     archive.queue_is_empty()
 }
 
 /// Number of queued entries (a full scan: for summaries, not hot paths).
-pub fn len(archive: &Archive) -> usize {
+pub fn len(archive: &impl Store) -> usize {
     archive.queue_len().unwrap_or(0) as usize
 }
 
@@ -193,7 +193,7 @@ pub struct Admitter {
 
 impl Admitter {
     /// Loads counters and the pass record; `pass` is the pass being crawled.
-    pub fn new(archive: &Archive, pass: PassRecord, config: &CrawlConfig) -> Result<Self> {
+    pub fn new(archive: &impl Store, pass: PassRecord, config: &CrawlConfig) -> Result<Self> {
         Ok(Self {
             pass,
             ids: archive.id_counters()?,

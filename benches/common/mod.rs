@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use chrono::{TimeDelta, Utc};
-use palimpsest::archive::{Archive, CaptureRecord, PassRecord, PayloadBlob, Txn, Via};
+use palimpsest::archive::{Archive, CaptureRecord, PassRecord, PayloadBlob, Store, Txn, Via};
 use palimpsest::article::{Article, PageKind};
 use palimpsest::canonical::CanonicalUrl;
 use palimpsest::config::CrawlConfig;
@@ -26,7 +26,7 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
         watch: false,
     };
     let mut admitter = Admitter::new(&archive, pass, &CrawlConfig::unlimited()).expect("admitter");
-    let mut st = archive.stage();
+    let mut st = archive.begin();
     for i in 0..pages {
         let url = CanonicalUrl::parse(&format!("http://news.test/story/{i}")).expect("url");
         let (id, mut page) = admitter.register(&mut st, &url, Via::Seed).expect("page");
@@ -85,11 +85,11 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
         if i % 1_000 == 999 {
             admitter.persist(&mut st).expect("persist");
             archive
-                .apply(std::mem::replace(&mut st, archive.stage()))
+                .commit(std::mem::replace(&mut st, archive.begin()))
                 .expect("apply");
         }
     }
     admitter.persist(&mut st).expect("persist");
-    archive.apply(st).expect("apply");
+    archive.commit(st).expect("apply");
     archive.flush().expect("flush");
 }

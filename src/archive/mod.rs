@@ -205,12 +205,6 @@ impl Archive {
         }
     }
 
-    /// Waits until everything applied so far is on disk.
-    pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
-        Ok(())
-    }
-
     /// Bytes the database takes on disk.
     pub fn raw_size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
@@ -237,322 +231,12 @@ impl Archive {
     }
 
     /// The id of an archived canonical URL, or `None` if it was never admitted.
-    pub fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>> {
-        Ok(self
-            .db
-            .get(keys::url(url.as_str()))?
-            .and_then(|v| keys::decode_url_id_value(&v)))
-    }
-
-    /// Finds an archived page by a URL as a user typed it.
-    pub fn lookup(&self, url: &str) -> Result<(UrlId, PageRecord)> {
-        let unknown = || ArchiveError::UnknownUrl {
-            url: url.to_string(),
-        };
-        let canonical = CanonicalUrl::parse(url).map_err(|_| unknown())?;
-        let id = self.url_id(&canonical)?.ok_or_else(unknown)?;
-        let page = self.page(id)?.ok_or_else(unknown)?;
-        Ok((id, page))
-    }
-
-    /// Version `number` of a page, or an error naming what exists.
-    pub fn require_version(
-        &self,
-        id: UrlId,
-        page: &PageRecord,
-        number: u32,
-    ) -> Result<VersionRecord> {
-        self.version(id, number)?
-            .ok_or_else(|| ArchiveError::UnknownVersion {
-                url: page.url.to_string(),
-                number,
-                versions: page.versions,
-            })
-    }
-
-    /// When a version was last confirmed by a capture.
-    pub fn version_last_seen(
-        &self,
-        id: UrlId,
-        number: u32,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        Ok(self
-            .get::<u64>(&keys::version_seen(id, number))
-            .ok()
-            .flatten()
-            .map(from_micros))
-    }
-
-    /// The capture stored at `at` for a URL.
-    pub fn capture_at(
-        &self,
-        id: UrlId,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<CaptureRecord>> {
-        self.get(&keys::capture(id, micros(at)))
-    }
-
-    /// Versions created at or after `since` (µs), oldest first.
-    pub fn changes_since(&self, since: u64) -> impl Iterator<Item = Result<ChangeRow>> + '_ {
-        self.db
-            .range(keys::ChangeKey::from_time(since)..)
-            .map_while(|kv| match kv {
-                Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
-                Err(e) => Some(Err(e.into())),
-            })
-    }
-
-    /// Versions newest first, from before `until` (µs) if given.
-    pub fn changes_newest_first(
-        &self,
-        until: Option<u64>,
-    ) -> impl Iterator<Item = Result<ChangeRow>> + '_ {
-        let end = keys::ChangeKey::from_time(until.unwrap_or(u64::MAX));
-        self.db
-            .range(keys::ChangeKey::from_time(0)..end)
-            .rev()
-            .filter_map(|kv| match kv {
-                Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
-                Err(e) => Some(Err(e.into())),
-            })
-    }
-
-    /// Pages that cite `id` as their source.
-    pub fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>> {
-        let mut citing = Vec::new();
-        for k in self.db.scan_prefix(keys::cited_by_prefix(id)).keys() {
-            citing.extend(keys::decode_cited_by(&k?));
-        }
-        Ok(citing)
-    }
-
-    /// The page record of `id`, or `None` if there is none.
-    pub fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
-        self.get(&keys::page(id))
-    }
-
-    /// Every page record, in `UrlId` order.
-    pub fn pages(&self) -> impl Iterator<Item = Result<(UrlId, PageRecord)>> + '_ {
-        self.scan::<PageRecord>(vec![keys::PAGES])
-            .filter_map(|r| match r {
-                Ok((k, p)) => keys::decode_page(&k).map(|id| Ok((id, p))),
-                Err(e) => Some(Err(e)),
-            })
-    }
-
-    /// The captures of one URL, oldest first.
-    pub fn captures(&self, id: UrlId) -> impl Iterator<Item = Result<CaptureRecord>> + '_ {
-        self.scan::<CaptureRecord>(keys::captures_of(id))
-            .map(|r| r.map(|(_, c)| c))
-    }
-
-    /// The versions of one URL, oldest first.
-    pub fn versions(&self, id: UrlId) -> impl Iterator<Item = Result<VersionRecord>> + '_ {
-        self.scan::<VersionRecord>(keys::versions_of(id))
-            .map(move |r| r.and_then(|(_, v)| self.with_article(id, v)))
-    }
-
-    /// Version `number` (1-based) of a page with its article decompressed,
-    /// or `None` if the page has no such version.
-    pub fn version(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
-        match self.get::<VersionRecord>(&keys::version(id, number))? {
-            Some(v) => self.with_article(id, v).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Version `number`'s metadata, or an error naming what exists.
-    pub fn require_version_meta(
-        &self,
-        id: UrlId,
-        page: &PageRecord,
-        number: u32,
-    ) -> Result<VersionRecord> {
-        self.version_meta(id, number)?
-            .ok_or_else(|| ArchiveError::UnknownVersion {
-                url: page.url.to_string(),
-                number,
-                versions: page.versions,
-            })
-    }
-
-    /// A version's metadata without its article (no decompression).
-    pub fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
-        self.get(&keys::version(id, number))
-    }
-
     /// Fills in a version's article from its compressed blob.
     fn with_article(&self, id: UrlId, mut version: VersionRecord) -> Result<VersionRecord> {
         let blob = self.db.get(keys::article(id, version.number))?;
         version.article = decode_article(id, version.number, blob.as_deref())?
             .ok_or_else(|| article_corrupt(id, version.number, "missing".into()))?;
         Ok(version)
-    }
-
-    /// A payload, decompressed.
-    pub fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
-        decode_payload(digest, self.db.get(keys::payload(digest))?.as_deref())
-    }
-
-    /// Whether a payload with this digest is stored.
-    pub fn has_payload(&self, digest: &ContentDigest) -> Result<bool> {
-        Ok(self.db.contains_key(keys::payload(digest))?)
-    }
-
-    /// What is remembered about a host (`host:port`), or `None` if it was
-    /// never seen.
-    pub fn host_record(&self, authority: &str) -> Result<Option<HostRecord>> {
-        self.get(&keys::host(authority))
-    }
-
-    /// The current (or last) crawl pass, or `None` before the first crawl.
-    pub fn pass(&self) -> Result<Option<PassRecord>> {
-        self.get(&keys::meta("pass"))
-    }
-
-    /// The next identifiers to hand out.
-    pub fn id_counters(&self) -> Result<IdCounters> {
-        let fresh = IdCounters::default();
-        Ok(IdCounters {
-            next_url: self
-                .get(&keys::meta(NEXT_URL_ID))?
-                .unwrap_or(fresh.next_url),
-            next_host: self
-                .get(&keys::meta(NEXT_HOST_ID))?
-                .unwrap_or(fresh.next_host),
-        })
-    }
-
-    /// Seed host → the sites that seed redirected to.
-    pub fn moved_scopes(&self) -> Result<HashMap<String, Vec<String>>> {
-        let mut moved = HashMap::new();
-        for kv in self.scan::<Vec<String>>(keys::scope_moved_prefix()) {
-            let (k, sites) = kv?;
-            if let Some(seed) = keys::scope_moved_seed(&k) {
-                moved.insert(seed, sites);
-            }
-        }
-        Ok(moved)
-    }
-
-    /// A host's frontier entries, soonest due first.
-    pub fn queue_of(&self, host: HostId) -> impl Iterator<Item = Result<QueueEntry>> + '_ {
-        self.db
-            .scan_prefix(keys::queue_host_prefix(host))
-            .keys()
-            .filter_map(|k| match k {
-                Ok(k) => keys::decode_queue(&k).map(Ok),
-                Err(e) => Some(Err(e.into())),
-            })
-    }
-
-    /// Every host with at least one queued entry, found by skipping from
-    /// host to host through the ordered keys rather than reading every entry.
-    pub fn queue_hosts(&self) -> Result<Vec<HostId>> {
-        let mut hosts = Vec::new();
-        let mut from = keys::queue_host_prefix(HostId(0));
-        while let Some(kv) = self.db.range(from..).next() {
-            let (k, _) = kv?;
-            let Some(entry) = keys::decode_queue(&k) else {
-                break;
-            };
-            hosts.push(entry.host);
-            match entry.host.0.checked_add(1) {
-                Some(next) => from = keys::queue_host_prefix(HostId(next)),
-                None => break,
-            }
-        }
-        Ok(hosts)
-    }
-
-    /// Whether any entry is queued at all.
-    pub fn queue_is_empty(&self) -> Result<bool> {
-        Ok(self
-            .db
-            .scan_prefix([keys::QUEUE])
-            .next()
-            .transpose()?
-            .is_none())
-    }
-
-    /// Number of queued entries (a full scan: for summaries, not hot paths).
-    pub fn queue_len(&self) -> Result<u64> {
-        let mut n = 0;
-        for k in self.db.scan_prefix([keys::QUEUE]).keys() {
-            k?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    /// Empties the frontier, in bounded batches.
-    pub fn clear_queue(&self) -> Result<()> {
-        loop {
-            let chunk: Vec<sled::IVec> = self
-                .db
-                .scan_prefix([keys::QUEUE])
-                .keys()
-                .take(10_000)
-                .collect::<std::result::Result<_, _>>()?;
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            let mut batch = sled::Batch::default();
-            for k in chunk {
-                batch.remove(k);
-            }
-            self.db.apply_batch(batch)?;
-        }
-    }
-
-    /// Starts staging a set of writes that will be applied together.
-    pub fn stage(&self) -> Staging<'_> {
-        Staging {
-            archive: self,
-            batch: sled::Batch::default(),
-            overlay: HashMap::new(),
-        }
-    }
-
-    /// Applies staged writes atomically.
-    pub fn apply(&self, staging: Staging<'_>) -> Result<()> {
-        self.db.apply_batch(staging.batch)?;
-        Ok(())
-    }
-
-    /// Counts and sizes.
-    pub fn stats(&self) -> Result<Stats> {
-        let mut stats = Stats {
-            disk_bytes: self.db.size_on_disk()?,
-            ..Stats::default()
-        };
-        for kv in self.db.iter() {
-            let (k, v) = kv?;
-            match k.first() {
-                Some(&keys::PAGES) => {
-                    stats.pages += 1;
-                    let page: PageRecord = decode(&k, &v)?;
-                    if page
-                        .latest
-                        .as_ref()
-                        .is_some_and(|l| l.kind == crate::article::PageKind::Article)
-                    {
-                        stats.articles += 1;
-                    }
-                }
-                Some(&keys::HOSTS) => stats.hosts += 1,
-                Some(&keys::CAPTURES) => stats.captures += 1,
-                Some(&keys::VERSIONS) => stats.versions += 1,
-                Some(&keys::QUEUE) => stats.queued += 1,
-                Some(&keys::PAYLOADS) => {
-                    stats.payloads += 1;
-                    stats.payload_bytes_compressed += v.len() as u64;
-                }
-                _ => {}
-            }
-        }
-        stats.pass = self.pass()?.map(|p| p.number).unwrap_or(0);
-        Ok(stats)
     }
 }
 
@@ -780,91 +464,284 @@ impl Store for Archive {
     type Txn<'a> = Staging<'a>;
 
     fn begin(&self) -> Staging<'_> {
-        self.stage()
+        Staging {
+            archive: self,
+            batch: sled::Batch::default(),
+            overlay: HashMap::new(),
+        }
     }
 
     fn commit(&self, txn: Staging<'_>) -> Result<()> {
-        self.apply(txn)
+        self.db.apply_batch(txn.batch)?;
+        Ok(())
     }
 
     fn flush(&self) -> Result<()> {
-        Archive::flush(self)
+        self.db.flush()?;
+        Ok(())
     }
 
     fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>> {
-        Archive::url_id(self, url)
+        Ok(self
+            .db
+            .get(keys::url(url.as_str()))?
+            .and_then(|v| keys::decode_url_id_value(&v)))
     }
 
-    fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
-        Archive::page(self, id)
+    /// When a version was last confirmed by a capture.
+    fn version_last_seen(
+        &self,
+        id: UrlId,
+        number: u32,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self
+            .get::<u64>(&keys::version_seen(id, number))
+            .ok()
+            .flatten()
+            .map(from_micros))
     }
 
-    fn pages(&self) -> Rows<'_, (UrlId, PageRecord)> {
-        Box::new(Archive::pages(self))
+    /// The capture stored at `at` for a URL.
+    fn capture_at(
+        &self,
+        id: UrlId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<CaptureRecord>> {
+        self.get(&keys::capture(id, micros(at)))
     }
 
-    fn captures(&self, id: UrlId) -> Rows<'_, CaptureRecord> {
-        Box::new(Archive::captures(self, id))
-    }
-
-    fn versions(&self, id: UrlId) -> Rows<'_, VersionRecord> {
-        Box::new(Archive::versions(self, id))
-    }
-
-    fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
-        Archive::version_meta(self, id, number)
-    }
-
-    fn version_last_seen(&self, id: UrlId, number: u32) -> Result<Option<DateTime<Utc>>> {
-        Archive::version_last_seen(self, id, number)
-    }
-
+    /// Versions created at or after `since` (µs), oldest first.
     fn changes_since(&self, since: u64) -> Rows<'_, ChangeRow> {
-        Box::new(Archive::changes_since(self, since))
+        Box::new(
+            self.db
+                .range(keys::ChangeKey::from_time(since)..)
+                .map_while(|kv| match kv {
+                    Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
+                    Err(e) => Some(Err(e.into())),
+                }),
+        )
     }
 
+    /// Versions newest first, from before `until` (µs) if given.
     fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow> {
-        Box::new(Archive::changes_newest_first(self, until))
+        let end = keys::ChangeKey::from_time(until.unwrap_or(u64::MAX));
+        Box::new(
+            self.db
+                .range(keys::ChangeKey::from_time(0)..end)
+                .rev()
+                .filter_map(|kv| match kv {
+                    Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
+                    Err(e) => Some(Err(e.into())),
+                }),
+        )
     }
 
+    /// Pages that cite `id` as their source.
     fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>> {
-        Archive::cited_by(self, id)
+        let mut citing = Vec::new();
+        for k in self.db.scan_prefix(keys::cited_by_prefix(id)).keys() {
+            citing.extend(keys::decode_cited_by(&k?));
+        }
+        Ok(citing)
     }
 
+    /// The page record of `id`, or `None` if there is none.
+    fn page(&self, id: UrlId) -> Result<Option<PageRecord>> {
+        self.get(&keys::page(id))
+    }
+
+    /// Every page record, in `UrlId` order.
+    fn pages(&self) -> Rows<'_, (UrlId, PageRecord)> {
+        Box::new(
+            self.scan::<PageRecord>(vec![keys::PAGES])
+                .filter_map(|r| match r {
+                    Ok((k, p)) => keys::decode_page(&k).map(|id| Ok((id, p))),
+                    Err(e) => Some(Err(e)),
+                }),
+        )
+    }
+
+    /// The captures of one URL, oldest first.
+    fn captures(&self, id: UrlId) -> Rows<'_, CaptureRecord> {
+        Box::new(
+            self.scan::<CaptureRecord>(keys::captures_of(id))
+                .map(|r| r.map(|(_, c)| c)),
+        )
+    }
+
+    /// The versions of one URL, oldest first.
+    fn versions(&self, id: UrlId) -> Rows<'_, VersionRecord> {
+        Box::new(
+            self.scan::<VersionRecord>(keys::versions_of(id))
+                .map(move |r| r.and_then(|(_, v)| self.with_article(id, v))),
+        )
+    }
+
+    /// Version `number` (1-based) of a page with its article decompressed,
+    /// or `None` if the page has no such version.
+    fn version(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
+        match self.get::<VersionRecord>(&keys::version(id, number))? {
+            Some(v) => self.with_article(id, v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A version's metadata without its article (no decompression).
+    fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>> {
+        self.get(&keys::version(id, number))
+    }
+
+    /// A payload, decompressed.
     fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
-        Archive::payload(self, digest)
+        decode_payload(digest, self.db.get(keys::payload(digest))?.as_deref())
     }
 
+    /// Whether a payload with this digest is stored.
+    fn has_payload(&self, digest: &ContentDigest) -> Result<bool> {
+        Ok(self.db.contains_key(keys::payload(digest))?)
+    }
+
+    /// What is remembered about a host (`host:port`), or `None` if it was
+    /// never seen.
     fn host_record(&self, authority: &str) -> Result<Option<HostRecord>> {
-        Archive::host_record(self, authority)
+        self.get(&keys::host(authority))
     }
 
+    /// The current (or last) crawl pass, or `None` before the first crawl.
     fn pass(&self) -> Result<Option<PassRecord>> {
-        Archive::pass(self)
+        self.get(&keys::meta("pass"))
     }
 
+    /// The next identifiers to hand out.
     fn id_counters(&self) -> Result<IdCounters> {
-        Archive::id_counters(self)
+        let fresh = IdCounters::default();
+        Ok(IdCounters {
+            next_url: self
+                .get(&keys::meta(NEXT_URL_ID))?
+                .unwrap_or(fresh.next_url),
+            next_host: self
+                .get(&keys::meta(NEXT_HOST_ID))?
+                .unwrap_or(fresh.next_host),
+        })
     }
 
+    /// Seed host → the sites that seed redirected to.
     fn moved_scopes(&self) -> Result<HashMap<String, Vec<String>>> {
-        Archive::moved_scopes(self)
+        let mut moved = HashMap::new();
+        for kv in self.scan::<Vec<String>>(keys::scope_moved_prefix()) {
+            let (k, sites) = kv?;
+            if let Some(seed) = keys::scope_moved_seed(&k) {
+                moved.insert(seed, sites);
+            }
+        }
+        Ok(moved)
     }
 
+    /// A host's frontier entries, soonest due first.
     fn queue_of(&self, host: HostId) -> Rows<'_, QueueEntry> {
-        Box::new(Archive::queue_of(self, host))
+        Box::new(
+            self.db
+                .scan_prefix(keys::queue_host_prefix(host))
+                .keys()
+                .filter_map(|k| match k {
+                    Ok(k) => keys::decode_queue(&k).map(Ok),
+                    Err(e) => Some(Err(e.into())),
+                }),
+        )
     }
 
+    /// Every host with at least one queued entry, found by skipping from
+    /// host to host through the ordered keys rather than reading every entry.
     fn queue_hosts(&self) -> Result<Vec<HostId>> {
-        Archive::queue_hosts(self)
+        let mut hosts = Vec::new();
+        let mut from = keys::queue_host_prefix(HostId(0));
+        while let Some(kv) = self.db.range(from..).next() {
+            let (k, _) = kv?;
+            let Some(entry) = keys::decode_queue(&k) else {
+                break;
+            };
+            hosts.push(entry.host);
+            match entry.host.0.checked_add(1) {
+                Some(next) => from = keys::queue_host_prefix(HostId(next)),
+                None => break,
+            }
+        }
+        Ok(hosts)
     }
 
+    /// Whether any entry is queued at all.
+    fn queue_is_empty(&self) -> Result<bool> {
+        Ok(self
+            .db
+            .scan_prefix([keys::QUEUE])
+            .next()
+            .transpose()?
+            .is_none())
+    }
+
+    /// Number of queued entries (a full scan: for summaries, not hot paths).
     fn queue_len(&self) -> Result<u64> {
-        Archive::queue_len(self)
+        let mut n = 0;
+        for k in self.db.scan_prefix([keys::QUEUE]).keys() {
+            k?;
+            n += 1;
+        }
+        Ok(n)
     }
 
+    /// Empties the frontier, in bounded batches.
+    fn clear_queue(&self) -> Result<()> {
+        loop {
+            let chunk: Vec<sled::IVec> = self
+                .db
+                .scan_prefix([keys::QUEUE])
+                .keys()
+                .take(10_000)
+                .collect::<std::result::Result<_, _>>()?;
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let mut batch = sled::Batch::default();
+            for k in chunk {
+                batch.remove(k);
+            }
+            self.db.apply_batch(batch)?;
+        }
+    }
+
+    /// Counts and sizes.
     fn stats(&self) -> Result<Stats> {
-        Archive::stats(self)
+        let mut stats = Stats {
+            disk_bytes: self.db.size_on_disk()?,
+            ..Stats::default()
+        };
+        for kv in self.db.iter() {
+            let (k, v) = kv?;
+            match k.first() {
+                Some(&keys::PAGES) => {
+                    stats.pages += 1;
+                    let page: PageRecord = decode(&k, &v)?;
+                    if page
+                        .latest
+                        .as_ref()
+                        .is_some_and(|l| l.kind == crate::article::PageKind::Article)
+                    {
+                        stats.articles += 1;
+                    }
+                }
+                Some(&keys::HOSTS) => stats.hosts += 1,
+                Some(&keys::CAPTURES) => stats.captures += 1,
+                Some(&keys::VERSIONS) => stats.versions += 1,
+                Some(&keys::QUEUE) => stats.queued += 1,
+                Some(&keys::PAYLOADS) => {
+                    stats.payloads += 1;
+                    stats.payload_bytes_compressed += v.len() as u64;
+                }
+                _ => {}
+            }
+        }
+        stats.pass = self.pass()?.map(|p| p.number).unwrap_or(0);
+        Ok(stats)
     }
 }
 

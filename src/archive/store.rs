@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CaptureRecord, HostId, HostRecord, IdCounters, PageRecord, PassRecord, PayloadBlob, QueueEntry,
-    Result, Stats, UrlId, VersionRecord,
+    ArchiveError, CaptureRecord, HostId, HostRecord, IdCounters, PageRecord, PassRecord,
+    PayloadBlob, QueueEntry, Result, Stats, UrlId, VersionRecord,
 };
 use crate::archive::ArticleBlob;
 use crate::article::Article;
@@ -119,11 +119,15 @@ pub trait Store: Sync {
     fn captures(&self, id: UrlId) -> Rows<'_, CaptureRecord>;
     /// A page's versions with their articles, oldest first.
     fn versions(&self, id: UrlId) -> Rows<'_, VersionRecord>;
+    /// Version `number` (1-based) with its article, or `None`.
+    fn version(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>>;
     /// Version `number` (1-based) without its article, or `None`.
     fn version_meta(&self, id: UrlId, number: u32) -> Result<Option<VersionRecord>>;
     /// When a capture last showed version `number`, or `None` if none is
     /// recorded.
     fn version_last_seen(&self, id: UrlId, number: u32) -> Result<Option<DateTime<Utc>>>;
+    /// The capture of `id` stored at `at`, or `None`.
+    fn capture_at(&self, id: UrlId, at: DateTime<Utc>) -> Result<Option<CaptureRecord>>;
     /// Versions first seen at or after `since` (µs), oldest first.
     fn changes_since(&self, since: u64) -> Rows<'_, ChangeRow>;
     /// Versions newest first, from before `until` (µs) if given.
@@ -132,6 +136,8 @@ pub trait Store: Sync {
     fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>>;
     /// A payload, decompressed, or `None` if it is not stored.
     fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>>;
+    /// Whether a payload is stored (without reading it).
+    fn has_payload(&self, digest: &ContentDigest) -> Result<bool>;
     /// A host's record by authority (`host:port`), or `None`.
     fn host_record(&self, authority: &str) -> Result<Option<HostRecord>>;
     /// The current (or last) crawl pass, or `None` before the first crawl.
@@ -145,8 +151,49 @@ pub trait Store: Sync {
     fn queue_of(&self, host: HostId) -> Rows<'_, QueueEntry>;
     /// Every host with a queued entry.
     fn queue_hosts(&self) -> Result<Vec<HostId>>;
-    /// Number of frontier entries.
+    /// Whether the frontier is empty.
+    fn queue_is_empty(&self) -> Result<bool>;
+    /// Number of frontier entries (may read them all).
     fn queue_len(&self) -> Result<u64>;
+    /// Empties the frontier (a new pass drops the entries of the last).
+    fn clear_queue(&self) -> Result<()>;
     /// Counts and sizes of the whole archive (reads everything).
     fn stats(&self) -> Result<Stats>;
+
+    /// Finds an archived page by a URL as a user typed it.
+    fn lookup(&self, url: &str) -> Result<(UrlId, PageRecord)> {
+        let unknown = || ArchiveError::UnknownUrl {
+            url: url.to_string(),
+        };
+        let canonical = CanonicalUrl::parse(url).map_err(|_| unknown())?;
+        let id = self.url_id(&canonical)?.ok_or_else(unknown)?;
+        let page = self.page(id)?.ok_or_else(unknown)?;
+        Ok((id, page))
+    }
+
+    /// Version `number` of a page with its article, or an error naming
+    /// what exists.
+    fn require_version(&self, id: UrlId, page: &PageRecord, number: u32) -> Result<VersionRecord> {
+        self.version(id, number)?
+            .ok_or_else(|| unknown_version(page, number))
+    }
+
+    /// Version `number`'s metadata, or an error naming what exists.
+    fn require_version_meta(
+        &self,
+        id: UrlId,
+        page: &PageRecord,
+        number: u32,
+    ) -> Result<VersionRecord> {
+        self.version_meta(id, number)?
+            .ok_or_else(|| unknown_version(page, number))
+    }
+}
+
+fn unknown_version(page: &PageRecord, number: u32) -> ArchiveError {
+    ArchiveError::UnknownVersion {
+        url: page.url.to_string(),
+        number,
+        versions: page.versions,
+    }
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Archive, CaptureRecord, PageRecord, PayloadBlob, Result, UrlId, keys};
+use super::{Archive, CaptureRecord, PageRecord, PayloadBlob, Result, Store, UrlId, keys};
 use crate::digest::ContentDigest;
 
 /// What `verify` found.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::archive::{self, Archive, PageState};
+use crate::archive::{self, Archive, PageState, Store};
 use crate::article::PageKind;
 use crate::clock::Clock;
 use crate::config::{CrawlConfig, CrawlFlags};
@@ -85,7 +85,7 @@ pub fn serve(archive_dir: &Path, interface: &Interface) -> anyhow::Result<Outcom
             search: serve::SearchIndex::default(),
             print_reading: read::print,
         });
-        state.search.warm(&state.archive)?;
+        state.search.warm(&*state.archive)?;
         let allowed = interface.allowed_hosts.clone();
         serve::run_allowing(listener, state, allowed, shutdown_signal()).await?;
         anyhow::Ok(())

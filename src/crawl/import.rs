@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::capture::{self, Shows};
 use super::process::{ExtractedArticle, is_html};
 use crate::archive::{
-    Archive, ArchiveError, CaptureRecord, PassRecord, PayloadBlob, RedirectHop, Staging,
+    Archive, ArchiveError, CaptureRecord, PassRecord, PayloadBlob, RedirectHop, Staging, Store,
     Truncation, Txn, Via,
 };
 use crate::canonical::CanonicalUrl;
@@ -296,7 +296,7 @@ impl<'a> Batch<'a> {
     fn new(archive: &'a Archive) -> Self {
         Self {
             archive,
-            st: archive.stage(),
+            st: archive.begin(),
             records: 0,
             bytes: 0,
         }
@@ -313,8 +313,8 @@ impl<'a> Batch<'a> {
 
     fn commit(&mut self, admitter: &mut Admitter) -> Result<(), ImportError> {
         admitter.persist(&mut self.st)?;
-        let st = std::mem::replace(&mut self.st, self.archive.stage());
-        self.archive.apply(st)?;
+        let st = std::mem::replace(&mut self.st, self.archive.begin());
+        self.archive.commit(st)?;
         self.records = 0;
         self.bytes = 0;
         Ok(())

@@ -38,7 +38,9 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
-use crate::archive::{Archive, ArchiveError, HostId, HostRecord, RobotsRecord, UrlId, micros};
+use crate::archive::{
+    Archive, ArchiveError, HostId, HostRecord, RobotsRecord, Store, UrlId, micros,
+};
 use crate::canonical::CanonicalUrl;
 use crate::clock::Clock;
 use crate::config::CrawlConfig;
@@ -162,7 +164,7 @@ impl Shared {
         let mut workers = lock(&self.workers);
         let skip = self.in_flight_of(host);
         let now = micros(self.clock.now());
-        if frontier::next_due(&self.archive, host, now, &skip)? == NextDue::Empty {
+        if frontier::next_due(&*self.archive, host, now, &skip)? == NextDue::Empty {
             workers.remove(&host);
             self.stats.hosts_active.set(workers.len() as u64);
             return Ok(true);
@@ -218,7 +220,7 @@ async fn worker(shared: Arc<Shared>, host: HostId, notify: Arc<Notify>) {
         }
         let skip = shared.in_flight_of(host);
         let now = micros(shared.clock.now());
-        match frontier::next_due(&shared.archive, host, now, &skip) {
+        match frontier::next_due(&*shared.archive, host, now, &skip) {
             Ok(NextDue::Ready(entry)) => dispatch(&shared, entry).await,
             Ok(NextDue::Later(due)) => {
                 let wait = shared
@@ -443,7 +445,7 @@ pub async fn crawl(
             result
         })
         .map_err(ArchiveError::Io)?;
-    for host in frontier::hosts_with_work(&archive)? {
+    for host in frontier::hosts_with_work(&*archive)? {
         shared.wake(host);
     }
     tokio::pin!(shutdown);
@@ -482,6 +484,6 @@ pub async fn crawl(
         .map_err(|_| CrawlError::WriterGone)?
         .map_err(|_| CrawlError::WriterGone)?;
     writer_result?;
-    let queued = frontier::len(&archive) as u64;
+    let queued = frontier::len(&*archive) as u64;
     Ok(stats.summary(started.elapsed(), complete, resumed, hosts, queued))
 }

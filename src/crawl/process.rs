@@ -2,7 +2,7 @@
 //! extracting one fetched page. Runs on blocking threads, never on the
 //! reactor; takes owned bytes and returns owned results.
 
-use crate::archive::{Archive, ArticleBlob, CaptureRecord, PayloadBlob, Truncation};
+use crate::archive::{Archive, ArticleBlob, CaptureRecord, PayloadBlob, Store, Truncation};
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::capture::{Seen, record_version};
 use super::process::{ExtractedArticle, is_html};
-use crate::archive::{Archive, CaptureRecord, Result, Txn, UrlId};
+use crate::archive::{Archive, CaptureRecord, Result, Store, Txn, UrlId};
 use crate::clock::Clock;
 use crate::extract::{self, Profile};
 
@@ -46,7 +46,7 @@ pub fn reextract(
             .collect::<Result<_>>()?,
     };
     for chunk in ids.chunks(256) {
-        let mut st = archive.stage();
+        let mut st = archive.begin();
         for &id in chunk {
             let Some(mut page) = archive.page(id)? else {
                 continue;
@@ -85,7 +85,7 @@ pub fn reextract(
                 st.put_page(id, &page)?;
             }
         }
-        archive.apply(st)?;
+        archive.commit(st)?;
     }
     archive.flush()?;
     Ok(report)

@@ -18,8 +18,8 @@ use super::retry::{RetryPolicy, Verdict};
 use super::revisit;
 use super::stats::ErrorCause;
 use crate::archive::{
-    Archive, CaptureRecord, PageRecord, PageState, PassRecord, Result, RobotsRecord, Staging, Txn,
-    UrlId, Via,
+    Archive, CaptureRecord, PageRecord, PageState, PassRecord, Result, RobotsRecord, Staging,
+    Store, Txn, UrlId, Via,
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
@@ -96,7 +96,7 @@ impl Writer {
 
     fn commit(&mut self, msgs: Vec<WriterMsg>) -> Result<()> {
         let archive = self.shared.archive.clone();
-        let mut st = archive.stage();
+        let mut st = archive.begin();
         let mut completed = Vec::new();
         let mut counted = 0;
         let now = self.shared.clock.now();
@@ -119,7 +119,7 @@ impl Writer {
             }
         }
         self.admitter.persist(&mut st)?;
-        archive.apply(st)?;
+        archive.commit(st)?;
         let woken = self.admitter.take_woken();
         self.shared.stats.queued.set(self.admitter.queued());
         self.shared.committed(counted, &completed, &woken);
@@ -137,10 +137,10 @@ impl Writer {
             self.shared.finish(false);
         } else if frontier::is_empty(self.archive())? {
             let archive = self.shared.archive.clone();
-            let mut st = archive.stage();
+            let mut st = archive.begin();
             self.admitter.pass.finished_at = Some(self.shared.clock.now());
             self.admitter.persist(&mut st)?;
-            archive.apply(st)?;
+            archive.commit(st)?;
             archive.flush()?;
             self.shared.finish(true);
         }
@@ -479,7 +479,7 @@ pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Adm
         // Entries left by an interrupted pass belong to it, not to this one.
         archive.clear_queue()?;
     }
-    let mut st = archive.stage();
+    let mut st = archive.begin();
     for seed in &config.seeds {
         let place = Placement {
             depth: 0,
@@ -489,7 +489,7 @@ pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Adm
         admitter.admit(&mut st, &seed.url, place, Via::Seed, now)?;
     }
     admitter.persist(&mut st)?;
-    archive.apply(st)?;
+    archive.commit(st)?;
     if !resume && previous.is_some() {
         revisit_known_pages(archive, config, &mut admitter, now)?;
     }
@@ -508,7 +508,7 @@ fn revisit_known_pages(
     let mut batch: Vec<PageRecord> = Vec::new();
     let pages = archive.pages();
     let flush = |admitter: &mut Admitter, batch: &mut Vec<PageRecord>| -> Result<()> {
-        let mut st = archive.stage();
+        let mut st = archive.begin();
         for page in batch.drain(..) {
             let place = Placement {
                 depth: page.depth,
@@ -518,7 +518,7 @@ fn revisit_known_pages(
             admitter.admit(&mut st, &page.url, place, page.via, now)?;
         }
         admitter.persist(&mut st)?;
-        archive.apply(st)
+        archive.commit(st)
     };
     for item in pages {
         let (_, page) = item?;

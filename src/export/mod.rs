@@ -21,7 +21,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::archive::{Archive, ArchiveError, PageRecord, UrlId, VersionRecord};
+use crate::archive::{Archive, ArchiveError, PageRecord, Store, UrlId, VersionRecord};
 use crate::query::{self, Pages};
 
 /// Errors of an export.

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Result;
-use crate::archive::{Archive, PageRecord, UrlId, VersionRecord};
+use crate::archive::{Archive, PageRecord, Store, UrlId, VersionRecord};
 use crate::article::{ArticleRecord, PageKind};
 
 /// Field names of a JSONL export.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Pages, kind_of};
-use crate::archive::{Archive, ArchiveError, ChangeRow, UrlId, micros};
+use crate::archive::{ArchiveError, ChangeRow, Store, UrlId, micros};
 use crate::article::PageKind;
 
 /// One change; serialized field for field as a line of
@@ -36,7 +36,7 @@ type Entries<'a> = Box<dyn Iterator<Item = Result<ChangeRow, ArchiveError>> + 'a
 /// `order`; read lazily, so a caller that wants the latest few reads no
 /// further.
 pub fn changes(
-    archive: &Archive,
+    archive: &impl Store,
     since: Option<DateTime<Utc>>,
     which: Pages,
     order: Order,
@@ -59,7 +59,7 @@ pub fn changes(
 
 /// Version `number` of page `id` as a change, if it is one of `which`.
 fn change(
-    archive: &Archive,
+    archive: &impl Store,
     id: UrlId,
     number: u32,
     which: Pages,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Pages, filter, kind_of};
-use crate::archive::{Archive, ArchiveError, ChangeRow, PageRecord, UrlId, from_micros, micros};
+use crate::archive::{ArchiveError, ChangeRow, PageRecord, Store, UrlId, from_micros, micros};
 use crate::article::PageKind;
 
 /// Rows per index page.
@@ -93,7 +93,7 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Reads the whole catalogue now (at start-up) rather than on the
     /// first query.
-    pub fn warm(&self, archive: &Archive) -> Result<(), ArchiveError> {
+    pub fn warm(&self, archive: &impl Store) -> Result<(), ArchiveError> {
         let mut catalog = self
             .catalog
             .lock()
@@ -101,7 +101,7 @@ impl SearchIndex {
         self.refresh(archive, &mut catalog)
     }
 
-    fn refresh(&self, archive: &Archive, catalog: &mut Catalog) -> Result<(), ArchiveError> {
+    fn refresh(&self, archive: &impl Store, catalog: &mut Catalog) -> Result<(), ArchiveError> {
         for change in archive.changes_since(catalog.watermark) {
             let ChangeRow { at, url: id, .. } = change?;
             catalog.watermark = catalog.watermark.max(at);
@@ -137,7 +137,7 @@ impl SearchIndex {
 /// Archived pages, newest change first, one page of results, and whether
 /// there are more.
 pub fn index(
-    archive: &Archive,
+    archive: &impl Store,
     search: &SearchIndex,
     query: &IndexQuery,
 ) -> Result<(Vec<PageSummary>, bool), ArchiveError> {
@@ -187,7 +187,7 @@ fn summary(page: &PageRecord, last_change: DateTime<Utc>) -> PageSummary {
 
 /// Every page `which` covers, in URL-id order.
 pub fn pages(
-    archive: &Archive,
+    archive: &impl Store,
     which: Pages,
 ) -> impl Iterator<Item = Result<(UrlId, PageRecord), ArchiveError>> + '_ {
     archive.pages().filter(move |page| {

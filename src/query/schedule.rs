@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{Archive, ArchiveError, from_micros};
+use crate::archive::{ArchiveError, Store, from_micros};
 use crate::frontier;
 
 /// A queued page; serialized field for field as a line of
@@ -26,7 +26,7 @@ pub struct Schedule {
 }
 
 /// The frontier's `limit` soonest entries, soonest first.
-pub fn schedule(archive: &Archive, limit: usize) -> Result<Schedule, ArchiveError> {
+pub fn schedule(archive: &impl Store, limit: usize) -> Result<Schedule, ArchiveError> {
     let mut soonest = Vec::new();
     for entry in frontier::soonest(archive, limit)? {
         // Every entry names a page (`verify` checks it); one that does not

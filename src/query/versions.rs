@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::QueryError;
 use crate::archive::{
-    Archive, ArchiveError, CaptureRecord, PageRecord, PageState, UrlId, VersionRecord,
+    ArchiveError, CaptureRecord, PageRecord, PageState, Store, UrlId, VersionRecord,
 };
 use crate::crawl::counted;
 use crate::diff::{self, ArticleDiff};
@@ -29,7 +29,7 @@ pub struct TimelineVersion {
 
 /// A page's versions, oldest first; none for a page never extracted.
 pub fn timeline(
-    archive: &Archive,
+    archive: &impl Store,
     id: UrlId,
     page: &PageRecord,
 ) -> Result<Vec<TimelineVersion>, ArchiveError> {
@@ -51,7 +51,7 @@ pub fn timeline(
 }
 
 /// A page that has versions: its id and record.
-fn versioned(archive: &Archive, url: &str) -> Result<(UrlId, PageRecord), QueryError> {
+fn versioned(archive: &impl Store, url: &str) -> Result<(UrlId, PageRecord), QueryError> {
     let (id, page) = archive.lookup(url)?;
     if page.versions == 0 {
         return Err(no_versions(archive, id, &page));
@@ -68,7 +68,7 @@ pub struct History {
 
 /// A page's history: `palimpsest history`. A page without versions is an
 /// error that says why.
-pub fn history(archive: &Archive, url: &str) -> Result<History, QueryError> {
+pub fn history(archive: &impl Store, url: &str) -> Result<History, QueryError> {
     let (id, page) = versioned(archive, url)?;
     let versions = timeline(archive, id, &page)?;
     Ok(History { page, versions })
@@ -84,7 +84,7 @@ pub struct Shown {
 }
 
 /// Version `number` of a page, by default its latest: `palimpsest show`.
-pub fn show(archive: &Archive, url: &str, number: Option<u32>) -> Result<Shown, QueryError> {
+pub fn show(archive: &impl Store, url: &str, number: Option<u32>) -> Result<Shown, QueryError> {
     let (id, page) = versioned(archive, url)?;
     let number = number.unwrap_or(page.versions);
     let version = archive.require_version(id, &page, number)?;
@@ -109,7 +109,7 @@ pub struct Comparison {
 /// Versions `a` and `b` of a page compared: by default the last two; `a`
 /// alone with the latest, `b` alone with the one before it.
 pub fn compare(
-    archive: &Archive,
+    archive: &impl Store,
     url: &str,
     a: Option<u32>,
     b: Option<u32>,
@@ -159,7 +159,7 @@ pub struct ArticleView {
 
 /// A page, versioned or not: its versions, captures, sources and the
 /// archived pages that cite it.
-pub fn article(archive: &Archive, url: &str) -> Result<ArticleView, ArchiveError> {
+pub fn article(archive: &impl Store, url: &str) -> Result<ArticleView, ArchiveError> {
     let (id, page) = archive.lookup(url)?;
     let versions = timeline(archive, id, &page)?;
     let latest = match page.versions {
@@ -195,7 +195,7 @@ pub fn article(archive: &Archive, url: &str) -> Result<ArticleView, ArchiveError
 
 /// Why a page has no versions, said as what the page is ("disallowed by
 /// robots.txt", "HTTP 404 on every capture"…).
-fn no_versions(archive: &Archive, id: UrlId, page: &PageRecord) -> QueryError {
+fn no_versions(archive: &impl Store, id: UrlId, page: &PageRecord) -> QueryError {
     let why = match (&page.state, page.last_error.as_deref()) {
         (PageState::Disallowed, Some(reason)) if reason.starts_with("disallowed") => {
             reason.to_string()
@@ -219,7 +219,7 @@ fn no_versions(archive: &Archive, id: UrlId, page: &PageRecord) -> QueryError {
 
 /// What the captures of a page that never gave an article were.
 fn captures_without_text(
-    archive: &Archive,
+    archive: &impl Store,
     id: UrlId,
     page: &PageRecord,
 ) -> Result<String, ArchiveError> {

@@ -32,7 +32,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{Archive, ArchiveError};
+use crate::archive::{Archive, ArchiveError, Store};
 use crate::crawl::CrawlStats;
 use crate::query::{self, IndexQuery, Order, Pages, QueryError, Reading};
 
@@ -205,12 +205,12 @@ async fn off_runtime<T: Send + 'static>(
 
 async fn index(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
     let q = index_query(&p)?;
-    let (rows, more) = query::index(&s.archive, &s.search, &q)?;
+    let (rows, more) = query::index(&*s.archive, &s.search, &q)?;
     Ok(html::index(&q, &rows, more).into_response())
 }
 
 async fn article(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
-    let view = query::article(&s.archive, required(&p, "url")?)?;
+    let view = query::article(&*s.archive, required(&p, "url")?)?;
     Ok(html::article(&view).into_response())
 }
 
@@ -218,7 +218,7 @@ async fn diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Resp
     let url = required(&p, "url")?.to_string();
     let (a, b) = (number(&p, "a")?, number(&p, "b")?);
     off_runtime(move || {
-        let view = query::compare(&s.archive, &url, a, b)?;
+        let view = query::compare(&*s.archive, &url, a, b)?;
         let permalink = format!(
             "/diff?url={}&a={}&b={}",
             html::enc(&url),
@@ -310,7 +310,7 @@ fn status_view(s: &ServeState) -> Result<html::StatusView, Problem> {
     Ok(html::StatusView {
         running: s.crawl.is_some(),
         lines,
-        due: query::schedule(&s.archive, 20)?.soonest,
+        due: query::schedule(&*s.archive, 20)?.soonest,
     })
 }
 
@@ -319,7 +319,7 @@ async fn changes_atom(
     Query(p): Params,
 ) -> Result<Response, Problem> {
     let pages = Pages::all_if(flag(&p, "all")?);
-    let changes = query::changes(&s.archive, None, pages, Order::NewestFirst)
+    let changes = query::changes(&*s.archive, None, pages, Order::NewestFirst)
         .take(100)
         .collect::<Result<Vec<_>, _>>()?;
     let mut response = feed::atom(&changes, &s.origin, pages).into_response();
@@ -343,7 +343,7 @@ async fn api_pages(
 ) -> Result<Response, Problem> {
     let q = index_query(&p).map_err(Problem::json)?;
     let (pages, more) =
-        query::index(&s.archive, &s.search, &q).map_err(|e| Problem::from(e).json())?;
+        query::index(&*s.archive, &s.search, &q).map_err(|e| Problem::from(e).json())?;
     Ok(Json(PagesResponse {
         pages,
         page: q.page,
@@ -359,7 +359,7 @@ async fn api_history(
     let url = required(&p, "url").map_err(Problem::json)?;
     let json = |e: ArchiveError| Problem::from(e).json();
     let (id, page) = s.archive.lookup(url).map_err(json)?;
-    let versions = query::timeline(&s.archive, id, &page).map_err(json)?;
+    let versions = query::timeline(&*s.archive, id, &page).map_err(json)?;
     Ok(Json(serde_json::json!({ "url": page.url.as_str(), "versions": versions })).into_response())
 }
 
@@ -370,7 +370,7 @@ async fn api_diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<
         number(&p, "b").map_err(Problem::json)?,
     );
     off_runtime(move || {
-        let view = query::compare(&s.archive, &url, a, b).map_err(|e| Problem::from(e).json())?;
+        let view = query::compare(&*s.archive, &url, a, b).map_err(|e| Problem::from(e).json())?;
         Ok(Json(serde_json::json!({
             "url": view.page.url.as_str(),
             "from": view.old.number,
@@ -388,7 +388,7 @@ async fn api_changes(
 ) -> Result<Response, Problem> {
     let since = when(&p, "since").map_err(Problem::json)?;
     let pages = Pages::all_if(flag(&p, "all").map_err(Problem::json)?);
-    let changes = query::changes(&s.archive, since, pages, Order::NewestFirst)
+    let changes = query::changes(&*s.archive, since, pages, Order::NewestFirst)
         .take(1000)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Problem::from(e).json())?;

@@ -22,7 +22,7 @@ use data_encoding::BASE32;
 use sha1::{Digest, Sha1};
 
 use super::{AtomicOutput, Filter, Result};
-use crate::archive::{Archive, CaptureRecord, PageRecord, Truncation, UrlId};
+use crate::archive::{Archive, CaptureRecord, PageRecord, Store, Truncation, UrlId};
 use crate::digest::ContentDigest;
 
 const IDENTICAL_PAYLOAD: &str = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
