@@ -1,7 +1,7 @@
 //! The `palimpsest` command line: parses arguments and calls the library.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
@@ -73,40 +73,7 @@ enum Command {
         json: bool,
     },
     /// The corpus as JSON Lines, CSV or WARC, streamed.
-    Export {
-        #[arg(long, value_enum)]
-        format: ExportFormat,
-        /// Output file (`-`: standard output, the default).
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Only these hosts (and their subdomains); repeatable.
-        #[arg(long)]
-        host: Vec<String>,
-        /// Captured at or after (RFC 3339, a date, or a duration ago such as 7d).
-        #[arg(long, value_parser = parse_when)]
-        since: Option<DateTime<Utc>>,
-        /// Captured before (JSONL/CSV without --all-versions: each page as it stood then).
-        #[arg(long, value_parser = parse_when)]
-        until: Option<DateTime<Utc>>,
-        /// Only these languages (en matches en-GB); repeatable.
-        #[arg(long)]
-        language: Vec<String>,
-        /// Every version, not only the latest of each URL.
-        #[arg(long)]
-        all_versions: bool,
-        /// Include pages that are not articles.
-        #[arg(long)]
-        all_pages: bool,
-        /// JSONL field names.
-        #[arg(long, value_enum, default_value = "palimpsest")]
-        schema: Schema,
-        /// WARC: start a new file past this size, e.g. 1GB.
-        #[arg(long, default_value = "1GB", value_parser = parse_size)]
-        max_file_size: u64,
-        /// CSV: cells as stored, without the ' put before a leading =, +, -, @, tab or CR.
-        #[arg(long)]
-        raw: bool,
-    },
+    Export(ExportArgs),
     /// Local web interface and JSON API.
     Serve {
         /// IP:PORT, or localhost:PORT.
@@ -122,6 +89,19 @@ enum Command {
         #[arg(long, default_value = palimpsest::demo::DEFAULT_BIND, value_parser = parse_bind)]
         bind: SocketAddr,
     },
+    /// Check that every reference resolves and every payload matches its digest.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    #[command(flatten)]
+    Read(ReadCommand),
+}
+
+/// The commands that only read the archive: run on it, or sent to the
+/// process serving it.
+#[derive(Subcommand)]
+enum ReadCommand {
     /// What the frontier will fetch next, and when.
     Schedule {
         /// Entries shown at most.
@@ -141,11 +121,6 @@ enum Command {
     },
     /// Counts and sizes of the archive.
     Stats {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check that every reference resolves and every payload matches its digest.
-    Verify {
         #[arg(long)]
         json: bool,
     },
@@ -187,6 +162,114 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+impl ReadCommand {
+    fn reading(&self) -> Reading {
+        match self {
+            ReadCommand::Schedule { limit, json } => Reading::Schedule {
+                limit: *limit,
+                json: *json,
+                now: Some(clock().now()),
+            },
+            ReadCommand::List { all_pages, json } => Reading::List {
+                all_pages: *all_pages,
+                json: *json,
+            },
+            ReadCommand::Stats { json } => Reading::Stats { json: *json },
+            ReadCommand::History { url, json } => Reading::History {
+                url: url.clone(),
+                json: *json,
+            },
+            ReadCommand::Show { url, version, json } => Reading::Show {
+                url: url.clone(),
+                version: *version,
+                json: *json,
+            },
+            ReadCommand::Diff {
+                url,
+                a,
+                b,
+                format,
+                json,
+            } => Reading::Diff {
+                url: url.clone(),
+                a: *a,
+                b: *b,
+                format: if *json { DiffFormat::Json } else { *format },
+                colour: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            },
+            ReadCommand::Changes {
+                since,
+                all_pages,
+                json,
+            } => Reading::Changes {
+                since: *since,
+                all_pages: *all_pages,
+                json: *json,
+            },
+        }
+    }
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Output file (`-`: standard output, the default).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only these hosts (and their subdomains); repeatable.
+    #[arg(long)]
+    host: Vec<String>,
+    /// Captured at or after (RFC 3339, a date, or a duration ago such as 7d).
+    #[arg(long, value_parser = parse_when)]
+    since: Option<DateTime<Utc>>,
+    /// Captured before (JSONL/CSV without --all-versions: each page as it stood then).
+    #[arg(long, value_parser = parse_when)]
+    until: Option<DateTime<Utc>>,
+    /// Only these languages (en matches en-GB); repeatable.
+    #[arg(long)]
+    language: Vec<String>,
+    /// Every version, not only the latest of each URL.
+    #[arg(long)]
+    all_versions: bool,
+    /// Include pages that are not articles.
+    #[arg(long)]
+    all_pages: bool,
+    /// JSONL field names.
+    #[arg(long, value_enum, default_value = "palimpsest")]
+    schema: Schema,
+    /// WARC: start a new file past this size, e.g. 1GB.
+    #[arg(long, default_value = "1GB", value_parser = parse_size)]
+    max_file_size: u64,
+    /// CSV: cells as stored, without the ' put before a leading =, +, -, @, tab or CR.
+    #[arg(long)]
+    raw: bool,
+}
+
+impl ExportArgs {
+    fn options(&self) -> ExportOptions {
+        ExportOptions {
+            format: self.format,
+            output: self.output.clone(),
+            filter: Filter {
+                hosts: self.host.clone(),
+                since: self.since,
+                until: self.until,
+                languages: self.language.clone(),
+                all_versions: self.all_versions,
+                all_pages: self.all_pages,
+            },
+            schema: self.schema,
+            cells: if self.raw {
+                palimpsest::export::Cells::Raw
+            } else {
+                palimpsest::export::Cells::Neutralised
+            },
+            max_file_size: self.max_file_size,
+        }
+    }
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -326,14 +409,9 @@ impl CrawlArgs {
 }
 
 fn main() -> ExitCode {
-    match clock_from_env() {
-        Ok(clock) => {
-            let _ = CLOCK.set(clock);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(commands::USAGE_ERROR);
-        }
+    if let Err(e) = clock_from_env().map(|clock| CLOCK.set(clock)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(commands::USAGE_ERROR);
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -350,137 +428,7 @@ fn main() -> ExitCode {
     };
     init_tracing();
     let mut out = commands::Stdout::lock();
-    let result = match &cli.command {
-        Command::Crawl(args) => commands::crawl(
-            &args.flags(),
-            &cli.archive,
-            args.interface().as_ref(),
-            !args.no_progress,
-            args.json,
-            &mut out,
-        ),
-        Command::Watch(args) => commands::watch(
-            &args.flags(),
-            &cli.archive,
-            args.interface().as_ref(),
-            !args.no_progress,
-            args.json,
-            &mut out,
-        ),
-        Command::Serve { bind, allow_host } => commands::serve(
-            &cli.archive,
-            &commands::Interface {
-                bind: *bind,
-                allowed_hosts: allow_host.clone(),
-            },
-        ),
-        Command::Demo { bind } => {
-            palimpsest::demo::run(*bind, &mut out).map(|()| commands::Outcome::Done)
-        }
-        Command::Extract {
-            files,
-            url,
-            seeds,
-            input_jsonl,
-        } => commands::extract(files, url.as_deref(), seeds, *input_jsonl, &mut out),
-        Command::ImportWarc { files, seeds, json } => {
-            commands::import_warc(&cli.archive, files, seeds, *json, clock(), &mut out)
-        }
-        Command::Reextract { seeds, url, json } => commands::reextract(
-            &cli.archive,
-            seeds,
-            url.as_deref(),
-            *json,
-            clock(),
-            &mut out,
-        ),
-        Command::Export {
-            format,
-            output,
-            host,
-            since,
-            until,
-            language,
-            all_versions,
-            all_pages,
-            schema,
-            max_file_size,
-            raw,
-        } => {
-            let opts = ExportOptions {
-                format: *format,
-                output: output.clone(),
-                filter: Filter {
-                    hosts: host.clone(),
-                    since: *since,
-                    until: *until,
-                    languages: language.clone(),
-                    all_versions: *all_versions,
-                    all_pages: *all_pages,
-                },
-                schema: *schema,
-                cells: if *raw {
-                    palimpsest::export::Cells::Raw
-                } else {
-                    palimpsest::export::Cells::Neutralised
-                },
-                max_file_size: *max_file_size,
-            };
-            commands::export(&cli.archive, &opts, &mut out)
-        }
-        Command::Schedule { limit, json } => Reading::Schedule {
-            limit: *limit,
-            json: *json,
-            now: Some(clock().now()),
-        }
-        .run(&cli.archive, &mut out),
-        Command::List { all_pages, json } => Reading::List {
-            all_pages: *all_pages,
-            json: *json,
-        }
-        .run(&cli.archive, &mut out),
-        Command::Stats { json } => Reading::Stats { json: *json }.run(&cli.archive, &mut out),
-        Command::Verify { json } => commands::verify(&cli.archive, *json, &mut out),
-        Command::History { url, json } => Reading::History {
-            url: url.clone(),
-            json: *json,
-        }
-        .run(&cli.archive, &mut out),
-        Command::Show { url, version, json } => Reading::Show {
-            url: url.clone(),
-            version: *version,
-            json: *json,
-        }
-        .run(&cli.archive, &mut out),
-        Command::Diff {
-            url,
-            a,
-            b,
-            format,
-            json,
-        } => {
-            let format = if *json { DiffFormat::Json } else { *format };
-            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            Reading::Diff {
-                url: url.clone(),
-                a: *a,
-                b: *b,
-                format,
-                colour,
-            }
-            .run(&cli.archive, &mut out)
-        }
-        Command::Changes {
-            since,
-            all_pages,
-            json,
-        } => Reading::Changes {
-            since: *since,
-            all_pages: *all_pages,
-            json: *json,
-        }
-        .run(&cli.archive, &mut out),
-    };
+    let result = run(&cli.command, &cli.archive, &mut out);
     let _ = out.flush();
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
@@ -490,6 +438,57 @@ fn main() -> ExitCode {
             eprintln!("error: {}", one_line(&e));
             ExitCode::from(commands::FATAL_ERROR)
         }
+    }
+}
+
+/// Runs one command on the archive in `archive`.
+fn run(
+    command: &Command,
+    archive: &Path,
+    out: &mut commands::Stdout,
+) -> anyhow::Result<commands::Outcome> {
+    match command {
+        Command::Crawl(args) => commands::crawl(
+            &args.flags(),
+            archive,
+            args.interface().as_ref(),
+            !args.no_progress,
+            args.json,
+            out,
+        ),
+        Command::Watch(args) => commands::watch(
+            &args.flags(),
+            archive,
+            args.interface().as_ref(),
+            !args.no_progress,
+            args.json,
+            out,
+        ),
+        Command::Serve { bind, allow_host } => commands::serve(
+            archive,
+            &commands::Interface {
+                bind: *bind,
+                allowed_hosts: allow_host.clone(),
+            },
+        ),
+        Command::Demo { bind } => {
+            palimpsest::demo::run(*bind, out).map(|()| commands::Outcome::Done)
+        }
+        Command::Extract {
+            files,
+            url,
+            seeds,
+            input_jsonl,
+        } => commands::extract(files, url.as_deref(), seeds, *input_jsonl, out),
+        Command::ImportWarc { files, seeds, json } => {
+            commands::import_warc(archive, files, seeds, *json, clock(), out)
+        }
+        Command::Reextract { seeds, url, json } => {
+            commands::reextract(archive, seeds, url.as_deref(), *json, clock(), out)
+        }
+        Command::Export(args) => commands::export(archive, &args.options(), out),
+        Command::Verify { json } => commands::verify(archive, *json, out),
+        Command::Read(read) => read.reading().run(archive, out),
     }
 }
 

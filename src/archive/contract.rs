@@ -75,7 +75,10 @@ fn pages_and_read_your_writes(store: &impl Store) {
     assert_eq!(store.url_id(&a).unwrap(), Some(UrlId(1)));
     let pages: Vec<_> = store.pages().collect::<Result<_, _>>().unwrap();
     assert_eq!(pages, vec![(UrlId(1), page.clone())]);
-    assert_eq!(store.lookup("HTTP://News.test/a#top").unwrap(), (UrlId(1), page));
+    assert_eq!(
+        store.lookup("HTTP://News.test/a#top").unwrap(),
+        (UrlId(1), page)
+    );
     assert!(matches!(
         store.lookup("http://news.test/b"),
         Err(super::ArchiveError::UnknownUrl { .. })
