@@ -421,40 +421,8 @@ impl Fetcher {
         validators: Option<&Validators>,
         max_body: u64,
     ) -> Result<Exchange, FetchError> {
-        if let Some(host) = url.as_url().host() {
-            let ip = match host {
-                url::Host::Ipv4(ip) => Some(std::net::IpAddr::V4(ip)),
-                url::Host::Ipv6(ip) => Some(std::net::IpAddr::V6(ip)),
-                url::Host::Domain(_) => None,
-            };
-            if let Some(ip) = ip {
-                self.resolver.check(url.host(), ip)?;
-            }
-        }
-        let mut request_headers = HeaderMap::new();
-        request_headers.insert(header::USER_AGENT, self.user_agent.clone());
-        request_headers.insert(
-            header::ACCEPT,
-            HeaderValue::from_static(
-                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            ),
-        );
-        if let Some(v) = validators {
-            if let Some(etag) = v
-                .etag
-                .as_deref()
-                .and_then(|e| HeaderValue::from_str(e).ok())
-            {
-                request_headers.insert(header::IF_NONE_MATCH, etag);
-            }
-            if let Some(lm) = v
-                .last_modified
-                .as_deref()
-                .and_then(|e| HeaderValue::from_str(e).ok())
-            {
-                request_headers.insert(header::IF_MODIFIED_SINCE, lm);
-            }
-        }
+        self.check_literal_address(url)?;
+        let request_headers = self.request_headers(validators);
         let deadline = Instant::now() + self.timeout;
         let send = self
             .client
@@ -467,18 +435,7 @@ impl Fetcher {
             Ok(Ok(r)) => r,
         };
         let status = response.status();
-        let headers: Vec<(String, String)> = KEPT_HEADERS
-            .iter()
-            .flat_map(|name| {
-                response
-                    .headers()
-                    .get_all(*name)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .map(|v| (name.to_string(), v.to_string()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let headers = kept_headers(response.headers());
         let retry_after = match status {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => response
                 .headers()
@@ -487,31 +444,7 @@ impl Fetcher {
                 .and_then(|v| parse_retry_after(v, self.clock.now())),
             _ => None,
         };
-        let mut body = Vec::new();
-        let mut truncated = None;
-        loop {
-            match tokio::time::timeout_at(deadline, response.chunk()).await {
-                Err(_) => {
-                    truncated = Some(Truncation::Time);
-                    break;
-                }
-                Ok(Ok(Some(chunk))) => {
-                    let room = usize::try_from(max_body).unwrap_or(usize::MAX) - body.len();
-                    if chunk.len() > room {
-                        body.extend_from_slice(&chunk[..room]);
-                        truncated = Some(Truncation::Length);
-                        break;
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(Ok(None)) => break,
-                Ok(Err(e)) if e.is_timeout() => {
-                    truncated = Some(Truncation::Time);
-                    break;
-                }
-                Ok(Err(e)) => return Err(classify_error(&e, self.timeout)),
-            }
-        }
+        let (body, truncated) = self.read_body(&mut response, deadline, max_body).await?;
         let request_headers = request_headers
             .iter()
             .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
@@ -530,6 +463,81 @@ impl Fetcher {
             retry_after,
         })
     }
+
+    /// A URL naming an IP address is judged by the guard before any
+    /// connection (names are judged by the resolver).
+    fn check_literal_address(&self, url: &CanonicalUrl) -> Result<(), FetchError> {
+        let ip = match url.as_url().host() {
+            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+            _ => return Ok(()),
+        };
+        self.resolver.check(url.host(), ip)?;
+        Ok(())
+    }
+
+    /// User-Agent, Accept, and the validators of a conditional request.
+    fn request_headers(&self, validators: Option<&Validators>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::USER_AGENT, self.user_agent.clone());
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
+        );
+        let value = |v: &Option<String>| v.as_deref().and_then(|e| HeaderValue::from_str(e).ok());
+        if let Some(v) = validators {
+            if let Some(etag) = value(&v.etag) {
+                headers.insert(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = value(&v.last_modified) {
+                headers.insert(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        headers
+    }
+
+    /// The body, up to `max_body` bytes and until `deadline`; what cut it
+    /// short, if anything did.
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        deadline: Instant,
+        max_body: u64,
+    ) -> Result<(Vec<u8>, Option<Truncation>), FetchError> {
+        let mut body = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Err(_) => return Ok((body, Some(Truncation::Time))),
+                Ok(Ok(Some(chunk))) => {
+                    let room = usize::try_from(max_body).unwrap_or(usize::MAX) - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        return Ok((body, Some(Truncation::Length)));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Ok(None)) => return Ok((body, None)),
+                Ok(Err(e)) if e.is_timeout() => return Ok((body, Some(Truncation::Time))),
+                Ok(Err(e)) => return Err(classify_error(&e, self.timeout)),
+            }
+        }
+    }
+}
+
+/// The response headers a capture keeps.
+fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    KEPT_HEADERS
+        .iter()
+        .flat_map(|name| {
+            headers
+                .get_all(*name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(|v| (name.to_string(), v.to_string()))
+        })
+        .collect()
 }
 
 /// `Retry-After`: delay-seconds or an HTTP-date (counted from `now`).
