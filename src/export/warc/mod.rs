@@ -282,39 +282,55 @@ impl<'a> WarcWriter<'a> {
         let response = encode_record(&headers, &block)?;
         self.write(&response)?;
 
+        self.request_record(capture, &response_id)?;
+        if let Some(json) = article_json {
+            self.metadata_record(capture, &response_id, json)?;
+        }
+        Ok(())
+    }
+
+    /// The request record of a capture, concurrent to its response.
+    fn request_record(&mut self, capture: &CaptureRecord, response_id: &str) -> Result<()> {
+        let uri = &capture.final_url;
         let request = http_request(capture);
         let request_headers = vec![
             ("WARC-Type", "request".to_string()),
             (
                 "WARC-Record-ID",
-                record_id("request", &uri, capture.fetched_at),
+                record_id("request", uri, capture.fetched_at),
             ),
-            ("WARC-Date", date.clone()),
+            ("WARC-Date", warc_date(capture.fetched_at)),
             ("WARC-Target-URI", uri.clone()),
-            ("WARC-Concurrent-To", response_id.clone()),
+            ("WARC-Concurrent-To", response_id.to_string()),
             ("Content-Type", "application/http; msgtype=request".into()),
             ("WARC-Block-Digest", sha1_digest(request.as_bytes())),
         ];
-        self.write(&encode_record(&request_headers, request.as_bytes())?)?;
+        self.write(&encode_record(&request_headers, request.as_bytes())?)
+    }
 
-        if let Some(json) = article_json {
-            // warc-fields: one `name: value` line; compact JSON has no newlines.
-            let fields = format!("palimpsest-article: {json}\r\n");
-            let meta_headers = vec![
-                ("WARC-Type", "metadata".to_string()),
-                (
-                    "WARC-Record-ID",
-                    record_id("metadata", &uri, capture.fetched_at),
-                ),
-                ("WARC-Date", date),
-                ("WARC-Target-URI", uri),
-                ("WARC-Concurrent-To", response_id),
-                ("Content-Type", "application/warc-fields".into()),
-                ("WARC-Block-Digest", sha1_digest(fields.as_bytes())),
-            ];
-            self.write(&encode_record(&meta_headers, fields.as_bytes())?)?;
-        }
-        Ok(())
+    /// The metadata record carrying the extracted article as JSON.
+    fn metadata_record(
+        &mut self,
+        capture: &CaptureRecord,
+        response_id: &str,
+        json: &str,
+    ) -> Result<()> {
+        let uri = &capture.final_url;
+        // warc-fields: one `name: value` line; compact JSON has no newlines.
+        let fields = format!("palimpsest-article: {json}\r\n");
+        let meta_headers = vec![
+            ("WARC-Type", "metadata".to_string()),
+            (
+                "WARC-Record-ID",
+                record_id("metadata", uri, capture.fetched_at),
+            ),
+            ("WARC-Date", warc_date(capture.fetched_at)),
+            ("WARC-Target-URI", uri.clone()),
+            ("WARC-Concurrent-To", response_id.to_string()),
+            ("Content-Type", "application/warc-fields".into()),
+            ("WARC-Block-Digest", sha1_digest(fields.as_bytes())),
+        ];
+        self.write(&encode_record(&meta_headers, fields.as_bytes())?)
     }
 
     pub(crate) fn finish(self) -> Result<Vec<PathBuf>> {
