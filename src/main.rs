@@ -470,6 +470,7 @@ fn run(
                 bind: *bind,
                 allowed_hosts: allow_host.clone(),
             },
+            clock(),
         ),
         Command::Demo { bind } => {
             palimpsest::demo::run(*bind, out).map(|()| commands::Outcome::Done)

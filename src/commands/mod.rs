@@ -68,7 +68,7 @@ pub struct Interface {
 }
 
 /// `palimpsest serve`: serves the archive in `archive_dir` on `interface` until interrupted.
-pub fn serve(archive_dir: &Path, interface: &Interface) -> anyhow::Result<Outcome> {
+pub fn serve(archive_dir: &Path, interface: &Interface, clock: Clock) -> anyhow::Result<Outcome> {
     let archive = Arc::new(open_existing(archive_dir, "palimpsest serve")?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -84,6 +84,7 @@ pub fn serve(archive_dir: &Path, interface: &Interface) -> anyhow::Result<Outcom
             origin,
             search: serve::SearchIndex::default(),
             print_reading: read::print,
+            clock,
         });
         state.search.warm(&*state.archive)?;
         let allowed = interface.allowed_hosts.clone();
@@ -147,6 +148,7 @@ fn run_crawler(
                     origin,
                     search: serve::SearchIndex::default(),
                     print_reading: read::print,
+                    clock: config.clock,
                 });
                 let allowed = interface.allowed_hosts.clone();
                 Some(tokio::spawn(serve::run_allowing(

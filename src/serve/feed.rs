@@ -2,21 +2,22 @@
 
 use std::fmt::Write as _;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::html::enc;
 use crate::diff::{count, escape_html as escape};
 use crate::query::{Change, Pages};
 
 /// An Atom feed of the changes to `pages`; `base` is the interface's own
-/// origin. Each feed is named, and identified, by what it lists.
-pub fn atom(changes: &[Change], base: &str, pages: Pages) -> String {
+/// origin; a feed of no changes is dated `now`. Each feed is named, and
+/// identified, by what it lists.
+pub fn atom(changes: &[Change], base: &str, pages: Pages, now: DateTime<Utc>) -> String {
     let (title, path) = match pages {
         Pages::Articles => ("article changes", "/changes.atom"),
         Pages::All => ("changes to every page", "/changes.atom?all=1"),
     };
     let itself = escape(&format!("{base}{path}"));
-    let updated = changes.first().map_or_else(Utc::now, |c| c.changed_at);
+    let updated = changes.first().map_or(now, |c| c.changed_at);
     let mut out = String::new();
     let _ = write!(
         out,

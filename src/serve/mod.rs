@@ -33,6 +33,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::archive::{Archive, ArchiveError, Store};
+use crate::clock::Clock;
 use crate::crawl::CrawlStats;
 use crate::query::{self, IndexQuery, Order, Pages, QueryError, Reading};
 
@@ -51,6 +52,9 @@ pub(crate) struct ServeState {
     /// How a reading command forwarded to `/api/read` is answered: the
     /// CLI's own printer, so the text is the same wherever it runs.
     pub print_reading: PrintReading,
+    /// The time `since=7d` counts back from, and a feed of no changes is
+    /// dated at.
+    pub clock: Clock,
 }
 
 /// A failed request: a status and a message for a person.
@@ -144,10 +148,14 @@ fn number(p: &HashMap<String, String>, name: &str) -> Result<Option<u32>, Proble
         .transpose()
 }
 
-fn when(p: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
+fn when(
+    p: &HashMap<String, String>,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Problem> {
     param(p, name)
         .map(|v| {
-            crate::config::parse_when(v)
+            crate::config::parse_when_at(v, now)
                 .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))
         })
         .transpose()
@@ -179,12 +187,12 @@ fn flag(p: &HashMap<String, String>, name: &str) -> Result<bool, Problem> {
     }
 }
 
-fn index_query(p: &HashMap<String, String>) -> Result<IndexQuery, Problem> {
+fn index_query(p: &HashMap<String, String>, now: DateTime<Utc>) -> Result<IndexQuery, Problem> {
     Ok(IndexQuery {
         q: param(p, "q").map(str::to_string),
         host: param(p, "host").map(str::to_string),
         language: param(p, "lang").map(str::to_string),
-        changed_since: when(p, "since")?,
+        changed_since: when(p, "since", now)?,
         pages: Pages::all_if(flag(p, "all")?),
         page: page_number(p)?,
     })
@@ -204,7 +212,7 @@ async fn off_runtime<T: Send + 'static>(
 }
 
 async fn index(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
-    let q = index_query(&p)?;
+    let q = index_query(&p, s.clock.now())?;
     let (rows, more) = query::index(&*s.archive, &s.search, &q)?;
     Ok(html::index(&q, &rows, more).into_response())
 }
@@ -322,7 +330,7 @@ async fn changes_atom(
     let changes = query::changes(&*s.archive, None, pages, Order::NewestFirst)
         .take(100)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut response = feed::atom(&changes, &s.origin, pages).into_response();
+    let mut response = feed::atom(&changes, &s.origin, pages, s.clock.now()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/atom+xml; charset=utf-8"),
@@ -341,7 +349,7 @@ async fn api_pages(
     State(s): State<Arc<ServeState>>,
     Query(p): Params,
 ) -> Result<Response, Problem> {
-    let q = index_query(&p).map_err(Problem::json)?;
+    let q = index_query(&p, s.clock.now()).map_err(Problem::json)?;
     let (pages, more) =
         query::index(&*s.archive, &s.search, &q).map_err(|e| Problem::from(e).json())?;
     Ok(Json(PagesResponse {
@@ -386,7 +394,7 @@ async fn api_changes(
     State(s): State<Arc<ServeState>>,
     Query(p): Params,
 ) -> Result<Response, Problem> {
-    let since = when(&p, "since").map_err(Problem::json)?;
+    let since = when(&p, "since", s.clock.now()).map_err(Problem::json)?;
     let pages = Pages::all_if(flag(&p, "all").map_err(Problem::json)?);
     let changes = query::changes(&*s.archive, since, pages, Order::NewestFirst)
         .take(1000)

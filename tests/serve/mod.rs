@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 
-use crate::support::{Archive, Server, bin, html, status};
+use crate::support::{Archive, CLOCK_VAR, Server, bin, html, status};
 
 const MIN: Duration = Duration::from_secs(60);
 
@@ -38,6 +38,20 @@ impl Served {
 
     /// Serves on `ip` with extra arguments (`--allow-host NAME`…).
     pub fn start_with(archive: &Archive, ip: &str, extra: &[&str]) -> Served {
+        Served::start_with_env(archive, ip, extra, &[])
+    }
+
+    /// Serves on 127.0.0.1 on the test clock `spec`.
+    pub fn start_on_clock(archive: &Archive, spec: &str) -> Served {
+        Served::start_with_env(archive, "127.0.0.1", &[], &[(CLOCK_VAR, spec)])
+    }
+
+    fn start_with_env(
+        archive: &Archive,
+        ip: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Served {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -51,6 +65,7 @@ impl Served {
                 &format!("{ip}:{port}"),
             ])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -87,3 +87,16 @@ fn a_version_compared_with_itself_is_refused_on_the_web_as_by_the_cli() {
     assert!(head.contains("application/json"), "{head}");
     assert!(body.contains("compared with itself"), "{body}");
 }
+
+#[test]
+fn a_duration_ago_in_the_index_is_counted_back_from_the_clock() {
+    let (_server, archive, story) = hostile_archive();
+    // The story was just archived: changed within the last half hour now,
+    // but not half an hour before a clock three hours on.
+    let now = Served::start(&archive);
+    assert_eq!(listed(&now, "since=30m"), std::slice::from_ref(&story));
+    drop(now);
+    let later = Served::start_on_clock(&archive, &crate::support::hours_later(3));
+    assert!(listed(&later, "since=30m").is_empty());
+    assert_eq!(listed(&later, "since=4h"), std::slice::from_ref(&story));
+}
