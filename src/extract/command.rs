@@ -45,16 +45,22 @@ pub struct ExtractOptions {
 #[non_exhaustive]
 pub enum ExtractCommandError {
     #[error("cannot read {path}: {source}")]
+    /// An input file could not be read.
     Read {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// Why it could not be read.
         source: std::io::Error,
     },
     #[error("cannot read standard input: {0}")]
+    /// Standard input could not be read.
     Stdin(#[source] std::io::Error),
     #[error("cannot write output: {0}")]
+    /// Standard output could not be written.
     Write(#[source] std::io::Error),
     #[error("cannot encode record: {0}")]
+    /// A record could not be encoded as JSON.
     Encode(#[source] serde_json::Error),
 }
 

@@ -52,14 +52,18 @@ pub enum LinkKind {
 /// A link found on a page, already canonical.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// Where it leads.
     pub url: CanonicalUrl,
+    /// What kind of link it is: a page link, a cited source, or a feed.
     pub kind: LinkKind,
 }
 
 /// The result of extracting one page.
 #[derive(Debug, Clone, Default)]
 pub struct Extraction {
+    /// The article: text, metadata and the page's kind.
     pub article: Article,
+    /// The page's outgoing links: pages, cited sources and feeds.
     pub links: Vec<Link>,
 }
 

@@ -14,13 +14,20 @@ use super::dom::Flat;
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSpec {
+    /// The host the profile applies to (`news.example`).
     pub host: String,
+    /// CSS selector of the headline.
     pub title: Option<String>,
+    /// CSS selector of the article body.
     pub body: Option<String>,
     #[serde(default)]
+    /// CSS selectors of elements removed from the body.
     pub exclude: Vec<String>,
+    /// CSS selector of the author names.
     pub authors: Option<String>,
+    /// CSS selector of the publication date.
     pub published: Option<String>,
+    /// CSS selector of the modification date.
     pub modified: Option<String>,
 }
 
@@ -28,8 +35,11 @@ pub struct ProfileSpec {
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[error("profile for {host}: invalid CSS selector {selector:?} for `{field}`")]
 pub struct ProfileError {
+    /// The profile's host.
     pub host: String,
+    /// The field whose selector is wrong (`title`, `body`…).
     pub field: &'static str,
+    /// The selector as written.
     pub selector: String,
 }
 
