@@ -116,3 +116,74 @@ fn a_comment_section_longer_than_the_article_is_not_the_article() {
         a.text
     );
 }
+
+/// The German article with one more section, then `tail` after it inside
+/// the same container.
+fn german_article_then(tail: &str) -> String {
+    german_article_with_teaser("")
+        .replace(
+            "<h4><a href=\"/2025/mieten\"></a></h4>\n        <p>Ab Januar gelten für viele Mieter in der Region neue Regeln bei den Nebenkosten.</p>",
+            &format!(
+                "<h2>Was die Anwohner sagen</h2>
+        <p>Viele Anwohner begrüßen die Pläne, auch wenn einige von ihnen befürchten, dass in ihren Straßen Parkplätze wegfallen werden, die sie für ihre Autos brauchen, und dass die Bauarbeiten den Verkehr in den Wohnvierteln über Monate behindern könnten.</p>
+        {tail}"
+            ),
+        )
+}
+
+#[test]
+fn a_short_teaser_box_after_the_article_leaves_with_its_heading() {
+    // "Weitere Beiträge": linked headlines of other stories, each with
+    // its excerpt, after the last paragraph; the excerpts are prose and
+    // would stay on their own.
+    let html = german_article_then(
+        r#"<h4><a href="/2025/mieten">Neue Regeln für Mieter</a></h4>
+        <p>Ab Januar gelten neue Regeln bei den Nebenkosten.</p>
+        <h4><a href="/2025/bad">Das Freibad öffnet früher</a></h4>
+        <p>Die Saison beginnt in diesem Jahr schon im Mai.</p>"#,
+    );
+    assert!(html.contains("Was die Anwohner sagen"), "fixture: {html}");
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    assert!(
+        a.text.contains("über Monate behindern könnten"),
+        "the article's last paragraph stays: {}",
+        a.text
+    );
+    for teaser in ["Ab Januar gelten neue Regeln", "schon im Mai"] {
+        assert!(
+            !a.text.contains(teaser),
+            "a teaser's excerpt is the page's tail: {}",
+            a.text
+        );
+    }
+}
+
+#[test]
+fn a_long_part_after_a_heading_of_a_new_rank_is_not_cut() {
+    // The same opening, but what follows the teaser heading weighs as much
+    // as a section of the article: the heading goes, the text stays.
+    let excerpts = (1..=6)
+        .map(|n| {
+            format!(
+                r#"<h4><a href="/2025/meldung-{n}">Meldung {n}</a></h4>
+        <p>Kurz notiert: Punkt {n} der Tagesordnung des Stadtrats betrifft Gebühren.</p>"#
+            )
+        })
+        .collect::<String>();
+    let a = run(
+        &german_article_then(&excerpts),
+        "https://stadtblatt.test/2025/radwege",
+        None,
+    )
+    .article;
+    assert!(
+        !a.text.contains("Meldung 1"),
+        "the heading is still the tail's: {}",
+        a.text
+    );
+    assert!(
+        a.text.contains("Punkt 1 der Tagesordnung"),
+        "a long rest is not cut for the heading before it: {}",
+        a.text
+    );
+}
