@@ -82,6 +82,9 @@ const JUNK_TAGS: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
     "button", "input", "select", "textarea", "option", "nav", "aside", "footer", "label", "dialog",
     "menu", "video", "audio", "map", "head", "header", "form", "img", "picture", "source",
+    // Ruby annotations: the reading of the characters they sit beside
+    // (furigana, pinyin), which would split every annotated word.
+    "rt", "rp",
 ];
 
 const BLOCK_TAGS: &[&str] = &[

@@ -249,3 +249,24 @@ fn the_blurb_about_the_author_is_not_article_text() {
     assert!(a.text.contains("Paragraph 6 of the story"));
     assert!(!a.text.contains("Karina Cohen is the owner"), "{}", a.text);
 }
+
+#[test]
+fn ruby_readings_are_not_part_of_the_text() {
+    // Furigana over the kanji of a news page for young readers: the
+    // readings (`<rt>`, and `<rp>` fallbacks) would split every word.
+    let para = "<p><ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rp>(</rp><rt>ぎゃくたい</rt><rp>)</rp></ruby>をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができて、<ruby>親<rt>おや</rt></ruby>が<ruby>子<rt>こ</rt></ruby>どもを<ruby>教育<rt>きょういく</rt></ruby>するために、たたいたりする<ruby>体罰<rt>たいばつ</rt></ruby>を<ruby>禁止<rt>きんし</rt></ruby>することになりました。</p>";
+    let html = format!(
+        r#"<html lang="ja"><head><title>体罰を禁止する法律</title></head><body>
+        <article><h1>体罰を禁止する法律</h1>{}</article></body></html>"#,
+        para.repeat(3)
+    );
+    let a = run(&html, "https://news-easy.test/k10011234.html", None).article;
+    assert!(
+        a.text
+            .contains("子どもへの虐待をなくすための法律ができて、親が子どもを教育するために"),
+        "{}",
+        a.text
+    );
+    assert!(!a.text.contains("ぎゃくたい"), "{}", a.text);
+    assert!(!a.text.contains('('), "{}", a.text);
+}
