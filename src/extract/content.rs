@@ -466,7 +466,31 @@ pub(crate) fn choose(flat: &Flat<'_>, an: &Analysis) -> Vec<usize> {
             best_score = an.score[i];
         }
     }
-    vec![best]
+    vec![lift_paragraph(flat, an, best)]
+}
+
+/// Share of a lone paragraph's score its parent must keep to be chosen
+/// instead of it.
+const PARAGRAPH_LIFT: f32 = 0.9;
+
+/// A paragraph is not an article's container: when the best-scoring
+/// element is one (a long lead beside shorter paragraphs and a few links),
+/// its parent is chosen if it scores nearly as well and holds more text.
+fn lift_paragraph(flat: &Flat<'_>, an: &Analysis, best: usize) -> usize {
+    let node = &flat.nodes[best];
+    let paragraph = matches!(
+        node.tag(),
+        "p" | "blockquote" | "li" | "td" | "pre" | "span" | "font" | "b" | "strong" | "em" | "i"
+    );
+    let p = node.parent;
+    if !paragraph || p == usize::MAX || p <= an.body || an.junk[p] {
+        return best;
+    }
+    if an.score[p] >= PARAGRAPH_LIFT * an.score[best] && an.text_w[p] > an.text_w[best] {
+        p
+    } else {
+        best
+    }
 }
 
 /// Renders the subtrees at `roots` into blocks, skipping junk.

@@ -270,3 +270,28 @@ fn ruby_readings_are_not_part_of_the_text() {
     assert!(!a.text.contains("ぎゃくたい"), "{}", a.text);
     assert!(!a.text.contains('('), "{}", a.text);
 }
+
+#[test]
+fn a_long_lead_paragraph_does_not_stand_for_the_whole_article() {
+    // The lead outscores the article's container on its own (the container
+    // also holds a line of links); the short lines after it are the
+    // article's too.
+    let lead = "Die Löwen haben am Dienstag den Vorverkauf für die nächsten Heimspiele der Liga gestartet, allerdings nur in kleinem Umfang, weil die Landesregierung die Zahl der erlaubten Zuschauer in den Hallen vorerst begrenzt hat und der Verein erst nach der neuen Verordnung weiß, wie viele Karten er am Ende wirklich verkaufen darf. Dauerkarteninhaber werden zuerst informiert und können ihre Plätze bis Freitag sichern, danach geht der Rest in den freien Verkauf.";
+    let html = format!(
+        r#"<html lang="de"><head><title>Kleiner Vorverkauf gestartet</title></head><body>
+        <nav><a href="/">Start</a> <a href="/news">News</a> <a href="/tickets">Tickets</a></nav>
+        <main><h1>Kleiner Vorverkauf gestartet</h1><div class="wysiwyg">
+        <p>{lead}</p>
+        <p>Am 12. Februar um 20.30 Uhr treffen die Löwen zu Hause auf den THW Kiel.</p>
+        <p><a href="/tickets">Tickets online kaufen</a> oder an der Kasse.</p>
+        </div></main></body></html>"#
+    );
+    let a = run(&html, "https://handball.test/vorverkauf-gestartet", None).article;
+    assert!(a.text.contains("freien Verkauf"), "{}", a.text);
+    assert!(
+        a.text
+            .contains("treffen die Löwen zu Hause auf den THW Kiel"),
+        "{}",
+        a.text
+    );
+}
