@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::dom::Flat;
-use super::text::{clean_inline, is_boilerplate, weight};
+use super::text::{clean_inline, is_boilerplate, is_cookie_notice, weight};
 
 /// What a rendered block is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -695,7 +695,7 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
             continue;
         }
         // Figure captions describe pictures the text does not carry.
-        if is_boilerplate(&b.text) || b.kind == BlockKind::Caption {
+        if is_boilerplate(&b.text) || is_cookie_notice(&b.text) || b.kind == BlockKind::Caption {
             continue;
         }
         if let Some(t) = &title_norm

@@ -312,6 +312,47 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("built-in regex: {e}"))
 });
 
+/// Longest line taken for a cookie notice, in characters.
+const COOKIE_NOTICE: usize = 200;
+
+/// Words that put "cookie" in a website's sense (the notice says the site
+/// uses, or asks to accept, them) rather than a baker's, in the languages
+/// the crawler meets.
+const COOKIE_CONTEXT: &[&str] = &[
+    "web",
+    "site",
+    "browser",
+    "consent",
+    "privacy",
+    "datenschutz",
+    "einstellung",
+    "einwillig",
+    "akzept",
+    "accept",
+    "verwend",
+    "nutzen",
+    "strona",
+    "stronie",
+    "serwis",
+    "używa",
+    "korzysta",
+    "zgod",
+    "sitio",
+    "navega",
+    "navig",
+    "utiliz",
+];
+
+/// Whether a short line is a cookie notice: the word is the same in most
+/// languages, and a website word beside it tells it from a recipe.
+pub(crate) fn is_cookie_notice(p: &str) -> bool {
+    if p.chars().count() > COOKIE_NOTICE {
+        return false;
+    }
+    let lower = p.to_lowercase();
+    lower.contains("cookie") && COOKIE_CONTEXT.iter().any(|w| lower.contains(w))
+}
+
 /// Whether a whole paragraph is page furniture (see [`BOILERPLATE`]).
 pub(crate) fn is_boilerplate(p: &str) -> bool {
     if p.chars().count() > 220 {

@@ -1,7 +1,8 @@
 //! What leaves an article's container that is not the article: the
 //! headings of the page's tail (found by the prose test: stop words, link
-//! density and neighbours, after jusText, in the page's own language), and
-//! boxes whose class says what they are.
+//! density and neighbours, after jusText, in the page's own language) and
+//! the short rest after them, boxes whose class says what they are, and
+//! cookie notices.
 
 use super::run;
 
@@ -184,6 +185,32 @@ fn a_long_part_after_a_heading_of_a_new_rank_is_not_cut() {
     assert!(
         a.text.contains("Punkt 1 der Tagesordnung"),
         "a long rest is not cut for the heading before it: {}",
+        a.text
+    );
+}
+
+#[test]
+fn a_cookie_notice_inside_the_article_leaves_it_but_baked_cookies_stay() {
+    let polish = r#"<html lang="pl"><head><title>Urlop dla rodziców</title></head><body>
+        <article><h1>Urlop dla rodziców</h1>
+        <p>Nowa Zelandia, jako drugi kraj na świecie po Indiach, wprowadza płatny trzydniowy urlop dla rodziców, a prawo do urlopu ma przysługiwać bez względu na etap ciąży, w którym doszło do straty, i obejmie także partnerów.</p>
+        <p>Informujemy, że nasza strona korzysta z plików cookies.</p>
+        <p>Ustawę przyjęto jednogłośnie, a jej autorka powiedziała w parlamencie, że ma ona dać rodzinom czas na żałobę bez obawy o utratę pracy i bez konieczności brania zwolnienia lekarskiego.</p>
+        </article></body></html>"#;
+    let a = run(polish, "https://wiadomosci.test/urlop", None).article;
+    assert!(a.text.contains("bez konieczności brania"), "{}", a.text);
+    assert!(!a.text.contains("cookies"), "{}", a.text);
+
+    let recipe = r#"<html lang="en"><head><title>Brown butter cookies</title></head><body>
+        <article><h1>Brown butter cookies</h1>
+        <p>Brown the butter slowly until it smells of toasted nuts, then let it cool for ten minutes before you beat it with both sugars, because hot butter melts the sugar and the dough spreads in the oven.</p>
+        <p>Let the cookies rest on the tray for five minutes.</p>
+        <p>Stored in a tin with a slice of bread, they stay soft for three days, and the dough keeps in the freezer for a month if you roll it into a log and wrap it well before you slice it.</p>
+        </article></body></html>"#;
+    let a = run(recipe, "https://kitchen.test/brown-butter-cookies", None).article;
+    assert!(
+        a.text.contains("Let the cookies rest on the tray"),
+        "{}",
         a.text
     );
 }
