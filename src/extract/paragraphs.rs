@@ -256,12 +256,17 @@ fn neighbour(class: &[Class], i: usize, side: Side, skip_near: bool) -> Class {
 /// checklist) that merely opens with an unused rank can be a large one.
 const TAIL_SHARE: usize = 15;
 
+/// Share of a heading's text inside links from which it is another
+/// story's headline.
+const TAIL_LINKED: f32 = 0.5;
+
 /// Drops the bad headings after the last good block whose level the
 /// headings before it never used: a page's tail ("Related posts", "More
 /// from…", in any language) opens with a heading of its own rank, while
 /// the article's later sections repeat the ranks of its earlier ones. When
-/// what follows the first such heading is short against the page, it is
-/// that tail (teasers, shop and job boxes, sign-up prompts) and goes too.
+/// what follows the first such heading, or the first bad headline that is
+/// a link, is short against the page, it is that tail (teasers, shop and
+/// job boxes, sign-up prompts) and goes too.
 pub(crate) fn trim_tail_headings(blocks: Vec<Block>, stop: &StopWords) -> Vec<Block> {
     let class = classify(&blocks, stop);
     let Some(last) = class.iter().rposition(|c| *c == Class::Good) else {
@@ -275,11 +280,17 @@ pub(crate) fn trim_tail_headings(blocks: Vec<Block>, stop: &StopWords) -> Vec<Bl
     let opens_tail = |k: usize, b: &Block, c: Class| {
         k > last && c == Class::Bad && is_heading(b) && !outline.contains(&b.kind)
     };
+    // Where a short rest may be cut: also at a linked headline of any rank
+    // (another story's), which alone is not dropped when the rest is long.
+    let starts_cut = |k: usize, b: &Block, c: Class| {
+        opens_tail(k, b, c)
+            || (k > last && c == Class::Bad && is_heading(b) && b.link_density() > TAIL_LINKED)
+    };
     let end = blocks
         .iter()
         .zip(&class)
         .enumerate()
-        .position(|(k, (b, c))| opens_tail(k, b, *c))
+        .position(|(k, (b, c))| starts_cut(k, b, *c))
         .filter(|&k| {
             let total: usize = blocks.iter().map(Block::weight).sum();
             let after: usize = blocks[k + 1..].iter().map(Block::weight).sum();

@@ -46,11 +46,12 @@ fn a_teaser_heading_after_the_last_paragraph_leaves_the_text() {
 
 #[test]
 fn a_last_section_of_the_articles_own_rank_stays() {
-    // The same page with the last section under an `<h2>` like the others:
-    // the article's outline, not a tail.
+    // The same page with the last section under an `<h2>` like the others
+    // (and, like theirs, not a link): the article's outline, not a tail.
     let html = german_article_with_teaser("Neue Regeln für Mieter ab Januar")
-        .replace("<h4>", "<h2>")
-        .replace("</h4>", "</h2>");
+        .replace("<h4><a href=\"/2025/mieten\">", "<h2>")
+        .replace("</a></h4>", "</h2>");
+    assert!(!html.contains("/2025/mieten"), "fixture: {html}");
     let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
     assert!(
         a.text.contains("Neue Regeln für Mieter ab Januar"),
@@ -213,4 +214,18 @@ fn a_cookie_notice_inside_the_article_leaves_it_but_baked_cookies_stay() {
         "{}",
         a.text
     );
+}
+
+#[test]
+fn a_linked_headline_after_the_article_is_the_tail_at_any_rank() {
+    // The teaser's headline is an `<h2>` like the article's sections, but
+    // a link to another story: it and its excerpt leave the text.
+    let html = german_article_with_teaser("Neue Regeln für Mieter ab Januar")
+        .replace("<h4>", "<h2>")
+        .replace("</h4>", "</h2>");
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    assert!(a.text.contains("Wann die Arbeiten beginnen"), "{}", a.text);
+    assert!(a.text.contains("spürbare Entlastung der Straßen"));
+    assert!(!a.text.contains("Neue Regeln für Mieter"), "{}", a.text);
+    assert!(!a.text.contains("Nebenkosten"), "{}", a.text);
 }
