@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::dom::Flat;
-use super::text::{clean_inline, is_boilerplate, weight};
+use super::text::{clean_inline, is_boilerplate, is_cookie_notice, weight};
 
 /// What a rendered block is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,9 @@ const JUNK_TAGS: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
     "button", "input", "select", "textarea", "option", "nav", "aside", "footer", "label", "dialog",
     "menu", "video", "audio", "map", "head", "header", "form", "img", "picture", "source",
+    // Ruby annotations: the reading of the characters they sit beside
+    // (furigana, pinyin), which would split every annotated word.
+    "rt", "rp",
 ];
 
 const BLOCK_TAGS: &[&str] = &[
@@ -463,7 +466,31 @@ pub(crate) fn choose(flat: &Flat<'_>, an: &Analysis) -> Vec<usize> {
             best_score = an.score[i];
         }
     }
-    vec![best]
+    vec![lift_paragraph(flat, an, best)]
+}
+
+/// Share of a lone paragraph's score its parent must keep to be chosen
+/// instead of it.
+const PARAGRAPH_LIFT: f32 = 0.9;
+
+/// A paragraph is not an article's container: when the best-scoring
+/// element is one (a long lead beside shorter paragraphs and a few links),
+/// its parent is chosen if it scores nearly as well and holds more text.
+fn lift_paragraph(flat: &Flat<'_>, an: &Analysis, best: usize) -> usize {
+    let node = &flat.nodes[best];
+    let paragraph = matches!(
+        node.tag(),
+        "p" | "blockquote" | "li" | "td" | "pre" | "span" | "font" | "b" | "strong" | "em" | "i"
+    );
+    let p = node.parent;
+    if !paragraph || p == usize::MAX || p <= an.body || an.junk[p] {
+        return best;
+    }
+    if an.score[p] >= PARAGRAPH_LIFT * an.score[best] && an.text_w[p] > an.text_w[best] {
+        p
+    } else {
+        best
+    }
 }
 
 /// Renders the subtrees at `roots` into blocks, skipping junk.
@@ -668,7 +695,7 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
             continue;
         }
         // Figure captions describe pictures the text does not carry.
-        if is_boilerplate(&b.text) || b.kind == BlockKind::Caption {
+        if is_boilerplate(&b.text) || is_cookie_notice(&b.text) || b.kind == BlockKind::Caption {
             continue;
         }
         if let Some(t) = &title_norm

@@ -31,6 +31,9 @@ const NAME_LEN: usize = 16;
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Name {
     bytes: [u8; NAME_LEN],
+    /// Bytes used in `bytes`: kept so that comparing against a list of
+    /// names does not look for the end again for each of them.
+    len: u8,
 }
 
 impl Name {
@@ -47,16 +50,19 @@ impl Name {
         for (dst, src) in bytes.iter_mut().zip(&b[..len]) {
             *dst = src.to_ascii_lowercase();
         }
-        Some(Name { bytes })
+        Some(Name {
+            bytes,
+            len: len.min(NAME_LEN) as u8,
+        })
     }
 
     fn as_str(&self) -> &[u8] {
-        let end = self.bytes.iter().position(|&c| c == 0).unwrap_or(NAME_LEN);
-        &self.bytes[..end]
+        &self.bytes[..usize::from(self.len)]
     }
 
     fn is(&self, names: &[&str]) -> bool {
-        names.iter().any(|n| n.as_bytes() == self.as_str())
+        let me = self.as_str();
+        names.iter().any(|n| n.as_bytes() == me)
     }
 }
 

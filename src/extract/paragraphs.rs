@@ -250,10 +250,23 @@ fn neighbour(class: &[Class], i: usize, side: Side, skip_near: bool) -> Class {
     found.copied().unwrap_or(Class::Bad)
 }
 
+/// Share of the page's text (in percent) that may follow the first tail
+/// heading for the heading to end the page there: a "More stories" box is
+/// a small part of the page, while an article's closing section (a FAQ, a
+/// checklist) that merely opens with an unused rank can be a large one.
+const TAIL_SHARE: usize = 15;
+
+/// Share of a heading's text inside links from which it is another
+/// story's headline.
+const TAIL_LINKED: f32 = 0.5;
+
 /// Drops the bad headings after the last good block whose level the
 /// headings before it never used: a page's tail ("Related posts", "More
 /// from…", in any language) opens with a heading of its own rank, while
-/// the article's later sections repeat the ranks of its earlier ones.
+/// the article's later sections repeat the ranks of its earlier ones. When
+/// what follows the first such heading, or the first bad headline that is
+/// a link, is short against the page, it is that tail (teasers, shop and
+/// job boxes, sign-up prompts) and goes too.
 pub(crate) fn trim_tail_headings(blocks: Vec<Block>, stop: &StopWords) -> Vec<Block> {
     let class = classify(&blocks, stop);
     let Some(last) = class.iter().rposition(|c| *c == Class::Good) else {
@@ -264,13 +277,32 @@ pub(crate) fn trim_tail_headings(blocks: Vec<Block>, stop: &StopWords) -> Vec<Bl
         .map(|b| b.kind)
         .filter(|k| matches!(k, BlockKind::Heading(_)))
         .collect();
+    let opens_tail = |k: usize, b: &Block, c: Class| {
+        k > last && c == Class::Bad && is_heading(b) && !outline.contains(&b.kind)
+    };
+    // Where a short rest may be cut: also at a linked headline of any rank
+    // (another story's), which alone is not dropped when the rest is long.
+    let starts_cut = |k: usize, b: &Block, c: Class| {
+        opens_tail(k, b, c)
+            || (k > last && c == Class::Bad && is_heading(b) && b.link_density() > TAIL_LINKED)
+    };
+    let end = blocks
+        .iter()
+        .zip(&class)
+        .enumerate()
+        .position(|(k, (b, c))| starts_cut(k, b, *c))
+        .filter(|&k| {
+            let total: usize = blocks.iter().map(Block::weight).sum();
+            let after: usize = blocks[k + 1..].iter().map(Block::weight).sum();
+            after * 100 <= total * TAIL_SHARE
+        })
+        .unwrap_or(blocks.len());
     blocks
         .into_iter()
         .zip(class)
         .enumerate()
-        .filter(|(k, (b, c))| {
-            !(*k > last && *c == Class::Bad && is_heading(b) && !outline.contains(&b.kind))
-        })
+        .take(end)
+        .filter(|(k, (b, c))| !opens_tail(*k, b, *c))
         .map(|(_, (b, _))| b)
         .collect()
 }

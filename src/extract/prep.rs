@@ -24,13 +24,13 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     let mut copied = 0; // bytes of `html` already copied to `out`
     let mut open = OpenElements::default();
     let mut i = 0;
-    while let Some(off) = memchr_lt(&bytes[i..]) {
+    while let Some(off) = html[i..].find('<') {
         let lt = i + off;
         i = lt + 1;
         let rest = &bytes[lt..];
         if rest.starts_with(b"<!--") {
             // Skip comments whole: a commented-out `<script>` opens nothing.
-            match find(&bytes[lt + 4..], b"-->") {
+            match html[lt + 4..].find("-->") {
                 Some(end) => i = lt + 4 + end + 3,
                 None => break,
             }
@@ -56,7 +56,7 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
             i = content_start;
             continue;
         }
-        let Some(close) = find_close(&bytes[content_start..], tag) else {
+        let Some(close) = find_close(&html[content_start..], tag) else {
             // Unclosed raw text runs to the end of the document anyway.
             break;
         };
@@ -70,14 +70,6 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     }
     out.push_str(&html[copied..]);
     Prepared { html: out, jsonld }
-}
-
-fn memchr_lt(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'<')
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Whether `b` starts with `tag` (ASCII case-insensitive) followed by the
@@ -106,10 +98,11 @@ fn tag_end(b: &[u8]) -> Option<usize> {
     None
 }
 
-/// Offset of `</tag` in `b`, case-insensitively.
-fn find_close(b: &[u8], tag: &str) -> Option<usize> {
+/// Offset of `</tag` in `s`, case-insensitively.
+fn find_close(s: &str, tag: &str) -> Option<usize> {
+    let b = s.as_bytes();
     let mut k = 0;
-    while let Some(off) = memchr_lt(&b[k..]) {
+    while let Some(off) = s[k..].find('<') {
         let p = k + off;
         if b.len() > p + 1 && b[p + 1] == b'/' && starts_tag(&b[p + 2..], tag) {
             return Some(p);

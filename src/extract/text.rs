@@ -3,6 +3,7 @@
 //! than article text ("watch the video", "read more", share and newsletter
 //! prompts…) in the languages the crawler meets.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -11,26 +12,35 @@ use unicode_normalization::UnicodeNormalization;
 /// NFC, leftover entities decoded, invisible characters dropped and
 /// whitespace collapsed to single spaces.
 pub(crate) fn clean_inline(s: &str) -> String {
-    let decoded = if s.contains('&') {
-        decode_entities(s)
+    let mut decoded = if s.contains('&') {
+        Cow::Owned(decode_entities(s))
     } else {
-        s.to_string()
+        Cow::Borrowed(s)
     };
-    let decoded = match repair_mojibake(&decoded) {
-        std::borrow::Cow::Owned(repaired) => repaired,
-        std::borrow::Cow::Borrowed(_) => decoded,
+    let repaired = match repair_mojibake(&decoded) {
+        Cow::Owned(r) => Some(r),
+        Cow::Borrowed(_) => None,
     };
-    let mut out = String::with_capacity(decoded.len());
-    let mut pending_space = false;
+    if let Some(r) = repaired {
+        decoded = Cow::Owned(r);
+    }
     // Composing is costly and most text is already NFC (ASCII always is).
-    let already_nfc = decoded.is_ascii()
+    if decoded.is_ascii()
         || unicode_normalization::is_nfc_quick(decoded.chars())
-            == unicode_normalization::IsNormalized::Yes;
-    let chars: Box<dyn Iterator<Item = char>> = if already_nfc {
-        Box::new(decoded.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        collapse(decoded.chars(), decoded.len())
     } else {
-        Box::new(decoded.nfc())
-    };
+        collapse(decoded.nfc(), decoded.len())
+    }
+}
+
+/// `chars` with whitespace runs collapsed to one space (none at the ends)
+/// and invisible characters dropped. Generic, not boxed: it runs once per
+/// character of every block.
+fn collapse(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
+    let mut pending_space = false;
     for c in chars {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
@@ -301,6 +311,47 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         .build()
         .unwrap_or_else(|e| unreachable!("built-in regex: {e}"))
 });
+
+/// Longest line taken for a cookie notice, in characters.
+const COOKIE_NOTICE: usize = 200;
+
+/// Words that put "cookie" in a website's sense (the notice says the site
+/// uses, or asks to accept, them) rather than a baker's, in the languages
+/// the crawler meets.
+const COOKIE_CONTEXT: &[&str] = &[
+    "web",
+    "site",
+    "browser",
+    "consent",
+    "privacy",
+    "datenschutz",
+    "einstellung",
+    "einwillig",
+    "akzept",
+    "accept",
+    "verwend",
+    "nutzen",
+    "strona",
+    "stronie",
+    "serwis",
+    "używa",
+    "korzysta",
+    "zgod",
+    "sitio",
+    "navega",
+    "navig",
+    "utiliz",
+];
+
+/// Whether a short line is a cookie notice: the word is the same in most
+/// languages, and a website word beside it tells it from a recipe.
+pub(crate) fn is_cookie_notice(p: &str) -> bool {
+    if p.chars().count() > COOKIE_NOTICE {
+        return false;
+    }
+    let lower = p.to_lowercase();
+    lower.contains("cookie") && COOKIE_CONTEXT.iter().any(|w| lower.contains(w))
+}
 
 /// Whether a whole paragraph is page furniture (see [`BOILERPLATE`]).
 pub(crate) fn is_boilerplate(p: &str) -> bool {

@@ -249,3 +249,49 @@ fn the_blurb_about_the_author_is_not_article_text() {
     assert!(a.text.contains("Paragraph 6 of the story"));
     assert!(!a.text.contains("Karina Cohen is the owner"), "{}", a.text);
 }
+
+#[test]
+fn ruby_readings_are_not_part_of_the_text() {
+    // Furigana over the kanji of a news page for young readers: the
+    // readings (`<rt>`, and `<rp>` fallbacks) would split every word.
+    let para = "<p><ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rp>(</rp><rt>ぎゃくたい</rt><rp>)</rp></ruby>をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができて、<ruby>親<rt>おや</rt></ruby>が<ruby>子<rt>こ</rt></ruby>どもを<ruby>教育<rt>きょういく</rt></ruby>するために、たたいたりする<ruby>体罰<rt>たいばつ</rt></ruby>を<ruby>禁止<rt>きんし</rt></ruby>することになりました。</p>";
+    let html = format!(
+        r#"<html lang="ja"><head><title>体罰を禁止する法律</title></head><body>
+        <article><h1>体罰を禁止する法律</h1>{}</article></body></html>"#,
+        para.repeat(3)
+    );
+    let a = run(&html, "https://news-easy.test/k10011234.html", None).article;
+    assert!(
+        a.text
+            .contains("子どもへの虐待をなくすための法律ができて、親が子どもを教育するために"),
+        "{}",
+        a.text
+    );
+    assert!(!a.text.contains("ぎゃくたい"), "{}", a.text);
+    assert!(!a.text.contains('('), "{}", a.text);
+}
+
+#[test]
+fn a_long_lead_paragraph_does_not_stand_for_the_whole_article() {
+    // The lead outscores the article's container on its own (the container
+    // also holds a line of links); the short lines after it are the
+    // article's too.
+    let lead = "Die Löwen haben am Dienstag den Vorverkauf für die nächsten Heimspiele der Liga gestartet, allerdings nur in kleinem Umfang, weil die Landesregierung die Zahl der erlaubten Zuschauer in den Hallen vorerst begrenzt hat und der Verein erst nach der neuen Verordnung weiß, wie viele Karten er am Ende wirklich verkaufen darf. Dauerkarteninhaber werden zuerst informiert und können ihre Plätze bis Freitag sichern, danach geht der Rest in den freien Verkauf.";
+    let html = format!(
+        r#"<html lang="de"><head><title>Kleiner Vorverkauf gestartet</title></head><body>
+        <nav><a href="/">Start</a> <a href="/news">News</a> <a href="/tickets">Tickets</a></nav>
+        <main><h1>Kleiner Vorverkauf gestartet</h1><div class="wysiwyg">
+        <p>{lead}</p>
+        <p>Am 12. Februar um 20.30 Uhr treffen die Löwen zu Hause auf den THW Kiel.</p>
+        <p><a href="/tickets">Tickets online kaufen</a> oder an der Kasse.</p>
+        </div></main></body></html>"#
+    );
+    let a = run(&html, "https://handball.test/vorverkauf-gestartet", None).article;
+    assert!(a.text.contains("freien Verkauf"), "{}", a.text);
+    assert!(
+        a.text
+            .contains("treffen die Löwen zu Hause auf den THW Kiel"),
+        "{}",
+        a.text
+    );
+}

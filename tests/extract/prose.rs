@@ -1,7 +1,8 @@
 //! What leaves an article's container that is not the article: the
 //! headings of the page's tail (found by the prose test: stop words, link
-//! density and neighbours, after jusText, in the page's own language), and
-//! boxes whose class says what they are.
+//! density and neighbours, after jusText, in the page's own language) and
+//! the short rest after them, boxes whose class says what they are, and
+//! cookie notices.
 
 use super::run;
 
@@ -45,11 +46,12 @@ fn a_teaser_heading_after_the_last_paragraph_leaves_the_text() {
 
 #[test]
 fn a_last_section_of_the_articles_own_rank_stays() {
-    // The same page with the last section under an `<h2>` like the others:
-    // the article's outline, not a tail.
+    // The same page with the last section under an `<h2>` like the others
+    // (and, like theirs, not a link): the article's outline, not a tail.
     let html = german_article_with_teaser("Neue Regeln für Mieter ab Januar")
-        .replace("<h4>", "<h2>")
-        .replace("</h4>", "</h2>");
+        .replace("<h4><a href=\"/2025/mieten\">", "<h2>")
+        .replace("</a></h4>", "</h2>");
+    assert!(!html.contains("/2025/mieten"), "fixture: {html}");
     let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
     assert!(
         a.text.contains("Neue Regeln für Mieter ab Januar"),
@@ -115,4 +117,115 @@ fn a_comment_section_longer_than_the_article_is_not_the_article() {
         "{}",
         a.text
     );
+}
+
+/// The German article with one more section, then `tail` after it inside
+/// the same container.
+fn german_article_then(tail: &str) -> String {
+    german_article_with_teaser("")
+        .replace(
+            "<h4><a href=\"/2025/mieten\"></a></h4>\n        <p>Ab Januar gelten für viele Mieter in der Region neue Regeln bei den Nebenkosten.</p>",
+            &format!(
+                "<h2>Was die Anwohner sagen</h2>
+        <p>Viele Anwohner begrüßen die Pläne, auch wenn einige von ihnen befürchten, dass in ihren Straßen Parkplätze wegfallen werden, die sie für ihre Autos brauchen, und dass die Bauarbeiten den Verkehr in den Wohnvierteln über Monate behindern könnten.</p>
+        {tail}"
+            ),
+        )
+}
+
+#[test]
+fn a_short_teaser_box_after_the_article_leaves_with_its_heading() {
+    // "Weitere Beiträge": linked headlines of other stories, each with
+    // its excerpt, after the last paragraph; the excerpts are prose and
+    // would stay on their own.
+    let html = german_article_then(
+        r#"<h4><a href="/2025/mieten">Neue Regeln für Mieter</a></h4>
+        <p>Ab Januar gelten neue Regeln bei den Nebenkosten.</p>
+        <h4><a href="/2025/bad">Das Freibad öffnet früher</a></h4>
+        <p>Die Saison beginnt in diesem Jahr schon im Mai.</p>"#,
+    );
+    assert!(html.contains("Was die Anwohner sagen"), "fixture: {html}");
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    assert!(
+        a.text.contains("über Monate behindern könnten"),
+        "the article's last paragraph stays: {}",
+        a.text
+    );
+    for teaser in ["Ab Januar gelten neue Regeln", "schon im Mai"] {
+        assert!(
+            !a.text.contains(teaser),
+            "a teaser's excerpt is the page's tail: {}",
+            a.text
+        );
+    }
+}
+
+#[test]
+fn a_long_part_after_a_heading_of_a_new_rank_is_not_cut() {
+    // The same opening, but what follows the teaser heading weighs as much
+    // as a section of the article: the heading goes, the text stays.
+    let excerpts = (1..=6)
+        .map(|n| {
+            format!(
+                r#"<h4><a href="/2025/meldung-{n}">Meldung {n}</a></h4>
+        <p>Kurz notiert: Punkt {n} der Tagesordnung des Stadtrats betrifft Gebühren.</p>"#
+            )
+        })
+        .collect::<String>();
+    let a = run(
+        &german_article_then(&excerpts),
+        "https://stadtblatt.test/2025/radwege",
+        None,
+    )
+    .article;
+    assert!(
+        !a.text.contains("Meldung 1"),
+        "the heading is still the tail's: {}",
+        a.text
+    );
+    assert!(
+        a.text.contains("Punkt 1 der Tagesordnung"),
+        "a long rest is not cut for the heading before it: {}",
+        a.text
+    );
+}
+
+#[test]
+fn a_cookie_notice_inside_the_article_leaves_it_but_baked_cookies_stay() {
+    let polish = r#"<html lang="pl"><head><title>Urlop dla rodziców</title></head><body>
+        <article><h1>Urlop dla rodziców</h1>
+        <p>Nowa Zelandia, jako drugi kraj na świecie po Indiach, wprowadza płatny trzydniowy urlop dla rodziców, a prawo do urlopu ma przysługiwać bez względu na etap ciąży, w którym doszło do straty, i obejmie także partnerów.</p>
+        <p>Informujemy, że nasza strona korzysta z plików cookies.</p>
+        <p>Ustawę przyjęto jednogłośnie, a jej autorka powiedziała w parlamencie, że ma ona dać rodzinom czas na żałobę bez obawy o utratę pracy i bez konieczności brania zwolnienia lekarskiego.</p>
+        </article></body></html>"#;
+    let a = run(polish, "https://wiadomosci.test/urlop", None).article;
+    assert!(a.text.contains("bez konieczności brania"), "{}", a.text);
+    assert!(!a.text.contains("cookies"), "{}", a.text);
+
+    let recipe = r#"<html lang="en"><head><title>Brown butter cookies</title></head><body>
+        <article><h1>Brown butter cookies</h1>
+        <p>Brown the butter slowly until it smells of toasted nuts, then let it cool for ten minutes before you beat it with both sugars, because hot butter melts the sugar and the dough spreads in the oven.</p>
+        <p>Let the cookies rest on the tray for five minutes.</p>
+        <p>Stored in a tin with a slice of bread, they stay soft for three days, and the dough keeps in the freezer for a month if you roll it into a log and wrap it well before you slice it.</p>
+        </article></body></html>"#;
+    let a = run(recipe, "https://kitchen.test/brown-butter-cookies", None).article;
+    assert!(
+        a.text.contains("Let the cookies rest on the tray"),
+        "{}",
+        a.text
+    );
+}
+
+#[test]
+fn a_linked_headline_after_the_article_is_the_tail_at_any_rank() {
+    // The teaser's headline is an `<h2>` like the article's sections, but
+    // a link to another story: it and its excerpt leave the text.
+    let html = german_article_with_teaser("Neue Regeln für Mieter ab Januar")
+        .replace("<h4>", "<h2>")
+        .replace("</h4>", "</h2>");
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    assert!(a.text.contains("Wann die Arbeiten beginnen"), "{}", a.text);
+    assert!(a.text.contains("spürbare Entlastung der Straßen"));
+    assert!(!a.text.contains("Neue Regeln für Mieter"), "{}", a.text);
+    assert!(!a.text.contains("Nebenkosten"), "{}", a.text);
 }
