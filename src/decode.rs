@@ -25,12 +25,28 @@ fn sniff_encoding(bytes: &[u8], content_type: Option<&str>) -> &'static Encoding
     if let Some(enc) = meta_charset(head).and_then(|l| label(&l)) {
         return enc;
     }
+    let sample = &bytes[..bytes.len().min(GUESS_SAMPLE)];
+    let whole = sample.len() == bytes.len();
+    // Valid UTF-8 is what the guess would say anyway (and pure ASCII reads
+    // the same either way): most undeclared pages need no statistics.
+    if is_utf8(sample, whole) {
+        return encoding_rs::UTF_8;
+    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(
-        &bytes[..bytes.len().min(64 * 1024)],
-        bytes.len() <= 64 * 1024,
-    );
+    detector.feed(sample, whole);
     detector.guess(None, chardetng::Utf8Detection::Allow)
+}
+
+/// Bytes of an undeclared page the encoding is guessed from.
+const GUESS_SAMPLE: usize = 64 * 1024;
+
+/// Whether `sample` is UTF-8; a sample cut from a longer body may end
+/// inside a character.
+fn is_utf8(sample: &[u8], whole: bool) -> bool {
+    match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        Err(e) => !whole && e.error_len().is_none(),
+    }
 }
 
 /// `label` per the WHATWG Encoding standard; a page that declares UTF-16 in
@@ -85,6 +101,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_long_utf8_page_cut_inside_a_character_is_still_utf8() {
+        let mut page = "a".repeat(GUESS_SAMPLE - 1).into_bytes();
+        page.extend_from_slice("é, ünd ß".as_bytes());
+        assert!(!is_utf8(&page[..GUESS_SAMPLE], true), "cut inside é");
+        assert_eq!(decode_html(&page, None).1, "UTF-8");
+        // Invalid bytes are guessed at, as before.
+        let latin1 = b"<p>caf\xe9 cr\xe8me br\xfbl\xe9e, na\xefve soci\xe9t\xe9</p>";
+        assert_eq!(decode_html(latin1, None).1, "windows-1252");
+    }
+
+    #[test]
     fn header_then_meta_then_guess() {
         let latin1 = b"<html><head><meta charset=\"windows-1252\"></head><p>caf\xe9</p>";
         assert!(decode_html(latin1, None).0.contains("café"));
@@ -94,6 +121,11 @@ mod tests {
         );
         let sjis = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\"><p>\x93\xfa\x96\x7b</p>";
         assert!(decode_html(sjis, None).0.contains("日本"));
+        let undeclared = "<p>Grüße aus Köln — ein Bericht</p>".as_bytes();
+        assert_eq!(
+            decode_html(undeclared, None),
+            ("<p>Grüße aus Köln — ein Bericht</p>".into(), "UTF-8")
+        );
         let bom = b"\xef\xbb\xbfhello";
         assert_eq!(
             decode_html(bom, Some("text/html; charset=latin1")).0,

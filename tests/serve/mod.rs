@@ -46,12 +46,7 @@ impl Served {
         Served::start_with_env(archive, "127.0.0.1", &[], &[(CLOCK_VAR, spec)])
     }
 
-    fn start_with_env(
-        archive: &Archive,
-        ip: &str,
-        extra: &[&str],
-        env: &[(&str, &str)],
-    ) -> Served {
+    fn start_with_env(archive: &Archive, ip: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
