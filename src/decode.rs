@@ -1,8 +1,9 @@
 //! Bytes to text: every stored or extracted text is valid UTF-8.
 //!
 //! Order of evidence (as browsers do): byte-order mark, the HTTP
-//! `Content-Type` charset, a `<meta charset>` in the first 1024 bytes, then a
-//! statistical guess (`chardetng`).
+//! `Content-Type` charset, a `<meta charset>` in the first 1024 bytes; then
+//! UTF-8 if the first 64 KiB are valid UTF-8, else a statistical guess
+//! (`chardetng`).
 
 use encoding_rs::Encoding;
 
