@@ -101,41 +101,11 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
                 .and_then(|h| CanonicalUrl::join(&base, h).ok())
         });
 
-    // Title.
-    let mut site_names: Vec<String> = site_name.iter().cloned().collect();
-    if let Some(p) = &meta.ld.publisher {
-        site_names.push(p.clone());
-    }
-    if let Some(host) = url.host_str() {
-        let key = source::site_key(host);
-        if let Some(label) = key.split('.').next() {
-            site_names.push(label.to_string());
-        }
-        site_names.push(key);
-    }
     // Candidate headlines: `<h1>`s outside navigation, those inside the
     // article container first, then the nearest one before it.
     let roots = content::choose(&flat, &an);
     let h1s = headline_candidates(&flat, an.body, roots.first().copied());
-    let meta_titles: Vec<String> = [
-        meta.ld.headline.as_deref(),
-        meta.micro.headline.as_deref(),
-        meta.tag("og:title"),
-        meta.tag("twitter:title"),
-    ]
-    .into_iter()
-    .flatten()
-    .map(clean_inline)
-    .filter(|t| !t.is_empty())
-    .collect();
-    let slug = fields::slug_words(url);
-    let mut title = fields::pick_title(&fields::TitleSources {
-        h1s: &h1s,
-        meta_titles: &meta_titles,
-        html_title: meta.html_title.as_deref(),
-        site_names: &site_names,
-        slug: &slug,
-    });
+    let title = pick_headline(&meta, &h1s, url, site_names(&meta, site_name.as_ref(), url));
 
     // Body: generic detection, JSON-LD `articleBody` when it is the more
     // complete, then the profile.
@@ -143,105 +113,41 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     if let Some(ld_blocks) = ld_body_blocks(&meta, &blocks) {
         blocks = ld_blocks;
     }
-    let mut authors: Vec<String> = Vec::new();
-    let mut published = None;
-    let mut modified = None;
+    let mut found = ProfileFields {
+        title,
+        ..ProfileFields::default()
+    };
     if let Some(p) = profile {
-        if let Some(sel) = &p.title
-            && let Some(t) = profile::matches(&flat, sel)
-                .into_iter()
-                .map(|i| clean_inline(&flat.text_of(i)))
-                .find(|t| !t.is_empty())
-        {
-            title = Some(t);
-        }
-        if let Some(sel) = &p.body {
-            let roots = profile::matches(&flat, sel);
-            // Nested matches would render twice: keep outermost ones.
-            let roots: Vec<usize> = roots
-                .iter()
-                .copied()
-                .filter(|&r| !roots.iter().any(|&o| o < r && r < flat.nodes[o].end))
-                .collect();
-            let excluded = profile::excluded(&flat, &p.exclude);
-            let b = content::render(&flat, &roots, Some(&excluded));
-            if b.iter().any(|b| !b.text.is_empty()) {
-                blocks = b;
-            }
-        }
-        if let Some(sel) = &p.authors {
-            let found: Vec<String> = profile::matches(&flat, sel)
-                .into_iter()
-                .flat_map(|i| fields::clean_authors(&flat.text_of(i)))
-                .collect();
-            authors = dedup(found);
-        }
-        published = p
-            .published
-            .as_ref()
-            .and_then(|s| date_from_selector(&flat, s));
-        modified = p
-            .modified
-            .as_ref()
-            .and_then(|s| date_from_selector(&flat, s));
+        found = apply_profile(p, &flat, found, &mut blocks);
     }
+    let ProfileFields {
+        title,
+        mut authors,
+        mut published,
+        mut modified,
+    } = found;
 
     // Attribution lines leave the body and become source links.
-    let mut sources: Vec<CanonicalUrl> = Vec::new();
-    blocks.retain(|b| match source::attribution(b, &base) {
-        Some(urls) => {
-            for u in urls {
-                if !sources.contains(&u) {
-                    sources.push(u);
-                }
-            }
-            false
-        }
-        None => true,
-    });
+    let mut sources = take_attributions(&mut blocks, &base);
     if authors.is_empty() {
         authors = pick_authors(&flat, &meta);
     }
     // Attribution lines often sit just outside the article container (after
     // it, in a box of their own): look for them in the rest of the page too.
     if profile.is_none_or(|p| p.body.is_none()) {
-        for b in content::render(&flat, &[an.body], Some(&an.junk)) {
-            if let Some(urls) = source::attribution(&b, &base) {
-                for u in urls {
-                    if !sources.contains(&u) {
-                        sources.push(u);
-                    }
-                }
-            }
+        let rest = content::render(&flat, &[an.body], Some(&an.junk));
+        for urls in rest.iter().filter_map(|b| source::attribution(b, &base)) {
+            add_sources(&mut sources, urls);
         }
     }
     let blocks = content::filter(blocks, title.as_deref(), &authors);
     // Language: the stop words of the prose test need it, and so does
     // visible-date parsing.
-    let claim = meta
-        .html_lang
-        .clone()
-        .or_else(|| meta.tag("content-language").map(str::to_string))
-        .or_else(|| meta.tag("og:locale").map(str::to_string))
-        .or_else(|| meta.ld.language.clone())
-        .or_else(|| meta.tag("language").map(str::to_string));
-    // The detector reads the start of the text, which the prose test
-    // (it drops lines past the last paragraph of prose) leaves alone: one
-    // reading serves both.
-    let start = text_start(&blocks, lang::SAMPLE_BYTES);
-    let lang_sample = if blocks.iter().map(Block::weight).sum::<usize>() >= 60 {
-        start
-    } else {
-        format!(
-            "{} {} {}",
-            title.as_deref().unwrap_or(""),
-            meta.tag("og:description")
-                .or_else(|| meta.tag("description"))
-                .unwrap_or(""),
-            start
-        )
-    };
-    let reading = lang::read(claim.as_deref(), &lang_sample);
+    let claim = language_claim(&meta);
+    let reading = lang::read(
+        claim.as_deref(),
+        &language_sample(&blocks, title.as_deref(), &meta),
+    );
     let language = reading.decided;
     let blocks = prose_filter(blocks, claim.as_deref(), reading.detected);
     let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
@@ -250,88 +156,21 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         published = pick_published(&flat, &meta, &an, url, language.as_deref(), html);
     }
     if modified.is_none() {
-        modified = meta
-            .ld
-            .modified
-            .or(meta.micro.modified)
-            .or_else(|| {
-                [
-                    "article:modified_time",
-                    "og:updated_time",
-                    "article:modified",
-                    "modified_time",
-                    "datemodified",
-                    "last-modified",
-                    "dcterms.modified",
-                    "parsely-updated",
-                ]
-                .iter()
-                .find_map(|k| meta.tag(k).and_then(date::parse_machine))
-            })
-            .or(meta.ld.page_modified);
+        modified = meta_modified(&meta);
     }
-    // Metadata often states the instant in UTC while the page's `<time>`
-    // gives the same instant in the publisher's own zone: keep the local
-    // form, whose calendar day is the one readers see.
-    for d in [&mut published, &mut modified] {
-        if let Some(v) = *d
-            && let Some(local) = meta
-                .times
-                .iter()
-                .filter_map(|(s, _)| date::parse_machine(s))
-                .find(|t| *t == v && t.offset() != v.offset())
-        {
-            *d = Some(local);
-        }
-    }
+    in_local_time(&meta, &mut published);
+    in_local_time(&meta, &mut modified);
     if let (Some(p), Some(m)) = (published, modified)
         && m < p
     {
         modified = None;
     }
 
-    // Source links from metadata.
-    if let Some(c) = &canonical
-        && let Some(host) = url.host_str()
-        && source::is_cross_domain(c.host(), host)
-        && !sources.contains(c)
-    {
-        sources.push(c.clone());
-    }
-    let syndication = meta
-        .link_sources
-        .iter()
-        .map(String::as_str)
-        .chain(meta.ld.based_on.iter().map(String::as_str))
-        .chain(
-            [
-                "syndication-source",
-                "original-source",
-                "dc.source",
-                "dcterms.source",
-                "article:original_url",
-            ]
-            .iter()
-            .flat_map(|k| meta.tag_all(k).iter().map(String::as_str)),
-        );
-    for s in syndication {
-        if let Ok(u) = CanonicalUrl::join(&base, s)
-            && !sources.contains(&u)
-            && Some(u.as_str())
-                != CanonicalUrl::parse(url.as_str())
-                    .ok()
-                    .as_ref()
-                    .map(|x| x.as_str())
-        {
-            sources.push(u);
-        }
-    }
-    for u in &sources {
-        links.push(Link {
-            url: u.clone(),
-            kind: LinkKind::Source,
-        });
-    }
+    metadata_sources(&meta, canonical.as_ref(), url, &base, &mut sources);
+    links.extend(sources.iter().map(|u| Link {
+        url: u.clone(),
+        kind: LinkKind::Source,
+    }));
 
     let description = meta
         .tag("og:description")
@@ -366,6 +205,239 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         },
     };
     Extraction { article, links }
+}
+
+/// The names a title may carry as a suffix or prefix: the site's, its
+/// publisher's, and the host's (`example` and `example.com`).
+fn site_names(meta: &Meta, site_name: Option<&String>, url: &Url) -> Vec<String> {
+    let mut names: Vec<String> = site_name.into_iter().cloned().collect();
+    if let Some(p) = &meta.ld.publisher {
+        names.push(p.clone());
+    }
+    if let Some(host) = url.host_str() {
+        let key = source::site_key(host);
+        if let Some(label) = key.split('.').next() {
+            names.push(label.to_string());
+        }
+        names.push(key);
+    }
+    names
+}
+
+/// The headline, from the `<h1>` candidates and the metadata titles.
+fn pick_headline(
+    meta: &Meta,
+    h1s: &[String],
+    url: &Url,
+    site_names: Vec<String>,
+) -> Option<String> {
+    let meta_titles: Vec<String> = [
+        meta.ld.headline.as_deref(),
+        meta.micro.headline.as_deref(),
+        meta.tag("og:title"),
+        meta.tag("twitter:title"),
+    ]
+    .into_iter()
+    .flatten()
+    .map(clean_inline)
+    .filter(|t| !t.is_empty())
+    .collect();
+    let slug = fields::slug_words(url);
+    fields::pick_title(&fields::TitleSources {
+        h1s,
+        meta_titles: &meta_titles,
+        html_title: meta.html_title.as_deref(),
+        site_names: &site_names,
+        slug: &slug,
+    })
+}
+
+/// What a site profile's selectors say, over what was found without it.
+#[derive(Default)]
+struct ProfileFields {
+    title: Option<String>,
+    authors: Vec<String>,
+    published: Option<chrono::DateTime<chrono::FixedOffset>>,
+    modified: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+/// Applies a site profile: its title, body, authors and dates win where
+/// they match.
+fn apply_profile(
+    p: &Profile,
+    flat: &Flat<'_>,
+    mut found: ProfileFields,
+    blocks: &mut Vec<Block>,
+) -> ProfileFields {
+    if let Some(sel) = &p.title
+        && let Some(t) = profile::matches(flat, sel)
+            .into_iter()
+            .map(|i| clean_inline(&flat.text_of(i)))
+            .find(|t| !t.is_empty())
+    {
+        found.title = Some(t);
+    }
+    if let Some(sel) = &p.body {
+        let roots = profile::matches(flat, sel);
+        // Nested matches would render twice: keep outermost ones.
+        let roots: Vec<usize> = roots
+            .iter()
+            .copied()
+            .filter(|&r| !roots.iter().any(|&o| o < r && r < flat.nodes[o].end))
+            .collect();
+        let excluded = profile::excluded(flat, &p.exclude);
+        let b = content::render(flat, &roots, Some(&excluded));
+        if b.iter().any(|b| !b.text.is_empty()) {
+            *blocks = b;
+        }
+    }
+    if let Some(sel) = &p.authors {
+        let named: Vec<String> = profile::matches(flat, sel)
+            .into_iter()
+            .flat_map(|i| fields::clean_authors(&flat.text_of(i)))
+            .collect();
+        found.authors = dedup(named);
+    }
+    found.published = p
+        .published
+        .as_ref()
+        .and_then(|s| date_from_selector(flat, s));
+    found.modified = p
+        .modified
+        .as_ref()
+        .and_then(|s| date_from_selector(flat, s));
+    found
+}
+
+/// Removes the attribution lines from `blocks`; returns the sources they name.
+fn take_attributions(blocks: &mut Vec<Block>, base: &Url) -> Vec<CanonicalUrl> {
+    let mut sources = Vec::new();
+    blocks.retain(|b| match source::attribution(b, base) {
+        Some(urls) => {
+            add_sources(&mut sources, urls);
+            false
+        }
+        None => true,
+    });
+    sources
+}
+
+/// Adds the sources not already listed, in order.
+fn add_sources(sources: &mut Vec<CanonicalUrl>, urls: Vec<CanonicalUrl>) {
+    for u in urls {
+        if !sources.contains(&u) {
+            sources.push(u);
+        }
+    }
+}
+
+/// The language the page claims for itself, if any.
+fn language_claim(meta: &Meta) -> Option<String> {
+    meta.html_lang
+        .clone()
+        .or_else(|| meta.tag("content-language").map(str::to_string))
+        .or_else(|| meta.tag("og:locale").map(str::to_string))
+        .or_else(|| meta.ld.language.clone())
+        .or_else(|| meta.tag("language").map(str::to_string))
+}
+
+/// What the language detector reads: the start of the text, which the
+/// prose test (it drops lines past the last paragraph of prose) leaves
+/// alone, so one reading serves both; a short text gets the title and
+/// description too.
+fn language_sample(blocks: &[Block], title: Option<&str>, meta: &Meta) -> String {
+    let start = text_start(blocks, lang::SAMPLE_BYTES);
+    if blocks.iter().map(Block::weight).sum::<usize>() >= 60 {
+        return start;
+    }
+    format!(
+        "{} {} {}",
+        title.unwrap_or(""),
+        meta.tag("og:description")
+            .or_else(|| meta.tag("description"))
+            .unwrap_or(""),
+        start
+    )
+}
+
+/// The modification date that structured data or meta tags give.
+fn meta_modified(meta: &Meta) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    meta.ld
+        .modified
+        .or(meta.micro.modified)
+        .or_else(|| {
+            [
+                "article:modified_time",
+                "og:updated_time",
+                "article:modified",
+                "modified_time",
+                "datemodified",
+                "last-modified",
+                "dcterms.modified",
+                "parsely-updated",
+            ]
+            .iter()
+            .find_map(|k| meta.tag(k).and_then(date::parse_machine))
+        })
+        .or(meta.ld.page_modified)
+}
+
+/// Metadata often states the instant in UTC while the page's `<time>`
+/// gives the same instant in the publisher's own zone: keep the local
+/// form, whose calendar day is the one readers see.
+fn in_local_time(meta: &Meta, date: &mut Option<chrono::DateTime<chrono::FixedOffset>>) {
+    if let Some(v) = *date
+        && let Some(local) = meta
+            .times
+            .iter()
+            .filter_map(|(s, _)| date::parse_machine(s))
+            .find(|t| *t == v && t.offset() != v.offset())
+    {
+        *date = Some(local);
+    }
+}
+
+/// Sources that metadata names: a canonical URL on another site, and
+/// syndication links (`dc.source`, `isBasedOn`…) other than the page itself.
+fn metadata_sources(
+    meta: &Meta,
+    canonical: Option<&CanonicalUrl>,
+    url: &Url,
+    base: &Url,
+    sources: &mut Vec<CanonicalUrl>,
+) {
+    if let Some(c) = canonical
+        && let Some(host) = url.host_str()
+        && source::is_cross_domain(c.host(), host)
+        && !sources.contains(c)
+    {
+        sources.push(c.clone());
+    }
+    let itself = CanonicalUrl::parse(url.as_str()).ok();
+    let syndication = meta
+        .link_sources
+        .iter()
+        .map(String::as_str)
+        .chain(meta.ld.based_on.iter().map(String::as_str))
+        .chain(
+            [
+                "syndication-source",
+                "original-source",
+                "dc.source",
+                "dcterms.source",
+                "article:original_url",
+            ]
+            .iter()
+            .flat_map(|k| meta.tag_all(k).iter().map(String::as_str)),
+        );
+    for s in syndication {
+        if let Ok(u) = CanonicalUrl::join(base, s)
+            && !sources.contains(&u)
+            && Some(u.as_str()) != itself.as_ref().map(|x| x.as_str())
+        {
+            sources.push(u);
+        }
+    }
 }
 
 /// Drops the headings that open the page's tail ("Weitere Beiträge",
