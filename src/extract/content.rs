@@ -248,42 +248,81 @@ fn is_comment_section(flat: &Flat<'_>, i: usize) -> bool {
 const BAD_WEIGHT: f32 = 0.6;
 
 pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
+    let raw = RawWeights::of(flat);
     let n = flat.nodes.len();
-    // Raw text weight per element (children follow parents in pre-order,
-    // so a reverse sweep sees every child before its parent).
-    let mut raw_w = vec![0u32; n];
-    let mut p_w = vec![0u32; n];
-    // Text-node weights, computed once.
-    let mut own_w = vec![0u32; n];
-    for i in (0..n).rev() {
-        let node = &flat.nodes[i];
-        if node.elem.is_none() {
-            own_w[i] = weight(node.text) as u32;
-            raw_w[i] = own_w[i];
-        } else if matches!(
-            node.tag(),
-            "script" | "style" | "noscript" | "template" | "head"
-        ) {
-            raw_w[i] = 0;
-        }
-        if node.tag() == "p" {
-            p_w[i] = raw_w[i];
-        }
-        let p = node.parent;
-        if p != usize::MAX {
-            raw_w[p] = raw_w[p].saturating_add(raw_w[i]);
-            p_w[p] = p_w[p].saturating_add(p_w[i]);
-        }
-    }
     let body = flat
         .nodes
         .iter()
         .position(|x| x.tag() == "body")
         .unwrap_or(0);
-    let first_h1 = (body..n).find(|&i| flat.nodes[i].tag() == "h1" && raw_w[i] > 0);
+    let first_h1 = (body..n).find(|&i| flat.nodes[i].tag() == "h1" && raw.raw_w[i] > 0);
+    let (junk, in_a) = mark_junk(flat, &raw, body, first_h1);
+    let clean = CleanWeights::of(flat, &junk, &in_a, &raw.own_w);
+    let score = scores(flat, &junk, &clean, body);
+    Analysis {
+        junk,
+        text_w: clean.text_w,
+        link_w: clean.link_w,
+        score,
+        body,
+        first_h1,
+    }
+}
+
+/// Text weight per element before any junk is removed.
+struct RawWeights {
+    /// All text under the element (none under scripts, styles, `<head>`).
+    raw_w: Vec<u32>,
+    /// Text under the element inside `<p>`s.
+    p_w: Vec<u32>,
+    /// A text node's own weight (0 for elements), computed once.
+    own_w: Vec<u32>,
+}
+
+impl RawWeights {
+    /// Children follow parents in pre-order, so a reverse sweep sees every
+    /// child before its parent.
+    fn of(flat: &Flat<'_>) -> Self {
+        let n = flat.nodes.len();
+        let mut raw_w = vec![0u32; n];
+        let mut p_w = vec![0u32; n];
+        let mut own_w = vec![0u32; n];
+        for i in (0..n).rev() {
+            let node = &flat.nodes[i];
+            if node.elem.is_none() {
+                own_w[i] = weight(node.text) as u32;
+                raw_w[i] = own_w[i];
+            } else if matches!(
+                node.tag(),
+                "script" | "style" | "noscript" | "template" | "head"
+            ) {
+                raw_w[i] = 0;
+            }
+            if node.tag() == "p" {
+                p_w[i] = raw_w[i];
+            }
+            let p = node.parent;
+            if p != usize::MAX {
+                raw_w[p] = raw_w[p].saturating_add(raw_w[i]);
+                p_w[p] = p_w[p].saturating_add(p_w[i]);
+            }
+        }
+        Self { raw_w, p_w, own_w }
+    }
+}
+
+/// Junk by tag, role and class, with the size guard; and which nodes sit
+/// inside a link.
+fn mark_junk(
+    flat: &Flat<'_>,
+    raw: &RawWeights,
+    body: usize,
+    first_h1: Option<usize>,
+) -> (Vec<bool>, Vec<bool>) {
+    let n = flat.nodes.len();
+    let RawWeights { raw_w, p_w, .. } = raw;
     let body_w = raw_w.get(body).copied().unwrap_or(0) as f32;
     let body_p = p_w.get(body).copied().unwrap_or(0) as f32;
-
     // The size guard: a class on a wrapper of the whole article ("post
     // has-comments") must not throw the article away.
     let guarded = |i: usize| {
@@ -358,49 +397,85 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
             break;
         }
     }
+    (junk, in_a)
+}
 
-    // Text and link weight without junk; paragraph scores.
-    let mut text_w = vec![0u32; n];
-    let mut link_w = vec![0u32; n];
-    let mut inline_w = vec![0u32; n];
-    let mut inline_l = vec![0u32; n];
-    let mut commas = vec![0u32; n];
-    for i in (0..n).rev() {
-        if junk[i] {
-            continue;
-        }
-        let node = &flat.nodes[i];
-        if node.elem.is_none() {
-            let w = own_w[i];
-            text_w[i] = w;
-            inline_w[i] = w;
-            commas[i] = node
-                .text
-                .chars()
-                .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
-                .count() as u32;
-            if in_a[i] {
-                link_w[i] = w;
-                inline_l[i] = w;
+/// Text, link and comma weights without junk.
+struct CleanWeights {
+    /// All text under the element.
+    text_w: Vec<u32>,
+    /// The part of it inside links.
+    link_w: Vec<u32>,
+    /// Text of the element's own line: text nodes and inline children.
+    inline_w: Vec<u32>,
+    /// The part of it inside links.
+    inline_l: Vec<u32>,
+    /// Commas (in several scripts) on the element's own line.
+    commas: Vec<u32>,
+}
+
+impl CleanWeights {
+    fn of(flat: &Flat<'_>, junk: &[bool], in_a: &[bool], own_w: &[u32]) -> Self {
+        let n = flat.nodes.len();
+        let mut text_w = vec![0u32; n];
+        let mut link_w = vec![0u32; n];
+        let mut inline_w = vec![0u32; n];
+        let mut inline_l = vec![0u32; n];
+        let mut commas = vec![0u32; n];
+        for i in (0..n).rev() {
+            if junk[i] {
+                continue;
+            }
+            let node = &flat.nodes[i];
+            if node.elem.is_none() {
+                let w = own_w[i];
+                text_w[i] = w;
+                inline_w[i] = w;
+                commas[i] = node
+                    .text
+                    .chars()
+                    .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+                    .count() as u32;
+                if in_a[i] {
+                    link_w[i] = w;
+                    inline_l[i] = w;
+                }
+            }
+            let p = node.parent;
+            if p != usize::MAX {
+                text_w[p] += text_w[i];
+                link_w[p] += link_w[i];
+                if node.elem.is_none() || !is_block(node.tag()) {
+                    inline_w[p] += inline_w[i];
+                    inline_l[p] += inline_l[i];
+                    commas[p] += commas[i];
+                }
             }
         }
-        let p = node.parent;
-        if p != usize::MAX {
-            text_w[p] += text_w[i];
-            link_w[p] += link_w[i];
-            if node.elem.is_none() || !is_block(node.tag()) {
-                inline_w[p] += inline_w[i];
-                inline_l[p] += inline_l[i];
-                commas[p] += commas[i];
-            }
+        Self {
+            text_w,
+            link_w,
+            inline_w,
+            inline_l,
+            commas,
         }
     }
-    // Every text block (an element with inline text of its own) counts as
-    // good text (long, few links) or bad text (links, fragments, labels);
-    // headings and short plain lines are neutral. A container's score is
-    // its good text minus a share of its bad text, so the best container
-    // takes in every part of a split-up article and leaves out the page
-    // around it.
+}
+
+/// Every text block (an element with inline text of its own) counts as
+/// good text (long, few links) or bad text (links, fragments, labels);
+/// headings and short plain lines are neutral. A container's score is
+/// its good text minus a share of its bad text, so the best container
+/// takes in every part of a split-up article and leaves out the page
+/// around it.
+fn scores(flat: &Flat<'_>, junk: &[bool], clean: &CleanWeights, body: usize) -> Vec<f32> {
+    let n = flat.nodes.len();
+    let CleanWeights {
+        inline_w,
+        inline_l,
+        commas,
+        ..
+    } = clean;
     let mut good = vec![0f32; n];
     let mut bad = vec![0f32; n];
     for i in (0..n).rev() {
@@ -440,14 +515,7 @@ pub(crate) fn analyze(flat: &Flat<'_>) -> Analysis {
         }
         score[i] = good[i] - BAD_WEIGHT * bad[i];
     }
-    Analysis {
-        junk,
-        text_w,
-        link_w,
-        score,
-        body,
-        first_h1,
-    }
+    score
 }
 
 /// The containers to render: the best-scoring one and its siblings that

@@ -86,20 +86,13 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     let an = content::analyze(&flat);
 
     // Site name and canonical URL first: the title needs the former.
-    let site_name = meta
-        .tag("og:site_name")
-        .or_else(|| meta.tag("application-name"))
-        .map(str::to_string)
-        .or_else(|| meta.ld.publisher.clone())
-        .filter(|s| !s.is_empty());
+    let site_name = site_name(&meta);
+    let join = |h: &str| CanonicalUrl::join(&base, h).ok();
     let canonical = meta
         .canonical_href
         .as_deref()
-        .and_then(|h| CanonicalUrl::join(&base, h).ok())
-        .or_else(|| {
-            meta.tag("og:url")
-                .and_then(|h| CanonicalUrl::join(&base, h).ok())
-        });
+        .and_then(join)
+        .or_else(|| meta.tag("og:url").and_then(join));
 
     // Candidate headlines: `<h1>`s outside navigation, those inside the
     // article container first, then the nearest one before it.
@@ -124,7 +117,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         title,
         mut authors,
         mut published,
-        mut modified,
+        modified,
     } = found;
 
     // Attribution lines leave the body and become source links.
@@ -155,16 +148,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     if published.is_none() {
         published = pick_published(&flat, &meta, &an, url, language.as_deref(), html);
     }
-    if modified.is_none() {
-        modified = meta_modified(&meta);
-    }
-    in_local_time(&meta, &mut published);
-    in_local_time(&meta, &mut modified);
-    if let (Some(p), Some(m)) = (published, modified)
-        && m < p
-    {
-        modified = None;
-    }
+    let (published, modified) = settle_dates(&meta, published, modified);
 
     metadata_sources(&meta, canonical.as_ref(), url, &base, &mut sources);
     links.extend(sources.iter().map(|u| Link {
@@ -172,13 +156,6 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         kind: LinkKind::Source,
     }));
 
-    let description = meta
-        .tag("og:description")
-        .or_else(|| meta.tag("description"))
-        .or_else(|| meta.tag("twitter:description"))
-        .map(str::to_string)
-        .or_else(|| meta.ld.description.clone())
-        .filter(|d| !d.is_empty());
     let kind = decide_kind(
         &meta,
         &blocks,
@@ -195,7 +172,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         modified,
         language,
         site_name,
-        description,
+        description: description(&meta),
         text: text_body,
         source_links: sources.iter().map(|u| u.to_string()).collect(),
         kind,
@@ -205,6 +182,25 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         },
     };
     Extraction { article, links }
+}
+
+/// The site's own name, as its metadata gives it.
+fn site_name(meta: &Meta) -> Option<String> {
+    meta.tag("og:site_name")
+        .or_else(|| meta.tag("application-name"))
+        .map(str::to_string)
+        .or_else(|| meta.ld.publisher.clone())
+        .filter(|s| !s.is_empty())
+}
+
+/// The page's summary, as its metadata gives it.
+fn description(meta: &Meta) -> Option<String> {
+    meta.tag("og:description")
+        .or_else(|| meta.tag("description"))
+        .or_else(|| meta.tag("twitter:description"))
+        .map(str::to_string)
+        .or_else(|| meta.ld.description.clone())
+        .filter(|d| !d.is_empty())
 }
 
 /// The names a title may carry as a suffix or prefix: the site's, its
@@ -358,6 +354,28 @@ fn language_sample(blocks: &[Block], title: Option<&str>, meta: &Meta) -> String
             .unwrap_or(""),
         start
     )
+}
+
+/// The publication and modification dates as kept: a modification date from
+/// metadata when none was found, both in the publisher's local time, and no
+/// modification before the publication.
+fn settle_dates(
+    meta: &Meta,
+    mut published: Option<chrono::DateTime<chrono::FixedOffset>>,
+    modified: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> (
+    Option<chrono::DateTime<chrono::FixedOffset>>,
+    Option<chrono::DateTime<chrono::FixedOffset>>,
+) {
+    let mut modified = modified.or_else(|| meta_modified(meta));
+    in_local_time(meta, &mut published);
+    in_local_time(meta, &mut modified);
+    if let (Some(p), Some(m)) = (published, modified)
+        && m < p
+    {
+        modified = None;
+    }
+    (published, modified)
 }
 
 /// The modification date that structured data or meta tags give.
