@@ -291,21 +291,15 @@ impl<'a> WarcWriter<'a> {
 
     /// The request record of a capture, concurrent to its response.
     fn request_record(&mut self, capture: &CaptureRecord, response_id: &str) -> Result<()> {
-        let uri = &capture.final_url;
         let request = http_request(capture);
-        let request_headers = vec![
-            ("WARC-Type", "request".to_string()),
-            (
-                "WARC-Record-ID",
-                record_id("request", uri, capture.fetched_at),
-            ),
-            ("WARC-Date", warc_date(capture.fetched_at)),
-            ("WARC-Target-URI", uri.clone()),
-            ("WARC-Concurrent-To", response_id.to_string()),
-            ("Content-Type", "application/http; msgtype=request".into()),
-            ("WARC-Block-Digest", sha1_digest(request.as_bytes())),
-        ];
-        self.write(&encode_record(&request_headers, request.as_bytes())?)
+        let content_type = "application/http; msgtype=request";
+        self.concurrent_record(
+            capture,
+            response_id,
+            "request",
+            content_type,
+            request.as_bytes(),
+        )
     }
 
     /// The metadata record carrying the extracted article as JSON.
@@ -315,22 +309,38 @@ impl<'a> WarcWriter<'a> {
         response_id: &str,
         json: &str,
     ) -> Result<()> {
-        let uri = &capture.final_url;
         // warc-fields: one `name: value` line; compact JSON has no newlines.
         let fields = format!("palimpsest-article: {json}\r\n");
-        let meta_headers = vec![
-            ("WARC-Type", "metadata".to_string()),
-            (
-                "WARC-Record-ID",
-                record_id("metadata", uri, capture.fetched_at),
-            ),
+        let content_type = "application/warc-fields";
+        self.concurrent_record(
+            capture,
+            response_id,
+            "metadata",
+            content_type,
+            fields.as_bytes(),
+        )
+    }
+
+    /// A record of type `kind` about a capture, concurrent to its response.
+    fn concurrent_record(
+        &mut self,
+        capture: &CaptureRecord,
+        response_id: &str,
+        kind: &str,
+        content_type: &str,
+        block: &[u8],
+    ) -> Result<()> {
+        let uri = &capture.final_url;
+        let headers = vec![
+            ("WARC-Type", kind.to_string()),
+            ("WARC-Record-ID", record_id(kind, uri, capture.fetched_at)),
             ("WARC-Date", warc_date(capture.fetched_at)),
             ("WARC-Target-URI", uri.clone()),
             ("WARC-Concurrent-To", response_id.to_string()),
-            ("Content-Type", "application/warc-fields".into()),
-            ("WARC-Block-Digest", sha1_digest(fields.as_bytes())),
+            ("Content-Type", content_type.to_string()),
+            ("WARC-Block-Digest", sha1_digest(block)),
         ];
-        self.write(&encode_record(&meta_headers, fields.as_bytes())?)
+        self.write(&encode_record(&headers, block)?)
     }
 
     pub(crate) fn finish(self) -> Result<Vec<PathBuf>> {
