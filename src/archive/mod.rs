@@ -230,7 +230,6 @@ impl Archive {
         })
     }
 
-    /// The id of an archived canonical URL, or `None` if it was never admitted.
     /// Fills in a version's article from its compressed blob.
     fn with_article(&self, id: UrlId, mut version: VersionRecord) -> Result<VersionRecord> {
         let blob = self.db.get(keys::article(id, version.number))?;
@@ -494,10 +493,11 @@ impl Store for Archive {
         id: UrlId,
         number: u32,
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        // A damaged last-seen time is no reason to refuse the version.
         Ok(self
-            .get::<u64>(&keys::version_seen(id, number))
-            .ok()
-            .flatten()
+            .db
+            .get(keys::version_seen(id, number))?
+            .and_then(|v| serde_json::from_slice::<u64>(&v).ok())
             .map(from_micros))
     }
 
