@@ -38,6 +38,16 @@ static STOP_WORDS: LazyLock<HashMap<&'static str, HashSet<&'static str>>> = Lazy
         .collect()
 });
 
+/// The code the list crate files a language under: it has one list for
+/// Norwegian, under the macrolanguage's code, while detectors and markup
+/// name its two written standards (Bokmål, Nynorsk).
+fn list_code(code: &str) -> &str {
+    match code {
+        "nb" | "nn" => "no",
+        other => other,
+    }
+}
+
 /// The stop words of the page's languages (its markup's claim and the
 /// detector's reading, which disagree when a template default says `en` on
 /// a German page, or the page mixes languages): a block's share is its
@@ -52,7 +62,7 @@ impl StopWords {
         for list in codes
             .into_iter()
             .filter(|c| spaced(c))
-            .filter_map(|c| STOP_WORDS.get(c))
+            .filter_map(|c| STOP_WORDS.get(list_code(c)))
         {
             if !lists.iter().any(|l| std::ptr::eq(*l, list)) {
                 lists.push(list);
@@ -305,4 +315,18 @@ pub(crate) fn trim_tail_headings(blocks: Vec<Block>, stop: &StopWords) -> Vec<Bl
         .filter(|(k, (b, c))| !opens_tail(*k, b, *c))
         .map(|(_, (b, _))| b)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn norwegian_by_either_written_standard_has_a_list() {
+        for code in ["no", "nb", "nn"] {
+            let stop = StopWords::for_languages([code]);
+            let density = stop.density("Det er en by som ligger ved havet, og den har mange hus.");
+            assert!(density.is_some_and(|d| d > 0.3), "{code}: {density:?}");
+        }
+    }
 }

@@ -229,3 +229,37 @@ fn a_linked_headline_after_the_article_is_the_tail_at_any_rank() {
     assert!(!a.text.contains("Neue Regeln für Mieter"), "{}", a.text);
     assert!(!a.text.contains("Nebenkosten"), "{}", a.text);
 }
+
+#[test]
+fn a_norwegian_page_tagged_bokmal_has_its_tail_found_by_stop_words() {
+    // Markup and detector name Bokmål (`nb`); the stop words are filed
+    // under Norwegian (`no`). Blind to them, the list of place names after
+    // the linked teaser heading would pass for prose and keep the tail.
+    let html = r#"<html lang="nb"><head><title>Nye sykkelveier i byen</title></head><body>
+        <article><h1>Nye sykkelveier i byen</h1>
+        <p>Kommunen sa på mandag at det i år skal bygges mer enn tjue kilometer med nye sykkelveier, og at de fleste av dem skal ligge i de delene av byen der det til nå har vært få trygge veier for barn og for de som er eldre.</p>
+        <p>For de som sykler til jobben hver dag, skal det særlig bli endringer i de store krysningene, fordi det er der de fleste ulykkene skjer og fordi lysene der ikke er tilpasset til de som kommer på sykkel.</p>
+        <p>Det første arbeidet skal begynne allerede i vår, hvis været er bra nok, og det skal være ferdig før slutten av året, sa en talskvinne for kommunen, som håper at planen vil gi mindre trafikk i gatene.</p>
+        <p>Mange av de som bor i området er glade for planene, selv om noen av dem er redde for at det blir færre plasser for bilene deres, og at arbeidet kan gjøre det vanskelig å komme fram i gatene i flere måneder.</p>
+        <p>Politikerne skal ta den siste avgjørelsen om planen i et møte neste måned, men de fleste av partiene har allerede sagt at de vil stemme for den, og at de mener at byen har ventet for lenge på dette.</p>
+        <p>Hvis planen blir vedtatt, skal kommunen også se på om det er mulig å bygge flere steder der man kan sette fra seg sykkelen, både ved skolene og ved stasjonene, slik at det blir enklere for folk å la bilen stå hjemme, og at flere vil sykle når veiene er trygge.</p>
+        <h4><a href="/2025/steder">Mer fra redaksjonen</a></h4>
+        <p>Oslo, Bergen, Trondheim, Stavanger, Tromsø, Kristiansand, Drammen, Fredrikstad, Sandnes, Bodø, Ålesund, Tønsberg, Moss, Haugesund, Sandefjord, Arendal, Hamar, Larvik, Halden, Lillehammer, Molde, Harstad.</p>
+        </article></body></html>"#;
+    let a = run(html, "https://byavisen.test/2025/sykkelveier", None).article;
+    assert!(
+        a.text.contains("flere vil sykle når veiene er trygge"),
+        "the article's last paragraph stays: {}",
+        a.text
+    );
+    assert!(
+        !a.text.contains("Mer fra redaksjonen"),
+        "the teaser heading is the page's tail: {}",
+        a.text
+    );
+    assert!(
+        !a.text.contains("Lillehammer"),
+        "the place names after it are not prose: {}",
+        a.text
+    );
+}
