@@ -67,13 +67,13 @@ fn main() {
     assert_eq!(soonest.len(), 20);
     // Against reading every entry, as those listings did before.
     let start = Instant::now();
-    let counted = frontier::len(&archive);
+    let counted = archive.queue_len().expect("count");
     let scan_ms = start.elapsed().as_secs_f64() * 1000.0;
 
     // Drain: one pop per host in turn, as the per-host workers would, with
     // completions committed in batches, as the archive writer does.
     let start = Instant::now();
-    let hosts_with_work = frontier::hosts_with_work(&archive).expect("hosts");
+    let hosts_with_work = archive.queue_hosts().expect("hosts");
     let mut drained = 0u64;
     let due = micros(Utc::now());
     let none = HashSet::new();

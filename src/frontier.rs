@@ -2,7 +2,7 @@
 //! `queue` table: host, due time, URL), so a frontier of millions of URLs
 //! costs disk, not memory, and survives a crash with the captures it leads to.
 //!
-//! Reads ([`next_due`], [`hosts_with_work`]) run in the fetch workers; writes
+//! Reads ([`next_due`], [`soonest`]) run in the fetch workers and readers; writes
 //! ([`Admitter`]) run only in the archive writer, inside the same batch as the
 //! capture that discovered or completed an entry.
 
@@ -50,11 +50,6 @@ pub fn next_due(
     Ok(NextDue::Empty)
 }
 
-/// Every host with at least one queued entry.
-pub fn hosts_with_work(archive: &impl Store) -> Result<Vec<HostId>> {
-    archive.queue_hosts()
-}
-
 /// The `limit` entries due soonest over every host. Each host's queue is
 /// ordered by due time, so at most `limit` entries of each are read, never
 /// the whole frontier.
@@ -73,16 +68,6 @@ pub fn soonest(archive: &impl Store, limit: usize) -> Result<Vec<QueueEntry>> {
     out.sort_unstable_by_key(by_due);
     out.truncate(limit);
     Ok(out)
-}
-
-/// Whether any entry is queued at all.
-pub(crate) fn is_empty(archive: &impl Store) -> Result<bool> {
-    archive.queue_is_empty()
-}
-
-/// Number of queued entries (a full scan: for summaries, not hot paths).
-pub fn len(archive: &impl Store) -> usize {
-    archive.queue_len().unwrap_or(0) as usize
 }
 
 /// How a URL was found, which decides its depth and whether it is followed.

@@ -445,7 +445,7 @@ pub async fn crawl(
             result
         })
         .map_err(ArchiveError::Io)?;
-    for host in frontier::hosts_with_work(&*archive)? {
+    for host in archive.queue_hosts()? {
         shared.wake(host);
     }
     tokio::pin!(shutdown);
@@ -484,6 +484,6 @@ pub async fn crawl(
         .map_err(|_| CrawlError::WriterGone)?
         .map_err(|_| CrawlError::WriterGone)?;
     writer_result?;
-    let queued = frontier::len(&*archive) as u64;
+    let queued = archive.queue_len()?;
     Ok(stats.summary(started.elapsed(), complete, resumed, hosts, queued))
 }

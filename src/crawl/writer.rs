@@ -135,7 +135,7 @@ impl Writer {
         if self.shared.is_stopping() {
             self.archive().flush()?;
             self.shared.finish(false);
-        } else if frontier::is_empty(self.archive())? {
+        } else if self.archive().queue_is_empty()? {
             let archive = self.shared.archive.clone();
             let mut st = archive.begin();
             self.admitter.pass.finished_at = Some(self.shared.clock.now());

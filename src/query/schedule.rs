@@ -41,7 +41,7 @@ pub fn schedule(archive: &impl Store, limit: usize) -> Result<Schedule, ArchiveE
         });
     }
     Ok(Schedule {
-        queued: frontier::len(archive),
+        queued: archive.queue_len()? as usize,
         soonest,
     })
 }
