@@ -17,6 +17,7 @@ mod dom;
 mod fields;
 mod front;
 mod lang;
+mod lead;
 mod meta;
 mod nesting;
 mod paragraphs;
@@ -133,7 +134,13 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
             add_sources(&mut sources, urls);
         }
     }
-    let blocks = content::filter(blocks, title.as_deref(), &authors);
+    let mut blocks = content::filter(blocks, title.as_deref(), &authors);
+    if profile.is_none_or(|p| p.body.is_none())
+        && let (Some(desc), Some(&container)) = (description(&meta), roots.first())
+        && let Some(lead) = lead::find(&flat, &desc, container, &blocks)
+    {
+        blocks.insert(0, lead);
+    }
     // Language: the stop words of the prose test need it, and so does
     // visible-date parsing.
     let claim = language_claim(&meta);
