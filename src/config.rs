@@ -712,8 +712,7 @@ fn check_user_agent(user_agent: &str) -> Result<String, ConfigError> {
 
 /// The scope of seeds given as URLs, and the defaults of seed-file seeds.
 fn default_scope(flags: &CrawlFlags, first: Option<&LoadedSeeds>) -> Result<Scope, ConfigError> {
-    let none = CrawlDefaults::default();
-    let defaults = first.map_or(&none, |f| &f.file.crawl);
+    let defaults = crawl_defaults(first);
     let patterns = |list: &[Spanned<String>], what: &str| match first {
         Some(f) => f.patterns(list, what),
         None => Ok(Vec::new()),
@@ -733,18 +732,40 @@ fn default_scope(flags: &CrawlFlags, first: Option<&LoadedSeeds>) -> Result<Scop
     })
 }
 
-impl CrawlConfig {
-    /// Builds the configuration from flags and the seed files they name.
-    /// Flags win over the first seed file's `[crawl]` table.
-    pub fn from_flags(flags: &CrawlFlags) -> Result<Self, ConfigError> {
-        let files = flags
-            .seed_files
-            .iter()
-            .map(|p| load_seed_file(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        let first = files.first();
-        let none = CrawlDefaults::default();
-        let defaults = first.map_or(&none, |f| &f.file.crawl);
+/// The `[crawl]` table in force: the first seed file's, or none.
+fn crawl_defaults(first: Option<&LoadedSeeds>) -> &CrawlDefaults {
+    static NONE: CrawlDefaults = CrawlDefaults {
+        revisit: None,
+        user_agent: None,
+        rate: None,
+        depth: None,
+        concurrency: None,
+        timeout: None,
+        max_body: None,
+        max_pages: None,
+        max_pages_per_host: None,
+        source_hops: None,
+        include: Vec::new(),
+        exclude: Vec::new(),
+    };
+    first.map_or(&NONE, |f| &f.file.crawl)
+}
+
+/// How each request is made: who it says it is, how often it may go to a
+/// host, how many go at once, how long it waits and how much it keeps.
+struct Requests {
+    user_agent: String,
+    rate: Rate,
+    concurrency: usize,
+    timeout: Duration,
+    max_body: u64,
+}
+
+impl Requests {
+    /// Each from its flag, else the first seed file's `[crawl]` value, else
+    /// the default; checked in the order users see their errors.
+    fn from_flags(flags: &CrawlFlags, first: Option<&LoadedSeeds>) -> Result<Self, ConfigError> {
+        let defaults = crawl_defaults(first);
         let rate = setting(flags.rate.as_ref(), defaults.rate.as_ref(), first, |r| {
             Rate::parse(r)
         })?;
@@ -760,7 +781,6 @@ impl CrawlConfig {
             first,
             |&t| at_least_one("timeout", t, " second"),
         )?;
-        let timeout = Duration::from_secs(timeout.unwrap_or(30));
         let concurrency = setting(
             flags.concurrency.as_ref(),
             defaults.concurrency.as_ref(),
@@ -773,8 +793,30 @@ impl CrawlConfig {
             first,
             |ua| check_user_agent(ua),
         )?;
-        let default_scope = default_scope(flags, first)?;
+        Ok(Self {
+            user_agent: user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
+            rate: rate.unwrap_or(Rate { per_second: 1.0 }),
+            concurrency: concurrency.unwrap_or(16),
+            timeout: Duration::from_secs(timeout.unwrap_or(30)),
+            max_body: max_body.unwrap_or(10 * 1024 * 1024),
+        })
+    }
+}
 
+/// What is crawled: the seeds, each with its scope, and the site profiles.
+struct Seeds {
+    seeds: Vec<Seed>,
+    profiles: HashMap<String, Arc<Profile>>,
+}
+
+impl Seeds {
+    /// Seed URLs given as flags first, then each file's seeds and profiles;
+    /// at least one seed is needed.
+    fn gather(
+        flags: &CrawlFlags,
+        files: &[LoadedSeeds],
+        default_scope: &Scope,
+    ) -> Result<Self, ConfigError> {
         let mut seeds = Vec::new();
         for url in &flags.urls {
             let url = CanonicalUrl::parse(url)?;
@@ -787,9 +829,9 @@ impl CrawlConfig {
             });
         }
         let mut profiles = HashMap::new();
-        for loaded in &files {
+        for loaded in files {
             for spec in &loaded.file.seed {
-                seeds.push(loaded.seed(spec, flags, &default_scope)?);
+                seeds.push(loaded.seed(spec, flags, default_scope)?);
             }
             for spec in &loaded.file.profile {
                 let profile = loaded.profile(spec)?;
@@ -799,20 +841,38 @@ impl CrawlConfig {
         if seeds.is_empty() {
             return Err(ConfigError::NoSeeds);
         }
+        Ok(Self { seeds, profiles })
+    }
+}
+
+impl CrawlConfig {
+    /// Builds the configuration from flags and the seed files they name.
+    /// Flags win over the first seed file's `[crawl]` table.
+    pub fn from_flags(flags: &CrawlFlags) -> Result<Self, ConfigError> {
+        let files = flags
+            .seed_files
+            .iter()
+            .map(|p| load_seed_file(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let first = files.first();
+        let requests = Requests::from_flags(flags, first)?;
+        let default_scope = default_scope(flags, first)?;
+        let Seeds { seeds, profiles } = Seeds::gather(flags, &files, &default_scope)?;
         let resolve = flags
             .resolve
             .iter()
             .map(|r| ResolvePin::parse(r))
             .collect::<Result<Vec<_>, _>>()?;
+        let defaults = crawl_defaults(first);
         Ok(Self {
             seeds,
-            user_agent: user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
-            rate: rate.unwrap_or(Rate { per_second: 1.0 }),
-            concurrency: concurrency.unwrap_or(16),
-            timeout,
-            connect_timeout: timeout.min(Duration::from_secs(10)),
-            idle_timeout: timeout.min(Duration::from_secs(15)),
-            max_body: max_body.unwrap_or(10 * 1024 * 1024),
+            user_agent: requests.user_agent,
+            rate: requests.rate,
+            concurrency: requests.concurrency,
+            timeout: requests.timeout,
+            connect_timeout: requests.timeout.min(Duration::from_secs(10)),
+            idle_timeout: requests.timeout.min(Duration::from_secs(15)),
+            max_body: requests.max_body,
             max_pages: flags.max_pages.or(defaults.max_pages),
             max_pages_per_host: flags.max_pages_per_host.or(defaults.max_pages_per_host),
             max_retries: 3,

@@ -39,7 +39,15 @@ pub fn crawl(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    run_crawler(flags, archive_dir, false, serve, show_progress, json, out)
+    run_crawler(
+        flags,
+        archive_dir,
+        Mode::Crawl,
+        serve,
+        show_progress,
+        json,
+        out,
+    )
 }
 
 /// `palimpsest watch`: crawl, then keep revisiting seeds and articles on
@@ -53,11 +61,18 @@ pub fn watch(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    run_crawler(flags, archive_dir, true, serve, show_progress, json, out)?;
+    run_crawler(
+        flags,
+        archive_dir,
+        Mode::Watch,
+        serve,
+        show_progress,
+        json,
+        out,
+    )?;
     Ok(Outcome::Done)
 }
 
-/// `palimpsest serve`: the web interface and API until Ctrl-C.
 /// Where the web interface listens, and the host names it answers besides
 /// loopback names and its own address.
 pub struct Interface {
@@ -75,23 +90,45 @@ pub fn serve(archive_dir: &Path, interface: &Interface, clock: Clock) -> anyhow:
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = bind_interface(interface.bind).await?;
+        let web = Announced::bind(archive, "palimpsest serve", interface.bind, None, clock).await?;
+        web.state.search.warm(&*web.state.archive)?;
+        let allowed = interface.allowed_hosts.clone();
+        serve::run_allowing(web.listener, web.state, allowed, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(Outcome::Done)
+}
+
+/// The web interface listening on its address, which the archive names to
+/// other processes, ready to run.
+struct Announced {
+    listener: tokio::net::TcpListener,
+    state: Arc<serve::ServeState>,
+}
+
+impl Announced {
+    /// Listens on `bind` and records the origin in the archive under `holder`;
+    /// `crawl` is the progress of a crawl in the same process, if any.
+    async fn bind(
+        archive: Arc<Archive>,
+        holder: &str,
+        bind: SocketAddr,
+        crawl: Option<Arc<CrawlStats>>,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let listener = bind_interface(bind).await?;
         let origin = format!("http://{}", listener.local_addr()?);
-        archive.announce_serving("palimpsest serve", &origin)?;
+        archive.announce_serving(holder, &origin)?;
         let state = Arc::new(serve::ServeState {
             archive,
-            crawl: None,
+            crawl,
             origin,
             search: serve::SearchIndex::default(),
             print_reading: read::print,
             clock,
         });
-        state.search.warm(&*state.archive)?;
-        let allowed = interface.allowed_hosts.clone();
-        serve::run_allowing(listener, state, allowed, shutdown_signal()).await?;
-        anyhow::Ok(())
-    })?;
-    Ok(Outcome::Done)
+        Ok(Self { listener, state })
+    }
 }
 
 async fn bind_interface(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
@@ -108,10 +145,29 @@ async fn bind_interface(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListe
     Ok(listener)
 }
 
+/// Which of the crawling commands runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `crawl`: one pass.
+    Crawl,
+    /// `watch`: revisits on schedule until stopped.
+    Watch,
+}
+
+impl Mode {
+    /// The name the archive's lock is held under.
+    fn holder(self) -> &'static str {
+        match self {
+            Mode::Crawl => "palimpsest crawl",
+            Mode::Watch => "palimpsest watch",
+        }
+    }
+}
+
 fn run_crawler(
     flags: &CrawlFlags,
     archive_dir: &Path,
-    watch: bool,
+    mode: Mode,
     serve_on: Option<&Interface>,
     show_progress: bool,
     json: bool,
@@ -119,79 +175,110 @@ fn run_crawler(
 ) -> anyhow::Result<Outcome> {
     // Every mistake in seeds or flags is reported before the archive opens.
     let mut config = CrawlConfig::from_flags(flags)?;
-    config.watch = watch;
-    let holder = if watch {
-        "palimpsest watch"
-    } else {
-        "palimpsest crawl"
+    config.watch = mode == Mode::Watch;
+    let session = CrawlSession {
+        mode,
+        archive: Arc::new(Archive::open(archive_dir, mode.holder())?),
+        stats: Arc::new(CrawlStats::default()),
+        serve_on,
     };
-    let archive = Arc::new(Archive::open(archive_dir, holder)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let stats = Arc::new(CrawlStats::default());
     let bar = show_progress && std::io::stderr().is_terminal();
-    let summary = runtime.block_on(async {
-        let _progress = Progress::start(stats.clone(), bar, Duration::from_secs(10));
-        // The interface runs inside the crawling process: sled allows one
-        // process per archive.
+    let summary = session.run(config, bar)?;
+    session.archive.flush()?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&summary)?)?;
+    } else {
+        eprintln!("{}", closing_text(&summary, mode));
+    }
+    Ok(crawl_outcome(&summary))
+}
+
+/// One crawling process: its archive, the crawl's counters, and the web
+/// interface it serves beside the crawl, if asked.
+struct CrawlSession<'a> {
+    mode: Mode,
+    archive: Arc<Archive>,
+    stats: Arc<CrawlStats>,
+    serve_on: Option<&'a Interface>,
+}
+
+impl CrawlSession<'_> {
+    /// The crawl on a runtime of its own, with the progress line.
+    fn run(&self, config: CrawlConfig, bar: bool) -> anyhow::Result<Summary> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let summary = runtime.block_on(async {
+            let _progress = Progress::start(self.stats.clone(), bar, Duration::from_secs(10));
+            self.crawl_serving(config).await
+        });
+        // A page whose parsing overran its budget may still be on a CPU thread:
+        // its result is not wanted, and it must not hold the exit.
+        runtime.shutdown_timeout(Duration::from_millis(500));
+        summary
+    }
+
+    /// The crawl, with the web interface running until it ends. The
+    /// interface runs inside the crawling process: sled allows one process
+    /// per archive.
+    async fn crawl_serving(&self, config: CrawlConfig) -> anyhow::Result<Summary> {
         let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = match serve_on {
+        let server = match self.serve_on {
             Some(interface) => {
-                let listener = bind_interface(interface.bind).await?;
-                let origin = format!("http://{}", listener.local_addr()?);
-                archive.announce_serving(holder, &origin)?;
-                let state = Arc::new(serve::ServeState {
-                    archive: archive.clone(),
-                    crawl: Some(stats.clone()),
-                    origin,
-                    search: serve::SearchIndex::default(),
-                    print_reading: read::print,
-                    clock: config.clock,
-                });
+                let web = Announced::bind(
+                    self.archive.clone(),
+                    self.mode.holder(),
+                    interface.bind,
+                    Some(self.stats.clone()),
+                    config.clock,
+                )
+                .await?;
                 let allowed = interface.allowed_hosts.clone();
+                let stopped = async {
+                    let _ = server_stopped.await;
+                };
                 Some(tokio::spawn(serve::run_allowing(
-                    listener,
-                    state,
+                    web.listener,
+                    web.state,
                     allowed,
-                    async {
-                        let _ = server_stopped.await;
-                    },
+                    stopped,
                 )))
             }
             None => None,
         };
-        let summary = crawl::crawl(config, archive.clone(), stats.clone(), shutdown_signal()).await;
+        let summary = crawl::crawl(
+            config,
+            self.archive.clone(),
+            self.stats.clone(),
+            shutdown_signal(),
+        )
+        .await;
         let _ = stop_server.send(());
         if let Some(server) = server {
             let _ = server.await;
         }
-        anyhow::Ok(summary?)
-    });
-    // A page whose parsing overran its budget may still be on a CPU thread:
-    // its result is not wanted, and it must not hold the exit.
-    runtime.shutdown_timeout(Duration::from_millis(500));
-    let summary = summary?;
-    archive.flush()?;
-    if json {
-        writeln!(out, "{}", serde_json::to_string(&summary)?)?;
-    } else if watch {
-        eprintln!(
-            "watch stopped; {}\n{} scheduled: `palimpsest watch` with the same seeds picks up where this one stopped",
-            summary_text(&summary),
-            counted(summary.queued, "URL stays", "URLs stay")
-        );
-    } else if summary.complete {
-        eprintln!("{}", summary_text(&summary));
-    } else {
-        eprintln!(
-            "{}\ninterrupted with {} queued: run the same command again to resume",
-            summary_text(&summary),
-            counted(summary.queued, "URL", "URLs")
-        );
+        Ok(summary?)
     }
-    Ok(crawl_outcome(&summary))
+}
+
+/// What stderr is told when a crawl ends: the pass, and how to go on.
+fn closing_text(summary: &Summary, mode: Mode) -> String {
+    if mode == Mode::Watch {
+        format!(
+            "watch stopped; {}\n{} scheduled: `palimpsest watch` with the same seeds picks up where this one stopped",
+            summary_text(summary),
+            counted(summary.queued, "URL stays", "URLs stay")
+        )
+    } else if summary.complete {
+        summary_text(summary)
+    } else {
+        format!(
+            "{}\ninterrupted with {} queued: run the same command again to resume",
+            summary_text(summary),
+            counted(summary.queued, "URL", "URLs")
+        )
+    }
 }
 
 /// A pass that fetched nothing but met errors failed; one that fetched

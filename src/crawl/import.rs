@@ -284,12 +284,33 @@ pub fn import_warc(
     Ok(report)
 }
 
+/// How much a batch holds, and whether that is enough to commit it: kept
+/// apart from the staging so the bounds can be checked without an archive.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct BatchLoad {
+    records: usize,
+    bytes: usize,
+}
+
+impl BatchLoad {
+    /// Counts one more record of `bytes` staged bytes.
+    fn push(&mut self, bytes: usize) {
+        self.records += 1;
+        self.bytes += bytes;
+    }
+
+    /// A few large records fill a batch as surely as many small ones: the
+    /// bytes held, not only the count, bound the memory an apply needs.
+    fn is_full(&self) -> bool {
+        self.records >= MAX_BATCH_RECORDS || self.bytes >= MAX_BATCH_BYTES
+    }
+}
+
 /// Records staged for one atomic apply, bounded by count and by bytes.
 struct Batch<'a> {
     archive: &'a Archive,
     st: Staging<'a>,
-    records: usize,
-    bytes: usize,
+    load: BatchLoad,
 }
 
 impl<'a> Batch<'a> {
@@ -297,26 +318,23 @@ impl<'a> Batch<'a> {
         Self {
             archive,
             st: archive.begin(),
-            records: 0,
-            bytes: 0,
+            load: BatchLoad::default(),
         }
     }
 
     fn add(&mut self, bytes: usize) {
-        self.records += 1;
-        self.bytes += bytes;
+        self.load.push(bytes);
     }
 
     fn full(&self) -> bool {
-        self.records >= MAX_BATCH_RECORDS || self.bytes >= MAX_BATCH_BYTES
+        self.load.is_full()
     }
 
     fn commit(&mut self, admitter: &mut Admitter) -> Result<(), ImportError> {
         admitter.persist(&mut self.st)?;
         let st = std::mem::replace(&mut self.st, self.archive.begin());
         self.archive.commit(st)?;
-        self.records = 0;
-        self.bytes = 0;
+        self.load = BatchLoad::default();
         Ok(())
     }
 }
@@ -468,6 +486,46 @@ mod tests {
             vec![("content-type".to_string(), "text/html".to_string())]
         );
         assert!(parse_http(b"garbage", 1 << 20).is_none());
+    }
+
+    /// The loads committed when records of `sizes` bytes are imported in
+    /// turn, as `import_warc` batches them (the last, partial one included).
+    fn committed_loads(sizes: &[usize]) -> Vec<BatchLoad> {
+        let mut committed = Vec::new();
+        let mut load = BatchLoad::default();
+        for &size in sizes {
+            load.push(size);
+            if load.is_full() {
+                committed.push(std::mem::take(&mut load));
+            }
+        }
+        if load.records > 0 {
+            committed.push(load);
+        }
+        committed
+    }
+
+    #[test]
+    fn import_batches_of_large_records_are_split_by_bytes() {
+        // Forty records, far fewer than the count bound, of a quarter of
+        // the byte bound each: every fourth one fills a batch.
+        let quarter = MAX_BATCH_BYTES / 4;
+        let committed = committed_loads(&vec![quarter; 40]);
+        assert_eq!(committed.len(), 10, "{committed:?}");
+        for load in &committed {
+            assert_eq!(load.records, 4);
+            assert!(load.bytes <= MAX_BATCH_BYTES, "{load:?}");
+        }
+        // One record past the byte bound is a batch on its own.
+        let huge = committed_loads(&[MAX_BATCH_BYTES + 1, 10]);
+        assert_eq!(huge.len(), 2, "{huge:?}");
+    }
+
+    #[test]
+    fn import_batches_of_small_records_are_split_by_count() {
+        let committed = committed_loads(&vec![100; 2 * MAX_BATCH_RECORDS + 10]);
+        let records: Vec<usize> = committed.iter().map(|l| l.records).collect();
+        assert_eq!(records, [MAX_BATCH_RECORDS, MAX_BATCH_RECORDS, 10]);
     }
 
     proptest::proptest! {

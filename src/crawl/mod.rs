@@ -411,79 +411,138 @@ pub async fn crawl(
     };
     stats.queued.set(admitter.queued());
     stats.pass.set(admitter.pass.number);
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let (tx, rx) = mpsc::channel(WRITER_QUEUE);
-    let (stop, _) = watch::channel(false);
-    let (finished, mut finished_rx) = watch::channel(None);
-    let shared = Arc::new(Shared {
-        pool: HostPool::new(config.rate.period(), config.clock),
-        clock: config.clock,
-        net: Arc::new(Semaphore::new(config.concurrency)),
-        cpu: Arc::new(Semaphore::new(cores * 2)),
-        config,
-        archive: archive.clone(),
-        fetcher,
-        stats: stats.clone(),
-        writer: tx,
-        runtime: tokio::runtime::Handle::current(),
-        in_flight: Mutex::new(HashMap::new()),
-        outstanding: AtomicUsize::new(0),
-        workers: Mutex::new(HashMap::new()),
-        stop,
-        finished,
-    });
-    let writer_shared = shared.clone();
-    let writer_thread = std::thread::Builder::new()
-        .name("archive-writer".into())
-        .spawn(move || {
-            let result =
-                Writer::new(writer_shared.clone(), admitter).and_then(|writer| writer.run(rx));
-            if result.is_err() {
-                writer_shared.stop.send_replace(true);
-                writer_shared.finish(false);
-            }
-            result
-        })
-        .map_err(ArchiveError::Io)?;
-    for host in archive.queue_hosts()? {
-        shared.wake(host);
-    }
-    tokio::pin!(shutdown);
-    let complete = tokio::select! {
-        done = finished_rx.wait_for(Option::is_some) => done.ok().and_then(|d| *d),
-        _ = &mut shutdown => None,
-    };
-    let complete = match complete {
-        Some(c) => c,
-        None => {
-            // Stop taking new work; let what is in flight land.
-            tracing::info!("stopping: finishing pages in flight");
-            shared.stop.send_replace(true);
-            // Wake the writer so it notices, even if nothing is in flight.
-            let _ = shared.writer.try_send(WriterMsg::Tick);
-            let landed = tokio::time::timeout(STOP_GRACE, finished_rx.wait_for(Option::is_some));
-            match landed.await {
-                Ok(done) => done.ok().and_then(|d| *d).unwrap_or(false),
-                Err(_) => {
-                    // Pages that did not land in time stay queued for the
-                    // next run, as after a crash.
-                    tracing::warn!("stopping without the pages still in flight");
-                    shared.finish(false);
-                    let _ = shared.writer.try_send(WriterMsg::Tick);
-                    false
-                }
-            }
-        }
-    };
-    shared.stop.send_replace(true);
-    let _ = shared.writer.try_send(WriterMsg::Tick);
-    let hosts = shared.pool.contacted() as u64;
-    drop(shared);
-    let writer_result = tokio::task::spawn_blocking(move || writer_thread.join())
-        .await
-        .map_err(|_| CrawlError::WriterGone)?
-        .map_err(|_| CrawlError::WriterGone)?;
-    writer_result?;
+    let (shared, rx) = Shared::start(config, archive.clone(), fetcher, stats.clone());
+    let mut running = Running::start(shared, rx, admitter)?;
+    let complete = running.until_done(shutdown).await;
+    let hosts = running.close().await?;
     let queued = archive.queue_len()?;
     Ok(stats.summary(started.elapsed(), complete, resumed, hosts, queued))
+}
+
+impl Shared {
+    /// The state of a crawl about to start, and the channel its writer
+    /// reads from.
+    fn start(
+        config: Arc<CrawlConfig>,
+        archive: Arc<Archive>,
+        fetcher: Fetcher,
+        stats: Arc<CrawlStats>,
+    ) -> (Arc<Self>, mpsc::Receiver<WriterMsg>) {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (tx, rx) = mpsc::channel(WRITER_QUEUE);
+        let (stop, _) = watch::channel(false);
+        let (finished, _) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            pool: HostPool::new(config.rate.period(), config.clock),
+            clock: config.clock,
+            net: Arc::new(Semaphore::new(config.concurrency)),
+            cpu: Arc::new(Semaphore::new(cores * 2)),
+            config,
+            archive,
+            fetcher,
+            stats,
+            writer: tx,
+            runtime: tokio::runtime::Handle::current(),
+            in_flight: Mutex::new(HashMap::new()),
+            outstanding: AtomicUsize::new(0),
+            workers: Mutex::new(HashMap::new()),
+            stop,
+            finished,
+        });
+        (shared, rx)
+    }
+}
+
+/// A crawl under way: the state its tasks share, the writer's thread, and
+/// the news of the pass's end.
+struct Running {
+    shared: Arc<Shared>,
+    writer: std::thread::JoinHandle<Result<(), ArchiveError>>,
+    finished: watch::Receiver<Option<bool>>,
+}
+
+impl Running {
+    /// Starts the writer, then a worker for every host with queued work.
+    fn start(
+        shared: Arc<Shared>,
+        rx: mpsc::Receiver<WriterMsg>,
+        admitter: frontier::Admitter,
+    ) -> Result<Self, CrawlError> {
+        let finished = shared.finished.subscribe();
+        let writer_shared = shared.clone();
+        let writer = std::thread::Builder::new()
+            .name("archive-writer".into())
+            .spawn(move || {
+                let result =
+                    Writer::new(writer_shared.clone(), admitter).and_then(|writer| writer.run(rx));
+                if result.is_err() {
+                    writer_shared.stop.send_replace(true);
+                    writer_shared.finish(false);
+                }
+                result
+            })
+            .map_err(ArchiveError::Io)?;
+        for host in shared.archive.queue_hosts()? {
+            shared.wake(host);
+        }
+        Ok(Self {
+            shared,
+            writer,
+            finished,
+        })
+    }
+
+    /// Runs until the pass ends or `shutdown` resolves; whether the pass
+    /// completed.
+    async fn until_done(&mut self, shutdown: impl Future<Output = ()>) -> bool {
+        tokio::pin!(shutdown);
+        let complete = tokio::select! {
+            done = self.finished.wait_for(Option::is_some) => done.ok().and_then(|d| *d),
+            _ = &mut shutdown => None,
+        };
+        match complete {
+            Some(complete) => complete,
+            None => self.stop().await,
+        }
+    }
+
+    /// Stops taking new work and lets what is in flight land, for a while;
+    /// whether the pass completed meanwhile.
+    async fn stop(&mut self) -> bool {
+        tracing::info!("stopping: finishing pages in flight");
+        self.shared.stop.send_replace(true);
+        // Wake the writer so it notices, even if nothing is in flight.
+        let _ = self.shared.writer.try_send(WriterMsg::Tick);
+        let landed = tokio::time::timeout(STOP_GRACE, self.finished.wait_for(Option::is_some));
+        match landed.await {
+            Ok(done) => done.ok().and_then(|d| *d).unwrap_or(false),
+            Err(_) => {
+                // Pages that did not land in time stay queued for the
+                // next run, as after a crash.
+                tracing::warn!("stopping without the pages still in flight");
+                self.shared.finish(false);
+                let _ = self.shared.writer.try_send(WriterMsg::Tick);
+                false
+            }
+        }
+    }
+
+    /// Ends the writer and waits for its last commit; the hosts contacted.
+    async fn close(self) -> Result<u64, CrawlError> {
+        let Running {
+            shared,
+            writer,
+            finished: _finished,
+        } = self;
+        shared.stop.send_replace(true);
+        let _ = shared.writer.try_send(WriterMsg::Tick);
+        let hosts = shared.pool.contacted() as u64;
+        drop(shared);
+        let writer_result = tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .map_err(|_| CrawlError::WriterGone)?
+            .map_err(|_| CrawlError::WriterGone)?;
+        writer_result?;
+        Ok(hosts)
+    }
 }
