@@ -25,6 +25,7 @@ mod prep;
 mod profile;
 mod source;
 mod text;
+mod witness;
 
 pub use profile::{Profile, ProfileError, ProfileSpec};
 
@@ -135,6 +136,9 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         }
     }
     let mut blocks = content::filter(blocks, title.as_deref(), &authors);
+    if profile.is_none_or(|p| p.body.is_none()) {
+        blocks = witness::keep_witnessed(blocks, meta.ld.body.as_deref());
+    }
     if profile.is_none_or(|p| p.body.is_none())
         && let (Some(desc), Some(&container)) = (description(&meta), roots.first())
         && let Some(lead) = lead::find(&flat, &desc, container, &blocks)

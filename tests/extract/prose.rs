@@ -1,8 +1,9 @@
 //! What leaves an article's container that is not the article: the
 //! headings of the page's tail (found by the prose test: stop words, link
 //! density and neighbours, after jusText, in the page's own language) and
-//! the short rest after them, boxes whose class says what they are, and
-//! cookie notices.
+//! the short rest after them, boxes whose class says what they are,
+//! cookie notices, and paragraphs that the page's own structured body
+//! (JSON-LD `articleBody`) does not hold.
 
 use super::run;
 
@@ -262,4 +263,66 @@ fn a_norwegian_page_tagged_bokmal_has_its_tail_found_by_stop_words() {
         "the place names after it are not prose: {}",
         a.text
     );
+}
+
+const STORY: [&str; 3] = [
+    "Die Stadt hat am Montag angekündigt, dass in diesem Jahr mehr als zwanzig Kilometer neue Radwege gebaut werden sollen, und zwar vor allem in den Vierteln, in denen es bisher kaum sichere Verbindungen für Kinder und ältere Menschen gibt.",
+    "Für die Pendler, die jeden Tag mit dem Rad in die Innenstadt fahren, soll sich vor allem an den großen Kreuzungen etwas ändern, weil dort die meisten Unfälle passieren und die Ampeln bisher nicht auf den Radverkehr abgestimmt sind.",
+    "Die ersten Arbeiten sollen schon im Frühjahr beginnen, wenn das Wetter es zulässt, und bis zum Ende des Jahres abgeschlossen sein, sagte die Sprecherin der Verwaltung, die sich von dem Plan eine spürbare Entlastung der Straßen erhofft.",
+];
+
+const PROMOTION: &str = "Sichern Sie sich jetzt unser Angebot für Leserinnen und Leser und lesen Sie alle Artikel einen Monat lang für nur einen Euro.";
+
+/// The story with a promotion after its second paragraph, and a JSON-LD
+/// `articleBody` of `ld_paragraphs` of its paragraphs.
+fn story_with_promotion(ld_paragraphs: usize) -> String {
+    let ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "Neue Radwege in der Stadt",
+        "articleBody": STORY[..ld_paragraphs].join("\n"),
+    });
+    format!(
+        r#"<html lang="de"><head><title>Neue Radwege in der Stadt</title>
+        <script type="application/ld+json">{ld}</script></head><body>
+        <article><h1>Neue Radwege in der Stadt</h1>
+        <p>{}</p><h2>Was sich für Pendler ändert</h2><p>{}</p>
+        <p>{PROMOTION}</p>
+        <p>{}</p></article></body></html>"#,
+        STORY[0], STORY[1], STORY[2]
+    )
+}
+
+#[test]
+fn a_paragraph_the_pages_structured_body_does_not_hold_leaves_the_text() {
+    let a = run(
+        &story_with_promotion(3),
+        "https://stadtblatt.test/2025/radwege",
+        None,
+    )
+    .article;
+    assert!(!a.text.contains("einen Euro"), "{}", a.text);
+    for p in STORY {
+        assert!(a.text.contains(p), "{p} is missing: {}", a.text);
+    }
+    assert!(
+        a.text.contains("Was sich für Pendler ändert"),
+        "headings are not judged by the structured body: {}",
+        a.text
+    );
+}
+
+#[test]
+fn a_structured_body_holding_only_part_of_the_article_drops_nothing() {
+    // A paywall's `articleBody`: the first paragraph only.
+    let a = run(
+        &story_with_promotion(1),
+        "https://stadtblatt.test/2025/radwege",
+        None,
+    )
+    .article;
+    assert!(a.text.contains("einen Euro"), "{}", a.text);
+    for p in STORY {
+        assert!(a.text.contains(p), "{p} is missing: {}", a.text);
+    }
 }

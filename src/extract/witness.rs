@@ -1,0 +1,90 @@
+//! The page's structured data as a witness to its body: when the JSON-LD
+//! `articleBody` gives the whole article, a rendered block it does not hold
+//! (a promotion, a sign-up box, a teaser inside the container) is not
+//! article text. The witness is heard only when it holds nearly all of
+//! the rendered text, so a partial or different `articleBody` (a paywall's
+//! first paragraphs, a summary) changes nothing.
+
+use std::collections::HashSet;
+
+use super::content::{Block, BlockKind};
+use super::text::weight;
+
+/// Weight under which an `articleBody` is too short to witness.
+const MIN_WEIGHT: usize = 400;
+
+/// Share (percent) of the rendered text the witness must hold to be heard.
+const MIN_COVERAGE: usize = 80;
+
+/// The blocks that `ld_body` holds, when it holds nearly all of them.
+pub(crate) fn keep_witnessed(blocks: Vec<Block>, ld_body: Option<&str>) -> Vec<Block> {
+    let Some(ld) = ld_body.map(str::trim) else {
+        return blocks;
+    };
+    let truncated = ld.ends_with('…') || ld.ends_with("...");
+    if truncated || weight(ld) < MIN_WEIGHT {
+        return blocks;
+    }
+    let witness = Witness::of(ld);
+    let held: Vec<bool> = blocks.iter().map(|b| witness.holds(b)).collect();
+    let total: usize = blocks.iter().map(Block::weight).sum();
+    let covered: usize = blocks
+        .iter()
+        .zip(&held)
+        .filter(|(_, h)| **h)
+        .map(|(b, _)| b.weight())
+        .sum();
+    if covered * 100 < total * MIN_COVERAGE {
+        return blocks;
+    }
+    blocks
+        .into_iter()
+        .zip(held)
+        .filter(|(_, h)| *h)
+        .map(|(b, _)| b)
+        .collect()
+}
+
+/// The words of an `articleBody`, as a set and in order.
+struct Witness {
+    words: HashSet<String>,
+    sequence: String,
+}
+
+impl Witness {
+    fn of(text: &str) -> Witness {
+        let words: Vec<String> = words_of(text).collect();
+        Witness {
+            sequence: format!(" {} ", words.join(" ")),
+            words: words.into_iter().collect(),
+        }
+    }
+
+    /// Whether the witness holds a block: its words in order, or most of
+    /// them (markup and JSON differ in small ways: a caption, a dropped
+    /// link text). Headings, list items and table rows are not judged:
+    /// an `articleBody` is often the paragraphs alone.
+    fn holds(&self, b: &Block) -> bool {
+        if matches!(
+            b.kind,
+            BlockKind::Heading(_) | BlockKind::Item | BlockKind::Row
+        ) {
+            return true;
+        }
+        let words: Vec<String> = words_of(&b.text).collect();
+        if words.is_empty() {
+            return true;
+        }
+        if self.sequence.contains(&format!(" {} ", words.join(" "))) {
+            return true;
+        }
+        let known = words.iter().filter(|w| self.words.contains(*w)).count();
+        known * 2 >= words.len()
+    }
+}
+
+fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
