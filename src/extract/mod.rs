@@ -10,6 +10,7 @@
 //! `article:*`, microdata, `<time>`); generic main-content detection
 //! (`content.rs`). Attribution lines become source links (`source.rs`).
 
+mod authors;
 pub mod command;
 mod content;
 mod date;
@@ -123,7 +124,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     // Attribution lines leave the body and become source links.
     let mut sources = take_attributions(&mut blocks, &base);
     if authors.is_empty() {
-        authors = pick_authors(&flat, &meta);
+        authors = authors::pick_authors(&flat, &meta);
     }
     // Attribution lines often sit just outside the article container (after
     // it, in a box of their own): look for them in the rest of the page too.
@@ -292,7 +293,7 @@ fn apply_profile(
             .into_iter()
             .flat_map(|i| fields::clean_authors(&flat.text_of(i)))
             .collect();
-        found.authors = dedup(named);
+        found.authors = authors::dedup(named);
     }
     found.published = p
         .published
@@ -526,16 +527,6 @@ fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -
         .collect()
 }
 
-fn dedup(v: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in v {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(&s)) {
-            out.push(s);
-        }
-    }
-    out
-}
-
 fn base_url(flat: &Flat<'_>, url: &Url) -> Url {
     flat.nodes
         .iter()
@@ -621,210 +612,6 @@ fn date_from_selector(
             .or_else(|| n.attr("content"))
             .and_then(date::parse_machine)
             .or_else(|| date::parse_visible(&flat.text_spaced(i), None))
-    })
-}
-
-fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
-    let site: Vec<String> = [meta.tag("og:site_name"), meta.ld.publisher.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(fields::squash)
-        .collect();
-    // A site or publisher name in an author field is not a byline.
-    let from_list = |v: &[String]| {
-        dedup(
-            v.iter()
-                .flat_map(|a| fields::clean_authors(a))
-                .filter(|a| !site.contains(&fields::squash(a)))
-                .collect(),
-        )
-    };
-    let ld = from_list(&meta.ld.authors);
-    if !ld.is_empty() {
-        return ld;
-    }
-    let micro = from_list(&meta.micro.authors);
-    if !micro.is_empty() {
-        return micro;
-    }
-    for key in [
-        "author",
-        "article:author",
-        "parsely-author",
-        "sailthru.author",
-        "dc.creator",
-        "dcterms.creator",
-        "byl",
-        "citation_author",
-        "article:author_name",
-    ] {
-        let values: Vec<String> = if key == "citation_author" {
-            // Scholarly metadata writes "Last, First".
-            meta.tag_all(key)
-                .iter()
-                .map(|n| match n.split_once(',') {
-                    Some((last, first)) => format!("{} {}", first.trim(), last.trim()),
-                    None => n.clone(),
-                })
-                .collect()
-        } else {
-            meta.tag_all(key).to_vec()
-        };
-        let found = from_list(&values);
-        if !found.is_empty() {
-            return found;
-        }
-    }
-    // Visible bylines in text: "By Jane Doe", "Written by" + a name.
-    if let Some(found) = byline_in_text(flat) {
-        return found;
-    }
-    // Then `rel=author` links and author/byline classes.
-    // Explicit markup (`rel=author`, `itemprop=author`) before classes.
-    let mut marked: Vec<usize> = Vec::new();
-    let mut candidates: Vec<usize> = Vec::new();
-    for (i, n) in flat.nodes.iter().enumerate() {
-        if n.elem.is_none() {
-            continue;
-        }
-        if n.attr("rel")
-            .is_some_and(|r| r.split_whitespace().any(|x| x == "author"))
-            || n.attr("itemprop")
-                .is_some_and(|p| p.split_whitespace().any(|x| x == "author"))
-        {
-            marked.push(i);
-            continue;
-        }
-        let ci = content::class_id(flat, i);
-        if (ci.contains("author") || ci.contains("byline"))
-            && !ci.contains("bio")
-            && !ci.contains("avatar")
-            && !ci.contains("box")
-        {
-            candidates.push(i);
-        }
-        if candidates.len() + marked.len() > 20 {
-            break;
-        }
-    }
-    // An element whose class names the name ("author-name", "byline__name")
-    // before its neighbours that hold roles, headings and tooltips.
-    let named = |i: &usize| {
-        flat.nodes[*i]
-            .attr("class")
-            .is_some_and(|c| c.to_ascii_lowercase().contains("name"))
-    };
-    let (named_candidates, other_candidates): (Vec<usize>, Vec<usize>) =
-        candidates.into_iter().partition(named);
-    for i in marked
-        .into_iter()
-        .chain(named_candidates)
-        .chain(other_candidates)
-    {
-        let t = flat.text_spaced(i);
-        if t.is_empty() || t.chars().count() > 120 {
-            continue;
-        }
-        let found = fields::clean_authors(&t);
-        if !found.is_empty() {
-            return found;
-        }
-    }
-    // Last: an organization named as author (often the publisher itself).
-    dedup(
-        meta.ld
-            .org_authors
-            .iter()
-            .flat_map(|a| fields::clean_authors(a))
-            .collect(),
-    )
-}
-
-static BYLINE_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|authors?|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)(?:\s*[:：]\s*|\s+|$)(?P<rest>.*)$")
-        .unwrap_or_else(|e| unreachable!("{e}"))
-});
-
-/// A byline written as text: a label text node ("By", "Written by") with
-/// the name after it in the same or the next text node.
-fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
-    let texts: Vec<(usize, &str)> = flat
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.elem.is_none())
-        .map(|(i, n)| (i, n.text.trim()))
-        .filter(|(_, t)| !t.is_empty())
-        .collect();
-    for (k, &(i, t)) in texts.iter().enumerate() {
-        if t.chars().count() > 80 {
-            continue;
-        }
-        let Some(c) = BYLINE_LABEL.captures(t) else {
-            continue;
-        };
-        // A link or menu entry ("By Location", "Door Locks") is navigation.
-        if in_navigation(flat, i) {
-            continue;
-        }
-        let rest = c.name("rest").map_or("", |m| m.as_str()).trim();
-        let candidate = if rest.is_empty() {
-            texts.get(k + 1).map_or("", |&(_, t)| t)
-        } else {
-            rest
-        };
-        if candidate.chars().count() > 60 {
-            continue;
-        }
-        let names = fields::clean_authors(candidate);
-        // Names are capitalised; "by the way" is not a byline.
-        if !names.is_empty()
-            && names.iter().all(|n| {
-                n.split_whitespace().all(|w| {
-                    w.chars()
-                        .next()
-                        .is_some_and(|c| c.is_uppercase() || !c.is_alphabetic())
-                        || w.len() <= 3
-                })
-            })
-        {
-            return Some(names);
-        }
-    }
-    None
-}
-
-/// Whether node `i` sits inside a menu, a form control or a link to
-/// anything but a person's page.
-fn in_navigation(flat: &Flat<'_>, i: usize) -> bool {
-    flat.ancestors(i).any(|(_, n)| {
-        let menu = matches!(
-            n.tag(),
-            "nav" | "button" | "select" | "option" | "label" | "menu"
-        ) || n
-            .attr("role")
-            .is_some_and(|r| r == "navigation" || r == "menu");
-        let person = |v: &str| {
-            let v = v.to_ascii_lowercase();
-            [
-                "author",
-                "byline",
-                "people",
-                "staff",
-                "writer",
-                "contributor",
-                "profile",
-                "team",
-                "about",
-                "user",
-            ]
-            .iter()
-            .any(|k| v.contains(k))
-        };
-        let other_link = n.tag() == "a"
-            && n.attr("href").is_some_and(|h| !person(h))
-            && !n.attr("class").is_some_and(person);
-        menu || other_link
     })
 }
 
