@@ -23,6 +23,7 @@ mod nesting;
 mod paragraphs;
 mod prep;
 mod profile;
+mod published;
 mod source;
 mod text;
 
@@ -147,7 +148,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
 
     if published.is_none() {
-        published = pick_published(&flat, &meta, &an, url, language.as_deref(), html);
+        published = published::pick_published(&flat, &meta, &an, url, language.as_deref(), html);
     }
     let (published, modified) = settle_dates(&meta, published, modified);
 
@@ -613,182 +614,6 @@ fn date_from_selector(
             .and_then(date::parse_machine)
             .or_else(|| date::parse_visible(&flat.text_spaced(i), None))
     })
-}
-
-/// Words that introduce a publication date on a page, in the languages
-/// the crawler meets most.
-const PUBLISHED_LABELS: &[&str] = &[
-    "posted",
-    "published",
-    "first published",
-    "originally published",
-    "publish date",
-    "date published",
-    "publication date",
-    "veröffentlicht",
-    "erschienen",
-    "publié",
-    "publicado",
-    "pubblicato",
-    "diterbitkan",
-    "dipublikasikan",
-    "gepubliceerd",
-    "opublikowano",
-    "publicerad",
-    "опубликовано",
-    "ngày đăng",
-    "đăng lúc",
-    "公開",
-    "发布",
-];
-
-fn pick_published(
-    flat: &Flat<'_>,
-    meta: &Meta,
-    an: &content::Analysis,
-    url: &Url,
-    lang: Option<&str>,
-    raw_html: &str,
-) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    if let Some(d) = meta.ld.published.or(meta.micro.published) {
-        return Some(d);
-    }
-    for key in [
-        "article:published_time",
-        "og:published_time",
-        "article:published",
-        "published_time",
-        "datepublished",
-        "publish-date",
-        "publish_date",
-        "published-date",
-        "published_date",
-        "date-published",
-        "publishdate",
-        "pubdate",
-        "date",
-        "dc.date",
-        "dc.date.issued",
-        "dc.date.created",
-        "dcterms.created",
-        "dcterms.date",
-        "dcterms.issued",
-        "sailthru.date",
-        "parsely-pub-date",
-        "citation_publication_date",
-        "citation_date",
-        "article.published",
-        "originalpublicationdate",
-        "publication_date",
-        "release_date",
-        "published",
-        "date_published",
-        "article_date_original",
-        "og:article:published_time",
-    ] {
-        if let Some(d) = meta.tag(key).and_then(date::parse_machine) {
-            return Some(d);
-        }
-    }
-    if let Some(d) = meta
-        .times
-        .iter()
-        .filter(|(_, hint)| *hint)
-        .find_map(|(s, _)| date::parse_machine(s))
-    {
-        return Some(d);
-    }
-    if let Some(d) = meta.ld.page_published {
-        return Some(d);
-    }
-    if let Some(d) = date::from_url_path(url.path()) {
-        return Some(d);
-    }
-    if let Some(d) = meta.times.iter().find_map(|(s, _)| date::parse_machine(s)) {
-        return Some(d);
-    }
-    // Visible dates in elements that say they hold one.
-    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
-        if n.elem.is_none() {
-            continue;
-        }
-        let ci = content::class_id(flat, i);
-        if [
-            "date", "time", "publish", "posted", "byline", "meta", "dateline", "author",
-        ]
-        .iter()
-        .any(|k| ci.contains(k))
-        {
-            let t = flat.text_spaced(i);
-            if t.chars().count() <= 200
-                && !(i..n.end.max(i + 1)).any(|k| in_clock(flat, k))
-                && let Some(d) = date::parse_visible(&t, lang)
-            {
-                return Some(d);
-            }
-        }
-    }
-    // After a label that says what the date is ("Posted on", "Published").
-    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
-        if n.elem.is_some() {
-            continue;
-        }
-        let label = n.text.trim_start().to_lowercase();
-        if !PUBLISHED_LABELS.iter().any(|l| label.starts_with(l)) {
-            continue;
-        }
-        if let Some(d) = date::parse_visible(&text_window(flat, i, 150, None), lang) {
-            return Some(d);
-        }
-    }
-    // Near the headline.
-    if let Some(h1) = an.first_h1
-        && let Some(d) = date::parse_visible(&text_window(flat, h1, 600, None), lang)
-    {
-        return Some(d);
-    }
-    // Application state in scripts (`"datePublished":"…"` outside JSON-LD).
-    if let Some(d) = date::from_script_state(raw_html) {
-        return Some(d);
-    }
-    // Anywhere in the first part of the page's text.
-    date::parse_visible(&text_window(flat, an.body, 3000, Some(&an.junk)), lang)
-}
-
-/// Whether node `i` is (or sits in) a widget that shows today's date or
-/// the time: the page's clock, not the article's date.
-fn in_clock(flat: &Flat<'_>, i: usize) -> bool {
-    std::iter::once(i)
-        .chain(flat.ancestors(i).map(|(a, _)| a))
-        .take(4)
-        .any(|a| {
-            let ci = content::class_id(flat, a);
-            ["today", "current-date", "currentdate", "clock"]
-                .iter()
-                .any(|k| ci.contains(k))
-        })
-}
-
-/// About `limit` bytes of the text from node `from` on, one space between
-/// text nodes (indentation does not count), skipping `junk` nodes and the
-/// page's clock.
-fn text_window(flat: &Flat<'_>, from: usize, limit: usize, junk: Option<&[bool]>) -> String {
-    let mut text = String::new();
-    for (i, n) in flat.nodes.iter().enumerate().skip(from) {
-        if n.elem.is_some() || junk.is_some_and(|j| j.get(i).copied().unwrap_or(false)) {
-            continue;
-        }
-        let t = n.text.trim();
-        if t.is_empty() || (t.bytes().any(|b| b.is_ascii_digit()) && in_clock(flat, i)) {
-            continue;
-        }
-        text.push_str(t);
-        text.push(' ');
-        if text.len() > limit {
-            break;
-        }
-    }
-    text
 }
 
 /// `article` or `page`, from structure and metadata together; the URL is
