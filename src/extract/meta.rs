@@ -11,6 +11,9 @@ use super::date;
 use super::dom::Flat;
 use super::text::clean_inline;
 
+/// A JSON-LD object.
+type Object = serde_json::Map<String, Value>;
+
 /// What the page says about itself.
 #[derive(Debug, Default)]
 pub(crate) struct Meta {
@@ -194,7 +197,7 @@ fn parse_jsonld(raw: &str) -> Option<Value> {
 
 /// Every object with a `@type`, top-level or down the keys that hold the
 /// page's own entities (`@graph`, `mainEntity`…).
-fn typed_objects(value: &Value) -> Vec<&serde_json::Map<String, Value>> {
+fn typed_objects(value: &Value) -> Vec<&Object> {
     // Iteratively, and within a budget: JSON nests arbitrarily deep.
     let mut objects = Vec::new();
     let mut stack: Vec<&Value> = vec![value];
@@ -230,7 +233,7 @@ fn typed_objects(value: &Value) -> Vec<&serde_json::Map<String, Value>> {
 }
 
 /// Names by `@id`, so an `author: {"@id": …}` reference resolves.
-fn people_by_id<'v>(objects: &[&'v serde_json::Map<String, Value>]) -> HashMap<&'v str, &'v str> {
+fn people_by_id<'v>(objects: &[&'v Object]) -> HashMap<&'v str, &'v str> {
     let mut people = HashMap::new();
     for o in objects {
         if let (Some(id), Some(name)) = (
@@ -245,7 +248,7 @@ fn people_by_id<'v>(objects: &[&'v serde_json::Map<String, Value>]) -> HashMap<&
 
 /// Whether the object is a page rather than an article: its dates are a
 /// fallback for an article's.
-fn is_web_page(o: &serde_json::Map<String, Value>) -> bool {
+fn is_web_page(o: &Object) -> bool {
     let types = types_of(o);
     !types.iter().any(|t| is_article_type(t))
         && types
@@ -253,8 +256,9 @@ fn is_web_page(o: &serde_json::Map<String, Value>) -> bool {
             .any(|t| matches!(*t, "WebPage" | "ItemPage" | "Webpage"))
 }
 
-/// The first page object's dates and language, each kept once found.
-fn read_web_page(o: &serde_json::Map<String, Value>, ld: &mut LdArticle) {
+/// A page object's dates and language, each unless an earlier page object
+/// gave it.
+fn read_web_page(o: &Object, ld: &mut LdArticle) {
     if ld.page_published.is_none() {
         ld.page_published = o
             .get("datePublished")
@@ -275,10 +279,8 @@ fn read_web_page(o: &serde_json::Map<String, Value>, ld: &mut LdArticle) {
 /// The article object with the most of the fields an article has, the
 /// first on a tie: a page may list related articles as stubs next to its
 /// own.
-fn richest_article<'v>(
-    objects: &[&'v serde_json::Map<String, Value>],
-) -> Option<&'v serde_json::Map<String, Value>> {
-    let mut best: Option<(usize, &serde_json::Map<String, Value>)> = None;
+fn richest_article<'v>(objects: &[&'v Object]) -> Option<&'v Object> {
+    let mut best: Option<(usize, &Object)> = None;
     for &o in objects {
         if !types_of(o).iter().any(|t| is_article_type(t)) {
             continue;
@@ -301,11 +303,7 @@ fn richest_article<'v>(
 }
 
 /// The article object's fields; its language over a page object's.
-fn read_article(
-    o: &serde_json::Map<String, Value>,
-    people: &HashMap<&str, &str>,
-    ld: &mut LdArticle,
-) {
+fn read_article(o: &Object, people: &HashMap<&str, &str>, ld: &mut LdArticle) {
     ld.found = true;
     ld.headline = o
         .get("headline")
@@ -344,7 +342,7 @@ fn read_article(
 }
 
 /// The URLs of the works the article says it is based on.
-fn based_on(o: &serde_json::Map<String, Value>) -> Vec<String> {
+fn based_on(o: &Object) -> Vec<String> {
     let mut urls = Vec::new();
     for key in ["isBasedOn", "isBasedOnUrl"] {
         match o.get(key) {
@@ -371,7 +369,7 @@ fn based_on(o: &serde_json::Map<String, Value>) -> Vec<String> {
     urls
 }
 
-fn types_of(o: &serde_json::Map<String, Value>) -> Vec<&str> {
+fn types_of(o: &Object) -> Vec<&str> {
     match o.get("@type") {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
