@@ -1,5 +1,6 @@
-//! Picking and cleaning metadata fields: the headline without its site-name
-//! suffix, author names without "By", dates or job titles.
+//! Picking and cleaning metadata fields: the headline (an `<h1>` weighed
+//! against the metadata titles, without its site-name suffix), and author
+//! names without "By", dates or job titles.
 
 use std::sync::LazyLock;
 
@@ -170,171 +171,252 @@ const SLUG_MARGIN: f64 = 0.2;
 /// most faithful spelling; otherwise the cleanest metadata title, with the
 /// site name removed.
 pub(crate) fn pick_title(src: &TitleSources<'_>) -> Option<String> {
-    let TitleSources {
-        h1s,
-        meta_titles,
-        html_title,
-        site_names,
-        slug,
-    } = *src;
-    // A long headline that another source carries further was cut to a
-    // length limit (JSON-LD `headline` is often capped at 110 characters).
-    let cut = |m: &String| {
-        let ms = squash(m);
-        m.chars().count() >= 90
-            && meta_titles
-                .iter()
-                .map(String::as_str)
-                .chain(html_title)
-                .any(|o| {
-                    let os = squash(&clean_title(o, site_names));
-                    os.len() > ms.len() && os.starts_with(&ms)
-                })
-    };
-    let meta_titles: Vec<String> = meta_titles.iter().filter(|m| !cut(m)).cloned().collect();
-    let mut all_meta = meta_titles.clone();
-    if let Some(t) = html_title {
-        all_meta.push(t.to_string());
+    let titles = MetaTitles::new(src);
+    if let Some(t) = agreed_headline(src, &titles.with_html) {
+        return Some(t);
     }
-    let upper = |s: &str| s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase);
-    for h in h1s {
+    // No agreement: the first `<h1>` that is not the site's name is the
+    // visible headline, which is what readers (and citations) use.
+    if let Some(h) = visible_h1(src, !titles.with_html.is_empty()) {
+        return Some(settle_disagreement(h, src, &titles));
+    }
+    title_from_metadata(src, &titles)
+}
+
+/// The metadata titles a headline is weighed against.
+struct MetaTitles {
+    /// JSON-LD, microdata, og:title and twitter:title, without those cut
+    /// to a length limit.
+    uncut: Vec<String>,
+    /// The same, then the `<title>`.
+    with_html: Vec<String>,
+}
+
+impl MetaTitles {
+    fn new(src: &TitleSources<'_>) -> Self {
+        let uncut: Vec<String> = src
+            .meta_titles
+            .iter()
+            .filter(|m| !cut_to_length(m, src))
+            .cloned()
+            .collect();
+        let mut with_html = uncut.clone();
+        if let Some(t) = src.html_title {
+            with_html.push(t.to_string());
+        }
+        MetaTitles { uncut, with_html }
+    }
+}
+
+/// Whether `m` is a long headline that another source carries further: it
+/// was cut to a length limit (JSON-LD `headline` is often capped at 110
+/// characters).
+fn cut_to_length(m: &str, src: &TitleSources<'_>) -> bool {
+    let ms = squash(m);
+    m.chars().count() >= 90
+        && src
+            .meta_titles
+            .iter()
+            .map(String::as_str)
+            .chain(src.html_title)
+            .any(|o| {
+                let os = squash(&clean_title(o, src.site_names));
+                os.len() > ms.len() && os.starts_with(&ms)
+            })
+}
+
+/// Whether `s` has letters and all of them are capitals.
+fn all_capitals(s: &str) -> bool {
+    s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase)
+}
+
+/// The headline where an `<h1>` and a metadata title agree, in the better
+/// of their two spellings.
+fn agreed_headline(src: &TitleSources<'_>, titles: &[String]) -> Option<String> {
+    for h in src.h1s {
         let hs = squash(h);
         if hs.len() < 3 {
             continue;
         }
-        for m in &all_meta {
-            let stripped = clean_title(m, site_names);
-            let ss = squash(&stripped);
-            let ms = squash(m);
-            // The `<h1>` is the metadata title without a suffix the site
-            // name list did not know ("Headline | Section", "Headline -
-            // The Go Programming Language").
-            let prefix = ms.starts_with(&hs) && hs.len() * 2 >= ms.len();
-            let left_part = SEPARATORS
-                .iter()
-                .any(|sep| m.match_indices(sep).any(|(i, _)| squash(&m[..i]) == hs));
-            if ms == hs || ss == hs || prefix || left_part {
-                // An all-capitals `<h1>` is styling; the metadata keeps the
-                // headline's real case.
-                if upper(h) && !upper(&stripped) {
-                    return Some(stripped);
-                }
-                // A lower- or sentence-case `<h1>` spelling the same words
-                // as a title-case metadata headline is the template's
-                // casing, not the editor's.
-                if ss == hs && !title_case(h) && uppercase_count(&stripped) > uppercase_count(h) {
-                    return Some(stripped);
-                }
-                return Some(clean_title(h, site_names));
+        for m in titles {
+            let stripped = clean_title(m, src.site_names);
+            if agrees(&hs, m, &stripped) {
+                return Some(better_spelling(h, stripped, src.site_names));
             }
         }
     }
-    // No agreement: the first `<h1>` that is not the site's name is the
-    // visible headline, which is what readers (and citations) use. An
-    // all-capitals one cannot give the headline's case, so metadata does.
-    if let Some(h) = h1s.iter().find(|h| {
-        let hs = squash(h);
-        hs.len() >= 3
-            && !names_site(h, site_names)
-            && (all_meta.is_empty() || !upper(h))
+    None
+}
+
+/// Whether an `<h1>` (squashed: `hs`) says what metadata title `m` says
+/// (`stripped`: `m` without its site name).
+fn agrees(hs: &str, m: &str, stripped: &str) -> bool {
+    let ms = squash(m);
+    // The `<h1>` is the metadata title without a suffix the site name list
+    // did not know ("Headline | Section", "Headline - The Go Programming
+    // Language").
+    let prefix = ms.starts_with(hs) && hs.len() * 2 >= ms.len();
+    let left_part = SEPARATORS
+        .iter()
+        .any(|sep| m.match_indices(sep).any(|(i, _)| squash(&m[..i]) == hs));
+    ms == hs || squash(stripped) == hs || prefix || left_part
+}
+
+/// Of an `<h1>` and the metadata title it agrees with (`stripped` of its
+/// site name), the spelling to keep.
+fn better_spelling(h: &str, stripped: String, site_names: &[String]) -> String {
+    // An all-capitals `<h1>` is styling; the metadata keeps the headline's
+    // real case.
+    if all_capitals(h) && !all_capitals(&stripped) {
+        return stripped;
+    }
+    // A lower- or sentence-case `<h1>` spelling the same words as a
+    // title-case metadata headline is the template's casing, not the
+    // editor's.
+    if squash(&stripped) == squash(h)
+        && !title_case(h)
+        && uppercase_count(&stripped) > uppercase_count(h)
+    {
+        return stripped;
+    }
+    clean_title(h, site_names)
+}
+
+/// The first `<h1>` that can be the visible headline: not the site's name,
+/// not one short word, and not in capitals when metadata can give the
+/// headline's case.
+fn visible_h1<'s>(src: &TitleSources<'s>, has_meta: bool) -> Option<&'s String> {
+    src.h1s.iter().find(|h| {
+        squash(h).len() >= 3
+            && !names_site(h, src.site_names)
+            && (!has_meta || !all_capitals(h))
             && (h.split_whitespace().count() >= 2 || h.chars().count() >= 6)
-    }) {
-        // The same headline with a short label or date in front ("Blog:
-        // …", "Dec 18 2025 …") on one side: the other side is the headline.
-        for m in all_meta.iter().map(|m| clean_title(m, site_names)) {
-            if labelled(h, &m) {
-                return Some(m);
-            }
-            if labelled(&m, h) {
-                return Some(h.clone());
-            }
-        }
-        // A short label ("Index funds") over a fuller metadata headline is
-        // a section heading, not the headline.
-        let words = h.split_whitespace().count();
-        let fuller = meta_titles
-            .first()
-            .map(|m| clean_title(m, site_names))
-            .filter(|m| m.split_whitespace().count() >= words + 2 && (1..=4).contains(&words));
-        if let Some(m) = fuller {
+    })
+}
+
+/// The headline when the visible `<h1>` agrees with no metadata title: the
+/// `<h1>`, unless a metadata title is plainly the headline it stands for.
+fn settle_disagreement(h: &str, src: &TitleSources<'_>, titles: &MetaTitles) -> String {
+    without_label(h, &titles.with_html, src.site_names)
+        .or_else(|| fuller_than_label(h, &titles.uncut, src.site_names))
+        .or_else(|| echoed_by_slug(h, &titles.with_html, src))
+        .unwrap_or_else(|| clean_title(h, src.site_names))
+}
+
+/// The same headline with a short label or date in front ("Blog: …", "Dec
+/// 18 2025 …") on one side: the other side is the headline.
+fn without_label(h: &str, titles: &[String], site_names: &[String]) -> Option<String> {
+    for m in titles.iter().map(|m| clean_title(m, site_names)) {
+        if labelled(h, &m) {
             return Some(m);
         }
-        // The slug is usually written from the headline the article was
-        // filed under: a metadata headline it clearly repeats better than
-        // the `<h1>` is that headline, the `<h1>` a display variant.
-        let h_echo = slug_echo(h, slug);
-        let echoed_meta = meta_titles
-            .iter()
-            .map(|m| clean_title(m, site_names))
-            .chain(html_title.map(|t| clean_title(t, site_names)))
-            // A metadata headline the `<h1>` extends agrees with it.
-            .filter(|m| !m.is_empty() && !squash(h).starts_with(&squash(m)))
-            .map(|m| (slug_echo(&m, slug), m))
-            .fold(None::<(f64, String)>, |best, (e, m)| match best {
-                Some((b, _)) if b >= e => best,
-                _ => Some((e, m)),
-            });
-        if let Some((e, m)) = echoed_meta
-            && e >= h_echo + SLUG_MARGIN
-        {
-            return Some(m);
+        if labelled(&m, h) {
+            return Some(h.to_string());
         }
-        return Some(clean_title(h, site_names));
     }
-    // No `<h1>`: the metadata headline the most other sources repeat,
-    // the first on a tie (JSON-LD, microdata, og:title, twitter:title).
+    None
+}
+
+/// The first metadata title, when the `<h1>` is a short label ("Index
+/// funds") over it: a section heading, not the headline.
+fn fuller_than_label(h: &str, titles: &[String], site_names: &[String]) -> Option<String> {
+    let words = h.split_whitespace().count();
+    titles
+        .first()
+        .map(|m| clean_title(m, site_names))
+        .filter(|m| m.split_whitespace().count() >= words + 2 && (1..=4).contains(&words))
+}
+
+/// The slug is usually written from the headline the article was filed
+/// under: a metadata headline it clearly repeats better than the `<h1>` is
+/// that headline, the `<h1>` a display variant.
+fn echoed_by_slug(h: &str, titles: &[String], src: &TitleSources<'_>) -> Option<String> {
+    let h_echo = slug_echo(h, src.slug);
+    let candidates = titles
+        .iter()
+        .map(|m| clean_title(m, src.site_names))
+        // A metadata headline the `<h1>` extends agrees with it.
+        .filter(|m| !m.is_empty() && !squash(h).starts_with(&squash(m)))
+        .map(|m| (slug_echo(&m, src.slug), m));
+    let (echo, m) = first_greatest(candidates)?;
+    (echo >= h_echo + SLUG_MARGIN).then_some(m)
+}
+
+/// The item with the greatest key, the first of them on a tie.
+fn first_greatest<K: PartialOrd + Copy, T>(items: impl Iterator<Item = (K, T)>) -> Option<(K, T)> {
+    items.fold(None, |best, (k, t)| match best {
+        Some((b, _)) if b >= k => best,
+        _ => Some((k, t)),
+    })
+}
+
+/// The headline when no `<h1>` can be it: the metadata title most sources
+/// agree on, else the `<title>`, else the first `<h1>` after all.
+fn title_from_metadata(src: &TitleSources<'_>, titles: &MetaTitles) -> Option<String> {
+    if let Some(m) = consensus_title(titles, src.site_names) {
+        let names = with_title_suffix(src.html_title, m, src.site_names);
+        return Some(clean_title(m, &names)).filter(|s| !s.is_empty());
+    }
+    src.html_title
+        .and_then(|t| title_element_headline(t, src.site_names))
+        .or_else(|| src.h1s.first().cloned())
+}
+
+/// The metadata headline the most other sources repeat, the first on a tie
+/// (JSON-LD, microdata, og:title, twitter:title).
+fn consensus_title<'t>(titles: &'t MetaTitles, site_names: &[String]) -> Option<&'t String> {
     let agreeing = |m: &String| {
         let ms = squash(&clean_title(m, site_names));
-        all_meta
+        titles
+            .with_html
             .iter()
             .filter(|o| squash(&clean_title(o, site_names)) == ms)
             .count()
     };
-    let consensus = meta_titles
-        .iter()
-        .map(|m| (agreeing(m), m))
-        .fold(None::<(usize, &String)>, |best, (n, m)| match best {
-            Some((b, _)) if b >= n => best,
-            _ => Some((n, m)),
-        })
-        .map(|(_, m)| m);
-    // Compare titles across sources: a part shared by `<title>` and
-    // og:title with different suffixes is the headline.
+    first_greatest(titles.uncut.iter().map(|m| (agreeing(m), m))).map(|(_, m)| m)
+}
+
+/// The site names, and what the `<title>` adds after the metadata
+/// `headline`: a part shared by `<title>` and og:title with different
+/// suffixes is the headline, so the suffix is the site's.
+fn with_title_suffix(
+    html_title: Option<&str>,
+    headline: &str,
+    site_names: &[String],
+) -> Vec<String> {
     let mut names = site_names.to_vec();
-    if let (Some(t), Some(m)) = (html_title, consensus)
-        && t != m
-        && t.starts_with(m.as_str())
+    if let Some(t) = html_title
+        && t != headline
+        && t.starts_with(headline)
     {
-        let rest = t[m.len()..].trim_start_matches(SEP_CHARS).trim();
+        let rest = t[headline.len()..].trim_start_matches(SEP_CHARS).trim();
         if !rest.is_empty() {
             names.push(rest.to_string());
         }
     }
-    if let Some(m) = consensus {
-        return Some(clean_title(m, &names)).filter(|s| !s.is_empty());
+    names
+}
+
+/// The headline in a `<title>` `t`: without its site name, else without a
+/// short trailing part; `None` if `t` is empty.
+fn title_element_headline(t: &str, site_names: &[String]) -> Option<String> {
+    let s = strip_site(t, site_names);
+    if s != t {
+        return Some(s);
     }
-    if let Some(t) = html_title {
-        let s = strip_site(t, &names);
-        if s != t {
-            return Some(s);
-        }
-        // No site name known: a trailing short part after a separator is
-        // most likely the site ("Headline | Daily Planet").
-        for sep in [" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » "] {
-            if let Some(pos) = t.rfind(sep) {
-                let (left, right) = (&t[..pos], &t[pos + sep.len()..]);
-                if right.split_whitespace().count() <= 3
-                    && left.chars().count() > 2 * right.chars().count()
-                {
-                    return Some(left.trim().to_string());
-                }
+    // No site name known: a trailing short part after a separator is most
+    // likely the site ("Headline | Daily Planet").
+    for sep in [" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » "] {
+        if let Some(pos) = t.rfind(sep) {
+            let (left, right) = (&t[..pos], &t[pos + sep.len()..]);
+            if right.split_whitespace().count() <= 3
+                && left.chars().count() > 2 * right.chars().count()
+            {
+                return Some(left.trim().to_string());
             }
         }
-        if !t.is_empty() {
-            return Some(t.to_string());
-        }
     }
-    h1s.first().cloned()
+    (!t.is_empty()).then(|| t.to_string())
 }
 
 const SEP_CHARS: &[char] = &[' ', '|', '-', '–', '—', ':', '·', '•', '»', '«', '/', '~'];

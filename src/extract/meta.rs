@@ -11,6 +11,9 @@ use super::date;
 use super::dom::Flat;
 use super::text::clean_inline;
 
+/// A JSON-LD object.
+type Object = serde_json::Map<String, Value>;
+
 /// What the page says about itself.
 #[derive(Debug, Default)]
 pub(crate) struct Meta {
@@ -149,31 +152,55 @@ pub(crate) fn collect(flat: &Flat<'_>, jsonld: &[&str]) -> Meta {
     meta
 }
 
+/// Reads one JSON-LD script: every `@type` seen, the fallback dates and
+/// language of a `WebPage`, and (unless an earlier script gave one) the
+/// fields of the richest article object.
 fn read_jsonld(raw: &str, meta: &mut Meta) {
+    let Some(value) = parse_jsonld(raw) else {
+        return;
+    };
+    let objects = typed_objects(&value);
+    for o in &objects {
+        meta.ld_types
+            .extend(types_of(o).iter().map(|t| t.to_string()));
+    }
+    for o in objects.iter().filter(|o| is_web_page(o)) {
+        read_web_page(o, &mut meta.ld);
+    }
+    let Some(article) = richest_article(&objects) else {
+        return;
+    };
+    if meta.ld.found {
+        return;
+    }
+    read_article(article, &people_by_id(&objects), &mut meta.ld);
+}
+
+/// The script's JSON, inside an HTML comment or not.
+fn parse_jsonld(raw: &str) -> Option<Value> {
     let raw = raw.trim();
     let raw = raw
         .strip_prefix("<!--")
         .and_then(|r| r.strip_suffix("-->"))
         .unwrap_or(raw)
         .trim();
-    let value: Value = match serde_json::from_str(raw) {
-        Ok(v) => v,
-        Err(_) => {
-            // Raw newlines and tabs inside strings are the usual breakage;
-            // outside strings they are whitespace either way.
-            let fixed: String = raw
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            match serde_json::from_str(&fixed) {
-                Ok(v) => v,
-                Err(_) => return,
-            }
-        }
-    };
-    // Gather every object (iteratively; JSON nests arbitrarily deep).
-    let mut objects: Vec<&serde_json::Map<String, Value>> = Vec::new();
-    let mut stack: Vec<&Value> = vec![&value];
+    serde_json::from_str(raw).ok().or_else(|| {
+        // Raw newlines and tabs inside strings are the usual breakage;
+        // outside strings they are whitespace either way.
+        let fixed: String = raw
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        serde_json::from_str(&fixed).ok()
+    })
+}
+
+/// Every object with a `@type`, top-level or down the keys that hold the
+/// page's own entities (`@graph`, `mainEntity`…).
+fn typed_objects(value: &Value) -> Vec<&Object> {
+    // Iteratively, and within a budget: JSON nests arbitrarily deep.
+    let mut objects = Vec::new();
+    let mut stack: Vec<&Value> = vec![value];
     let mut budget = 20_000usize;
     while let Some(v) = stack.pop() {
         budget = budget.saturating_sub(1);
@@ -202,9 +229,13 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
             _ => {}
         }
     }
-    // Persons by @id, so an `author: {"@id": …}` reference resolves.
-    let mut people: HashMap<&str, &str> = HashMap::new();
-    for o in &objects {
+    objects
+}
+
+/// Names by `@id`, so an `author: {"@id": …}` reference resolves.
+fn people_by_id<'v>(objects: &[&'v Object]) -> HashMap<&'v str, &'v str> {
+    let mut people = HashMap::new();
+    for o in objects {
         if let (Some(id), Some(name)) = (
             o.get("@id").and_then(Value::as_str),
             o.get("name").and_then(Value::as_str),
@@ -212,52 +243,67 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
             people.insert(id, name);
         }
     }
-    let mut best: Option<(usize, &serde_json::Map<String, Value>)> = None;
-    for o in &objects {
-        let types = types_of(o);
-        meta.ld_types.extend(types.iter().map(|t| t.to_string()));
-        if types.iter().any(|t| is_article_type(t)) {
-            // Prefer the richest article object (a page may list related
-            // articles as stubs next to its own).
-            let richness = [
-                "headline",
-                "author",
-                "datePublished",
-                "articleBody",
-                "description",
-            ]
-            .iter()
-            .filter(|k| o.contains_key(**k))
-            .count();
-            if best.is_none_or(|(r, _)| richness > r) {
-                best = Some((richness, o));
-            }
-        } else if types
+    people
+}
+
+/// Whether the object is a page rather than an article: its dates are a
+/// fallback for an article's.
+fn is_web_page(o: &Object) -> bool {
+    let types = types_of(o);
+    !types.iter().any(|t| is_article_type(t))
+        && types
             .iter()
             .any(|t| matches!(*t, "WebPage" | "ItemPage" | "Webpage"))
-        {
-            if meta.ld.page_published.is_none() {
-                meta.ld.page_published = o
-                    .get("datePublished")
-                    .and_then(Value::as_str)
-                    .and_then(date::parse_machine);
-            }
-            if meta.ld.page_modified.is_none() {
-                meta.ld.page_modified = o
-                    .get("dateModified")
-                    .and_then(Value::as_str)
-                    .and_then(date::parse_machine);
-            }
-            if meta.ld.language.is_none() {
-                meta.ld.language = o.get("inLanguage").and_then(lang_of);
-            }
+}
+
+/// A page object's dates and language, each unless an earlier page object
+/// gave it.
+fn read_web_page(o: &Object, ld: &mut LdArticle) {
+    if ld.page_published.is_none() {
+        ld.page_published = o
+            .get("datePublished")
+            .and_then(Value::as_str)
+            .and_then(date::parse_machine);
+    }
+    if ld.page_modified.is_none() {
+        ld.page_modified = o
+            .get("dateModified")
+            .and_then(Value::as_str)
+            .and_then(date::parse_machine);
+    }
+    if ld.language.is_none() {
+        ld.language = o.get("inLanguage").and_then(lang_of);
+    }
+}
+
+/// The article object with the most of the fields an article has, the
+/// first on a tie: a page may list related articles as stubs next to its
+/// own.
+fn richest_article<'v>(objects: &[&'v Object]) -> Option<&'v Object> {
+    let mut best: Option<(usize, &Object)> = None;
+    for &o in objects {
+        if !types_of(o).iter().any(|t| is_article_type(t)) {
+            continue;
+        }
+        let richness = [
+            "headline",
+            "author",
+            "datePublished",
+            "articleBody",
+            "description",
+        ]
+        .iter()
+        .filter(|k| o.contains_key(**k))
+        .count();
+        if best.is_none_or(|(r, _)| richness > r) {
+            best = Some((richness, o));
         }
     }
-    let Some((_, o)) = best else { return };
-    if meta.ld.found {
-        return;
-    }
-    let ld = &mut meta.ld;
+    best.map(|(_, o)| o)
+}
+
+/// The article object's fields; its language over a page object's.
+fn read_article(o: &Object, people: &HashMap<&str, &str>, ld: &mut LdArticle) {
     ld.found = true;
     ld.headline = o
         .get("headline")
@@ -266,7 +312,7 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
         .map(|s| clean_inline(&s))
         .filter(|s| !s.is_empty());
     if let Some(a) = o.get("author").or_else(|| o.get("creator")) {
-        (ld.authors, ld.org_authors) = names_of(a, &people);
+        (ld.authors, ld.org_authors) = names_of(a, people);
     }
     ld.published = o
         .get("datePublished")
@@ -292,31 +338,38 @@ fn read_jsonld(raw: &str, meta: &mut Meta) {
         })
         .map(|s| clean_inline(&s));
     ld.url = o.get("url").and_then(Value::as_str).map(str::to_string);
+    ld.based_on.extend(based_on(o));
+}
+
+/// The URLs of the works the article says it is based on.
+fn based_on(o: &Object) -> Vec<String> {
+    let mut urls = Vec::new();
     for key in ["isBasedOn", "isBasedOnUrl"] {
         match o.get(key) {
-            Some(Value::String(s)) => ld.based_on.push(s.clone()),
+            Some(Value::String(s)) => urls.push(s.clone()),
             Some(Value::Object(b)) => {
                 if let Some(u) = b
                     .get("url")
                     .or_else(|| b.get("@id"))
                     .and_then(Value::as_str)
                 {
-                    ld.based_on.push(u.to_string());
+                    urls.push(u.to_string());
                 }
             }
             Some(Value::Array(a)) => {
                 for v in a {
                     if let Some(u) = v.as_str().or_else(|| v.get("url").and_then(Value::as_str)) {
-                        ld.based_on.push(u.to_string());
+                        urls.push(u.to_string());
                     }
                 }
             }
             _ => {}
         }
     }
+    urls
 }
 
-fn types_of(o: &serde_json::Map<String, Value>) -> Vec<&str> {
+fn types_of(o: &Object) -> Vec<&str> {
     match o.get("@type") {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),

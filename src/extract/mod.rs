@@ -10,6 +10,7 @@
 //! `article:*`, microdata, `<time>`); generic main-content detection
 //! (`content.rs`). Attribution lines become source links (`source.rs`).
 
+mod authors;
 pub mod command;
 mod content;
 mod date;
@@ -23,6 +24,7 @@ mod nesting;
 mod paragraphs;
 mod prep;
 mod profile;
+mod published;
 mod source;
 mod text;
 mod witness;
@@ -125,7 +127,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     // Attribution lines leave the body and become source links.
     let mut sources = take_attributions(&mut blocks, &base);
     if authors.is_empty() {
-        authors = pick_authors(&flat, &meta);
+        authors = authors::pick_authors(&flat, &meta);
     }
     // Attribution lines often sit just outside the article container (after
     // it, in a box of their own): look for them in the rest of the page too.
@@ -157,7 +159,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     let text_body = join_paragraphs(blocks.iter().map(|b| b.text.as_str()));
 
     if published.is_none() {
-        published = pick_published(&flat, &meta, &an, url, language.as_deref(), html);
+        published = published::pick_published(&flat, &meta, &an, url, language.as_deref(), html);
     }
     let (published, modified) = settle_dates(&meta, published, modified);
 
@@ -303,7 +305,7 @@ fn apply_profile(
             .into_iter()
             .flat_map(|i| fields::clean_authors(&flat.text_of(i)))
             .collect();
-        found.authors = dedup(named);
+        found.authors = authors::dedup(named);
     }
     found.published = p
         .published
@@ -537,16 +539,6 @@ fn headline_candidates(flat: &Flat<'_>, body: usize, container: Option<usize>) -
         .collect()
 }
 
-fn dedup(v: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in v {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(&s)) {
-            out.push(s);
-        }
-    }
-    out
-}
-
 fn base_url(flat: &Flat<'_>, url: &Url) -> Url {
     flat.nodes
         .iter()
@@ -633,386 +625,6 @@ fn date_from_selector(
             .and_then(date::parse_machine)
             .or_else(|| date::parse_visible(&flat.text_spaced(i), None))
     })
-}
-
-fn pick_authors(flat: &Flat<'_>, meta: &Meta) -> Vec<String> {
-    let site: Vec<String> = [meta.tag("og:site_name"), meta.ld.publisher.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(fields::squash)
-        .collect();
-    // A site or publisher name in an author field is not a byline.
-    let from_list = |v: &[String]| {
-        dedup(
-            v.iter()
-                .flat_map(|a| fields::clean_authors(a))
-                .filter(|a| !site.contains(&fields::squash(a)))
-                .collect(),
-        )
-    };
-    let ld = from_list(&meta.ld.authors);
-    if !ld.is_empty() {
-        return ld;
-    }
-    let micro = from_list(&meta.micro.authors);
-    if !micro.is_empty() {
-        return micro;
-    }
-    for key in [
-        "author",
-        "article:author",
-        "parsely-author",
-        "sailthru.author",
-        "dc.creator",
-        "dcterms.creator",
-        "byl",
-        "citation_author",
-        "article:author_name",
-    ] {
-        let values: Vec<String> = if key == "citation_author" {
-            // Scholarly metadata writes "Last, First".
-            meta.tag_all(key)
-                .iter()
-                .map(|n| match n.split_once(',') {
-                    Some((last, first)) => format!("{} {}", first.trim(), last.trim()),
-                    None => n.clone(),
-                })
-                .collect()
-        } else {
-            meta.tag_all(key).to_vec()
-        };
-        let found = from_list(&values);
-        if !found.is_empty() {
-            return found;
-        }
-    }
-    // Visible bylines in text: "By Jane Doe", "Written by" + a name.
-    if let Some(found) = byline_in_text(flat) {
-        return found;
-    }
-    // Then `rel=author` links and author/byline classes.
-    // Explicit markup (`rel=author`, `itemprop=author`) before classes.
-    let mut marked: Vec<usize> = Vec::new();
-    let mut candidates: Vec<usize> = Vec::new();
-    for (i, n) in flat.nodes.iter().enumerate() {
-        if n.elem.is_none() {
-            continue;
-        }
-        if n.attr("rel")
-            .is_some_and(|r| r.split_whitespace().any(|x| x == "author"))
-            || n.attr("itemprop")
-                .is_some_and(|p| p.split_whitespace().any(|x| x == "author"))
-        {
-            marked.push(i);
-            continue;
-        }
-        let ci = content::class_id(flat, i);
-        if (ci.contains("author") || ci.contains("byline"))
-            && !ci.contains("bio")
-            && !ci.contains("avatar")
-            && !ci.contains("box")
-        {
-            candidates.push(i);
-        }
-        if candidates.len() + marked.len() > 20 {
-            break;
-        }
-    }
-    // An element whose class names the name ("author-name", "byline__name")
-    // before its neighbours that hold roles, headings and tooltips.
-    let named = |i: &usize| {
-        flat.nodes[*i]
-            .attr("class")
-            .is_some_and(|c| c.to_ascii_lowercase().contains("name"))
-    };
-    let (named_candidates, other_candidates): (Vec<usize>, Vec<usize>) =
-        candidates.into_iter().partition(named);
-    for i in marked
-        .into_iter()
-        .chain(named_candidates)
-        .chain(other_candidates)
-    {
-        let t = flat.text_spaced(i);
-        if t.is_empty() || t.chars().count() > 120 {
-            continue;
-        }
-        let found = fields::clean_authors(&t);
-        if !found.is_empty() {
-            return found;
-        }
-    }
-    // Last: an organization named as author (often the publisher itself).
-    dedup(
-        meta.ld
-            .org_authors
-            .iter()
-            .flat_map(|a| fields::clean_authors(a))
-            .collect(),
-    )
-}
-
-static BYLINE_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(?i)^(?:by|written by|posted by|words by|story by|reported by|authors?|oleh|penulis|reporter|von|autor|par|por|door|bởi|tác giả)(?:\s*[:：]\s*|\s+|$)(?P<rest>.*)$")
-        .unwrap_or_else(|e| unreachable!("{e}"))
-});
-
-/// A byline written as text: a label text node ("By", "Written by") with
-/// the name after it in the same or the next text node.
-fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
-    let texts: Vec<(usize, &str)> = flat
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.elem.is_none())
-        .map(|(i, n)| (i, n.text.trim()))
-        .filter(|(_, t)| !t.is_empty())
-        .collect();
-    for (k, &(i, t)) in texts.iter().enumerate() {
-        if t.chars().count() > 80 {
-            continue;
-        }
-        let Some(c) = BYLINE_LABEL.captures(t) else {
-            continue;
-        };
-        // A link or menu entry ("By Location", "Door Locks") is navigation.
-        if in_navigation(flat, i) {
-            continue;
-        }
-        let rest = c.name("rest").map_or("", |m| m.as_str()).trim();
-        let candidate = if rest.is_empty() {
-            texts.get(k + 1).map_or("", |&(_, t)| t)
-        } else {
-            rest
-        };
-        if candidate.chars().count() > 60 {
-            continue;
-        }
-        let names = fields::clean_authors(candidate);
-        // Names are capitalised; "by the way" is not a byline.
-        if !names.is_empty()
-            && names.iter().all(|n| {
-                n.split_whitespace().all(|w| {
-                    w.chars()
-                        .next()
-                        .is_some_and(|c| c.is_uppercase() || !c.is_alphabetic())
-                        || w.len() <= 3
-                })
-            })
-        {
-            return Some(names);
-        }
-    }
-    None
-}
-
-/// Whether node `i` sits inside a menu, a form control or a link to
-/// anything but a person's page.
-fn in_navigation(flat: &Flat<'_>, i: usize) -> bool {
-    flat.ancestors(i).any(|(_, n)| {
-        let menu = matches!(
-            n.tag(),
-            "nav" | "button" | "select" | "option" | "label" | "menu"
-        ) || n
-            .attr("role")
-            .is_some_and(|r| r == "navigation" || r == "menu");
-        let person = |v: &str| {
-            let v = v.to_ascii_lowercase();
-            [
-                "author",
-                "byline",
-                "people",
-                "staff",
-                "writer",
-                "contributor",
-                "profile",
-                "team",
-                "about",
-                "user",
-            ]
-            .iter()
-            .any(|k| v.contains(k))
-        };
-        let other_link = n.tag() == "a"
-            && n.attr("href").is_some_and(|h| !person(h))
-            && !n.attr("class").is_some_and(person);
-        menu || other_link
-    })
-}
-
-/// Words that introduce a publication date on a page, in the languages
-/// the crawler meets most.
-const PUBLISHED_LABELS: &[&str] = &[
-    "posted",
-    "published",
-    "first published",
-    "originally published",
-    "publish date",
-    "date published",
-    "publication date",
-    "veröffentlicht",
-    "erschienen",
-    "publié",
-    "publicado",
-    "pubblicato",
-    "diterbitkan",
-    "dipublikasikan",
-    "gepubliceerd",
-    "opublikowano",
-    "publicerad",
-    "опубликовано",
-    "ngày đăng",
-    "đăng lúc",
-    "公開",
-    "发布",
-];
-
-fn pick_published(
-    flat: &Flat<'_>,
-    meta: &Meta,
-    an: &content::Analysis,
-    url: &Url,
-    lang: Option<&str>,
-    raw_html: &str,
-) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    if let Some(d) = meta.ld.published.or(meta.micro.published) {
-        return Some(d);
-    }
-    for key in [
-        "article:published_time",
-        "og:published_time",
-        "article:published",
-        "published_time",
-        "datepublished",
-        "publish-date",
-        "publish_date",
-        "published-date",
-        "published_date",
-        "date-published",
-        "publishdate",
-        "pubdate",
-        "date",
-        "dc.date",
-        "dc.date.issued",
-        "dc.date.created",
-        "dcterms.created",
-        "dcterms.date",
-        "dcterms.issued",
-        "sailthru.date",
-        "parsely-pub-date",
-        "citation_publication_date",
-        "citation_date",
-        "article.published",
-        "originalpublicationdate",
-        "publication_date",
-        "release_date",
-        "published",
-        "date_published",
-        "article_date_original",
-        "og:article:published_time",
-    ] {
-        if let Some(d) = meta.tag(key).and_then(date::parse_machine) {
-            return Some(d);
-        }
-    }
-    if let Some(d) = meta
-        .times
-        .iter()
-        .filter(|(_, hint)| *hint)
-        .find_map(|(s, _)| date::parse_machine(s))
-    {
-        return Some(d);
-    }
-    if let Some(d) = meta.ld.page_published {
-        return Some(d);
-    }
-    if let Some(d) = date::from_url_path(url.path()) {
-        return Some(d);
-    }
-    if let Some(d) = meta.times.iter().find_map(|(s, _)| date::parse_machine(s)) {
-        return Some(d);
-    }
-    // Visible dates in elements that say they hold one.
-    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
-        if n.elem.is_none() {
-            continue;
-        }
-        let ci = content::class_id(flat, i);
-        if [
-            "date", "time", "publish", "posted", "byline", "meta", "dateline", "author",
-        ]
-        .iter()
-        .any(|k| ci.contains(k))
-        {
-            let t = flat.text_spaced(i);
-            if t.chars().count() <= 200
-                && !(i..n.end.max(i + 1)).any(|k| in_clock(flat, k))
-                && let Some(d) = date::parse_visible(&t, lang)
-            {
-                return Some(d);
-            }
-        }
-    }
-    // After a label that says what the date is ("Posted on", "Published").
-    for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
-        if n.elem.is_some() {
-            continue;
-        }
-        let label = n.text.trim_start().to_lowercase();
-        if !PUBLISHED_LABELS.iter().any(|l| label.starts_with(l)) {
-            continue;
-        }
-        if let Some(d) = date::parse_visible(&text_window(flat, i, 150, None), lang) {
-            return Some(d);
-        }
-    }
-    // Near the headline.
-    if let Some(h1) = an.first_h1
-        && let Some(d) = date::parse_visible(&text_window(flat, h1, 600, None), lang)
-    {
-        return Some(d);
-    }
-    // Application state in scripts (`"datePublished":"…"` outside JSON-LD).
-    if let Some(d) = date::from_script_state(raw_html) {
-        return Some(d);
-    }
-    // Anywhere in the first part of the page's text.
-    date::parse_visible(&text_window(flat, an.body, 3000, Some(&an.junk)), lang)
-}
-
-/// Whether node `i` is (or sits in) a widget that shows today's date or
-/// the time: the page's clock, not the article's date.
-fn in_clock(flat: &Flat<'_>, i: usize) -> bool {
-    std::iter::once(i)
-        .chain(flat.ancestors(i).map(|(a, _)| a))
-        .take(4)
-        .any(|a| {
-            let ci = content::class_id(flat, a);
-            ["today", "current-date", "currentdate", "clock"]
-                .iter()
-                .any(|k| ci.contains(k))
-        })
-}
-
-/// About `limit` bytes of the text from node `from` on, one space between
-/// text nodes (indentation does not count), skipping `junk` nodes and the
-/// page's clock.
-fn text_window(flat: &Flat<'_>, from: usize, limit: usize, junk: Option<&[bool]>) -> String {
-    let mut text = String::new();
-    for (i, n) in flat.nodes.iter().enumerate().skip(from) {
-        if n.elem.is_some() || junk.is_some_and(|j| j.get(i).copied().unwrap_or(false)) {
-            continue;
-        }
-        let t = n.text.trim();
-        if t.is_empty() || (t.bytes().any(|b| b.is_ascii_digit()) && in_clock(flat, i)) {
-            continue;
-        }
-        text.push_str(t);
-        text.push(' ');
-        if text.len() > limit {
-            break;
-        }
-    }
-    text
 }
 
 /// `article` or `page`, from structure and metadata together; the URL is
