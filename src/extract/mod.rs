@@ -11,6 +11,7 @@
 //! (`content.rs`). Attribution lines become source links (`source.rs`).
 
 mod authors;
+mod cards;
 pub mod command;
 mod content;
 mod date;
@@ -106,7 +107,11 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
 
     // Body: generic detection, JSON-LD `articleBody` when it is the more
     // complete, then the profile.
-    let mut blocks = content::render(&flat, &roots, Some(&an.junk));
+    let mut junk = an.junk.clone();
+    for &root in &roots {
+        cards::mark(&flat, &an, root, &mut junk);
+    }
+    let mut blocks = content::render(&flat, &roots, Some(&junk));
     if let Some(ld_blocks) = ld_body_blocks(&meta, &blocks) {
         blocks = ld_blocks;
     }

@@ -2,8 +2,8 @@
 //! headings of the page's tail (found by the prose test: stop words, link
 //! density and neighbours, after jusText, in the page's own language) and
 //! the short rest after them, boxes whose class says what they are,
-//! cookie notices, and paragraphs that the page's own structured body
-//! (JSON-LD `articleBody`) does not hold.
+//! cookie notices, paragraphs that the page's own structured body
+//! (JSON-LD `articleBody`) does not hold, and teaser cards of other stories.
 
 use super::run;
 
@@ -325,4 +325,62 @@ fn a_structured_body_holding_only_part_of_the_article_drops_nothing() {
     for p in STORY {
         assert!(a.text.contains(p), "{p} is missing: {}", a.text);
     }
+}
+
+/// Cards of the same markup, each a linked headline over a line of excerpt,
+/// linking to `href_prefix` + a number.
+fn cards(class: &str, href_prefix: &str, n: usize) -> String {
+    (1..=n)
+        .map(|k| {
+            format!(
+                r#"<div class="{class}"><h3><a href="{href_prefix}{k}">Ein ganz anderer Bericht über die Stadt, Folge {k}</a></h3>
+                <p>Was in der Folge {k} geschah, lesen Sie hier.</p></div>"#
+            )
+        })
+        .collect()
+}
+
+/// The story's three paragraphs in one container, then `after` inside it.
+fn story_then(after: &str) -> String {
+    format!(
+        r#"<html lang="de"><head><title>Neue Radwege in der Stadt</title></head><body>
+        <div class="content"><h1>Neue Radwege in der Stadt</h1>
+        <p>{}</p><p>{}</p><p>{}</p>{after}</div></body></html>"#,
+        STORY[0], STORY[1], STORY[2]
+    )
+}
+
+#[test]
+fn teaser_cards_of_other_stories_after_the_article_leave_it() {
+    let html = story_then(&format!(
+        "<div class=\"more\"><h2>Neueste Beiträge</h2>{}</div>",
+        cards("teaser-card", "/2025/bericht-", 4)
+    ));
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    for p in STORY {
+        assert!(a.text.contains(p), "{p} is missing: {}", a.text);
+    }
+    assert!(!a.text.contains("Ein ganz anderer Bericht"), "{}", a.text);
+    assert!(!a.text.contains("lesen Sie hier"), "{}", a.text);
+}
+
+#[test]
+fn questions_that_link_within_the_page_are_not_teaser_cards() {
+    // The same markup, but the links lead to places on this page: the
+    // article's own questions and answers.
+    let html = story_then(&cards("faq-item", "#frage-", 4));
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    assert!(a.text.contains("Was in der Folge 2 geschah"), "{}", a.text);
+}
+
+#[test]
+fn a_list_that_is_most_of_the_article_is_not_teaser_cards() {
+    // A listicle: after a few paragraphs, the list is more than half of
+    // the text.
+    let html = story_then(&format!(
+        "<p>Wer die neuen Wege ausprobieren will, findet hier alle Strecken, von der kurzen Runde am Fluss bis zur langen Tour über die Hügel im Süden der Stadt, mit allem, was man vorher wissen sollte.</p>{}",
+        cards("entry", "/radweg-", 12)
+    ));
+    let a = run(&html, "https://stadtblatt.test/2025/zwoelf", None).article;
+    assert!(a.text.contains("Was in der Folge 5 geschah"), "{}", a.text);
 }
