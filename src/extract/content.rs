@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::dom::Flat;
-use super::text::{clean_inline, is_boilerplate, is_cookie_notice, weight};
+use super::text::{clean_inline, is_boilerplate, is_cookie_notice, is_machine_text, weight};
 
 /// What a rendered block is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -763,7 +763,12 @@ pub(crate) fn filter(blocks: Vec<Block>, title: Option<&str>, authors: &[String]
             continue;
         }
         // Figure captions describe pictures the text does not carry.
-        if is_boilerplate(&b.text) || is_cookie_notice(&b.text) || b.kind == BlockKind::Caption {
+        let machine = b.kind != BlockKind::Pre && is_machine_text(&b.text);
+        if is_boilerplate(&b.text)
+            || is_cookie_notice(&b.text)
+            || b.kind == BlockKind::Caption
+            || machine
+        {
             continue;
         }
         if let Some(t) = &title_norm

@@ -353,6 +353,49 @@ pub(crate) fn is_cookie_notice(p: &str) -> bool {
     lower.contains("cookie") && COOKIE_CONTEXT.iter().any(|w| lower.contains(w))
 }
 
+/// Share (percent) of a text's visible characters that are the syntax of
+/// data (braces, brackets, quotes, colons, equals signs…) from which it is
+/// data, not prose: a sentence has a comma or two, a JSON object has one
+/// sign for every few letters.
+const DATA_SYNTAX_SHARE: usize = 12;
+
+/// Whether a paragraph is text for machines that a page left visible: a
+/// JSON or JavaScript object (configuration, tracking, template
+/// placeholders), or a list of the page's scripts and styles. Code shown on
+/// purpose sits in `<pre>` and is not asked about; a list of links to read
+/// (sources, profiles) is not a list of scripts.
+pub(crate) fn is_machine_text(p: &str) -> bool {
+    let p = p.trim();
+    let visible = weight(p);
+    if visible < 30 {
+        return false;
+    }
+    let object =
+        (p.starts_with('{') && p.ends_with('}')) || (p.starts_with('[') && p.ends_with(']'));
+    let syntax = p
+        .chars()
+        .filter(|c| {
+            matches!(
+                c,
+                '{' | '}' | '[' | ']' | '"' | ':' | '=' | ';' | '<' | '>' | '\\'
+            )
+        })
+        .count();
+    if object && syntax * 100 >= visible * DATA_SYNTAX_SHARE {
+        return true;
+    }
+    let tokens: Vec<&str> = p.split_whitespace().collect();
+    let assets = tokens.iter().filter(|t| is_asset_url(t)).count();
+    tokens.len() >= 2 && assets * 10 >= tokens.len() * 8
+}
+
+/// A script's or a style sheet's address.
+fn is_asset_url(token: &str) -> bool {
+    let t = token.trim_matches(|c: char| matches!(c, ',' | ';' | '"' | '\''));
+    let path = t.split(['?', '#']).next().unwrap_or(t);
+    path.contains('/') && [".js", ".mjs", ".css"].iter().any(|e| path.ends_with(e))
+}
+
 /// Whether a whole paragraph is page furniture (see [`BOILERPLATE`]).
 pub(crate) fn is_boilerplate(p: &str) -> bool {
     if p.chars().count() > 220 {
@@ -405,6 +448,26 @@ mod tests {
             decode_entities("a &#39;b&#x27; &unknown; & c"),
             "a 'b' &unknown; & c"
         );
+    }
+
+    #[test]
+    fn data_and_script_lists_are_machine_text_but_prose_and_links_are_not() {
+        assert!(is_machine_text(
+            r#"{"config":{"apiKey":"a1b2c3","autoplay":false,"events":["play","end"]}}"#
+        ));
+        assert!(is_machine_text(
+            "https://cdn.test/js/app.min.js https://cdn.test/js/vendor.js /static/site.css?v=3"
+        ));
+        // A sentence with a colon and quotes, a braced aside, sources to read.
+        assert!(!is_machine_text(
+            "The minister said: \"We will build it.\" Critics were not convinced at all."
+        ));
+        assert!(!is_machine_text(
+            "{Editor's note: this story was updated on Monday with new figures from the city.}"
+        ));
+        assert!(!is_machine_text(
+            "https://www.city.test/report.pdf https://news.test/2025/bike-lanes"
+        ));
     }
 
     #[test]

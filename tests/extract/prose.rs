@@ -3,7 +3,8 @@
 //! density and neighbours, after jusText, in the page's own language) and
 //! the short rest after them, boxes whose class says what they are,
 //! cookie notices, paragraphs that the page's own structured body
-//! (JSON-LD `articleBody`) does not hold, and teaser cards of other stories.
+//! (JSON-LD `articleBody`) does not hold, teaser cards of other stories,
+//! and data or script lists left visible.
 
 use super::run;
 
@@ -383,4 +384,25 @@ fn a_list_that_is_most_of_the_article_is_not_teaser_cards() {
     ));
     let a = run(&html, "https://stadtblatt.test/2025/zwoelf", None).article;
     assert!(a.text.contains("Was in der Folge 5 geschah"), "{}", a.text);
+}
+
+#[test]
+fn data_and_script_lists_left_visible_are_not_text_but_code_in_pre_is() {
+    let config = r#"{"player":{"key":"a1b2c3d4","autoplay":false,"events":["play","pause"]}}"#;
+    let scripts =
+        "https://cdn.stadtblatt.test/js/app.min.js https://cdn.stadtblatt.test/js/vendor.js";
+    let html = story_then(&format!(
+        "<div class=\"embed\">{config}</div><div>{scripts}</div><pre>{config}</pre>"
+    ));
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    for p in STORY {
+        assert!(a.text.contains(p), "{p} is missing: {}", a.text);
+    }
+    assert!(!a.text.contains("app.min.js"), "{}", a.text);
+    assert_eq!(
+        a.text.matches("\"autoplay\"").count(),
+        1,
+        "only the code shown in <pre> stays: {}",
+        a.text
+    );
 }
