@@ -1,10 +1,15 @@
-//! Teaser cards: the lists of other stories that sites put inside the
-//! article's container, after the text ("Latest insights", "Recent posts").
-//! Each card is a sibling of the same markup as the next (tag and class),
-//! short, with a link to another page and, usually, a line of excerpt. The
-//! article's own repeated parts (a listicle's sections, a product's pros
-//! and cons) are longer or carry no link, and come before most of the
-//! text, so a run of cards is taken only in the container's last part.
+//! Runs of sibling boxes inside the article's container that are not the
+//! article: each box has the same markup as the next (tag and class).
+//!
+//! - Teaser cards: the lists of other stories after the text ("Latest
+//!   insights", "Recent posts"). A card is short, with a link to another
+//!   page and, usually, a line of excerpt. The article's own repeated parts
+//!   (a listicle's sections, a product's pros and cons) are longer or carry
+//!   no link, and come before most of the text, so a run of cards is taken
+//!   only in the container's last part.
+//! - Reader comments: each entry has a control to reply to it. A run that
+//!   is nearly all of the text is a thread (a forum's first post has a
+//!   reply control too), and stays.
 
 use super::content::Analysis;
 use super::dom::Flat;
@@ -29,7 +34,40 @@ const TAIL_FROM: u32 = 40;
 /// list that is most of the text is the article (a listicle), not a box.
 const MAX_SHARE: u32 = 40;
 
-/// Marks as junk the teaser cards inside `root`.
+/// Comment entries in a run, at the least.
+const MIN_COMMENTS: usize = 2;
+
+/// Nodes in a comment entry's markup, at the most (as for cards).
+const MAX_COMMENT_NODES: usize = 400;
+
+/// Share (percent) of the container's text from which a run of comments
+/// is the page's thread itself.
+const THREAD_SHARE: u32 = 90;
+
+/// The words of a reply control, in the languages the crawler meets most.
+const REPLY_WORDS: &[&str] = &[
+    "reply",
+    "antworten",
+    "responder",
+    "répondre",
+    "rispondi",
+    "odpowiedz",
+    "odpowiedź",
+    "balas",
+    "trả lời",
+    "ответить",
+    "beantwoorden",
+    "reageer",
+    "svara",
+    "svar",
+    "vastaa",
+    "yanıtla",
+    "返信",
+    "回复",
+    "回覆",
+];
+
+/// Marks as junk the teaser cards and the reader comments inside `root`.
 pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool]) {
     let Some(node) = flat.nodes.get(root) else {
         return;
@@ -45,13 +83,15 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
             i = flat.nodes[i].end.max(i + 1);
             continue;
         }
-        for run in card_runs(flat, an, i, junk) {
+        for run in runs(flat, i, junk, MIN_RUN, |c| is_card(flat, an, c)) {
             let start = before[run[0] - root];
-            let weight: u32 = run.iter().map(|&c| an.text_w[c]).sum();
-            if start * 100 >= total * TAIL_FROM && weight * 100 <= total * MAX_SHARE {
-                for c in run {
-                    junk[c] = true;
-                }
+            if start * 100 >= total * TAIL_FROM && weight(an, &run) * 100 <= total * MAX_SHARE {
+                mark_run(&run, junk);
+            }
+        }
+        for run in runs(flat, i, junk, MIN_COMMENTS, |c| is_comment(flat, c)) {
+            if weight(an, &run) * 100 < total * THREAD_SHARE {
+                mark_run(&run, junk);
             }
         }
         i += 1;
@@ -74,8 +114,25 @@ fn text_before(flat: &Flat<'_>, an: &Analysis, root: usize) -> Vec<u32> {
         .collect()
 }
 
-/// The runs of cards among the element children of `parent`.
-fn card_runs(flat: &Flat<'_>, an: &Analysis, parent: usize, junk: &[bool]) -> Vec<Vec<usize>> {
+fn weight(an: &Analysis, run: &[usize]) -> u32 {
+    run.iter().map(|&c| an.text_w[c]).sum()
+}
+
+fn mark_run(run: &[usize], junk: &mut [bool]) {
+    for &c in run {
+        junk[c] = true;
+    }
+}
+
+/// The runs of at least `min` members among the element children of
+/// `parent` that have the same markup.
+fn runs(
+    flat: &Flat<'_>,
+    parent: usize,
+    junk: &[bool],
+    min: usize,
+    is_member: impl Fn(usize) -> bool,
+) -> Vec<Vec<usize>> {
     let end = flat.nodes[parent].end;
     let mut runs: Vec<Vec<usize>> = Vec::new();
     let mut run: Vec<usize> = Vec::new();
@@ -83,24 +140,44 @@ fn card_runs(flat: &Flat<'_>, an: &Analysis, parent: usize, junk: &[bool]) -> Ve
     while c < end {
         let next = flat.nodes[c].end.max(c + 1);
         if flat.nodes[c].elem.is_some() && !junk[c] {
-            let card = is_card(flat, an, c);
+            let member = is_member(c);
             let same = run.last().is_some_and(|&r| same_markup(flat, r, c));
-            if !(same && card) {
-                if run.len() >= MIN_RUN {
+            if !(same && member) {
+                if run.len() >= min {
                     runs.push(std::mem::take(&mut run));
                 }
                 run.clear();
             }
-            if card {
+            if member {
                 run.push(c);
             }
         }
         c = next;
     }
-    if run.len() >= MIN_RUN {
+    if run.len() >= min {
         runs.push(run);
     }
     runs
+}
+
+/// Small, with a control to reply to it: a link or button saying so, or a
+/// link that opens the reply form.
+fn is_comment(flat: &Flat<'_>, c: usize) -> bool {
+    let end = flat.nodes[c].end;
+    if end - c > MAX_COMMENT_NODES {
+        return false;
+    }
+    (c + 1..end).any(|i| {
+        let n = &flat.nodes[i];
+        match n.tag() {
+            "a" if n.attr("href").is_some_and(|h| h.contains("replytocom")) => true,
+            "a" | "button" => {
+                let text = flat.text_of(i).to_lowercase();
+                REPLY_WORDS.contains(&text.as_str())
+            }
+            _ => false,
+        }
+    })
 }
 
 fn same_markup(flat: &Flat<'_>, a: usize, b: usize) -> bool {

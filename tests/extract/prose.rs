@@ -4,7 +4,7 @@
 //! the short rest after them, boxes whose class says what they are,
 //! cookie notices, paragraphs that the page's own structured body
 //! (JSON-LD `articleBody`) does not hold, teaser cards of other stories,
-//! and data or script lists left visible.
+//! data or script lists left visible, and reader comments.
 
 use super::run;
 
@@ -405,4 +405,45 @@ fn data_and_script_lists_left_visible_are_not_text_but_code_in_pre_is() {
         "only the code shown in <pre> stays: {}",
         a.text
     );
+}
+
+/// Reader comments in markup that does not name them, each with a reply
+/// link in `reply` (the link's text).
+fn comments(n: usize, reply: &str) -> String {
+    (1..=n)
+        .map(|k| {
+            format!(
+                r#"<li class="entry"><div class="who"><b>Leserin {k}</b> <span>3. März 2025</span></div>
+                <p>Das ist meine Meinung Nummer {k} zu den Radwegen, und ich finde, die Stadt hätte das viel früher machen sollen.</p>
+                <a href="/2025/radwege/{k}">{reply}</a></li>"#
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn reader_comments_with_reply_links_leave_the_text_in_any_language() {
+    for reply in ["Antworten", "Reply", "Responder"] {
+        let html = story_then(&format!(
+            "<h3>3 Reaktionen</h3><ol class=\"discussion\">{}</ol>",
+            comments(3, reply)
+        ));
+        let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+        for p in STORY {
+            assert!(a.text.contains(p), "{p} is missing: {}", a.text);
+        }
+        assert!(!a.text.contains("Meinung Nummer"), "{reply}: {}", a.text);
+    }
+}
+
+#[test]
+fn a_thread_that_is_nearly_all_of_the_page_keeps_its_posts() {
+    // A forum page: the posts are the text, each with a reply link.
+    let html = format!(
+        r#"<html lang="de"><head><title>Radwege: eure Meinung?</title></head><body>
+        <div class="content"><h1>Radwege: eure Meinung?</h1><ol class="thread">{}</ol></div></body></html>"#,
+        comments(6, "Antworten")
+    );
+    let a = run(&html, "https://forum.stadtblatt.test/t/radwege", None).article;
+    assert!(a.text.contains("Meinung Nummer 3"), "{}", a.text);
 }
