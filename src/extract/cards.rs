@@ -44,6 +44,9 @@ const MAX_COMMENT_NODES: usize = 400;
 /// is the page's thread itself.
 const THREAD_SHARE: u32 = 90;
 
+/// Bytes of a reply control's label, at the most (spaces included).
+const MAX_REPLY_LABEL: usize = 40;
+
 /// The words of a reply control, in the languages the crawler meets most.
 const REPLY_WORDS: &[&str] = &[
     "reply",
@@ -77,6 +80,7 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
         return;
     }
     let before = text_before(flat, an, root);
+    let replies = replies_before(flat, root);
     let mut i = root;
     while i < node.end {
         if junk[i] || flat.nodes[i].elem.is_none() {
@@ -89,7 +93,11 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
                 mark_run(&run, junk);
             }
         }
-        for run in runs(flat, i, junk, MIN_COMMENTS, |c| is_comment(flat, c)) {
+        let is_comment = |c: usize| {
+            let end = flat.nodes[c].end;
+            end - c <= MAX_COMMENT_NODES && replies[end - root] > replies[c + 1 - root]
+        };
+        for run in runs(flat, i, junk, MIN_COMMENTS, is_comment) {
             if weight(an, &run) * 100 < total * THREAD_SHARE {
                 mark_run(&run, junk);
             }
@@ -160,24 +168,39 @@ fn runs(
     runs
 }
 
-/// Small, with a control to reply to it: a link or button saying so, or a
-/// link that opens the reply form.
-fn is_comment(flat: &Flat<'_>, c: usize) -> bool {
-    let end = flat.nodes[c].end;
-    if end - c > MAX_COMMENT_NODES {
-        return false;
-    }
-    (c + 1..end).any(|i| {
-        let n = &flat.nodes[i];
-        match n.tag() {
-            "a" if n.attr("href").is_some_and(|h| h.contains("replytocom")) => true,
-            "a" | "button" => {
+/// For each node of `root`'s subtree and one past it (by offset from
+/// `root`), how many reply controls come before it: a comment entry is a
+/// range with one in it, answered in constant time.
+fn replies_before(flat: &Flat<'_>, root: usize) -> Vec<u32> {
+    let end = flat.nodes[root].end;
+    let mut seen = 0;
+    let mut out: Vec<u32> = (root..end)
+        .map(|i| {
+            let here = seen;
+            seen += u32::from(is_reply_control(flat, i));
+            here
+        })
+        .collect();
+    out.push(seen);
+    out
+}
+
+/// A link or button saying "Reply" (in the crawler's languages), or a link
+/// that opens the reply form.
+fn is_reply_control(flat: &Flat<'_>, i: usize) -> bool {
+    let n = &flat.nodes[i];
+    match n.tag() {
+        "a" if n.attr("href").is_some_and(|h| h.contains("replytocom")) => true,
+        // A control's label is a word or two: a few nodes at most.
+        "a" | "button" if n.end - i <= 4 => {
+            let label: usize = flat.nodes[i + 1..n.end].iter().map(|t| t.text.len()).sum();
+            label <= MAX_REPLY_LABEL && {
                 let text = flat.text_of(i).to_lowercase();
                 REPLY_WORDS.contains(&text.as_str())
             }
-            _ => false,
         }
-    })
+        _ => false,
+    }
 }
 
 fn same_markup(flat: &Flat<'_>, a: usize, b: usize) -> bool {

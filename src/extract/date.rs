@@ -268,6 +268,11 @@ static VISIBLE: LazyLock<Visible> = LazyLock::new(|| {
 /// primary subtag) decides whether `04/09/2025` is April or September:
 /// month first only for English.
 pub(crate) fn parse_visible(s: &str, lang: Option<&str>) -> Option<Dt> {
+    // Every form has a four-digit year; most text has none, and one scan
+    // says so before six regexes would.
+    if !has_four_digit_run(s) {
+        return None;
+    }
     let v = &*VISIBLE;
     let mut best: Option<(usize, Dt)> = None;
     let mut consider = |pos: usize, d: Option<Dt>| {
@@ -321,6 +326,19 @@ pub(crate) fn parse_visible(s: &str, lang: Option<&str>) -> Option<Dt> {
         );
     }
     best.map(|(_, d)| d)
+}
+
+/// Whether four digits (of any script, as the regexes' `\d` reads them)
+/// stand in a row.
+fn has_four_digit_run(s: &str) -> bool {
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c.is_numeric() { run + 1 } else { 0 };
+        if run == 4 {
+            return true;
+        }
+    }
+    false
 }
 
 static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {

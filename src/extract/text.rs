@@ -288,19 +288,19 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:\||/|\(|\s)\s*(?:getty images|shutterstock|istock|unsplash|alamy|reuters|afp|ap photo)\)?\.?$",
         r"^(?:hide caption|toggle caption|show caption|end of article|enlarge this image)$",
         // Media players' placeholders and controls.
-        r"^(?:your browser does not support|your browser doesn'?t support|ihr browser unterstützt (?:dieses|das|kein|keine)|su navegador no (?:admite|soporta|es compatible)|votre navigateur ne (?:prend pas en charge|supporte pas)|twoja przeglądarka nie obsługuje|il tuo browser non supporta|seu navegador não suporta).{0,120}$",
+        r"^(?:your browser does not support|your browser doesn'?t support|ihr browser unterstützt (?:dieses|das|kein|keine)|su navegador no (?:admite|soporta|es compatible)|votre navigateur ne (?:prend pas en charge|supporte pas)|twoja przeglądarka nie obsługuje|il tuo browser non supporta|seu navegador não suporta).*$",
         r"^(?:(?:the )?(?:video|audio|player|media|das video|el vídeo|la vidéo|il video)\s+)?(?:is loading|loading|wird geladen|lädt|cargando|se está cargando|chargement(?: en cours)?|ładowanie|caricamento|carregando)(?:\s+(?:video|audio|player|the video|das video|el vídeo|la vidéo))?\s*(?:\.{3}|…)?$",
         r"^(?:listen to (?:this |the )?(?:article|story)|artikel (?:anhören|vorlesen lassen)|beitrag anhören|escucha(?:r)? (?:este |la |el )?(?:artículo|noticia)|écouter (?:cet |l')article|posłuchaj(?: artykułu)?|ascolta(?: l'articolo)?|ouvir (?:o |este )?artigo)(?:$|[^\w\n].{0,40})$",
         r"^\d{1,2}:\d{2}(?::\d{2})?\s*/\s*\d{1,2}:\d{2}(?::\d{2})?$",
         // Gallery controls and counters.
-        r"^(?:image|photo|picture|slide|bild|foto|imagen|imagem|zdjęcie|immagine)\s*\d+\s*(?:of|von|de|sur|z|di|/)\s*\d+.{0,80}$",
+        r"^(?:image|photo|picture|slide|bild|foto|imagen|imagem|zdjęcie|immagine)\s*\d+\s*(?:of|von|de|sur|z|di|/)\s*\d+.*$",
         r"^(?:enlarge|zoom|vergrößern|bild vergrößern|ampliar|agrandir|powiększ|ingrandisci)(?:\s+(?:image|photo|picture|bild|foto|imagen|l'image|la photo|zdjęcie))?$",
         r"^(?:previous|next|vorheriges|nächstes|anterior|siguiente|précédente?|suivante?|poprzednie|następne)\s+(?:image|photo|picture|slide|bild|foto|imagen|zdjęcie)$",
         // Reviewer lines of health and product pages.
-        r"^(?:medically|fact[- ]checked|clinically|expert) reviewed by\s.{2,80}$",
+        r"^(?:medically|fact[- ]checked|clinically|expert) reviewed by\s..+$",
         r"^reviewed by\s[^,.;:!?]{2,40}(?:,\s*(?:md|phd|ph\.d\.|rd|rn|do|mph|ms|ma))*\.?$",
-        r"^(?:medizinisch|fachlich) geprüft von\s.{2,80}$",
-        r"^(?:revisado|verificado) (?:médicamente )?por\s.{2,80}$",
+        r"^(?:medizinisch|fachlich) geprüft von\s..+$",
+        r"^(?:revisado|verificado) (?:médicamente )?por\s..+$",
         // A line that is nothing but markup shown as text.
         r"^<[a-z][a-z0-9]*(?:[^\w>][^>]*)?>.*$",
         // Template placeholder text.
@@ -380,6 +380,11 @@ const DATA_SYNTAX_SHARE: usize = 12;
 /// (sources, profiles) is not a list of scripts.
 pub(crate) fn is_machine_text(p: &str) -> bool {
     let p = p.trim();
+    // Nearly every paragraph is neither: two scans for bytes say so.
+    let object_like = p.starts_with(['{', '[']);
+    if !object_like && !p.contains(".js") && !p.contains(".css") {
+        return false;
+    }
     let visible = weight(p);
     if visible < 30 {
         return false;
