@@ -107,11 +107,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
 
     // Body: generic detection, JSON-LD `articleBody` when it is the more
     // complete, then the profile.
-    let mut junk = an.junk.clone();
-    for &root in &roots {
-        cards::mark(&flat, &an, root, &mut junk);
-    }
-    let mut blocks = content::render(&flat, &roots, Some(&junk));
+    let mut blocks = render_container(&flat, &an, &roots);
     if let Some(ld_blocks) = ld_body_blocks(&meta, &blocks) {
         blocks = ld_blocks;
     }
@@ -134,23 +130,13 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     if authors.is_empty() {
         authors = authors::pick_authors(&flat, &meta);
     }
-    // Attribution lines often sit just outside the article container (after
-    // it, in a box of their own): look for them in the rest of the page too.
-    if profile.is_none_or(|p| p.body.is_none()) {
-        let rest = content::render(&flat, &[an.body], Some(&an.junk));
-        for urls in rest.iter().filter_map(|b| source::attribution(b, &base)) {
-            add_sources(&mut sources, urls);
-        }
+    let generic_body = profile.is_none_or(|p| p.body.is_none());
+    if generic_body {
+        attributions_around(&flat, &an, &base, &mut sources);
     }
     let mut blocks = content::filter(blocks, title.as_deref(), &authors);
-    if profile.is_none_or(|p| p.body.is_none()) {
-        blocks = witness::keep_witnessed(blocks, meta.ld.body.as_deref());
-    }
-    if profile.is_none_or(|p| p.body.is_none())
-        && let (Some(desc), Some(&container)) = (description(&meta), roots.first())
-        && let Some(lead) = lead::find(&flat, &desc, container, &blocks)
-    {
-        blocks.insert(0, lead);
+    if generic_body {
+        blocks = as_the_page_says(blocks, &flat, &meta, roots.first().copied());
     }
     // Language: the stop words of the prose test need it, and so does
     // visible-date parsing.
@@ -200,6 +186,48 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
         },
     };
     Extraction { article, links }
+}
+
+/// The container's blocks, without the runs of teaser cards and reader
+/// comments inside it.
+fn render_container(flat: &Flat<'_>, an: &content::Analysis, roots: &[usize]) -> Vec<Block> {
+    let mut junk = an.junk.clone();
+    for &root in roots {
+        cards::mark(flat, an, root, &mut junk);
+    }
+    content::render(flat, roots, Some(&junk))
+}
+
+/// Attribution lines often sit just outside the article container (after
+/// it, in a box of their own): they are looked for in the rest of the page.
+fn attributions_around(
+    flat: &Flat<'_>,
+    an: &content::Analysis,
+    base: &Url,
+    sources: &mut Vec<CanonicalUrl>,
+) {
+    let rest = content::render(flat, &[an.body], Some(&an.junk));
+    for urls in rest.iter().filter_map(|b| source::attribution(b, base)) {
+        add_sources(sources, urls);
+    }
+}
+
+/// The body as the page's own words about it have it: without the
+/// paragraphs its `articleBody` does not hold, and opening with the lead
+/// its description repeats.
+fn as_the_page_says(
+    blocks: Vec<Block>,
+    flat: &Flat<'_>,
+    meta: &Meta,
+    container: Option<usize>,
+) -> Vec<Block> {
+    let mut blocks = witness::keep_witnessed(blocks, meta.ld.body.as_deref());
+    if let (Some(desc), Some(container)) = (description(meta), container)
+        && let Some(lead) = lead::find(flat, &desc, container, &blocks)
+    {
+        blocks.insert(0, lead);
+    }
+    blocks
 }
 
 /// The site's own name, as its metadata gives it.
