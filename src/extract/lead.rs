@@ -16,6 +16,13 @@ const MIN_WEIGHT: usize = 60;
 /// Characters of the description that the lead must start with.
 const PROBE_CHARS: usize = 50;
 
+/// Text nodes holding the description's word that are looked at, at the
+/// most: a page cannot make the search quadratic by repeating the word.
+const MAX_CANDIDATES: usize = 16;
+
+/// Nodes in a lead's markup, at the most: a paragraph, not a wrapper.
+const MAX_LEAD_NODES: usize = 200;
+
 /// The lead, when the page shows its description before the body's
 /// container (`container`, a node index) and the body does not hold it
 /// already.
@@ -42,7 +49,8 @@ pub(crate) fn find(
         .max_by_key(|w| w.len())
         .unwrap_or(&probe);
     let text_nodes = (0..container.min(flat.nodes.len()))
-        .filter(|&i| flat.nodes[i].elem.is_none() && flat.nodes[i].text.contains(word));
+        .filter(|&i| flat.nodes[i].elem.is_none() && flat.nodes[i].text.contains(word))
+        .take(MAX_CANDIDATES);
     for i in text_nodes {
         if let Some(block) = lead_at(flat, i, &probe, weight(&desc)) {
             return Some(block);
@@ -64,7 +72,7 @@ fn lead_at(flat: &Flat<'_>, i: usize, probe: &str, desc_weight: usize) -> Option
             "nav" | "footer" | "aside" | "form" | "menu" | "a" | "script" | "noscript"
         )
     });
-    if in_furniture {
+    if in_furniture || flat.nodes[at].end - at > MAX_LEAD_NODES {
         return None;
     }
     let mut blocks = content::render(flat, &[at], None);

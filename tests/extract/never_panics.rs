@@ -109,3 +109,35 @@ fn deep_nesting_does_not_overflow_the_stack() {
     let spans = format!("{}text{}", "<b>".repeat(5_000), "</b>".repeat(5_000));
     let _ = extract(&spans, &url, None);
 }
+
+#[test]
+fn pages_built_against_the_lead_witness_and_card_checks_stay_linear() {
+    // The description's words in forty thousand spans before the article
+    // (each one a lead candidate), a JSON-LD body of a few hundred KiB
+    // against thousands of paragraphs, and thousands of card-like siblings.
+    let desc = "Radwegenetzes Erweiterung beschlossen, die Stadt baut zwanzig Kilometer neue Wege";
+    let spans = "<span>Radwegenetzes Erweiterung</span> ".repeat(40_000);
+    let paragraph =
+        "Die Stadt baut neue Radwege in allen Vierteln, sagte die Sprecherin am Montag.";
+    let body: String = (0..8_000)
+        .map(|k| format!("<p>{paragraph} {k}</p>"))
+        .collect();
+    let ld_body = format!("{paragraph} ").repeat(8_000);
+    let cards = r#"<div class="c"><h3><a href="/x">Ein anderer Bericht über die Stadt</a></h3><p>Kurz.</p></div>"#
+        .repeat(10_000);
+    let ld = serde_json::json!({"@type": "NewsArticle", "articleBody": ld_body});
+    let html = format!(
+        r#"<html><head><meta name="description" content="{desc}">
+        <script type="application/ld+json">{ld}</script></head><body>
+        <div class="top">{spans}</div><article>{body}{cards}</article></body></html>"#
+    );
+    let url = Url::parse("https://hostile.example/").expect("url");
+    let start = std::time::Instant::now();
+    let ex = extract(&html, &url, None);
+    assert!(ex.article.text.contains("Sprecherin am Montag. 7999"));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
