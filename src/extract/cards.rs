@@ -28,11 +28,11 @@ const MAX_CARD_NODES: usize = 200;
 const MIN_LINK: u32 = 15;
 
 /// Share (percent) of the container's text that must come before a run.
-const TAIL_FROM: u32 = 40;
+const TAIL_FROM: u64 = 40;
 
 /// Share (percent) of the container's text a run may hold, at the most: a
 /// list that is most of the text is the article (a listicle), not a box.
-const MAX_SHARE: u32 = 40;
+const MAX_SHARE: u64 = 40;
 
 /// Comment entries in a run, at the least.
 const MIN_COMMENTS: usize = 2;
@@ -42,7 +42,7 @@ const MAX_COMMENT_NODES: usize = 400;
 
 /// Share (percent) of the container's text from which a run of comments
 /// is the page's thread itself.
-const THREAD_SHARE: u32 = 90;
+const THREAD_SHARE: u64 = 90;
 
 /// Bytes of a reply control's label, at the most (spaces included).
 const MAX_REPLY_LABEL: usize = 40;
@@ -75,7 +75,8 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
     let Some(node) = flat.nodes.get(root) else {
         return;
     };
-    let total = an.text_w[root];
+    // In u64: percentages of a huge page's weight must not overflow.
+    let total = u64::from(an.text_w[root]);
     if total == 0 {
         return;
     }
@@ -88,7 +89,7 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
             continue;
         }
         for run in runs(flat, i, junk, MIN_RUN, |c| is_card(flat, an, c)) {
-            let start = before[run[0] - root];
+            let start = u64::from(before[run[0] - root]);
             if start * 100 >= total * TAIL_FROM && weight(an, &run) * 100 <= total * MAX_SHARE {
                 mark_run(&run, junk);
             }
@@ -122,8 +123,8 @@ fn text_before(flat: &Flat<'_>, an: &Analysis, root: usize) -> Vec<u32> {
         .collect()
 }
 
-fn weight(an: &Analysis, run: &[usize]) -> u32 {
-    run.iter().map(|&c| an.text_w[c]).sum()
+fn weight(an: &Analysis, run: &[usize]) -> u64 {
+    run.iter().map(|&c| u64::from(an.text_w[c])).sum()
 }
 
 fn mark_run(run: &[usize], junk: &mut [bool]) {
