@@ -11,6 +11,8 @@
 //!   is nearly all of the text is a thread (a forum's first post has a
 //!   reply control too), and stays.
 
+use std::collections::HashMap;
+
 use super::content::Analysis;
 use super::dom::Flat;
 
@@ -88,10 +90,23 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
             i = flat.nodes[i].end.max(i + 1);
             continue;
         }
-        for run in runs(flat, i, junk, MIN_RUN, |c| is_card(flat, an, c)) {
-            let start = u64::from(before[run[0] - root]);
-            if start * 100 >= total * TAIL_FROM && weight(an, &run) * 100 <= total * MAX_SHARE {
-                mark_run(&run, junk);
+        let cards = runs(flat, i, junk, MIN_RUN, |c| is_card(flat, an, c));
+        // Runs of the same markup under one parent are one list split by
+        // subheadings (a listicle's groups): where it starts and how much
+        // it holds are the whole list's.
+        let mut lists: HashMap<(&str, Option<&str>), (u64, u64)> = HashMap::new();
+        for run in &cards {
+            let n = &flat.nodes[run[0]];
+            let list = lists
+                .entry((n.tag(), n.attr("class")))
+                .or_insert((u64::from(before[run[0] - root]), 0));
+            list.1 += weight(an, run);
+        }
+        for run in &cards {
+            let n = &flat.nodes[run[0]];
+            let (start, held) = lists[&(n.tag(), n.attr("class"))];
+            if start * 100 >= total * TAIL_FROM && held * 100 <= total * MAX_SHARE {
+                mark_run(run, junk);
             }
         }
         let is_comment = |c: usize| {
@@ -209,16 +224,43 @@ fn same_markup(flat: &Flat<'_>, a: usize, b: usize) -> bool {
     a.tag() == b.tag() && a.attr("class") == b.attr("class")
 }
 
-/// Short, with a headline's worth of link text and some text beside it,
-/// in blocks of their own (a headline over an excerpt): an item of the
-/// article's own list ("Name: what it does") is one line.
+/// Short, opening with a headline's worth of link text and with some
+/// text beside it, in blocks of their own (a headline over an excerpt): an
+/// item of the article's own list ("Name: what it does") is one line.
 fn is_card(flat: &Flat<'_>, an: &Analysis, c: usize) -> bool {
     let text = an.text_w[c];
     let small = flat.nodes[c].end - c <= MAX_CARD_NODES;
-    small && text <= MAX_CARD && inner_blocks(flat, c) >= 2 && {
+    small && text <= MAX_CARD && inner_blocks(flat, c) >= 2 && !opens_with_a_question(flat, c) && {
         let link = link_to_elsewhere(flat, an, c);
         link >= MIN_LINK && text > link
     }
+}
+
+/// Whether `c` opens with a question that is not a link: an FAQ entry
+/// (whose answer may well link elsewhere), not a card, whose headline is
+/// the link even when it asks.
+fn opens_with_a_question(flat: &Flat<'_>, c: usize) -> bool {
+    let end = flat.nodes[c].end;
+    let Some(first) = (c + 1..end)
+        .find(|&i| flat.nodes[i].elem.is_none() && !flat.nodes[i].text.trim().is_empty())
+    else {
+        return false;
+    };
+    let asks = flat.nodes[first]
+        .text
+        .trim_end()
+        .ends_with(['?', '？', '¿']);
+    let linked = flat
+        .ancestors(first)
+        .take_while(|&(a, _)| a > c)
+        .any(|(_, n)| n.tag() == "a" && n.attr("href").is_some_and(leads_elsewhere));
+    asks && !linked
+}
+
+/// Whether a link's target is another page (not a place on this one).
+fn leads_elsewhere(href: &str) -> bool {
+    let h = href.trim();
+    !h.is_empty() && !h.starts_with('#') && !h.starts_with("javascript:")
 }
 
 /// Weight of the text inside `c`'s links to other pages (not to a place
@@ -229,11 +271,7 @@ fn link_to_elsewhere(flat: &Flat<'_>, an: &Analysis, c: usize) -> u32 {
     let mut i = c + 1;
     while i < end {
         let n = &flat.nodes[i];
-        let elsewhere = n.tag() == "a"
-            && n.attr("href").is_some_and(|h| {
-                let h = h.trim();
-                !h.is_empty() && !h.starts_with('#') && !h.starts_with("javascript:")
-            });
+        let elsewhere = n.tag() == "a" && n.attr("href").is_some_and(leads_elsewhere);
         if elsewhere {
             weight += an.text_w[i];
             i = n.end.max(i + 1);

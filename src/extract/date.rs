@@ -311,21 +311,36 @@ pub(crate) fn parse_visible(s: &str, lang: Option<&str>) -> Option<Dt> {
         consider(c.get(0).map_or(0, |m| m.start()), d);
     }
     if let Some(c) = v.numeric.captures(s) {
-        let (a, b) = (c[1].parse::<u32>().ok()?, c[2].parse::<u32>().ok()?);
-        let month_first = if a > 12 {
-            false
-        } else if b > 12 {
-            true
-        } else {
-            lang.is_none_or(|l| l == "en")
-        };
-        let (m, d) = if month_first { (a, b) } else { (b, a) };
-        consider(
-            c.get(0).map_or(0, |m| m.start()),
-            ymd(&c[3], &m.to_string(), &d.to_string()).and_then(midnight),
-        );
+        // `\d` is any script's digit: a form `u32` cannot read is skipped,
+        // not taken for the absence of every other date.
+        if let (Ok(a), Ok(b)) = (c[1].parse::<u32>(), c[2].parse::<u32>()) {
+            consider_numeric(&mut consider, &c, a, b, lang);
+        }
     }
     best.map(|(_, d)| d)
+}
+
+/// A day and month written as numbers (`a`, `b`), read in the order the
+/// language writes them when neither is over 12.
+fn consider_numeric(
+    consider: &mut impl FnMut(usize, Option<Dt>),
+    c: &regex::Captures<'_>,
+    a: u32,
+    b: u32,
+    lang: Option<&str>,
+) {
+    let month_first = if a > 12 {
+        false
+    } else if b > 12 {
+        true
+    } else {
+        lang.is_none_or(|l| l == "en")
+    };
+    let (m, d) = if month_first { (a, b) } else { (b, a) };
+    consider(
+        c.get(0).map_or(0, |m| m.start()),
+        ymd(&c[3], &m.to_string(), &d.to_string()).and_then(midnight),
+    );
 }
 
 /// Whether four digits (of any script, as the regexes' `\d` reads them)
@@ -457,6 +472,11 @@ mod tests {
         );
         assert_eq!(day(parse_visible("04/09/2025", Some("fr"))), "2025-09-04");
         assert_eq!(day(parse_visible("04/09/2025", Some("en"))), "2025-04-09");
+        // A form in other digits beside a good date does not hide it.
+        assert_eq!(
+            day(parse_visible("25 October 2025 · ١٢/٠٣/٢٠٢٥", Some("en"))),
+            "2025-10-25"
+        );
         assert_eq!(
             day(parse_visible("25 октября 2025 г.", Some("ru"))),
             "2025-10-25"

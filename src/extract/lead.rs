@@ -25,10 +25,11 @@ const MAX_LEAD_NODES: usize = 200;
 
 /// The lead, when the page shows its description before the body's
 /// container (`container`, a node index) and the body does not hold it
-/// already.
+/// already; never the headline (`title`) itself.
 pub(crate) fn find(
     flat: &Flat<'_>,
     description: &str,
+    title: Option<&str>,
     container: usize,
     body: &[Block],
 ) -> Option<Block> {
@@ -52,7 +53,7 @@ pub(crate) fn find(
         .filter(|&i| flat.nodes[i].elem.is_none() && flat.nodes[i].text.contains(word))
         .take(MAX_CANDIDATES);
     for i in text_nodes {
-        if let Some(block) = lead_at(flat, i, &probe, weight(&desc)) {
+        if let Some(block) = lead_at(flat, i, &probe, weight(&desc), title) {
             return Some(block);
         }
     }
@@ -62,7 +63,13 @@ pub(crate) fn find(
 /// The block around text node `i`, if it is the lead: its nearest block
 /// element, outside navigation and furniture, starting with `probe` and no
 /// longer than the description by much (so not a wrapper around more).
-fn lead_at(flat: &Flat<'_>, i: usize, probe: &str, desc_weight: usize) -> Option<Block> {
+fn lead_at(
+    flat: &Flat<'_>,
+    i: usize,
+    probe: &str,
+    desc_weight: usize,
+    title: Option<&str>,
+) -> Option<Block> {
     let (at, _) = flat
         .ancestors(i)
         .find(|(_, n)| matches!(n.tag(), "p" | "div" | "h2" | "h3" | "section"))?;
@@ -80,6 +87,10 @@ fn lead_at(flat: &Flat<'_>, i: usize, probe: &str, desc_weight: usize) -> Option
         return None;
     }
     let mut block = blocks.pop()?;
+    // A description that repeats the headline finds the headline.
+    if matches!(block.kind, BlockKind::Heading(1)) || Some(block.text.as_str()) == title {
+        return None;
+    }
     block.kind = BlockKind::Para;
     let fits = block.text.starts_with(probe) && block.weight() <= desc_weight * 3 / 2 + 20;
     fits.then_some(block)

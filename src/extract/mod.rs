@@ -136,7 +136,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     }
     let mut blocks = content::filter(blocks, title.as_deref(), &authors);
     if generic_body {
-        blocks = as_the_page_says(blocks, &flat, &meta, roots.first().copied());
+        blocks = as_the_page_says(blocks, &flat, &meta, title.as_deref(), roots.first());
     }
     // Language: the stop words of the prose test need it, and so does
     // visible-date parsing.
@@ -219,11 +219,12 @@ fn as_the_page_says(
     blocks: Vec<Block>,
     flat: &Flat<'_>,
     meta: &Meta,
-    container: Option<usize>,
+    title: Option<&str>,
+    container: Option<&usize>,
 ) -> Vec<Block> {
     let mut blocks = witness::keep_witnessed(blocks, meta.ld.body.as_deref());
-    if let (Some(desc), Some(container)) = (description(meta), container)
-        && let Some(lead) = lead::find(flat, &desc, container, &blocks)
+    if let (Some(desc), Some(&container)) = (description(meta), container)
+        && let Some(lead) = lead::find(flat, &desc, title, container, &blocks)
     {
         blocks.insert(0, lead);
     }

@@ -263,7 +263,7 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:read|see|more|related|baca|lihat|xem|lesen|lire|leer|leia|leggi|читайте)\s*[:：].{0,160}$",
         r"^(?:related(?: articles| stories| posts| news| content| coverage| reading)?|more (?:stories|news|articles|on this|from)[^.]{0,60}|you may also like|you might also like|recommended for you|popular (?:posts|stories|now)|most (?:read|popular|viewed)|trending(?: now)?|editor'?s picks|top stories|berita terkait|artikel terkait|terpopuler|bài viết liên quan|tin cùng chuyên mục|das könnte sie auch interessieren|noticias relacionadas|articles? liés|notícias relacionadas|похожие новости|по теме)\s*[:：]?$",
         // Sharing and following.
-        r"^(?:share|share this|share on|share article|share this (?:article|story|post)|bagikan|bagikan artikel ini|chia sẻ|teilen|compartir|compartilhe|compartilhar|partilhar|partager|condividi|udostępnij|delen|dela|paylaş|поделиться|分享|シェア|follow us|follow|ikuti kami|theo dõi|folgen sie uns|síguenos|suivez-nous|seguici|tweet|pin it|email|print|facebook|twitter|whatsapp|linkedin|telegram|copy link|salin tautan)(?:$|[^\w.!?][^.!?]{0,79})$",
+        r"^(?:share|share this|share on|share article|share this (?:article|story|post)|bagikan|bagikan artikel ini|chia sẻ|teilen|compartir|compartilhe|compartilhar|partilhar|partager|condividi|udostępnij|paylaş|поделиться|分享|シェア|follow us|follow|ikuti kami|theo dõi|folgen sie uns|síguenos|suivez-nous|seguici|tweet|pin it|email|print|facebook|twitter|whatsapp|linkedin|telegram|copy link|salin tautan)(?:$|[^\w.!?][^.!?]{0,79})$",
         // Newsletters, apps, subscriptions, sign-ins.
         r"^(?:sign up|subscribe|get (?:our|the) (?:newsletter|app)|join our|download (?:the|our) app|berlangganan|daftar|unduh aplikasi|đăng ký|tải ứng dụng|abonnieren|jetzt abonnieren|newsletter|suscríbete|suscribirse|abonnez-vous|inscreva-se|assine|iscriviti|подпишитесь|订阅|登録)(?:$|[^\w\n].{0,159})$",
         r"(?:newsletter|subscribe to our|sign up for our|delivered to your inbox|in your inbox)(?:$|[^\w\n].{0,99})$",
@@ -288,7 +288,7 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:\||/|\(|\s)\s*(?:getty images|shutterstock|istock|unsplash|alamy|reuters|afp|ap photo)\)?\.?$",
         r"^(?:hide caption|toggle caption|show caption|end of article|enlarge this image)$",
         // Media players' placeholders and controls.
-        r"^(?:your browser does not support|your browser doesn'?t support|ihr browser unterstützt (?:dieses|das|kein|keine)|su navegador no (?:admite|soporta|es compatible)|votre navigateur ne (?:prend pas en charge|supporte pas)|twoja przeglądarka nie obsługuje|il tuo browser non supporta|seu navegador não suporta).*$",
+        r"^(?:your browser does not support|your browser doesn'?t support|ihr browser unterstützt (?:dieses|das|kein|keine)|su navegador no (?:admite|soporta|es compatible)|votre navigateur ne (?:prend pas en charge|supporte pas)|twoja przeglądarka nie obsługuje|il tuo browser non supporta|seu navegador não suporta).{0,30}(?:video|audio|html5|iframe|javascript|vídeo|vidéo|wideo|player|reproductor|lecteur).*$",
         r"^(?:(?:the )?(?:video|audio|player|media|das video|el vídeo|la vidéo|il video)\s+)?(?:is loading|loading|wird geladen|lädt|cargando|se está cargando|chargement(?: en cours)?|ładowanie|caricamento|carregando)(?:\s+(?:video|audio|player|the video|das video|el vídeo|la vidéo))?\s*(?:\.{3}|…)?$",
         r"^(?:listen to (?:this |the )?(?:article|story)|artikel (?:anhören|vorlesen lassen)|beitrag anhören|escucha(?:r)? (?:este |la |el )?(?:artículo|noticia)|écouter (?:cet |l')article|posłuchaj(?: artykułu)?|ascolta(?: l'articolo)?|ouvir (?:o |este )?artigo)(?:$|[^\w\n].{0,40})$",
         r"^\d{1,2}:\d{2}(?::\d{2})?\s*/\s*\d{1,2}:\d{2}(?::\d{2})?$",
@@ -297,10 +297,10 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:enlarge|zoom|vergrößern|bild vergrößern|ampliar|agrandir|powiększ|ingrandisci)(?:\s+(?:image|photo|picture|bild|foto|imagen|l'image|la photo|zdjęcie))?$",
         r"^(?:previous|next|vorheriges|nächstes|anterior|siguiente|précédente?|suivante?|poprzednie|następne)\s+(?:image|photo|picture|slide|bild|foto|imagen|zdjęcie)$",
         // Reviewer lines of health and product pages.
-        r"^(?:medically|fact[- ]checked|clinically|expert) reviewed by\s..+$",
-        r"^reviewed by\s[^,.;:!?]{2,40}(?:,\s*(?:md|phd|ph\.d\.|rd|rn|do|mph|ms|ma))*\.?$",
+        r"^(?:(?:medically|clinically|expert) reviewed|fact[- ]checked) by\s[^,;:!?]{2,50}(?:,\s*(?:md|phd|ph\.d\.|rd|rn|do|mph|ms|ma))*\.?$",
+        r"^reviewed by\s[^,;:!?]{2,40}(?:,\s*(?:md|phd|ph\.d\.|rd|rn|do|mph|ms|ma))*\.?$",
         r"^(?:medizinisch|fachlich) geprüft von\s..+$",
-        r"^(?:revisado|verificado) (?:médicamente )?por\s..+$",
+        r"^(?:revisado|verificado) (?:médicamente )?por\s[^,;:!?]{2,50}\.?$",
         // A line that is nothing but markup shown as text.
         r"^<[a-z][a-z0-9]*(?:[^\w>][^>]*)?>.*$",
         // Template placeholder text.
@@ -523,6 +523,8 @@ mod tests {
             "Bild vergrößern",
             "Nächstes Bild",
             "Medically reviewed by Dr. Anna Berg, MD",
+            "Reviewed by Dr. Anna Berg, MD",
+            "Fact-checked by Jane Doe",
             "Medizinisch geprüft von Dr. Anna Berg",
             "Udostępnij",
         ] {
@@ -540,6 +542,11 @@ mod tests {
             "Loading the lorries took the volunteers most of the night.",
             "The next image the telescope sent back showed the ring clearly.",
             "Reviewed by the committee in May, the plan was approved in June.",
+            "Revisado por el Congreso en 2020, el texto establece nuevas reglas para los bancos.",
+            "Verificado por la agencia EFE, el vídeo resultó ser un montaje de 2019.",
+            "Clinically reviewed by three independent panels, the drug was approved in May.",
+            "Your browser does not support third-party cookies by default, which breaks logins.",
+            "Delen van Rotterdam onder water",
         ] {
             assert!(!is_boilerplate(p), "{p}");
         }

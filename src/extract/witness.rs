@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use super::content::{Block, BlockKind};
-use super::text::weight;
+use super::text::{clean_inline, weight};
 
 /// Weight under which an `articleBody` is too short to witness.
 const MIN_WEIGHT: usize = 400;
@@ -21,26 +21,30 @@ pub(crate) fn keep_witnessed(blocks: Vec<Block>, ld_body: Option<&str>) -> Vec<B
     let Some(ld) = ld_body.map(str::trim) else {
         return blocks;
     };
-    let truncated = ld.ends_with('…') || ld.ends_with("...");
+    let truncated =
+        ld.ends_with('…') || ld.ends_with("...") || ld.ends_with("[…]") || ld.ends_with("[...]");
     if truncated || weight(ld) < MIN_WEIGHT {
         return blocks;
     }
-    let witness = Witness::of(ld);
-    let held: Vec<bool> = blocks.iter().map(|b| witness.holds(b)).collect();
-    let total: usize = blocks.iter().map(Block::weight).sum();
-    let covered: usize = blocks
-        .iter()
-        .zip(&held)
-        .filter(|(_, h)| **h)
-        .map(|(b, _)| b.weight())
-        .sum();
+    // Cleaned as the blocks were: entities, soft hyphens, NFC.
+    let witness = Witness::of(&clean_inline(ld));
+    let held: Vec<Option<bool>> = blocks.iter().map(|b| witness.holds(b)).collect();
+    // Coverage counts the judged blocks only.
+    let judged = || {
+        blocks
+            .iter()
+            .zip(&held)
+            .filter_map(|(b, h)| Some((b, (*h)?)))
+    };
+    let total: usize = judged().map(|(b, _)| b.weight()).sum();
+    let covered: usize = judged().filter(|(_, h)| *h).map(|(b, _)| b.weight()).sum();
     if covered * 100 < total * MIN_COVERAGE {
         return blocks;
     }
     blocks
         .into_iter()
         .zip(held)
-        .filter(|(_, h)| *h)
+        .filter(|(_, h)| h.unwrap_or(true))
         .map(|(b, _)| b)
         .collect()
 }
@@ -60,21 +64,25 @@ impl Witness {
     /// Whether the witness holds a block: most of its words (markup and
     /// JSON differ in small ways: a caption, a dropped link text). A set
     /// lookup a word, so a long body against many blocks stays linear.
-    /// Headings, list items and table rows are not judged: an
-    /// `articleBody` is often the paragraphs alone.
-    fn holds(&self, b: &Block) -> bool {
+    /// Headings, list items, table rows, quotes and code are not judged
+    /// (`None`): an `articleBody` is often the paragraphs alone.
+    fn holds(&self, b: &Block) -> Option<bool> {
         if matches!(
             b.kind,
-            BlockKind::Heading(_) | BlockKind::Item | BlockKind::Row
+            BlockKind::Heading(_)
+                | BlockKind::Item
+                | BlockKind::Row
+                | BlockKind::Quote
+                | BlockKind::Pre
         ) {
-            return true;
+            return None;
         }
         let (mut words, mut known) = (0usize, 0usize);
         for w in words_of(&b.text) {
             words += 1;
             known += usize::from(self.words.contains(&w));
         }
-        known * 2 >= words
+        Some(known * 2 >= words)
     }
 }
 

@@ -71,3 +71,22 @@ fn a_description_that_is_a_few_words_finds_no_lead() {
     let a = run(&html, URL, None).article;
     assert!(!a.text.starts_with("Radwege"), "{}", a.text);
 }
+
+#[test]
+fn a_description_that_repeats_the_headline_does_not_bring_it_back() {
+    let headline =
+        "Die Stadt baut in diesem Jahr mehr als zwanzig Kilometer neue Radwege in allen Vierteln";
+    let html = page(headline, "")
+        .replace(
+            "<h1>Neue Radwege in der Stadt</h1>",
+            &format!("<div class=\"headline\"><h1>{headline}</h1></div>"),
+        )
+        .replace(&format!("<p class=\"standfirst\">{LEAD}</p>"), "")
+        .replace(
+            "<title>Neue Radwege in der Stadt</title>",
+            &format!("<title>{headline}</title>"),
+        );
+    let a = run(&html, URL, None).article;
+    assert_eq!(a.title.as_deref(), Some(headline));
+    assert!(!a.text.contains(headline), "{}", a.text);
+}

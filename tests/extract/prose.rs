@@ -447,3 +447,44 @@ fn a_thread_that_is_nearly_all_of_the_page_keeps_its_posts() {
     let a = run(&html, "https://forum.stadtblatt.test/t/radwege", None).article;
     assert!(a.text.contains("Meinung Nummer 3"), "{}", a.text);
 }
+
+#[test]
+fn a_listicle_whose_groups_have_subheadings_keeps_every_group() {
+    // Four groups of three entries, each under its own heading: the runs
+    // are one list, and the list is most of the text.
+    let groups: String = (1..=4)
+        .map(|g| {
+            let entries = cards("entry", &format!("/gruppe-{g}/radweg-"), 3)
+                .replace("Folge ", &format!("Folge {g}."));
+            format!("<h2>Gruppe {g}</h2>{entries}")
+        })
+        .collect();
+    let html = story_then(&groups);
+    let a = run(&html, "https://stadtblatt.test/2025/radwege", None).article;
+    for g in 1..=4 {
+        assert!(
+            a.text.contains(&format!("Was in der Folge {g}.2 geschah")),
+            "group {g}'s entries stay: {}",
+            a.text
+        );
+    }
+}
+
+#[test]
+fn questions_whose_answers_link_elsewhere_are_not_teaser_cards() {
+    let faq: String = (1..=4)
+        .map(|k| {
+            format!(
+                r#"<div class="faq"><h3>Wann ist Frage {k} beantwortet?</h3>
+                <div><p>Die Antwort {k} steht in <a href="/ratgeber/radwege-{k}">unserem Ratgeber zu Radwegen</a>.</p></div></div>"#
+            )
+        })
+        .collect();
+    let a = run(
+        &story_then(&faq),
+        "https://stadtblatt.test/2025/radwege",
+        None,
+    )
+    .article;
+    assert!(a.text.contains("Die Antwort 3 steht in"), "{}", a.text);
+}
