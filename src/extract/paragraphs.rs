@@ -91,7 +91,13 @@ impl StopWords {
             }
             words += 1;
             word.clear();
-            word.extend(token.chars().flat_map(char::to_lowercase));
+            // ASCII lower-cases byte by byte, the same as Unicode's rule.
+            if token.is_ascii() {
+                word.push_str(token);
+                word.make_ascii_lowercase();
+            } else {
+                word.extend(token.chars().flat_map(char::to_lowercase));
+            }
             for (n, list) in stops.iter_mut().zip(&self.0) {
                 if list.contains(word.as_str()) {
                     *n += 1;
