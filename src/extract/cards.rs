@@ -82,8 +82,15 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
     if total == 0 {
         return;
     }
-    let before = text_before(flat, an, root);
-    let replies = replies_before(flat, root);
+    // The text before each node, and the reply controls before it.
+    let before = counts_before(flat, root, |i| {
+        if flat.nodes[i].elem.is_none() {
+            an.text_w[i]
+        } else {
+            0
+        }
+    });
+    let replies = counts_before(flat, root, |i| u32::from(is_reply_control(flat, i)));
     let mut i = root;
     while i < node.end {
         if junk[i] || flat.nodes[i].elem.is_none() {
@@ -122,20 +129,21 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
     }
 }
 
-/// For each node of `root`'s subtree (by its offset from `root`), the
-/// weight of the text before it in the subtree.
-fn text_before(flat: &Flat<'_>, an: &Analysis, root: usize) -> Vec<u32> {
+/// For each node of `root`'s subtree and one past it (by offset from
+/// `root`), the sum of `count` over the nodes before it: how much of
+/// something a range of nodes holds is then a difference, in constant time.
+fn counts_before(flat: &Flat<'_>, root: usize, count: impl Fn(usize) -> u32) -> Vec<u32> {
     let end = flat.nodes[root].end;
     let mut seen = 0;
-    (root..end)
+    let mut out: Vec<u32> = (root..end)
         .map(|i| {
             let here = seen;
-            if flat.nodes[i].elem.is_none() {
-                seen += an.text_w[i];
-            }
+            seen += count(i);
             here
         })
-        .collect()
+        .collect();
+    out.push(seen);
+    out
 }
 
 fn weight(an: &Analysis, run: &[usize]) -> u64 {
@@ -182,23 +190,6 @@ fn runs(
         runs.push(run);
     }
     runs
-}
-
-/// For each node of `root`'s subtree and one past it (by offset from
-/// `root`), how many reply controls come before it: a comment entry is a
-/// range with one in it, answered in constant time.
-fn replies_before(flat: &Flat<'_>, root: usize) -> Vec<u32> {
-    let end = flat.nodes[root].end;
-    let mut seen = 0;
-    let mut out: Vec<u32> = (root..end)
-        .map(|i| {
-            let here = seen;
-            seen += u32::from(is_reply_control(flat, i));
-            here
-        })
-        .collect();
-    out.push(seen);
-    out
 }
 
 /// A link or button saying "Reply" (in the crawler's languages), or a link
