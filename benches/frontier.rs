@@ -12,7 +12,7 @@ use palimpsest::archive::{Archive, PassRecord, Store, Via, micros};
 use palimpsest::canonical::CanonicalUrl;
 use palimpsest::config::{CrawlConfig, CrawlFlags};
 use palimpsest::crawl::peak_rss_bytes;
-use palimpsest::frontier::{self, Admitter, NextDue, Placement};
+use palimpsest::frontier::{self, Admitter, NextDue, Origin, Placement};
 
 fn main() {
     let urls: u64 = std::env::var("FRONTIER_URLS")
@@ -49,7 +49,7 @@ fn main() {
                 scope: url.host().to_string(),
             };
             admitter
-                .admit(&mut st, &url, place, Via::Seed, now)
+                .admit(&mut st, &url, place, Via::Seed, Origin::Asked, now)
                 .expect("admit");
             i += 1;
         }

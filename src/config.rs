@@ -301,6 +301,19 @@ pub struct Seed {
     pub scope: Arc<Scope>,
 }
 
+/// URLs never captured one host's frontier holds by default: a sitemap's
+/// most (50 000 by the protocol) fits, while an endless site stops growing
+/// at tens of megabytes of archive instead of gigabytes an hour.
+pub const DEFAULT_MAX_QUEUE_PER_HOST: u64 = 50_000;
+/// Sitemaps and feeds queued per host and pass by default: a news site's
+/// index of monthly or daily sitemaps fits; nested indexes that multiply
+/// to a million documents stop here.
+pub const DEFAULT_MAX_LISTINGS_PER_HOST: u64 = 1_000;
+/// The longest `Crawl-delay` honoured by default: the longest pause a
+/// `Retry-After` is waited for, so no host makes the crawl wait longer
+/// between two requests, whichever way it asks.
+pub const DEFAULT_MAX_CRAWL_DELAY: Duration = crate::politeness::MAX_WAIT;
+
 /// Everything a crawl needs, validated.
 #[derive(Debug, Clone)]
 pub struct CrawlConfig {
@@ -324,6 +337,13 @@ pub struct CrawlConfig {
     pub max_pages: Option<u64>,
     /// Pages admitted in a pass at most, per host.
     pub max_pages_per_host: Option<u64>,
+    /// URLs never yet captured that one host's frontier holds at most; a
+    /// URL found beyond it is not queued (counted in the summary).
+    pub max_queue_per_host: u64,
+    /// Sitemaps and feeds queued per host in a pass at most.
+    pub max_listings_per_host: u64,
+    /// The longest `Crawl-delay` honoured; a longer one is cut to it.
+    pub max_crawl_delay: Duration,
     /// Times a page whose fetch failed transiently is tried again in a pass.
     pub max_retries: u32,
     /// Host names resolved to a given address instead of by DNS.
@@ -366,6 +386,9 @@ impl CrawlConfig {
             max_body: 10 * 1024 * 1024,
             max_pages: None,
             max_pages_per_host: None,
+            max_queue_per_host: u64::MAX,
+            max_listings_per_host: u64::MAX,
+            max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
             max_retries: 0,
             resolve: Vec::new(),
             allow_private: false,
@@ -413,6 +436,12 @@ pub struct CrawlFlags {
     pub max_pages: Option<u64>,
     /// `--max-pages-per-host`: pages admitted per host in a pass at most.
     pub max_pages_per_host: Option<u64>,
+    /// `--max-queue-per-host`: URLs never captured one host's frontier holds at most.
+    pub max_queue_per_host: Option<u64>,
+    /// `--max-listings-per-host`: sitemaps and feeds queued per host in a pass at most.
+    pub max_listings_per_host: Option<u64>,
+    /// `--max-crawl-delay`: the longest `Crawl-delay` honoured, in seconds.
+    pub max_crawl_delay: Option<u64>,
     /// `--rate`: `2/s`, `30/m`, `100/h`, or a number per second.
     pub rate: Option<String>,
     /// `--concurrency`: requests in flight at once.
@@ -875,6 +904,15 @@ impl CrawlConfig {
             max_body: requests.max_body,
             max_pages: flags.max_pages.or(defaults.max_pages),
             max_pages_per_host: flags.max_pages_per_host.or(defaults.max_pages_per_host),
+            max_queue_per_host: flags
+                .max_queue_per_host
+                .unwrap_or(DEFAULT_MAX_QUEUE_PER_HOST),
+            max_listings_per_host: flags
+                .max_listings_per_host
+                .unwrap_or(DEFAULT_MAX_LISTINGS_PER_HOST),
+            max_crawl_delay: flags
+                .max_crawl_delay
+                .map_or(DEFAULT_MAX_CRAWL_DELAY, Duration::from_secs),
             max_retries: 3,
             resolve,
             allow_private: flags.allow_private,

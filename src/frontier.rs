@@ -6,7 +6,7 @@
 //! ([`Admitter`]) run only in the archive writer, inside the same batch as the
 //! capture that discovered or completed an entry.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -106,6 +106,26 @@ pub struct Placement {
     pub scope: String,
 }
 
+/// The number of queued entries, and per host those that await a first
+/// capture (one page read an entry: once, when a crawl starts).
+fn count_queue(archive: &impl Store) -> Result<(u64, HashMap<HostId, u64>)> {
+    let mut queued = 0;
+    let mut awaiting = HashMap::new();
+    for host in archive.queue_hosts()? {
+        for entry in archive.queue_of(host) {
+            let entry = entry?;
+            queued += 1;
+            if archive
+                .page(entry.url)?
+                .is_some_and(|p| awaits_first_capture(&p))
+            {
+                *awaiting.entry(host).or_default() += 1;
+            }
+        }
+    }
+    Ok((queued, awaiting))
+}
+
 /// Decides whether `url`, found on `parent`, is followed, and where.
 /// `moved_to` lists the sites the seed of `parent`'s scope redirected to:
 /// they count as the seed's site (`paper.example` → `paper.example.net`).
@@ -163,30 +183,108 @@ pub(crate) fn judge(
     None
 }
 
+/// Why a URL is queued, which decides the bounds it meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A seed, or a page archived already that a new pass visits again:
+    /// asked for, not growth, so queued whatever the host's frontier holds.
+    Asked,
+    /// Found on a page: the host's frontier bound applies.
+    Found,
+    /// A sitemap or feed found on a page or in robots.txt: the host's
+    /// listing bound for the pass applies too.
+    Listing,
+}
+
+/// URLs a bound kept out of the frontier: how many, and the first hosts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refused {
+    /// URLs refused.
+    pub urls: u64,
+    /// The first few hosts refused (authorities), each once.
+    pub hosts: Vec<String>,
+}
+
+/// Hosts named at most in a [`Refused`].
+const REFUSED_NAMED: usize = 3;
+
+impl Refused {
+    fn count(&mut self, authority: &str) {
+        self.urls += 1;
+        if self.hosts.len() < REFUSED_NAMED && !self.hosts.iter().any(|h| h == authority) {
+            self.hosts.push(authority.to_string());
+        }
+    }
+}
+
+/// Whether `page`'s frontier entry counts toward its host's frontier
+/// bound: it waits for the page's first capture. Revisits, retries after a
+/// response and `watch`'s schedule are of captured pages, which grow only
+/// as fast as pages are fetched.
+pub(crate) fn awaits_first_capture(page: &PageRecord) -> bool {
+    page.state == PageState::Queued && page.captures == 0
+}
+
 /// The write side of the frontier, owned by the archive writer: assigns
-/// identifiers, deduplicates per pass, enforces page limits.
+/// identifiers, deduplicates per pass, enforces page limits and the
+/// per-host bounds (URLs awaiting a first capture, listings per pass).
 pub struct Admitter {
     pub(crate) pass: PassRecord,
     ids: IdCounters,
     max_pages: Option<u64>,
     max_pages_per_host: Option<u64>,
+    max_queue_per_host: u64,
+    max_listings_per_host: u64,
     /// Hosts that gained entries since the last [`Admitter::take_woken`].
     woken: HashSet<HostId>,
     /// Entries in the queue (counted once at start, then kept up to date).
     queued: u64,
+    /// Per host, queued entries that await a first capture (see
+    /// [`awaits_first_capture`]); hosts with none are absent.
+    awaiting: HashMap<HostId, u64>,
+    /// URLs refused since the last [`Admitter::take_refused`]: by the
+    /// frontier bound, and by the listing bound.
+    refused: (Refused, Refused),
 }
 
 impl Admitter {
     /// Loads counters and the pass record; `pass` is the pass being crawled.
     pub fn new(archive: &impl Store, pass: PassRecord, config: &CrawlConfig) -> Result<Self> {
+        let (queued, awaiting) = count_queue(archive)?;
         Ok(Self {
             pass,
             ids: archive.id_counters()?,
             max_pages: config.max_pages,
             max_pages_per_host: config.max_pages_per_host,
+            max_queue_per_host: config.max_queue_per_host,
+            max_listings_per_host: config.max_listings_per_host,
             woken: HashSet::new(),
-            queued: archive.queue_len()?,
+            queued,
+            awaiting,
+            refused: Default::default(),
         })
+    }
+
+    /// URLs refused by the frontier bound and by the listing bound since
+    /// the last call.
+    pub(crate) fn take_refused(&mut self) -> (Refused, Refused) {
+        std::mem::take(&mut self.refused)
+    }
+
+    /// A page of `host` awaits its first capture again (a retry).
+    pub(crate) fn awaits(&mut self, host: HostId) {
+        *self.awaiting.entry(host).or_default() += 1;
+    }
+
+    /// A page of `host` that awaited its first capture no longer does
+    /// (captured, or given up on): it leaves the host's frontier bound.
+    pub(crate) fn settled(&mut self, host: HostId) {
+        if let Some(n) = self.awaiting.get_mut(&host) {
+            *n -= 1;
+            if *n == 0 {
+                self.awaiting.remove(&host);
+            }
+        }
     }
 
     pub(crate) fn queued(&self) -> u64 {
@@ -223,15 +321,17 @@ impl Admitter {
         Ok(host)
     }
 
-    /// Queues `url` for this pass unless it already was, or a page limit is
-    /// reached. Returns the page id whether or not it was queued (for
-    /// provenance links), `None` only for a URL never seen and not admitted.
+    /// Queues `url` for this pass unless it already was, a page limit is
+    /// reached, or (by `origin`) a bound of its host is. Returns the page id
+    /// whether or not it was queued (for provenance links), `None` only for
+    /// a URL never seen and not admitted.
     pub fn admit(
         &mut self,
         st: &mut impl Txn,
         url: &CanonicalUrl,
         place: Placement,
         via: Via,
+        origin: Origin,
         now: DateTime<Utc>,
     ) -> Result<Option<UrlId>> {
         let existing = st.url_id(url)?;
@@ -246,10 +346,25 @@ impl Admitter {
         if self.max_pages.is_some_and(|m| self.pass.admitted >= m) {
             return Ok(existing);
         }
-        let host = self.host_id(st, &url.authority())?;
+        let authority = url.authority();
+        let host = self.host_id(st, &authority)?;
         let host_admitted = st.admitted(self.pass.number, host)?;
         if self.max_pages_per_host.is_some_and(|m| host_admitted >= m) {
             return Ok(existing);
+        }
+        let never_captured = page.as_ref().is_none_or(|(_, p)| p.captures == 0);
+        let awaiting = self.awaiting.get(&host).copied().unwrap_or(0);
+        if origin != Origin::Asked && never_captured && awaiting >= self.max_queue_per_host {
+            self.refused.0.count(&authority);
+            return Ok(existing);
+        }
+        if origin == Origin::Listing {
+            let listings = st.listings_admitted(self.pass.number, host)?;
+            if listings >= self.max_listings_per_host {
+                self.refused.1.count(&authority);
+                return Ok(existing);
+            }
+            st.put_listings_admitted(self.pass.number, host, listings + 1)?;
         }
         st.put_admitted(self.pass.number, host, host_admitted + 1)?;
         self.pass.admitted += 1;
@@ -275,6 +390,9 @@ impl Admitter {
         if let Some((_, p)) = page.as_mut() {
             p.due = Some(entry.due);
             st.put_page(id, p)?;
+            if awaits_first_capture(p) {
+                self.awaits(host);
+            }
         }
         st.enqueue(&entry);
         self.woken.insert(host);

@@ -341,6 +341,15 @@ struct CrawlArgs {
     /// Pages queued per host in this pass at most.
     #[arg(long)]
     max_pages_per_host: Option<u64>,
+    /// URLs not yet fetched that one host's queue holds at most; more are not queued [default: 50000].
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u64>)]
+    max_queue_per_host: Option<u64>,
+    /// Sitemaps and feeds queued per host in this pass at most [default: 1000].
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u64>)]
+    max_listings_per_host: Option<u64>,
+    /// Longest robots.txt Crawl-delay honoured; a longer one is cut to it [default: 120].
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    max_crawl_delay: Option<u64>,
     /// Requests per host, e.g. 2/s, 30/m [default: 1/s].
     #[arg(long)]
     rate: Option<String>,
@@ -394,6 +403,9 @@ impl CrawlArgs {
             depth: self.depth,
             max_pages: self.max_pages,
             max_pages_per_host: self.max_pages_per_host,
+            max_queue_per_host: self.max_queue_per_host,
+            max_listings_per_host: self.max_listings_per_host,
+            max_crawl_delay: self.max_crawl_delay,
             rate: self.rate.clone(),
             concurrency: self.concurrency,
             user_agent: self.user_agent.clone(),

@@ -359,11 +359,58 @@ impl RobotsParseHandler for DirectiveCollector {
     }
 }
 
+/// A `Crawl-delay` longer than the crawl honours, and what was applied.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CappedDelay {
+    /// The host and port whose robots.txt asked for it.
+    pub host: String,
+    /// Seconds asked for.
+    pub asked_secs: f64,
+    /// Seconds applied (`--max-crawl-delay`).
+    pub applied_secs: u64,
+}
+
+/// Hosts named at most in [`CappedDelays`]; the rest are only counted.
+const CAPPED_NAMED: usize = 10;
+
+/// The hosts whose `Crawl-delay` was cut, each once: the first few by name,
+/// all of them counted, in bounded memory however many hosts a watch meets.
+#[derive(Debug, Default)]
+pub struct CappedDelays {
+    named: Vec<CappedDelay>,
+    seen: std::collections::HashSet<u64>,
+}
+
+impl CappedDelays {
+    fn record(&mut self, host: &str, asked: Duration, applied: Duration) {
+        if self.seen.insert(fingerprint(host)) && self.named.len() < CAPPED_NAMED {
+            self.named.push(CappedDelay {
+                host: host.to_string(),
+                asked_secs: asked.as_secs_f64(),
+                applied_secs: applied.as_secs(),
+            });
+        }
+    }
+
+    /// The first hosts capped, by name.
+    pub fn named(&self) -> &[CappedDelay] {
+        &self.named
+    }
+
+    /// How many hosts were capped in all.
+    pub fn count(&self) -> u64 {
+        self.seen.len() as u64
+    }
+}
+
 /// One host's politeness state.
 pub struct Host {
     /// The host and port (`news.test:8080`).
     pub authority: String,
     base_period: Duration,
+    /// The longest `Crawl-delay` honoured, and where capped ones are told.
+    max_delay: Duration,
+    capped: Arc<Mutex<CappedDelays>>,
     /// The limiter and the period it enforces.
     limiter: Mutex<(Duration, Arc<DefaultDirectRateLimiter>)>,
     robots: tokio::sync::Mutex<Option<Arc<Robots>>>,
@@ -385,11 +432,15 @@ fn limiter(period: Duration) -> Arc<DefaultDirectRateLimiter> {
 }
 
 impl Host {
-    fn new(authority: String, period: Duration, clock: Clock) -> Self {
+    /// A host of `pool`, with its rate and `Crawl-delay` maximum.
+    fn new(authority: String, pool: &HostPool) -> Self {
+        let period = pool.period;
         Self {
             authority,
-            clock,
+            clock: pool.clock,
             base_period: period,
+            max_delay: pool.max_delay,
+            capped: pool.capped.clone(),
             limiter: Mutex::new((period, limiter(period))),
             robots: tokio::sync::Mutex::new(None),
             blocked_until: Mutex::new(None),
@@ -515,11 +566,20 @@ impl Host {
     }
 
     /// Installs fresh robots rules, slowing the limiter to `Crawl-delay`
-    /// when that is slower than the configured rate.
+    /// when that is slower than the configured rate. A delay past the
+    /// crawl's maximum is cut to it (and told): `Crawl-delay: 86400` would
+    /// otherwise hold the first page for a day.
     pub fn install_robots(&self, slot: &mut Option<Arc<Robots>>, robots: Robots) -> Arc<Robots> {
-        let period = robots
-            .crawl_delay()
-            .map_or(self.base_period, |d| d.max(self.base_period));
+        let delay = robots.crawl_delay().map(|asked| {
+            if asked > self.max_delay {
+                self.capped
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .record(&self.authority, asked, self.max_delay);
+            }
+            asked.min(self.max_delay)
+        });
+        let period = delay.map_or(self.base_period, |d| d.max(self.base_period));
         let mut current = self.limiter.lock().unwrap_or_else(PoisonError::into_inner);
         if period != current.0 {
             let fresh = limiter(period);
@@ -545,6 +605,8 @@ const SWEEP_EVERY: u64 = 4096;
 /// over many sites keeps a bounded pool.
 pub struct HostPool {
     period: Duration,
+    max_delay: Duration,
+    capped: Arc<Mutex<CappedDelays>>,
     clock: Clock,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     calls: std::sync::atomic::AtomicU64,
@@ -565,11 +627,24 @@ impl HostPool {
     pub fn new(period: Duration, clock: Clock) -> Self {
         Self {
             period,
+            max_delay: crate::config::DEFAULT_MAX_CRAWL_DELAY,
+            capped: Arc::default(),
             clock,
             hosts: Mutex::new(HashMap::new()),
             calls: std::sync::atomic::AtomicU64::new(0),
             contacted: Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// The same pool, honouring `Crawl-delay` up to `max` only.
+    pub fn max_crawl_delay(mut self, max: Duration) -> Self {
+        self.max_delay = max;
+        self
+    }
+
+    /// The hosts whose `Crawl-delay` was cut to the maximum so far.
+    pub fn capped_delays(&self) -> std::sync::MutexGuard<'_, CappedDelays> {
+        self.capped.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The state of `url`'s host, created on first contact.
@@ -589,7 +664,7 @@ impl HostPool {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(fingerprint(&authority));
-        let host = Arc::new(Host::new(authority.clone(), self.period, self.clock));
+        let host = Arc::new(Host::new(authority.clone(), self));
         hosts.insert(authority, host.clone());
         host
     }

@@ -185,6 +185,9 @@ fn hosts_edges_and_bookkeeping(store: &impl Store) {
     txn.cite(UrlId(2), UrlId(7));
     txn.put_admitted(4, HostId(9), 12).unwrap();
     assert_eq!(txn.admitted(4, HostId(9)).unwrap(), 12);
+    txn.put_listings_admitted(4, HostId(9), 3).unwrap();
+    assert_eq!(txn.listings_admitted(4, HostId(9)).unwrap(), 3);
+    assert_eq!(txn.listings_admitted(5, HostId(9)).unwrap(), 0);
     let counters = IdCounters {
         next_url: 100,
         next_host: 10,

@@ -24,6 +24,7 @@ pub(super) const CHANGES: u8 = b'T';
 pub(super) const LINKS: u8 = b'L';
 pub(super) const CITED_BY: u8 = b'R';
 pub(super) const ADMITTED: u8 = b'A';
+pub(super) const LISTINGS_ADMITTED: u8 = b'F';
 
 /// The tag of a source citation among the provenance edges.
 pub(super) const SOURCE_EDGE: u8 = b's';
@@ -180,6 +181,13 @@ pub(super) fn decode_cited_by(key: &[u8]) -> Option<UrlId> {
 }
 pub(super) fn admitted(pass: u64, host: HostId) -> Vec<u8> {
     key(ADMITTED, &[&pass.to_be_bytes(), &host.0.to_be_bytes()])
+}
+
+pub(super) fn listings_admitted(pass: u64, host: HostId) -> Vec<u8> {
+    key(
+        LISTINGS_ADMITTED,
+        &[&pass.to_be_bytes(), &host.0.to_be_bytes()],
+    )
 }
 
 fn u64_at(key: &[u8], offset: usize) -> Option<u64> {

@@ -445,6 +445,14 @@ impl Txn for Staging<'_> {
         self.put(keys::admitted(pass, host), &pages)
     }
 
+    fn listings_admitted(&self, pass: u64, host: HostId) -> Result<u64> {
+        Ok(self.get(&keys::listings_admitted(pass, host))?.unwrap_or(0))
+    }
+
+    fn put_listings_admitted(&mut self, pass: u64, host: HostId, listings: u64) -> Result<()> {
+        self.put(keys::listings_admitted(pass, host), &listings)
+    }
+
     fn put_counters(&mut self, counters: &IdCounters) -> Result<()> {
         self.put(keys::meta(NEXT_URL_ID), &counters.next_url)?;
         self.put(keys::meta(NEXT_HOST_ID), &counters.next_host)

@@ -87,6 +87,10 @@ pub trait Txn {
     fn admitted(&self, pass: u64, host: HostId) -> Result<u64>;
     /// Sets how many pages were admitted from `host` in pass `pass`.
     fn put_admitted(&mut self, pass: u64, host: HostId, pages: u64) -> Result<()>;
+    /// Sitemaps and feeds admitted from `host` in pass `pass`.
+    fn listings_admitted(&self, pass: u64, host: HostId) -> Result<u64>;
+    /// Sets how many sitemaps and feeds were admitted from `host` in pass `pass`.
+    fn put_listings_admitted(&mut self, pass: u64, host: HostId, listings: u64) -> Result<()>;
     /// Stores the next identifiers to hand out.
     fn put_counters(&mut self, counters: &IdCounters) -> Result<()>;
     /// Stores the current pass's record.

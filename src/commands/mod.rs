@@ -315,6 +315,10 @@ fn summary_text(s: &Summary) -> String {
         text.push_str("\n  ");
         text.push_str(&group.text);
     }
+    for line in s.bound_lines() {
+        text.push_str("\n  ");
+        text.push_str(&line);
+    }
     text
 }
 

@@ -433,7 +433,8 @@ impl Shared {
         let (stop, _) = watch::channel(false);
         let (finished, _) = watch::channel(None);
         let shared = Arc::new(Shared {
-            pool: HostPool::new(config.rate.period(), config.clock),
+            pool: HostPool::new(config.rate.period(), config.clock)
+                .max_crawl_delay(config.max_crawl_delay),
             clock: config.clock,
             net: Arc::new(Semaphore::new(config.concurrency)),
             cpu: Arc::new(Semaphore::new(cores * 2)),
@@ -537,6 +538,7 @@ impl Running {
         shared.stop.send_replace(true);
         let _ = shared.writer.try_send(WriterMsg::Tick);
         let hosts = shared.pool.contacted() as u64;
+        shared.stats.capped_delays(&shared.pool.capped_delays());
         drop(shared);
         let writer_result = tokio::task::spawn_blocking(move || writer.join())
             .await

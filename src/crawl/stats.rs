@@ -10,6 +10,8 @@ use serde::{Serialize, Serializer};
 
 use crate::archive::Truncation;
 use crate::fetch::{FetchError, Forbidden};
+use crate::frontier::Refused;
+use crate::politeness::{CappedDelay, CappedDelays};
 
 /// A counter or gauge readable from any thread.
 #[derive(Debug, Default)]
@@ -53,6 +55,12 @@ pub struct CrawlStats {
     pub pass: Counter,
     /// `errors`, by cause, in the order first seen.
     causes: Mutex<Vec<(ErrorCause, u64)>>,
+    /// URLs kept out of the frontier by `--max-queue-per-host`, and
+    /// sitemaps and feeds by `--max-listings-per-host`.
+    bounded: Mutex<(Refused, Refused)>,
+    /// Hosts whose `Crawl-delay` was cut to `--max-crawl-delay`: the first
+    /// few, and how many in all.
+    capped: Mutex<(Vec<CappedDelay>, u64)>,
 }
 
 /// Why a page was given up on.
@@ -251,6 +259,55 @@ pub struct Summary {
     pub hosts: u64,
     /// Frontier entries left at the end (due later, or not reached).
     pub queued: u64,
+    /// URLs not queued: their host's frontier held `--max-queue-per-host`
+    /// URLs awaiting a first fetch.
+    pub not_queued: u64,
+    /// The first hosts whose URLs were not queued.
+    pub not_queued_hosts: Vec<String>,
+    /// Sitemaps and feeds not queued: their host had `--max-listings-per-host`
+    /// of them in this pass.
+    pub listings_not_queued: u64,
+    /// The first hosts whose sitemaps or feeds were not queued.
+    pub listings_not_queued_hosts: Vec<String>,
+    /// The first hosts whose `Crawl-delay` was cut to `--max-crawl-delay`.
+    pub crawl_delays_capped: Vec<CappedDelay>,
+    /// How many hosts' `Crawl-delay` was cut.
+    pub crawl_delays_capped_hosts: u64,
+}
+
+impl Summary {
+    /// The bounds the run met, one line each, said for a person.
+    pub fn bound_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.not_queued > 0 {
+            lines.push(format!(
+                "{} not queued: the host's queue was full (--max-queue-per-host): {}",
+                counted(self.not_queued, "URL", "URLs"),
+                self.not_queued_hosts.join(", ")
+            ));
+        }
+        if self.listings_not_queued > 0 {
+            lines.push(format!(
+                "{} not queued: the host's sitemaps and feeds for this pass were used (--max-listings-per-host): {}",
+                counted(self.listings_not_queued, "sitemap or feed", "sitemaps and feeds"),
+                self.listings_not_queued_hosts.join(", ")
+            ));
+        }
+        for c in &self.crawl_delays_capped {
+            lines.push(format!(
+                "crawl-delay of host {} capped from {}s to {}s (--max-crawl-delay)",
+                c.host, c.asked_secs, c.applied_secs
+            ));
+        }
+        let unnamed = self.crawl_delays_capped_hosts - self.crawl_delays_capped.len() as u64;
+        if unnamed > 0 {
+            lines.push(format!(
+                "crawl-delay of {} more capped",
+                counted(unnamed, "host", "hosts")
+            ));
+        }
+        lines
+    }
 }
 
 impl CrawlStats {
@@ -262,6 +319,27 @@ impl CrawlStats {
             Some((_, n)) => *n += 1,
             None => causes.push((cause, 1)),
         }
+    }
+
+    /// Counts URLs a frontier bound kept out: by the queue bound, and by
+    /// the listing bound.
+    pub(crate) fn refused(&self, queue_full: Refused, listings: Refused) {
+        let mut guard = self.bounded.lock().unwrap_or_else(|p| p.into_inner());
+        let bounded = &mut *guard;
+        for (into, from) in [(&mut bounded.0, queue_full), (&mut bounded.1, listings)] {
+            into.urls += from.urls;
+            for host in from.hosts {
+                if into.hosts.len() < 3 && !into.hosts.contains(&host) {
+                    into.hosts.push(host);
+                }
+            }
+        }
+    }
+
+    /// Takes in the hosts whose `Crawl-delay` was cut (at the end of a run).
+    pub(crate) fn capped_delays(&self, capped: &CappedDelays) {
+        *self.capped.lock().unwrap_or_else(|p| p.into_inner()) =
+            (capped.named().to_vec(), capped.count());
     }
 
     fn error_groups(&self) -> Vec<ErrorGroup> {
@@ -290,6 +368,16 @@ impl CrawlStats {
         queued: u64,
     ) -> Summary {
         let secs = elapsed.as_secs_f64();
+        let (queue_full, listings) = self
+            .bounded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let (capped, capped_hosts) = self
+            .capped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         Summary {
             pass: self.pass.get(),
             complete,
@@ -310,6 +398,12 @@ impl CrawlStats {
             peak_rss_bytes: peak_rss_bytes(),
             hosts,
             queued,
+            not_queued: queue_full.urls,
+            not_queued_hosts: queue_full.hosts,
+            listings_not_queued: listings.urls,
+            listings_not_queued_hosts: listings.hosts,
+            crawl_delays_capped: capped,
+            crawl_delays_capped_hosts: capped_hosts,
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::archive::{
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
-use crate::frontier::{self, Admitter, Discovered, Found, Placement};
+use crate::frontier::{self, Admitter, Discovered, Found, Origin, Placement};
 
 /// Results committed per batch at most.
 const BATCH: usize = 256;
@@ -121,6 +121,8 @@ impl Writer {
         self.admitter.persist(&mut st)?;
         archive.commit(st)?;
         let woken = self.admitter.take_woken();
+        let (queue_full, listings) = self.admitter.take_refused();
+        self.shared.stats.refused(queue_full, listings);
         self.shared.stats.queued.set(self.admitter.queued());
         self.shared.committed(counted, &completed, &woken);
         Ok(())
@@ -168,7 +170,9 @@ impl Writer {
                     source_hops: 0,
                     scope: scope.host.clone(),
                 };
-                self.admitter.admit(st, &sitemap, place, Via::Robots, now)?;
+                let origin = Origin::Listing;
+                self.admitter
+                    .admit(st, &sitemap, place, Via::Robots, origin, now)?;
             }
         }
         Ok(())
@@ -181,6 +185,12 @@ impl Writer {
             self.admitter.complete(st, &entry);
             return Ok(());
         };
+        // Fetched: while it is processed, the entry no longer counts toward
+        // its host's frontier bound (its links are admitted meanwhile).
+        let awaited = frontier::awaits_first_capture(&page);
+        if awaited {
+            self.admitter.settled(entry.host);
+        }
         match p.result {
             PageResult::Disallowed(refusal) => {
                 // A robots.txt that could not be read is the host's failure,
@@ -209,6 +219,10 @@ impl Writer {
                 }
             }
             PageResult::Captured(c) => self.captured(st, &entry, &mut page, *c, now)?,
+        }
+        if awaited && frontier::awaits_first_capture(&page) {
+            // Retried without a response: it awaits its first capture again.
+            self.admitter.awaits(entry.host);
         }
         st.put_page(entry.url, &page)
     }
@@ -416,7 +430,11 @@ impl Writer {
                     _ => Via::Feed(from),
                 },
             };
-            let Some(to) = self.admitter.admit(st, &url, place, via, now)? else {
+            let origin = match how {
+                Found::Listing | Found::Sitemap => Origin::Listing,
+                Found::Link | Found::Source | Found::Entry => Origin::Found,
+            };
+            let Some(to) = self.admitter.admit(st, &url, place, via, origin, now)? else {
                 continue;
             };
             if let Some(updated) = updated {
@@ -474,11 +492,12 @@ pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Adm
             watch: config.watch,
         },
     };
-    let mut admitter = Admitter::new(archive, pass, config)?;
     if !resume {
         // Entries left by an interrupted pass belong to it, not to this one.
         archive.clear_queue()?;
     }
+    // Counted after the clearing: the queue as this pass finds it.
+    let mut admitter = Admitter::new(archive, pass, config)?;
     let mut st = archive.begin();
     for seed in &config.seeds {
         let place = Placement {
@@ -486,7 +505,7 @@ pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Adm
             source_hops: 0,
             scope: seed.scope.host.clone(),
         };
-        admitter.admit(&mut st, &seed.url, place, Via::Seed, now)?;
+        admitter.admit(&mut st, &seed.url, place, Via::Seed, Origin::Asked, now)?;
     }
     admitter.persist(&mut st)?;
     archive.commit(st)?;
@@ -515,7 +534,7 @@ fn revisit_known_pages(
                 source_hops: page.source_hops,
                 scope: page.scope.clone(),
             };
-            admitter.admit(&mut st, &page.url, place, page.via, now)?;
+            admitter.admit(&mut st, &page.url, place, page.via, Origin::Asked, now)?;
         }
         admitter.persist(&mut st)?;
         archive.commit(st)

@@ -563,3 +563,78 @@ fn max_body_is_inclusive_a_body_of_exactly_the_cap_is_kept() {
     let over = archive.entry(&server.url(host, "/over"));
     assert_eq!(over["state"], "failed", "one byte over the cap: {over:#}");
 }
+
+#[test]
+fn a_hosts_frontier_stops_growing_at_max_queue_per_host_and_says_so() {
+    // The seed links 30 new pages; the host's queue holds 10 unfetched URLs.
+    let host = "endless.test";
+    let links: Vec<String> = (0..30).map(|i| format!("/item/{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    let server = Site::new()
+        .page(host, "/", page("Everything", &refs))
+        .route(host, "/item/*", |req| html(page(&req.path, &[])))
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--json", "--max-queue-per-host", "10"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60));
+    out.assert_success("crawl");
+    assert_eq!(server.page_requests().len(), 11, "{}", server.dump());
+    let summary = out.summary();
+    assert_eq!(num(&summary, "not_queued"), 20, "{summary:#}");
+    assert_eq!(archive.list_with(&["--all-pages"]).len(), 11);
+}
+
+fn xml(body: String) -> Response {
+    with_header(html(body), "content-type", "application/xml")
+}
+
+#[test]
+fn nested_sitemap_indexes_stop_at_max_listings_per_host() {
+    // robots.txt → an index of 20 indexes → each an index of 20 sitemaps.
+    let host = "maps.test";
+    let index = |origin: String, paths: Vec<String>| {
+        let items: String = paths
+            .iter()
+            .map(|p| format!("<sitemap><loc>{origin}{p}</loc></sitemap>"))
+            .collect();
+        xml(format!(
+            "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{items}</sitemapindex>"
+        ))
+    };
+    let server = Site::new()
+        .route(host, "/robots.txt", |req| {
+            let body = format!("User-agent: *\nSitemap: {}/index.xml\n", req.origin());
+            with_header(html(body), "content-type", "text/plain")
+        })
+        .page(host, "/", page("Home", &[]))
+        .route(host, "/index.xml", move |req| {
+            index(req.origin(), (0..20).map(|i| format!("/idx/{i}.xml")).collect())
+        })
+        .route(host, "/idx/*", move |req| {
+            let n = req.path.trim_start_matches("/idx/").trim_end_matches(".xml").to_string();
+            index(req.origin(), (0..20).map(|j| format!("/sm/{n}-{j}.xml")).collect())
+        })
+        .route(host, "/sm/*", |_| {
+            xml("<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"></urlset>".into())
+        })
+        .serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "100/s", "--depth", "1", "--json"])
+        .args(["--max-listings-per-host", "5"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60));
+    out.assert_success("crawl");
+    let listings = server
+        .paths(host)
+        .iter()
+        .filter(|p| p.ends_with(".xml"))
+        .count();
+    assert_eq!(listings, 5, "{}", server.dump());
+    let summary = out.summary();
+    assert!(num(&summary, "listings_not_queued") >= 15, "{summary:#}");
+}

@@ -533,3 +533,33 @@ fn a_crawl_delayed_host_does_not_hold_request_slots_while_it_waits() {
         server.dump()
     );
 }
+
+#[test]
+fn a_day_long_crawl_delay_is_capped_and_said() {
+    let host = "sleepy.test";
+    let site = Site::new()
+        .robots(host, "User-agent: *\nCrawl-delay: 86400\n")
+        .page(host, "/", page("Home", &["/a"]))
+        .page(host, "/a", page("A", &[]));
+    let server = site.serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s", "--json", "--max-crawl-delay", "1"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60));
+    out.assert_success("crawl");
+    assert!(
+        out.elapsed < Duration::from_secs(30),
+        "took {:?}",
+        out.elapsed
+    );
+    assert_eq!(server.count(host, "/a"), 1, "{}", server.dump());
+    let summary = out.summary();
+    let capped = &summary["crawl_delays_capped"][0];
+    assert_eq!(capped["asked_secs"], 86400.0, "{summary:#}");
+    assert_eq!(capped["applied_secs"], 1, "{summary:#}");
+    // Honoured up to the cap: the two pages are a second apart at least.
+    let times: Vec<_> = server.page_requests().iter().map(|r| r.at).collect();
+    assert!(gaps(&times).iter().all(|g| *g >= 0.9), "{}", server.dump());
+}
