@@ -726,7 +726,9 @@ mod tests {
 
     #[tokio::test]
     async fn rested_hosts_leave_the_pool_and_busy_ones_stay() {
-        let pool = HostPool::new(Duration::from_secs(1), Clock::System);
+        // Crawl-delays up to an hour honoured, so `slow` below keeps its 600 s.
+        let pool = HostPool::new(Duration::from_secs(1), Clock::System)
+            .max_crawl_delay(Duration::from_secs(3600));
         for k in 0..100 {
             pool.host(&url(&format!("https://h{k}.test/")))
                 .space_sends()
@@ -761,6 +763,24 @@ mod tests {
         pool.host(&url("https://h1.test/"));
         assert_eq!(pool.len(), 4);
         assert_eq!(pool.contacted(), 103);
+    }
+
+    #[test]
+    fn a_crawl_delay_past_the_maximum_is_cut_and_recorded_once() {
+        let pool = HostPool::new(Duration::from_secs(1), Clock::System);
+        let host = pool.host(&url("https://sleepy.test/"));
+        for _ in 0..2 {
+            let mut slot = None;
+            host.install_robots(
+                &mut slot,
+                robots(Some(200), "User-agent: *\nCrawl-delay: 86400\n"),
+            );
+        }
+        assert_eq!(host.limiter.lock().unwrap().0, crate::politeness::MAX_WAIT);
+        let capped = pool.capped_delays();
+        assert_eq!(capped.count(), 1);
+        assert_eq!(capped.named()[0].asked_secs, 86_400.0);
+        assert_eq!(capped.named()[0].applied_secs, 120);
     }
 
     #[test]
