@@ -276,15 +276,15 @@ fn article(host: usize, i: usize, pages: usize, size: usize) -> String {
         for _ in 0..(3 + rng.below(4)) {
             sentence(&mut rng, &mut html);
         }
-        if paragraph % 3 == 1 {
-            if let Some(&t) = inline.next() {
-                let _ = write!(
-                    html,
-                    r#"Read more: <a href="{}">{}</a>."#,
-                    page_path(t),
-                    title(&mut rng)
-                );
-            }
+        if paragraph % 3 == 1
+            && let Some(&t) = inline.next()
+        {
+            let _ = write!(
+                html,
+                r#"Read more: <a href="{}">{}</a>."#,
+                page_path(t),
+                title(&mut rng)
+            );
         }
         html.push_str("</p>\n");
         paragraph += 1;

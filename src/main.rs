@@ -94,6 +94,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy every record still readable from a damaged archive into a new one, then verify it.
+    Salvage {
+        /// Directory for the new archive (must not hold one); the damaged archive is only read.
+        #[arg(long, value_name = "NEW_DIR")]
+        to: PathBuf,
+    },
     #[command(flatten)]
     Read(ReadCommand),
 }
@@ -501,6 +507,7 @@ fn run(
         }
         Command::Export(args) => commands::export(archive, &args.options(), out),
         Command::Verify { json } => commands::verify(archive, *json, out),
+        Command::Salvage { to } => commands::salvage(archive, to, out),
         Command::Read(read) => read.reading().run(archive, out),
     }
 }

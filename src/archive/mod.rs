@@ -7,14 +7,18 @@
 
 #[cfg(test)]
 mod contract;
+mod guard;
 mod keys;
 mod records;
+mod salvage;
 mod store;
 mod verify;
 
+pub use guard::Damage;
 pub use records::*;
+pub use salvage::{SalvageReport, salvage};
 pub use store::{ChangeRow, Rows, Store, Txn};
-pub(crate) use verify::verify;
+pub(crate) use verify::{VerifyReport, verify};
 
 use std::collections::HashMap;
 use std::io;
@@ -73,6 +77,18 @@ pub enum ArchiveError {
     /// A read or write of the database failed.
     #[error("archive storage error: {0}")]
     Storage(#[from] sled::Error),
+    /// The database is damaged: opening it would lose records, or sled
+    /// cannot read it. Nothing was written to it.
+    #[error(
+        "archive {} is damaged: {}. It was left untouched; `palimpsest salvage --archive {} --to NEW_DIR` copies every record still readable into a new archive",
+        path.display(), damage.0, path.display()
+    )]
+    Damaged {
+        /// The archive directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        damage: Damage,
+    },
     /// A stored value does not decode (bad JSON, bad zstd, missing blob).
     #[error("corrupt archive record under key {key:?}: {reason}")]
     Corrupt {
@@ -106,6 +122,9 @@ pub enum ArchiveError {
 pub(crate) type Result<T, E = ArchiveError> = std::result::Result<T, E>;
 
 const HOLDER_FILE: &str = "holder";
+/// Held locked (an advisory file lock) by the process that opened the
+/// archive, from before the soundness check until after the seal is written.
+const LOCK_FILE: &str = "lock";
 /// The origin (`http://127.0.0.1:8080`) the holding process serves the
 /// archive on, if it does: reading commands are sent there.
 const SERVING_FILE: &str = "serving";
@@ -114,6 +133,23 @@ const SERVING_FILE: &str = "serving";
 pub struct Archive {
     path: PathBuf,
     db: sled::Db,
+    // Dropped after `db`, in this order: the seal is written once sled has
+    // written its last byte, and the lock is released after that.
+    _sealer: Sealer,
+    _lock: std::fs::File,
+}
+
+/// Writes the seal when the archive closes cleanly (see `guard`).
+struct Sealer {
+    dir: PathBuf,
+}
+
+impl Drop for Sealer {
+    fn drop(&mut self) {
+        if let Err(e) = guard::seal(&self.dir, &self.dir.join("db")) {
+            tracing::warn!("could not seal archive {}: {e}", self.dir.display());
+        }
+    }
 }
 
 impl Archive {
@@ -125,27 +161,39 @@ impl Archive {
             path: dir.to_path_buf(),
             source,
         })?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            // Bounded page cache: memory must not grow with the archive.
-            .cache_capacity(16 * 1024 * 1024)
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io) if is_lock_error(io) => ArchiveError::Locked {
-                    path: dir.to_path_buf(),
-                    holder: std::fs::read_to_string(dir.join(HOLDER_FILE))
-                        .map(|s| s.trim().to_string())
-                        .unwrap_or_else(|_| "holder unknown".into()),
-                },
-                other => ArchiveError::Open {
-                    path: dir.to_path_buf(),
-                    source: other,
-                },
-            })?;
+        let lock = lock_dir(dir)?;
+        let db_dir = dir.join("db");
+        guard::ensure_sound(dir, &db_dir).map_err(|damage| ArchiveError::Damaged {
+            path: dir.to_path_buf(),
+            damage,
+        })?;
+        guard::break_seal(dir)?;
+        let db = guard::quietly(|| {
+            sled::Config::new()
+                .path(&db_dir)
+                // Bounded page cache: memory must not grow with the archive.
+                .cache_capacity(guard::CACHE_BYTES)
+                .flush_every_ms(Some(500))
+                .open()
+        })
+        .map_err(|damage| ArchiveError::Damaged {
+            path: dir.to_path_buf(),
+            damage,
+        })?
+        .map_err(|e| match e {
+            sled::Error::Io(ref io) if is_lock_error(io) => locked(dir),
+            other => ArchiveError::Open {
+                path: dir.to_path_buf(),
+                source: other,
+            },
+        })?;
         let archive = Self {
             path: dir.to_path_buf(),
             db,
+            _sealer: Sealer {
+                dir: dir.to_path_buf(),
+            },
+            _lock: lock,
         };
         archive.check_schema()?;
         std::fs::write(
@@ -185,6 +233,23 @@ impl Archive {
             format!("{holder}, pid {}, {note}", std::process::id()),
         )?;
         Ok(())
+    }
+
+    /// Whether writing to `path` would write over the archive's own files
+    /// (its database, lock, seal or notes), wherever a link or `..` leads.
+    pub fn owns(&self, path: &Path) -> bool {
+        let target = resolved(path);
+        let own = |name: &str| resolved(&self.path.join(name));
+        target.starts_with(own("db"))
+            || [
+                HOLDER_FILE,
+                LOCK_FILE,
+                SERVING_FILE,
+                guard::SEAL_FILE,
+                guard::SCRATCH_DIR,
+            ]
+            .iter()
+            .any(|name| target.starts_with(own(name)))
     }
 
     fn check_schema(&self) -> Result<()> {
@@ -789,6 +854,48 @@ fn corrupt_json(what: &'static str) -> impl Fn(serde_json::Error) -> ArchiveErro
     move |e| ArchiveError::Corrupt {
         key: what.to_string(),
         reason: e.to_string(),
+    }
+}
+
+/// `path` made absolute, with links resolved as far as it exists.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
+/// Takes the archive directory's lock, or says who holds it.
+pub(super) fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(locked(dir)),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+fn locked(dir: &Path) -> ArchiveError {
+    ArchiveError::Locked {
+        path: dir.to_path_buf(),
+        holder: std::fs::read_to_string(dir.join(HOLDER_FILE))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "holder unknown".into()),
     }
 }
 

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::{Archive, CaptureRecord, PageRecord, PayloadBlob, Result, Store, UrlId, keys};
+use super::{
+    Archive, ArchiveError, CaptureRecord, PageRecord, PayloadBlob, Result, Store, UrlId, keys,
+};
 use crate::digest::ContentDigest;
 
 /// What `verify` found.
@@ -21,6 +23,13 @@ impl VerifyReport {
         self.problems.is_empty()
     }
 
+    /// The report on an archive that could not be opened at all.
+    pub(crate) fn unopenable(why: String) -> Self {
+        let mut report = Self::default();
+        report.problem(why);
+        report
+    }
+
     fn problem(&mut self, p: String) {
         // A badly damaged archive should not print a million lines.
         if self.problems.len() < 1000 {
@@ -29,8 +38,23 @@ impl VerifyReport {
     }
 }
 
+/// Checks the whole archive. Storage that cannot be read is a problem
+/// reported like any other (the walk stops there: sled returns the same
+/// error for ever), not an error that hides what was found so far.
 pub(crate) fn verify(archive: &Archive) -> Result<VerifyReport> {
     let mut report = VerifyReport::default();
+    if let Err(e) = walk(archive, &mut report) {
+        report.problem(format!("reading stopped: {e}"));
+    }
+    Ok(report)
+}
+
+/// An error that will repeat if the same scan goes on.
+fn is_unreadable(e: &ArchiveError) -> bool {
+    matches!(e, ArchiveError::Storage(_))
+}
+
+fn walk(archive: &Archive, report: &mut VerifyReport) -> Result<()> {
     let db = &archive.db;
     for kv in db.scan_prefix([keys::PAYLOADS]) {
         let (k, v) = kv?;
@@ -48,13 +72,14 @@ pub(crate) fn verify(archive: &Archive) -> Result<VerifyReport> {
     for page in archive.pages() {
         let (id, page) = match page {
             Ok(p) => p,
+            Err(e) if is_unreadable(&e) => return Err(e),
             Err(e) => {
                 report.problem(e.to_string());
                 continue;
             }
         };
         report.pages += 1;
-        verify_page(archive, id, &page, &mut report)?;
+        verify_page(archive, id, &page, report)?;
     }
     for kv in db.scan_prefix([keys::QUEUE]) {
         let (k, _) = kv?;
@@ -63,7 +88,7 @@ pub(crate) fn verify(archive: &Archive) -> Result<VerifyReport> {
             _ => report.problem(format!("frontier entry {k:?} names no page")),
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 fn verify_page(
@@ -82,6 +107,7 @@ fn verify_page(
     for capture in archive.scan::<CaptureRecord>(keys::captures_of(id)) {
         let capture = match capture {
             Ok((_, c)) => c,
+            Err(e) if is_unreadable(&e) => return Err(e),
             Err(e) => {
                 report.problem(e.to_string());
                 continue;
@@ -116,6 +142,7 @@ fn verify_page(
     for version in archive.versions(id) {
         let version = match version {
             Ok(v) => v,
+            Err(e) if is_unreadable(&e) => return Err(e),
             Err(e) => {
                 report.problem(e.to_string());
                 continue;

@@ -50,6 +50,13 @@ fn progress_bar() -> Option<ProgressBar> {
 /// Streams the selected records; a file output appears only when complete.
 pub fn export(dir: &Path, opts: &ExportOptions, stdout: &mut dyn Write) -> anyhow::Result<Outcome> {
     let archive = open_existing(dir, "palimpsest export")?;
+    if let Some(path) = opts.output.as_deref().filter(|p| archive.owns(p)) {
+        anyhow::bail!(
+            "refusing to export to {}: it is part of the archive in {}, which the export would destroy",
+            path.display(),
+            dir.display()
+        );
+    }
     let target = Target::of(opts.output.as_deref())?;
     let bar = progress_bar();
     let tick = |n: u64| {

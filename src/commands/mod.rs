@@ -465,33 +465,88 @@ pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyho
 
 /// `palimpsest verify`.
 pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let archive = open_existing(archive_dir, "palimpsest verify")?;
-    let report = archive::verify(&archive)?;
+    let report = verify_report(archive_dir)?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
         for p in &report.problems {
             writeln!(out, "problem: {p}")?;
         }
-        writeln!(
-            out,
-            "{}: {}, {}, {}, {} checked",
-            if report.is_clean() {
-                "archive OK"
-            } else {
-                "archive has problems"
-            },
-            counted(report.pages as u64, "page", "pages"),
-            counted(report.captures as u64, "capture", "captures"),
-            counted(report.payloads as u64, "payload", "payloads"),
-            counted(report.versions as u64, "version", "versions"),
-        )?;
+        writeln!(out, "{}", verdict(&report))?;
     }
     Ok(if report.is_clean() {
         Outcome::Done
     } else {
         Outcome::Problems
     })
+}
+
+/// Checks the archive in `archive_dir`; damage that keeps it from opening
+/// is a problem found, not an error.
+fn verify_report(archive_dir: &Path) -> anyhow::Result<archive::VerifyReport> {
+    match open_existing(archive_dir, "palimpsest verify") {
+        Ok(archive) => Ok(archive::verify(&archive)?),
+        Err(e) => match e.downcast::<archive::ArchiveError>()? {
+            damaged @ archive::ArchiveError::Damaged { .. } => {
+                Ok(archive::VerifyReport::unopenable(damaged.to_string()))
+            }
+            other => Err(other.into()),
+        },
+    }
+}
+
+/// The last line of `verify`: the verdict and what was checked.
+fn verdict(report: &archive::VerifyReport) -> String {
+    format!(
+        "{}: {}, {}, {}, {} checked",
+        if report.is_clean() {
+            "archive OK"
+        } else {
+            "archive has problems"
+        },
+        counted(report.pages, "page", "pages"),
+        counted(report.captures, "capture", "captures"),
+        counted(report.payloads, "payload", "payloads"),
+        counted(report.versions, "version", "versions"),
+    )
+}
+
+/// `palimpsest salvage`: every readable record of the archive in
+/// `archive_dir` copied into a new archive in `to`, which is then verified.
+pub fn salvage(archive_dir: &Path, to: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let report = archive::salvage(archive_dir, to)?;
+    writeln!(
+        out,
+        "salvaged {} from {} into {}{}",
+        counted(report.records, "record", "records"),
+        archive_dir.display(),
+        to.display(),
+        match report.damaged_stretches {
+            0 => String::new(),
+            n => format!(
+                ", skipping {}",
+                counted(n, "damaged stretch", "damaged stretches")
+            ),
+        }
+    )?;
+    if let Some(cut) = &report.repair_cut {
+        writeln!(out, "note: {cut}")?;
+    }
+    if report.records == 0 {
+        writeln!(out, "nothing could be read")?;
+        return Ok(Outcome::NothingDone);
+    }
+    let check = verify_report(to)?;
+    write!(out, "salvaged {}", verdict(&check))?;
+    if !check.is_clean() {
+        write!(
+            out,
+            " (records lost to the damage leave references dangling; `palimpsest --archive {} verify` lists them)",
+            to.display()
+        )?;
+    }
+    writeln!(out)?;
+    Ok(Outcome::Done)
 }
 
 /// `palimpsest extract`: articles from saved HTML, one JSON record a line.
@@ -568,7 +623,7 @@ pub fn reextract(
         writeln!(
             out,
             "{}: {} re-extracted, {}, {} without a complete HTML capture",
-            counted(report.pages as u64, "page", "pages"),
+            counted(report.pages, "page", "pages"),
             report.extracted,
             counted(report.new_versions as u64, "new version", "new versions"),
             report.skipped

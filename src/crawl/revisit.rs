@@ -17,10 +17,10 @@ pub fn next_visit(scope: &Scope, page: &PageRecord, now: DateTime<Utc>) -> Optio
     if page.state == PageState::Disallowed {
         return Some(now + DISALLOWED_RETRY);
     }
-    if page.via == Via::Seed || page.listing {
-        if let Some(every) = scope.every {
-            return Some(now + every);
-        }
+    if (page.via == Via::Seed || page.listing)
+        && let Some(every) = scope.every
+    {
+        return Some(now + every);
     }
     let changed = page
         .latest

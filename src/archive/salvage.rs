@@ -1,0 +1,198 @@
+//! `palimpsest salvage`: every record of a damaged archive that can still be
+//! read, copied into a new archive. The damaged archive is only read, and
+//! only through a copy, since sled's repair on opening may cut it short.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::guard;
+use super::{ArchiveError, Result};
+
+/// Records copied per write batch into the new archive.
+const BATCH_RECORDS: usize = 1_000;
+/// Restarts past unreadable records before giving up on the rest.
+const MAX_DAMAGED_STRETCHES: u64 = 10_000;
+
+/// What `salvage` recovered.
+#[derive(Debug, Default, Serialize)]
+pub struct SalvageReport {
+    /// Records copied into the new archive.
+    pub records: u64,
+    /// Places where reading failed and the copy skipped ahead.
+    pub damaged_stretches: u64,
+    /// How sled's repair treated the damaged copy, when it cut it short.
+    pub repair_cut: Option<String>,
+}
+
+/// Copies every readable record of the archive in `from` into a new archive
+/// in `to` (which must not hold one).
+pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
+    let source_db = from.join("db");
+    if !source_db.is_dir() {
+        return Err(ArchiveError::Io(std::io::Error::other(format!(
+            "no archive at {}",
+            from.display()
+        ))));
+    }
+    if to.join("db").exists() {
+        return Err(ArchiveError::Io(std::io::Error::other(format!(
+            "{} already holds an archive; salvage into a new directory",
+            to.display()
+        ))));
+    }
+    // Nothing may write to the damaged archive while it is copied.
+    let _lock = super::lock_dir(from)?;
+    std::fs::create_dir_all(to)?;
+    let scratch = to.join(".salvage-source");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let copy = scratch.join("db");
+    guard::copy_db(&source_db, &copy)?;
+    let result = copy_records(&copy, &to.join("db"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let report = result?;
+    guard::seal(to, &to.join("db"))?;
+    Ok(report)
+}
+
+fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
+    let before: u64 = total_len(damaged);
+    let open = || {
+        let path = damaged.to_path_buf();
+        guard::bounded(guard::budget_for(before), move || guard::open_sled(&path))
+    };
+    let source = match open() {
+        Ok(db) => db,
+        // A snapshot that points past the damage stops sled opening at
+        // all; without it sled rebuilds its tables from the log.
+        Err(_) => {
+            remove_snapshots(damaged)?;
+            open().map_err(|damage| ArchiveError::Damaged {
+                path: damaged.to_path_buf(),
+                damage,
+            })?
+        }
+    };
+    let mut report = SalvageReport::default();
+    let after = total_len(damaged);
+    if after < before {
+        report.repair_cut = Some(format!(
+            "sled could read {after} of its {before} bytes; records stored past the damage are not in sled's index"
+        ));
+    }
+    let target = sled::Config::new()
+        .path(into)
+        .cache_capacity(guard::CACHE_BYTES)
+        .open()?;
+    let mut batch = sled::Batch::default();
+    let mut in_batch = 0;
+    let mut from: Vec<u8> = Vec::new();
+    loop {
+        let mut failed_after: Option<Vec<u8>> = None;
+        let stretch = guard::quietly(|| -> std::result::Result<(), ()> {
+            for kv in source.range(from.clone()..) {
+                let Ok((k, v)) = kv else { return Err(()) };
+                batch.insert(k.clone(), v);
+                in_batch += 1;
+                report.records += 1;
+                failed_after = Some(k.to_vec());
+                if in_batch == BATCH_RECORDS {
+                    target
+                        .apply_batch(std::mem::take(&mut batch))
+                        .map_err(|_| ())?;
+                    in_batch = 0;
+                }
+            }
+            Ok(())
+        });
+        if matches!(stretch, Ok(Ok(()))) {
+            break;
+        }
+        report.damaged_stretches += 1;
+        if report.damaged_stretches >= MAX_DAMAGED_STRETCHES {
+            break;
+        }
+        let Some(next) = skip_past(failed_after.as_deref().unwrap_or(&from), &source) else {
+            break;
+        };
+        from = next;
+    }
+    target.apply_batch(batch)?;
+    target.flush()?;
+    Ok(report)
+}
+
+/// The first key from which reading works again after a failure past
+/// `last_good`: the key right after it, then ever coarser jumps (the next
+/// value of each shorter prefix), so a damaged node's whole range is skipped.
+fn skip_past(last_good: &[u8], source: &sled::Db) -> Option<Vec<u8>> {
+    let mut candidates = vec![successor(last_good)];
+    for len in (1..=last_good.len()).rev() {
+        if let Some(next) = next_prefix(&last_good[..len]) {
+            candidates.push(next);
+        }
+    }
+    candidates.into_iter().find(|start| {
+        matches!(
+            guard::quietly(|| source.range(start.clone()..).next().transpose().is_ok()),
+            Ok(true)
+        )
+    })
+}
+
+/// The smallest key greater than `key`.
+fn successor(key: &[u8]) -> Vec<u8> {
+    let mut k = key.to_vec();
+    k.push(0);
+    k
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+fn next_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut k = prefix.to_vec();
+    while let Some(last) = k.pop() {
+        if last < u8::MAX {
+            k.push(last + 1);
+            return Some(k);
+        }
+    }
+    None
+}
+
+fn total_len(db_dir: &Path) -> u64 {
+    std::fs::read_dir(db_dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                // sled rewrites its snapshot on every open: not records.
+                .filter(|e| !e.file_name().to_string_lossy().starts_with("snap."))
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn remove_snapshots(db_dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(db_dir)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with("snap.") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipping_ahead_jumps_past_ever_larger_ranges() {
+        assert_eq!(successor(b"ab"), b"ab\0".to_vec());
+        assert_eq!(next_prefix(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(next_prefix(&[b'a', 0xff]), Some(b"b".to_vec()));
+        assert_eq!(next_prefix(&[0xff, 0xff]), None);
+    }
+}

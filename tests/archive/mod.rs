@@ -1,0 +1,4 @@
+//! The archive on disk: damage to its files is found and reported, never
+//! spread, and what is still readable can be salvaged.
+
+mod damage;
