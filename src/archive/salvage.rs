@@ -124,7 +124,8 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
 
 /// The first key from which reading works again after a failure past
 /// `last_good`: the key right after it, then ever coarser jumps (the next
-/// value of each shorter prefix), so a damaged node's whole range is skipped.
+/// value of each shorter prefix), then each later first byte, so a damaged
+/// node's whole range is skipped but no more.
 fn skip_past(last_good: &[u8], source: &sled::Db) -> Option<Vec<u8>> {
     let mut candidates = vec![successor(last_good)];
     for len in (1..=last_good.len()).rev() {
@@ -132,6 +133,8 @@ fn skip_past(last_good: &[u8], source: &sled::Db) -> Option<Vec<u8>> {
             candidates.push(next);
         }
     }
+    let first_after = last_good.first().map_or(0, |b| u16::from(*b) + 1);
+    candidates.extend((first_after..=255).map(|b| vec![b as u8]));
     candidates.into_iter().find(|start| {
         matches!(
             guard::quietly(|| source.range(start.clone()..).next().transpose().is_ok()),
