@@ -112,6 +112,10 @@ impl Rate {
     }
 }
 
+/// Largest body kept, after decompression, unless `--max-body` says
+/// otherwise: by the crawl, and by `import-warc`.
+pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
+
 /// Parses a byte size: `1048576`, `64KiB`, `10MiB`, `1GB`.
 pub fn parse_size(s: &str) -> Result<u64, ConfigError> {
     let t = s.trim();
@@ -383,7 +387,7 @@ impl CrawlConfig {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(15),
-            max_body: 10 * 1024 * 1024,
+            max_body: DEFAULT_MAX_BODY,
             max_pages: None,
             max_pages_per_host: None,
             max_queue_per_host: u64::MAX,
@@ -827,7 +831,7 @@ impl Requests {
             rate: rate.unwrap_or(Rate { per_second: 1.0 }),
             concurrency: concurrency.unwrap_or(16),
             timeout: Duration::from_secs(timeout.unwrap_or(30)),
-            max_body: max_body.unwrap_or(10 * 1024 * 1024),
+            max_body: max_body.unwrap_or(DEFAULT_MAX_BODY),
         })
     }
 }

@@ -3,7 +3,9 @@
 //! Order of evidence (as browsers do): byte-order mark, the HTTP
 //! `Content-Type` charset, a `<meta charset>` in the first 1024 bytes; then
 //! UTF-8 if the first 64 KiB are valid UTF-8, else a statistical guess
-//! (`chardetng`).
+//! (`chardetng`). The header is believed as it is (`charset=utf-16` is
+//! UTF-16); a `<meta>` is read in ASCII bytes, so one naming UTF-16 is
+//! wrong about itself and means UTF-8 (WHATWG's prescan rule).
 
 use encoding_rs::Encoding;
 
@@ -23,7 +25,7 @@ fn sniff_encoding(bytes: &[u8], content_type: Option<&str>) -> &'static Encoding
         return enc;
     }
     let head = &bytes[..bytes.len().min(1024)];
-    if let Some(enc) = meta_charset(head).and_then(|l| label(&l)) {
+    if let Some(enc) = meta_charset(head).and_then(|l| meta_label(&l)) {
         return enc;
     }
     let sample = &bytes[..bytes.len().min(GUESS_SAMPLE)];
@@ -50,12 +52,20 @@ fn is_utf8(sample: &[u8], whole: bool) -> bool {
     }
 }
 
-/// `label` per the WHATWG Encoding standard; a page that declares UTF-16 in
-/// ASCII-compatible bytes is lying, so that is read as UTF-8.
+/// `label` per the WHATWG Encoding standard, as an HTTP header gives it.
 fn label(l: &str) -> Option<&'static Encoding> {
-    Encoding::for_label(l.trim().as_bytes()).map(|e| {
+    Encoding::for_label(l.trim().as_bytes())
+}
+
+/// `label` as a `<meta>` gives it: a page that declares UTF-16 in
+/// ASCII-compatible bytes is lying, so that is read as UTF-8, and
+/// `x-user-defined` as windows-1252 (the prescan's rules).
+fn meta_label(l: &str) -> Option<&'static Encoding> {
+    label(l).map(|e| {
         if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
             encoding_rs::UTF_8
+        } else if e == encoding_rs::X_USER_DEFINED {
+            encoding_rs::WINDOWS_1252
         } else {
             e
         }

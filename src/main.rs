@@ -58,6 +58,9 @@ enum Command {
         /// Seed files whose [[profile]] tables apply.
         #[arg(long = "seeds", value_name = "FILE")]
         seeds: Vec<PathBuf>,
+        /// Largest body kept, after decompression, e.g. 10MiB; a longer one is stored cut, as a crawl stores it [default: 10MiB].
+        #[arg(long, value_name = "SIZE", value_parser = byte_size)]
+        max_body: Option<u64>,
         #[arg(long)]
         json: bool,
     },
@@ -303,6 +306,11 @@ fn parse_when(s: &str) -> Result<DateTime<Utc>, String> {
     palimpsest::config::parse_when_at(s, clock().now()).map_err(reason)
 }
 
+/// A byte size, as `crawl --max-body` reads it (`10MiB`, `1048576`).
+fn byte_size(s: &str) -> Result<u64, String> {
+    palimpsest::config::parse_size(s).map_err(reason)
+}
+
 fn parse_bind(s: &str) -> Result<SocketAddr, String> {
     palimpsest::config::parse_bind(s).map_err(reason)
 }
@@ -499,8 +507,14 @@ fn run(
             seeds,
             input_jsonl,
         } => commands::extract(files, url.as_deref(), seeds, *input_jsonl, out),
-        Command::ImportWarc { files, seeds, json } => {
-            commands::import_warc(archive, files, seeds, *json, clock(), out)
+        Command::ImportWarc {
+            files,
+            seeds,
+            max_body,
+            json,
+        } => {
+            let max_body = max_body.unwrap_or(palimpsest::config::DEFAULT_MAX_BODY);
+            commands::import_warc(archive, files, seeds, max_body, *json, clock(), out)
         }
         Command::Reextract { seeds, url, json } => {
             commands::reextract(archive, seeds, url.as_deref(), *json, clock(), out)

@@ -578,13 +578,14 @@ pub fn import_warc(
     archive_dir: &Path,
     files: &[std::path::PathBuf],
     seed_files: &[std::path::PathBuf],
+    max_body: u64,
     json: bool,
     clock: Clock,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let profiles = crate::config::profiles_by_host(seed_files)?;
     let archive = Archive::open(archive_dir, "palimpsest import-warc")?;
-    let report = crawl::import_warc(&archive, files, &profiles, clock)?;
+    let report = crawl::import_warc(&archive, files, &profiles, max_body, clock)?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
@@ -599,7 +600,31 @@ pub fn import_warc(
             counted(report.damaged, "damaged stretch", "damaged stretches"),
         )?;
     }
-    Ok(Outcome::Done)
+    Ok(import_outcome(&report))
+}
+
+/// An import that read nothing from a file, or found no capture at all,
+/// did not do what was asked: it says so and exits non-zero.
+fn import_outcome(report: &crawl::ImportReport) -> Outcome {
+    for file in &report.unreadable_files {
+        eprintln!("error: {file}: no WARC record could be read (is it a WARC file?)");
+    }
+    if report.found_nothing() {
+        eprintln!(
+            "error: nothing imported: {} held no HTTP response or revisit record that could be used",
+            if report.records == 0 {
+                "the files"
+            } else {
+                "the records read"
+            }
+        );
+        return Outcome::NothingDone;
+    }
+    if report.unreadable_files.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::Problems
+    }
 }
 
 /// `palimpsest reextract`: extract stored payloads again, no refetching.

@@ -11,9 +11,11 @@ pub enum Outcome {
     /// Everything asked was done.
     Done,
     /// Nothing could be done: a crawl pass in which no page was fetched
-    /// but some failed or were disallowed.
+    /// but some failed or were disallowed; an import that found nothing
+    /// to import.
     NothingDone,
-    /// Ran, but found problems (e.g. `verify`).
+    /// Ran, but found problems (e.g. `verify`; `import-warc` given a file
+    /// that is not a WARC among others that were).
     Problems,
     /// A crawl pass finished, but some pages failed.
     SomeErrors,

@@ -4,18 +4,24 @@
 //! institution already holds. A damaged record costs a warning, not the
 //! import; a capture already held (same URL, fetch time and payload) is not
 //! added again; palimpsest's own exports come back whole (identical-payload
-//! and not-modified revisits, truncation, redirects).
+//! and not-modified revisits, truncation, redirects). The crawl's limits
+//! hold: a payload past `--max-body` is cut and stored as a cut capture
+//! (never held whole: the reader reads past the rest of its block, and a
+//! decoder stops at the cap), and each page is parsed under the crawl's
+//! budget ([`super::analyze`]).
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use super::capture::{self, Shows};
-use super::process::{ExtractedArticle, is_html};
+use super::process::{Analysis, Analyzed, body_cut, still_encoded, undecodable};
 use crate::archive::{
     Archive, ArchiveError, CaptureRecord, PassRecord, PayloadBlob, RedirectHop, Staging, Store,
     Truncation, Txn, Via,
@@ -24,12 +30,15 @@ use crate::canonical::CanonicalUrl;
 use crate::clock::Clock;
 use crate::config::CrawlConfig;
 use crate::digest::ContentDigest;
-use crate::export::warc::{Entry, REDIRECTS, REQUESTED_URI, WarcReader, WarcRecord, sha1_digest};
-use crate::extract::{self, Profile};
+use crate::export::warc::{
+    Entry, MAX_HEADER, REDIRECTS, REQUESTED_URI, WarcReader, WarcRecord, sha1_digest,
+};
+use crate::extract::Profile;
 use crate::frontier::Admitter;
 
-/// Largest payload imported; a record claiming more is skipped.
-const MAX_BLOCK: u64 = 256 * 1024 * 1024;
+/// Bytes of a record's block held beyond the body cap: room for the HTTP
+/// status line and headers (as much as the reader allows WARC headers).
+const HTTP_HEAD_ROOM: u64 = MAX_HEADER as u64;
 
 /// Errors that stop an import.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +46,9 @@ pub enum ImportError {
     /// The archive could not be read or written.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    /// The runtime that supervises parsing could not start.
+    #[error("cannot start the parser's supervisor: {0}")]
+    Runtime(std::io::Error),
     /// A WARC file could not be opened or read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -63,6 +75,16 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// Damaged stretches skipped (each also warned about on stderr).
     pub damaged: u64,
+    /// Files in which not one record could be read (not WARC files).
+    pub unreadable_files: Vec<String>,
+}
+
+impl ImportReport {
+    /// Whether the files held nothing to import: no capture, new or already
+    /// held, came out of them.
+    pub fn found_nothing(&self) -> bool {
+        self.captures == 0 && self.duplicates == 0
+    }
 }
 
 /// The response headers kept in a capture (as the crawler keeps them).
@@ -80,12 +102,20 @@ const KEPT: &[&str] = &[
 struct HttpResponse {
     status: u16,
     headers: Vec<(String, String)>,
+    /// At most the body cap.
     payload: Vec<u8>,
+    /// The payload was cut: longer than the body cap, or its record longer
+    /// than the reader keeps.
+    cut: bool,
 }
 
 /// Parses an HTTP/1.x response as stored in a WARC response record,
-/// removing chunked transfer coding and gzip/deflate content coding.
-fn parse_http(block: &[u8], max: u64) -> Option<HttpResponse> {
+/// removing chunked transfer coding and the content codings the fetcher
+/// undoes (gzip, deflate, br, zstd), keeping at most `max_body` bytes of
+/// payload. `block_cut`: the block is only the beginning of the record's
+/// (an incomplete chunk or compressed stream at its end is then expected).
+/// A coding it does not know stays on the payload, and in its headers.
+fn parse_http(block: &[u8], block_cut: bool, max_body: u64) -> Option<HttpResponse> {
     let split = block.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&block[..split]).ok()?;
     let mut lines = head.split("\r\n");
@@ -101,53 +131,113 @@ fn parse_http(block: &[u8], max: u64) -> Option<HttpResponse> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.to_ascii_lowercase())
     };
-    let mut payload = block[split + 4..].to_vec();
+    let mut body = block[split + 4..].to_vec();
     if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-        payload = dechunk(&payload).unwrap_or(payload);
+        body = match dechunk(&body) {
+            Ok(whole) => whole,
+            Err(start) if block_cut => start,
+            // Stored already dechunked, the header left as it was.
+            Err(_) => body,
+        };
     }
-    match header("content-encoding").as_deref() {
-        Some("gzip") | Some("x-gzip") => {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&payload[..])
-                .take(max)
-                .read_to_end(&mut out)
-                .ok()?;
-            payload = out;
+    let coding = header("content-encoding");
+    let (payload, over, left_on) = match decoder(coding.as_deref(), &body) {
+        Some(reader) => {
+            let (payload, over) = read_capped(reader?, max_body, block_cut)?;
+            (payload, over, None)
         }
-        Some("deflate") => {
-            let mut out = Vec::new();
-            flate2::read::ZlibDecoder::new(&payload[..])
-                .take(max)
-                .read_to_end(&mut out)
-                .ok()?;
-            payload = out;
+        None => {
+            let (payload, over) = read_capped(Box::new(&body[..]), max_body, block_cut)?;
+            (payload, over, still_encoded(coding.as_deref()))
         }
-        _ => {}
-    }
-    let headers = headers
-        .into_iter()
-        .filter(|(k, _)| KEPT.contains(&k.as_str()))
-        .collect();
+    };
+    // A coding left on the payload is kept with it, so that nothing reads
+    // the payload as text (as the crawler keeps what reqwest leaves).
+    let keep = |k: &str| KEPT.contains(&k) || (k == "content-encoding" && left_on.is_some());
+    let headers = headers.into_iter().filter(|(k, _)| keep(k)).collect();
     Some(HttpResponse {
         status,
         headers,
         payload,
+        cut: over || block_cut,
     })
 }
 
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
+/// A reader undoing `coding`, when it is one palimpsest undoes (`None` for
+/// none, identity, or one it does not know); `Some(None)` when the
+/// decoder cannot even start (a corrupt zstd frame header).
+fn decoder<'a>(coding: Option<&str>, body: &'a [u8]) -> Option<Option<Box<dyn Read + 'a>>> {
+    let reader: Box<dyn Read + 'a> = match still_encoded(coding)? {
+        "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(body)),
+        "deflate" => Box::new(flate2::read::ZlibDecoder::new(body)),
+        "br" => Box::new(brotli_decompressor::Decompressor::new(body, 64 * 1024)),
+        "zstd" => {
+            let Ok(mut d) = zstd::stream::read::Decoder::new(body) else {
+                return Some(None);
+            };
+            // HTTP's zstd windows are at most 8 MiB (RFC 9659): a frame
+            // asking for more is refused, not given the memory.
+            if d.window_log_max(23).is_err() {
+                return Some(None);
+            }
+            Box::new(d)
+        }
+        _ => return None,
+    };
+    Some(Some(reader))
+}
+
+/// Up to `max_body` bytes from `reader`, and whether there was more; never
+/// more than one byte past the cap in memory, whatever the compression
+/// ratio. A decoding error is the end of the payload when the input was cut
+/// (`input_cut`), and makes it unusable otherwise.
+fn read_capped(
+    reader: Box<dyn Read + '_>,
+    max_body: u64,
+    input_cut: bool,
+) -> Option<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    if reader
+        .take(max_body.saturating_add(1))
+        .read_to_end(&mut out)
+        .is_err()
+        && !input_cut
+    {
+        return None;
+    }
+    let over = out.len() as u64 > max_body;
+    out.truncate(usize::try_from(max_body).unwrap_or(usize::MAX));
+    Some((out, over))
+}
+
+/// The body of a chunked message; `Err` with the data before the point
+/// where it stops making sense (a record cut short ends inside a chunk).
+fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
+        let Some(size) = chunk_size(body) else {
+            return Err(out);
+        };
+        let (line_len, size) = size;
+        body = &body[line_len..];
         if size == 0 {
-            return Some(out);
+            return Ok(out);
         }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
+        let data = &body[..size.min(body.len())];
+        out.extend_from_slice(data);
+        match body.get(data.len() + 2..) {
+            Some(rest) if data.len() == size => body = rest,
+            _ => return Err(out),
+        }
     }
+}
+
+/// The length of a chunk-size line (CRLF included) and the size it gives.
+fn chunk_size(body: &[u8]) -> Option<(usize, usize)> {
+    let line_end = body.windows(2).position(|w| w == b"\r\n")?;
+    let size_text = std::str::from_utf8(&body[..line_end]).ok()?;
+    let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+    Some((line_end + 2, size))
 }
 
 /// The URL a capture was asked for, when palimpsest's export recorded a
@@ -221,11 +311,26 @@ enum Imported {
 
 /// Imports WARC files (plain, gzip, or per-record gzip). Damaged records
 /// are skipped with a warning on stderr; captures already in the archive
-/// are not added again, so importing a file twice changes nothing.
+/// are not added again, so importing a file twice changes nothing. A
+/// payload past `max_body` bytes is cut as the crawl cuts it, and each page
+/// is parsed within the crawl's budget.
 pub fn import_warc(
     archive: &Archive,
     paths: &[impl AsRef<Path>],
     profiles: &HashMap<String, Arc<Profile>>,
+    max_body: u64,
+    clock: Clock,
+) -> Result<ImportReport, ImportError> {
+    let supervisor = Supervisor::new(super::ANALYSIS_BUDGET).map_err(ImportError::Runtime)?;
+    import_with(archive, paths, profiles, max_body, &supervisor, clock)
+}
+
+fn import_with(
+    archive: &Archive,
+    paths: &[impl AsRef<Path>],
+    profiles: &HashMap<String, Arc<Profile>>,
+    max_body: u64,
+    supervisor: &Supervisor,
     clock: Clock,
 ) -> Result<ImportReport, ImportError> {
     let now = clock.now();
@@ -237,51 +342,129 @@ pub fn import_warc(
         watch: false,
     });
     let limits = CrawlConfig::unlimited();
-    let mut admitter = Admitter::new(archive, pass, &limits)?;
-    let mut report = ImportReport::default();
-    // sha1 payload digests of responses seen, for revisit records.
-    let mut by_sha1: HashMap<String, ContentDigest> = HashMap::new();
+    let mut run = Run {
+        admitter: Admitter::new(archive, pass, &limits)?,
+        profiles,
+        by_sha1: HashMap::new(),
+        report: ImportReport::default(),
+        max_body,
+        supervisor,
+    };
     for path in paths {
-        let path = path.as_ref();
+        run.import_file(archive, path.as_ref())?;
+    }
+    archive.flush()?;
+    Ok(run.report)
+}
+
+/// What an import keeps from file to file.
+struct Run<'r> {
+    admitter: Admitter,
+    profiles: &'r HashMap<String, Arc<Profile>>,
+    /// sha1 payload digests of responses seen, for revisit records.
+    by_sha1: HashMap<String, ContentDigest>,
+    report: ImportReport,
+    max_body: u64,
+    supervisor: &'r Supervisor,
+}
+
+impl Run<'_> {
+    /// Imports the records of one file, in batches; a file in which no
+    /// record could be read is named in the report.
+    fn import_file(&mut self, archive: &Archive, path: &Path) -> Result<(), ImportError> {
         let name = path.display().to_string();
         let read_error = |source| ImportError::Read {
             path: name.clone(),
             source,
         };
         let file = std::fs::File::open(path).map_err(read_error)?;
-        let mut reader = WarcReader::new(file, MAX_BLOCK).map_err(read_error)?;
+        // No record is refused for its size: past the cap it is read past.
+        let mut reader = WarcReader::new(file, u64::MAX)
+            .map_err(read_error)?
+            .keeping(self.max_body.saturating_add(HTTP_HEAD_ROOM));
         let mut batch = Batch::new(archive);
+        let records_before = self.report.records;
         while let Some(entry) = reader.next_entry().map_err(read_error)? {
             let record = match entry {
                 Entry::Record(record) => record,
                 Entry::Damaged(damaged) => {
                     eprintln!("warning: {name}: {damaged}");
-                    report.damaged += 1;
+                    self.report.damaged += 1;
                     continue;
                 }
             };
-            report.records += 1;
+            self.report.records += 1;
             let mut ctx = Context {
                 st: &mut batch.st,
-                admitter: &mut admitter,
-                profiles,
-                by_sha1: &mut by_sha1,
-                report: &mut report,
+                admitter: &mut self.admitter,
+                profiles: self.profiles,
+                by_sha1: &mut self.by_sha1,
+                report: &mut self.report,
+                max_body: self.max_body,
+                supervisor: self.supervisor,
             };
             match ctx.import_record(&record)? {
                 Imported::Capture => {}
-                Imported::Duplicate => report.duplicates += 1,
-                Imported::Skipped => report.skipped += 1,
+                Imported::Duplicate => self.report.duplicates += 1,
+                Imported::Skipped => self.report.skipped += 1,
             }
             batch.add(record.block.len());
             if batch.full() {
-                batch.commit(&mut admitter)?;
+                batch.commit(&mut self.admitter)?;
             }
         }
-        batch.commit(&mut admitter)?;
+        batch.commit(&mut self.admitter)?;
+        if self.report.records == records_before {
+            self.report.unreadable_files.push(name);
+        }
+        Ok(())
     }
-    archive.flush()?;
-    Ok(report)
+}
+
+/// Runs page analyses as the crawl does: on blocking threads, each holding
+/// one of the CPU stage's permits, within a budget. A parse past it is left
+/// to finish holding its permit, so runaway parses cannot pile up.
+struct Supervisor {
+    runtime: Option<tokio::runtime::Runtime>,
+    cpu: Arc<Semaphore>,
+    budget: Duration,
+}
+
+impl Supervisor {
+    fn new(budget: Duration) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        Ok(Self {
+            runtime: Some(runtime),
+            cpu: Arc::new(Semaphore::new(super::cpu_slots())),
+            budget,
+        })
+    }
+
+    /// What `analysis` found, or why it found nothing (a panic, the budget).
+    fn analyze(
+        &self,
+        analysis: Analysis,
+        profile: Option<Arc<Profile>>,
+        max_body: u64,
+    ) -> Result<Analyzed, String> {
+        let runtime = self.runtime.as_ref().expect("taken only on drop");
+        runtime.block_on(async {
+            let cpu = self.cpu.clone().acquire_owned().await;
+            let cpu = cpu.map_err(|e| e.to_string())?;
+            super::analyze(analysis, profile, max_body, cpu, self.budget).await
+        })
+    }
+}
+
+impl Drop for Supervisor {
+    /// A parse past its budget is not waited for: the import is over.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// How much a batch holds, and whether that is enough to commit it: kept
@@ -346,6 +529,8 @@ struct Context<'s, 'a> {
     profiles: &'s HashMap<String, Arc<Profile>>,
     by_sha1: &'s mut HashMap<String, ContentDigest>,
     report: &'s mut ImportReport,
+    max_body: u64,
+    supervisor: &'s Supervisor,
 }
 
 /// The kinds of record that carry a capture.
@@ -374,9 +559,10 @@ impl Context<'_, '_> {
         let Ok(url) = CanonicalUrl::parse(target.trim_matches(['<', '>'])) else {
             return Ok(Imported::Skipped);
         };
-        let Some(http) = parse_http(&record.block, MAX_BLOCK) else {
+        let Some(http) = parse_http(&record.block, record.cut, self.max_body) else {
             return Ok(Imported::Skipped);
         };
+        let cut = http.cut;
         let payload = match kind {
             CaptureKind::Response => Some(self.store_payload(record, http.payload)?),
             CaptureKind::Revisit => self.revisited_payload(record)?,
@@ -393,14 +579,15 @@ impl Context<'_, '_> {
             headers: http.headers,
             payload: payload.as_ref().map(|(d, _)| *d),
             payload_len: payload.as_ref().map_or(0, |(_, p)| p.len() as u64),
-            truncated: truncation(record),
-            error: None,
+            // Cut here as the crawl cuts, unless another tool already had.
+            truncated: truncation(record).or(cut.then_some(Truncation::Length)),
+            error: cut.then(|| body_cut(self.max_body)),
             version: None,
         };
         if self.st.holds_capture(id, &capture)? {
             return Ok(Imported::Duplicate);
         }
-        let shows = self.shows(&url, &capture, payload.map(|(_, p)| p));
+        let shows = self.shows(&url, &mut capture, payload.map(|(_, p)| p));
         let recorded = capture::record_capture(self.st, id, &mut page, &mut capture, shows)?;
         if recorded.new_version {
             self.report.new_versions += 1;
@@ -443,30 +630,39 @@ impl Context<'_, '_> {
         Ok(self.st.payload(&digest)?.map(|bytes| (digest, bytes)))
     }
 
-    /// What a capture shows, as the crawler judges it: an HTML body is
-    /// extracted (a body cut short is kept but not extracted); a 304
-    /// confirms the latest version.
+    /// What a capture shows, as the crawler judges it: a complete 2xx body
+    /// is analysed (a body cut short is kept but not analysed, nor one
+    /// still in a content coding), within the crawl's budget; a 304
+    /// confirms the latest version. Why a body has no analysis is the
+    /// capture's error, as in a crawl.
     fn shows(
         &self,
         url: &CanonicalUrl,
-        capture: &CaptureRecord,
+        capture: &mut CaptureRecord,
         payload: Option<Vec<u8>>,
     ) -> Shows {
-        let content_type = capture.header("content-type");
-        let complete_html = |body: &Vec<u8>| {
-            (200..300).contains(&capture.status)
-                && capture.truncated.is_none()
-                && is_html(content_type, body)
+        let complete = (200..300).contains(&capture.status) && capture.truncated.is_none();
+        let body = match payload {
+            Some(body) if complete => body,
+            _ if capture.status == 304 => return Shows::NotModified,
+            _ => return Shows::Nothing,
         };
-        match payload.filter(complete_html) {
-            Some(body) => {
-                let (html, _) = crate::decode::decode_html(&body, content_type);
-                let profile = self.profiles.get(url.host()).map(Arc::as_ref);
-                let article = extract::extract(&html, url.as_url(), profile).article;
-                Shows::Article(Box::new(ExtractedArticle::new(article)))
+        if let Some(coding) = still_encoded(capture.header("content-encoding")) {
+            capture.error = Some(undecodable(coding));
+            return Shows::Nothing;
+        }
+        let content_type = capture.header("content-type").map(str::to_string);
+        let analysis = Analysis::new(body, content_type, url.clone());
+        let profile = self.profiles.get(url.host()).cloned();
+        match self.supervisor.analyze(analysis, profile, self.max_body) {
+            Ok(analyzed) => match analyzed.into_article() {
+                Some(article) => Shows::Article(Box::new(article)),
+                None => Shows::Nothing,
+            },
+            Err(reason) => {
+                capture.error = Some(reason);
+                Shows::Nothing
             }
-            None if capture.status == 304 => Shows::NotModified,
-            None => Shows::Nothing,
         }
     }
 }
@@ -478,14 +674,14 @@ mod tests {
     #[test]
     fn http_responses_are_decoded() {
         let block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-        let r = parse_http(block, 1 << 20).unwrap();
+        let r = parse_http(block, false, 1 << 20).unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.payload, b"hello world");
         assert_eq!(
             r.headers,
             vec![("content-type".to_string(), "text/html".to_string())]
         );
-        assert!(parse_http(b"garbage", 1 << 20).is_none());
+        assert!(parse_http(b"garbage", false, 1 << 20).is_none());
     }
 
     /// The loads committed when records of `sizes` bytes are imported in
@@ -528,6 +724,50 @@ mod tests {
         assert_eq!(records, [MAX_BATCH_RECORDS, MAX_BATCH_RECORDS, 10]);
     }
 
+    /// Imports one response record of `page` with `budget` for its parse;
+    /// the report and the capture stored.
+    fn import_slow_page(budget: Duration) -> (ImportReport, CaptureRecord) {
+        let dir = tempfile::tempdir().unwrap();
+        let body = format!(
+            "<html><head><title>Slow</title></head><body>{}</body></html>",
+            "<p>Some words in one paragraph of many.</p>".repeat(20_000)
+        );
+        let http = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n{body}");
+        let record = format!(
+            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: http://slow.test/\r\n\
+             WARC-Date: 2025-10-01T08:00:00Z\r\nContent-Length: {}\r\n\r\n{http}\r\n\r\n",
+            http.len()
+        );
+        let warc = dir.path().join("slow.warc");
+        std::fs::write(&warc, record).unwrap();
+        let archive = Archive::open(&dir.path().join("archive"), "test").unwrap();
+        let supervisor = Supervisor::new(budget).unwrap();
+        let profiles = HashMap::new();
+        let report = import_with(
+            &archive,
+            &[&warc],
+            &profiles,
+            1 << 20,
+            &supervisor,
+            Clock::default(),
+        )
+        .unwrap();
+        let (id, _) = archive.lookup("http://slow.test/").unwrap();
+        let capture = archive.captures(id).next().unwrap().unwrap();
+        (report, capture)
+    }
+
+    #[test]
+    fn a_parse_past_the_budget_keeps_the_capture_without_its_article() {
+        let (report, capture) = import_slow_page(Duration::ZERO);
+        assert_eq!((report.captures, report.new_versions), (1, 0), "{report:?}");
+        let error = capture.error.unwrap_or_default();
+        assert!(error.contains("extraction stopped"), "{error}");
+        let (report, capture) = import_slow_page(super::super::ANALYSIS_BUDGET);
+        assert_eq!((report.captures, report.new_versions), (1, 1), "{report:?}");
+        assert_eq!(capture.error, None);
+    }
+
     proptest::proptest! {
         /// The HTTP inside a record is as hostile as the record: any bytes,
         /// under any transfer and content coding, give a response or none.
@@ -535,17 +775,20 @@ mod tests {
         fn warc_fuzz_http_blocks_never_panic(
             body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
             chunked: bool,
-            coding in 0..3usize,
+            coding in 0..5usize,
         ) {
             let mut block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n".to_vec();
             if chunked {
                 block.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
             }
-            block.extend_from_slice(["", "Content-Encoding: gzip\r\n", "Content-Encoding: deflate\r\n"][coding].as_bytes());
+            let codings = ["", "gzip", "deflate", "br", "zstd"];
+            if coding > 0 {
+                block.extend_from_slice(format!("Content-Encoding: {}\r\n", codings[coding]).as_bytes());
+            }
             block.extend_from_slice(b"\r\n");
             block.extend_from_slice(&body);
-            let _ = parse_http(&block, 1 << 16);
-            let _ = parse_http(&body, 1 << 16);
+            let _ = parse_http(&block, chunked, 1 << 10);
+            let _ = parse_http(&body, !chunked, 1 << 10);
         }
     }
 }

@@ -44,6 +44,7 @@ use crate::archive::{
 use crate::canonical::CanonicalUrl;
 use crate::clock::Clock;
 use crate::config::CrawlConfig;
+use crate::extract::Profile;
 use crate::fetch::{FetchError, Fetcher, Gate, HostStore, Outcome, PageFetch, Validators};
 use crate::frontier::{self, NextDue, QueueEntry};
 use crate::politeness::{HostPool, Robots};
@@ -323,7 +324,7 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
 /// release build is allowed to parse, on a loaded machine); past it the
 /// capture is stored without its article, and the parse, left to finish on
 /// its own, keeps its CPU permit.
-const ANALYSIS_BUDGET: Duration = Duration::from_secs(60);
+pub(crate) const ANALYSIS_BUDGET: Duration = Duration::from_secs(60);
 
 /// The CPU stage of one page, supervised: a panic is the page's error, and
 /// parsing that overruns [`ANALYSIS_BUDGET`] is given up.
@@ -359,19 +360,40 @@ async fn process_page(
     };
     let profile = shared.config.profile_for(host).cloned();
     let max_body = shared.config.max_body;
+    match analyze(analysis, profile, max_body, cpu, ANALYSIS_BUDGET).await {
+        Ok(analyzed) => processed.attach(analyzed),
+        Err(reason) => processed.analysis_failed(reason),
+    }
+    processed
+}
+
+/// Runs a page's analysis on a blocking thread holding `cpu`, supervised:
+/// a panic, or a parse past `budget` (the crawl's and `import-warc`'s is
+/// [`ANALYSIS_BUDGET`]), is the reason the page has no analysis.
+pub(crate) async fn analyze(
+    analysis: process::Analysis,
+    profile: Option<Arc<Profile>>,
+    max_body: u64,
+    cpu: OwnedSemaphorePermit,
+    budget: Duration,
+) -> Result<process::Analyzed, String> {
     let job = tokio::task::spawn_blocking(move || {
         let _cpu = cpu;
         analysis.run(profile.as_deref(), max_body)
     });
-    match tokio::time::timeout(ANALYSIS_BUDGET, job).await {
-        Ok(Ok(analyzed)) => processed.attach(analyzed),
-        Ok(Err(e)) => processed.analysis_failed(format!("extraction failed: {}", join_message(e))),
-        Err(_) => processed.analysis_failed(format!(
+    match tokio::time::timeout(budget, job).await {
+        Ok(Ok(analyzed)) => Ok(analyzed),
+        Ok(Err(e)) => Err(format!("extraction failed: {}", join_message(e))),
+        Err(_) => Err(format!(
             "extraction stopped after {}s (page too costly to parse)",
-            ANALYSIS_BUDGET.as_secs()
+            budget.as_secs()
         )),
     }
-    processed
+}
+
+/// Parses that may run at once (the CPU stage's permits): two a core.
+pub(crate) fn cpu_slots() -> usize {
+    2 * std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// What a panic said, for the page's error.
@@ -428,7 +450,6 @@ impl Shared {
         fetcher: Fetcher,
         stats: Arc<CrawlStats>,
     ) -> (Arc<Self>, mpsc::Receiver<WriterMsg>) {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (tx, rx) = mpsc::channel(WRITER_QUEUE);
         let (stop, _) = watch::channel(false);
         let (finished, _) = watch::channel(None);
@@ -437,7 +458,7 @@ impl Shared {
                 .max_crawl_delay(config.max_crawl_delay),
             clock: config.clock,
             net: Arc::new(Semaphore::new(config.concurrency)),
-            cpu: Arc::new(Semaphore::new(cores * 2)),
+            cpu: Arc::new(Semaphore::new(cpu_slots())),
             config,
             archive,
             fetcher,

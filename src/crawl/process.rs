@@ -116,6 +116,15 @@ pub(crate) struct Analyzed {
 }
 
 impl Analysis {
+    /// The analysis of a complete body served as `content_type` at `url`.
+    pub(crate) fn new(body: Vec<u8>, content_type: Option<String>, url: CanonicalUrl) -> Self {
+        Self {
+            body,
+            content_type,
+            url,
+        }
+    }
+
     pub fn run(self, profile: Option<&Profile>, max_body: u64) -> Analyzed {
         let mut out = Analyzed::default();
         let content_type = self.content_type.as_deref();
@@ -154,6 +163,36 @@ impl Analysis {
         }
         out
     }
+}
+
+impl Analyzed {
+    /// The article found, if the body was an HTML page.
+    pub(crate) fn into_article(self) -> Option<ExtractedArticle> {
+        self.article
+    }
+}
+
+/// Why a body past `--max-body` has no article (the crawl's words, and
+/// `import-warc`'s).
+pub(crate) fn body_cut(max_body: u64) -> String {
+    format!("body cut at {max_body} bytes (--max-body)")
+}
+
+/// The content coding a body is still in: a `Content-Encoding` other than
+/// `identity` left on a response (reqwest removes the header of the codings
+/// it undoes; `import-warc` those it undoes).
+pub(crate) fn still_encoded(content_encoding: Option<&str>) -> Option<&str> {
+    content_encoding
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+}
+
+/// Why a body in a coding palimpsest cannot undo has no article: it is
+/// stored as received, never read as text.
+pub(crate) fn undecodable(coding: &str) -> String {
+    format!(
+        "body in content coding {coding:?}, which palimpsest cannot decode: stored as received, not extracted"
+    )
 }
 
 impl Processed {
@@ -196,7 +235,7 @@ fn captured(
         (Some(digest), new)
     };
     let error = x.truncated.map(|t| match t {
-        Truncation::Length => format!("body cut at {max_body} bytes (--max-body)"),
+        Truncation::Length => body_cut(max_body),
         Truncation::Time => format!(
             "body not received within {}s (--timeout)",
             timeout.as_secs()
@@ -204,11 +243,12 @@ fn captured(
     });
     let content_type = x.header("content-type").map(str::to_string);
     let payload_len = x.body.len() as u64;
-    let analysis = ((200..300).contains(&x.status) && x.truncated.is_none()).then(|| Analysis {
-        body: x.body,
-        content_type,
-        url: x.url.clone(),
-    });
+    let complete = (200..300).contains(&x.status) && x.truncated.is_none();
+    let encoded = still_encoded(x.header("content-encoding"))
+        .filter(|_| complete)
+        .map(undecodable);
+    let analysis =
+        (complete && encoded.is_none()).then(|| Analysis::new(x.body, content_type, x.url.clone()));
     let captured = Captured {
         capture: CaptureRecord {
             requested_url: requested.to_string(),
@@ -229,7 +269,7 @@ fn captured(
         found: Vec::new(),
         is_listing: false,
         retry_after: x.retry_after,
-        analysis_error: None,
+        analysis_error: encoded,
     };
     (captured, analysis)
 }

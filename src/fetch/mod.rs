@@ -44,6 +44,12 @@ const KEPT_HEADERS: &[&str] = &[
     "link",
 ];
 
+/// The content codings offered: those reqwest undoes (a response in any
+/// other keeps its `Content-Encoding` and is stored as received, not read).
+/// Sent by us rather than left to reqwest, so the capture records what
+/// was sent.
+const ACCEPT_ENCODING: &str = "zstd,gzip,deflate,br";
+
 /// Why a fetch produced no usable response.
 #[derive(Debug, thiserror::Error, Clone)]
 #[non_exhaustive]
@@ -448,10 +454,6 @@ impl Fetcher {
         let request_headers = request_headers
             .iter()
             .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
-            .chain([(
-                "accept-encoding".to_string(),
-                "gzip, br, deflate".to_string(),
-            )])
             .collect();
         Ok(Exchange {
             url: url.clone(),
@@ -476,7 +478,8 @@ impl Fetcher {
         Ok(())
     }
 
-    /// User-Agent, Accept, and the validators of a conditional request.
+    /// User-Agent, Accept, Accept-Encoding, and the validators of a
+    /// conditional request.
     fn request_headers(&self, validators: Option<&Validators>) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(header::USER_AGENT, self.user_agent.clone());
@@ -485,6 +488,10 @@ impl Fetcher {
             HeaderValue::from_static(
                 "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             ),
+        );
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static(ACCEPT_ENCODING),
         );
         let value = |v: &Option<String>| v.as_deref().and_then(|e| HeaderValue::from_str(e).ok());
         if let Some(v) = validators {

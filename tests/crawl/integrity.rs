@@ -456,3 +456,174 @@ fn a_utf16_page_with_a_bom_is_decoded() {
         server.dump()
     );
 }
+
+#[test]
+fn a_zstd_page_is_offered_decoded_and_stored_decoded() {
+    let host = "zstd.test";
+    let title = "Zstandard story";
+    let body = zstd::encode_all(page(title, &["/after"]).as_bytes(), 3).unwrap();
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/zstd"]))
+        .raw(
+            host,
+            "/zstd",
+            axum::http::StatusCode::OK,
+            vec![
+                ("content-type", "text/html; charset=utf-8".to_string()),
+                ("content-encoding", "zstd".to_string()),
+            ],
+            body,
+        )
+        .page(host, "/after", page("After", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let offered = server.requests_to(host, "/zstd")[0]
+        .header("accept-encoding")
+        .unwrap_or_default()
+        .to_string();
+    assert!(offered.contains("zstd"), "Accept-Encoding {offered:?}");
+    let entry = archive.entry(&server.url(host, "/zstd"));
+    assert_eq!(entry["state"], "fetched", "{entry:#}");
+    assert_eq!(entry["title"], title, "{entry:#}");
+    assert_eq!(
+        server.count(host, "/after"),
+        1,
+        "links of a zstd page are followed"
+    );
+    // The stored payload is the page itself: exported without a coding.
+    let record = exported_record(&archive, &server.url(host, "/zstd"), "response");
+    assert!(
+        record.contains(&format!("<title>{title}</title>")),
+        "{record}"
+    );
+    assert!(
+        !record.to_ascii_lowercase().contains("content-encoding"),
+        "{record}"
+    );
+    // What the capture records as sent is what the server received.
+    let request = exported_record(&archive, &server.url(host, "/zstd"), "request");
+    assert!(
+        request.contains(&format!("accept-encoding: {offered}")),
+        "{request}"
+    );
+}
+
+#[test]
+fn a_body_in_an_unknown_coding_is_kept_as_received_and_not_read_as_text() {
+    let host = "coded.test";
+    // Bytes that read as a page if taken for text: the coding must stop that.
+    let body = page("Not really a title", &["/never"]);
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/coded"]))
+        .raw(
+            host,
+            "/coded",
+            axum::http::StatusCode::OK,
+            vec![
+                ("content-type", "text/html; charset=utf-8".to_string()),
+                ("content-encoding", "x-custom".to_string()),
+            ],
+            body.clone(),
+        )
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_exit(3, "crawl with a page in an unknown coding");
+    let entry = archive.entry(&server.url(host, "/coded"));
+    assert_eq!(entry["state"], "failed", "{entry:#}");
+    assert_eq!(entry["versions"], 0, "read as text: {entry:#}");
+    assert!(entry["title"].is_null(), "read as text: {entry:#}");
+    assert_eq!(
+        server.count(host, "/never"),
+        0,
+        "links read out of coded bytes"
+    );
+    // Exported as received: the coding is still named.
+    let record = exported_record(&archive, &server.url(host, "/coded"), "response");
+    assert!(record.contains("content-encoding: x-custom"), "{record}");
+}
+
+#[test]
+fn a_utf16_page_declared_only_in_the_http_header_is_decoded() {
+    let host = "utf16h.test";
+    let title = "Ünïcödé by header — ✓";
+    let html = page(title, &["/after"]);
+    let body: Vec<u8> = html.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    // A <meta> naming UTF-16 is read in ASCII bytes, so it means UTF-8.
+    let meta_title = "Méta says UTF-16";
+    let meta = format!(
+        "<!doctype html><html><head><meta charset=\"utf-16\"><title>{meta_title}</title></head>\
+         <body><article><h1>{meta_title}</h1><p>Written in UTF-8, whatever the meta says.</p></article></body></html>"
+    );
+    let server = Site::new()
+        .page(host, "/", page("Home", &["/utf16", "/meta"]))
+        .file(host, "/utf16", "text/html; charset=utf-16", body)
+        .file(host, "/meta", "text/html", meta)
+        .page(host, "/after", page("After", &[]))
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(Duration::from_secs(60))
+        .assert_success("crawl");
+    let entry = archive.entry(&server.url(host, "/utf16"));
+    assert_eq!(entry["title"], title, "{entry:#}");
+    assert_eq!(
+        server.count(host, "/after"),
+        1,
+        "links of the UTF-16 page are followed"
+    );
+    let entry = archive.entry(&server.url(host, "/meta"));
+    assert_eq!(entry["title"], meta_title, "{entry:#}");
+}
+
+/// The WARC record of type `kind` for `url` in the archive's WARC export,
+/// as text (headers and HTTP message).
+fn exported_record(archive: &Archive, url: &str, kind: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.warc.gz");
+    let path = archive.path();
+    run(
+        &[
+            "export",
+            "--archive",
+            &path,
+            "--format",
+            "warc",
+            "--all-pages",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    )
+    .assert_success("export --format warc");
+    let bytes = std::fs::read(&file).unwrap();
+    let mut reader =
+        palimpsest::export::warc::WarcReader::new(std::io::Cursor::new(bytes), u64::MAX).unwrap();
+    while let Some(entry) = reader.next_entry().unwrap() {
+        let palimpsest::export::warc::Entry::Record(r) = entry else {
+            continue;
+        };
+        if r.header("WARC-Type") == Some(kind) && r.header("WARC-Target-URI") == Some(url) {
+            let headers: String = r
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
+            return headers + &String::from_utf8_lossy(&r.block);
+        }
+    }
+    panic!("no {kind} record for {url} in the export");
+}

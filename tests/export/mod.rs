@@ -576,6 +576,7 @@ fn bad_export_requests_fail_cleanly_without_half_written_files() {
 
 mod csv_cells;
 mod hostile_warc;
+mod import_limits;
 mod round_trip;
 mod targets;
 mod time_window;

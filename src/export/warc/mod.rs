@@ -355,16 +355,14 @@ fn reason(status: u16) -> &'static str {
         .unwrap_or("")
 }
 
-/// The response head as the payload is stored: decoded, so without
-/// `Content-Encoding`, with the stored length.
+/// The response head as the payload is stored, with the stored length. A
+/// capture keeps `Content-Encoding` only when its payload is still in that
+/// coding (one neither the fetcher nor the import undoes), so it is kept.
 fn http_response_head(capture: &CaptureRecord, payload_len: usize) -> String {
     let mut head = format!("HTTP/1.1 {} {}\r\n", capture.status, reason(capture.status));
     for (k, v) in &capture.headers {
         let k_lower = k.to_ascii_lowercase();
-        if matches!(
-            k_lower.as_str(),
-            "content-length" | "content-encoding" | "transfer-encoding"
-        ) {
+        if matches!(k_lower.as_str(), "content-length" | "transfer-encoding") {
             continue;
         }
         head.push_str(&format!("{k}: {v}\r\n"));

@@ -28,8 +28,12 @@ const VERSION_PREFIX: &[u8] = b"WARC/1.";
 pub struct WarcRecord {
     /// The WARC headers in file order, as written (names and values trimmed).
     pub headers: Vec<(String, String)>,
-    /// The record's content block: exactly `Content-Length` bytes.
+    /// The record's content block: exactly `Content-Length` bytes, or its
+    /// first bytes when the block is longer than the reader keeps.
     pub block: Vec<u8>,
+    /// The block was longer than the reader keeps (see
+    /// [`WarcReader::keeping`]): `block` holds only its beginning.
+    pub cut: bool,
 }
 
 impl WarcRecord {
@@ -455,6 +459,8 @@ pub struct WarcReader<R: Read + Seek> {
     index: u64,
     /// Largest block accepted (a record claiming more is skipped).
     max_block: u64,
+    /// Bytes of a block held in memory; the rest is read past.
+    keep: u64,
     /// After damage: skip to the next `WARC/1.`, wherever it is.
     resyncing: bool,
     /// Damage met while checking the end of a good record, reported next.
@@ -485,9 +491,18 @@ impl<R: Read + Seek> WarcReader<R> {
             },
             index: 0,
             max_block,
+            keep: max_block,
             resyncing: false,
             pending: None,
         })
+    }
+
+    /// Holds at most `keep` bytes of a block: a longer one is read past,
+    /// never into memory, and its record comes back [`WarcRecord::cut`]
+    /// (a capture cut short, as a crawl cuts a body past its cap).
+    pub fn keeping(mut self, keep: u64) -> Self {
+        self.keep = keep.min(self.max_block);
+        self
     }
 
     fn damaged(&mut self, damage: Damage) -> Entry {
@@ -566,12 +581,16 @@ impl<R: Read + Seek> WarcReader<R> {
             }
             return Err(Damage::Oversize(len).into());
         }
-        let block = self.input.read_block(len)?;
-        if (block.len() as u64) < len {
+        let kept = len.min(self.keep);
+        let block = self.input.read_block(kept)?;
+        if (block.len() as u64) < kept || self.input.skip(len - kept)? < len - kept {
             return Err(Damage::Truncated.into());
         }
+        let cut = kept < len;
         match self.ends_cleanly() {
             Ok(true) => {}
+            // What was read past is gone; resyncing starts after it.
+            Ok(false) if cut => return Err(Damage::Overrun.into()),
             Ok(false) => {
                 self.input.unread(block);
                 return Err(Damage::Overrun.into());
@@ -585,7 +604,11 @@ impl<R: Read + Seek> WarcReader<R> {
             }
             Err(e) => return Err(e),
         }
-        Ok(Entry::Record(WarcRecord { headers, block }))
+        Ok(Entry::Record(WarcRecord {
+            headers,
+            block,
+            cut,
+        }))
     }
 
     /// Whether the block is followed by line ends and then the end of input
