@@ -53,11 +53,13 @@ enum Command {
     },
     /// Bring captures from WARC files (Heritrix, wget, browsertrix…) into the archive.
     ImportWarc {
+        /// WARC files (`.warc` or `.warc.gz`) to read.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Seed files whose [[profile]] tables apply.
         #[arg(long = "seeds", value_name = "FILE")]
         seeds: Vec<PathBuf>,
+        /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -69,6 +71,7 @@ enum Command {
         /// Only this URL.
         #[arg(long)]
         url: Option<String>,
+        /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -91,6 +94,7 @@ enum Command {
     },
     /// Check that every reference resolves and every payload matches its digest.
     Verify {
+        /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -107,6 +111,7 @@ enum ReadCommand {
         /// Entries shown at most.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// JSON Lines output.
         #[arg(long)]
         json: bool,
     },
@@ -121,30 +126,45 @@ enum ReadCommand {
     },
     /// Counts and sizes of the archive.
     Stats {
+        /// JSON output.
         #[arg(long)]
         json: bool,
     },
     /// Versions of a URL: number, first and last seen, title, size of change.
     History {
+        /// The page's URL, as crawled.
         url: String,
+        /// JSON Lines output, one version a line.
         #[arg(long)]
         json: bool,
     },
     /// One version's article (default: the latest).
     Show {
+        /// The page's URL, as crawled.
         url: String,
-        #[arg(long)]
-        version: Option<u32>,
+        /// Version number (see `history`) [default: the latest].
+        // Not `--version` first: that is every program's "print my version".
+        // The spelling the contract names stays accepted, and listed.
+        #[arg(
+            short = 'n',
+            long = "number",
+            visible_alias = "version",
+            value_name = "N"
+        )]
+        number: Option<u32>,
+        /// The article record as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Word-level differences between two versions (default: the last two).
     Diff {
+        /// The page's URL, as crawled.
         url: String,
         /// Older version.
         a: Option<u32>,
         /// Newer version [default: the latest].
         b: Option<u32>,
+        /// Output format (html: a standalone page).
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
         /// Same as --format json.
@@ -159,6 +179,7 @@ enum ReadCommand {
         /// Include pages that are not articles.
         #[arg(long)]
         all_pages: bool,
+        /// JSON Lines output.
         #[arg(long)]
         json: bool,
     },
@@ -181,9 +202,9 @@ impl ReadCommand {
                 url: url.clone(),
                 json: *json,
             },
-            ReadCommand::Show { url, version, json } => Reading::Show {
+            ReadCommand::Show { url, number, json } => Reading::Show {
                 url: url.clone(),
-                version: *version,
+                version: *number,
                 json: *json,
             },
             ReadCommand::Diff {
@@ -214,6 +235,7 @@ impl ReadCommand {
 
 #[derive(Args)]
 struct ExportArgs {
+    /// Output format.
     #[arg(long, value_enum)]
     format: ExportFormat,
     /// Output file (`-`: standard output, the default).
