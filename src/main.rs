@@ -470,7 +470,7 @@ fn main() -> ExitCode {
         Err(_) if out.closed() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
-            ExitCode::from(commands::FATAL_ERROR)
+            ExitCode::from(commands::error_exit_code(&e))
         }
     }
 }

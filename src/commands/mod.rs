@@ -28,7 +28,7 @@ mod versions;
 
 pub use crate::query::{DiffFormat, Reading};
 pub use export::{ExportFormat, ExportOptions, export};
-pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR};
+pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR, error_exit_code};
 
 /// `palimpsest crawl`: until the frontier is empty or a limit is hit.
 pub fn crawl(
