@@ -256,9 +256,12 @@ struct ExportArgs {
     /// Every version, not only the latest of each URL.
     #[arg(long)]
     all_versions: bool,
-    /// Include pages that are not articles.
+    /// Include pages that are not articles (WARC always does, unless --articles-only).
     #[arg(long)]
     all_pages: bool,
+    /// Only articles: WARC leaves out home pages, feeds, sitemaps and robots.txt (JSONL and CSV always do, unless --all-pages).
+    #[arg(long, conflicts_with = "all_pages")]
+    articles_only: bool,
     /// JSONL field names.
     #[arg(long, value_enum, default_value = "palimpsest")]
     schema: Schema,
@@ -281,7 +284,7 @@ impl ExportArgs {
                 until: self.until,
                 languages: self.language.clone(),
                 all_versions: self.all_versions,
-                all_pages: self.all_pages,
+                all_pages: self.all_pages(),
             },
             schema: self.schema,
             cells: if self.raw {
@@ -290,6 +293,18 @@ impl ExportArgs {
                 palimpsest::export::Cells::Neutralised
             },
             max_file_size: self.max_file_size,
+        }
+    }
+}
+
+impl ExportArgs {
+    /// Every page, or articles only. A WARC is an archivist's record of
+    /// every capture, so it holds every page unless told otherwise; JSONL
+    /// and CSV are article corpora, so they hold articles unless told so.
+    fn all_pages(&self) -> bool {
+        match self.format {
+            ExportFormat::Warc => !self.articles_only,
+            ExportFormat::Jsonl | ExportFormat::Csv => self.all_pages,
         }
     }
 }
