@@ -536,8 +536,9 @@ fn run(
         Command::Reextract { seeds, url, json } => {
             commands::reextract(archive, seeds, url.as_deref(), *json, clock(), out)
         }
-        Command::Export(args) => commands::export(archive, &args.options(), out),
-        Command::Verify { json } => commands::verify(archive, *json, out),
+        // Run here, or streamed from the process holding the archive.
+        Command::Export(args) => Reading::Export(args.options()).run(archive, out),
+        Command::Verify { json } => Reading::Verify { json: *json }.run(archive, out),
         Command::Read(read) => read.reading().run(archive, out),
     }
 }
