@@ -155,3 +155,38 @@ impl Write for BodyWriter {
         self.send()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_waits_for_its_reader_and_stops_when_it_goes_away() {
+        let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let writer = std::thread::spawn(move || {
+            let mut out = BodyWriter {
+                buf: Vec::new(),
+                tx,
+            };
+            let mut written = 0usize;
+            // 64 MiB offered; nobody reads.
+            for _ in 0..4096 {
+                if out.write_all(&[b'x'; 16 * 1024]).is_err() {
+                    return (written, true);
+                }
+                written += 16 * 1024;
+            }
+            (written, false)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(rx);
+        let (written, refused) = writer.join().unwrap();
+        assert!(refused, "the writer is told the reader went away");
+        // What the channel holds, one chunk being gathered, one write.
+        let bound = (CHUNKS_IN_FLIGHT + 2) * CHUNK;
+        assert!(
+            written <= bound,
+            "{written} bytes taken without a reader (bound {bound})"
+        );
+    }
+}

@@ -709,12 +709,21 @@ fn export_and_verify_run_while_watch_holds_the_archive() {
     // No --serve: watch answers the reading commands all the same.
     let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
     let article_url = server.url(HOST, article);
-    let mut forwarded = String::new();
-    wait_until(Duration::from_secs(60), "an export through watch", || {
+    let started = Instant::now();
+    let forwarded = loop {
         let out = cli(&archive, &["export", "--format", "jsonl"]);
-        forwarded = out.stdout.clone();
-        out.success() && out.stdout.contains(&article_url)
-    });
+        if out.success() && out.stdout.contains(&article_url) {
+            break out.stdout;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let watched = watch.take().kill();
+            panic!(
+                "no export through watch within 60 s\nexport: {}{}\nwatch: {}",
+                out.stdout, out.stderr, watched.stderr
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(forwarded.lines().count(), 1, "{forwarded}");
 
     // WARC to a file: every page, written whole, through watch.
