@@ -53,6 +53,7 @@ enum Command {
     },
     /// Bring captures from WARC files (Heritrix, wget, browsertrix…) into the archive.
     ImportWarc {
+        /// WARC files (`.warc` or `.warc.gz`) to read.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Seed files whose [[profile]] tables apply.
@@ -61,6 +62,7 @@ enum Command {
         /// Largest body kept, after decompression, e.g. 10MiB; a longer one is stored cut, as a crawl stores it [default: 10MiB].
         #[arg(long, value_name = "SIZE", value_parser = byte_size)]
         max_body: Option<u64>,
+        /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -72,6 +74,7 @@ enum Command {
         /// Only this URL.
         #[arg(long)]
         url: Option<String>,
+        /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -94,6 +97,7 @@ enum Command {
     },
     /// Check that every reference resolves and every payload matches its digest.
     Verify {
+        /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -116,6 +120,7 @@ enum ReadCommand {
         /// Entries shown at most.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// JSON Lines output.
         #[arg(long)]
         json: bool,
     },
@@ -130,30 +135,45 @@ enum ReadCommand {
     },
     /// Counts and sizes of the archive.
     Stats {
+        /// JSON output.
         #[arg(long)]
         json: bool,
     },
     /// Versions of a URL: number, first and last seen, title, size of change.
     History {
+        /// The page's URL, as crawled.
         url: String,
+        /// JSON Lines output, one version a line.
         #[arg(long)]
         json: bool,
     },
     /// One version's article (default: the latest).
     Show {
+        /// The page's URL, as crawled.
         url: String,
-        #[arg(long)]
-        version: Option<u32>,
+        /// Version number (see `history`) [default: the latest].
+        // Not `--version` first: that is every program's "print my version".
+        // The spelling the contract names stays accepted, and listed.
+        #[arg(
+            short = 'n',
+            long = "number",
+            visible_alias = "version",
+            value_name = "N"
+        )]
+        number: Option<u32>,
+        /// The article record as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Word-level differences between two versions (default: the last two).
     Diff {
+        /// The page's URL, as crawled.
         url: String,
         /// Older version.
         a: Option<u32>,
         /// Newer version [default: the latest].
         b: Option<u32>,
+        /// Output format (html: a standalone page).
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
         /// Same as --format json.
@@ -168,6 +188,7 @@ enum ReadCommand {
         /// Include pages that are not articles.
         #[arg(long)]
         all_pages: bool,
+        /// JSON Lines output.
         #[arg(long)]
         json: bool,
     },
@@ -190,9 +211,9 @@ impl ReadCommand {
                 url: url.clone(),
                 json: *json,
             },
-            ReadCommand::Show { url, version, json } => Reading::Show {
+            ReadCommand::Show { url, number, json } => Reading::Show {
                 url: url.clone(),
-                version: *version,
+                version: *number,
                 json: *json,
             },
             ReadCommand::Diff {
@@ -223,6 +244,7 @@ impl ReadCommand {
 
 #[derive(Args)]
 struct ExportArgs {
+    /// Output format.
     #[arg(long, value_enum)]
     format: ExportFormat,
     /// Output file (`-`: standard output, the default).
@@ -243,9 +265,12 @@ struct ExportArgs {
     /// Every version, not only the latest of each URL.
     #[arg(long)]
     all_versions: bool,
-    /// Include pages that are not articles.
+    /// Include pages that are not articles (WARC always does, unless --articles-only).
     #[arg(long)]
     all_pages: bool,
+    /// Only articles: WARC leaves out home pages, feeds, sitemaps and robots.txt (JSONL and CSV always do, unless --all-pages).
+    #[arg(long, conflicts_with = "all_pages")]
+    articles_only: bool,
     /// JSONL field names.
     #[arg(long, value_enum, default_value = "palimpsest")]
     schema: Schema,
@@ -268,7 +293,7 @@ impl ExportArgs {
                 until: self.until,
                 languages: self.language.clone(),
                 all_versions: self.all_versions,
-                all_pages: self.all_pages,
+                all_pages: self.all_pages(),
             },
             schema: self.schema,
             cells: if self.raw {
@@ -277,6 +302,18 @@ impl ExportArgs {
                 palimpsest::export::Cells::Neutralised
             },
             max_file_size: self.max_file_size,
+        }
+    }
+}
+
+impl ExportArgs {
+    /// Every page, or articles only. A WARC is an archivist's record of
+    /// every capture, so it holds every page unless told otherwise; JSONL
+    /// and CSV are article corpora, so they hold articles unless told so.
+    fn all_pages(&self) -> bool {
+        match self.format {
+            ExportFormat::Warc => !self.articles_only,
+            ExportFormat::Jsonl | ExportFormat::Csv => self.all_pages,
         }
     }
 }
@@ -462,7 +499,7 @@ fn main() -> ExitCode {
         Err(_) if out.closed() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
-            ExitCode::from(commands::FATAL_ERROR)
+            ExitCode::from(commands::error_exit_code(&e))
         }
     }
 }
@@ -519,8 +556,9 @@ fn run(
         Command::Reextract { seeds, url, json } => {
             commands::reextract(archive, seeds, url.as_deref(), *json, clock(), out)
         }
-        Command::Export(args) => commands::export(archive, &args.options(), out),
-        Command::Verify { json } => commands::verify(archive, *json, out),
+        // Run here, or streamed from the process holding the archive.
+        Command::Export(args) => Reading::Export(args.options()).run(archive, out),
+        Command::Verify { json } => Reading::Verify { json: *json }.run(archive, out),
         Command::Salvage { to } => commands::salvage(archive, to, out),
         Command::Read(read) => read.reading().run(archive, out),
     }

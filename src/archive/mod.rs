@@ -235,23 +235,6 @@ impl Archive {
         Ok(())
     }
 
-    /// Whether writing to `path` would write over the archive's own files
-    /// (its database, lock, seal or notes), wherever a link or `..` leads.
-    pub fn owns(&self, path: &Path) -> bool {
-        let target = resolved(path);
-        let own = |name: &str| resolved(&self.path.join(name));
-        target.starts_with(own("db"))
-            || [
-                HOLDER_FILE,
-                LOCK_FILE,
-                SERVING_FILE,
-                guard::SEAL_FILE,
-                guard::SCRATCH_DIR,
-            ]
-            .iter()
-            .any(|name| target.starts_with(own(name)))
-    }
-
     fn check_schema(&self) -> Result<()> {
         match self.get::<u32>(&keys::meta("schema"))? {
             Some(found) if found != SCHEMA_VERSION => Err(ArchiveError::Schema {
@@ -855,6 +838,23 @@ fn corrupt_json(what: &'static str) -> impl Fn(serde_json::Error) -> ArchiveErro
         key: what.to_string(),
         reason: e.to_string(),
     }
+}
+
+/// Whether writing to `path` would write over the files of the archive in
+/// `dir` (its database, lock, seal or notes), wherever a link or `..` leads.
+pub fn owns(dir: &Path, path: &Path) -> bool {
+    let target = resolved(path);
+    let own = |name: &str| resolved(&dir.join(name));
+    target.starts_with(own("db"))
+        || [
+            HOLDER_FILE,
+            LOCK_FILE,
+            SERVING_FILE,
+            guard::SEAL_FILE,
+            guard::SCRATCH_DIR,
+        ]
+        .iter()
+        .any(|name| target.starts_with(own(name)))
 }
 
 /// `path` made absolute, with links resolved as far as it exists.

@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Outcome, open_existing};
+use crate::archive::{self, Archive};
 use crate::export::{self, AtomicOutput, Cells, Filter, Schema, Target, warc};
 
 /// Output format of `export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     /// One JSON article record a line.
     Jsonl,
@@ -19,12 +23,16 @@ pub enum ExportFormat {
     Warc,
 }
 
-/// Everything `export` was asked.
-#[derive(Debug, Clone)]
+/// Everything `export` was asked. Sent as JSON to the process holding the
+/// archive (see `query::Reading`), without `output`: that process streams
+/// the export back, and the asking process writes it where it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExportOptions {
     /// The format written.
     pub format: ExportFormat,
     /// `None` or `-`: standard output; see [`Target`] for the rest.
+    #[serde(skip)]
     pub output: Option<PathBuf>,
     /// Which pages and versions are exported.
     pub filter: Filter,
@@ -49,14 +57,77 @@ fn progress_bar() -> Option<ProgressBar> {
 
 /// Streams the selected records; a file output appears only when complete.
 pub fn export(dir: &Path, opts: &ExportOptions, stdout: &mut dyn Write) -> anyhow::Result<Outcome> {
+    refuse_archive_output(dir, opts)?;
     let archive = open_existing(dir, "palimpsest export")?;
-    if let Some(path) = opts.output.as_deref().filter(|p| archive.owns(p)) {
+    export_on(&archive, opts, stdout)
+}
+
+/// Refuses an `-o` that names the archive's own files: writing there would
+/// destroy the archive being read.
+pub(crate) fn refuse_archive_output(dir: &Path, opts: &ExportOptions) -> anyhow::Result<()> {
+    if let Some(path) = opts.output.as_deref().filter(|p| archive::owns(dir, p)) {
         anyhow::bail!(
             "refusing to export to {}: it is part of the archive in {}, which the export would destroy",
             path.display(),
             dir.display()
         );
     }
+    Ok(())
+}
+
+/// The export of an open archive to `out`, nothing said on stderr: what
+/// the process holding the archive streams to a forwarded `export`.
+pub(crate) fn export_quietly(
+    archive: &Archive,
+    opts: &ExportOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    match opts.format {
+        ExportFormat::Jsonl => export::jsonl(archive, &opts.filter, opts.schema, out)?,
+        ExportFormat::Csv => export::csv(archive, &opts.filter, opts.cells, out)?,
+        ExportFormat::Warc => {
+            let mut writer = warc::WarcWriter::new(warc::Sink::Stream(out));
+            let n = warc::export(archive, &opts.filter, &mut writer, |_| {})?;
+            writer.finish()?;
+            n
+        }
+    };
+    out.flush()?;
+    Ok(Outcome::Done)
+}
+
+/// Where a forwarded export's stream goes: `opts.output` as a local export
+/// writes it (a file appears only when complete), one WARC file whatever
+/// its size (the records reach this process as one stream).
+pub(crate) fn receive(
+    opts: &ExportOptions,
+    stdout: &mut dyn Write,
+    copy: impl FnOnce(&mut dyn Write) -> anyhow::Result<u64>,
+) -> anyhow::Result<Outcome> {
+    let target = Target::of(opts.output.as_deref())?;
+    let (bytes, to) = match &target {
+        Target::Replace(p) => {
+            let mut file = AtomicOutput::create(p)?;
+            let n = copy(&mut file)?;
+            file.flush()?;
+            (n, Some(file.commit()?))
+        }
+        Target::Stream(p) => (copy(&mut export::open_stream(p)?)?, Some(p.clone())),
+        _ => (copy(stdout)?, None),
+    };
+    let to = to
+        .map(|p| format!(" to {}", p.display()))
+        .unwrap_or_default();
+    eprintln!("exported {bytes} bytes{to}, streamed by the process holding the archive");
+    Ok(Outcome::Done)
+}
+
+/// [`export`] on an open archive.
+pub(crate) fn export_on(
+    archive: &Archive,
+    opts: &ExportOptions,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     let target = Target::of(opts.output.as_deref())?;
     let bar = progress_bar();
     let tick = |n: u64| {
@@ -83,8 +154,8 @@ pub fn export(dir: &Path, opts: &ExportOptions, stdout: &mut dyn Write) -> anyho
                 None => direct,
             };
             let n = match opts.format {
-                ExportFormat::Jsonl => export::jsonl(&archive, &opts.filter, opts.schema, out)?,
-                _ => export::csv(&archive, &opts.filter, opts.cells, out)?,
+                ExportFormat::Jsonl => export::jsonl(archive, &opts.filter, opts.schema, out)?,
+                _ => export::csv(archive, &opts.filter, opts.cells, out)?,
             };
             tick(n);
             out.flush()?;
@@ -100,7 +171,7 @@ pub fn export(dir: &Path, opts: &ExportOptions, stdout: &mut dyn Write) -> anyho
                 _ => warc::Sink::Stream(direct),
             };
             let mut writer = warc::WarcWriter::new(sink);
-            let n = warc::export(&archive, &opts.filter, &mut writer, tick)?;
+            let n = warc::export(archive, &opts.filter, &mut writer, tick)?;
             (n, writer.finish()?)
         }
     };

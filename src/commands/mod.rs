@@ -22,13 +22,13 @@ use std::net::SocketAddr;
 
 mod export;
 mod outcome;
-mod read;
+pub(crate) mod read;
 mod schedule;
 mod versions;
 
 pub use crate::query::{DiffFormat, Reading};
 pub use export::{ExportFormat, ExportOptions, export};
-pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR};
+pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR, error_exit_code};
 
 /// `palimpsest crawl`: until the frontier is empty or a limit is hit.
 pub fn crawl(
@@ -90,7 +90,15 @@ pub fn serve(archive_dir: &Path, interface: &Interface, clock: Clock) -> anyhow:
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let web = Announced::bind(archive, "palimpsest serve", interface.bind, None, clock).await?;
+        let web = Announced::bind(
+            archive,
+            "palimpsest serve",
+            interface.bind,
+            None,
+            clock,
+            true,
+        )
+        .await?;
         web.state.search.warm(&*web.state.archive)?;
         let allowed = interface.allowed_hosts.clone();
         serve::run_allowing(web.listener, web.state, allowed, shutdown_signal()).await?;
@@ -108,15 +116,17 @@ struct Announced {
 
 impl Announced {
     /// Listens on `bind` and records the origin in the archive under `holder`;
-    /// `crawl` is the progress of a crawl in the same process, if any.
+    /// `crawl` is the progress of a crawl in the same process, if any;
+    /// `say`: tell stderr where (not for `watch`'s own read endpoint).
     async fn bind(
         archive: Arc<Archive>,
         holder: &str,
         bind: SocketAddr,
         crawl: Option<Arc<CrawlStats>>,
         clock: Clock,
+        say: bool,
     ) -> anyhow::Result<Self> {
-        let listener = bind_interface(bind).await?;
+        let listener = bind_interface(bind, say).await?;
         let origin = format!("http://{}", listener.local_addr()?);
         archive.announce_serving(holder, &origin)?;
         let state = Arc::new(serve::ServeState {
@@ -131,7 +141,11 @@ impl Announced {
     }
 }
 
-async fn bind_interface(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+/// Where `watch` without `--serve` answers forwarded reading commands.
+const READ_ENDPOINT: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
+async fn bind_interface(bind: SocketAddr, say: bool) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -141,7 +155,9 @@ async fn bind_interface(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListe
             "warning: serving on {addr}, which is not a loopback address: anyone who can reach it can read this archive"
         );
     }
-    eprintln!("serving the archive at http://{addr}/");
+    if say {
+        eprintln!("serving the archive at http://{addr}/");
+    }
     Ok(listener)
 }
 
@@ -224,17 +240,24 @@ impl CrawlSession<'_> {
     /// per archive.
     async fn crawl_serving(&self, config: CrawlConfig) -> anyhow::Result<Summary> {
         let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = match self.serve_on {
-            Some(interface) => {
+        // `watch` holds the archive for days: without --serve it still
+        // answers the reading commands (export, verify…) on a loopback port.
+        let bind = match (self.serve_on, self.mode) {
+            (Some(interface), _) => Some((interface.bind, interface.allowed_hosts.clone(), true)),
+            (None, Mode::Watch) => Some((READ_ENDPOINT, Vec::new(), false)),
+            (None, Mode::Crawl) => None,
+        };
+        let server = match bind {
+            Some((bind, allowed, say)) => {
                 let web = Announced::bind(
                     self.archive.clone(),
                     self.mode.holder(),
-                    interface.bind,
+                    bind,
                     Some(self.stats.clone()),
                     config.clock,
+                    say,
                 )
                 .await?;
-                let allowed = interface.allowed_hosts.clone();
                 let stopped = async {
                     let _ = server_stopped.await;
                 };
@@ -465,14 +488,43 @@ pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyho
 
 /// `palimpsest verify`.
 pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let report = verify_report(archive_dir)?;
+    print_verify(&verify_report(archive_dir)?, json, out)
+}
+
+/// [`verify`] on an open archive.
+pub(crate) fn verify_on(
+    archive: &Archive,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    print_verify(&archive::verify(archive)?, json, out)
+}
+
+/// [`verify`] of an archive too damaged to open: the damage is its problem.
+pub(crate) fn verify_damaged(
+    damage: &archive::ArchiveError,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    print_verify(
+        &archive::VerifyReport::unopenable(damage.to_string()),
+        json,
+        out,
+    )
+}
+
+fn print_verify(
+    report: &archive::VerifyReport,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     if json {
-        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+        writeln!(out, "{}", serde_json::to_string(report)?)?;
     } else {
         for p in &report.problems {
             writeln!(out, "problem: {p}")?;
         }
-        writeln!(out, "{}", verdict(&report))?;
+        writeln!(out, "{}", verdict(report))?;
     }
     Ok(if report.is_clean() {
         Outcome::Done

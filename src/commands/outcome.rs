@@ -5,6 +5,8 @@
 
 use std::io::{self, Write};
 
+use crate::config::ConfigError;
+
 /// How a command ended. [`Outcome::exit_code`] is the documented code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -27,6 +29,20 @@ pub enum Outcome {
 pub const USAGE_ERROR: u8 = 2;
 /// The exit code of an error that stopped a command.
 pub const FATAL_ERROR: u8 = 1;
+
+/// The exit code of an error that stopped a command: a flag value, a seed
+/// URL given on the command line or no seed at all is the user's usage
+/// error (2, as clap's own); anything else (a seed file that cannot be
+/// read or has a mistake on a line, the archive, the network) is fatal (1).
+pub fn error_exit_code(error: &anyhow::Error) -> u8 {
+    let config = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ConfigError>());
+    match config {
+        Some(ConfigError::Value { .. } | ConfigError::Url(_) | ConfigError::NoSeeds) => USAGE_ERROR,
+        _ => FATAL_ERROR,
+    }
+}
 
 impl Outcome {
     /// The process exit code that reports this outcome.

@@ -55,7 +55,7 @@ pub(crate) fn history(
     Ok(Outcome::Done)
 }
 
-/// `palimpsest show URL [--version N]`.
+/// `palimpsest show URL [-n N]`.
 pub(crate) fn show(
     archive: &Archive,
     url: &str,

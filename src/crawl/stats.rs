@@ -63,11 +63,18 @@ pub struct CrawlStats {
     capped: Mutex<(Vec<CappedDelay>, u64)>,
 }
 
+/// Hosts named one by one among the errors of a run's special-use names
+/// without `--resolve`; more are counted together.
+const NAMED_UNRESOLVED_HOSTS: usize = 5;
+
 /// Why a page was given up on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorCause {
     /// The address guard refused the resolved address.
     Refused(Forbidden),
+    /// A special-use name (`.test`…) had no `--resolve` pin: this host
+    /// (`None`: one of the hosts past the first few named).
+    NotLookedUp(Option<String>),
     /// No response within `--timeout`.
     Timeout,
     /// The connection could not be made.
@@ -97,6 +104,7 @@ impl ErrorCause {
     pub(crate) fn of_fetch(e: &FetchError) -> Self {
         match e {
             FetchError::AddressRefused(r) => ErrorCause::Refused(r.class),
+            FetchError::NotLookedUp(n) => ErrorCause::NotLookedUp(Some(n.host.clone())),
             FetchError::Timeout(_) => ErrorCause::Timeout,
             FetchError::Connect(_) => ErrorCause::Connect,
             FetchError::Transport(_) => ErrorCause::Transport,
@@ -130,6 +138,7 @@ impl ErrorCause {
             ErrorCause::Refused(class) => {
                 format!("refused_{}", class.to_string().replace([' ', '-'], "_"))
             }
+            ErrorCause::NotLookedUp(_) => "no_resolve".into(),
             ErrorCause::Timeout => "timeout".into(),
             ErrorCause::Connect => "connect".into(),
             ErrorCause::Transport => "transport".into(),
@@ -150,6 +159,15 @@ impl ErrorCause {
             ErrorCause::Refused(class) => format!(
                 "{} refused: {class} address; pass --allow-private",
                 counted(n, "request", "requests")
+            ),
+            ErrorCause::NotLookedUp(Some(host)) => format!(
+                "{} not fetched: {host} has no --resolve, and names under .{} are never looked up; add --resolve {host}:PORT:ADDR",
+                counted(n, "page", "pages"),
+                crate::fetch::special_use_suffix(host).unwrap_or("test"),
+            ),
+            ErrorCause::NotLookedUp(None) => format!(
+                "{} not fetched on more hosts without their own --resolve (.test, .example and .invalid names are never looked up)",
+                counted(n, "page", "pages"),
             ),
             ErrorCause::Timeout => {
                 format!(
@@ -315,6 +333,7 @@ impl CrawlStats {
     pub(crate) fn error(&self, cause: ErrorCause) {
         self.errors.inc();
         let mut causes = self.causes.lock().unwrap_or_else(|p| p.into_inner());
+        let cause = fold_unnamed(&causes, cause);
         match causes.iter_mut().find(|(c, _)| *c == cause) {
             Some((_, n)) => *n += 1,
             None => causes.push((cause, 1)),
@@ -348,10 +367,10 @@ impl CrawlStats {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|&(cause, count)| ErrorGroup {
-                cause,
-                count,
-                text: cause.describe(count),
+            .map(|(cause, count)| ErrorGroup {
+                cause: cause.clone(),
+                count: *count,
+                text: cause.describe(*count),
             })
             .collect();
         // Stable: equal counts keep the order first seen.
@@ -405,6 +424,24 @@ impl CrawlStats {
             crawl_delays_capped: capped,
             crawl_delays_capped_hosts: capped_hosts,
         }
+    }
+}
+
+/// `cause`, or, for one more host without `--resolve` past those named,
+/// the group of the others: one summary line a host, a few hosts at most.
+fn fold_unnamed(causes: &[(ErrorCause, u64)], cause: ErrorCause) -> ErrorCause {
+    if !matches!(cause, ErrorCause::NotLookedUp(Some(_))) || causes.iter().any(|(c, _)| *c == cause)
+    {
+        return cause;
+    }
+    let named = causes
+        .iter()
+        .filter(|(c, _)| matches!(c, ErrorCause::NotLookedUp(Some(_))))
+        .count();
+    if named < NAMED_UNRESOLVED_HOSTS {
+        cause
+    } else {
+        ErrorCause::NotLookedUp(None)
     }
 }
 

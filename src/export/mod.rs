@@ -46,7 +46,8 @@ pub(crate) enum ExportError {
 pub(crate) type Result<T, E = ExportError> = std::result::Result<T, E>;
 
 /// Which records an export carries.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Hosts (a host matches itself and its subdomains).
     pub hosts: Vec<String>,

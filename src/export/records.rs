@@ -8,7 +8,18 @@ use crate::archive::{Archive, PageRecord, Store, UrlId, VersionRecord};
 use crate::article::{ArticleRecord, PageKind};
 
 /// Field names of a JSONL export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Schema {
     /// The article record (`ArticleRecord`).
     #[default]
@@ -92,7 +103,8 @@ pub(crate) const CSV_HEADER: [&str; 15] = [
 ];
 
 /// How CSV cells are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Cells {
     /// A cell a spreadsheet would run as a formula (it starts with `=`,
     /// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`.

@@ -1,6 +1,9 @@
 //! The address guard: the crawler connects only to public unicast
 //! addresses, checked on every resolved address (so a public name that
 //! resolves to 127.0.0.1 or 10.x is refused too), unless `--allow-private`.
+//! Special-use names (RFC 6761: `.test`, `.example`, `.invalid`,
+//! `.localhost`) are never sent to DNS: a name under them without its own
+//! `--resolve` is refused with the pin it lacks (`.localhost` is loopback).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -128,6 +131,39 @@ pub struct AddressRefused {
     pub class: Forbidden,
 }
 
+/// Top-level names reserved by RFC 6761 (and RFC 2606): never in the
+/// public DNS, so looking them up only leaks them to a resolver.
+const SPECIAL_USE: [&str; 4] = ["test", "example", "invalid", "localhost"];
+
+/// The special-use top-level name `host` is under (`"test"` for
+/// `news.test`), if any.
+pub fn special_use_suffix(host: &str) -> Option<&'static str> {
+    let tld = host.trim_end_matches('.').rsplit('.').next()?;
+    SPECIAL_USE
+        .into_iter()
+        .find(|s| tld.eq_ignore_ascii_case(s))
+}
+
+/// A special-use name with no `--resolve` pin: not looked up, and the
+/// error says which pin is missing.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error(
+    "{host} was not looked up: names under .{suffix} never are; add --resolve {host}:PORT:ADDR (e.g. {host}:80:127.0.0.1, with --allow-private)"
+)]
+pub struct NotLookedUp {
+    pub host: String,
+    pub suffix: &'static str,
+}
+
+/// Where a host's addresses come from.
+#[derive(Debug, PartialEq, Eq)]
+enum Source {
+    /// These addresses, without asking DNS (a pin, or `.localhost`).
+    Known(Vec<IpAddr>),
+    /// The system resolver.
+    Lookup,
+}
+
 /// reqwest's DNS resolver with `--resolve` pins and the address guard.
 #[derive(Clone)]
 pub struct GuardedResolver {
@@ -159,6 +195,25 @@ impl GuardedResolver {
             _ => Ok(()),
         }
     }
+
+    /// Where `host`'s addresses come from: its pin, loopback for
+    /// `.localhost` (RFC 6761 §6.3), never DNS for another special-use name.
+    fn source(&self, host: &str) -> Result<Source, NotLookedUp> {
+        if let Some(ips) = self.pins.get(host) {
+            return Ok(Source::Known(ips.clone()));
+        }
+        match special_use_suffix(host) {
+            None => Ok(Source::Lookup),
+            Some("localhost") => Ok(Source::Known(vec![
+                Ipv4Addr::LOCALHOST.into(),
+                Ipv6Addr::LOCALHOST.into(),
+            ])),
+            Some(suffix) => Err(NotLookedUp {
+                host: host.to_string(),
+                suffix,
+            }),
+        }
+    }
 }
 
 impl Resolve for GuardedResolver {
@@ -166,9 +221,9 @@ impl Resolve for GuardedResolver {
         let this = self.clone();
         Box::pin(async move {
             let host = name.as_str().to_ascii_lowercase();
-            let addrs: Vec<SocketAddr> = match this.pins.get(&host) {
-                Some(ips) => ips.iter().map(|ip| SocketAddr::new(*ip, 0)).collect(),
-                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            let addrs: Vec<SocketAddr> = match this.source(&host)? {
+                Source::Known(ips) => ips.iter().map(|ip| SocketAddr::new(*ip, 0)).collect(),
+                Source::Lookup => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
             };
             let mut allowed = Vec::with_capacity(addrs.len());
             let mut refused = None;
@@ -267,6 +322,47 @@ mod tests {
         ];
         for (ip, class) in cases {
             assert_eq!(verdict(ip), class, "{ip}");
+        }
+    }
+
+    #[test]
+    fn special_use_names_without_a_pin_are_never_looked_up() {
+        let pin = ResolvePin {
+            host: "news.test".into(),
+            port: 80,
+            addr: "127.0.0.1".parse().unwrap(),
+        };
+        let resolver = GuardedResolver::new(&[pin], false);
+        assert_eq!(
+            resolver.source("news.test"),
+            Ok(Source::Known(vec!["127.0.0.1".parse().unwrap()]))
+        );
+        for (host, suffix) in [
+            ("wire.test", "test"),
+            ("a.b.example", "example"),
+            ("example", "example"),
+            ("x.invalid", "invalid"),
+            ("WIRE.TEST.", "test"),
+        ] {
+            let err = resolver.source(host).unwrap_err();
+            assert_eq!(err.suffix, suffix, "{host}");
+            let said = err.to_string();
+            assert!(
+                said.contains(&format!("--resolve {host}:PORT:ADDR")),
+                "{said}"
+            );
+        }
+        // RFC 6761: localhost names are loopback, which the guard then judges.
+        let Ok(Source::Known(ips)) = resolver.source("app.localhost") else {
+            panic!("app.localhost is loopback without a lookup");
+        };
+        assert!(
+            ips.iter()
+                .all(|ip| resolver.check("app.localhost", *ip).is_err())
+        );
+        // Public names (example.com is one) go to the resolver.
+        for host in ["example.com", "news.testing.org", "test.org"] {
+            assert_eq!(resolver.source(host), Ok(Source::Lookup), "{host}");
         }
     }
 

@@ -4,7 +4,7 @@
 
 mod guard;
 
-pub use guard::{AddressRefused, Forbidden, GuardedResolver};
+pub use guard::{AddressRefused, Forbidden, GuardedResolver, NotLookedUp, special_use_suffix};
 
 use std::collections::HashSet;
 use std::sync::{Arc, Once};
@@ -56,6 +56,9 @@ const ACCEPT_ENCODING: &str = "zstd,gzip,deflate,br";
 pub enum FetchError {
     #[error(transparent)]
     AddressRefused(#[from] AddressRefused),
+    /// A special-use name (`.test`…) without its `--resolve`: not retried.
+    #[error(transparent)]
+    NotLookedUp(#[from] NotLookedUp),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("connection failed: {0}")]
@@ -406,8 +409,10 @@ impl Fetcher {
                         crate::decode::decode_html(&x.body, Some("text/plain; charset=utf-8"));
                     return Ok(record(Some(x.status), body));
                 }
-                Err(FetchError::AddressRefused(e)) => {
-                    return Err(Outcome::Failed(FetchError::AddressRefused(e)));
+                // Refused before any connection: the host's pages fail
+                // with the reason, not as a host that did not answer.
+                Err(e @ (FetchError::AddressRefused(_) | FetchError::NotLookedUp(_))) => {
+                    return Err(Outcome::Failed(e));
                 }
                 // Out of file descriptors is our problem, not the host's:
                 // try again later rather than call the host unreachable.
@@ -562,6 +567,9 @@ fn classify_error(e: &reqwest::Error, timeout: Duration) -> FetchError {
     while let Some(err) = source {
         if let Some(refused) = err.downcast_ref::<AddressRefused>() {
             return FetchError::AddressRefused(refused.clone());
+        }
+        if let Some(unresolved) = err.downcast_ref::<NotLookedUp>() {
+            return FetchError::NotLookedUp(unresolved.clone());
         }
         source = err.source();
     }

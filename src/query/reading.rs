@@ -71,6 +71,14 @@ pub enum Reading {
         /// JSON Lines instead of text.
         json: bool,
     },
+    /// `export`: the corpus, streamed back (the asking process writes it
+    /// to its `-o`, which is not sent).
+    Export(crate::commands::ExportOptions),
+    /// `verify`: the integrity check.
+    Verify {
+        /// JSON instead of text.
+        json: bool,
+    },
 }
 
 /// Output format of `diff`.
@@ -97,6 +105,8 @@ impl Reading {
             Reading::Show { .. } => "show",
             Reading::Diff { .. } => "diff",
             Reading::Changes { .. } => "changes",
+            Reading::Export(_) => "export",
+            Reading::Verify { .. } => "verify",
         }
     }
 }
@@ -150,6 +160,25 @@ mod tests {
                     json: true,
                 },
                 r#"{"command":"changes","since":"2023-11-14T22:13:20Z","all_pages":false,"json":true}"#,
+            ),
+            (
+                Reading::Export(crate::commands::ExportOptions {
+                    format: crate::commands::ExportFormat::Warc,
+                    output: None,
+                    filter: crate::export::Filter {
+                        hosts: vec!["a.test".into()],
+                        all_pages: true,
+                        ..Default::default()
+                    },
+                    schema: crate::export::Schema::NewsPlease,
+                    cells: crate::export::Cells::Raw,
+                    max_file_size: 1000,
+                }),
+                r#"{"command":"export","format":"warc","filter":{"hosts":["a.test"],"since":null,"until":null,"languages":[],"all_versions":false,"all_pages":true},"schema":"news-please","cells":"raw","max_file_size":1000}"#,
+            ),
+            (
+                Reading::Verify { json: true },
+                r#"{"command":"verify","json":true}"#,
             ),
         ];
         for (reading, wire) in cases {

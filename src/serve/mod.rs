@@ -11,6 +11,7 @@
 mod feed;
 mod host;
 mod html;
+mod read;
 
 pub(crate) use crate::query::SearchIndex;
 pub use host::AllowedHost;
@@ -23,7 +24,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -39,7 +39,8 @@ use crate::query::{self, IndexQuery, Order, Pages, QueryError, Reading};
 
 /// Prints a reading command's answer on an open archive, as the CLI prints
 /// it: how `/api/read` answers a command forwarded by another process.
-pub(crate) type PrintReading = fn(&Reading, &Archive, &mut dyn Write) -> anyhow::Result<()>;
+pub(crate) type PrintReading =
+    fn(&Reading, &Archive, &mut dyn Write) -> anyhow::Result<crate::commands::Outcome>;
 
 /// What the handlers share.
 pub(crate) struct ServeState {
@@ -421,51 +422,6 @@ async fn api_status(State(s): State<Arc<ServeState>>) -> Result<Response, Proble
     )
 }
 
-/// Runs a reading command (`palimpsest history …` and the like, sent by a
-/// command refused the archive's lock) on the archive this process holds,
-/// and answers with exactly the text the command prints.
-async fn api_read(
-    State(s): State<Arc<ServeState>>,
-    body: Result<Json<Reading>, JsonRejection>,
-) -> Response {
-    let reading = match body {
-        Ok(Json(reading)) => reading,
-        Err(e) => {
-            return Problem::new(
-                e.status(),
-                format!("expected a reading command as JSON: {}", e.body_text()),
-            )
-            .json()
-            .into_response();
-        }
-    };
-    let (archive, print) = (s.archive.clone(), s.print_reading);
-    let ran = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        print(&reading, &archive, &mut out).map(|()| out)
-    })
-    .await;
-    let text = |status: StatusCode, body: Vec<u8>| {
-        (
-            status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            body,
-        )
-            .into_response()
-    };
-    match ran {
-        Ok(Ok(out)) => text(StatusCode::OK, out),
-        Ok(Err(e)) => text(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{e:#}").into_bytes(),
-        ),
-        Err(_) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            b"the command failed in the serving process".to_vec(),
-        ),
-    }
-}
-
 async fn read_needs_post() -> Problem {
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -569,7 +525,7 @@ pub(crate) fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
         .route("/api/status", get(api_status))
         .route(
             "/api/read",
-            axum::routing::post(api_read).fallback(read_needs_post),
+            axum::routing::post(read::api_read).fallback(read_needs_post),
         )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::new(hosts), host_guard))

@@ -203,6 +203,63 @@ fn zero_concurrency_or_timeout_is_a_usage_error_before_any_request() {
     assert!(server.requests().is_empty(), "{}", server.dump());
 }
 
+#[test]
+fn bad_flag_values_seed_urls_and_no_seeds_exit_2_before_any_request() {
+    let server = Site::new().page(HOST, "/", page("Home", &[])).serve();
+    let home = server.url(HOST, "/");
+    // (arguments, whether a good seed URL is added, what stderr says)
+    let cases: [(&[&str], bool, &[&str]); 6] = [
+        (&["--rate", "fast"], true, &["rate", "\"fast\""]),
+        (&["--max-body", "lots"], true, &["\"lots\""]),
+        (
+            &["--resolve", "codes.test:80"],
+            true,
+            &["--resolve", "HOST:PORT:ADDR"],
+        ),
+        (
+            &["--resolve", "codes.test:x:127.0.0.1"],
+            true,
+            &["--resolve"],
+        ),
+        (
+            &["ftp://codes.test/file"],
+            false,
+            &["\"ftp\"", "only http and https"],
+        ),
+        (&["--rate", "5/s"], false, &["nothing to crawl", "--seeds"]),
+    ];
+    for (args, with_seed, mentions) in cases {
+        let archive = Archive::new();
+        let mut crawl = archive.crawl(&server, &[HOST]).args(args.iter().copied());
+        if with_seed {
+            crawl = crawl.arg(home.clone());
+        }
+        let out = crawl.run(DEADLINE);
+        assert_usage_error(&out, &args.join(" "), mentions);
+        assert_eq!(
+            out.stderr.lines().filter(|l| !l.trim().is_empty()).count(),
+            1,
+            "{}: one line:\n{}",
+            args.join(" "),
+            out.stderr
+        );
+    }
+    assert!(server.requests().is_empty(), "{}", server.dump());
+    // A seed file that cannot be read is not a usage error: the command
+    // line was right, the file system said no.
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[HOST])
+        .args(["--seeds", "/nonexistent/seeds.toml"])
+        .run(DEADLINE);
+    assert_eq!(code(&out), 1, "unreadable seed file\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot read seed file"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// Runs a crawl of `seeds` (a seed file's text) and returns its one-line error.
 fn seed_file_error(name: &str, seeds: &str) -> String {
     let server = Site::new().page(HOST, "/", page("Home", &[])).serve();

@@ -137,3 +137,65 @@ fn without_allow_private_unspecified_and_encoded_loopback_are_refused() {
         }
     }
 }
+
+#[test]
+fn a_test_host_without_its_own_resolve_is_not_looked_up_and_the_summary_names_it() {
+    let (pinned, unpinned) = ("herald.test", "wire.test");
+    let server = Site::new()
+        .page(pinned, "/", page("Story", &[]))
+        .page(unpinned, "/original", page("The wire", &[]))
+        .serve();
+    let cited = format!("http://{unpinned}:{}/original", server.port);
+    let html = server.url(pinned, "/");
+    let archive = Archive::new();
+    // Only the seed's host is pinned: the cited host has no --resolve.
+    let out = archive
+        .crawl(&server, &[pinned])
+        .args(["--rate", "50/s", "--json"])
+        .arg(html)
+        .arg(cited.clone())
+        .run(Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(3), "{}", out.stderr);
+    assert!(
+        server.requests_for(unpinned).is_empty(),
+        "{}",
+        server.dump()
+    );
+    let summary = out.summary();
+    let group = summary["errors_by_cause"]
+        .as_array()
+        .and_then(|groups| groups.iter().find(|g| g["cause"] == "no_resolve"))
+        .unwrap_or_else(|| panic!("no no_resolve cause: {summary:#}"));
+    let text = group["text"].as_str().unwrap_or_default();
+    for said in [
+        "wire.test has no --resolve",
+        "never looked up",
+        "--resolve wire.test:PORT:ADDR",
+    ] {
+        assert!(
+            text.contains(said),
+            "the summary should say {said:?}: {text}"
+        );
+    }
+    // Said the same way to a person, under the summary line.
+    let again = Archive::new()
+        .crawl(&server, &[pinned])
+        .args(["--rate", "50/s"])
+        .arg(cited.clone())
+        .run(Duration::from_secs(60));
+    assert_eq!(again.status.code(), Some(1), "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("1 page not fetched: wire.test has no --resolve"),
+        "{}",
+        again.stderr
+    );
+    // The page itself keeps the reason.
+    let entry = archive.entry(&cited);
+    let error = entry["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("wire.test") && error.contains("--resolve"),
+        "{entry:#}"
+    );
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Archive, Server, Site, run};
+use crate::support::{Archive, Server, Site, html, run, with_header};
 
 const MIN: Duration = Duration::from_secs(60);
 
@@ -406,6 +406,109 @@ fn warc_passes_warcio_check_and_every_capture_is_indexed() {
             .any(|l| l.starts_with("test,news:") && l.contains(")/news/2025/a1 ")),
         "{cdxj}"
     );
+}
+
+/// The target URIs of a WARC's `response` and `revisit` records.
+fn warc_captured_uris(warc: &Path) -> std::collections::BTreeSet<String> {
+    let index = tool(
+        "warcio",
+        &[
+            "index",
+            "-f",
+            "warc-type,warc-target-uri",
+            warc.to_str().unwrap(),
+        ],
+    );
+    assert!(index.status.success(), "warcio index failed");
+    lines(&String::from_utf8_lossy(&index.stdout))
+        .iter()
+        .filter(|r| r["warc-type"] == "response" || r["warc-type"] == "revisit")
+        .filter_map(|r| r["warc-target-uri"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn warc_holds_every_capture_by_default_and_articles_only_when_asked() {
+    let host = "paper.test";
+    let server = Site::new()
+        .page(host, "/", front(&["/news/2025/story"]))
+        .page(host, "/news/2025/story", article("Harbour story", "en", "Harbour"))
+        .page(
+            host,
+            "/news/2025/from-sitemap",
+            article("Comet story", "en", "Comet"),
+        )
+        .route(host, "/robots.txt", |req| {
+            let body = format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", req.origin());
+            with_header(html(body), "content-type", "text/plain")
+        })
+        .route(host, "/sitemap.xml", |req| {
+            let body = format!(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+                 <url><loc>{}/news/2025/from-sitemap</loc></url></urlset>",
+                req.origin()
+            );
+            with_header(html(body), "content-type", "application/xml")
+        })
+        .serve();
+    let archive = Archive::new();
+    archive
+        .crawl(&server, &[host])
+        .args(["--rate", "50/s"])
+        .arg(server.url(host, "/"))
+        .run(MIN)
+        .assert_success("crawl");
+    let listed = lines(&export_list(&archive));
+    let captured: std::collections::BTreeSet<String> = listed
+        .iter()
+        .filter(|p| p["captures"].as_u64().unwrap_or(0) > 0)
+        .filter_map(|p| p["url"].as_str().map(str::to_string))
+        .collect();
+    for want in [
+        "/",
+        "/sitemap.xml",
+        "/news/2025/story",
+        "/news/2025/from-sitemap",
+    ] {
+        assert!(
+            captured.contains(&server.url(host, want)),
+            "the crawl captured {want}: {captured:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = archive.path();
+    let export_warc = |name: &str, extra: &[&str]| {
+        let warc = dir.path().join(name);
+        let mut args = vec!["export", "--archive", &path, "--format", "warc", "-o"];
+        let file = warc.display().to_string();
+        args.push(&file);
+        args.extend_from_slice(extra);
+        run(&args, MIN).assert_success(&format!("export warc {extra:?}"));
+        warc_captured_uris(&warc)
+    };
+    // No flag: every page captured, fronts and listings included.
+    let all = export_warc("all.warc.gz", &[]);
+    let missing: Vec<&String> = captured.difference(&all).collect();
+    assert!(missing.is_empty(), "left out of the WARC: {missing:?}");
+    // --articles-only: the old selection, articles alone.
+    let articles = export_warc("articles.warc.gz", &["--articles-only"]);
+    let expected: std::collections::BTreeSet<String> =
+        ["/news/2025/story", "/news/2025/from-sitemap"]
+            .iter()
+            .map(|p| server.url(host, p))
+            .collect();
+    assert_eq!(articles, expected);
+    // JSONL keeps to articles by default, as the contract says.
+    let jsonl = lines(&export(&archive, &["--format", "jsonl"]));
+    assert_eq!(jsonl.len(), 2, "{jsonl:?}");
+}
+
+/// `list --all-pages --json`: every page the archive knows.
+fn export_list(archive: &Archive) -> String {
+    let path = archive.path();
+    let out = run(&["list", "--all-pages", "--json", "--archive", &path], MIN);
+    out.assert_success("list --all-pages --json");
+    out.stdout
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! binary and local fixture servers.
 
 mod changes;
+mod cli;
 mod conditional;
 mod diffs;
 mod edits;

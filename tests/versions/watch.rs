@@ -677,3 +677,90 @@ fn schedule_counts_waits_on_the_clock() {
         "two hours on, the seed's revisit is due"
     );
 }
+
+/// The records of a gzipped WARC (each record its own member), as text.
+fn warc_text(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(bytes), &mut text)
+        .expect("the WARC is gzip members of UTF-8 text");
+    text
+}
+
+#[test]
+fn export_and_verify_run_while_watch_holds_the_archive() {
+    let article = "/city/new-bridge";
+    let server = Site::new()
+        .page(
+            HOST,
+            "/",
+            front_page("06:00:00", &[(article, "New bridge opens")]),
+        )
+        .page(HOST, article, story().html())
+        .serve();
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("hourly.toml");
+    let front = server.url(HOST, "/");
+    std::fs::write(
+        &seeds,
+        format!("[crawl]\nrate = \"20/s\"\n\n[[seed]]\nurl = \"{front}\"\nevery = \"1h\"\n"),
+    )
+    .unwrap();
+    let archive = Archive::new();
+    // No --serve: watch answers the reading commands all the same.
+    let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
+    let article_url = server.url(HOST, article);
+    let started = Instant::now();
+    let forwarded = loop {
+        let out = cli(&archive, &["export", "--format", "jsonl"]);
+        if out.success() && out.stdout.contains(&article_url) {
+            break out.stdout;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let watched = watch.take().kill();
+            panic!(
+                "no export through watch within 60 s\nexport: {}{}\nwatch: {}",
+                out.stdout, out.stderr, watched.stderr
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(forwarded.lines().count(), 1, "{forwarded}");
+
+    // WARC to a file: every page, written whole, through watch.
+    let warc = dir.path().join("live.warc.gz");
+    let out = cli(
+        &archive,
+        &["export", "--format", "warc", "-o", warc.to_str().unwrap()],
+    );
+    out.assert_success("export --format warc while watching");
+    let records = warc_text(&std::fs::read(&warc).expect("the WARC was written"));
+    for url in [&front, &article_url] {
+        assert!(
+            records.contains(&format!("WARC-Target-URI: {url}")),
+            "{url} missing from the WARC"
+        );
+    }
+    // CSV to standard output.
+    let out = cli(&archive, &["export", "--format", "csv"]);
+    out.assert_success("export --format csv while watching");
+    assert!(out.stdout.starts_with("url,"), "{}", out.stdout);
+    assert!(out.stdout.contains(&article_url), "{}", out.stdout);
+
+    let out = cli(&archive, &["verify"]);
+    out.assert_success("verify while watching");
+    assert!(
+        out.stdout.starts_with("archive OK: 2 pages"),
+        "{}",
+        out.stdout
+    );
+    let out = cli(&archive, &["verify", "--json"]);
+    out.assert_success("verify --json while watching");
+    let report: Value = serde_json::from_str(out.stdout.trim()).expect("verify --json is JSON");
+    assert_eq!(report["pages"], 2, "{report:#}");
+
+    // The same export, run on the archive once watch has let go of it.
+    interrupt(watch.take(), Duration::from_secs(10), "watch");
+    let out = cli(&archive, &["export", "--format", "jsonl"]);
+    out.assert_success("export after watch");
+    assert_eq!(out.stdout, forwarded, "forwarded and local exports agree");
+}
