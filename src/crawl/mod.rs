@@ -85,6 +85,11 @@ pub(crate) struct Shared {
     runtime: tokio::runtime::Handle,
     net: Arc<Semaphore>,
     cpu: Arc<Semaphore>,
+    /// Slots for parses abandoned past the analysis budget and still
+    /// running: as many as CPU permits, so that those parses cannot pile
+    /// up without bound. Without a free one, an overrunning parse keeps its
+    /// CPU permit until it ends.
+    overrun: Arc<Semaphore>,
     in_flight: Mutex<HashMap<HostId, HashSet<UrlId>>>,
     /// Messages sent to the writer and not yet committed.
     outstanding: AtomicUsize,
@@ -318,15 +323,11 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
     });
 }
 
-/// How long the parsing of one page may take. Input caps keep real and
-/// hostile pages far below it (a second or two for the largest page a
-/// release build is allowed to parse, on a loaded machine); past it the
-/// capture is stored without its article, and the parse, left to finish on
-/// its own, keeps its CPU permit.
-const ANALYSIS_BUDGET: Duration = Duration::from_secs(60);
-
 /// The CPU stage of one page, supervised: a panic is the page's error, and
-/// parsing that overruns [`ANALYSIS_BUDGET`] is given up.
+/// parsing that overruns the analysis budget (`--parse-budget`) is given
+/// up: the capture is stored without its article, and the parse is left to
+/// finish on its own but gives its CPU permit back, so that a host serving
+/// costly pages cannot hold every permit and starve the other hosts.
 async fn process_page(
     shared: &Arc<Shared>,
     entry: QueueEntry,
@@ -359,19 +360,43 @@ async fn process_page(
     };
     let profile = shared.config.profile_for(host).cloned();
     let max_body = shared.config.max_body;
-    let job = tokio::task::spawn_blocking(move || {
-        let _cpu = cpu;
-        analysis.run(profile.as_deref(), max_body)
-    });
-    match tokio::time::timeout(ANALYSIS_BUDGET, job).await {
+    let mut job = tokio::task::spawn_blocking(move || analysis.run(profile.as_deref(), max_body));
+    let budget = shared.config.analysis_budget;
+    match tokio::time::timeout(budget, &mut job).await {
         Ok(Ok(analyzed)) => processed.attach(analyzed),
         Ok(Err(e)) => processed.analysis_failed(format!("extraction failed: {}", join_message(e))),
-        Err(_) => processed.analysis_failed(format!(
-            "extraction stopped after {}s (page too costly to parse)",
-            ANALYSIS_BUDGET.as_secs()
-        )),
+        Err(_) => {
+            processed.analysis_failed(format!(
+                "extraction stopped after {}s (page too costly to parse)",
+                budget.as_secs_f64()
+            ));
+            give_up(shared, job, cpu).await;
+        }
     }
     processed
+}
+
+/// Leaves an overrunning parse to finish on its own: its CPU permit goes
+/// back at once when an overrun slot is free (held by the parse until it
+/// ends), else when the parse ends.
+async fn give_up(
+    shared: &Shared,
+    job: tokio::task::JoinHandle<process::Analyzed>,
+    cpu: OwnedSemaphorePermit,
+) {
+    match shared.overrun.clone().try_acquire_owned() {
+        Ok(slot) => {
+            drop(cpu);
+            shared.runtime.spawn(async move {
+                let _ = job.await;
+                drop(slot);
+            });
+        }
+        Err(_) => {
+            let _ = job.await;
+            drop(cpu);
+        }
+    }
 }
 
 /// What a panic said, for the page's error.
@@ -438,6 +463,7 @@ impl Shared {
             clock: config.clock,
             net: Arc::new(Semaphore::new(config.concurrency)),
             cpu: Arc::new(Semaphore::new(cores * 2)),
+            overrun: Arc::new(Semaphore::new(cores * 2)),
             config,
             archive,
             fetcher,
