@@ -318,6 +318,11 @@ pub const DEFAULT_MAX_LISTINGS_PER_HOST: u64 = 1_000;
 /// between two requests, whichever way it asks.
 pub const DEFAULT_MAX_CRAWL_DELAY: Duration = crate::politeness::MAX_WAIT;
 
+/// How long one page's parsing and extraction may take by default. Input
+/// caps keep real and hostile pages far below it (a second or two for the
+/// largest page a release build is allowed to parse, on a loaded machine).
+pub const DEFAULT_ANALYSIS_BUDGET: Duration = Duration::from_secs(60);
+
 /// Everything a crawl needs, validated.
 #[derive(Debug, Clone)]
 pub struct CrawlConfig {
@@ -348,6 +353,9 @@ pub struct CrawlConfig {
     pub max_listings_per_host: u64,
     /// The longest `Crawl-delay` honoured; a longer one is cut to it.
     pub max_crawl_delay: Duration,
+    /// How long one page's parsing and extraction may take: past it the
+    /// capture is kept without its article and the CPU slot freed.
+    pub analysis_budget: Duration,
     /// Times a page whose fetch failed transiently is tried again in a pass.
     pub max_retries: u32,
     /// Host names resolved to a given address instead of by DNS.
@@ -393,6 +401,7 @@ impl CrawlConfig {
             max_queue_per_host: u64::MAX,
             max_listings_per_host: u64::MAX,
             max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
+            analysis_budget: DEFAULT_ANALYSIS_BUDGET,
             max_retries: 0,
             resolve: Vec::new(),
             allow_private: false,
@@ -446,6 +455,8 @@ pub struct CrawlFlags {
     pub max_listings_per_host: Option<u64>,
     /// `--max-crawl-delay`: the longest `Crawl-delay` honoured, in seconds.
     pub max_crawl_delay: Option<u64>,
+    /// `--parse-budget`: seconds one page's parsing and extraction may take.
+    pub parse_budget: Option<u64>,
     /// `--rate`: `2/s`, `30/m`, `100/h`, or a number per second.
     pub rate: Option<String>,
     /// `--concurrency`: requests in flight at once.
@@ -917,6 +928,9 @@ impl CrawlConfig {
             max_crawl_delay: flags
                 .max_crawl_delay
                 .map_or(DEFAULT_MAX_CRAWL_DELAY, Duration::from_secs),
+            analysis_budget: flags
+                .parse_budget
+                .map_or(DEFAULT_ANALYSIS_BUDGET, Duration::from_secs),
             max_retries: 3,
             resolve,
             allow_private: flags.allow_private,

@@ -401,6 +401,9 @@ struct CrawlArgs {
     /// Longest robots.txt Crawl-delay honoured; a longer one is cut to it [default: 120].
     #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
     max_crawl_delay: Option<u64>,
+    /// Seconds one page's parsing and extraction may take; past it the page is stored without its article [default: 60].
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    parse_budget: Option<u64>,
     /// Requests per host, e.g. 2/s, 30/m [default: 1/s].
     #[arg(long)]
     rate: Option<String>,
@@ -457,6 +460,7 @@ impl CrawlArgs {
             max_queue_per_host: self.max_queue_per_host,
             max_listings_per_host: self.max_listings_per_host,
             max_crawl_delay: self.max_crawl_delay,
+            parse_budget: self.parse_budget,
             rate: self.rate.clone(),
             concurrency: self.concurrency,
             user_agent: self.user_agent.clone(),

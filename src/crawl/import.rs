@@ -321,7 +321,8 @@ pub fn import_warc(
     max_body: u64,
     clock: Clock,
 ) -> Result<ImportReport, ImportError> {
-    let supervisor = Supervisor::new(super::ANALYSIS_BUDGET).map_err(ImportError::Runtime)?;
+    let supervisor =
+        Supervisor::new(crate::config::DEFAULT_ANALYSIS_BUDGET).map_err(ImportError::Runtime)?;
     import_with(archive, paths, profiles, max_body, &supervisor, clock)
 }
 
@@ -423,10 +424,11 @@ impl Run<'_> {
 
 /// Runs page analyses as the crawl does: on blocking threads, each holding
 /// one of the CPU stage's permits, within a budget. A parse past it is left
-/// to finish holding its permit, so runaway parses cannot pile up.
+/// to finish as the crawl leaves it (`super::analyze`).
 struct Supervisor {
     runtime: Option<tokio::runtime::Runtime>,
     cpu: Arc<Semaphore>,
+    overrun: Arc<Semaphore>,
     budget: Duration,
 }
 
@@ -438,6 +440,7 @@ impl Supervisor {
         Ok(Self {
             runtime: Some(runtime),
             cpu: Arc::new(Semaphore::new(super::cpu_slots())),
+            overrun: Arc::new(Semaphore::new(super::cpu_slots())),
             budget,
         })
     }
@@ -453,7 +456,7 @@ impl Supervisor {
         runtime.block_on(async {
             let cpu = self.cpu.clone().acquire_owned().await;
             let cpu = cpu.map_err(|e| e.to_string())?;
-            super::analyze(analysis, profile, max_body, cpu, self.budget).await
+            super::analyze(analysis, profile, max_body, cpu, &self.overrun, self.budget).await
         })
     }
 }
@@ -763,7 +766,7 @@ mod tests {
         assert_eq!((report.captures, report.new_versions), (1, 0), "{report:?}");
         let error = capture.error.unwrap_or_default();
         assert!(error.contains("extraction stopped"), "{error}");
-        let (report, capture) = import_slow_page(super::super::ANALYSIS_BUDGET);
+        let (report, capture) = import_slow_page(crate::config::DEFAULT_ANALYSIS_BUDGET);
         assert_eq!((report.captures, report.new_versions), (1, 1), "{report:?}");
         assert_eq!(capture.error, None);
     }

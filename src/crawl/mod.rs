@@ -86,6 +86,11 @@ pub(crate) struct Shared {
     runtime: tokio::runtime::Handle,
     net: Arc<Semaphore>,
     cpu: Arc<Semaphore>,
+    /// Slots for parses abandoned past the analysis budget and still
+    /// running: as many as CPU permits, so that those parses cannot pile
+    /// up without bound. Without a free one, an overrunning parse keeps its
+    /// CPU permit until it ends.
+    overrun: Arc<Semaphore>,
     in_flight: Mutex<HashMap<HostId, HashSet<UrlId>>>,
     /// Messages sent to the writer and not yet committed.
     outstanding: AtomicUsize,
@@ -319,15 +324,11 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
     });
 }
 
-/// How long the parsing of one page may take. Input caps keep real and
-/// hostile pages far below it (a second or two for the largest page a
-/// release build is allowed to parse, on a loaded machine); past it the
-/// capture is stored without its article, and the parse, left to finish on
-/// its own, keeps its CPU permit.
-pub(crate) const ANALYSIS_BUDGET: Duration = Duration::from_secs(60);
-
 /// The CPU stage of one page, supervised: a panic is the page's error, and
-/// parsing that overruns [`ANALYSIS_BUDGET`] is given up.
+/// parsing that overruns the analysis budget (`--parse-budget`) is given
+/// up: the capture is stored without its article, and the parse is left to
+/// finish on its own but gives its CPU permit back, so that a host serving
+/// costly pages cannot hold every permit and starve the other hosts.
 async fn process_page(
     shared: &Arc<Shared>,
     entry: QueueEntry,
@@ -360,40 +361,66 @@ async fn process_page(
     };
     let profile = shared.config.profile_for(host).cloned();
     let max_body = shared.config.max_body;
-    match analyze(analysis, profile, max_body, cpu, ANALYSIS_BUDGET).await {
+    let budget = shared.config.analysis_budget;
+    match analyze(analysis, profile, max_body, cpu, &shared.overrun, budget).await {
         Ok(analyzed) => processed.attach(analyzed),
         Err(reason) => processed.analysis_failed(reason),
     }
     processed
 }
 
-/// Runs a page's analysis on a blocking thread holding `cpu`, supervised:
-/// a panic, or a parse past `budget` (the crawl's and `import-warc`'s is
-/// [`ANALYSIS_BUDGET`]), is the reason the page has no analysis.
+/// Runs a page's analysis on a blocking thread for the holder of `cpu`,
+/// supervised: a panic, or a parse past `budget` (the crawl's and
+/// `import-warc`'s is `--parse-budget`), is the reason the page has no
+/// analysis; an overrunning parse gives its permit back (see [`give_up`]).
 pub(crate) async fn analyze(
     analysis: process::Analysis,
     profile: Option<Arc<Profile>>,
     max_body: u64,
     cpu: OwnedSemaphorePermit,
+    overrun: &Arc<Semaphore>,
     budget: Duration,
 ) -> Result<process::Analyzed, String> {
-    let job = tokio::task::spawn_blocking(move || {
-        let _cpu = cpu;
-        analysis.run(profile.as_deref(), max_body)
-    });
-    match tokio::time::timeout(budget, job).await {
+    let mut job = tokio::task::spawn_blocking(move || analysis.run(profile.as_deref(), max_body));
+    match tokio::time::timeout(budget, &mut job).await {
         Ok(Ok(analyzed)) => Ok(analyzed),
         Ok(Err(e)) => Err(format!("extraction failed: {}", join_message(e))),
-        Err(_) => Err(format!(
-            "extraction stopped after {}s (page too costly to parse)",
-            budget.as_secs()
-        )),
+        Err(_) => {
+            give_up(overrun, job, cpu).await;
+            Err(format!(
+                "extraction stopped after {}s (page too costly to parse)",
+                budget.as_secs_f64()
+            ))
+        }
     }
 }
 
 /// Parses that may run at once (the CPU stage's permits): two a core.
 pub(crate) fn cpu_slots() -> usize {
     2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Leaves an overrunning parse to finish on its own: its CPU permit goes
+/// back at once when an overrun slot is free (held by the parse until it
+/// ends), else when the parse ends.
+async fn give_up(
+    overrun: &Arc<Semaphore>,
+    job: tokio::task::JoinHandle<process::Analyzed>,
+    cpu: OwnedSemaphorePermit,
+) {
+    match overrun.clone().try_acquire_owned() {
+        Ok(slot) => {
+            drop(cpu);
+            tokio::spawn(async move {
+                let _ = job.await;
+                drop(slot);
+            });
+        }
+        Err(_) => {
+            let _ = job.await;
+            drop(cpu);
+        }
+    }
 }
 
 /// What a panic said, for the page's error.
@@ -459,6 +486,7 @@ impl Shared {
             clock: config.clock,
             net: Arc::new(Semaphore::new(config.concurrency)),
             cpu: Arc::new(Semaphore::new(cpu_slots())),
+            overrun: Arc::new(Semaphore::new(cpu_slots())),
             config,
             archive,
             fetcher,

@@ -18,7 +18,7 @@ use super::dom::Flat;
 use super::text::{clean_inline, is_boilerplate, is_cookie_notice, is_machine_text, weight};
 
 /// What a rendered block is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum BlockKind {
     Para,
     Heading(u8),

@@ -437,6 +437,9 @@ fn names_of(v: &Value, people: &HashMap<&str, &str>) -> (Vec<String>, Vec<String
 
 /// Microdata: the first `itemscope` whose `itemtype` is an article type.
 fn microdata(flat: &Flat<'_>) -> LdArticle {
+    /// A byline names a few people, a paper's author list a hundred or
+    /// two; a page naming thousands is hostile.
+    const MAX_MICRODATA_AUTHORS: usize = 500;
     let mut out = LdArticle::default();
     let Some(scope) = flat.nodes.iter().position(|n| {
         n.attr("itemscope").is_some()
@@ -478,7 +481,11 @@ fn microdata(flat: &Flat<'_>) -> LdArticle {
                                 .unwrap_or_else(|| clean_inline(&flat.text_of(j)))
                         })
                         .unwrap_or_else(value);
-                    if !name.is_empty() && !out.authors.contains(&name) {
+                    // Bounded: the search for a repeat is linear.
+                    if !name.is_empty()
+                        && out.authors.len() < MAX_MICRODATA_AUTHORS
+                        && !out.authors.contains(&name)
+                    {
                         out.authors.push(name);
                     }
                 }

@@ -40,6 +40,7 @@ use crate::canonical::CanonicalUrl;
 use content::{Block, BlockKind};
 use dom::Flat;
 use meta::Meta;
+use source::Sources;
 use text::{clean_inline, join_paragraphs, weight};
 
 /// What a link on a page is to the crawler.
@@ -200,15 +201,10 @@ fn render_container(flat: &Flat<'_>, an: &content::Analysis, roots: &[usize]) ->
 
 /// Attribution lines often sit just outside the article container (after
 /// it, in a box of their own): they are looked for in the rest of the page.
-fn attributions_around(
-    flat: &Flat<'_>,
-    an: &content::Analysis,
-    base: &Url,
-    sources: &mut Vec<CanonicalUrl>,
-) {
+fn attributions_around(flat: &Flat<'_>, an: &content::Analysis, base: &Url, sources: &mut Sources) {
     let rest = content::render(flat, &[an.body], Some(&an.junk));
     for urls in rest.iter().filter_map(|b| source::attribution(b, base)) {
-        add_sources(sources, urls);
+        sources.extend(urls.iter().cloned());
     }
 }
 
@@ -353,25 +349,16 @@ fn apply_profile(
 }
 
 /// Removes the attribution lines from `blocks`; returns the sources they name.
-fn take_attributions(blocks: &mut Vec<Block>, base: &Url) -> Vec<CanonicalUrl> {
-    let mut sources = Vec::new();
+fn take_attributions(blocks: &mut Vec<Block>, base: &Url) -> Sources {
+    let mut sources = Sources::default();
     blocks.retain(|b| match source::attribution(b, base) {
         Some(urls) => {
-            add_sources(&mut sources, urls);
+            sources.extend(urls.iter().cloned());
             false
         }
         None => true,
     });
     sources
-}
-
-/// Adds the sources not already listed, in order.
-fn add_sources(sources: &mut Vec<CanonicalUrl>, urls: Vec<CanonicalUrl>) {
-    for u in urls {
-        if !sources.contains(&u) {
-            sources.push(u);
-        }
-    }
 }
 
 /// The language the page claims for itself, if any.
@@ -469,14 +456,13 @@ fn metadata_sources(
     canonical: Option<&CanonicalUrl>,
     url: &Url,
     base: &Url,
-    sources: &mut Vec<CanonicalUrl>,
+    sources: &mut Sources,
 ) {
     if let Some(c) = canonical
         && let Some(host) = url.host_str()
         && source::is_cross_domain(c.host(), host)
-        && !sources.contains(c)
     {
-        sources.push(c.clone());
+        sources.add(c.clone());
     }
     let itself = CanonicalUrl::parse(url.as_str()).ok();
     let syndication = meta
@@ -496,11 +482,13 @@ fn metadata_sources(
             .flat_map(|k| meta.tag_all(k).iter().map(String::as_str)),
         );
     for s in syndication {
+        if sources.is_full() {
+            return;
+        }
         if let Ok(u) = CanonicalUrl::join(base, s)
-            && !sources.contains(&u)
             && Some(u.as_str()) != itself.as_ref().map(|x| x.as_str())
         {
-            sources.push(u);
+            sources.add(u);
         }
     }
 }

@@ -10,6 +10,16 @@
 //! passes [`MAX_DEPTH`] or the tag count passes [`MAX_TAGS`]. Where the
 //! estimate is unsure it counts an element as still open: a hostile page
 //! can make it err only towards cutting early.
+//!
+//! The parser also keeps a list of active formatting elements (`b`, `i`,
+//! `font`, `a`…) and opens again, at each run of text or inline tag, every
+//! one of them that a block closed without its own end tag: `<p><b id=1>x
+//! <p><b id=2>x…` rebuilds all earlier `b`s in each paragraph, quadratic
+//! work (4 000 paragraphs: 8 million elements, 2 GB). [`OpenElements`]
+//! follows that list too ([`Formatting`]): a formatting start tag past
+//! [`MAX_FORMATTING`] list entries is dropped, and the document is cut
+//! where the elements rebuilt pass [`MAX_REBUILT`]. Where it cannot tell
+//! whether an entry is still open, it counts it as rebuilt.
 
 /// Estimated depth past which the rest of a document is dropped; real
 /// pages stay below a few hundred.
@@ -20,10 +30,21 @@ pub(crate) const MAX_DEPTH: usize = 1024;
 /// largest real article pages have a few tens of thousands.
 pub(crate) const MAX_TAGS: usize = 250_000;
 
+/// Active formatting elements (since the last marker) past which a new
+/// formatting start tag is dropped; real pages keep a handful.
+pub(crate) const MAX_FORMATTING: usize = 32;
+
+/// Formatting elements the parser may rebuild in one document before the
+/// rest of it is dropped: each costs an element (some 300 bytes, a
+/// microsecond or two). Sloppy real pages (an unclosed `<font>` over
+/// thousands of paragraphs) rebuild tens of thousands.
+pub(crate) const MAX_REBUILT: usize = 200_000;
+
 /// How far down the stack an end tag looks for the element it closes:
 /// bounds this pass's own work. Not found within it, the tag is taken to
-/// close nothing.
-const SEARCH_WINDOW: usize = 64;
+/// close nothing. It reaches past a full set of reopened formatting
+/// elements.
+const SEARCH_WINDOW: usize = 64 + MAX_FORMATTING;
 
 /// Tag names are compared on their first bytes only.
 const NAME_LEN: usize = 16;
@@ -244,14 +265,42 @@ struct Open {
     name: Name,
     special: bool,
     boundary: bool,
+    /// The formatting list entry this element stands for, if any.
+    entry: Option<EntryId>,
+    /// Whether the element put a marker on the formatting list.
+    marker: bool,
+}
+
+impl Open {
+    fn new(name: Name) -> Open {
+        Open {
+            name,
+            special: name.is(SPECIAL),
+            boundary: name.is(SCOPE_BOUNDARY),
+            entry: None,
+            marker: false,
+        }
+    }
 }
 
 /// What the caller should do with the document after a tag.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     Go,
+    /// Leave this start tag out (its content stays).
+    Drop,
     /// Drop the document from this tag on.
     Cut,
+}
+
+/// One tag as the pre-parse pass sees it.
+pub(crate) struct Tag<'a> {
+    /// The document from just after the `<`.
+    pub rest: &'a [u8],
+    /// The attributes as written, for telling formatting elements apart.
+    pub attributes: &'a [u8],
+    /// Whether text stands between the previous tag and this one.
+    pub after_text: bool,
 }
 
 /// The estimated stack of open elements, fed one tag at a time.
@@ -259,11 +308,16 @@ pub(crate) enum Verdict {
 pub(crate) struct OpenElements {
     stack: Vec<Open>,
     tags: usize,
+    formatting: Formatting,
 }
 
 impl OpenElements {
-    /// Takes the tag at the start of `b` (just after `<`).
-    pub(crate) fn tag(&mut self, b: &[u8]) -> Verdict {
+    /// Takes one tag.
+    pub(crate) fn tag(&mut self, tag: &Tag<'_>) -> Verdict {
+        if tag.after_text && self.rebuild() == Verdict::Cut {
+            return Verdict::Cut;
+        }
+        let b = tag.rest;
         match b.first() {
             Some(b'/') => {
                 if let Some(name) = Name::read(&b[1..]) {
@@ -274,32 +328,125 @@ impl OpenElements {
             _ => match Name::read(b) {
                 // Foreign elements honour `/>`; HTML ones ignore it.
                 Some(name) if name.is(&["svg", "math"]) && self_closing(b) => Verdict::Go,
-                Some(name) => self.start(name),
+                Some(name) => self.start(name, tag.attributes),
                 None => Verdict::Go,
             },
         }
     }
 
-    fn start(&mut self, name: Name) -> Verdict {
+    fn start(&mut self, name: Name, attributes: &[u8]) -> Verdict {
         self.tags += 1;
         if self.tags > MAX_TAGS {
             return Verdict::Cut;
         }
-        if name.is(VOID) || name.is(ROOTS) {
+        if name.is(ROOTS) {
             return Verdict::Go;
         }
         // `<div/>` opens a `div` in HTML: the slash is ignored.
         self.close_implied_by(name);
-        self.stack.push(Open {
-            name,
-            special: name.is(SPECIAL),
-            boundary: name.is(SCOPE_BOUNDARY),
-        });
+        if name.is(REBUILDS) && self.rebuild() == Verdict::Cut {
+            return Verdict::Cut;
+        }
+        if name.is(VOID) {
+            return Verdict::Go;
+        }
+        let mut open = Open::new(name);
+        if name.is(FORMATTING) {
+            match self.formatting.push(name, attributes) {
+                Some(id) => open.entry = Some(id),
+                None => return Verdict::Drop,
+            }
+        }
+        if name.is(MARKERS) || (name.is(&["td", "th", "caption"]) && self.in_table()) {
+            open.marker = true;
+            self.formatting.list.push(Entry::Marker);
+        }
+        self.stack.push(open);
+        self.depth_verdict()
+    }
+
+    fn depth_verdict(&self) -> Verdict {
         if self.stack.len() > MAX_DEPTH {
             Verdict::Cut
         } else {
             Verdict::Go
         }
+    }
+
+    /// Whether a `table` is open near the top of the stack.
+    fn in_table(&self) -> bool {
+        let depth = self.stack.len();
+        self.stack[depth.saturating_sub(SEARCH_WINDOW)..]
+            .iter()
+            .any(|o| o.name.is(&["table"]))
+    }
+
+    /// The parser reopens the formatting elements that are no longer open:
+    /// they go on the stack, and count towards [`MAX_REBUILT`].
+    fn rebuild(&mut self) -> Verdict {
+        let reopened = self.formatting.reopen();
+        if reopened.is_empty() {
+            return Verdict::Go;
+        }
+        for (id, name) in reopened {
+            let mut open = Open::new(name);
+            open.entry = Some(id);
+            self.stack.push(open);
+        }
+        if self.formatting.rebuilt > MAX_REBUILT {
+            return Verdict::Cut;
+        }
+        self.depth_verdict()
+    }
+
+    /// Pops the stack down to `len` elements; formatting elements popped
+    /// stay on the list, closed, and a popped marker clears the list to it.
+    fn pop_to(&mut self, len: usize) {
+        while self.stack.len() > len {
+            let Some(open) = self.stack.pop() else { break };
+            if let Some(id) = open.entry {
+                self.formatting.set(id, Placed::Closed);
+            }
+            if open.marker {
+                self.formatting.clear_to_marker();
+            }
+        }
+    }
+
+    /// A formatting end tag, as the parser's adoption agency takes it:
+    /// `true` when it was handled here.
+    fn end_formatting(&mut self, name: Name) -> bool {
+        let Some((at, id, placed)) = self.formatting.last_named(name) else {
+            return false;
+        };
+        match placed {
+            // Not open: the parser drops it from the list.
+            Placed::Closed => {
+                self.formatting.list.remove(at);
+            }
+            // Perhaps open: kept, counted as closed.
+            Placed::Unsure => {}
+            Placed::Open => {
+                let depth = self.stack.len();
+                let from = depth.saturating_sub(SEARCH_WINDOW);
+                match (from..depth)
+                    .rev()
+                    .find(|&k| self.stack[k].entry == Some(id))
+                {
+                    // Not in scope: the parser ignores the end tag.
+                    Some(k) if self.stack[k + 1..].iter().any(|o| o.boundary) => {}
+                    // A block inside: the parser moves a copy of the
+                    // element into it, which stays on the list.
+                    Some(k) if self.stack[k + 1..].iter().any(|o| o.special) => {}
+                    Some(k) => {
+                        self.pop_to(k);
+                        self.formatting.remove(id);
+                    }
+                    None => self.formatting.set(id, Placed::Unsure),
+                }
+            }
+        }
+        true
     }
 
     /// The elements a start tag closes before it opens (implied end tags).
@@ -322,9 +469,14 @@ impl OpenElements {
         } else if name.is(&["a", "nobr", "button"]) {
             // A second `<a>` ends the first (the parser's adoption agency).
             self.close_named(name, Stop::Special);
+            if name.is(&["a"])
+                && let Some((_, id, _)) = self.formatting.last_named(name)
+            {
+                self.formatting.remove(id);
+            }
         }
         if name.is(HEADINGS) && self.stack.last().is_some_and(|o| o.name.is(HEADINGS)) {
-            self.stack.pop();
+            self.pop_to(self.stack.len() - 1);
         }
     }
 
@@ -335,16 +487,28 @@ impl OpenElements {
         for k in (depth.saturating_sub(SEARCH_WINDOW)..depth).rev() {
             let open = self.stack[k];
             if open.name.is(targets) {
-                self.stack.truncate(k);
+                self.pop_to(k);
                 return;
             }
             if stop.holds(&open) {
                 return;
             }
         }
+        self.lost_track(depth);
+    }
+
+    /// A search ran out of its window: the parser may have closed elements
+    /// further down, and the formatting elements above them.
+    fn lost_track(&mut self, depth: usize) {
+        if depth > SEARCH_WINDOW {
+            self.formatting.all_unsure();
+        }
     }
 
     fn end(&mut self, name: Name) {
+        if name.is(FORMATTING) && self.end_formatting(name) {
+            return;
+        }
         // A table part's end tag closes past anything but another table; any
         // other special end tag past anything but a scope boundary; the end
         // tag of any other element stops at the first special element.
@@ -365,14 +529,186 @@ impl OpenElements {
         for k in (depth.saturating_sub(SEARCH_WINDOW)..depth).rev() {
             let open = self.stack[k];
             if open.name == name {
-                self.stack.truncate(k);
+                self.pop_to(k);
                 return;
             }
             if stop.holds(&open) {
                 return;
             }
         }
+        self.lost_track(depth);
     }
+}
+
+/// Elements the parser keeps on its list of active formatting elements.
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// Elements that put a marker on the formatting list (`td`, `th` and
+/// `caption` only inside a table).
+const MARKERS: &[&str] = &["applet", "marquee", "object", "template"];
+
+/// Start tags before which the parser reopens formatting elements. Others
+/// do too ("any other start tag"); leaving one out here can only make the
+/// estimate count more.
+const REBUILDS: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt",
+    "u", "applet", "marquee", "object", "area", "br", "embed", "img", "keygen", "wbr", "input",
+    "image", "select", "button", "xmp", "math", "svg", "span", "label", "abbr", "sup", "sub",
+    "cite", "q", "time", "mark", "var", "kbd", "samp", "dfn", "ins", "del", "video", "audio",
+    "canvas", "picture", "option", "optgroup",
+];
+
+type EntryId = u32;
+
+/// Where the parser's copy of a listed formatting element stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placed {
+    Open,
+    /// Closed by a block: reopened at the next text.
+    Closed,
+    /// Lost track of: counted as closed, never taken off the list.
+    Unsure,
+}
+
+#[derive(Clone, Copy)]
+enum Entry {
+    Marker,
+    Element {
+        id: EntryId,
+        name: Name,
+        /// Hash of the attributes as written: the parser keeps at most
+        /// three entries with the same name and attributes.
+        attributes: u64,
+        placed: Placed,
+    },
+}
+
+/// The estimated list of active formatting elements.
+#[derive(Default)]
+struct Formatting {
+    list: Vec<Entry>,
+    next_id: EntryId,
+    /// Elements reopened so far.
+    rebuilt: usize,
+}
+
+impl Formatting {
+    /// Index of the first entry after the last marker.
+    fn scope_start(&self) -> usize {
+        self.list
+            .iter()
+            .rposition(|e| matches!(e, Entry::Marker))
+            .map_or(0, |m| m + 1)
+    }
+
+    /// Lists a new formatting element; `None` when the list is full.
+    fn push(&mut self, name: Name, attributes: &[u8]) -> Option<EntryId> {
+        let hash = hash_bytes(attributes);
+        let start = self.scope_start();
+        let same: Vec<usize> = (start..self.list.len())
+            .filter(|&k| {
+                matches!(self.list[k], Entry::Element { name: n, attributes: a, .. }
+                    if n == name && a == hash)
+            })
+            .collect();
+        if same.len() >= 3 {
+            // The parser's "Noah's Ark" clause.
+            self.list.remove(same[0]);
+        } else if self.list.len() - start >= MAX_FORMATTING {
+            return None;
+        }
+        self.next_id = self.next_id.wrapping_add(1);
+        self.list.push(Entry::Element {
+            id: self.next_id,
+            name,
+            attributes: hash,
+            placed: Placed::Open,
+        });
+        Some(self.next_id)
+    }
+
+    /// The entries the parser reopens now (the closed ones after the last
+    /// open entry or marker), marked open again.
+    fn reopen(&mut self) -> Vec<(EntryId, Name)> {
+        let mut first = self.list.len();
+        while first > 0 {
+            match self.list[first - 1] {
+                Entry::Element { placed, .. } if placed != Placed::Open => first -= 1,
+                _ => break,
+            }
+        }
+        let mut reopened = Vec::new();
+        for e in &mut self.list[first..] {
+            if let Entry::Element {
+                id, name, placed, ..
+            } = e
+            {
+                *placed = Placed::Open;
+                reopened.push((*id, *name));
+            }
+        }
+        self.rebuilt += reopened.len();
+        reopened
+    }
+
+    /// The last entry named `name` after the last marker.
+    fn last_named(&self, name: Name) -> Option<(usize, EntryId, Placed)> {
+        let start = self.scope_start();
+        (start..self.list.len())
+            .rev()
+            .find_map(|k| match self.list[k] {
+                Entry::Element {
+                    id,
+                    name: n,
+                    placed,
+                    ..
+                } if n == name => Some((k, id, placed)),
+                _ => None,
+            })
+    }
+
+    fn position(&self, id: EntryId) -> Option<usize> {
+        self.list
+            .iter()
+            .rposition(|e| matches!(e, Entry::Element { id: i, .. } if *i == id))
+    }
+
+    fn set(&mut self, id: EntryId, to: Placed) {
+        if let Some(k) = self.position(id)
+            && let Entry::Element { placed, .. } = &mut self.list[k]
+            && *placed == Placed::Open
+        {
+            *placed = to;
+        }
+    }
+
+    fn remove(&mut self, id: EntryId) {
+        if let Some(k) = self.position(id) {
+            self.list.remove(k);
+        }
+    }
+
+    fn all_unsure(&mut self) {
+        for e in &mut self.list {
+            if let Entry::Element { placed, .. } = e {
+                *placed = Placed::Unsure;
+            }
+        }
+    }
+
+    fn clear_to_marker(&mut self) {
+        let start = self.scope_start();
+        self.list.truncate(start.saturating_sub(1));
+    }
+}
+
+fn hash_bytes(b: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
 }
 
 /// Whether the start tag at the start of `b` ends with `/>`.
@@ -391,9 +727,54 @@ mod tests {
         let mut open = OpenElements::default();
         let bytes = html.as_bytes();
         for (i, _) in html.match_indices('<') {
-            open.tag(&bytes[i + 1..]);
+            open.tag(&Tag {
+                rest: &bytes[i + 1..],
+                attributes: &[],
+                after_text: false,
+            });
         }
         open.stack.len()
+    }
+
+    #[test]
+    fn formatting_elements_closed_by_blocks_are_counted_as_reopened() {
+        // Each paragraph reopens every `b` before it, up to the cap.
+        let mut open = OpenElements::default();
+        let mut dropped = 0;
+        for k in 0..100 {
+            open.tag(&Tag {
+                rest: b"p>",
+                attributes: b"",
+                after_text: true,
+            });
+            let id = format!("id={k}");
+            let verdict = open.tag(&Tag {
+                rest: b"b>",
+                attributes: id.as_bytes(),
+                after_text: false,
+            });
+            dropped += usize::from(verdict == Verdict::Drop);
+        }
+        assert_eq!(dropped, 100 - MAX_FORMATTING);
+        let cap = MAX_FORMATTING;
+        assert_eq!(
+            open.formatting.rebuilt,
+            cap * (cap - 1) / 2 + (100 - cap) * cap
+        );
+        // Closed in place, or repeated with the same attributes, they
+        // cost nothing.
+        let mut open = OpenElements::default();
+        for _ in 0..1000 {
+            for t in ["p>", "b>", "/b>"] {
+                let verdict = open.tag(&Tag {
+                    rest: t.as_bytes(),
+                    attributes: b"",
+                    after_text: true,
+                });
+                assert_eq!(verdict, Verdict::Go);
+            }
+        }
+        assert_eq!(open.formatting.rebuilt, 0);
     }
 
     #[test]

@@ -183,22 +183,22 @@ pub(crate) fn classify(blocks: &[Block], stop: &StopWords) -> Vec<Class> {
     lift_headings(blocks, &mut class);
     // Short blocks first, from the verdicts as they stand before revision.
     let before = class.clone();
+    let prev = neighbours(&before, Side::Before, true);
+    let next = neighbours(&before, Side::After, true);
+    let prev_near = neighbours(&before, Side::Before, false);
+    let next_near = neighbours(&before, Side::After, false);
     for i in 0..class.len() {
         if before[i] != Class::Short {
             continue;
         }
-        let prev = neighbour(&before, i, Side::Before, true);
-        let next = neighbour(&before, i, Side::After, true);
-        class[i] = match (prev, next) {
+        class[i] = match (prev[i], next[i]) {
             (Class::Good, Class::Good) => Class::Good,
             (Class::Bad, Class::Bad) => Class::Bad,
             // Good on one side, bad on the other: a near-good block just
             // beyond the bad side tips it.
-            _ => {
-                let near_before = prev == Class::Bad
-                    && neighbour(&before, i, Side::Before, false) == Class::NearGood;
-                let near_after = next == Class::Bad
-                    && neighbour(&before, i, Side::After, false) == Class::NearGood;
+            (p, n) => {
+                let near_before = p == Class::Bad && prev_near[i] == Class::NearGood;
+                let near_after = n == Class::Bad && next_near[i] == Class::NearGood;
                 if near_before || near_after {
                     Class::Good
                 } else {
@@ -209,13 +209,13 @@ pub(crate) fn classify(blocks: &[Block], stop: &StopWords) -> Vec<Class> {
     }
     // Then borderline blocks: good unless bad on both sides.
     let before = class.clone();
+    let prev = neighbours(&before, Side::Before, true);
+    let next = neighbours(&before, Side::After, true);
     for i in 0..class.len() {
         if before[i] != Class::NearGood {
             continue;
         }
-        let prev = neighbour(&before, i, Side::Before, true);
-        let next = neighbour(&before, i, Side::After, true);
-        class[i] = if prev == Class::Bad && next == Class::Bad {
+        class[i] = if prev[i] == Class::Bad && next[i] == Class::Bad {
             Class::Bad
         } else {
             Class::Good
@@ -251,19 +251,29 @@ enum Side {
     After,
 }
 
-/// The nearest verdict on `side` of `i` that is good or bad (or, unless
-/// `skip_near`, near-good), skipping short blocks; the edge is bad.
-fn neighbour(class: &[Class], i: usize, side: Side, skip_near: bool) -> Class {
-    let decided = |c: &Class| match c {
+/// For each block, the nearest verdict on `side` of it that is good or bad
+/// (or, unless `skip_near`, near-good), skipping short blocks; the edge is
+/// bad. One pass for all blocks: a search from each block was quadratic on
+/// a page of many short blocks.
+fn neighbours(class: &[Class], side: Side, skip_near: bool) -> Vec<Class> {
+    let decided = |c: Class| match c {
         Class::Good | Class::Bad => true,
         Class::NearGood => !skip_near,
         Class::Short => false,
     };
-    let found = match side {
-        Side::Before => class[..i].iter().rev().find(|c| decided(c)),
-        Side::After => class[i + 1..].iter().find(|c| decided(c)),
+    let mut out = vec![Class::Bad; class.len()];
+    let mut nearest = Class::Bad;
+    let mut visit = |i: usize| {
+        out[i] = nearest;
+        if decided(class[i]) {
+            nearest = class[i];
+        }
     };
-    found.copied().unwrap_or(Class::Bad)
+    match side {
+        Side::Before => (0..class.len()).for_each(&mut visit),
+        Side::After => (0..class.len()).rev().for_each(&mut visit),
+    }
+    out
 }
 
 /// Share of the page's text (in percent) that may follow the first tail
@@ -288,7 +298,8 @@ pub(crate) fn trim_tail_headings(blocks: Vec<Block>, stop: &StopWords) -> Vec<Bl
     let Some(last) = class.iter().rposition(|c| *c == Class::Good) else {
         return blocks;
     };
-    let outline: Vec<BlockKind> = blocks[..last]
+    // A set: a list searched once per block was quadratic.
+    let outline: HashSet<BlockKind> = blocks[..last]
         .iter()
         .map(|b| b.kind)
         .filter(|k| matches!(k, BlockKind::Heading(_)))

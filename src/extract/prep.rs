@@ -6,8 +6,18 @@
 //! `<noscript>`, `<template>` and `<svg>` elements (keeping JSON-LD scripts
 //! aside for the metadata layer), which roughly halves parse time on real
 //! pages. Anything it does not understand is left as it is.
+//!
+//! It also bounds the parser's work on hostile markup: every tag goes to
+//! the `nesting` estimate (which cuts the document, or drops a formatting
+//! start tag, where the parser would work quadratically), and a start tag
+//! keeps its first [`MAX_ATTRIBUTES`] attributes only (the tokenizer checks
+//! each new attribute against all earlier ones: 200 000 attributes on one
+//! element took 26 s).
 
-use super::nesting::{OpenElements, Verdict};
+use super::nesting::{OpenElements, Tag, Verdict};
+
+/// Attributes kept on one start tag; real tags carry a few dozen at most.
+pub(crate) const MAX_ATTRIBUTES: usize = 100;
 
 /// The HTML with heavy elements emptied, and the JSON-LD script bodies.
 pub(crate) struct Prepared<'a> {
@@ -24,6 +34,7 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     let mut copied = 0; // bytes of `html` already copied to `out`
     let mut open = OpenElements::default();
     let mut i = 0;
+    let mut text_from = 0; // where the text after the last tag starts
     while let Some(off) = html[i..].find('<') {
         let lt = i + off;
         i = lt + 1;
@@ -34,26 +45,63 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
                 Some(end) => i = lt + 4 + end + 3,
                 None => break,
             }
+            text_from = i;
             continue;
         }
-        if open.tag(&rest[1..]) == Verdict::Cut {
+        let start = start_tag(rest);
+        let tag = Tag {
+            rest: &rest[1..],
+            attributes: start.as_ref().map_or(&[], |t| &rest[t.attributes.clone()]),
+            after_text: text_from < lt,
+        };
+        let verdict = open.tag(&tag);
+        if verdict == Verdict::Cut {
             // Cut the document here: see `nesting`.
             out.push_str(&html[copied..lt]);
             copied = html.len();
             break;
         }
+        let Some(start) = start else {
+            match rest.get(1) {
+                // A start tag the document ends in: the tokenizer drops it.
+                Some(c) if c.is_ascii_alphabetic() => break,
+                // An end tag, doctype or bogus comment, up to its `>`.
+                Some(b'/' | b'!' | b'?') => match rest.iter().position(|&c| c == b'>') {
+                    Some(gt) => {
+                        i = lt + gt + 1;
+                        text_from = i;
+                    }
+                    None => break,
+                },
+                // A stray `<` is text.
+                _ => {}
+            }
+            continue;
+        };
+        let content_start = lt + start.end + 1;
+        i = content_start;
+        text_from = content_start;
+        if verdict == Verdict::Drop {
+            out.push_str(&html[copied..lt]);
+            copied = content_start;
+            continue;
+        }
+        if let Some(kept) = start.kept {
+            // Too many attributes: the tag ends after the last one kept.
+            out.push_str(&html[copied..lt + kept]);
+            out.push_str(if rest[start.end - 1] == b'/' {
+                "/>"
+            } else {
+                ">"
+            });
+            copied = content_start;
+        }
         let Some(tag) = RAW_TAGS.iter().find(|t| starts_tag(&rest[1..], t)) else {
             continue;
         };
-        // End of the start tag, minding quoted attribute values.
-        let Some(gt) = tag_end(&bytes[lt..]) else {
-            break;
-        };
-        let content_start = lt + gt + 1;
         let open_tag = &html[lt..content_start];
         // A self-closing `<svg … />` has no content to cut.
         if open_tag.ends_with("/>") && *tag == "svg" {
-            i = content_start;
             continue;
         }
         let Some(close) = find_close(&html[content_start..], tag) else {
@@ -72,6 +120,80 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     Prepared { html: out, jsonld }
 }
 
+/// Where the parts of a start tag lie, as offsets from its `<`.
+struct StartTag {
+    /// The attributes, from after the name to before the `>`.
+    attributes: std::ops::Range<usize>,
+    /// The `>` that ends the tag.
+    end: usize,
+    /// Past [`MAX_ATTRIBUTES`]: where the last attribute kept ends.
+    kept: Option<usize>,
+}
+
+/// Reads the start tag at the beginning of `b` (at its `<`) as the HTML
+/// tokenizer does; `None` for anything else, or a tag the document ends in.
+fn start_tag(b: &[u8]) -> Option<StartTag> {
+    if !b.get(1).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c');
+    let name_end = 1 + b[1..]
+        .iter()
+        .position(|&c| is_space(c) || c == b'/' || c == b'>')?;
+    let mut k = name_end;
+    let mut count = 0;
+    let mut kept = None;
+    loop {
+        // Before an attribute name.
+        while is_space(b[k]) || b[k] == b'/' {
+            k += 1;
+            if k == b.len() {
+                return None;
+            }
+        }
+        if b[k] == b'>' {
+            break;
+        }
+        if count == MAX_ATTRIBUTES && kept.is_none() {
+            kept = Some(k);
+        }
+        count += 1;
+        // The name: an `=` in first place belongs to it.
+        k += 1 + b
+            .get(k + 1..)?
+            .iter()
+            .position(|&c| is_space(c) || c == b'/' || c == b'>' || c == b'=')?;
+        while is_space(b[k]) {
+            k += 1;
+            if k == b.len() {
+                return None;
+            }
+        }
+        if b[k] != b'=' {
+            continue;
+        }
+        k += 1;
+        while k < b.len() && is_space(b[k]) {
+            k += 1;
+        }
+        match *b.get(k)? {
+            q @ (b'"' | b'\'') => {
+                k += 2 + b.get(k + 1..)?.iter().position(|&c| c == q)?;
+            }
+            b'>' => break,
+            _ => k += b[k..].iter().position(|&c| is_space(c) || c == b'>')?,
+        }
+        if k == b.len() {
+            return None;
+        }
+    }
+    Some(StartTag {
+        attributes: name_end..k,
+        end: k,
+        kept,
+    })
+}
+
 /// Whether `b` starts with `tag` (ASCII case-insensitive) followed by the
 /// end of a tag name.
 fn starts_tag(b: &[u8], tag: &str) -> bool {
@@ -81,21 +203,6 @@ fn starts_tag(b: &[u8], tag: &str) -> bool {
             b[tag.len()],
             b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'>' | b'/'
         )
-}
-
-/// Offset of the `>` that ends the start tag at the beginning of `b`.
-fn tag_end(b: &[u8]) -> Option<usize> {
-    let mut quote: Option<u8> = None;
-    for (k, &c) in b.iter().enumerate() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == b'"' || c == b'\'' => quote = Some(c),
-            None if c == b'>' => return Some(k),
-            None => {}
-        }
-    }
-    None
 }
 
 /// Offset of `</tag` in `s`, case-insensitively.
@@ -153,6 +260,22 @@ mod tests {
     }
 
     #[test]
+    fn a_start_tag_keeps_its_first_attributes_only() {
+        let many: Vec<String> = (0..MAX_ATTRIBUTES + 50)
+            .map(|k| format!("a{k}='>'"))
+            .collect();
+        let html = format!("<div {} >x</div><img {}/>", many.join(" "), many.join("\t"));
+        let p = prepare(&html).html;
+        assert_eq!(p.matches("a1=").count(), 2);
+        assert!(!p.contains(&format!("a{MAX_ATTRIBUTES}=")));
+        assert!(p.contains(&format!("a{}='>' >x</div>", MAX_ATTRIBUTES - 1)));
+        assert!(p.ends_with(&format!("a{}='>'\t/>", MAX_ATTRIBUTES - 1)));
+        // Quotes count only in values: an apostrophe in a name is a name.
+        let odd = "<p don't>a</p><p>b</p>";
+        assert_eq!(prepare(odd).html, odd);
+    }
+
+    #[test]
     fn odd_input_does_not_panic() {
         for s in [
             "<",
@@ -162,6 +285,12 @@ mod tests {
             "<svg a='>",
             "é<scriptä>",
             "<script\u{0}>",
+            "<p a=",
+            "<p a='x",
+            "<p a",
+            "</p",
+            "<p/",
+            "a < b <!",
         ] {
             let _ = prepare(s);
         }

@@ -4,7 +4,9 @@
 //! "Originally published at …") is metadata, not body text: it is taken out
 //! of the body and its URLs become source links. A cross-domain
 //! `rel=canonical` and syndication metadata are source links too.
+//! A page keeps at most [`MAX_SOURCES`] of them, each once.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -102,9 +104,61 @@ fn may_be_attribution(text: &str) -> bool {
     LABEL_STARTS.iter().any(|l| head.starts_with(l))
 }
 
+/// How many source links one page keeps. Articles cite a handful; a page
+/// with 100 000 "Source:" lines or syndication tags is hostile, and each
+/// source kept costs work in every later step.
+pub(crate) const MAX_SOURCES: usize = 200;
+
+/// Source links in the order first named, each once, at most
+/// [`MAX_SOURCES`]: the set beside the list keeps adding linear in the
+/// number of URLs offered (a list search made it quadratic).
+#[derive(Default)]
+pub(crate) struct Sources {
+    list: Vec<CanonicalUrl>,
+    seen: HashSet<CanonicalUrl>,
+}
+
+impl Sources {
+    /// Adds `u` unless it is already listed or the list is full.
+    pub(crate) fn add(&mut self, u: CanonicalUrl) {
+        if self.is_full() || self.seen.contains(&u) {
+            return;
+        }
+        self.seen.insert(u.clone());
+        self.list.push(u);
+    }
+
+    /// Adds each URL in turn.
+    pub(crate) fn extend(&mut self, urls: impl IntoIterator<Item = CanonicalUrl>) {
+        for u in urls {
+            if self.is_full() {
+                return;
+            }
+            self.add(u);
+        }
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.list.len() >= MAX_SOURCES
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, CanonicalUrl> {
+        self.list.iter()
+    }
+}
+
 /// If `block` is an attribution line, the URLs it names (possibly none, for
 /// "Source: Reuters").
-pub(crate) fn attribution(block: &Block, base: &Url) -> Option<Vec<CanonicalUrl>> {
+pub(crate) fn attribution(block: &Block, base: &Url) -> Option<Sources> {
     let text = block.text.as_str();
     if text.chars().count() > 300 {
         return None;
@@ -114,22 +168,21 @@ pub(crate) fn attribution(block: &Block, base: &Url) -> Option<Vec<CanonicalUrl>
     }
     let caps = ATTRIBUTION.captures(text)?;
     let rest = &text[caps.get(0).map_or(0, |m| m.end())..];
-    let mut urls: Vec<CanonicalUrl> = Vec::new();
+    let mut urls = Sources::default();
     for h in &block.hrefs {
-        if let Ok(u) = CanonicalUrl::join(base, h)
-            && !urls.contains(&u)
-        {
-            urls.push(u);
+        if urls.is_full() {
+            break;
+        }
+        if let Ok(u) = CanonicalUrl::join(base, h) {
+            urls.add(u);
         }
     }
     for m in BARE_URL.find_iter(text) {
         let s = m
             .as_str()
             .trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
-        if let Ok(u) = CanonicalUrl::parse(s)
-            && !urls.contains(&u)
-        {
-            urls.push(u);
+        if let Ok(u) = CanonicalUrl::parse(s) {
+            urls.add(u);
         }
     }
     let rest_words = rest.split_whitespace().count();

@@ -581,3 +581,60 @@ fn a_feed_nested_a_hundred_thousand_deep_is_not_a_listing_and_the_crawl_goes_on(
     assert_eq!(server.count(host, "/a"), 0, "{}", server.dump());
     archive.assert_verify_clean();
 }
+
+#[test]
+fn pages_over_the_parse_budget_give_up_their_cpu_slot_and_other_hosts_keep_their_rate() {
+    // Six pages that each take seconds to parse in a debug build (tens of
+    // thousands of short headings and paragraphs, 8 MiB), against a parse
+    // budget of one second; a bystander host of small pages beside them.
+    let costly: String = (0..230_000)
+        .map(|k| format!("<h1>head {k}</h1><p>para {k} text</p>"))
+        .collect();
+    let costly = format!("<html><body>{costly}</body></html>");
+    let heavy = "heavy.test";
+    let calm = "calm.test";
+    let heavy_links: Vec<String> = (0..6).map(|k| format!("/costly{k}")).collect();
+    let calm_links: Vec<String> = (0..20).map(|k| format!("/story{k}")).collect();
+    let mut site = Site::new()
+        .robots(heavy, "User-agent: *\nAllow: /\n")
+        .robots(calm, "User-agent: *\nAllow: /\n")
+        .page(heavy, "/", page("Heavy", &as_strs(&heavy_links)))
+        .page(calm, "/", page("Calm", &as_strs(&calm_links)));
+    for link in &heavy_links {
+        site = site.page(heavy, link, costly.clone());
+    }
+    for link in &calm_links {
+        site = site.page(calm, link, page(&format!("Story {link}"), &[]));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    let out = archive
+        .crawl(&server, &[heavy, calm])
+        .args(["--rate", "10/s", "--parse-budget", "1"])
+        .arg(server.url(heavy, "/"))
+        .arg(server.url(calm, "/"))
+        .run(Duration::from_secs(120));
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", out.stderr);
+    // The bystander's 21 pages at 10/s take two seconds; parses holding
+    // every CPU slot for their whole run held it back for tens of seconds.
+    let calm_pages: Vec<Req> = server
+        .requests_for(calm)
+        .into_iter()
+        .filter(|r| !r.is_robots())
+        .collect();
+    assert_eq!(calm_pages.len(), 21, "{}", server.dump());
+    let first = server.requests()[0].at;
+    let took = calm_pages.last().unwrap().at - first;
+    assert!(
+        took < Duration::from_secs(6),
+        "bystander done after {took:?}"
+    );
+    for link in &calm_links {
+        let entry = archive.entry(&server.url(calm, link));
+        assert_eq!(num(&entry, "captures"), 1, "{entry:#}");
+    }
+}
+
+fn as_strs(links: &[String]) -> Vec<&str> {
+    links.iter().map(String::as_str).collect()
+}

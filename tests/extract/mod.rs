@@ -7,6 +7,7 @@ mod authors;
 mod command;
 mod dates;
 mod encodings;
+mod hostile_pages;
 mod lead;
 mod never_panics;
 mod pages;
