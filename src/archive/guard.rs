@@ -206,12 +206,7 @@ fn trial(db_dir: &Path) -> Result<(), Damage> {
         Ok(records)
     })?;
     let after = Seal::of(db_dir).map_err(|e| Damage(e.to_string()))?;
-    // sled replaces its snapshot on every open; only the log and blobs hold
-    // records.
-    let kept = before
-        .files
-        .iter()
-        .filter(|(name, _)| !name.starts_with("snap."));
+    let kept = before.files.iter().filter(|(name, _)| holds_records(name));
     for (name, (len, _)) in kept {
         let now = after.files.get(name).map_or(0, |(l, _)| *l);
         if now < *len {
@@ -221,6 +216,23 @@ fn trial(db_dir: &Path) -> Result<(), Damage> {
         }
     }
     Ok(())
+}
+
+/// Whether the database file `name` holds records: sled replaces its
+/// snapshot (`snap.*`) on every open; the log and blobs are what count.
+fn holds_records(name: &str) -> bool {
+    !name.starts_with("snap.")
+}
+
+/// The bytes of the database in `db_dir` that hold records.
+pub(super) fn record_bytes(db_dir: &Path) -> u64 {
+    Seal::of(db_dir).map_or(0, |seal| {
+        seal.files
+            .iter()
+            .filter(|(name, _)| holds_records(name))
+            .map(|(_, (len, _))| len)
+            .sum()
+    })
 }
 
 /// How long sled may take to open and read a database of `bytes`: far more

@@ -56,7 +56,7 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
 }
 
 fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
-    let before: u64 = total_len(damaged);
+    let before: u64 = guard::record_bytes(damaged);
     let open = || {
         let path = damaged.to_path_buf();
         guard::bounded(guard::budget_for(before), move || guard::open_sled(&path))
@@ -74,7 +74,7 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
         }
     };
     let mut report = SalvageReport::default();
-    let after = total_len(damaged);
+    let after = guard::record_bytes(damaged);
     if after < before {
         report.repair_cut = Some(format!(
             "sled could read {after} of its {before} bytes; records stored past the damage are not in sled's index"
@@ -160,21 +160,6 @@ fn next_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
-}
-
-fn total_len(db_dir: &Path) -> u64 {
-    std::fs::read_dir(db_dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                // sled rewrites its snapshot on every open: not records.
-                .filter(|e| !e.file_name().to_string_lossy().starts_with("snap."))
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 fn remove_snapshots(db_dir: &Path) -> std::io::Result<()> {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Outcome, open_existing};
+use super::Outcome;
 use crate::archive::{self, Archive};
 use crate::export::{self, AtomicOutput, Cells, Filter, Schema, Target, warc};
 
@@ -53,13 +53,6 @@ fn progress_bar() -> Option<ProgressBar> {
         );
         b
     })
-}
-
-/// Streams the selected records; a file output appears only when complete.
-pub fn export(dir: &Path, opts: &ExportOptions, stdout: &mut dyn Write) -> anyhow::Result<Outcome> {
-    refuse_archive_output(dir, opts)?;
-    let archive = open_existing(dir, "palimpsest export")?;
-    export_on(&archive, opts, stdout)
 }
 
 /// Refuses an `-o` that names the archive's own files: writing there would
@@ -122,7 +115,9 @@ pub(crate) fn receive(
     Ok(Outcome::Done)
 }
 
-/// [`export`] on an open archive.
+/// `palimpsest export` on an open archive (run, or forwarded, by
+/// `Reading::Export`): streams the selected records; a file output appears
+/// only when complete.
 pub(crate) fn export_on(
     archive: &Archive,
     opts: &ExportOptions,

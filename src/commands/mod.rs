@@ -27,7 +27,7 @@ mod schedule;
 mod versions;
 
 pub use crate::query::{DiffFormat, Reading};
-pub use export::{ExportFormat, ExportOptions, export};
+pub use export::{ExportFormat, ExportOptions};
 pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR, error_exit_code};
 
 /// `palimpsest crawl`: until the frontier is empty or a limit is hit.
@@ -486,12 +486,8 @@ pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyho
     Ok(Outcome::Done)
 }
 
-/// `palimpsest verify`.
-pub fn verify(archive_dir: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    print_verify(&verify_report(archive_dir)?, json, out)
-}
-
-/// [`verify`] on an open archive.
+/// `palimpsest verify` on an open archive (run, or forwarded, by
+/// `Reading::Verify`).
 pub(crate) fn verify_on(
     archive: &Archive,
     json: bool,
@@ -500,7 +496,7 @@ pub(crate) fn verify_on(
     print_verify(&archive::verify(archive)?, json, out)
 }
 
-/// [`verify`] of an archive too damaged to open: the damage is its problem.
+/// `verify` of an archive too damaged to open: the damage is its problem.
 pub(crate) fn verify_damaged(
     damage: &archive::ArchiveError,
     json: bool,
@@ -531,20 +527,6 @@ fn print_verify(
     } else {
         Outcome::Problems
     })
-}
-
-/// Checks the archive in `archive_dir`; damage that keeps it from opening
-/// is a problem found, not an error.
-fn verify_report(archive_dir: &Path) -> anyhow::Result<archive::VerifyReport> {
-    match open_existing(archive_dir, "palimpsest verify") {
-        Ok(archive) => Ok(archive::verify(&archive)?),
-        Err(e) => match e.downcast::<archive::ArchiveError>()? {
-            damaged @ archive::ArchiveError::Damaged { .. } => {
-                Ok(archive::VerifyReport::unopenable(damaged.to_string()))
-            }
-            other => Err(other.into()),
-        },
-    }
 }
 
 /// The last line of `verify`: the verdict and what was checked.
@@ -588,7 +570,8 @@ pub fn salvage(archive_dir: &Path, to: &Path, out: &mut dyn Write) -> anyhow::Re
         writeln!(out, "nothing could be read")?;
         return Ok(Outcome::NothingDone);
     }
-    let check = verify_report(to)?;
+    // The new archive was sealed by salvage: it opens without damage.
+    let check = archive::verify(&open_existing(to, "palimpsest salvage")?)?;
     write!(out, "salvaged {}", verdict(&check))?;
     if !check.is_clean() {
         write!(
