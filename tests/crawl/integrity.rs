@@ -477,12 +477,7 @@ fn a_zstd_page_is_offered_decoded_and_stored_decoded() {
         .page(host, "/after", page("After", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(Duration::from_secs(60))
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", Duration::from_secs(60));
     let offered = server.requests_to(host, "/zstd")[0]
         .header("accept-encoding")
         .unwrap_or_default()
@@ -533,12 +528,7 @@ fn a_body_in_an_unknown_coding_is_kept_as_received_and_not_read_as_text() {
         )
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(Duration::from_secs(60))
-        .assert_exit(3, "crawl with a page in an unknown coding");
+    archive.crawl_site_with_errors(&server, host, "50/s", Duration::from_secs(60));
     let entry = archive.entry(&server.url(host, "/coded"));
     assert_eq!(entry["state"], "failed", "{entry:#}");
     assert_eq!(entry["versions"], 0, "read as text: {entry:#}");
@@ -572,12 +562,7 @@ fn a_utf16_page_declared_only_in_the_http_header_is_decoded() {
         .page(host, "/after", page("After", &[]))
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(Duration::from_secs(60))
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", Duration::from_secs(60));
     let entry = archive.entry(&server.url(host, "/utf16"));
     assert_eq!(entry["title"], title, "{entry:#}");
     assert_eq!(

@@ -452,12 +452,7 @@ fn warc_holds_every_capture_by_default_and_articles_only_when_asked() {
         })
         .serve();
     let archive = Archive::new();
-    archive
-        .crawl(&server, &[host])
-        .args(["--rate", "50/s"])
-        .arg(server.url(host, "/"))
-        .run(MIN)
-        .assert_success("crawl");
+    archive.crawl_site(&server, host, "50/s", MIN);
     let listed = lines(&export_list(&archive));
     let captured: std::collections::BTreeSet<String> = listed
         .iter()

@@ -642,13 +642,8 @@ fn schedule_counts_waits_on_the_clock() {
         .page(HOST, "/", front_page("12:00:00", &[]))
         .serve();
     let dir = tempfile::tempdir().unwrap();
-    let seeds = dir.path().join("hourly.toml");
     let front = server.url(HOST, "/");
-    std::fs::write(
-        &seeds,
-        format!("[crawl]\nrate = \"20/s\"\n\n[[seed]]\nurl = \"{front}\"\nevery = \"1h\"\n"),
-    )
-    .unwrap();
+    let seeds = hourly_seed_file(dir.path(), &front);
     let archive = Archive::new();
     let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
     wait_until(Duration::from_secs(30), "the seed", || {
@@ -678,6 +673,18 @@ fn schedule_counts_waits_on_the_clock() {
     );
 }
 
+/// A seed file in `dir` that revisits `front` every hour, at 20 requests
+/// a second.
+fn hourly_seed_file(dir: &std::path::Path, front: &str) -> std::path::PathBuf {
+    let seeds = dir.join("hourly.toml");
+    std::fs::write(
+        &seeds,
+        format!("[crawl]\nrate = \"20/s\"\n\n[[seed]]\nurl = \"{front}\"\nevery = \"1h\"\n"),
+    )
+    .unwrap();
+    seeds
+}
+
 /// The records of a gzipped WARC (each record its own member), as text.
 fn warc_text(bytes: &[u8]) -> String {
     let mut text = String::new();
@@ -698,13 +705,8 @@ fn export_and_verify_run_while_watch_holds_the_archive() {
         .page(HOST, article, story().html())
         .serve();
     let dir = tempfile::tempdir().unwrap();
-    let seeds = dir.path().join("hourly.toml");
     let front = server.url(HOST, "/");
-    std::fs::write(
-        &seeds,
-        format!("[crawl]\nrate = \"20/s\"\n\n[[seed]]\nurl = \"{front}\"\nevery = \"1h\"\n"),
-    )
-    .unwrap();
+    let seeds = hourly_seed_file(dir.path(), &front);
     let archive = Archive::new();
     // No --serve: watch answers the reading commands all the same.
     let mut watch = Guard(Some(spawn(&watch_args(&archive, &server, &seeds))));
