@@ -5,6 +5,7 @@
 //! applied atomically, so a crash leaves either all of a page's update or none
 //! of it. Crawling never overwrites a capture or deletes a version.
 
+mod codec;
 #[cfg(test)]
 mod contract;
 mod guard;
@@ -14,6 +15,7 @@ mod salvage;
 mod store;
 mod verify;
 
+pub use codec::{DeltaBase, PayloadBlob};
 pub use guard::Damage;
 pub use records::*;
 pub use salvage::{SalvageReport, salvage};
@@ -153,6 +155,30 @@ impl Drop for Sealer {
 }
 
 impl Archive {
+    /// A stored payload blob as it lies on disk.
+    fn raw_payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get(keys::payload(digest))?.map(|v| v.to_vec()))
+    }
+
+    /// A stored payload offered as the base of a new one's delta, or `None`
+    /// when the archive does not hold it.
+    pub(crate) fn delta_base(&self, digest: &ContentDigest) -> Result<Option<DeltaBase>> {
+        let Some(blob) = self.raw_payload(digest)? else {
+            return Ok(None);
+        };
+        let corrupt = |e: io::Error| ArchiveError::Corrupt {
+            key: format!("payload {digest}"),
+            reason: e.to_string(),
+        };
+        let depth = PayloadBlob::depth(&blob).map_err(corrupt)?;
+        let bytes = self.payload(digest)?.unwrap_or_default();
+        Ok(Some(DeltaBase {
+            digest: *digest,
+            bytes,
+            depth,
+        }))
+    }
+
     /// Opens (or creates) the archive in `dir`, recording `holder` (e.g.
     /// `palimpsest crawl, pid 123`) so that a second process is told who
     /// holds it.
@@ -418,7 +444,8 @@ impl Txn for Staging<'_> {
     }
 
     fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
-        decode_payload(digest, self.get_raw(&keys::payload(digest))?.as_deref())
+        let raw = |d: &ContentDigest| self.get_raw(&keys::payload(d));
+        read_payload(digest, &raw, codec::MAX_DEPTH)
     }
 
     fn holds_capture(&self, id: UrlId, capture: &CaptureRecord) -> Result<bool> {
@@ -649,7 +676,7 @@ impl Store for Archive {
 
     /// A payload, decompressed.
     fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
-        decode_payload(digest, self.db.get(keys::payload(digest))?.as_deref())
+        read_payload(digest, &|d| self.raw_payload(d), codec::MAX_DEPTH)
     }
 
     /// Whether a payload with this digest is stored.
@@ -816,14 +843,29 @@ fn decode_article(id: UrlId, number: u32, blob: Option<&[u8]>) -> Result<Option<
         .transpose()
 }
 
-fn decode_payload(digest: &ContentDigest, blob: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
-    blob.map(|b| {
-        PayloadBlob::decode(b).map_err(|e| ArchiveError::Corrupt {
-            key: format!("payload {digest}"),
-            reason: e.to_string(),
-        })
+/// A payload, decompressed: `raw` reads a stored blob, and a delta's bases
+/// through it too, at most [`codec::MAX_DEPTH`] deep.
+fn read_payload(
+    digest: &ContentDigest,
+    raw: &dyn Fn(&ContentDigest) -> Result<Option<Vec<u8>>>,
+    budget: u8,
+) -> Result<Option<Vec<u8>>> {
+    let Some(blob) = raw(digest)? else {
+        return Ok(None);
+    };
+    let body = PayloadBlob::decode(&blob, |base| {
+        let budget = budget
+            .checked_sub(1)
+            .ok_or_else(|| io::Error::other("its delta chain is longer than allowed"))?;
+        read_payload(base, raw, budget)
+            .map_err(|e| io::Error::other(e.to_string()))?
+            .ok_or_else(|| io::Error::other(format!("its base payload {base} is missing")))
     })
-    .transpose()
+    .map_err(|e| ArchiveError::Corrupt {
+        key: format!("payload {digest}"),
+        reason: e.to_string(),
+    })?;
+    Ok(Some(body))
 }
 
 fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {

@@ -132,6 +132,10 @@ pub struct PageRecord {
     /// A sitemap or feed: a discovery source, revisited like a seed.
     #[serde(default)]
     pub listing: bool,
+    /// The payload of the newest capture that had one: the base its next
+    /// payload is compressed against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_payload: Option<ContentDigest>,
 }
 
 impl PageRecord {
@@ -158,6 +162,7 @@ impl PageRecord {
             due: None,
             first_captured: None,
             listing: false,
+            last_payload: None,
         }
     }
 
@@ -290,25 +295,6 @@ impl ArticleBlob {
     pub(crate) fn decode(bytes: &[u8]) -> Result<Article, String> {
         let json = zstd::decode_all(bytes).map_err(|e| e.to_string())?;
         serde_json::from_slice(&json).map_err(|e| e.to_string())
-    }
-}
-
-/// A payload as stored: zstd bytes. Compressed on the CPU stage so the
-/// archive writer only moves bytes; only the archive decodes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PayloadBlob(pub(super) Vec<u8>);
-
-impl PayloadBlob {
-    /// zstd's default level: about 4× on HTML at about 300 MB/s.
-    const LEVEL: i32 = 3;
-
-    /// Compresses a payload for storing.
-    pub fn encode(body: &[u8]) -> std::io::Result<Self> {
-        zstd::encode_all(body, Self::LEVEL).map(Self)
-    }
-
-    pub(super) fn decode(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-        zstd::decode_all(bytes)
     }
 }
 

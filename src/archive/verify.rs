@@ -3,9 +3,7 @@
 
 use serde::Serialize;
 
-use super::{
-    Archive, ArchiveError, CaptureRecord, PageRecord, PayloadBlob, Result, Store, UrlId, keys,
-};
+use super::{Archive, ArchiveError, CaptureRecord, PageRecord, Result, Store, UrlId, keys};
 use crate::digest::ContentDigest;
 
 /// What `verify` found.
@@ -57,15 +55,18 @@ fn is_unreadable(e: &ArchiveError) -> bool {
 fn walk(archive: &Archive, report: &mut VerifyReport) -> Result<()> {
     let db = &archive.db;
     for kv in db.scan_prefix([keys::PAYLOADS]) {
-        let (k, v) = kv?;
+        let (k, _) = kv?;
         report.payloads += 1;
         let Some(digest) = keys::decode_payload(&k) else {
             report.problem(format!("payload key of wrong length: {} bytes", k.len()));
             continue;
         };
-        match PayloadBlob::decode(&v) {
-            Ok(body) if ContentDigest::of(&body) == digest => {}
-            Ok(_) => report.problem(format!("payload {digest} does not match its digest")),
+        // Read through the archive, so that a delta is checked with its bases.
+        match archive.payload(&digest) {
+            Ok(Some(body)) if ContentDigest::of(&body) == digest => {}
+            Ok(Some(_)) => report.problem(format!("payload {digest} does not match its digest")),
+            Ok(None) => report.problem(format!("payload {digest} vanished while verifying")),
+            Err(e) if is_unreadable(&e) => return Err(e),
             Err(e) => report.problem(format!("payload {digest} does not decompress: {e}")),
         }
     }

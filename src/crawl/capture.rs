@@ -47,6 +47,7 @@ pub fn record_capture(
     if page.last_captured.is_none_or(|last| last <= at) {
         page.last_captured = Some(at);
         page.last_status = Some(capture.status);
+        page.last_payload = capture.payload.or(page.last_payload);
     }
     let recorded = match shows {
         Shows::Article(extracted) => {

@@ -83,8 +83,14 @@ pub(crate) fn process(
             None,
         ),
         Outcome::Response(x) => {
+            let base = archive
+                .page(entry.url)
+                .ok()
+                .flatten()
+                .and_then(|page| page.last_payload);
             let (captured, analysis) = captured(
                 &fetch.requested,
+                base,
                 fetch.fetched_at,
                 fetch.redirects,
                 x,
@@ -216,6 +222,7 @@ impl Processed {
 
 fn captured(
     requested: &CanonicalUrl,
+    base: Option<ContentDigest>,
     fetched_at: chrono::DateTime<chrono::Utc>,
     redirects: Vec<crate::archive::RedirectHop>,
     x: Exchange,
@@ -230,7 +237,7 @@ fn captured(
         // A payload the archive already holds costs nothing but its digest.
         let new = match archive.has_payload(&digest) {
             Ok(true) => None,
-            _ => PayloadBlob::encode(&x.body).ok(),
+            _ => compress(&x.body, base, archive),
         };
         (Some(digest), new)
     };
@@ -272,6 +279,15 @@ fn captured(
         analysis_error: encoded,
     };
     (captured, analysis)
+}
+
+/// Compresses a new payload against the page's previous payload when the
+/// archive holds it (a revisit costs its change), alone otherwise.
+fn compress(body: &[u8], base: Option<ContentDigest>, archive: &Archive) -> Option<PayloadBlob> {
+    match base.and_then(|digest| archive.delta_base(&digest).ok().flatten()) {
+        Some(base) => PayloadBlob::encode_against(body, &base).ok(),
+        None => PayloadBlob::encode(body).ok(),
+    }
 }
 
 pub(crate) fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {

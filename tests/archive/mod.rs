@@ -1,4 +1,6 @@
 //! The archive on disk: damage to its files is found and reported, never
-//! spread, and what is still readable can be salvaged.
+//! spread, and what is still readable can be salvaged; a revisit is stored
+//! as what changed.
 
 mod damage;
+mod deltas;
