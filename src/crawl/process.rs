@@ -2,7 +2,7 @@
 //! extracting one fetched page. Runs on blocking threads, never on the
 //! reactor; takes owned bytes and returns owned results.
 
-use crate::archive::{Archive, ArticleBlob, CaptureRecord, PayloadBlob, Store, Truncation};
+use crate::archive::{Archive, ArticleBlob, CaptureRecord, PayloadBlob, Store, Truncation, UrlId};
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;
@@ -83,18 +83,13 @@ pub(crate) fn process(
             None,
         ),
         Outcome::Response(x) => {
-            let base = archive
-                .page(entry.url)
-                .ok()
-                .flatten()
-                .and_then(|page| page.last_payload);
+            let payload = StoredPayload::of(&x, entry.url, archive);
             let (captured, analysis) = captured(
                 &fetch.requested,
-                base,
                 fetch.fetched_at,
                 fetch.redirects,
                 x,
-                archive,
+                payload,
                 max_body,
                 timeout,
             );
@@ -222,25 +217,17 @@ impl Processed {
 
 fn captured(
     requested: &CanonicalUrl,
-    base: Option<ContentDigest>,
     fetched_at: chrono::DateTime<chrono::Utc>,
     redirects: Vec<crate::archive::RedirectHop>,
     x: Exchange,
-    archive: &Archive,
+    stored: StoredPayload,
     max_body: u64,
     timeout: std::time::Duration,
 ) -> (Captured, Option<Analysis>) {
-    let (payload, new_payload) = if x.status == 304 && x.body.is_empty() {
-        (None, None)
-    } else {
-        let digest = ContentDigest::of(&x.body);
-        // A payload the archive already holds costs nothing but its digest.
-        let new = match archive.has_payload(&digest) {
-            Ok(true) => None,
-            _ => compress(&x.body, base, archive),
-        };
-        (Some(digest), new)
-    };
+    let StoredPayload {
+        digest: payload,
+        new: new_payload,
+    } = stored;
     let error = x.truncated.map(|t| match t {
         Truncation::Length => body_cut(max_body),
         Truncation::Time => format!(
@@ -281,12 +268,46 @@ fn captured(
     (captured, analysis)
 }
 
-/// Compresses a new payload against the page's previous payload when the
-/// archive holds it (a revisit costs its change), alone otherwise.
-fn compress(body: &[u8], base: Option<ContentDigest>, archive: &Archive) -> Option<PayloadBlob> {
-    match base.and_then(|digest| archive.delta_base(&digest).ok().flatten()) {
-        Some(base) => PayloadBlob::encode_against(body, &base).ok(),
-        None => PayloadBlob::encode(body).ok(),
+/// A response's payload as the archive will hold it.
+struct StoredPayload {
+    /// The body's digest; `None` for a 304 without a body.
+    digest: Option<ContentDigest>,
+    /// The body compressed, when the archive does not hold it yet.
+    new: Option<PayloadBlob>,
+}
+
+impl StoredPayload {
+    fn of(x: &Exchange, page: UrlId, archive: &Archive) -> Self {
+        if x.status == 304 && x.body.is_empty() {
+            return Self {
+                digest: None,
+                new: None,
+            };
+        }
+        let digest = ContentDigest::of(&x.body);
+        // A payload the archive already holds costs nothing but its digest.
+        let new = match archive.has_payload(&digest) {
+            Ok(true) => None,
+            _ => Self::compress(&x.body, page, archive),
+        };
+        Self {
+            digest: Some(digest),
+            new,
+        }
+    }
+
+    /// Compresses a new payload against the page's previous payload when
+    /// the archive holds it (a revisit costs its change), alone otherwise.
+    fn compress(body: &[u8], page: UrlId, archive: &Archive) -> Option<PayloadBlob> {
+        let base = archive
+            .page(page)
+            .ok()
+            .flatten()
+            .and_then(|p| p.last_payload);
+        match base.and_then(|digest| archive.delta_base(&digest).ok().flatten()) {
+            Some(base) => PayloadBlob::encode_against(body, &base).ok(),
+            None => PayloadBlob::encode(body).ok(),
+        }
     }
 }
 
