@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
-    ArticleBlob, CaptureRecord, ChangeRow, HostId, HostRecord, IdCounters, PageRecord, PayloadBlob,
-    QueueEntry, Store, Txn, UrlId, VersionRecord, Via, micros,
+    ArticleBlob, CaptureRecord, ChangeRow, DeltaBase, HostId, HostRecord, IdCounters, PageRecord,
+    PayloadBlob, QueueEntry, Store, Txn, UrlId, VersionRecord, Via, micros,
 };
 use crate::article::Article;
 use crate::canonical::CanonicalUrl;
@@ -106,6 +106,40 @@ fn payloads_and_captures(store: &impl Store) {
     assert_eq!(store.payload(&digest).unwrap().as_deref(), Some(&body[..]));
     let held: Vec<_> = store.captures(UrlId(1)).collect::<Result<_, _>>().unwrap();
     assert_eq!(held, vec![first, second]);
+}
+
+/// A payload stored as a delta on another reads back whole, staged or
+/// committed; one whose base is missing is an error, not a wrong body.
+fn payload_deltas(store: &impl Store) {
+    let first = b"<html><nav>home news sport weather</nav>story, nonce 1</html>".to_vec();
+    let second = b"<html><nav>home news sport weather</nav>story, nonce 2</html>".to_vec();
+    let (d1, d2) = (ContentDigest::of(&first), ContentDigest::of(&second));
+    let base = DeltaBase {
+        digest: d1,
+        bytes: first.clone(),
+        depth: 0,
+    };
+    let mut txn = store.begin();
+    txn.store_payload(&d1, PayloadBlob::encode(&first).unwrap())
+        .unwrap();
+    txn.store_payload(&d2, PayloadBlob::encode_against(&second, &base).unwrap())
+        .unwrap();
+    assert_eq!(txn.payload(&d2).unwrap(), Some(second.clone()));
+    store.commit(txn).unwrap();
+    assert_eq!(store.payload(&d2).unwrap(), Some(second.clone()));
+
+    let orphan = b"an orphan".to_vec();
+    let lost = DeltaBase {
+        digest: ContentDigest::of(b"never stored"),
+        bytes: b"never stored".to_vec(),
+        depth: 0,
+    };
+    let mut txn = store.begin();
+    let d3 = ContentDigest::of(&orphan);
+    txn.store_payload(&d3, PayloadBlob::encode_against(&orphan, &lost).unwrap())
+        .unwrap();
+    store.commit(txn).unwrap();
+    assert!(store.payload(&d3).is_err(), "a delta without its base");
 }
 
 /// Versions are listed among the changes in time order (re-extractions
@@ -209,6 +243,7 @@ fn hosts_edges_and_bookkeeping(store: &impl Store) {
 pub(super) fn check(store: &impl Store) {
     pages_and_read_your_writes(store);
     payloads_and_captures(store);
+    payload_deltas(store);
     versions_changes_and_confirmations(store);
     frontier(store);
     hosts_edges_and_bookkeeping(store);
@@ -221,6 +256,16 @@ fn the_sled_archive_meets_the_store_contract() {
     check(&archive);
     let report = super::verify(&archive).unwrap();
     // The pages above are bare records; what verify checks is that every
-    // payload decodes to its digest.
-    assert_eq!(report.payloads, 1);
+    // payload decodes to its digest: all do but the delta whose base is
+    // missing.
+    assert_eq!(report.payloads, 4);
+    let orphan = ContentDigest::of(b"an orphan");
+    let payload_problems: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.starts_with("payload"))
+        .collect();
+    assert_eq!(payload_problems.len(), 1, "{:?}", report.problems);
+    assert!(payload_problems[0].contains(&orphan.to_string()));
+    assert!(payload_problems[0].contains("base payload"));
 }
