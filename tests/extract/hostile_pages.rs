@@ -1,9 +1,10 @@
 //! Pages built to make one parse quadratic: formatting tags the tree
 //! builder reopens in every paragraph, an element with hundreds of
 //! thousands of attributes, floods of source links, and thousands of short
-//! heading and paragraph pairs (headings closed or left open). Each goes through the real binary and must
-//! come back in a few seconds (a debug build; the old code took 10 to 40 s
-//! or gigabytes on each), with its text.
+//! heading and paragraph pairs (headings closed or left open). Each goes
+//! through the real binary and must come back in a few seconds (a debug
+//! build; the old code took 10 to 40 s or gigabytes on each), with its
+//! text.
 
 use std::path::PathBuf;
 use std::time::Duration;
