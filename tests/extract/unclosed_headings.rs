@@ -103,3 +103,11 @@ fn an_unclosed_heading_before_another_heading_and_its_section() {
         &["Section text that runs on", "Second para continues"],
     );
 }
+
+#[test]
+fn an_unclosed_h1_before_a_div_of_paragraphs() {
+    // The `</h1>` goes before the first `<p>`; closing the heading closes
+    // the `<div>` inside it too, and the paragraphs land after both.
+    let html = format!("<article><h1>Broken markup<div class=body>{PROSE}</div></article>");
+    check(&html, &["First para of the story", "Second para continues"]);
+}
