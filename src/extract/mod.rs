@@ -28,6 +28,7 @@ mod profile;
 mod published;
 mod source;
 mod text;
+mod unclosed;
 mod witness;
 
 pub use profile::{Profile, ProfileError, ProfileSpec};

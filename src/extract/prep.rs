@@ -12,9 +12,11 @@
 //! start tag, where the parser would work quadratically), and a start tag
 //! keeps its first [`MAX_ATTRIBUTES`] attributes only (the tokenizer checks
 //! each new attribute against all earlier ones: 200 000 attributes on one
-//! element took 26 s).
+//! element took 26 s). A heading left open before the paragraphs that
+//! follow it is closed there (`unclosed`).
 
 use super::nesting::{OpenElements, Tag, Verdict};
+use super::unclosed::HeadingWatch;
 
 /// Attributes kept on one start tag; real tags carry a few dozen at most.
 pub(crate) const MAX_ATTRIBUTES: usize = 100;
@@ -33,8 +35,11 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     let mut jsonld = Vec::new();
     let mut copied = 0; // bytes of `html` already copied to `out`
     let mut open = OpenElements::default();
+    let mut headings = HeadingWatch::default();
     let mut i = 0;
     let mut text_from = 0; // where the text after the last tag starts
+    // As `text_from`, but past the content of a cut raw element.
+    let mut visible_from = 0;
     while let Some(off) = html[i..].find('<') {
         let lt = i + off;
         i = lt + 1;
@@ -49,10 +54,28 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
             continue;
         }
         let start = start_tag(rest);
+        let mut after_text = text_from < lt;
+        if let Some(close) = headings.tag(&html[visible_from.max(text_from)..lt], &rest[1..]) {
+            // A heading left open before a block: see `unclosed`.
+            let tag = Tag {
+                rest: &close.as_bytes()[1..],
+                attributes: &[],
+                after_text,
+            };
+            if open.tag(&tag) == Verdict::Cut {
+                out.push_str(&html[copied..lt]);
+                copied = html.len();
+                break;
+            }
+            out.push_str(&html[copied..lt]);
+            out.push_str(close);
+            copied = lt;
+            after_text = false;
+        }
         let tag = Tag {
             rest: &rest[1..],
             attributes: start.as_ref().map_or(&[], |t| &rest[t.attributes.clone()]),
-            after_text: text_from < lt,
+            after_text,
         };
         let verdict = open.tag(&tag);
         if verdict == Verdict::Cut {
@@ -115,6 +138,7 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
         out.push_str(&html[copied..content_start]);
         copied = content_end;
         i = content_end;
+        visible_from = content_end;
     }
     out.push_str(&html[copied..]);
     Prepared { html: out, jsonld }

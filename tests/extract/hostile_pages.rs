@@ -1,9 +1,10 @@
 //! Pages built to make one parse quadratic: formatting tags the tree
 //! builder reopens in every paragraph, an element with hundreds of
 //! thousands of attributes, floods of source links, and thousands of short
-//! heading and paragraph pairs. Each goes through the real binary and must
-//! come back in a few seconds (a debug build; the old code took 10 to 40 s
-//! or gigabytes on each), with its text.
+//! heading and paragraph pairs (headings closed or left open). Each goes
+//! through the real binary and must come back in a few seconds (a debug
+//! build; the old code took 10 to 40 s or gigabytes on each), with its
+//! text.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -131,6 +132,21 @@ fn floods_of_source_links_are_bounded_and_kept_in_order() {
             "{sources:?}"
         );
     }
+}
+
+#[test]
+fn a_hundred_thousand_unclosed_headings_each_give_back_their_paragraph() {
+    // Every `<h1>` left open: without the repair each heading swallowed
+    // the rest of the page and the text came back empty.
+    let html = format!(
+        "<html><body>{}</body></html>",
+        (0..100_000)
+            .map(|k| format!("<h1>head {k}<p>para {k} text</p>"))
+            .collect::<String>()
+    );
+    let records = extract_all(&[html], Duration::from_secs(10));
+    let text = records[0]["text"].as_str().unwrap();
+    assert!(text.contains("para 99999 text"), "{}", records[0]["title"]);
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod never_panics;
 mod pages;
 mod prose;
 mod sample;
+mod unclosed_headings;
 
 use std::path::{Path, PathBuf};
 
