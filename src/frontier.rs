@@ -315,6 +315,7 @@ impl Admitter {
             id: HostId(self.ids.next_host),
             robots: None,
             paused_until: None,
+            reference: None,
         };
         self.ids.next_host += 1;
         st.put_host(authority, &host)?;

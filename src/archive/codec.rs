@@ -80,6 +80,11 @@ impl PayloadBlob {
         Ok(Self(blob))
     }
 
+    /// Compressed alone, not on a base: fit to be a base for other pages.
+    pub(crate) fn is_plain(&self) -> bool {
+        !self.0.starts_with(&DELTA_MAGIC)
+    }
+
     /// Reads a stored blob's header.
     pub(super) fn layout(bytes: &[u8]) -> io::Result<Layout<'_>> {
         if !bytes.starts_with(&DELTA_MAGIC) {

@@ -213,6 +213,7 @@ fn hosts_edges_and_bookkeeping(store: &impl Store) {
         id: HostId(9),
         robots: None,
         paused_until: Some(t(60)),
+        reference: Some(ContentDigest::of(b"<html>template</html>")),
     };
     txn.put_host("news.test:80", &host).unwrap();
     txn.cite(UrlId(1), UrlId(7));

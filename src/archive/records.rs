@@ -339,6 +339,11 @@ pub struct HostRecord {
     /// kept so that the next run honours it too.
     #[serde(default)]
     pub paused_until: Option<DateTime<Utc>>,
+    /// A page of the host stored whole, the base that a first capture of
+    /// another page is compressed against: pages of one site share their
+    /// template (head, scripts, navigation, footer), most of their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ContentDigest>,
 }
 
 /// A fetched robots.txt, cached per host.

@@ -83,7 +83,7 @@ pub(crate) fn process(
             None,
         ),
         Outcome::Response(x) => {
-            let payload = StoredPayload::of(&x, entry.url, archive);
+            let payload = StoredPayload::of(&x, &fetch.requested, entry.url, archive);
             let (captured, analysis) = captured(
                 &fetch.requested,
                 fetch.fetched_at,
@@ -277,7 +277,7 @@ struct StoredPayload {
 }
 
 impl StoredPayload {
-    fn of(x: &Exchange, page: UrlId, archive: &Archive) -> Self {
+    fn of(x: &Exchange, url: &CanonicalUrl, page: UrlId, archive: &Archive) -> Self {
         if x.status == 304 && x.body.is_empty() {
             return Self {
                 digest: None,
@@ -288,7 +288,7 @@ impl StoredPayload {
         // A payload the archive already holds costs nothing but its digest.
         let new = match archive.has_payload(&digest) {
             Ok(true) => None,
-            _ => Self::compress(&x.body, page, archive),
+            _ => Self::compress(x, url, page, archive),
         };
         Self {
             digest: Some(digest),
@@ -296,17 +296,30 @@ impl StoredPayload {
         }
     }
 
-    /// Compresses a new payload against the page's previous payload when
-    /// the archive holds it (a revisit costs its change), alone otherwise.
-    fn compress(body: &[u8], page: UrlId, archive: &Archive) -> Option<PayloadBlob> {
-        let base = archive
+    /// Compresses a new payload against the page's previous payload (a
+    /// revisit costs its change) or, for a page's first HTML payload,
+    /// against its host's reference page (the template costs nothing);
+    /// alone when the archive holds neither.
+    fn compress(
+        x: &Exchange,
+        url: &CanonicalUrl,
+        page: UrlId,
+        archive: &Archive,
+    ) -> Option<PayloadBlob> {
+        let previous = archive
             .page(page)
             .ok()
             .flatten()
             .and_then(|p| p.last_payload);
+        let base = previous.or_else(|| {
+            is_html(x.header("content-type"), &x.body)
+                .then(|| archive.host_record(&url.authority()).ok().flatten())
+                .flatten()
+                .and_then(|host| host.reference)
+        });
         match base.and_then(|digest| archive.delta_base(&digest).ok().flatten()) {
-            Some(base) => PayloadBlob::encode_against(body, &base).ok(),
-            None => PayloadBlob::encode(body).ok(),
+            Some(base) => PayloadBlob::encode_against(&x.body, &base).ok(),
+            None => PayloadBlob::encode(&x.body).ok(),
         }
     }
 }

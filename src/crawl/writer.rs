@@ -23,6 +23,7 @@ use crate::archive::{
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
+use crate::digest::ContentDigest;
 use crate::frontier::{self, Admitter, Discovered, Found, Origin, Placement};
 
 /// Results committed per batch at most.
@@ -281,7 +282,11 @@ impl Writer {
         stats.captures.inc();
         stats.bytes.add(capture.payload_len);
         if let (Some(digest), Some(blob)) = (&capture.payload, new_payload) {
+            let reference = blob.is_plain() && Self::fit_for_reference(&capture);
             st.store_payload(digest, blob)?;
+            if reference {
+                self.offer_reference(st, &capture, *digest)?;
+            }
         }
         let status = capture.status;
         if let Some(pause) = retry_after {
@@ -355,6 +360,36 @@ impl Writer {
 
     /// A `Retry-After` holds for the next run too: the host's record keeps
     /// until when it asked to be left alone.
+    /// A whole HTML page of some size, stored alone: a host's first such
+    /// page becomes its reference (see `HostRecord::reference`).
+    fn fit_for_reference(capture: &CaptureRecord) -> bool {
+        const SMALLEST: u64 = 4096;
+        capture.status == 200
+            && capture.truncated.is_none()
+            && capture.payload_len >= SMALLEST
+            && capture
+                .header("content-type")
+                .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+    }
+
+    fn offer_reference(
+        &mut self,
+        st: &mut Staging<'_>,
+        capture: &CaptureRecord,
+        digest: ContentDigest,
+    ) -> Result<()> {
+        let Ok(url) = CanonicalUrl::parse(&capture.requested_url) else {
+            return Ok(());
+        };
+        let authority = url.authority();
+        let mut host = self.admitter.host(st, &authority)?;
+        if host.reference.is_none() {
+            host.reference = Some(digest);
+            st.put_host(&authority, &host)?;
+        }
+        Ok(())
+    }
+
     fn remember_pause(
         &mut self,
         st: &mut Staging<'_>,

@@ -1,5 +1,6 @@
 //! A revisit whose bytes differ only in a nonce or a changing box is stored
-//! as a delta against the page's previous payload, and reads back exactly.
+//! as a delta against the page's previous payload, a first capture as a delta
+//! against a page of its site; both read back exactly.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,4 +62,26 @@ fn revisits_with_new_bytes_cost_their_change_and_read_back_exactly() {
 
 fn zstd_size(html: &str) -> u64 {
     zstd::encode_all(html.as_bytes(), 3).unwrap().len() as u64
+}
+
+#[test]
+fn first_captures_of_one_site_share_its_template() {
+    let stories: Vec<String> = (0..8).map(|i| format!("/story/{i}")).collect();
+    let links: Vec<&str> = stories.iter().map(String::as_str).collect();
+    let mut site = Site::new().page("daily.test", "/", page("Front", &links));
+    for (i, path) in stories.iter().enumerate() {
+        let story = format!("Story {i} tells of another meeting, with other people in it.");
+        site = site.page("daily.test", path, templated_page(i as u64, &story));
+    }
+    let server = site.serve();
+    let archive = Archive::new();
+    archive.crawl_site(&server, "daily.test", "10/s", Duration::from_secs(60));
+
+    let stored = num(&archive.stats(), "payload_bytes_compressed");
+    let page_alone = zstd_size(&templated_page(0, "x"));
+    assert!(
+        stored < page_alone * 3,
+        "8 pages of one template stored in {stored} bytes; one alone compresses to {page_alone}"
+    );
+    archive.assert_verify_clean();
 }
