@@ -163,20 +163,7 @@ impl Archive {
     /// A stored payload offered as the base of a new one's delta, or `None`
     /// when the archive does not hold it.
     pub(crate) fn delta_base(&self, digest: &ContentDigest) -> Result<Option<DeltaBase>> {
-        let Some(blob) = self.raw_payload(digest)? else {
-            return Ok(None);
-        };
-        let corrupt = |e: io::Error| ArchiveError::Corrupt {
-            key: format!("payload {digest}"),
-            reason: e.to_string(),
-        };
-        let depth = PayloadBlob::depth(&blob).map_err(corrupt)?;
-        let bytes = self.payload(digest)?.unwrap_or_default();
-        Ok(Some(DeltaBase {
-            digest: *digest,
-            bytes,
-            depth,
-        }))
+        delta_base(digest, &|d| self.raw_payload(d))
     }
 
     /// Opens (or creates) the archive in `dir`, recording `holder` (e.g.
@@ -347,6 +334,11 @@ pub struct Staging<'a> {
 }
 
 impl Staging<'_> {
+    /// A staged or stored payload offered as the base of a new one's delta.
+    pub(crate) fn delta_base(&self, digest: &ContentDigest) -> Result<Option<DeltaBase>> {
+        delta_base(digest, &|d| self.get_raw(&keys::payload(d)))
+    }
+
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.overlay.get(key) {
             Some(v) => Ok(v.clone()),
@@ -841,6 +833,26 @@ fn article_corrupt(id: UrlId, number: u32, reason: String) -> ArchiveError {
 fn decode_article(id: UrlId, number: u32, blob: Option<&[u8]>) -> Result<Option<Article>> {
     blob.map(|b| ArticleBlob::decode(b).map_err(|reason| article_corrupt(id, number, reason)))
         .transpose()
+}
+
+/// The payload `digest` as a delta base, its blob read by `raw`.
+fn delta_base(
+    digest: &ContentDigest,
+    raw: &dyn Fn(&ContentDigest) -> Result<Option<Vec<u8>>>,
+) -> Result<Option<DeltaBase>> {
+    let Some(blob) = raw(digest)? else {
+        return Ok(None);
+    };
+    let depth = PayloadBlob::depth(&blob).map_err(|e| ArchiveError::Corrupt {
+        key: format!("payload {digest}"),
+        reason: e.to_string(),
+    })?;
+    let bytes = read_payload(digest, raw, codec::MAX_DEPTH)?.unwrap_or_default();
+    Ok(Some(DeltaBase {
+        digest: *digest,
+        bytes,
+        depth,
+    }))
 }
 
 /// A payload, decompressed: `raw` reads a stored blob, and a delta's bases

@@ -566,11 +566,14 @@ impl Context<'_, '_> {
             return Ok(Imported::Skipped);
         };
         let cut = http.cut;
+        let asked = Requested::of(record, &url);
         let payload = match kind {
-            CaptureKind::Response => Some(self.store_payload(record, http.payload)?),
+            CaptureKind::Response => {
+                let base = self.last_payload(&asked.page)?;
+                Some(self.store_payload(record, http.payload, base)?)
+            }
             CaptureKind::Revisit => self.revisited_payload(record)?,
         };
-        let asked = Requested::of(record, &url);
         let (id, mut page) = self.admitter.register(self.st, &asked.page, Via::Import)?;
         let mut capture = CaptureRecord {
             requested_url: asked.url,
@@ -600,11 +603,21 @@ impl Context<'_, '_> {
         Ok(Imported::Capture)
     }
 
-    /// Stores a response's payload (once per distinct body).
+    /// The payload of the page's newest capture, if the page has one.
+    fn last_payload(&self, page: &CanonicalUrl) -> Result<Option<ContentDigest>, ImportError> {
+        let Some(id) = self.st.url_id(page)? else {
+            return Ok(None);
+        };
+        Ok(self.st.page(id)?.and_then(|p| p.last_payload))
+    }
+
+    /// Stores a response's payload (once per distinct body), as a delta on
+    /// `base`, the page's previous payload, when there is one.
     fn store_payload(
         &mut self,
         record: &WarcRecord,
         payload: Vec<u8>,
+        base: Option<ContentDigest>,
     ) -> Result<(ContentDigest, Vec<u8>), ImportError> {
         let digest = ContentDigest::of(&payload);
         self.by_sha1.insert(sha1_digest(&payload), digest);
@@ -612,7 +625,11 @@ impl Context<'_, '_> {
             self.by_sha1.insert(p.to_string(), digest);
         }
         if !self.st.has_payload(&digest)? {
-            let blob = PayloadBlob::encode(&payload).map_err(ArchiveError::Io)?;
+            let blob = match base.map(|b| self.st.delta_base(&b)).transpose()?.flatten() {
+                Some(base) => PayloadBlob::encode_against(&payload, &base),
+                None => PayloadBlob::encode(&payload),
+            }
+            .map_err(ArchiveError::Io)?;
             self.st.store_payload(&digest, blob)?;
         }
         Ok((digest, payload))

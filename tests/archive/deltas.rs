@@ -25,20 +25,24 @@ fn templated_page(nonce: u64, story: &str) -> String {
     )
 }
 
-#[test]
-fn revisits_with_new_bytes_cost_their_change_and_read_back_exactly() {
-    let loads = Arc::new(AtomicU64::new(0));
-    let loads_in = loads.clone();
-    let server = Site::new()
+/// A site whose story page carries a new nonce on every load.
+fn nonce_site(loads: Arc<AtomicU64>) -> Server {
+    Site::new()
         .page("daily.test", "/", page("Front", &["/story"]))
         .route("daily.test", "/story", move |_| {
-            let nonce = loads_in.fetch_add(1, Ordering::SeqCst);
+            let nonce = loads.fetch_add(1, Ordering::SeqCst);
             html(templated_page(
                 nonce,
                 "The council met on Tuesday and agreed the budget.",
             ))
         })
-        .serve();
+        .serve()
+}
+
+#[test]
+fn revisits_with_new_bytes_cost_their_change_and_read_back_exactly() {
+    let loads = Arc::new(AtomicU64::new(0));
+    let server = nonce_site(loads.clone());
     let archive = Archive::new();
     let stored = |a: &Archive| num(&a.stats(), "payload_bytes_compressed");
     let deadline = Duration::from_secs(60);
@@ -84,4 +88,44 @@ fn first_captures_of_one_site_share_its_template() {
         "8 pages of one template stored in {stored} bytes; one alone compresses to {page_alone}"
     );
     archive.assert_verify_clean();
+}
+
+#[test]
+fn imported_revisits_are_stored_as_deltas_too() {
+    let server = nonce_site(Arc::new(AtomicU64::new(0)));
+    let archive = Archive::new();
+    let deadline = Duration::from_secs(60);
+    for _ in 0..3 {
+        archive.crawl_site(&server, "daily.test", "50/s", deadline);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("all.warc.gz").display().to_string();
+    run(
+        &[
+            "export",
+            "--archive",
+            &archive.path(),
+            "--format",
+            "warc",
+            "-o",
+            &warc,
+        ],
+        deadline,
+    )
+    .assert_success("export");
+    let fresh = Archive::new();
+    run(
+        &["import-warc", "--archive", &fresh.path(), &warc],
+        deadline,
+    )
+    .assert_success("import-warc");
+
+    let crawled = num(&archive.stats(), "payload_bytes_compressed");
+    let imported = num(&fresh.stats(), "payload_bytes_compressed");
+    let page_alone = zstd_size(&templated_page(0, "x"));
+    assert!(
+        imported < crawled + page_alone / 2,
+        "imported {imported} bytes of payloads, crawled {crawled}; the page alone is {page_alone}"
+    );
+    fresh.assert_verify_clean();
 }
