@@ -6,12 +6,12 @@ mod browser;
 mod hardening;
 mod queries;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 
@@ -47,31 +47,43 @@ impl Served {
     }
 
     fn start_with_env(archive: &Archive, ip: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let child = Command::new(bin())
+        // Port 0, and the port read from what serve says: a port picked
+        // free beforehand can be taken by another test before serve binds it.
+        let mut child = Command::new(bin())
             .args([
                 "serve",
                 "--archive",
                 &archive.path(),
                 "--bind",
-                &format!("{ip}:{port}"),
+                &format!("{ip}:0"),
             ])
             .args(extra)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn serve");
-        let served = Served { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "serve did not start listening");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        served
+        let stderr = child.stderr.take().expect("serve's stderr");
+        let (said, port) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut said = Some(said);
+            // Read to the end, so that serve never blocks on a full pipe.
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let bound = line
+                    .strip_prefix("serving the archive at http://")
+                    .and_then(|addr| addr.trim_end_matches('/').rsplit(':').next())
+                    .and_then(|port| port.parse::<u16>().ok());
+                if let Some(port) = bound
+                    && let Some(said) = said.take()
+                {
+                    let _ = said.send(port);
+                }
+            }
+        });
+        let port = port
+            .recv_timeout(Duration::from_secs(20))
+            .expect("serve did not say where it listens");
+        Served { child, port }
     }
 
     pub fn url(&self, path: &str) -> String {
