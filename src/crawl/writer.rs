@@ -367,9 +367,7 @@ impl Writer {
         capture.status == 200
             && capture.truncated.is_none()
             && capture.payload_len >= SMALLEST
-            && capture
-                .header("content-type")
-                .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+            && super::process::is_html(capture.header("content-type"), &[])
     }
 
     fn offer_reference(

@@ -62,14 +62,13 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
                 attributes: &[],
                 after_text,
             };
+            out.push_str(&html[copied..lt]);
+            copied = lt;
             if open.tag(&tag) == Verdict::Cut {
-                out.push_str(&html[copied..lt]);
                 copied = html.len();
                 break;
             }
-            out.push_str(&html[copied..lt]);
             out.push_str(close);
-            copied = lt;
             after_text = false;
         }
         let tag = Tag {

@@ -134,16 +134,19 @@ fn floods_of_source_links_are_bounded_and_kept_in_order() {
     }
 }
 
+/// A page whose body is `part(k)` for k in 0..100 000.
+fn hundred_thousand(part: impl Fn(usize) -> String) -> String {
+    format!(
+        "<html><body>{}</body></html>",
+        (0..100_000).map(part).collect::<String>()
+    )
+}
+
 #[test]
 fn a_hundred_thousand_unclosed_headings_each_give_back_their_paragraph() {
     // Every `<h1>` left open: without the repair each heading swallowed
     // the rest of the page and the text came back empty.
-    let html = format!(
-        "<html><body>{}</body></html>",
-        (0..100_000)
-            .map(|k| format!("<h1>head {k}<p>para {k} text</p>"))
-            .collect::<String>()
-    );
+    let html = hundred_thousand(|k| format!("<h1>head {k}<p>para {k} text</p>"));
     let records = extract_all(&[html], Duration::from_secs(10));
     let text = records[0]["text"].as_str().unwrap();
     assert!(text.contains("para 99999 text"), "{}", records[0]["title"]);
@@ -151,12 +154,7 @@ fn a_hundred_thousand_unclosed_headings_each_give_back_their_paragraph() {
 
 #[test]
 fn a_hundred_thousand_heading_and_paragraph_pairs_are_classified_in_linear_time() {
-    let html = format!(
-        "<html><body>{}</body></html>",
-        (0..100_000)
-            .map(|k| format!("<h1>head {k}</h1><p>para {k} text</p>"))
-            .collect::<String>()
-    );
+    let html = hundred_thousand(|k| format!("<h1>head {k}</h1><p>para {k} text</p>"));
     // Old code: 25 s for 125 000 pairs in a release build.
     let records = extract_all(&[html], Duration::from_secs(10));
     let text = records[0]["text"].as_str().unwrap();
