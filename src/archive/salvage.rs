@@ -51,7 +51,9 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     let result = copy_records(&copy, &to.join("db"));
     let _ = std::fs::remove_dir_all(&scratch);
     let report = result?;
-    guard::seal(to, &to.join("db"))?;
+    if to.join("db").exists() {
+        guard::seal(to, &to.join("db"))?;
+    }
     Ok(report)
 }
 
@@ -61,19 +63,25 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
         let path = damaged.to_path_buf();
         guard::bounded(guard::budget_for(before), move || guard::open_sled(&path))
     };
+    let mut report = SalvageReport::default();
     let source = match open() {
         Ok(db) => db,
         // A snapshot that points past the damage stops sled opening at
         // all; without it sled rebuilds its tables from the log.
         Err(_) => {
             remove_snapshots(damaged)?;
-            open().map_err(|damage| ArchiveError::Damaged {
-                path: damaged.to_path_buf(),
-                damage,
-            })?
+            match open() {
+                Ok(db) => db,
+                // Nothing of the log is readable: an empty salvage that says
+                // why, rather than an error that hides what was tried.
+                Err(damage) => {
+                    report.repair_cut =
+                        Some(format!("sled cannot open the damaged log: {}", damage.0));
+                    return Ok(report);
+                }
+            }
         }
     };
-    let mut report = SalvageReport::default();
     let after = guard::record_bytes(damaged);
     if after < before {
         report.repair_cut = Some(format!(

@@ -234,7 +234,12 @@ fn damaged_archives_are_reported_left_untouched_and_salvaged() {
             // Damage to sled's index nodes can leave nothing reachable;
             // salvage says so (exit 1) rather than make up an archive.
             salvage.assert_exit(1, "salvage that found nothing readable");
-            assert!(salvage.stdout.contains("nothing could be read"));
+            assert!(
+                salvage.stdout.contains("nothing could be read"),
+                "{damage:?}: a salvage that failed does not say why:\n{}\n{}",
+                salvage.stdout,
+                salvage.stderr
+            );
             continue;
         }
         let check = palimpsest(&rescued, &["verify"]);
