@@ -6,6 +6,7 @@
 //! within a tree: a capture, its payload, its version, the links it found and
 //! the frontier update it completes all land in one batch, or none do.
 
+use super::record_codec::DictionaryId;
 use super::{ChangeRow, HostId, QueueEntry, UrlId};
 use crate::digest::ContentDigest;
 
@@ -53,6 +54,21 @@ pub(super) fn scope_moved_prefix() -> Vec<u8> {
 pub(super) fn scope_moved_seed(key: &[u8]) -> Option<String> {
     let rest = key.strip_prefix(scope_moved_prefix().as_slice())?;
     Some(String::from_utf8_lossy(rest).into_owned())
+}
+const RECORD_DICTIONARY: &str = "record-dict:";
+/// A dictionary that records are compressed with (see `record_codec`).
+pub(super) fn record_dictionary(id: DictionaryId) -> Vec<u8> {
+    let mut k = meta(RECORD_DICTIONARY);
+    k.extend_from_slice(&id.0.to_be_bytes());
+    k
+}
+pub(super) fn record_dictionary_prefix() -> Vec<u8> {
+    meta(RECORD_DICTIONARY)
+}
+/// The id a `record_dictionary` key names.
+pub(super) fn decode_record_dictionary(key: &[u8]) -> Option<DictionaryId> {
+    let rest = key.strip_prefix(record_dictionary_prefix().as_slice())?;
+    Some(DictionaryId(u16::from_be_bytes(rest.try_into().ok()?)))
 }
 pub(super) fn url(url: &str) -> Vec<u8> {
     key(URLS, &[url.as_bytes()])

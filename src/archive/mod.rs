@@ -10,6 +10,7 @@ mod codec;
 mod contract;
 mod guard;
 mod keys;
+mod record_codec;
 mod records;
 mod salvage;
 mod store;
@@ -27,6 +28,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+use record_codec::RecordCodec;
 use serde::de::DeserializeOwned;
 
 use chrono::{DateTime, Utc};
@@ -135,6 +138,10 @@ const SERVING_FILE: &str = "serving";
 pub struct Archive {
     path: PathBuf,
     db: sled::Db,
+    records: RecordCodec,
+    /// Records written since the current record dictionary was trained (or
+    /// since opening): when to train the next one.
+    written_since_training: std::sync::Mutex<u64>,
     // Dropped after `db`, in this order: the seal is written once sled has
     // written its last byte, and the lock is released after that.
     _sealer: Sealer,
@@ -203,12 +210,15 @@ impl Archive {
         let archive = Self {
             path: dir.to_path_buf(),
             db,
+            records: RecordCodec::default(),
+            written_since_training: std::sync::Mutex::new(0),
             _sealer: Sealer {
                 dir: dir.to_path_buf(),
             },
             _lock: lock,
         };
         archive.check_schema()?;
+        archive.load_record_dictionaries()?;
         std::fs::write(
             dir.join(HOLDER_FILE),
             format!("{holder}, pid {}", std::process::id()),
@@ -274,7 +284,7 @@ impl Archive {
     /// Reads and decodes one JSON record.
     fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.db.get(key)? {
-            Some(bytes) => decode(key, &bytes).map(Some),
+            Some(bytes) => self.decode(key, &bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -286,7 +296,7 @@ impl Archive {
     ) -> impl Iterator<Item = Result<(sled::IVec, T)>> + '_ {
         self.db.scan_prefix(prefix).map(|kv| {
             let (k, v) = kv?;
-            let rec = decode(&k, &v)?;
+            let rec = self.decode(&k, &v)?;
             Ok((k, rec))
         })
     }
@@ -323,6 +333,16 @@ pub struct Stats {
     pub pass: u64,
     /// Bytes the database takes on disk.
     pub disk_bytes: u64,
+    /// Bytes of the capture records (keys and values).
+    pub capture_record_bytes: u64,
+    /// Bytes of every record but payloads and articles: pages, captures,
+    /// versions, hosts, the frontier and the indexes (keys and values).
+    pub record_bytes: u64,
+    /// Bytes of everything stored (keys and values): what a compacted
+    /// database would hold.
+    pub live_bytes: u64,
+    /// Dictionaries the records are compressed with.
+    pub record_dictionaries: u64,
 }
 
 /// Writes to be applied together, readable before they are applied: the
@@ -331,6 +351,8 @@ pub struct Staging<'a> {
     archive: &'a Archive,
     batch: sled::Batch,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Records encoded into the batch, counted towards dictionary training.
+    records_put: u64,
 }
 
 impl Staging<'_> {
@@ -355,7 +377,7 @@ impl Staging<'_> {
 
     fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.get_raw(key)? {
-            Some(bytes) => decode(key, &bytes).map(Some),
+            Some(bytes) => self.archive.decode(key, &bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -366,8 +388,16 @@ impl Staging<'_> {
     }
 
     fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
-        let bytes = serde_json::to_vec(value).map_err(corrupt_json("encode"))?;
+        let bytes = self
+            .archive
+            .records
+            .encode(value)
+            .map_err(|reason| ArchiveError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+                reason,
+            })?;
         self.put_raw(key, bytes);
+        self.records_put += 1;
         Ok(())
     }
 
@@ -542,11 +572,13 @@ impl Store for Archive {
             archive: self,
             batch: sled::Batch::default(),
             overlay: HashMap::new(),
+            records_put: 0,
         }
     }
 
     fn commit(&self, txn: Staging<'_>) -> Result<()> {
         self.db.apply_batch(txn.batch)?;
+        self.count_records_written(txn.records_put);
         Ok(())
     }
 
@@ -792,10 +824,15 @@ impl Store for Archive {
         };
         for kv in self.db.iter() {
             let (k, v) = kv?;
+            let bytes = (k.len() + v.len()) as u64;
+            stats.live_bytes += bytes;
+            if !matches!(k.first(), Some(&keys::PAYLOADS | &keys::ARTICLES)) {
+                stats.record_bytes += bytes;
+            }
             match k.first() {
                 Some(&keys::PAGES) => {
                     stats.pages += 1;
-                    let page: PageRecord = decode(&k, &v)?;
+                    let page: PageRecord = self.decode(&k, &v)?;
                     if page
                         .latest
                         .as_ref()
@@ -805,7 +842,10 @@ impl Store for Archive {
                     }
                 }
                 Some(&keys::HOSTS) => stats.hosts += 1,
-                Some(&keys::CAPTURES) => stats.captures += 1,
+                Some(&keys::CAPTURES) => {
+                    stats.captures += 1;
+                    stats.capture_record_bytes += bytes;
+                }
                 Some(&keys::VERSIONS) => stats.versions += 1,
                 Some(&keys::QUEUE) => stats.queued += 1,
                 Some(&keys::PAYLOADS) => {
@@ -816,6 +856,7 @@ impl Store for Archive {
             }
         }
         stats.pass = self.pass()?.map(|p| p.number).unwrap_or(0);
+        stats.record_dictionaries = self.records.dictionaries() as u64;
         Ok(stats)
     }
 }
@@ -880,13 +921,6 @@ fn read_payload(
     Ok(Some(body))
 }
 
-fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| ArchiveError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-        reason: e.to_string(),
-    })
-}
-
 fn corrupt_json(what: &'static str) -> impl Fn(serde_json::Error) -> ArchiveError {
     move |e| ArchiveError::Corrupt {
         key: what.to_string(),
@@ -906,6 +940,7 @@ pub fn owns(dir: &Path, path: &Path) -> bool {
             SERVING_FILE,
             guard::SEAL_FILE,
             guard::SCRATCH_DIR,
+            record_codec::DICTIONARY_DIR,
         ]
         .iter()
         .any(|name| target.starts_with(own(name)))

@@ -481,7 +481,27 @@ pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyho
         )?;
         writeln!(out, "queued:    {}", s.queued)?;
         writeln!(out, "pass:      {}", s.pass)?;
-        writeln!(out, "on disk:   {}", human_bytes(s.disk_bytes))?;
+        writeln!(
+            out,
+            "records:   {} ({}: a capture {} on average)",
+            human_bytes(s.record_bytes),
+            match s.record_dictionaries {
+                0 => "uncompressed".to_string(),
+                n => format!(
+                    "compressed with {}",
+                    counted(n, "dictionary", "dictionaries")
+                ),
+            },
+            human_bytes(s.capture_record_bytes / s.captures.max(1)),
+        )?;
+        writeln!(
+            out,
+            "on disk:   {} ({} a capture; {} live, `compact` would give back about {})",
+            human_bytes(s.disk_bytes),
+            human_bytes(s.disk_bytes / s.captures.max(1)),
+            human_bytes(s.live_bytes),
+            human_bytes(s.disk_bytes.saturating_sub(s.live_bytes)),
+        )?;
     }
     Ok(Outcome::Done)
 }
