@@ -101,6 +101,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rewrite the archive into a new database holding only live records, then swap it in.
+    Compact,
     /// Copy every record still readable from a damaged archive into a new one, then verify it.
     Salvage {
         /// Directory for the new archive (must not hold one); the damaged archive is only read.
@@ -563,6 +565,7 @@ fn run(
         // Run here, or streamed from the process holding the archive.
         Command::Export(args) => Reading::Export(args.options()).run(archive, out),
         Command::Verify { json } => Reading::Verify { json: *json }.run(archive, out),
+        Command::Compact => commands::compact(archive, out),
         Command::Salvage { to } => commands::salvage(archive, to, out),
         Command::Read(read) => read.reading().run(archive, out),
     }

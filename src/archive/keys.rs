@@ -55,6 +55,11 @@ pub(super) fn scope_moved_seed(key: &[u8]) -> Option<String> {
     let rest = key.strip_prefix(scope_moved_prefix().as_slice())?;
     Some(String::from_utf8_lossy(rest).into_owned())
 }
+/// Whether the value under `key` is a record (JSON, or compressed with a
+/// record dictionary) rather than bytes of another shape.
+pub(super) fn holds_records(key: &[u8]) -> bool {
+    matches!(key.first(), Some(&(PAGES | CAPTURES | VERSIONS | HOSTS)))
+}
 const RECORD_DICTIONARY: &str = "record-dict:";
 /// A dictionary that records are compressed with (see `record_codec`).
 pub(super) fn record_dictionary(id: DictionaryId) -> Vec<u8> {

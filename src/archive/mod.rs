@@ -6,6 +6,7 @@
 //! of it. Crawling never overwrites a capture or deletes a version.
 
 mod codec;
+mod compact;
 #[cfg(test)]
 mod contract;
 mod guard;
@@ -17,6 +18,7 @@ mod store;
 mod verify;
 
 pub use codec::{DeltaBase, PayloadBlob};
+pub use compact::{CompactReport, compact};
 pub use guard::Damage;
 pub use records::*;
 pub use salvage::{SalvageReport, salvage};
@@ -182,6 +184,7 @@ impl Archive {
             source,
         })?;
         let lock = lock_dir(dir)?;
+        compact::recover(dir)?;
         let db_dir = dir.join("db");
         guard::ensure_sound(dir, &db_dir).map_err(|damage| ArchiveError::Damaged {
             path: dir.to_path_buf(),
@@ -260,11 +263,13 @@ impl Archive {
 
     fn check_schema(&self) -> Result<()> {
         match self.get::<u32>(&keys::meta("schema"))? {
-            Some(found) if found != SCHEMA_VERSION => Err(ArchiveError::Schema {
-                path: self.path.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            }),
+            Some(found) if !(OLDEST_SCHEMA_READ..=SCHEMA_VERSION).contains(&found) => {
+                Err(ArchiveError::Schema {
+                    path: self.path.clone(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                })
+            }
             Some(_) => Ok(()),
             None => {
                 self.db.insert(
@@ -274,6 +279,17 @@ impl Archive {
                 Ok(())
             }
         }
+    }
+
+    /// Closes the database (sealing it) but keeps the archive locked, for
+    /// work on its files that no other process may see half done.
+    fn close_keeping_lock(self) -> std::fs::File {
+        let Archive {
+            db, _sealer, _lock, ..
+        } = self;
+        drop(db);
+        drop(_sealer);
+        _lock
     }
 
     /// Bytes the database takes on disk.
@@ -941,6 +957,8 @@ pub fn owns(dir: &Path, path: &Path) -> bool {
             guard::SEAL_FILE,
             guard::SCRATCH_DIR,
             record_codec::DICTIONARY_DIR,
+            compact::COMPACT_DIR,
+            compact::OLD_DB_DIR,
         ]
         .iter()
         .any(|name| target.starts_with(own(name)))

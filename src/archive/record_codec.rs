@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Archive, ArchiveError, Result, keys};
+use super::{Archive, ArchiveError, Result, SCHEMA_VERSION, keys};
 
 /// First byte of a dictionary-compressed record (JSON starts with `{`, `[`,
 /// `"`, a digit, or a letter of `true`/`false`/`null`).
@@ -66,6 +66,17 @@ impl Dictionary {
             pool.push(compressor);
         }
         Ok(out)
+    }
+
+    /// `json` compressed, or as it is when compressing does not make it
+    /// smaller.
+    fn pack(&self, json: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+        let packed = self.compress(&json)?;
+        Ok(if packed.len() < json.len() {
+            packed
+        } else {
+            json
+        })
     }
 
     fn decompress(&self, frame: &[u8]) -> std::result::Result<Vec<u8>, String> {
@@ -157,8 +168,7 @@ impl RecordCodec {
 
     /// The dictionary new records are compressed with, if there is one.
     pub(super) fn current(&self) -> Option<DictionaryId> {
-        let dictionaries = self.dictionaries.read().unwrap_or_else(|e| e.into_inner());
-        dictionaries.current.as_ref().map(|d| d.id)
+        self.current_dictionary().map(|d| d.id)
     }
 
     /// What the current dictionary has done since it became current.
@@ -178,29 +188,39 @@ impl RecordCodec {
     /// when that makes it smaller, JSON otherwise.
     pub(super) fn encode<T: Serialize>(&self, value: &T) -> std::result::Result<Vec<u8>, String> {
         let json = serde_json::to_vec(value).map_err(|e| e.to_string())?;
-        let current = {
-            let dictionaries = self.dictionaries.read().unwrap_or_else(|e| e.into_inner());
-            dictionaries.current.clone()
+        let Some(dictionary) = self.current_dictionary() else {
+            return Ok(json);
         };
-        match current {
-            Some(dictionary) => {
-                let packed = dictionary.compress(&json)?;
-                let stored = if packed.len() < json.len() {
-                    packed
-                } else {
-                    json.clone()
-                };
-                let mut tally = self
-                    .yield_since_current
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                tally.records += 1;
-                tally.json_bytes += json.len() as u64;
-                tally.stored_bytes += stored.len() as u64;
-                Ok(stored)
-            }
-            None => Ok(json),
+        let json_bytes = json.len() as u64;
+        let stored = dictionary.pack(json)?;
+        let mut tally = self
+            .yield_since_current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        tally.records += 1;
+        tally.json_bytes += json_bytes;
+        tally.stored_bytes += stored.len() as u64;
+        Ok(stored)
+    }
+
+    /// A stored record written again with the current dictionary, or `None`
+    /// when it already is (or there is no dictionary).
+    pub(super) fn repack(&self, stored: &[u8]) -> std::result::Result<Option<Vec<u8>>, String> {
+        let Some(dictionary) = self.current_dictionary() else {
+            return Ok(None);
+        };
+        if stored.first() == Some(&RECORD_FORMAT)
+            && stored.get(1..HEADER_LEN) == Some(&dictionary.id.0.to_be_bytes()[..])
+        {
+            return Ok(None);
         }
+        let json = self.json_of(stored)?.into_owned();
+        dictionary.pack(json).map(Some)
+    }
+
+    fn current_dictionary(&self) -> Option<Arc<Dictionary>> {
+        let dictionaries = self.dictionaries.read().unwrap_or_else(|e| e.into_inner());
+        dictionaries.current.clone()
     }
 
     /// A stored record read back, whichever way it was stored.
@@ -338,8 +358,13 @@ impl Archive {
         std::fs::write(&tmp, &bytes)?;
         std::fs::File::open(&tmp)?.sync_all()?;
         std::fs::rename(&tmp, &file)?;
-        // Durable before any record is compressed with it.
+        // Durable before any record is compressed with it, with the schema
+        // that tells older builds they cannot read such records.
         self.db.insert(keys::record_dictionary(id), bytes.clone())?;
+        self.db.insert(
+            keys::meta("schema"),
+            serde_json::to_vec(&SCHEMA_VERSION).unwrap_or_default(),
+        )?;
         self.db.flush()?;
         self.records.add_dictionary(id, bytes);
         Ok(id)

@@ -8,8 +8,12 @@ use crate::article::{Article, PageKind};
 use crate::canonical::CanonicalUrl;
 use crate::digest::ContentDigest;
 
-/// The on-disk format version this build reads and writes.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+/// The on-disk format version this build writes: 2 once records may be
+/// compressed with a record dictionary, which builds reading only JSON
+/// records (schema 1) must refuse rather than misread.
+pub(crate) const SCHEMA_VERSION: u32 = 2;
+/// The oldest format this build still reads (in place, without migration).
+pub(crate) const OLDEST_SCHEMA_READ: u32 = 1;
 
 /// Archive-wide identifier of a canonical URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -44,7 +44,8 @@ pub struct ExportOptions {
     pub max_file_size: u64,
 }
 
-fn progress_bar() -> Option<ProgressBar> {
+/// A spinner counting records on a terminal; none otherwise.
+pub(super) fn progress_bar() -> Option<ProgressBar> {
     std::io::stderr().is_terminal().then(|| {
         let b = ProgressBar::new_spinner();
         b.set_style(

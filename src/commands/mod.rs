@@ -496,11 +496,10 @@ pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyho
         )?;
         writeln!(
             out,
-            "on disk:   {} ({} a capture; {} live, `compact` would give back about {})",
+            "on disk:   {} ({} a capture; {} of it live records and payloads)",
             human_bytes(s.disk_bytes),
             human_bytes(s.disk_bytes / s.captures.max(1)),
             human_bytes(s.live_bytes),
-            human_bytes(s.disk_bytes.saturating_sub(s.live_bytes)),
         )?;
     }
     Ok(Outcome::Done)
@@ -563,6 +562,29 @@ fn verdict(report: &archive::VerifyReport) -> String {
         counted(report.payloads, "payload", "payloads"),
         counted(report.versions, "version", "versions"),
     )
+}
+
+/// `palimpsest compact`: the archive in `archive_dir` rewritten with only its
+/// live records, each compressed with the newest record dictionary.
+pub fn compact(archive_dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let bar = export::progress_bar();
+    let report = archive::compact(archive_dir, &|records, _bytes| {
+        if let Some(b) = &bar {
+            b.set_position(records);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    writeln!(
+        out,
+        "compacted {} ({} written again with the record dictionary): {} -> {} on disk",
+        counted(report.records, "record", "records"),
+        report.recompressed,
+        human_bytes(report.bytes_before),
+        human_bytes(report.bytes_after),
+    )?;
+    Ok(Outcome::Done)
 }
 
 /// `palimpsest salvage`: every readable record of the archive in

@@ -12,8 +12,8 @@ use crate::support::{Archive, Output, run};
 
 /// Long enough for a trial open of a few megabytes on a loaded machine; a
 /// spinning or hanging command runs past it and fails.
-const DEADLINE: Duration = Duration::from_secs(120);
-const STORIES: usize = 1_200;
+pub(super) const DEADLINE: Duration = Duration::from_secs(120);
+pub(super) const STORIES: usize = 1_200;
 
 /// A WARC of `n` article responses, each with its own body.
 fn warc_of_stories(n: usize) -> Vec<u8> {
@@ -53,7 +53,7 @@ fn warc_of_stories(n: usize) -> Vec<u8> {
 }
 
 /// An archive of [`STORIES`] imported pages, closed cleanly.
-fn archive_of_stories() -> Archive {
+pub(super) fn archive_of_stories() -> Archive {
     let archive = Archive::new();
     let warc = Path::new(&archive.path()).with_extension("warc");
     std::fs::write(&warc, warc_of_stories(STORIES)).unwrap();
@@ -97,7 +97,7 @@ impl Damage {
 }
 
 /// Every file under `dir`, by its length and a hash of its bytes.
-fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (usize, u64)> {
+pub(super) fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (usize, u64)> {
     contents(dir)
         .into_iter()
         .map(|(path, bytes)| {
@@ -125,7 +125,7 @@ fn contents(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(super) fn copy_dir(from: &Path, to: &Path) {
     for (path, bytes) in contents(from) {
         let dest = to.join(path.strip_prefix(from).unwrap());
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -133,7 +133,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn palimpsest(archive: &Path, args: &[&str]) -> Output {
+pub(super) fn palimpsest(archive: &Path, args: &[&str]) -> Output {
     let mut all = vec!["--archive", archive.to_str().unwrap()];
     all.extend_from_slice(args);
     let out = run(&all, DEADLINE);
@@ -147,7 +147,7 @@ fn palimpsest(archive: &Path, args: &[&str]) -> Output {
 }
 
 /// The pages `verify` counted, from its last line.
-fn pages_verified(out: &Output) -> usize {
+pub(super) fn pages_verified(out: &Output) -> usize {
     let last = out.stdout.lines().last().unwrap_or_default();
     last.split(": ")
         .nth(1)

@@ -2,6 +2,7 @@
 //! spread, and what is still readable can be salvaged; a revisit is stored
 //! as what changed.
 
+mod compact;
 mod damage;
 mod deltas;
 mod records;

@@ -40,26 +40,30 @@ fn read(archive: &Archive, args: &[&str]) -> String {
     out.stdout
 }
 
-#[test]
-fn an_archive_written_by_an_earlier_build_verifies_and_reads_the_same() {
-    let archive = old_archive();
+/// Verifies `archive` and checks that it reads as the earlier build read it.
+fn assert_reads_as_written(archive: &Archive) {
     archive.assert_verify_clean();
     assert_eq!(
-        read(&archive, &["list", "--all-pages", "--json"]),
+        read(archive, &["list", "--all-pages", "--json"]),
         expected("list.json")
     );
     assert_eq!(
-        read(&archive, &["history", EDITED, "--json"]),
+        read(archive, &["history", EDITED, "--json"]),
         expected("history.json")
     );
     let exported = tempfile::tempdir().unwrap();
     let out = exported.path().join("export.jsonl");
     let out = out.to_str().unwrap();
-    read(&archive, &["export", "--format", "jsonl", "-o", out]);
+    read(archive, &["export", "--format", "jsonl", "-o", out]);
     assert_eq!(
         std::fs::read_to_string(out).unwrap(),
         expected("export.jsonl")
     );
+}
+
+#[test]
+fn an_archive_written_by_an_earlier_build_verifies_and_reads_the_same() {
+    assert_reads_as_written(&old_archive());
 }
 
 #[test]
@@ -88,4 +92,11 @@ fn an_archive_written_by_an_earlier_build_takes_a_new_crawl_and_still_verifies()
         archive.entry(&server.url(host, "/story"))["title"],
         "A later story"
     );
+}
+
+#[test]
+fn an_archive_written_by_an_earlier_build_is_compacted_and_reads_the_same() {
+    let archive = old_archive();
+    read(&archive, &["compact"]);
+    assert_reads_as_written(&archive);
 }
