@@ -20,8 +20,18 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let hosts = 1_000u64;
+    // Admissions per transaction: a crawl's writer commits 256 pages a batch,
+    // each admitting its links.
+    let batch: u64 = std::env::var("FRONTIER_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let archive = Archive::open(dir.path(), "frontier bench").expect("archive");
+    // FRONTIER_ARCHIVE=DIR keeps the archive there, to look at afterwards.
+    let path = std::env::var_os("FRONTIER_ARCHIVE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    let archive = Archive::open(&path, "frontier bench").expect("archive");
     let config = CrawlConfig::from_flags(&CrawlFlags {
         urls: vec!["http://h0.test/".into()],
         ..Default::default()
@@ -40,7 +50,7 @@ fn main() {
     let mut i = 0u64;
     while i < urls {
         let mut st = archive.begin();
-        for _ in 0..10_000.min(urls - i) {
+        for _ in 0..batch.min(urls - i) {
             let url = CanonicalUrl::parse(&format!("http://h{}.test/article/{i}", i % hosts))
                 .expect("url");
             let place = Placement {
@@ -59,6 +69,7 @@ fn main() {
     archive.flush().expect("flush");
     let admit_secs = start.elapsed().as_secs_f64();
     let rss_after_admit = peak_rss_bytes().unwrap_or(0);
+    let disk_after_admit = archive.raw_size_on_disk();
 
     // What `schedule` and the status page ask: the 20 entries due soonest.
     let start = Instant::now();
@@ -99,11 +110,14 @@ fn main() {
     }
     let drain_secs = start.elapsed().as_secs_f64();
     println!(
-        "frontier: {urls} URLs over {hosts} hosts\n  admit: {:.0} URLs/s ({admit_secs:.1}s)\n  soonest 20 of the whole frontier: {soonest_ms:.1} ms (a full scan of its {counted} entries: {scan_ms:.0} ms)\n  drain: {:.0} URLs/s ({drain_secs:.1}s, {drained} popped)\n  peak RSS: {:.0} MiB after admitting, {:.0} MiB at end\n  archive on disk: {:.0} MiB",
+        "frontier: {urls} URLs over {hosts} hosts\n  admit: {:.0} URLs/s ({admit_secs:.1}s)\n  soonest 20 of the whole frontier: {soonest_ms:.1} ms (a full scan of its {counted} entries: {scan_ms:.0} ms)\n  drain: {:.0} URLs/s ({drain_secs:.1}s, {drained} popped)\n  peak RSS: {:.0} MiB after admitting, {:.0} MiB at end\n  archive on disk: {:.0} MiB after admitting ({:.0} B a URL), {:.0} MiB at end ({:.0} B a URL)",
         urls as f64 / admit_secs,
         drained as f64 / drain_secs,
         rss_after_admit as f64 / 1048576.0,
         peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0,
+        disk_after_admit as f64 / 1048576.0,
+        disk_after_admit as f64 / urls as f64,
         archive.raw_size_on_disk() as f64 / 1048576.0,
+        archive.raw_size_on_disk() as f64 / urls as f64,
     );
 }

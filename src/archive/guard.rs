@@ -76,8 +76,9 @@ fn files_under(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// Copies the database directory `from` into `to` (which must not exist).
-pub(super) fn copy_db(from: &Path, to: &Path) -> io::Result<()> {
+/// Copies every file under the directory `from` into `to` (which must not
+/// exist): a database, or the record dictionaries beside it.
+pub(super) fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     for (name, path) in files_under(from)? {
         let dest = to.join(&name);
         if let Some(parent) = dest.parent() {
@@ -167,7 +168,7 @@ pub(super) fn ensure_sound(dir: &Path, db_dir: &Path) -> Result<(), Damage> {
     let scratch = dir.join(SCRATCH_DIR);
     let _ = std::fs::remove_dir_all(&scratch);
     let copy = scratch.join("db");
-    copy_db(db_dir, &copy).map_err(|e| {
+    copy_tree(db_dir, &copy).map_err(|e| {
         Damage(format!(
             "could not copy it to check it before opening ({e}); free space beside the archive and try again"
         ))

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::guard;
 use super::{ArchiveError, Result};
+use super::{guard, record_codec};
 
 /// Records copied per write batch into the new archive.
 const BATCH_RECORDS: usize = 1_000;
@@ -47,11 +47,17 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     let scratch = to.join(".salvage-source");
     let _ = std::fs::remove_dir_all(&scratch);
     let copy = scratch.join("db");
-    guard::copy_db(&source_db, &copy)?;
+    guard::copy_tree(&source_db, &copy)?;
     let result = copy_records(&copy, &to.join("db"));
     let _ = std::fs::remove_dir_all(&scratch);
     let report = result?;
     if to.join("db").exists() {
+        // Records compressed with a dictionary need it, whether or not its
+        // copy in the damaged database could be read.
+        let dictionaries = from.join(record_codec::DICTIONARY_DIR);
+        if dictionaries.is_dir() {
+            guard::copy_tree(&dictionaries, &to.join(record_codec::DICTIONARY_DIR))?;
+        }
         guard::seal(to, &to.join("db"))?;
     }
     Ok(report)

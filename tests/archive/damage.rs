@@ -242,6 +242,10 @@ fn damaged_archives_are_reported_left_untouched_and_salvaged() {
             );
             continue;
         }
+        assert!(
+            rescued.join("dictionaries").is_dir(),
+            "{damage:?}: the record dictionaries were left behind"
+        );
         let check = palimpsest(&rescued, &["verify"]);
         best_salvage = best_salvage.max(pages_verified(&check));
         palimpsest(&rescued, &["list", "--json"]).assert_success("list of the salvaged archive");
