@@ -1,7 +1,8 @@
 //! `palimpsest compact`: the archive copied record by record into a new
 //! database, which then takes the old one's place. sled never gives space
 //! back on its own; the copy holds only live records, each record written
-//! again with the archive's newest dictionary.
+//! again with the archive's newest dictionary, and payloads and articles
+//! that an earlier build kept in the database moved to a pack.
 //!
 //! Safe against a crash at any instant: the new database is complete and
 //! flushed, and a marker says so, before the old one is moved aside; each
@@ -94,6 +95,10 @@ fn copy_live_records(
                 }
                 repacked.map_or(v, sled::IVec::from)
             }
+            // Blobs of archives written before packs move to one.
+            false if keys::holds_blobs(&k) => {
+                sled::IVec::from(archive.packs.store(&k, v.to_vec())?)
+            }
             false => v,
         };
         bytes += (k.len() + value.len()) as u64;
@@ -107,6 +112,7 @@ fn copy_live_records(
         }
     }
     target.apply_batch(batch)?;
+    archive.packs.sync()?;
     target.flush()?;
     progress(report.records, bytes);
     Ok(())

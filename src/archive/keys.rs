@@ -60,6 +60,11 @@ pub(super) fn scope_moved_seed(key: &[u8]) -> Option<String> {
 pub(super) fn holds_records(key: &[u8]) -> bool {
     matches!(key.first(), Some(&(PAGES | CAPTURES | VERSIONS | HOSTS)))
 }
+/// Whether the value under `key` is a payload or article blob, which may
+/// live in a pack.
+pub(super) fn holds_blobs(key: &[u8]) -> bool {
+    matches!(key.first(), Some(&(PAYLOADS | ARTICLES)))
+}
 const RECORD_DICTIONARY: &str = "record-dict:";
 /// A dictionary that records are compressed with (see `record_codec`).
 pub(super) fn record_dictionary(id: DictionaryId) -> Vec<u8> {

@@ -11,6 +11,7 @@ mod compact;
 mod contract;
 mod guard;
 mod keys;
+mod packs;
 mod record_codec;
 mod records;
 mod salvage;
@@ -141,6 +142,7 @@ pub struct Archive {
     path: PathBuf,
     db: sled::Db,
     records: RecordCodec,
+    packs: packs::Packs,
     /// Records written since the current record dictionary was trained (or
     /// since opening): when to train the next one.
     written_since_training: std::sync::Mutex<u64>,
@@ -166,7 +168,25 @@ impl Drop for Sealer {
 impl Archive {
     /// A stored payload blob as it lies on disk.
     fn raw_payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
-        Ok(self.db.get(keys::payload(digest))?.map(|v| v.to_vec()))
+        self.get_blob(&keys::payload(digest))
+    }
+
+    /// A payload or article blob, read from its pack when it is in one.
+    fn get_blob(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.db.get(key)? {
+            Some(stored) => self.resolve(key, &stored).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn resolve(&self, key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
+        self.packs
+            .resolve(key, stored)
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|reason| ArchiveError::Corrupt {
+                key: String::from_utf8_lossy(key).into_owned(),
+                reason,
+            })
     }
 
     /// A stored payload offered as the base of a new one's delta, or `None`
@@ -214,6 +234,7 @@ impl Archive {
             path: dir.to_path_buf(),
             db,
             records: RecordCodec::default(),
+            packs: packs::Packs::new(dir),
             written_since_training: std::sync::Mutex::new(0),
             _sealer: Sealer {
                 dir: dir.to_path_buf(),
@@ -319,7 +340,7 @@ impl Archive {
 
     /// Fills in a version's article from its compressed blob.
     fn with_article(&self, id: UrlId, mut version: VersionRecord) -> Result<VersionRecord> {
-        let blob = self.db.get(keys::article(id, version.number))?;
+        let blob = self.get_blob(&keys::article(id, version.number))?;
         version.article = decode_article(id, version.number, blob.as_deref())?
             .ok_or_else(|| article_corrupt(id, version.number, "missing".into()))?;
         Ok(version)
@@ -347,8 +368,10 @@ pub struct Stats {
     pub queued: u64,
     /// Number of the current (or last) crawl pass; 0 before the first.
     pub pass: u64,
-    /// Bytes the database takes on disk.
+    /// Bytes the archive takes on disk: the database and the packs.
     pub disk_bytes: u64,
+    /// Bytes of the packs, which hold payloads and articles.
+    pub pack_bytes: u64,
     /// Bytes of the capture records (keys and values).
     pub capture_record_bytes: u64,
     /// Bytes of every record but payloads and articles: pages, captures,
@@ -374,7 +397,7 @@ pub struct Staging<'a> {
 impl Staging<'_> {
     /// A staged or stored payload offered as the base of a new one's delta.
     pub(crate) fn delta_base(&self, digest: &ContentDigest) -> Result<Option<DeltaBase>> {
-        delta_base(digest, &|d| self.get_raw(&keys::payload(d)))
+        delta_base(digest, &|d| self.get_blob(&keys::payload(d)))
     }
 
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -382,6 +405,23 @@ impl Staging<'_> {
             Some(v) => Ok(v.clone()),
             None => Ok(self.archive.db.get(key)?.map(|v| v.to_vec())),
         }
+    }
+
+    /// A payload or article blob, staged or stored, read from its pack when
+    /// it is in one.
+    fn get_blob(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.get_raw(key)? {
+            Some(stored) => self.archive.resolve(key, &stored).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Stages a payload or article blob: in a pack, the database keeping a
+    /// pointer, unless it is short.
+    fn put_blob(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        let stored = self.archive.packs.store(&key, value)?;
+        self.put_raw(key, stored);
+        Ok(())
     }
 
     fn contains(&self, key: &[u8]) -> Result<bool> {
@@ -476,13 +516,13 @@ impl Txn for Staging<'_> {
 
     fn store_payload(&mut self, digest: &ContentDigest, blob: PayloadBlob) -> Result<()> {
         if !self.has_payload(digest)? {
-            self.put_raw(keys::payload(digest), blob.0);
+            self.put_blob(keys::payload(digest), blob.0)?;
         }
         Ok(())
     }
 
     fn payload(&self, digest: &ContentDigest) -> Result<Option<Vec<u8>>> {
-        let raw = |d: &ContentDigest| self.get_raw(&keys::payload(d));
+        let raw = |d: &ContentDigest| self.get_blob(&keys::payload(d));
         read_payload(digest, &raw, codec::MAX_DEPTH)
     }
 
@@ -502,7 +542,7 @@ impl Txn for Staging<'_> {
         decode_article(
             id,
             number,
-            self.get_raw(&keys::article(id, number))?.as_deref(),
+            self.get_blob(&keys::article(id, number))?.as_deref(),
         )
     }
 
@@ -514,7 +554,7 @@ impl Txn for Staging<'_> {
     ) -> Result<()> {
         let seen = micros(version.first_seen);
         self.put(keys::version(id, version.number), version)?;
-        self.put_raw(keys::article(id, version.number), article.0.clone());
+        self.put_blob(keys::article(id, version.number), article.0.clone())?;
         self.put(keys::version_seen(id, version.number), &seen)?;
         // An extractor change is not a change of the page.
         if !version.reextracted {
@@ -593,6 +633,8 @@ impl Store for Archive {
     }
 
     fn commit(&self, txn: Staging<'_>) -> Result<()> {
+        // The blobs first: the database never points past what a pack holds.
+        self.packs.sync()?;
         self.db.apply_batch(txn.batch)?;
         self.count_records_written(txn.records_put);
         Ok(())
@@ -835,12 +877,13 @@ impl Store for Archive {
     /// Counts and sizes.
     fn stats(&self) -> Result<Stats> {
         let mut stats = Stats {
-            disk_bytes: self.db.size_on_disk()?,
+            disk_bytes: self.db.size_on_disk()? + self.packs.bytes_on_disk(),
+            pack_bytes: self.packs.bytes_on_disk(),
             ..Stats::default()
         };
         for kv in self.db.iter() {
             let (k, v) = kv?;
-            let bytes = (k.len() + v.len()) as u64;
+            let bytes = k.len() as u64 + packs::value_len(&v);
             stats.live_bytes += bytes;
             if !matches!(k.first(), Some(&keys::PAYLOADS | &keys::ARTICLES)) {
                 stats.record_bytes += bytes;
@@ -866,7 +909,7 @@ impl Store for Archive {
                 Some(&keys::QUEUE) => stats.queued += 1,
                 Some(&keys::PAYLOADS) => {
                     stats.payloads += 1;
-                    stats.payload_bytes_compressed += v.len() as u64;
+                    stats.payload_bytes_compressed += packs::value_len(&v);
                 }
                 _ => {}
             }
@@ -959,6 +1002,7 @@ pub fn owns(dir: &Path, path: &Path) -> bool {
             record_codec::DICTIONARY_DIR,
             compact::COMPACT_DIR,
             compact::OLD_DB_DIR,
+            packs::PACK_DIR,
         ]
         .iter()
         .any(|name| target.starts_with(own(name)))

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::{ArchiveError, Result};
-use super::{guard, record_codec};
+use super::{guard, packs, record_codec};
 
 /// Records copied per write batch into the new archive.
 const BATCH_RECORDS: usize = 1_000;
@@ -53,10 +53,12 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     let report = result?;
     if to.join("db").exists() {
         // Records compressed with a dictionary need it, whether or not its
-        // copy in the damaged database could be read.
-        let dictionaries = from.join(record_codec::DICTIONARY_DIR);
-        if dictionaries.is_dir() {
-            guard::copy_tree(&dictionaries, &to.join(record_codec::DICTIONARY_DIR))?;
+        // copy in the damaged database could be read; payloads and articles
+        // in packs are pointed to, not copied.
+        for beside in [record_codec::DICTIONARY_DIR, packs::PACK_DIR] {
+            if from.join(beside).is_dir() {
+                guard::copy_tree(&from.join(beside), &to.join(beside))?;
+            }
         }
         guard::seal(to, &to.join("db"))?;
     }

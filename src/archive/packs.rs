@@ -1,0 +1,347 @@
+//! Payload and article bytes in append-only pack files beside the database
+//! (`ARCHIVE/packs/pack-NNNNNN`), the database keeping a 17-byte pointer in
+//! their place. sled rewrites a whole tree node, every value in it, each time
+//! it consolidates the node: a node of sixteen 12 KB payloads is rewritten
+//! for every few payloads added to it, so payloads in sled took five times
+//! their size on disk. In a pack each is written once.
+//!
+//! An entry is `[b"PKe1"][key length: u16][value length: u32][key][value]
+//! [checksum: first 8 bytes of BLAKE3 over key and value]`, all integers
+//! big-endian: it names its own key, so the packs alone say what they hold,
+//! and a damaged entry is found, never read as another. A pointer is
+//! `[0xFA][pack number: u32][offset: u64][value length: u32]`; values that
+//! do not start with 0xFA (every value of earlier archives, and small ones)
+//! are the bytes themselves. A process writes to a pack of its own, so a pack
+//! cut short by a crash is never appended to.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The directory of the packs, in the archive directory.
+pub(super) const PACK_DIR: &str = "packs";
+/// Values at least this long go to a pack; shorter ones (most deltas) stay
+/// in the database, where a pointer would save nothing.
+pub(super) const PACK_THRESHOLD: usize = 512;
+const POINTER: u8 = 0xFA;
+const POINTER_LEN: usize = 17;
+const ENTRY_MAGIC: [u8; 4] = *b"PKe1";
+const ENTRY_HEADER_LEN: usize = 4 + 2 + 4;
+const CHECKSUM_LEN: usize = 8;
+/// A pack is closed and the next one started past this size.
+const MAX_PACK_BYTES: u64 = 1 << 30;
+/// No stored value is longer (the largest body a crawl or import keeps is
+/// far below): a longer length is damage.
+const MAX_VALUE_BYTES: u32 = 512 * 1024 * 1024;
+
+/// The packs of one archive.
+pub(super) struct Packs {
+    dir: PathBuf,
+    writer: Mutex<Option<PackWriter>>,
+    readers: Mutex<HashMap<u32, Arc<File>>>,
+}
+
+/// The pack this process appends to.
+struct PackWriter {
+    number: u32,
+    file: File,
+    len: u64,
+    unsynced: bool,
+}
+
+/// Whether a stored value is a pointer into a pack.
+fn is_pointer(stored: &[u8]) -> bool {
+    stored.len() == POINTER_LEN && stored[0] == POINTER
+}
+
+/// Where a pointer leads.
+struct Location {
+    pack: u32,
+    offset: u64,
+    len: u32,
+}
+
+impl Location {
+    fn of(stored: &[u8]) -> Option<Self> {
+        if !is_pointer(stored) {
+            return None;
+        }
+        Some(Location {
+            pack: u32::from_be_bytes(stored[1..5].try_into().ok()?),
+            offset: u64::from_be_bytes(stored[5..13].try_into().ok()?),
+            len: u32::from_be_bytes(stored[13..17].try_into().ok()?),
+        })
+    }
+
+    fn pointer(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(POINTER_LEN);
+        out.push(POINTER);
+        out.extend_from_slice(&self.pack.to_be_bytes());
+        out.extend_from_slice(&self.offset.to_be_bytes());
+        out.extend_from_slice(&self.len.to_be_bytes());
+        out
+    }
+}
+
+fn checksum(key: &[u8], value: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(key);
+    hasher.update(value);
+    let mut out = [0; CHECKSUM_LEN];
+    out.copy_from_slice(&hasher.finalize().as_bytes()[..CHECKSUM_LEN]);
+    out
+}
+
+fn pack_name(number: u32) -> String {
+    format!("pack-{number:06}")
+}
+
+fn pack_number(name: &str) -> Option<u32> {
+    name.strip_prefix("pack-")?.parse().ok()
+}
+
+/// The length of the value a stored value stands for: the pointer's length
+/// for a pointer, its own otherwise.
+pub(super) fn value_len(stored: &[u8]) -> u64 {
+    Location::of(stored).map_or(stored.len() as u64, |l| u64::from(l.len))
+}
+
+impl Packs {
+    pub(super) fn new(archive_dir: &Path) -> Self {
+        Packs {
+            dir: archive_dir.join(PACK_DIR),
+            writer: Mutex::new(None),
+            readers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What to store under `key` for `value`: a pointer to it, appended to
+    /// this process's pack, or the value itself when it is short.
+    pub(super) fn store(&self, key: &[u8], value: Vec<u8>) -> io::Result<Vec<u8>> {
+        if value.len() < PACK_THRESHOLD || value.len() > MAX_VALUE_BYTES as usize {
+            return Ok(value);
+        }
+        let key_len = u16::try_from(key.len()).map_err(io::Error::other)?;
+        let mut entry = Vec::with_capacity(ENTRY_HEADER_LEN + key.len() + value.len() + 8);
+        entry.extend_from_slice(&ENTRY_MAGIC);
+        entry.extend_from_slice(&key_len.to_be_bytes());
+        entry.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        entry.extend_from_slice(key);
+        entry.extend_from_slice(&value);
+        entry.extend_from_slice(&checksum(key, &value));
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.as_ref().is_none_or(|w| w.len >= MAX_PACK_BYTES) {
+            if let Some(full) = writer.as_mut() {
+                full.file.sync_data()?;
+            }
+            *writer = Some(self.start_pack()?);
+        }
+        let Some(pack) = writer.as_mut() else {
+            return Err(io::Error::other("no pack to write to"));
+        };
+        let location = Location {
+            pack: pack.number,
+            offset: pack.len,
+            len: value.len() as u32,
+        };
+        pack.file.write_all(&entry)?;
+        pack.len += entry.len() as u64;
+        pack.unsynced = true;
+        Ok(location.pointer())
+    }
+
+    /// A new pack, numbered after every pack there is.
+    fn start_pack(&self) -> io::Result<PackWriter> {
+        std::fs::create_dir_all(&self.dir)?;
+        let number = self.numbers()?.into_iter().max().unwrap_or(0) + 1;
+        let file = std::fs::OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(self.dir.join(pack_name(number)))?;
+        // The new file's name must survive a crash with the pointers to it.
+        File::open(&self.dir)?.sync_all()?;
+        Ok(PackWriter {
+            number,
+            file,
+            len: 0,
+            unsynced: false,
+        })
+    }
+
+    fn numbers(&self) -> io::Result<Vec<u32>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut numbers = Vec::new();
+        for entry in entries {
+            if let Some(n) = entry?.file_name().to_str().and_then(pack_number) {
+                numbers.push(n);
+            }
+        }
+        Ok(numbers)
+    }
+
+    /// Makes what was appended durable: called before the database takes
+    /// pointers to it.
+    pub(super) fn sync(&self) -> io::Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pack) = writer.as_mut().filter(|p| p.unsynced) {
+            pack.file.sync_data()?;
+            pack.unsynced = false;
+        }
+        Ok(())
+    }
+
+    /// The value a stored value stands for: read from its pack (and checked)
+    /// for a pointer, the stored value itself otherwise.
+    pub(super) fn resolve<'a>(
+        &self,
+        key: &[u8],
+        stored: &'a [u8],
+    ) -> Result<Cow<'a, [u8]>, String> {
+        let Some(location) = Location::of(stored) else {
+            return Ok(Cow::Borrowed(stored));
+        };
+        self.read(key, &location).map(Cow::Owned)
+    }
+
+    fn read(&self, key: &[u8], at: &Location) -> Result<Vec<u8>, String> {
+        let file = self
+            .reader(at.pack)
+            .map_err(|e| format!("{} cannot be read: {e}", pack_name(at.pack)))?;
+        let where_ = || format!("{} at {}", pack_name(at.pack), at.offset);
+        let mut header = [0u8; ENTRY_HEADER_LEN];
+        file.read_exact_at(&mut header, at.offset)
+            .map_err(|e| format!("{}: {e}", where_()))?;
+        let key_len = usize::from(u16::from_be_bytes([header[4], header[5]]));
+        let value_len = u32::from_be_bytes([header[6], header[7], header[8], header[9]]);
+        if header[..4] != ENTRY_MAGIC
+            || key_len != key.len()
+            || value_len != at.len
+            || value_len > MAX_VALUE_BYTES
+        {
+            return Err(format!("{}: no entry for this record there", where_()));
+        }
+        let mut body = vec![0u8; key_len + value_len as usize + CHECKSUM_LEN];
+        file.read_exact_at(&mut body, at.offset + ENTRY_HEADER_LEN as u64)
+            .map_err(|e| format!("{}: {e}", where_()))?;
+        let (named, rest) = body.split_at(key_len);
+        let (value, sum) = rest.split_at(value_len as usize);
+        if named != key || sum != checksum(key, value) {
+            return Err(format!("{}: the entry is damaged", where_()));
+        }
+        body.truncate(key_len + value_len as usize);
+        body.drain(..key_len);
+        Ok(body)
+    }
+
+    fn reader(&self, number: u32) -> io::Result<Arc<File>> {
+        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(file) = readers.get(&number) {
+            return Ok(file.clone());
+        }
+        let file = Arc::new(File::open(self.dir.join(pack_name(number)))?);
+        readers.insert(number, file.clone());
+        Ok(file)
+    }
+
+    /// Bytes the packs take on disk.
+    pub(super) fn bytes_on_disk(&self) -> u64 {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(n: usize, len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 + n * 7) as u8).collect()
+    }
+
+    #[test]
+    fn values_go_to_a_pack_and_read_back_through_their_pointer() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Packs::new(dir.path());
+        let mut stored = Vec::new();
+        for n in 0..50 {
+            let key = format!("B{n}").into_bytes();
+            let pointer = packs.store(&key, value(n, 600 + n * 100)).unwrap();
+            assert_eq!(pointer.len(), POINTER_LEN);
+            stored.push((key, pointer));
+        }
+        packs.sync().unwrap();
+        // Another process's view: a fresh handle on the same directory.
+        let reader = Packs::new(dir.path());
+        for (n, (key, pointer)) in stored.iter().enumerate() {
+            assert_eq!(
+                reader.resolve(key, pointer).unwrap(),
+                value(n, 600 + n * 100)
+            );
+            assert_eq!(value_len(pointer), (600 + n * 100) as u64);
+        }
+    }
+
+    #[test]
+    fn short_values_and_values_of_earlier_archives_are_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Packs::new(dir.path());
+        let short = packs.store(b"B1", value(1, 100)).unwrap();
+        assert_eq!(short, value(1, 100));
+        assert_eq!(packs.resolve(b"B1", &short).unwrap(), value(1, 100));
+        // A zstd frame, as earlier archives store payloads.
+        let frame = zstd::encode_all(&value(2, 4000)[..], 3).unwrap();
+        assert_eq!(packs.resolve(b"B2", &frame).unwrap(), frame);
+        assert!(!dir.path().join(PACK_DIR).exists(), "nothing was packed");
+    }
+
+    #[test]
+    fn a_damaged_entry_or_a_pointer_to_another_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Packs::new(dir.path());
+        let pointer = packs.store(b"B-one", value(1, 2000)).unwrap();
+        let other = packs.store(b"B-two", value(2, 2000)).unwrap();
+        packs.sync().unwrap();
+        assert!(packs.resolve(b"B-two", &pointer).is_err(), "wrong key");
+        let path = dir.path().join(PACK_DIR).join(pack_name(1));
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[ENTRY_HEADER_LEN + 5 + 1000] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let fresh = Packs::new(dir.path());
+        let err = fresh.resolve(b"B-one", &pointer).unwrap_err();
+        assert!(err.contains("damaged"), "{err}");
+        assert_eq!(fresh.resolve(b"B-two", &other).unwrap(), value(2, 2000));
+        std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+        let cut = Packs::new(dir.path());
+        assert!(cut.resolve(b"B-two", &other).is_err(), "cut short");
+        let mut wild = other.clone();
+        wild[5..13].copy_from_slice(&u64::MAX.to_be_bytes());
+        assert!(cut.resolve(b"B-two", &wild).is_err(), "offset past the end");
+    }
+
+    #[test]
+    fn each_writer_starts_a_pack_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Packs::new(dir.path());
+        let a = first.store(b"Ba", value(1, 1000)).unwrap();
+        drop(first);
+        let second = Packs::new(dir.path());
+        let b = second.store(b"Bb", value(2, 1000)).unwrap();
+        assert_eq!(Location::of(&a).unwrap().pack, 1);
+        assert_eq!(Location::of(&b).unwrap().pack, 2);
+        assert_eq!(second.resolve(b"Ba", &a).unwrap(), value(1, 1000));
+    }
+}
