@@ -21,13 +21,23 @@
 //! Other knobs: `BENCH_CONCURRENCY` (64), `BENCH_RATE` (1000/s),
 //! `BENCH_ARCHIVE` (a directory to keep the archive in; default a temporary
 //! directory, removed afterwards).
+//!
+//! `BENCH_SCRAPY=1` then crawls the same site with Scrapy in the same run
+//! and prints both figures side by side (pages/s, wall time from process
+//! start to exit): Scrapy 2.x from PyPI (pinned in
+//! `benches/common/scrapy-requirements.txt`, installed on first use into
+//! `target/scrapy-venv`), run by `benches/common/scrapy_baseline.py` with
+//! 64 requests in flight, robots.txt obeyed and every page stored to disk as
+//! raw HTML. Its resolver answers `*.test` with 127.0.0.1 and refuses every
+//! other name, so neither crawler ever sends a name to DNS.
 
 #[path = "common/loopback.rs"]
 mod loopback;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,7 +47,9 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use loopback::{CrawlResult, CrawlRun, LoopbackServer, Rng, dir_size, env_or, mib, stats};
+use loopback::{
+    CrawlResult, CrawlRun, LoopbackServer, Rng, dir_size, env_or, mib, run_measuring_cpu, stats,
+};
 
 const WORDS: &[&str] = &[
     "government",
@@ -397,7 +409,123 @@ fn main() {
         std::process::exit(1);
     });
     report(&crawl, &result, site.total_bytes, (hosts * pages) as f64);
+    if env_or("BENCH_SCRAPY", 0u8) != 0 {
+        let scrapy = scrapy_crawl(
+            server.port(),
+            &crawl.hosts,
+            &tmp.path().join("scrapy-pages"),
+        );
+        if let Err(e) = scrapy.map(|s| side_by_side(&result, &s)) {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
     server.stop();
+}
+
+/// What Scrapy's crawl of the site did.
+struct ScrapyResult {
+    pages: f64,
+    own_elapsed: f64,
+    wall: f64,
+    cpu_secs: f64,
+    html_bytes: u64,
+}
+
+/// The virtual environment Scrapy runs in, installed from the pinned
+/// requirements when it is missing or older than them.
+fn scrapy_venv() -> Result<PathBuf, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/scrapy-venv");
+    let requirements = root.join("benches/common/scrapy-requirements.txt");
+    let marker = venv.join("installed");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&marker).is_some() && modified(&marker) >= modified(&requirements) {
+        return Ok(venv);
+    }
+    println!("installing Scrapy into {} (once)", venv.display());
+    let python = venv.join("bin/python");
+    let steps: [(&str, Command); 2] = [
+        ("python3 -m venv", {
+            let mut c = Command::new("python3");
+            c.args(["-m", "venv"]).arg(&venv);
+            c
+        }),
+        ("pip install", {
+            let mut c = Command::new(&python);
+            c.args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements);
+            c
+        }),
+    ];
+    for (what, mut cmd) in steps {
+        let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
+        if !status.success() {
+            return Err(format!("{what} failed ({status})"));
+        }
+    }
+    std::fs::write(&marker, b"").map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(venv)
+}
+
+/// Crawls the site with Scrapy, storing its pages in `out_dir`.
+fn scrapy_crawl(port: u16, hosts: &[String], out_dir: &Path) -> Result<ScrapyResult, String> {
+    let venv = scrapy_venv()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/common/scrapy_baseline.py");
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(script)
+        .arg(port.to_string())
+        .arg(out_dir)
+        .args(hosts);
+    println!("running: Scrapy (benches/common/scrapy_baseline.py) on the same site");
+    let clock = Instant::now();
+    let (out, cpu_secs) = run_measuring_cpu(&mut cmd);
+    let wall = clock.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("Scrapy failed ({})\nstderr:\n{stderr}", out.status));
+    }
+    let summary: serde_json::Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l.trim()).ok())
+        .ok_or_else(|| format!("no JSON summary from Scrapy:\n{stdout}\nstderr:\n{stderr}"))?;
+    if summary["errors"].as_u64().unwrap_or(0) > 0 {
+        eprintln!("warning: Scrapy logged errors:\n{stderr}");
+    }
+    Ok(ScrapyResult {
+        pages: summary["pages_stored"].as_f64().unwrap_or(f64::NAN),
+        own_elapsed: summary["elapsed_secs"].as_f64().unwrap_or(f64::NAN),
+        wall,
+        cpu_secs,
+        html_bytes: dir_size(out_dir),
+    })
+}
+
+/// Both crawlers' figures from this one run.
+fn side_by_side(ours: &CrawlResult, scrapy: &ScrapyResult) {
+    let ours_rate = ours.field("pages_fetched") / ours.wall.as_secs_f64();
+    let scrapy_rate = scrapy.pages / scrapy.wall;
+    println!(
+        "Scrapy          {:.0} pages stored ({:.1} MiB of raw HTML), {:.2} s wall → {scrapy_rate:.1} pages/s (wall), {:.1} pages/s (its own elapsed time), {:.0} pages per CPU-second",
+        scrapy.pages,
+        mib(scrapy.html_bytes),
+        scrapy.wall,
+        scrapy.pages / scrapy.own_elapsed,
+        scrapy.pages / scrapy.cpu_secs.max(0.01)
+    );
+    println!(
+        "side by side    palimpsest {ours_rate:.1} pages/s, Scrapy {scrapy_rate:.1} pages/s (wall, process start to exit, one run): {:.2}× (target ≥ 8×)",
+        ours_rate / scrapy_rate
+    );
 }
 
 /// Prints what the crawl did and what its archive holds.

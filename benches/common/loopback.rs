@@ -212,13 +212,13 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 
 /// Runs `cmd` to completion, sampling its CPU time until it exits: on a
 /// shared machine, pages per CPU-second says more than pages per second.
-fn run_measuring_cpu(cmd: &mut Command) -> (Output, f64) {
+pub fn run_measuring_cpu(cmd: &mut Command) -> (Output, f64) {
     use std::io::Read;
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run palimpsest");
+        .expect("start the measured process");
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || {
