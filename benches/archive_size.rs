@@ -1270,6 +1270,15 @@ fn smoke(corpus: &[RealPage], seed_value: u64) -> Result<(), String> {
     {
         return Err("the ETag must match itself and change with the generation".into());
     }
+    let mut since = HeaderMap::new();
+    since.insert(
+        header::IF_MODIFIED_SINCE,
+        HeaderValue::from_str(&v.http_date()).map_err(|e| e.to_string())?,
+    );
+    if !v.satisfied_by(&since) || Validator::of(page.key, 0, Revision::Edited).satisfied_by(&since)
+    {
+        return Err("If-Modified-Since must match Last-Modified and fail after an edit".into());
+    }
     println!("archive_size: smoke check only (run with `cargo bench --bench archive_size`)");
     Ok(())
 }
