@@ -21,13 +21,25 @@
 //! Other knobs: `BENCH_CONCURRENCY` (64), `BENCH_RATE` (1000/s),
 //! `BENCH_ARCHIVE` (a directory to keep the archive in; default a temporary
 //! directory, removed afterwards).
+//!
+//! `BENCH_SCRAPY=1` then crawls the same site with Scrapy in the same run
+//! and prints both figures side by side (pages/s, wall time from process
+//! start to exit): Scrapy 2.x from PyPI (pinned in
+//! `benches/common/scrapy-requirements.txt`, installed on first use into
+//! `target/scrapy-venv`), run by `benches/common/scrapy_baseline.py` with
+//! 64 requests in flight, robots.txt obeyed and every page stored to disk as
+//! raw HTML. Its resolver answers `*.test` with 127.0.0.1 and refuses every
+//! other name, so neither crawler ever sends a name to DNS.
+
+#[path = "common/loopback.rs"]
+mod loopback;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -35,30 +47,9 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A small deterministic PRNG (xorshift64*): the same site on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use loopback::{
+    CrawlResult, CrawlRun, LoopbackServer, Rng, dir_size, env_or, mib, run_measuring_cpu, stats,
+};
 
 const WORDS: &[&str] = &[
     "government",
@@ -364,78 +355,6 @@ fn respond(data: &SiteData, request: &Request) -> Response {
     resp
 }
 
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
-/// CPU seconds (user + system) a live process has used so far, from
-/// `/proc/PID/stat` (Linux; clock ticks of 1/100 s).
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesized command name; utime and stime are the
-    // 14th and 15th fields of the whole line.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// Runs `cmd` to completion, sampling its CPU time until it exits: on a
-/// shared machine, pages per CPU-second says more than pages per second.
-fn run_measuring_cpu(cmd: &mut Command) -> (std::process::Output, f64) {
-    use std::io::Read;
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run palimpsest");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        stdout.read_to_end(&mut v).ok();
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        stderr.read_to_end(&mut v).ok();
-        v
-    });
-    let pid = child.id();
-    let mut cpu = 0.0f64;
-    let status = loop {
-        if let Some(c) = cpu_seconds(pid) {
-            cpu = cpu.max(c);
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = std::process::Output {
-        status,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
-    };
-    (output, cpu)
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this too:
     // there, only check that the site generates.
@@ -462,91 +381,173 @@ fn main() {
         started.elapsed()
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
     let app_site = site.clone();
-    let app = Router::new().fallback(move |request: Request| {
+    let server = LoopbackServer::start(Router::new().fallback(move |request: Request| {
         let site = app_site.clone();
         async move { respond(&site, &request) }
-    });
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().unwrap().port();
-    runtime.spawn(async move {
-        axum::serve(listener, app).await.ok();
-    });
+    }));
 
     let keep = std::env::var_os("BENCH_ARCHIVE");
     let tmp = tempfile::Builder::new()
         .prefix("palimpsest-bench-")
         .tempdir()
         .expect("temp dir");
-    let archive = match &keep {
-        Some(dir) => Path::new(dir).to_path_buf(),
-        None => tmp.path().join("archive"),
+    let crawl = CrawlRun {
+        archive: match &keep {
+            Some(dir) => Path::new(dir).to_path_buf(),
+            None => tmp.path().join("archive"),
+        },
+        hosts: (0..hosts).map(|h| format!("h{h}.test")).collect(),
+        port: server.port(),
+        rate,
+        concurrency,
+        depth: 100,
     };
+    println!("running: {}", crawl.describe());
+    let result = crawl.run().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1);
+    });
+    report(&crawl, &result, site.total_bytes, (hosts * pages) as f64);
+    if env_or("BENCH_SCRAPY", 0u8) != 0 {
+        let scrapy = scrapy_crawl(
+            server.port(),
+            &crawl.hosts,
+            &tmp.path().join("scrapy-pages"),
+        );
+        if let Err(e) = scrapy.map(|s| side_by_side(&result, &s)) {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+    server.stop();
+}
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palimpsest"));
-    cmd.arg("crawl")
-        .arg("--archive")
-        .arg(&archive)
-        .args(["--allow-private", "--rate", &rate])
-        .args(["--concurrency", &concurrency.to_string()])
-        .args(["--depth", "100", "--json", "--no-progress"]);
-    for h in 0..hosts {
-        cmd.arg("--resolve")
-            .arg(format!("h{h}.test:{port}:127.0.0.1"));
+/// What Scrapy's crawl of the site did.
+struct ScrapyResult {
+    pages: f64,
+    own_elapsed: f64,
+    wall: f64,
+    cpu_secs: f64,
+    html_bytes: u64,
+}
+
+/// The virtual environment Scrapy runs in, installed from the pinned
+/// requirements when it is missing or older than them.
+fn scrapy_venv() -> Result<PathBuf, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/scrapy-venv");
+    let requirements = root.join("benches/common/scrapy-requirements.txt");
+    let marker = venv.join("installed");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&marker).is_some() && modified(&marker) >= modified(&requirements) {
+        return Ok(venv);
     }
-    for h in 0..hosts {
-        cmd.arg(format!("http://h{h}.test:{port}/"));
+    println!("installing Scrapy into {} (once)", venv.display());
+    let python = venv.join("bin/python");
+    let steps: [(&str, Command); 2] = [
+        ("python3 -m venv", {
+            let mut c = Command::new("python3");
+            c.args(["-m", "venv"]).arg(&venv);
+            c
+        }),
+        ("pip install", {
+            let mut c = Command::new(&python);
+            c.args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements);
+            c
+        }),
+    ];
+    for (what, mut cmd) in steps {
+        let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
+        if !status.success() {
+            return Err(format!("{what} failed ({status})"));
+        }
     }
-    println!(
-        "running: palimpsest crawl --allow-private --rate {rate} --concurrency {concurrency} --depth 100 --json --no-progress (+{hosts} --resolve, {hosts} seeds)"
-    );
+    std::fs::write(&marker, b"").map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(venv)
+}
+
+/// Crawls the site with Scrapy, storing its pages in `out_dir`.
+fn scrapy_crawl(port: u16, hosts: &[String], out_dir: &Path) -> Result<ScrapyResult, String> {
+    let venv = scrapy_venv()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/common/scrapy_baseline.py");
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(script)
+        .arg(port.to_string())
+        .arg(out_dir)
+        .args(hosts);
+    println!("running: Scrapy (benches/common/scrapy_baseline.py) on the same site");
     let clock = Instant::now();
     let (out, cpu_secs) = run_measuring_cpu(&mut cmd);
-    let wall = clock.elapsed();
+    let wall = clock.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        eprintln!(
-            "palimpsest crawl failed ({:?})\nstderr:\n{stderr}",
-            out.status
-        );
-        std::process::exit(1);
+        return Err(format!("Scrapy failed ({})\nstderr:\n{stderr}", out.status));
     }
     let summary: serde_json::Value = stdout
         .lines()
         .rev()
         .find_map(|l| serde_json::from_str(l.trim()).ok())
-        .or_else(|| serde_json::from_str(stdout.trim()).ok())
-        .unwrap_or_else(|| panic!("no JSON summary on stdout:\n{stdout}\nstderr:\n{stderr}"));
-    let get = |f: &str| summary[f].as_f64().unwrap_or(f64::NAN);
+        .ok_or_else(|| format!("no JSON summary from Scrapy:\n{stdout}\nstderr:\n{stderr}"))?;
+    if summary["errors"].as_u64().unwrap_or(0) > 0 {
+        eprintln!("warning: Scrapy logged errors:\n{stderr}");
+    }
+    Ok(ScrapyResult {
+        pages: summary["pages_stored"].as_f64().unwrap_or(f64::NAN),
+        own_elapsed: summary["elapsed_secs"].as_f64().unwrap_or(f64::NAN),
+        wall,
+        cpu_secs,
+        html_bytes: dir_size(out_dir),
+    })
+}
 
-    let fetched = get("pages_fetched");
-    let elapsed = get("elapsed_secs");
-    let expected = (hosts * pages) as f64;
-    let disk = dir_size(&archive);
+/// Both crawlers' figures from this one run.
+fn side_by_side(ours: &CrawlResult, scrapy: &ScrapyResult) {
+    let ours_rate = ours.field("pages_fetched") / ours.wall.as_secs_f64();
+    let scrapy_rate = scrapy.pages / scrapy.wall;
+    println!(
+        "Scrapy          {:.0} pages stored ({:.1} MiB of raw HTML), {:.2} s wall → {scrapy_rate:.1} pages/s (wall), {:.1} pages/s (its own elapsed time), {:.0} pages per CPU-second",
+        scrapy.pages,
+        mib(scrapy.html_bytes),
+        scrapy.wall,
+        scrapy.pages / scrapy.own_elapsed,
+        scrapy.pages / scrapy.cpu_secs.max(0.01)
+    );
+    println!(
+        "side by side    palimpsest {ours_rate:.1} pages/s, Scrapy {scrapy_rate:.1} pages/s (wall, process start to exit, one run): {:.2}× (target ≥ 8×)",
+        ours_rate / scrapy_rate
+    );
+}
+
+/// Prints what the crawl did and what its archive holds.
+fn report(crawl: &CrawlRun, result: &CrawlResult, html_bytes: usize, expected: f64) {
+    let fetched = result.field("pages_fetched");
+    let elapsed = result.field("elapsed_secs");
+    let wall = result.wall.as_secs_f64();
+    let disk = dir_size(&crawl.archive);
 
     println!();
     println!("pages fetched   {fetched:.0} of {expected:.0}");
-    println!(
-        "elapsed         {elapsed:.2} s (crawler), {:.2} s (wall, process start to exit)",
-        wall.as_secs_f64()
-    );
+    println!("elapsed         {elapsed:.2} s (crawler), {wall:.2} s (wall, process start to exit)");
     println!(
         "throughput      {:.1} pages/s (crawler), {:.1} pages/s (wall)",
-        get("pages_per_sec"),
-        fetched / wall.as_secs_f64()
+        result.field("pages_per_sec"),
+        fetched / wall
     );
-    if cpu_secs > 0.0 {
+    if result.cpu_secs > 0.0 {
         println!(
-            "CPU time        {cpu_secs:.2} s (user + system, sampled) → {:.0} pages per CPU-second; load average now {}",
-            fetched / cpu_secs,
+            "CPU time        {:.2} s (user + system, sampled) → {:.0} pages per CPU-second; load average now {}",
+            result.cpu_secs,
+            fetched / result.cpu_secs,
             std::fs::read_to_string("/proc/loadavg")
                 .unwrap_or_default()
                 .split_whitespace()
@@ -557,27 +558,24 @@ fn main() {
     }
     println!(
         "peak RSS        {:.1} MiB",
-        mib(get("peak_rss_bytes") as u64)
+        mib(result.field("peak_rss_bytes") as u64)
     );
     println!(
         "archive         {:.1} MiB on disk ({:.1} KiB a page; {:.1} MiB of HTML served)",
         mib(disk),
         disk as f64 / 1024.0 / fetched.max(1.0),
-        mib(site.total_bytes as u64)
+        mib(html_bytes as u64)
     );
     println!(
         "errors          {:.0}, captures {:.0}, new versions {:.0}",
-        get("errors"),
-        get("captures"),
-        get("new_versions")
+        result.field("errors"),
+        result.field("captures"),
+        result.field("new_versions")
     );
     // Where the disk goes: compressed payloads vs. the rest of the database.
-    let stats = Command::new(env!("CARGO_BIN_EXE_palimpsest"))
-        .args(["stats", "--json", "--archive"])
-        .arg(&archive)
-        .output()
+    let stats = stats(&crawl.archive, true)
         .ok()
-        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
+        .and_then(|o| serde_json::from_str::<serde_json::Value>(&o).ok());
     if let Some(stats) = stats {
         let field = |f: &str| stats[f].as_u64().unwrap_or(0);
         println!(
@@ -588,9 +586,8 @@ fn main() {
         );
     }
     println!("reference       Scrapy ≈ 90 pages/s on this site; target ≈ 900 pages/s");
-    println!("summary         {summary}");
+    println!("summary         {}", result.summary);
     if fetched < expected {
         eprintln!("warning: the crawl fetched {fetched:.0} of {expected:.0} pages");
     }
-    runtime.shutdown_timeout(Duration::from_secs(1));
 }
