@@ -143,9 +143,8 @@ pub struct Archive {
     db: sled::Db,
     records: RecordCodec,
     packs: packs::Packs,
-    /// Records written since the current record dictionary was trained (or
-    /// since opening): when to train the next one.
-    written_since_training: std::sync::Mutex<u64>,
+    /// When the next record dictionary is due.
+    training_schedule: std::sync::Mutex<record_codec::TrainingSchedule>,
     // Dropped after `db`, in this order: the seal is written once sled has
     // written its last byte, and the lock is released after that.
     _sealer: Sealer,
@@ -235,7 +234,7 @@ impl Archive {
             db,
             records: RecordCodec::default(),
             packs: packs::Packs::new(dir),
-            written_since_training: std::sync::Mutex::new(0),
+            training_schedule: std::sync::Mutex::default(),
             _sealer: Sealer {
                 dir: dir.to_path_buf(),
             },

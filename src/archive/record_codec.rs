@@ -35,7 +35,7 @@ pub(super) struct DictionaryId(pub u16);
 
 /// One dictionary, with zstd contexts kept for reuse: setting up a context
 /// costs more than compressing a record.
-struct Dictionary {
+pub(super) struct Dictionary {
     id: DictionaryId,
     bytes: Vec<u8>,
     compressors: Mutex<Vec<zstd::bulk::Compressor<'static>>>,
@@ -218,7 +218,7 @@ impl RecordCodec {
         dictionary.pack(json).map(Some)
     }
 
-    fn current_dictionary(&self) -> Option<Arc<Dictionary>> {
+    pub(super) fn current_dictionary(&self) -> Option<Arc<Dictionary>> {
         let dictionaries = self.dictionaries.read().unwrap_or_else(|e| e.into_inner());
         dictionaries.current.clone()
     }
@@ -263,6 +263,9 @@ const TRAIN_AFTER_RECORDS: u64 = 1_000;
 const DEGRADED_RATIO: f64 = 0.25;
 /// …judged over this many records.
 const JUDGED_OVER_RECORDS: u64 = 1_000;
+/// A new dictionary replaces the current one only when it packs records
+/// held out of its training to this share of what the current one does.
+const BETTER_BY: f64 = 0.8;
 /// Records written under one dictionary before the next is trained anyway,
 /// so that hosts met later are represented too.
 const RETRAIN_AFTER_RECORDS: u64 = 200_000;
@@ -317,17 +320,17 @@ impl Archive {
     /// Counts records written, training the next dictionary when enough
     /// were written without one, or when the current one fits them badly.
     pub(super) fn count_records_written(&self, records: u64) {
-        let mut written = self
-            .written_since_training
+        let mut schedule = self
+            .training_schedule
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        *written += records;
+        schedule.written += records;
         let due = match self.records.current() {
-            None => *written >= TRAIN_AFTER_RECORDS,
+            None => schedule.written >= TRAIN_AFTER_RECORDS,
             Some(id) if id.0 < LAST_DICTIONARY => {
                 let tally = self.records.current_yield();
-                (tally.records >= JUDGED_OVER_RECORDS && tally.ratio() > DEGRADED_RATIO)
-                    || *written >= RETRAIN_AFTER_RECORDS
+                (tally.records >= schedule.judged_over && tally.ratio() > DEGRADED_RATIO)
+                    || schedule.written >= RETRAIN_AFTER_RECORDS
             }
             Some(_) => false,
         };
@@ -335,21 +338,44 @@ impl Archive {
             return;
         }
         // Whatever the outcome, the next attempt waits for as many records
-        // again: a failed training costs no more than once per interval.
-        *written = 0;
-        if let Err(e) = self.train_record_dictionary() {
-            tracing::warn!("records stay as they are: {e}");
+        // again; a dictionary that did no better waits twice as long.
+        schedule.written = 0;
+        match self.train_record_dictionary() {
+            Ok(Some(_)) => schedule.judged_over = JUDGED_OVER_RECORDS,
+            Ok(None) => schedule.judged_over = schedule.judged_over.saturating_mul(2),
+            Err(e) => tracing::warn!("records stay as they are: {e}"),
         }
     }
 
-    /// Trains a dictionary on a sample of the stored records and makes it
-    /// the one that new records are compressed with.
-    pub(super) fn train_record_dictionary(&self) -> Result<DictionaryId> {
+    /// Trains a dictionary on half of a sample of the stored records, and
+    /// makes it the one new records are compressed with when the archive
+    /// has none, or when it packs the other half a fifth smaller than the
+    /// current one does; `None` when it does not.
+    pub(super) fn train_record_dictionary(&self) -> Result<Option<DictionaryId>> {
         let samples = self.record_samples()?;
-        let bytes = train(&samples).map_err(|reason| ArchiveError::Corrupt {
+        let (training, held_out): (Vec<_>, Vec<_>) = samples
+            .into_iter()
+            .enumerate()
+            .partition(|(i, _)| i % 2 == 0);
+        let training: Vec<Vec<u8>> = training.into_iter().map(|(_, s)| s).collect();
+        let held_out: Vec<Vec<u8>> = held_out.into_iter().map(|(_, s)| s).collect();
+        let corrupt = |reason| ArchiveError::Corrupt {
             key: "record dictionary".into(),
             reason,
-        })?;
+        };
+        let bytes = train(&training).map_err(corrupt)?;
+        if let Some(current) = self.records.current_dictionary() {
+            let now = packed_size(&current.bytes, &held_out).map_err(corrupt)?;
+            let candidate = packed_size(&bytes, &held_out).map_err(corrupt)?;
+            if candidate as f64 > now as f64 * BETTER_BY {
+                return Ok(None);
+            }
+        }
+        self.keep_record_dictionary(bytes).map(Some)
+    }
+
+    /// Stores a new dictionary and makes it current.
+    fn keep_record_dictionary(&self, bytes: Vec<u8>) -> Result<DictionaryId> {
         let id = DictionaryId(self.records.current().map_or(1, |c| c.0 + 1));
         let dir = self.path.join(DICTIONARY_DIR);
         std::fs::create_dir_all(&dir)?;
@@ -408,6 +434,35 @@ impl Archive {
         }
         Ok(samples)
     }
+}
+
+/// When the next record dictionary is due.
+pub(super) struct TrainingSchedule {
+    /// Records written since the current dictionary was trained.
+    written: u64,
+    /// Records the current dictionary is judged over.
+    judged_over: u64,
+}
+
+impl Default for TrainingSchedule {
+    fn default() -> Self {
+        TrainingSchedule {
+            written: 0,
+            judged_over: JUDGED_OVER_RECORDS,
+        }
+    }
+}
+
+/// Bytes `samples` take compressed with the dictionary `bytes`.
+fn packed_size(bytes: &[u8], samples: &[Vec<u8>]) -> std::result::Result<u64, String> {
+    let mut compressor =
+        zstd::bulk::Compressor::with_dictionary(LEVEL, bytes).map_err(|e| e.to_string())?;
+    let mut total = 0u64;
+    for sample in samples {
+        let packed = compressor.compress(sample).map_err(|e| e.to_string())?;
+        total += packed.len().min(sample.len()) as u64;
+    }
+    Ok(total)
 }
 
 /// A dictionary trained on stored records (each sample one record's JSON).
@@ -567,7 +622,7 @@ mod tests {
             {
                 let archive = Archive::open(dir.path(), "test").unwrap();
                 write(&archive, 1..400);
-                archive.train_record_dictionary().unwrap();
+                archive.train_record_dictionary().unwrap().unwrap();
                 write(&archive, 400..800);
                 let raw = archive.db.get(keys::page(UrlId(500))).unwrap().unwrap();
                 assert_eq!(raw[0], super::super::RECORD_FORMAT);
@@ -584,11 +639,23 @@ mod tests {
         }
 
         #[test]
+        fn a_dictionary_that_does_no_better_than_the_current_one_is_not_kept() {
+            let dir = tempfile::tempdir().unwrap();
+            let archive = Archive::open(dir.path(), "test").unwrap();
+            write(&archive, 1..400);
+            assert!(archive.train_record_dictionary().unwrap().is_some());
+            write(&archive, 400..500);
+            // The same kind of records again: nothing to gain.
+            assert_eq!(archive.train_record_dictionary().unwrap(), None);
+            assert_eq!(archive.records.dictionaries(), 1);
+        }
+
+        #[test]
         fn an_archive_compressing_its_records_meets_the_store_contract() {
             let trained_in = tempfile::tempdir().unwrap();
             let donor = Archive::open(trained_in.path(), "test").unwrap();
             write(&donor, 1..400);
-            let id = donor.train_record_dictionary().unwrap();
+            let id = donor.train_record_dictionary().unwrap().unwrap();
             let dictionary = donor.db.get(keys::record_dictionary(id)).unwrap().unwrap();
             let dir = tempfile::tempdir().unwrap();
             let archive = Archive::open(dir.path(), "test").unwrap();
@@ -603,7 +670,7 @@ mod tests {
             {
                 let archive = Archive::open(dir.path(), "test").unwrap();
                 write(&archive, 1..400);
-                let id = archive.train_record_dictionary().unwrap();
+                let id = archive.train_record_dictionary().unwrap().unwrap();
                 write(&archive, 400..500);
                 archive.db.remove(keys::record_dictionary(id)).unwrap();
             }
