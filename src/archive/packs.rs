@@ -264,6 +264,147 @@ impl Packs {
     }
 }
 
+/// What the packs hold, read from the packs alone: each intact entry's key
+/// and a pointer to it, and the stretches where entries could not be read.
+#[derive(Debug, Default)]
+pub(super) struct PackScan {
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    pub damaged_stretches: u64,
+}
+
+/// Reads every pack in `archive_dir`, so that pointers lost with a damaged
+/// database can be made again. A damaged entry is skipped: reading goes on
+/// at the next entry header found after it.
+pub(super) fn scan(archive_dir: &Path) -> io::Result<PackScan> {
+    let packs = Packs::new(archive_dir);
+    let mut numbers = packs.numbers()?;
+    numbers.sort_unstable();
+    let mut scan = PackScan::default();
+    for number in numbers {
+        let file = packs.reader(number)?;
+        scan_pack(number, &file, &mut scan)?;
+    }
+    Ok(scan)
+}
+
+/// What [`restore_pointers`] found.
+#[derive(Debug, Default)]
+pub(super) struct Restored {
+    /// Pointers written again.
+    pub restored: u64,
+    /// Stretches of the packs that could not be read.
+    pub damaged_stretches: u64,
+}
+
+/// Points the database in `db_dir` again at every entry in the packs of
+/// `archive_dir` that it has no value for: payloads and articles outlive
+/// damage to the database that pointed to them.
+pub(super) fn restore_pointers(archive_dir: &Path, db_dir: &Path) -> io::Result<Restored> {
+    let found = scan(archive_dir)?;
+    let mut restored = Restored {
+        restored: 0,
+        damaged_stretches: found.damaged_stretches,
+    };
+    if found.entries.is_empty() {
+        return Ok(restored);
+    }
+    let db = sled::Config::new()
+        .path(db_dir)
+        .cache_capacity(super::guard::CACHE_BYTES)
+        .open()
+        .map_err(io::Error::other)?;
+    for chunk in found.entries.chunks(10_000) {
+        let mut batch = sled::Batch::default();
+        for (key, pointer) in chunk {
+            if !db.contains_key(key).map_err(io::Error::other)? {
+                batch.insert(key.as_slice(), pointer.as_slice());
+                restored.restored += 1;
+            }
+        }
+        db.apply_batch(batch).map_err(io::Error::other)?;
+    }
+    db.flush().map_err(io::Error::other)?;
+    Ok(restored)
+}
+
+fn scan_pack(number: u32, file: &File, scan: &mut PackScan) -> io::Result<()> {
+    let len = file.metadata()?.len();
+    let mut at = 0u64;
+    let mut in_damage = false;
+    while at + ENTRY_HEADER_LEN as u64 <= len {
+        match entry_at(file, at, len) {
+            Some((key, value_len, next)) => {
+                let location = Location {
+                    pack: number,
+                    offset: at,
+                    len: value_len,
+                };
+                scan.entries.push((key, location.pointer()));
+                at = next;
+                in_damage = false;
+            }
+            None => {
+                if !in_damage {
+                    scan.damaged_stretches += 1;
+                    in_damage = true;
+                }
+                match next_magic(file, at + 1, len)? {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    if at < len && !in_damage {
+        // A tail too short for an entry: cut by a crash mid-write.
+        scan.damaged_stretches += 1;
+    }
+    Ok(())
+}
+
+/// The intact entry at `at`: its key, value length, and where the next
+/// entry starts.
+fn entry_at(file: &File, at: u64, len: u64) -> Option<(Vec<u8>, u32, u64)> {
+    let mut header = [0u8; ENTRY_HEADER_LEN];
+    file.read_exact_at(&mut header, at).ok()?;
+    let key_len = usize::from(u16::from_be_bytes([header[4], header[5]]));
+    let value_len = u32::from_be_bytes([header[6], header[7], header[8], header[9]]);
+    let body_len = (key_len + value_len as usize + CHECKSUM_LEN) as u64;
+    let next = at + ENTRY_HEADER_LEN as u64 + body_len;
+    if header[..4] != ENTRY_MAGIC || value_len > MAX_VALUE_BYTES || next > len {
+        return None;
+    }
+    let mut body = vec![0u8; body_len as usize];
+    file.read_exact_at(&mut body, at + ENTRY_HEADER_LEN as u64)
+        .ok()?;
+    let (key, rest) = body.split_at(key_len);
+    let (value, sum) = rest.split_at(value_len as usize);
+    (sum == checksum(key, value)).then(|| (key.to_vec(), value_len, next))
+}
+
+/// The offset of the next entry magic at or after `from`.
+fn next_magic(file: &File, from: u64, len: u64) -> io::Result<Option<u64>> {
+    const WINDOW: usize = 64 * 1024;
+    let mut start = from;
+    let mut buf = vec![0u8; WINDOW];
+    while start < len {
+        let n = (len - start).min(WINDOW as u64) as usize;
+        file.read_exact_at(&mut buf[..n], start)?;
+        if let Some(i) = buf[..n]
+            .windows(ENTRY_MAGIC.len())
+            .position(|w| w == ENTRY_MAGIC)
+        {
+            return Ok(Some(start + i as u64));
+        }
+        if n < WINDOW {
+            break;
+        }
+        // Overlap so that a magic across two windows is found.
+        start += (n - (ENTRY_MAGIC.len() - 1)) as u64;
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +471,41 @@ mod tests {
         let mut wild = other.clone();
         wild[5..13].copy_from_slice(&u64::MAX.to_be_bytes());
         assert!(cut.resolve(b"B-two", &wild).is_err(), "offset past the end");
+    }
+
+    #[test]
+    fn the_packs_alone_say_what_they_hold_and_skip_damaged_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Packs::new(dir.path());
+        let mut pointers = Vec::new();
+        for n in 0..20 {
+            let key = format!("B{n:02}").into_bytes();
+            pointers.push((key.clone(), packs.store(&key, value(n, 700 + n)).unwrap()));
+        }
+        packs.sync().unwrap();
+        let found = scan(dir.path()).unwrap();
+        assert_eq!(found.entries, pointers);
+        assert_eq!(found.damaged_stretches, 0);
+
+        // Damage the 6th entry and cut the last one short.
+        let path = dir.path().join(PACK_DIR).join(pack_name(1));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let sixth = Location::of(&pointers[5].1).unwrap().offset as usize;
+        bytes[sixth + ENTRY_HEADER_LEN + 10] ^= 0xFF;
+        bytes.truncate(bytes.len() - 100);
+        std::fs::write(&path, &bytes).unwrap();
+        let found = scan(dir.path()).unwrap();
+        let keys: Vec<_> = found.entries.iter().map(|(k, _)| k.clone()).collect();
+        let expected: Vec<_> = (0..19)
+            .filter(|&n| n != 5)
+            .map(|n| format!("B{n:02}").into_bytes())
+            .collect();
+        assert_eq!(keys, expected);
+        assert_eq!(found.damaged_stretches, 2);
+        let reader = Packs::new(dir.path());
+        for (key, pointer) in &found.entries {
+            assert!(reader.resolve(key, pointer).is_ok());
+        }
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct SalvageReport {
     pub damaged_stretches: u64,
     /// How sled's repair treated the damaged copy, when it cut it short.
     pub repair_cut: Option<String>,
+    /// Payloads and articles found again in the packs although the damaged
+    /// database had lost the pointers to them (counted in `records` too).
+    pub from_packs: u64,
 }
 
 /// Copies every readable record of the archive in `from` into a new archive
@@ -50,7 +53,11 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     guard::copy_tree(&source_db, &copy)?;
     let result = copy_records(&copy, &to.join("db"));
     let _ = std::fs::remove_dir_all(&scratch);
-    let report = result?;
+    let mut report = result?;
+    let found = packs::restore_pointers(from, &to.join("db"))?;
+    report.records += found.restored;
+    report.from_packs = found.restored;
+    report.damaged_stretches += found.damaged_stretches;
     if to.join("db").exists() {
         // Records compressed with a dictionary need it, whether or not its
         // copy in the damaged database could be read; payloads and articles

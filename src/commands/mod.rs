@@ -605,6 +605,17 @@ pub fn salvage(archive_dir: &Path, to: &Path, out: &mut dyn Write) -> anyhow::Re
             ),
         }
     )?;
+    if report.from_packs > 0 {
+        writeln!(
+            out,
+            "{} found again in the packs, where the damaged database no longer pointed to them",
+            counted(
+                report.from_packs,
+                "payload or article",
+                "payloads and articles"
+            )
+        )?;
+    }
     if let Some(cut) = &report.repair_cut {
         writeln!(out, "note: {cut}")?;
     }

@@ -5,4 +5,5 @@
 mod compact;
 mod damage;
 mod deltas;
+mod packs;
 mod records;
