@@ -483,16 +483,16 @@ pub(crate) fn stats(archive: &Archive, json: bool, out: &mut dyn Write) -> anyho
         writeln!(out, "pass:      {}", s.pass)?;
         writeln!(
             out,
-            "records:   {} ({}: a capture {} on average)",
+            "records:   {}, a capture {} on average ({})",
             human_bytes(s.record_bytes),
+            human_bytes(s.capture_record_bytes / s.captures.max(1)),
             match s.record_dictionaries {
-                0 => "uncompressed".to_string(),
+                0 => "JSON: no dictionary yet".to_string(),
                 n => format!(
                     "compressed with {}",
                     counted(n, "dictionary", "dictionaries")
                 ),
             },
-            human_bytes(s.capture_record_bytes / s.captures.max(1)),
         )?;
         writeln!(
             out,
