@@ -186,6 +186,51 @@ fn versions_changes_and_confirmations(store: &impl Store) {
     );
 }
 
+/// Every version is logged in the order its transaction committed, whatever
+/// its time: a version fetched earlier but committed later comes later.
+fn change_log(store: &impl Store) {
+    let before = store.last_change_logged().unwrap();
+    let mut late = store.begin();
+    let (old, old_article) = version(1, t(100), "fetched first, stored last", false);
+    late.record_version(UrlId(7), &old, &old_article).unwrap();
+    let mut early = store.begin();
+    let (new, new_article) = version(1, t(200), "fetched last, stored first", false);
+    early.record_version(UrlId(8), &new, &new_article).unwrap();
+    let (again, again_article) = version(2, t(210), "re-extracted", true);
+    early
+        .record_version(UrlId(8), &again, &again_article)
+        .unwrap();
+    store.commit(early).unwrap();
+    let dropped = store.begin();
+    drop(dropped);
+    let mut never = store.begin();
+    let (lost, lost_article) = version(1, t(300), "never committed", false);
+    never
+        .record_version(UrlId(9), &lost, &lost_article)
+        .unwrap();
+    drop(never);
+    store.commit(late).unwrap();
+
+    let logged: Vec<_> = store
+        .change_log_after(before)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let seen: Vec<(u64, u32, bool)> = logged
+        .iter()
+        .map(|l| (l.change.url.0, l.change.number, l.reextracted))
+        .collect();
+    assert_eq!(seen, [(8, 1, false), (8, 2, true), (7, 1, false)]);
+    let seqs: Vec<u64> = logged.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, [before + 1, before + 2, before + 3]);
+    assert_eq!(logged[2].change.at, micros(t(100)));
+    assert_eq!(store.last_change_logged().unwrap(), before + 3);
+    let tail: Vec<u64> = store
+        .change_log_after(before + 2)
+        .map(|l| l.unwrap().seq)
+        .collect();
+    assert_eq!(tail, [before + 3]);
+}
+
 /// The frontier is ordered by due time within a host, and lists its hosts.
 fn frontier(store: &impl Store) {
     let entry = |host, due, url| QueueEntry {
@@ -246,6 +291,7 @@ pub(super) fn check(store: &impl Store) {
     payloads_and_captures(store);
     payload_deltas(store);
     versions_changes_and_confirmations(store);
+    change_log(store);
     frontier(store);
     hosts_edges_and_bookkeeping(store);
 }
@@ -269,4 +315,28 @@ fn the_sled_archive_meets_the_store_contract() {
     assert_eq!(payload_problems.len(), 1, "{:?}", report.problems);
     assert!(payload_problems[0].contains(&orphan.to_string()));
     assert!(payload_problems[0].contains("base payload"));
+}
+
+#[test]
+fn the_change_log_goes_on_where_it_stopped_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |archive: &super::Archive, id: u64| {
+        let mut txn = archive.begin();
+        let (v, a) = version(1, t(id as i64), "text", false);
+        txn.record_version(UrlId(id), &v, &a).unwrap();
+        archive.commit(txn).unwrap();
+    };
+    {
+        let archive = super::Archive::open(dir.path(), "contract test").unwrap();
+        record(&archive, 1);
+        record(&archive, 2);
+    }
+    let archive = super::Archive::open(dir.path(), "contract test").unwrap();
+    assert_eq!(archive.last_change_logged().unwrap(), 2);
+    record(&archive, 3);
+    let pages: Vec<(u64, u64)> = archive
+        .change_log_after(0)
+        .map(|l| l.map(|l| (l.seq, l.change.url.0)).unwrap())
+        .collect();
+    assert_eq!(pages, [(1, 1), (2, 2), (3, 3)]);
 }

@@ -26,6 +26,7 @@ pub(super) const LINKS: u8 = b'L';
 pub(super) const CITED_BY: u8 = b'R';
 pub(super) const ADMITTED: u8 = b'A';
 pub(super) const LISTINGS_ADMITTED: u8 = b'F';
+pub(super) const CHANGE_LOG: u8 = b'J';
 
 /// The tag of a source citation among the provenance edges.
 pub(super) const SOURCE_EDGE: u8 = b's';
@@ -184,6 +185,28 @@ impl ChangeKey {
             number: u32_at(key, 17)?,
         })
     }
+}
+
+/// The change log: every version in the order its transaction committed,
+/// under a sequence number, with the version's change row as value.
+pub(super) fn change_log(seq: u64) -> Vec<u8> {
+    key(CHANGE_LOG, &[&seq.to_be_bytes()])
+}
+pub(super) fn decode_change_log(key: &[u8]) -> Option<u64> {
+    (key.first() == Some(&CHANGE_LOG)).then(|| u64_at(key, 1))?
+}
+/// A change log value: the change row's fields, then 1 if the version was
+/// made by `reextract`.
+pub(super) fn change_log_value(row: &ChangeRow, reextracted: bool) -> Vec<u8> {
+    let mut v = ChangeKey::encode(row)[1..].to_vec();
+    v.push(u8::from(reextracted));
+    v
+}
+pub(super) fn decode_change_log_value(value: &[u8]) -> Option<(ChangeRow, bool)> {
+    let (flag, row) = value.split_last()?;
+    let mut k = vec![CHANGES];
+    k.extend_from_slice(row);
+    Some((ChangeKey::decode(&k)?, *flag == 1))
 }
 
 pub(super) fn link(from: UrlId, kind: u8, to: UrlId) -> Vec<u8> {

@@ -23,7 +23,7 @@ pub use compact::{CompactReport, compact};
 pub use guard::Damage;
 pub use records::*;
 pub use salvage::{SalvageReport, salvage};
-pub use store::{ChangeRow, Rows, Store, Txn};
+pub use store::{ChangeRow, LoggedChange, Rows, Store, Txn};
 pub(crate) use verify::{VerifyReport, verify};
 
 use std::collections::HashMap;
@@ -143,6 +143,8 @@ pub struct Archive {
     db: sled::Db,
     records: RecordCodec,
     packs: packs::Packs,
+    /// The sequence number of the newest change logged.
+    last_logged: std::sync::Mutex<u64>,
     /// When the next record dictionary is due.
     training_schedule: std::sync::Mutex<record_codec::TrainingSchedule>,
     // Dropped after `db`, in this order: the seal is written once sled has
@@ -234,6 +236,7 @@ impl Archive {
             db,
             records: RecordCodec::default(),
             packs: packs::Packs::new(dir),
+            last_logged: std::sync::Mutex::new(0),
             training_schedule: std::sync::Mutex::default(),
             _sealer: Sealer {
                 dir: dir.to_path_buf(),
@@ -242,6 +245,10 @@ impl Archive {
         };
         archive.check_schema()?;
         archive.load_record_dictionaries()?;
+        *archive
+            .last_logged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = archive.newest_logged()?;
         std::fs::write(
             dir.join(HOLDER_FILE),
             format!("{holder}, pid {}", std::process::id()),
@@ -310,6 +317,14 @@ impl Archive {
         drop(db);
         drop(_sealer);
         _lock
+    }
+
+    /// The sequence number of the last change in the log (0 if none).
+    fn newest_logged(&self) -> Result<u64> {
+        match self.db.scan_prefix([keys::CHANGE_LOG]).next_back() {
+            Some(kv) => Ok(keys::decode_change_log(&kv?.0).unwrap_or(0)),
+            None => Ok(0),
+        }
     }
 
     /// Bytes the database takes on disk.
@@ -391,6 +406,9 @@ pub struct Staging<'a> {
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Records encoded into the batch, counted towards dictionary training.
     records_put: u64,
+    /// Versions recorded (and whether by `reextract`), logged under
+    /// sequence numbers at commit.
+    changes: Vec<(ChangeRow, bool)>,
 }
 
 impl Staging<'_> {
@@ -552,16 +570,17 @@ impl Txn for Staging<'_> {
         article: &ArticleBlob,
     ) -> Result<()> {
         let seen = micros(version.first_seen);
+        let change = ChangeRow {
+            at: seen,
+            url: id,
+            number: version.number,
+        };
+        self.changes.push((change, version.reextracted));
         self.put(keys::version(id, version.number), version)?;
         self.put_blob(keys::article(id, version.number), article.0.clone())?;
         self.put(keys::version_seen(id, version.number), &seen)?;
         // An extractor change is not a change of the page.
         if !version.reextracted {
-            let change = ChangeRow {
-                at: seen,
-                url: id,
-                number: version.number,
-            };
             self.put_raw(keys::ChangeKey::encode(&change), Vec::new());
         }
         Ok(())
@@ -628,13 +647,27 @@ impl Store for Archive {
             batch: sled::Batch::default(),
             overlay: HashMap::new(),
             records_put: 0,
+            changes: Vec::new(),
         }
     }
 
-    fn commit(&self, txn: Staging<'_>) -> Result<()> {
+    fn commit(&self, mut txn: Staging<'_>) -> Result<()> {
         // The blobs first: the database never points past what a pack holds.
         self.packs.sync()?;
+        // Sequence numbers are taken and the batch applied under one lock,
+        // so the log's order is the order in which transactions committed.
+        let mut last = self.last_logged.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seq = *last;
+        for (change, reextracted) in &txn.changes {
+            seq += 1;
+            txn.batch.insert(
+                keys::change_log(seq),
+                keys::change_log_value(change, *reextracted),
+            );
+        }
         self.db.apply_batch(txn.batch)?;
+        *last = seq;
+        drop(last);
         self.count_records_written(txn.records_put);
         Ok(())
     }
@@ -687,6 +720,30 @@ impl Store for Archive {
     }
 
     /// Versions newest first, from before `until` (µs) if given.
+    fn change_log_after(&self, after: u64) -> Rows<'_, LoggedChange> {
+        let from = keys::change_log(after.saturating_add(1));
+        Box::new(self.db.range(from..keys::change_log(u64::MAX)).map(|kv| {
+            let (k, v) = kv?;
+            let seq = keys::decode_change_log(&k);
+            let row = keys::decode_change_log_value(&v);
+            match (seq, row) {
+                (Some(seq), Some((change, reextracted))) => Ok(LoggedChange {
+                    seq,
+                    change,
+                    reextracted,
+                }),
+                _ => Err(ArchiveError::Corrupt {
+                    key: format!("{k:?}"),
+                    reason: "not a change log entry".into(),
+                }),
+            }
+        }))
+    }
+
+    fn last_change_logged(&self) -> Result<u64> {
+        Ok(*self.last_logged.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow> {
         let end = keys::ChangeKey::from_time(until.unwrap_or(u64::MAX));
         Box::new(

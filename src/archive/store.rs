@@ -33,6 +33,18 @@ pub struct ChangeRow {
     pub number: u32,
 }
 
+/// A version as the change log holds it: the sequence number its commit
+/// gave it, and whether it was made by `reextract` (not a change of the page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoggedChange {
+    /// Its place in the log (1, 2, …), in commit order.
+    pub seq: u64,
+    /// The version.
+    pub change: ChangeRow,
+    /// Made by `reextract` from a stored capture.
+    pub reextracted: bool,
+}
+
 /// Writes applied together, or not at all; reads see the writes made so far.
 pub trait Txn {
     /// The id of a canonical URL, if the archive knows it.
@@ -134,6 +146,14 @@ pub trait Store: Sync {
     fn capture_at(&self, id: UrlId, at: DateTime<Utc>) -> Result<Option<CaptureRecord>>;
     /// Versions first seen at or after `since` (µs), oldest first.
     fn changes_since(&self, since: u64) -> Rows<'_, ChangeRow>;
+    /// Versions in the order their transactions committed, each with its
+    /// sequence number, from after sequence `after` (0: from the start).
+    /// Unlike the time-ordered changes, a version committed late (fetched
+    /// before a newer one, committed after it) comes after what was read
+    /// before it: a reader that remembers the last number misses nothing.
+    fn change_log_after(&self, after: u64) -> Rows<'_, LoggedChange>;
+    /// The sequence number of the newest committed change (0 if none).
+    fn last_change_logged(&self) -> Result<u64>;
     /// Versions newest first, from before `until` (µs) if given.
     fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow>;
     /// Pages that cite `id` as their source.

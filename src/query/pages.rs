@@ -77,8 +77,10 @@ struct Catalog {
     /// Newest change first.
     order: BTreeMap<(Reverse<u64>, UrlId), Entry>,
     last_change: HashMap<UrlId, u64>,
-    /// Time (µs) of the newest change read so far.
-    watermark: u64,
+    /// The change log's sequence number of the newest change read.
+    logged: u64,
+    /// Whether the whole changes index was read once.
+    built: bool,
 }
 
 /// The index's catalogue of pages, newest change first, kept in memory (a
@@ -101,35 +103,61 @@ impl SearchIndex {
         self.refresh(archive, &mut catalog)
     }
 
+    /// Reads what changed since the last reading from the change log, in
+    /// commit order, so that a version committed after a newer one (fetched
+    /// earlier, stored later) is not passed over; the first reading takes
+    /// the whole changes index, which archives written before the log have.
     fn refresh(&self, archive: &impl Store, catalog: &mut Catalog) -> Result<(), ArchiveError> {
-        for change in archive.changes_since(catalog.watermark) {
-            let ChangeRow { at, url: id, .. } = change?;
-            catalog.watermark = catalog.watermark.max(at);
-            if catalog.last_change.get(&id).is_some_and(|t| *t >= at) {
-                continue;
+        if !catalog.built {
+            // Read the log's end first: what commits during the scan is
+            // read again from the log, and the catalogue keeps the newest.
+            let logged = archive.last_change_logged()?;
+            for change in archive.changes_since(0) {
+                catalog.add(archive, change?)?;
             }
-            let Some(page) = archive.page(id)? else {
-                continue;
-            };
-            if let Some(old) = catalog.last_change.insert(id, at) {
-                catalog.order.remove(&(Reverse(old), id));
-            }
-            let latest = page.latest.as_ref();
-            let entry = Entry {
-                haystack: format!(
-                    "{} {}",
-                    page.url.as_str().to_lowercase(),
-                    latest
-                        .and_then(|l| l.title.as_deref())
-                        .unwrap_or_default()
-                        .to_lowercase()
-                ),
-                host: page.url.host().to_string(),
-                language: latest.and_then(|l| l.language.clone()).unwrap_or_default(),
-                kind: kind_of(&page),
-            };
-            catalog.order.insert((Reverse(at), id), entry);
+            catalog.logged = logged;
+            catalog.built = true;
         }
+        for logged in archive.change_log_after(catalog.logged) {
+            let logged = logged?;
+            catalog.logged = logged.seq;
+            // An extractor change is not a change of the page.
+            if !logged.reextracted {
+                catalog.add(archive, logged.change)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Catalog {
+    /// Files a page under its change, unless it is filed under a newer one.
+    fn add(&mut self, archive: &impl Store, change: ChangeRow) -> Result<(), ArchiveError> {
+        let ChangeRow { at, url: id, .. } = change;
+        if self.last_change.get(&id).is_some_and(|t| *t >= at) {
+            return Ok(());
+        }
+        let Some(page) = archive.page(id)? else {
+            return Ok(());
+        };
+        if let Some(old) = self.last_change.insert(id, at) {
+            self.order.remove(&(Reverse(old), id));
+        }
+        let latest = page.latest.as_ref();
+        let entry = Entry {
+            haystack: format!(
+                "{} {}",
+                page.url.as_str().to_lowercase(),
+                latest
+                    .and_then(|l| l.title.as_deref())
+                    .unwrap_or_default()
+                    .to_lowercase()
+            ),
+            host: page.url.host().to_string(),
+            language: latest.and_then(|l| l.language.clone()).unwrap_or_default(),
+            kind: kind_of(&page),
+        };
+        self.order.insert((Reverse(at), id), entry);
         Ok(())
     }
 }
@@ -194,4 +222,80 @@ pub fn pages(
         page.as_ref()
             .map_or(true, |(_, page)| which.covers(kind_of(page)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::archive::{Archive, ArticleBlob, HostId, LatestVersion, Txn, VersionRecord, Via};
+    use crate::article::{Article, PageKind};
+    use crate::canonical::CanonicalUrl;
+
+    /// Stores page `id` with one version first seen `minutes` after a fixed
+    /// time.
+    fn store_version(archive: &Archive, id: u64, minutes: i64) {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap() + TimeDelta::minutes(minutes);
+        let url = CanonicalUrl::parse(&format!("http://news.test/story/{id}")).unwrap();
+        let article = Article {
+            title: Some(format!("Story {id}")),
+            text: format!("Story {id} happened."),
+            kind: PageKind::Article,
+            ..Default::default()
+        };
+        let version = VersionRecord {
+            number: 1,
+            digest: article.identity(),
+            first_seen: at,
+            capture_at: at,
+            reextracted: false,
+            title: article.title.clone(),
+            words_added: 3,
+            words_removed: 0,
+            article: Article::default(),
+        };
+        let mut page =
+            crate::archive::PageRecord::new(url, HostId(1), "news.test".into(), Via::Seed);
+        page.versions = 1;
+        page.latest = Some(LatestVersion {
+            number: 1,
+            digest: version.digest,
+            title: version.title.clone(),
+            kind: PageKind::Article,
+            language: None,
+            first_seen: Some(at),
+        });
+        let mut txn = archive.begin();
+        txn.put_page(UrlId(id), &page).unwrap();
+        txn.record_version(UrlId(id), &version, &ArticleBlob::encode(&article))
+            .unwrap();
+        archive.commit(txn).unwrap();
+    }
+
+    fn listed(archive: &Archive, search: &SearchIndex) -> Vec<String> {
+        let (rows, _) = index(archive, search, &IndexQuery::default()).unwrap();
+        rows.into_iter().map(|r| r.url).collect()
+    }
+
+    #[test]
+    fn a_version_committed_after_a_newer_one_reaches_the_live_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path(), "test").unwrap();
+        let search = SearchIndex::default();
+        store_version(&archive, 1, 60);
+        search.warm(&archive).unwrap();
+        // Fetched before story 1 (a politeness wait held it back), stored
+        // after the index read story 1.
+        store_version(&archive, 2, 30);
+        store_version(&archive, 3, 90);
+        assert_eq!(
+            listed(&archive, &search),
+            [
+                "http://news.test/story/3",
+                "http://news.test/story/1",
+                "http://news.test/story/2"
+            ]
+        );
+    }
 }
