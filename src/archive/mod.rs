@@ -497,6 +497,10 @@ impl Staging<'_> {
 }
 
 impl Txn for Staging<'_> {
+    fn staged_writes(&self) -> usize {
+        self.overlay.len()
+    }
+
     fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>> {
         Ok(self
             .get_raw(&keys::url(url.as_str()))?

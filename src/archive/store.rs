@@ -47,6 +47,9 @@ pub struct LoggedChange {
 
 /// Writes applied together, or not at all; reads see the writes made so far.
 pub trait Txn {
+    /// Writes staged so far: a writer commits before a transaction grows
+    /// without bound (its writes are held in memory until it commits).
+    fn staged_writes(&self) -> usize;
     /// The id of a canonical URL, if the archive knows it.
     fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>>;
     /// Gives a new URL its id (the caller owns the id counter).

@@ -18,8 +18,8 @@ use super::retry::{RetryPolicy, Verdict};
 use super::revisit;
 use super::stats::ErrorCause;
 use crate::archive::{
-    Archive, CaptureRecord, PageRecord, PageState, PassRecord, Result, RobotsRecord, Staging,
-    Store, Txn, UrlId, Via,
+    Archive, CaptureRecord, HostId, PageRecord, PageState, PassRecord, Result, RobotsRecord,
+    Staging, Store, Txn, UrlId, Via,
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
@@ -28,6 +28,11 @@ use crate::frontier::{self, Admitter, Discovered, Found, Origin, Placement};
 
 /// Results committed per batch at most.
 const BATCH: usize = 256;
+/// Writes a transaction may stage before it is committed, whatever the
+/// batch: the store holds them (and the database's copies of the tree
+/// nodes they touch) in memory until then, and pages that each admit
+/// thousands of links would make that grow without bound.
+const MAX_STAGED_WRITES: usize = 4_000;
 
 /// What the crawl sends the writer.
 #[derive(Debug)]
@@ -102,6 +107,13 @@ impl Writer {
         let mut counted = 0;
         let now = self.shared.clock.now();
         for msg in msgs {
+            // A page's writes stay in one transaction; between pages, a
+            // transaction that grew large is committed.
+            if st.staged_writes() >= MAX_STAGED_WRITES {
+                self.apply(st, std::mem::take(&mut completed), counted)?;
+                st = archive.begin();
+                counted = 0;
+            }
             match msg {
                 WriterMsg::Page(p) => {
                     counted += 1;
@@ -119,8 +131,19 @@ impl Writer {
                 WriterMsg::Tick => {}
             }
         }
+        self.apply(st, completed, counted)
+    }
+
+    /// Commits a transaction of `counted` results, `completed` pages among
+    /// them, and tells the crawl what is now durable.
+    fn apply(
+        &mut self,
+        mut st: Staging<'_>,
+        completed: Vec<(HostId, UrlId)>,
+        counted: usize,
+    ) -> Result<()> {
         self.admitter.persist(&mut st)?;
-        archive.commit(st)?;
+        self.shared.archive.commit(st)?;
         let woken = self.admitter.take_woken();
         let (queue_full, listings) = self.admitter.take_refused();
         self.shared.stats.refused(queue_full, listings);
