@@ -21,4 +21,5 @@ pub mod frontier;
 pub mod politeness;
 pub(crate) mod progress;
 pub(crate) mod query;
+pub mod search;
 pub mod serve;

@@ -103,6 +103,25 @@ enum Command {
     },
     /// Rewrite the archive into a new database holding only live records, then swap it in.
     Compact,
+    /// Search the text of every version of every page (words, "phrases", OR, -word, title:, author:, host:, language:).
+    Search {
+        /// The query.
+        query: String,
+        /// Only pages of this host.
+        #[arg(long)]
+        host: Option<String>,
+        /// Only articles in this language (en, id, vi…).
+        #[arg(long)]
+        language: Option<String>,
+        /// Results at most.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// JSON Lines output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the search index again from the archive.
+    Reindex,
     /// Copy every record still readable from a damaged archive into a new one, then verify it.
     Salvage {
         /// Directory for the new archive (must not hold one); the damaged archive is only read.
@@ -566,6 +585,22 @@ fn run(
         Command::Export(args) => Reading::Export(args.options()).run(archive, out),
         Command::Verify { json } => Reading::Verify { json: *json }.run(archive, out),
         Command::Compact => commands::compact(archive, out),
+        Command::Search {
+            query,
+            host,
+            language,
+            limit,
+            json,
+        } => {
+            let query = palimpsest::search::SearchQuery {
+                text: query.clone(),
+                host: host.clone(),
+                language: language.clone(),
+                limit: *limit,
+            };
+            commands::search(archive, &query, *json, out)
+        }
+        Command::Reindex => commands::reindex(archive, out),
         Command::Salvage { to } => commands::salvage(archive, to, out),
         Command::Read(read) => read.reading().run(archive, out),
     }
@@ -588,7 +623,9 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PALIMPSEST_LOG")
         // The HTML parser's own warnings ("foster parenting not
         // implemented") are about the page, not for the user.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,html5ever=error"));
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,html5ever=error,tantivy=warn")
+        });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

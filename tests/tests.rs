@@ -5,6 +5,7 @@ mod archive;
 mod crawl;
 mod export;
 mod extract;
+mod search;
 mod serve;
 mod support;
 mod versions;

@@ -136,6 +136,8 @@ const LOCK_FILE: &str = "lock";
 /// The origin (`http://127.0.0.1:8080`) the holding process serves the
 /// archive on, if it does: reading commands are sent there.
 const SERVING_FILE: &str = "serving";
+/// Where the search index, derived from the archive, lives beside it.
+pub const SEARCH_DIR: &str = "search";
 
 /// An open archive. Cheap to share behind an `Arc`; sled is thread-safe.
 pub struct Archive {
@@ -1063,6 +1065,7 @@ pub fn owns(dir: &Path, path: &Path) -> bool {
             compact::COMPACT_DIR,
             compact::OLD_DB_DIR,
             packs::PACK_DIR,
+            SEARCH_DIR,
         ]
         .iter()
         .any(|name| target.starts_with(own(name)))

@@ -587,6 +587,76 @@ pub fn compact(archive_dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcom
     Ok(Outcome::Done)
 }
 
+/// `palimpsest search`: the pages whose versions match, best first, each
+/// with its best-matching version and a snippet (matches in bold on a
+/// terminal); the index is brought up to date first.
+pub fn search(
+    archive_dir: &Path,
+    query: &crate::search::SearchQuery,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let archive = open_existing(archive_dir, "palimpsest search")?;
+    let (index, _) = crate::search::SearchIndex::open(archive_dir, &archive)?;
+    let hits = index.search(query)?;
+    let bold = !json && std::io::stdout().is_terminal();
+    for hit in &hits {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(hit)?)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{}  v{}  {}  {}",
+            hit.url,
+            hit.version,
+            hit.first_seen.format("%Y-%m-%d"),
+            hit.title.as_deref().unwrap_or("(no title)")
+        )?;
+        writeln!(out, "    {}", marked(&hit.snippet, &hit.highlighted, bold))?;
+    }
+    if hits.is_empty() && !json {
+        writeln!(out, "no version matches")?;
+    }
+    Ok(if hits.is_empty() {
+        Outcome::NothingDone
+    } else {
+        Outcome::Done
+    })
+}
+
+/// `snippet` with its matched ranges in bold (ANSI) or between `[` `]`.
+fn marked(snippet: &str, ranges: &[(usize, usize)], bold: bool) -> String {
+    let (open, close) = if bold {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    let mut out = String::with_capacity(snippet.len() + ranges.len() * 8);
+    let mut at = 0;
+    for &(start, end) in ranges {
+        let (Some(before), Some(matched)) = (snippet.get(at..start), snippet.get(start..end))
+        else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(open);
+        out.push_str(matched);
+        out.push_str(close);
+        at = end;
+    }
+    out.push_str(snippet.get(at..).unwrap_or_default());
+    out.replace('\n', " ")
+}
+
+/// `palimpsest reindex`: the search index built again from the archive.
+pub fn reindex(archive_dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let archive = open_existing(archive_dir, "palimpsest reindex")?;
+    let (_, indexed) = crate::search::SearchIndex::rebuild(archive_dir, &archive)?;
+    writeln!(out, "indexed {}", counted(indexed, "version", "versions"))?;
+    Ok(Outcome::Done)
+}
+
 /// `palimpsest salvage`: every readable record of the archive in
 /// `archive_dir` copied into a new archive in `to`, which is then verified.
 pub fn salvage(archive_dir: &Path, to: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
