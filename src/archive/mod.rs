@@ -14,6 +14,7 @@ mod keys;
 mod record_codec;
 mod records;
 mod salvage;
+mod sled_log;
 mod store;
 mod verify;
 

@@ -1,12 +1,17 @@
 //! `palimpsest salvage`: every record of a damaged archive that can still be
 //! read, copied into a new archive. The damaged archive is only read, and
 //! only through a copy, since sled's repair on opening may cut it short.
+//! Records come from sled's own reading of the copy and, where that is
+//! incomplete (sled cannot open it, cuts its log, or meets damage on the
+//! way), from [`sled_log`]'s raw reading of the same bytes, taken first.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::{ArchiveError, Result};
+use super::sled_log::{self, LogScan};
 use super::{guard, record_codec};
 
 /// Records copied per write batch into the new archive.
@@ -23,6 +28,13 @@ pub struct SalvageReport {
     pub damaged_stretches: u64,
     /// How sled's repair treated the damaged copy, when it cut it short.
     pub repair_cut: Option<String>,
+    /// Records taken from the raw reading of sled's log, because sled's own
+    /// reading lacked them or, having cut its log, held an older value.
+    pub from_raw_log: u64,
+    /// What the raw reading of sled's log met.
+    pub raw_log: Option<LogScan>,
+    /// Why the raw reading of sled's log could not be made.
+    pub raw_log_failure: Option<String>,
 }
 
 /// Copies every readable record of the archive in `from` into a new archive
@@ -64,12 +76,96 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
 }
 
 fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
+    let mut report = SalvageReport::default();
+    // Read before sled opens the copy: its repair may cut the file short.
+    let raw = match sled_log::read_live_records(damaged) {
+        Ok(live) => {
+            report.raw_log = Some(live.scan);
+            live.records
+        }
+        Err(e) => {
+            report.raw_log_failure = Some(e.to_string());
+            BTreeMap::new()
+        }
+    };
+    let source = open_damaged(damaged, &mut report)?;
+    let mut target = Target {
+        db: sled::Config::new()
+            .path(into)
+            .cache_capacity(guard::CACHE_BYTES)
+            .open()?,
+        batch: sled::Batch::default(),
+        in_batch: 0,
+    };
+    if let Some(source) = &source {
+        copy_from_sled(source, &mut target, &mut report)?;
+    }
+    // sled's reading is complete unless it failed, cut its log or skipped
+    // damage: then the raw reading fills the gaps, and where sled's log was
+    // cut, its values are older than the raw reading's.
+    let incomplete = source.is_none() || report.repair_cut.is_some() || report.damaged_stretches > 0;
+    if incomplete {
+        // Lookups below must see every record sled gave.
+        target.flush_batch()?;
+        let raw_is_newer = report.repair_cut.is_some();
+        for (key, value) in raw {
+            let held = target.db.get(&key)?;
+            let take = match &held {
+                None => true,
+                Some(held) => raw_is_newer && held.as_ref() != value.as_slice(),
+            };
+            if !take {
+                continue;
+            }
+            if held.is_none() {
+                report.records += 1;
+            }
+            report.from_raw_log += 1;
+            target.insert(key, value)?;
+        }
+    }
+    target.finish()?;
+    Ok(report)
+}
+
+/// The new archive, written in batches.
+struct Target {
+    db: sled::Db,
+    batch: sled::Batch,
+    in_batch: usize,
+}
+
+impl Target {
+    fn insert(&mut self, key: impl Into<sled::IVec>, value: impl Into<sled::IVec>) -> Result<()> {
+        self.batch.insert(key, value);
+        self.in_batch += 1;
+        if self.in_batch == BATCH_RECORDS {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn flush_batch(&mut self) -> Result<()> {
+        self.db.apply_batch(std::mem::take(&mut self.batch))?;
+        self.in_batch = 0;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.flush_batch()?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// sled's own opening of the damaged copy; `None` when nothing of it opens
+/// (said in `report.repair_cut`).
+fn open_damaged(damaged: &Path, report: &mut SalvageReport) -> Result<Option<sled::Db>> {
     let before: u64 = guard::record_bytes(damaged);
     let open = || {
         let path = damaged.to_path_buf();
         guard::bounded(guard::budget_for(before), move || guard::open_sled(&path))
     };
-    let mut report = SalvageReport::default();
     let source = match open() {
         Ok(db) => db,
         // A snapshot that points past the damage stops sled opening at
@@ -78,12 +174,10 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
             remove_snapshots(damaged)?;
             match open() {
                 Ok(db) => db,
-                // Nothing of the log is readable: an empty salvage that says
-                // why, rather than an error that hides what was tried.
                 Err(damage) => {
                     report.repair_cut =
                         Some(format!("sled cannot open the damaged log: {}", damage.0));
-                    return Ok(report);
+                    return Ok(None);
                 }
             }
         }
@@ -94,46 +188,35 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
             "sled could read {after} of its {before} bytes; records stored past the damage are not in sled's index"
         ));
     }
-    let target = sled::Config::new()
-        .path(into)
-        .cache_capacity(guard::CACHE_BYTES)
-        .open()?;
-    let mut batch = sled::Batch::default();
-    let mut in_batch = 0;
+    Ok(Some(source))
+}
+
+/// Every record sled can iterate, skipping past damaged stretches.
+fn copy_from_sled(source: &sled::Db, target: &mut Target, report: &mut SalvageReport) -> Result<()> {
     let mut from: Vec<u8> = Vec::new();
     loop {
         let mut failed_after: Option<Vec<u8>> = None;
         let stretch = guard::quietly(|| -> std::result::Result<(), ()> {
             for kv in source.range(from.clone()..) {
                 let Ok((k, v)) = kv else { return Err(()) };
-                batch.insert(k.clone(), v);
-                in_batch += 1;
-                report.records += 1;
                 failed_after = Some(k.to_vec());
-                if in_batch == BATCH_RECORDS {
-                    target
-                        .apply_batch(std::mem::take(&mut batch))
-                        .map_err(|_| ())?;
-                    in_batch = 0;
-                }
+                target.insert(k, v).map_err(|_| ())?;
+                report.records += 1;
             }
             Ok(())
         });
         if matches!(stretch, Ok(Ok(()))) {
-            break;
+            return Ok(());
         }
         report.damaged_stretches += 1;
         if report.damaged_stretches >= MAX_DAMAGED_STRETCHES {
-            break;
+            return Ok(());
         }
-        let Some(next) = skip_past(failed_after.as_deref().unwrap_or(&from), &source) else {
-            break;
+        let Some(next) = skip_past(failed_after.as_deref().unwrap_or(&from), source) else {
+            return Ok(());
         };
         from = next;
     }
-    target.apply_batch(batch)?;
-    target.flush()?;
-    Ok(report)
 }
 
 /// The first key from which reading works again after a failure past

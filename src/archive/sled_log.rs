@@ -1,0 +1,552 @@
+//! A raw reader of sled 0.34.7's on-disk log, for salvage: the live
+//! key/value pairs of a database's default tree, read straight from the
+//! bytes of its `db` file and `blobs/` directory without sled. sled's own
+//! recovery walks its segments in LSN order and stops at the first missing
+//! one, so a file cut short (segments are reused out of order) loses
+//! everything after the gap, although most of it is still in the file. This
+//! reader looks at every segment, keeps every message whose CRC holds
+//! (resyncing past damaged bytes), and rebuilds each page from its newest
+//! node plus the updates logged after it; for each key the newest statement
+//! by LSN wins. It never trusts a length it has not bounded by the bytes
+//! that hold it, and anything unparsable is skipped and counted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use serde::Serialize;
+
+/// sled writes a 20-byte header (CRC, LSN, stable LSN) at each segment start.
+const SEGMENT_HEADER_LEN: usize = 20;
+/// sled's default segment size, used when `conf` cannot be read.
+const DEFAULT_SEGMENT_SIZE: u64 = 512 * 1024;
+/// sled refuses segment sizes outside these bounds (and non-powers of two).
+const SEGMENT_SIZE_RANGE: std::ops::RangeInclusive<u64> = 256..=(1 << 24);
+
+/// A position in sled's logical log: later statements have larger LSNs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Lsn(u64);
+
+/// The page a log message belongs to (one B-tree node and its updates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PageId(u64);
+
+/// What the reader found, besides the records.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct LogScan {
+    /// Segments of the `db` file looked at.
+    pub segments: u64,
+    /// Messages whose CRC held.
+    pub messages: u64,
+    /// Damaged stretches skipped between readable messages.
+    pub skipped_stretches: u64,
+    /// Messages whose CRC held but whose contents did not parse.
+    pub unparsable: u64,
+    /// Messages pointing to a blob file that is missing or fails its CRC.
+    pub missing_blobs: u64,
+    /// Pages updated in the log whose node could not be found, so their
+    /// updates could not be placed.
+    pub orphan_pages: u64,
+}
+
+/// The live records of a sled database, by key, and how they were found.
+#[derive(Debug, Default)]
+pub struct LiveRecords {
+    /// Each live key with its newest value, bytes as sled stored them.
+    pub records: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// What the scan met on the way.
+    pub scan: LogScan,
+}
+
+/// Reads the live records of the sled database in `db_dir`, read-only.
+/// Fails only when the `db` file cannot be read at all.
+pub fn read_live_records(db_dir: &Path) -> io::Result<LiveRecords> {
+    let segment_size = read_segment_size(db_dir)?;
+    let file = File::open(db_dir.join("db"))?;
+    let file_len = file.metadata()?.len();
+    let mut pages = Pages::default();
+    let mut scan = LogScan::default();
+    let newest_segment = newest_segment_number(&file, file_len, segment_size)?;
+    let mut buf = Vec::new();
+    let mut base = 0;
+    while base < file_len {
+        let len = segment_size.min(file_len - base);
+        // `len` is at most sled's largest segment size (16 MiB).
+        buf.resize(len as usize, 0);
+        file.read_exact_at(&mut buf, base)?;
+        scan.segments += 1;
+        let segment = Segment {
+            bytes: &buf,
+            size: segment_size,
+            newest: newest_segment,
+            blobs: &db_dir.join("blobs"),
+        };
+        segment.read_messages(&mut pages, &mut scan);
+        base += segment_size;
+    }
+    let records = pages.live_records(&mut scan);
+    Ok(LiveRecords { records, scan })
+}
+
+/// The segment size from sled's `conf` file; sled's default when the file
+/// is missing or damaged. A database sled compressed cannot be read.
+fn read_segment_size(db_dir: &Path) -> io::Result<u64> {
+    let Ok(bytes) = std::fs::read(db_dir.join("conf")) else {
+        return Ok(DEFAULT_SEGMENT_SIZE);
+    };
+    // The text is followed by a 4-byte CRC.
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().saturating_sub(4)]);
+    let setting = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+            .map(str::trim)
+    };
+    if setting("use_compression") == Some("true") {
+        return Err(io::Error::other(
+            "the database was written with sled's compression, which the raw reader does not undo",
+        ));
+    }
+    Ok(setting("segment_size")
+        .and_then(|raw| raw.parse::<u64>().ok())
+        .filter(|size| size.is_power_of_two() && SEGMENT_SIZE_RANGE.contains(size))
+        .unwrap_or(DEFAULT_SEGMENT_SIZE))
+}
+
+/// The highest segment number a message may claim: the highest any intact
+/// segment header names, plus one for each segment whose header is
+/// damaged (it may hold a later one). A message claiming more is garbage
+/// that happened to pass its CRC. `None` when no header is intact (then
+/// nothing bounds it).
+fn newest_segment_number(file: &File, file_len: u64, segment_size: u64) -> io::Result<Option<u64>> {
+    let mut newest: Option<u64> = None;
+    let mut damaged_headers = 0;
+    let mut base = 0;
+    while base + SEGMENT_HEADER_LEN as u64 <= file_len {
+        let mut header = [0u8; SEGMENT_HEADER_LEN];
+        file.read_exact_at(&mut header, base)?;
+        let stored = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) ^ u32::MAX;
+        if crc32fast::hash(&header[4..20]) == stored {
+            let lsn = u64::from_le_bytes(header[4..12].try_into().expect("8 bytes"))
+                ^ 0x7FFF_FFFF_FFFF_FFFF;
+            let number = lsn / segment_size;
+            newest = Some(newest.map_or(number, |n| n.max(number)));
+        } else {
+            damaged_headers += 1;
+        }
+        base += segment_size;
+    }
+    Ok(newest.map(|n| n.saturating_add(damaged_headers)))
+}
+
+/// The kinds of sled log message this reader uses; the rest are skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Free,
+    InlineNode,
+    BlobNode,
+    InlineLink,
+    BlobLink,
+    /// Canceled, padding, batch manifests, counters, the tree directory.
+    Other,
+}
+
+impl Kind {
+    /// sled's kind byte; `None` for bytes sled never writes (0 marks a
+    /// torn or unwritten message).
+    fn from_byte(byte: u8) -> Option<Kind> {
+        Some(match byte {
+            1..=3 | 5..=7 => Kind::Other,
+            4 => Kind::Free,
+            8 => Kind::InlineNode,
+            9 => Kind::BlobNode,
+            10 => Kind::InlineLink,
+            11 => Kind::BlobLink,
+            _ => return None,
+        })
+    }
+}
+
+/// A message header as sled writes it: CRC (4 bytes), kind, then varints
+/// for the body length, the segment number and the page id.
+#[derive(Debug)]
+struct MessageHeader {
+    kind: Kind,
+    body_len: usize,
+    pid: PageId,
+    header_len: usize,
+    /// The segment number times the segment size, plus the offset.
+    lsn: Lsn,
+}
+
+/// One segment's bytes, read message by message.
+struct Segment<'a> {
+    bytes: &'a [u8],
+    size: u64,
+    newest: Option<u64>,
+    blobs: &'a Path,
+}
+
+impl Segment<'_> {
+    /// Every message of the segment whose CRC holds, in order. Past damage
+    /// (or an unwritten tail) the reader moves on a byte at a time until a
+    /// message checks out again.
+    fn read_messages(&self, pages: &mut Pages, scan: &mut LogScan) {
+        let mut at = SEGMENT_HEADER_LEN;
+        let mut in_damage = false;
+        while at < self.bytes.len() {
+            let Some(header) = self.message_at(at) else {
+                in_damage = true;
+                at += 1;
+                continue;
+            };
+            if in_damage {
+                scan.skipped_stretches += 1;
+                in_damage = false;
+            }
+            scan.messages += 1;
+            let body_start = at + header.header_len;
+            let body = &self.bytes[body_start..body_start + header.body_len];
+            self.take_message(&header, body, pages, scan);
+            at = body_start + header.body_len;
+        }
+    }
+
+    /// The header of a message starting at `at` whose body fits the
+    /// segment and whose CRC holds.
+    fn message_at(&self, at: usize) -> Option<MessageHeader> {
+        let mut cursor = self.bytes.get(at..)?;
+        let start_len = cursor.len();
+        let crc = u32::from_le_bytes(take(&mut cursor, 4)?.try_into().ok()?);
+        let kind = Kind::from_byte(take(&mut cursor, 1)?[0])?;
+        let body_len = usize::try_from(varint(&mut cursor)?).ok()?;
+        let segment_number = varint(&mut cursor)?;
+        let pid = PageId(varint(&mut cursor)?);
+        if body_len > cursor.len() || self.newest.is_some_and(|n| segment_number > n) {
+            return None;
+        }
+        let lsn = Lsn(segment_number.checked_mul(self.size)?.checked_add(at as u64)?);
+        let header_len = start_len - cursor.len();
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&cursor[..body_len]);
+        hasher.update(&self.bytes[at + 4..at + header_len]);
+        if hasher.finalize() ^ u32::MAX != crc {
+            return None;
+        }
+        Some(MessageHeader {
+            kind,
+            body_len,
+            pid,
+            header_len,
+            lsn,
+        })
+    }
+
+    /// Records what one message says about its page.
+    fn take_message(&self, header: &MessageHeader, body: &[u8], pages: &mut Pages, scan: &mut LogScan) {
+        let statement = match header.kind {
+            Kind::Other => return,
+            Kind::Free => Some(Statement::Free),
+            Kind::InlineNode => parse_node(body).map(Statement::Node),
+            Kind::InlineLink => parse_link(body).map(Statement::Link),
+            Kind::BlobNode | Kind::BlobLink => {
+                let Some(blob) = self.read_blob(body, header.kind) else {
+                    scan.missing_blobs += 1;
+                    return;
+                };
+                if header.kind == Kind::BlobNode {
+                    parse_node(&blob).map(Statement::Node)
+                } else {
+                    parse_link(&blob).map(Statement::Link)
+                }
+            }
+        };
+        match statement {
+            Some(statement) => pages.record(header.pid, header.lsn, statement),
+            None => scan.unparsable += 1,
+        }
+    }
+
+    /// The contents of the blob a blob message points to (its body is the
+    /// blob's id, an 8-byte LSN naming the file), if it exists, holds the
+    /// same kind of message and passes its CRC.
+    fn read_blob(&self, body: &[u8], kind: Kind) -> Option<Vec<u8>> {
+        let id = i64::from_le_bytes(body.try_into().ok()?);
+        let mut bytes = Vec::new();
+        File::open(self.blobs.join(id.to_string()))
+            .ok()?
+            .read_to_end(&mut bytes)
+            .ok()?;
+        let (crc, rest) = bytes.split_at_checked(4)?;
+        let stored = u32::from_le_bytes(crc.try_into().ok()?);
+        if crc32fast::hash(rest) != stored || Kind::from_byte(*rest.first()?) != Some(kind) {
+            return None;
+        }
+        Some(rest[1..].to_vec())
+    }
+}
+
+/// The first `n` bytes of `cursor`, which moves past them.
+fn take<'a>(cursor: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (head, rest) = cursor.split_at_checked(n)?;
+    *cursor = rest;
+    Some(head)
+}
+
+/// sled's variable-length u64: one byte up to 240, two up to 2 287, three
+/// up to 67 823, else a length byte (250..=255) and 3 to 8 little-endian
+/// bytes.
+fn varint(cursor: &mut &[u8]) -> Option<u64> {
+    let first = *cursor.first()?;
+    let (value, len) = match first {
+        0..=240 => (u64::from(first), 1),
+        241..=248 => {
+            let second = *cursor.get(1)?;
+            (240 + 256 * (u64::from(first) - 241) + u64::from(second), 2)
+        }
+        249 => {
+            let bytes = cursor.get(1..3)?;
+            (2288 + 256 * u64::from(bytes[0]) + u64::from(bytes[1]), 3)
+        }
+        _ => {
+            let n = usize::from(first) - 247;
+            let mut aligned = [0u8; 8];
+            aligned[..n].copy_from_slice(cursor.get(1..=n)?);
+            (u64::from_le_bytes(aligned), n + 1)
+        }
+    };
+    *cursor = &cursor[len..];
+    Some(value)
+}
+
+/// A length-prefixed byte string, its length bounded by the bytes left.
+fn bytes<'a>(cursor: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = usize::try_from(varint(cursor)?).ok()?;
+    take(cursor, len)
+}
+
+/// What one message says about its page.
+#[derive(Debug)]
+enum Statement {
+    /// A whole node: the page's state as of this message.
+    Node(Node),
+    /// An update to the page's node.
+    Link(Link),
+    /// The page was freed.
+    Free,
+}
+
+/// A consolidated B-tree node: a leaf's items, or an index node (whose
+/// contents salvage does not need).
+#[derive(Debug)]
+enum Node {
+    Leaf(Leaf),
+    Index,
+}
+
+/// A leaf node: the keys in `[lo, hi)` (an empty `hi`: no upper bound),
+/// stored without the first `prefix_len` bytes, which all share with `lo`.
+#[derive(Debug)]
+struct Leaf {
+    lo: Vec<u8>,
+    hi: Vec<u8>,
+    prefix_len: usize,
+    items: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// An update logged after a node. Keys are stored without the node's prefix.
+#[derive(Debug)]
+enum Link {
+    Set(Vec<u8>, Vec<u8>),
+    Del(Vec<u8>),
+    /// Merge bookkeeping: moves no record by itself.
+    Structural,
+}
+
+/// sled's `Node`: next and merging child (varints), merging flag, prefix
+/// length, lo, hi, then its data (0: leaf keys then values; 1: index).
+fn parse_node(body: &[u8]) -> Option<Node> {
+    let mut cursor = body;
+    varint(&mut cursor)?;
+    varint(&mut cursor)?;
+    take(&mut cursor, 1)?;
+    let prefix_len = usize::from(take(&mut cursor, 1)?[0]);
+    let lo = bytes(&mut cursor)?.to_vec();
+    let hi = bytes(&mut cursor)?.to_vec();
+    let discriminant = take(&mut cursor, 1)?[0];
+    let count = usize::try_from(varint(&mut cursor)?).ok()?;
+    match discriminant {
+        1 => return Some(Node::Index),
+        0 => {}
+        _ => return None,
+    }
+    // Each key and value takes at least its length byte: a count the
+    // remaining bytes cannot hold is damage, not an allocation to make.
+    if prefix_len > lo.len() || count > cursor.len() / 2 {
+        return None;
+    }
+    let keys: Vec<&[u8]> = (0..count).map(|_| bytes(&mut cursor)).collect::<Option<_>>()?;
+    let mut items = Vec::with_capacity(count);
+    for key in keys {
+        items.push((key.to_vec(), bytes(&mut cursor)?.to_vec()));
+    }
+    Some(Node::Leaf(Leaf {
+        lo,
+        hi,
+        prefix_len,
+        items,
+    }))
+}
+
+/// sled's `Link`: 0 Set(key, value), 1 Del(key), 2..=4 merge bookkeeping.
+fn parse_link(body: &[u8]) -> Option<Link> {
+    let mut cursor = body;
+    Some(match take(&mut cursor, 1)?[0] {
+        0 => Link::Set(bytes(&mut cursor)?.to_vec(), bytes(&mut cursor)?.to_vec()),
+        1 => Link::Del(bytes(&mut cursor)?.to_vec()),
+        2 => {
+            varint(&mut cursor)?;
+            Link::Structural
+        }
+        3 | 4 => Link::Structural,
+        _ => return None,
+    })
+}
+
+/// A page's newest known state: its newest node (or free marker) and the
+/// updates logged after it.
+#[derive(Debug, Default)]
+struct Page {
+    base: Option<(Lsn, Base)>,
+    links: Vec<(Lsn, Link)>,
+}
+
+#[derive(Debug)]
+enum Base {
+    Leaf(Leaf),
+    Index,
+    Free,
+}
+
+/// Every page met in the log, kept to its newest state as messages arrive
+/// in file order (not LSN order).
+#[derive(Debug, Default)]
+struct Pages {
+    pages: HashMap<PageId, Page>,
+}
+
+/// What a page says about one key: its value (or its deletion) as of an LSN.
+#[derive(Debug)]
+struct KeyStatement {
+    lsn: Lsn,
+    value: Option<Vec<u8>>,
+}
+
+/// A leaf's claim that as of `lsn` it held every key of `[lo, hi)`: a key
+/// in that range it does not hold was gone by then.
+struct Coverage {
+    lo: Vec<u8>,
+    hi: Vec<u8>,
+    lsn: Lsn,
+}
+
+impl Pages {
+    fn record(&mut self, pid: PageId, lsn: Lsn, statement: Statement) {
+        let page = self.pages.entry(pid).or_default();
+        let base = match statement {
+            Statement::Link(link) => {
+                if page.base.as_ref().is_none_or(|(base, _)| *base < lsn) {
+                    page.links.push((lsn, link));
+                }
+                return;
+            }
+            Statement::Node(Node::Leaf(leaf)) => Base::Leaf(leaf),
+            Statement::Node(Node::Index) => Base::Index,
+            Statement::Free => Base::Free,
+        };
+        if page.base.as_ref().is_none_or(|(newest, _)| *newest < lsn) {
+            page.links.retain(|(link_lsn, _)| *link_lsn > lsn);
+            page.base = Some((lsn, base));
+        }
+    }
+
+    /// The live records: each leaf page's node with its later updates
+    /// applied, then for each key the newest statement of any page, unless
+    /// a newer leaf covering the key no longer holds it.
+    fn live_records(self, scan: &mut LogScan) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        let mut newest: BTreeMap<Vec<u8>, KeyStatement> = BTreeMap::new();
+        let mut coverage = Vec::new();
+        for page in self.pages.into_values() {
+            let Some((lsn, base)) = page.base else {
+                scan.orphan_pages += 1;
+                continue;
+            };
+            let Base::Leaf(leaf) = base else { continue };
+            let (keys, covers) = leaf_state(lsn, leaf, page.links);
+            for (key, statement) in keys {
+                match newest.get(&key) {
+                    Some(known) if known.lsn >= statement.lsn => {}
+                    _ => {
+                        newest.insert(key, statement);
+                    }
+                }
+            }
+            coverage.push(covers);
+        }
+        for covers in coverage {
+            let range = newest.range_mut::<[u8], _>((
+                std::ops::Bound::Included(covers.lo.as_slice()),
+                if covers.hi.is_empty() {
+                    std::ops::Bound::Unbounded
+                } else {
+                    std::ops::Bound::Excluded(covers.hi.as_slice())
+                },
+            ));
+            for (_, statement) in range {
+                if statement.lsn < covers.lsn {
+                    statement.value = None;
+                }
+            }
+        }
+        newest
+            .into_iter()
+            .filter_map(|(key, statement)| Some((key, statement.value?)))
+            .collect()
+    }
+}
+
+/// A leaf page's keys (full keys, prefix restored) after its updates, and
+/// the range its node covers.
+fn leaf_state(lsn: Lsn, leaf: Leaf, mut links: Vec<(Lsn, Link)>) -> (BTreeMap<Vec<u8>, KeyStatement>, Coverage) {
+    let prefix = &leaf.lo[..leaf.prefix_len];
+    let full = |suffix: Vec<u8>| [prefix, &suffix].concat();
+    let mut keys: BTreeMap<Vec<u8>, KeyStatement> = leaf
+        .items
+        .into_iter()
+        .map(|(key, value)| {
+            (
+                full(key),
+                KeyStatement {
+                    lsn,
+                    value: Some(value),
+                },
+            )
+        })
+        .collect();
+    links.sort_by_key(|(lsn, _)| *lsn);
+    for (at, link) in links {
+        let (key, value) = match link {
+            Link::Set(key, value) => (key, Some(value)),
+            Link::Del(key) => (key, None),
+            Link::Structural => continue,
+        };
+        keys.insert(full(key), KeyStatement { lsn: at, value });
+    }
+    let covers = Coverage {
+        lo: leaf.lo,
+        hi: leaf.hi,
+        lsn,
+    };
+    (keys, covers)
+}
