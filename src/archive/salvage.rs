@@ -10,8 +10,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{ArchiveError, Result};
 use super::sled_log::{self, LogScan};
+use super::{ArchiveError, Result};
 use super::{guard, record_codec};
 
 /// Records copied per write batch into the new archive.
@@ -103,7 +103,8 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
     // sled's reading is complete unless it failed, cut its log or skipped
     // damage: then the raw reading fills the gaps, and where sled's log was
     // cut, its values are older than the raw reading's.
-    let incomplete = source.is_none() || report.repair_cut.is_some() || report.damaged_stretches > 0;
+    let incomplete =
+        source.is_none() || report.repair_cut.is_some() || report.damaged_stretches > 0;
     if incomplete {
         // Lookups below must see every record sled gave.
         target.flush_batch()?;
@@ -192,7 +193,11 @@ fn open_damaged(damaged: &Path, report: &mut SalvageReport) -> Result<Option<sle
 }
 
 /// Every record sled can iterate, skipping past damaged stretches.
-fn copy_from_sled(source: &sled::Db, target: &mut Target, report: &mut SalvageReport) -> Result<()> {
+fn copy_from_sled(
+    source: &sled::Db,
+    target: &mut Target,
+    report: &mut SalvageReport,
+) -> Result<()> {
     let mut from: Vec<u8> = Vec::new();
     loop {
         let mut failed_after: Option<Vec<u8>> = None;

@@ -226,7 +226,9 @@ impl Segment<'_> {
         if body_len > cursor.len() || self.newest.is_some_and(|n| segment_number > n) {
             return None;
         }
-        let lsn = Lsn(segment_number.checked_mul(self.size)?.checked_add(at as u64)?);
+        let lsn = Lsn(segment_number
+            .checked_mul(self.size)?
+            .checked_add(at as u64)?);
         let header_len = start_len - cursor.len();
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&cursor[..body_len]);
@@ -244,7 +246,13 @@ impl Segment<'_> {
     }
 
     /// Records what one message says about its page.
-    fn take_message(&self, header: &MessageHeader, body: &[u8], pages: &mut Pages, scan: &mut LogScan) {
+    fn take_message(
+        &self,
+        header: &MessageHeader,
+        body: &[u8],
+        pages: &mut Pages,
+        scan: &mut LogScan,
+    ) {
         let statement = match header.kind {
             Kind::Other => return,
             Kind::Free => Some(Statement::Free),
@@ -386,7 +394,9 @@ fn parse_node(body: &[u8]) -> Option<Node> {
     if prefix_len > lo.len() || count > cursor.len() / 2 {
         return None;
     }
-    let keys: Vec<&[u8]> = (0..count).map(|_| bytes(&mut cursor)).collect::<Option<_>>()?;
+    let keys: Vec<&[u8]> = (0..count)
+        .map(|_| bytes(&mut cursor))
+        .collect::<Option<_>>()?;
     let mut items = Vec::with_capacity(count);
     for key in keys {
         items.push((key.to_vec(), bytes(&mut cursor)?.to_vec()));
@@ -518,7 +528,11 @@ impl Pages {
 
 /// A leaf page's keys (full keys, prefix restored) after its updates, and
 /// the range its node covers.
-fn leaf_state(lsn: Lsn, leaf: Leaf, mut links: Vec<(Lsn, Link)>) -> (BTreeMap<Vec<u8>, KeyStatement>, Coverage) {
+fn leaf_state(
+    lsn: Lsn,
+    leaf: Leaf,
+    mut links: Vec<(Lsn, Link)>,
+) -> (BTreeMap<Vec<u8>, KeyStatement>, Coverage) {
     let prefix = &leaf.lo[..leaf.prefix_len];
     let full = |suffix: Vec<u8>| [prefix, &suffix].concat();
     let mut keys: BTreeMap<Vec<u8>, KeyStatement> = leaf
@@ -549,4 +563,177 @@ fn leaf_state(lsn: Lsn, leaf: Leaf, mut links: Vec<(Lsn, Link)>) -> (BTreeMap<Ve
         lsn,
     };
     (keys, covers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// sled's background threads may hold a dropped database's file (and
+    /// its lock) a moment longer: opening it again waits for them.
+    fn open(dir: &Path, segment_size: usize) -> sled::Db {
+        let config = sled::Config::new().path(dir).segment_size(segment_size);
+        for _ in 0..200 {
+            match config.open() {
+                Err(sled::Error::Io(e)) if e.to_string().contains("lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                opened => return opened.unwrap(),
+            }
+        }
+        panic!("sled kept {} locked", dir.display());
+    }
+
+    /// Everything sled's own iteration of the default tree yields.
+    fn sled_records(dir: &Path, segment_size: usize) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        let db = open(dir, segment_size);
+        db.iter()
+            .map(|kv| {
+                let (k, v) = kv.unwrap();
+                (k.to_vec(), v.to_vec())
+            })
+            .collect()
+    }
+
+    /// How a raw reading differs from sled's: keys it lacks, keys it has
+    /// that sled does not, keys whose values differ (the first of each).
+    #[derive(Debug, Default, PartialEq)]
+    struct Mismatch {
+        missing: Vec<Vec<u8>>,
+        extra: Vec<Vec<u8>>,
+        differing: Vec<Vec<u8>>,
+    }
+
+    impl Mismatch {
+        fn between(
+            raw: &BTreeMap<Vec<u8>, Vec<u8>>,
+            sled: &BTreeMap<Vec<u8>, Vec<u8>>,
+        ) -> Mismatch {
+            let first = |keys: Vec<&Vec<u8>>| keys.into_iter().take(3).cloned().collect();
+            Mismatch {
+                missing: first(sled.keys().filter(|k| !raw.contains_key(*k)).collect()),
+                extra: first(raw.keys().filter(|k| !sled.contains_key(*k)).collect()),
+                differing: first(
+                    sled.iter()
+                        .filter(|(k, v)| raw.get(*k).is_some_and(|r| r != *v))
+                        .map(|(k, _)| k)
+                        .collect(),
+                ),
+            }
+        }
+    }
+
+    /// A key of a one-byte table and a long shared prefix, so sled's
+    /// leaves store keys without their common prefix.
+    fn key(table: u8, n: u64) -> Vec<u8> {
+        let mut k = vec![table];
+        k.extend_from_slice(b"http://news.test/story/");
+        k.extend_from_slice(&n.to_be_bytes());
+        k
+    }
+
+    /// A value of `len` bytes that differs by key and by round.
+    fn value(n: u64, round: u64, len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|i| (n.wrapping_mul(31) ^ round.wrapping_mul(7) ^ i as u64) as u8)
+            .collect()
+    }
+
+    /// Writes rounds of inserts, overwrites and deletes, closing and
+    /// reopening between rounds; values past `blob_len` are over sled's
+    /// blob threshold for `segment_size`.
+    fn build(dir: &Path, segment_size: usize, rounds: u64, keys: u64, blob_len: usize) {
+        for round in 0..rounds {
+            let db = open(dir, segment_size);
+            for n in 0..keys {
+                let table = (n % 3) as u8 + 1;
+                match (n + round) % 7 {
+                    // Deleted this round (present in some earlier one).
+                    0 => {
+                        db.remove(key(table, n)).unwrap();
+                    }
+                    // Big enough to be stored as a blob.
+                    1 if n % 50 == 1 => {
+                        db.insert(key(table, n), value(n, round, blob_len)).unwrap();
+                    }
+                    // Left as the last round wrote it.
+                    2 | 3 if round > 0 => {}
+                    _ => {
+                        db.insert(key(table, n), value(n, round, 40 + (n % 200) as usize))
+                            .unwrap();
+                    }
+                }
+            }
+            if round % 2 == 1 {
+                db.flush().unwrap();
+            }
+            drop(db);
+        }
+    }
+
+    #[test]
+    fn an_undamaged_database_reads_exactly_as_sled_iterates_it() {
+        for (segment_size, blob_len) in [(512 * 1024, 200 * 1024), (64 * 1024, 20 * 1024)] {
+            let dir = tempfile::tempdir().unwrap();
+            build(dir.path(), segment_size, 5, 4_000, blob_len);
+            let raw = read_live_records(dir.path()).unwrap();
+            let expected = sled_records(dir.path(), segment_size);
+            assert!(expected.len() > 3_000, "{}", expected.len());
+            assert!(
+                expected.values().any(|v| v.len() == blob_len),
+                "no value over the blob threshold"
+            );
+            assert!(
+                std::fs::read_dir(dir.path().join("blobs")).unwrap().count() > 0,
+                "sled stored no blob"
+            );
+            assert_eq!(
+                Mismatch::between(&raw.records, &expected),
+                Mismatch::default(),
+                "segment size {segment_size}: {:?}",
+                raw.scan
+            );
+            assert!(raw.scan.segments > 1, "{:?}", raw.scan);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(6))]
+
+        /// Any mix of writes, deletes and reopens: the raw reading and
+        /// sled's agree.
+        #[test]
+        fn random_histories_read_as_sled_iterates_them(
+            ops in proptest::collection::vec((0u64..600, 0usize..3_000, any::<bool>(), 0u8..40), 1..2_000)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut db = Some(open(dir.path(), 64 * 1024));
+            for (i, (n, len, delete, reopen)) in ops.iter().enumerate() {
+                let writing = db.as_ref().unwrap();
+                if *delete {
+                    writing.remove(key(1, *n)).unwrap();
+                } else {
+                    // Every ninth value is past the 16 KiB blob threshold.
+                    let len = if n % 9 == 0 { 17 * 1024 + len } else { *len };
+                    writing.insert(key(1, *n), value(*n, i as u64, len)).unwrap();
+                }
+                if *reopen == 0 {
+                    drop(db.take());
+                    db = Some(open(dir.path(), 64 * 1024));
+                }
+            }
+            drop(db);
+            let raw = read_live_records(dir.path()).unwrap();
+            let expected = sled_records(dir.path(), 64 * 1024);
+            prop_assert_eq!(
+                Mismatch::between(&raw.records, &expected),
+                Mismatch::default(),
+                "{} raw, {} in sled, {:?}",
+                raw.records.len(),
+                expected.len(),
+                raw.scan
+            );
+        }
+    }
 }
