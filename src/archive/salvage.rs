@@ -1,9 +1,9 @@
 //! `palimpsest salvage`: every record of a damaged archive that can still be
 //! read, copied into a new archive. The damaged archive is only read, and
 //! only through a copy, since sled's repair on opening may cut it short.
-//! Records come from sled's own reading of the copy and, where that is
-//! incomplete (sled cannot open it, cuts its log, or meets damage on the
-//! way), from [`sled_log`]'s raw reading of the same bytes, taken first.
+//! Records come from sled's own reading of the copy and from
+//! [`sled_log`]'s raw reading of the same bytes (taken first), which finds
+//! what sled's recovery leaves out and wins where they differ.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,7 +29,7 @@ pub struct SalvageReport {
     /// How sled's repair treated the damaged copy, when it cut it short.
     pub repair_cut: Option<String>,
     /// Records taken from the raw reading of sled's log, because sled's own
-    /// reading lacked them or, having cut its log, held an older value.
+    /// reading lacked them or held another (older) value.
     pub from_raw_log: u64,
     /// What the raw reading of sled's log met.
     pub raw_log: Option<LogScan>,
@@ -100,30 +100,21 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
     if let Some(source) = &source {
         copy_from_sled(source, &mut target, &mut report)?;
     }
-    // sled's reading is complete unless it failed, cut its log or skipped
-    // damage: then the raw reading fills the gaps, and where sled's log was
-    // cut, its values are older than the raw reading's.
-    let incomplete =
-        source.is_none() || report.repair_cut.is_some() || report.damaged_stretches > 0;
-    if incomplete {
-        // Lookups below must see every record sled gave.
-        target.flush_batch()?;
-        let raw_is_newer = report.repair_cut.is_some();
-        for (key, value) in raw {
-            let held = target.db.get(&key)?;
-            let take = match &held {
-                None => true,
-                Some(held) => raw_is_newer && held.as_ref() != value.as_slice(),
-            };
-            if !take {
-                continue;
-            }
-            if held.is_none() {
-                report.records += 1;
-            }
-            report.from_raw_log += 1;
-            target.insert(key, value)?;
+    // Whatever sled could read, the raw reading adds what sled's recovery
+    // left out (it stops at the first gap in its log, and may open a cut
+    // log as if it were whole), and its values are the newest the file
+    // holds: they win.
+    target.flush_batch()?;
+    for (key, value) in raw {
+        let held = target.db.get(&key)?;
+        if held.as_deref() == Some(value.as_slice()) {
+            continue;
         }
+        if held.is_none() {
+            report.records += 1;
+        }
+        report.from_raw_log += 1;
+        target.insert(key, value)?;
     }
     target.finish()?;
     Ok(report)
