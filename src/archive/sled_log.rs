@@ -859,11 +859,15 @@ mod tests {
     }
 
     /// A database of [`DAMAGE_KEYS`] keys written over [`ROUNDS`] rounds
-    /// (each overwrites a third of them, deletes a few), closed cleanly,
-    /// and what sled reads from it.
-    fn damage_template() -> &'static (tempfile::TempDir, BTreeMap<Vec<u8>, Vec<u8>>) {
-        static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, BTreeMap<Vec<u8>, Vec<u8>>)> =
-            std::sync::OnceLock::new();
+    /// (each overwrites a third of them, deletes a few), closed cleanly.
+    struct Template {
+        dir: tempfile::TempDir,
+        /// What sled reads from it.
+        records: BTreeMap<Vec<u8>, Vec<u8>>,
+    }
+
+    fn damage_template() -> &'static Template {
+        static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
         TEMPLATE.get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
             for round in 0..ROUNDS {
@@ -879,15 +883,14 @@ mod tests {
                 drop(db);
             }
             let records = sled_records(dir.path(), 512 * 1024);
-            (dir, records)
+            Template { dir, records }
         })
     }
 
     /// A copy of the template's database with its `db` file replaced.
     fn damaged_copy(bytes: &[u8]) -> tempfile::TempDir {
-        let (template, _) = damage_template();
         let copy = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(template.path()).unwrap() {
+        for entry in std::fs::read_dir(damage_template().dir.path()).unwrap() {
             let entry = entry.unwrap();
             if entry.path().is_file() {
                 std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
@@ -908,8 +911,11 @@ mod tests {
 
     #[test]
     fn a_database_cut_in_half_still_gives_most_of_its_records() {
-        let (template, expected) = damage_template();
-        let bytes = std::fs::read(template.path().join("db")).unwrap();
+        let Template {
+            dir,
+            records: expected,
+        } = damage_template();
+        let bytes = std::fs::read(dir.path().join("db")).unwrap();
         for (share, least) in [(0.5, 0.3), (0.75, 0.6)] {
             let cut = damaged_copy(&bytes[..(bytes.len() as f64 * share) as usize]);
             let raw = read_live_records(cut.path()).unwrap();
@@ -956,8 +962,7 @@ mod tests {
             flips in proptest::collection::vec((0.0f64..1.0, 1u8..=255), 1..40),
             seed in any::<u64>(),
         ) {
-            let (template, _) = damage_template();
-            let mut bytes = std::fs::read(template.path().join("db")).unwrap();
+            let mut bytes = std::fs::read(damage_template().dir.path().join("db")).unwrap();
             let start = (bytes.len() as f64 * at) as usize;
             match damage {
                 0 => bytes.truncate(start),
