@@ -8,7 +8,14 @@
 //! (resyncing past damaged bytes), and rebuilds each page from its newest
 //! node plus the updates logged after it; for each key the newest statement
 //! by LSN wins. It never trusts a length it has not bounded by the bytes
-//! that hold it, and anything unparsable is skipped and counted.
+//! that hold it, and anything unparsable is skipped and counted. On a
+//! sound database it reads exactly what sled iterates. On a damaged one an
+//! update whose node was lost is placed on the page's older node, or by
+//! the range an index node gives the page, only where it fits (the range,
+//! sled's leaf size, no newer leaf overlapping): keys are stored without
+//! the prefix their node's range shares, so an update placed on a node
+//! whose split was lost would come back under a shortened key. The
+//! records are held in memory, as many bytes as the database holds live.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
