@@ -1050,7 +1050,10 @@ mod tests {
             records: expected,
         } = damage_template();
         let bytes = std::fs::read(dir.path().join("db")).unwrap();
-        for (share, least) in [(0.5, 0.3), (0.75, 0.6)] {
+        // Where sled lays segments out varies from run to run: in twenty
+        // runs a cut at 50% kept 64-79% of the keys, at 75% 82-94%; sled
+        // itself gave back none.
+        for (share, least) in [(0.5, 0.5), (0.75, 0.7)] {
             let cut = damaged_copy(&bytes[..(bytes.len() as f64 * share) as usize]);
             let raw = read_live_records(cut.path()).unwrap();
             let verdict = Verdict::of(&raw.records);
@@ -1070,6 +1073,10 @@ mod tests {
                 "cut at {share}: raw reader {kept} of {} keys ({current} at their newest value), sled {by_sled}; {:?}",
                 expected.len(),
                 raw.scan
+            );
+            assert!(
+                by_sled < kept,
+                "sled gave back {by_sled}, the raw reader {kept}"
             );
             assert!(
                 kept as f64 >= least * expected.len() as f64,
