@@ -233,8 +233,9 @@ fn damaged_archives_are_reported_left_untouched_and_salvaged() {
                 "{damage:?}: salvage kept {kept} of {STORIES} pages\n{}",
                 salvage.stdout
             );
-            // Where sled lays segments out varies from run to run: a cut at
-            // 50% kept 28-50% of the pages in ten runs, at 75% 63-74%.
+            // Where sled lays segments out varies from run to run: in eight
+            // runs a cut at 50% kept 27-46% of the pages, at 75% 58-78%
+            // (sled alone: none at either).
             assert!(
                 kept as f64 >= (share - 0.3) * STORIES as f64,
                 "{damage:?}: salvage kept only {kept} of {STORIES} pages:\n{}",
