@@ -2,15 +2,14 @@
 //! read, copied into a new archive. The damaged archive is only read, and
 //! only through a copy, since sled's repair on opening may cut it short.
 //! Records come from sled's own reading of the copy and from
-//! [`sled_log`]'s raw reading of the same bytes (taken first), which finds
-//! what sled's recovery leaves out and wins where they differ.
+//! [`sled_log`]'s raw reading of the damaged archive itself (only read),
+//! which finds what sled's recovery leaves out and wins where they differ.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::sled_log::{self, LogScan};
+use super::sled_log::{self, LiveRecords, LogScan};
 use super::{ArchiveError, Result};
 use super::{guard, record_codec};
 
@@ -35,6 +34,8 @@ pub struct SalvageReport {
     pub raw_log: Option<LogScan>,
     /// Why the raw reading of sled's log could not be made.
     pub raw_log_failure: Option<String>,
+    /// Values the raw reading found but could not read back from the disk.
+    pub unreadable_values: u64,
 }
 
 /// Copies every readable record of the archive in `from` into a new archive
@@ -60,7 +61,7 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     let _ = std::fs::remove_dir_all(&scratch);
     let copy = scratch.join("db");
     guard::copy_tree(&source_db, &copy)?;
-    let result = copy_records(&copy, &to.join("db"));
+    let result = copy_records(&source_db, &copy, &to.join("db"));
     let _ = std::fs::remove_dir_all(&scratch);
     let report = result?;
     if to.join("db").exists() {
@@ -75,17 +76,18 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     Ok(report)
 }
 
-fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
+/// Copies the records of `original` (only read, through the raw reader)
+/// and of `damaged`, its copy (which sled's repair may cut), into `into`.
+fn copy_records(original: &Path, damaged: &Path, into: &Path) -> Result<SalvageReport> {
     let mut report = SalvageReport::default();
-    // Read before sled opens the copy: its repair may cut the file short.
-    let raw = match sled_log::read_live_records(damaged) {
+    let raw = match sled_log::read_live_records(original) {
         Ok(live) => {
-            report.raw_log = Some(live.scan);
-            live.records
+            report.raw_log = Some(live.scan.clone());
+            Some(live)
         }
         Err(e) => {
             report.raw_log_failure = Some(e.to_string());
-            BTreeMap::new()
+            None
         }
     };
     let source = open_damaged(damaged, &mut report)?;
@@ -105,8 +107,24 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
     // log as if it were whole), and its values are the newest the file
     // holds: they win.
     target.flush_batch()?;
-    for (key, value) in raw {
-        let held = target.db.get(&key)?;
+    if let Some(raw) = &raw {
+        copy_from_raw(raw, &mut target, &mut report)?;
+    }
+    target.finish()?;
+    Ok(report)
+}
+
+/// The raw reading's records that sled's reading lacked or held with
+/// another value.
+fn copy_from_raw(raw: &LiveRecords, target: &mut Target, report: &mut SalvageReport) -> Result<()> {
+    for (key, stored) in &raw.records {
+        // The file was read a moment ago and nothing may write it: a
+        // failure here is the disk's, and costs that record only.
+        let Ok(value) = raw.value(*stored) else {
+            report.unreadable_values += 1;
+            continue;
+        };
+        let held = target.db.get(key)?;
         if held.as_deref() == Some(value.as_slice()) {
             continue;
         }
@@ -114,10 +132,9 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
             report.records += 1;
         }
         report.from_raw_log += 1;
-        target.insert(key, value)?;
+        target.insert(key.as_slice(), value)?;
     }
-    target.finish()?;
-    Ok(report)
+    Ok(())
 }
 
 /// The new archive, written in batches.

@@ -14,8 +14,9 @@
 //! the range an index node gives the page, only where it fits (the range,
 //! sled's leaf size, no newer leaf overlapping): keys are stored without
 //! the prefix their node's range shares, so an update placed on a node
-//! whose split was lost would come back under a shortened key. The
-//! records are held in memory, as many bytes as the database holds live.
+//! whose split was lost would come back under a shortened key. Only keys
+//! are held in memory; a value is kept as its place on disk and read back
+//! when asked for ([`LiveRecords::value`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -26,6 +27,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+/// A blob file starts with its CRC (4 bytes) and its message kind.
+const BLOB_HEADER_LEN: u64 = 5;
 /// sled writes a 20-byte header (CRC, LSN, stable LSN) at each segment start.
 const SEGMENT_HEADER_LEN: usize = 20;
 /// sled splits a leaf holding more than 16 items before it takes another:
@@ -70,13 +73,69 @@ pub struct LogScan {
     pub unplaced_updates: u64,
 }
 
+/// Where a value lies on disk: held as a place rather than as bytes, so
+/// that reading a large database costs memory for its keys only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredValue {
+    file: StoredIn,
+    offset: u64,
+    len: u64,
+}
+
+/// The file a value lies in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoredIn {
+    /// The `db` file.
+    Log,
+    /// A file of `blobs/`, named by its id.
+    Blob(i64),
+}
+
+/// Where the bytes a message body was parsed from lie, to turn a slice of
+/// them into a [`StoredValue`].
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    body: &'a [u8],
+    file: StoredIn,
+    offset: u64,
+}
+
+impl Origin<'_> {
+    /// The place of `part`, a slice of the body.
+    fn place(&self, part: &[u8]) -> StoredValue {
+        let within = part.as_ptr() as usize - self.body.as_ptr() as usize;
+        StoredValue {
+            file: self.file,
+            offset: self.offset + within as u64,
+            len: part.len() as u64,
+        }
+    }
+}
+
 /// The live records of a sled database, by key, and how they were found.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LiveRecords {
-    /// Each live key with its newest value, bytes as sled stored them.
-    pub records: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Each live key with where its newest value lies.
+    pub records: BTreeMap<Vec<u8>, StoredValue>,
     /// What the scan met on the way.
     pub scan: LogScan,
+    db_dir: std::path::PathBuf,
+    log: File,
+}
+
+impl LiveRecords {
+    /// The bytes of a value, as sled stored them. The database must not have
+    /// changed since it was read.
+    pub fn value(&self, value: StoredValue) -> io::Result<Vec<u8>> {
+        // The length was bounded by the message (or blob) holding it.
+        let mut bytes = vec![0; value.len as usize];
+        match value.file {
+            StoredIn::Log => self.log.read_exact_at(&mut bytes, value.offset)?,
+            StoredIn::Blob(id) => File::open(self.db_dir.join("blobs").join(id.to_string()))?
+                .read_exact_at(&mut bytes, value.offset)?,
+        }
+        Ok(bytes)
+    }
 }
 
 /// Reads the live records of the sled database in `db_dir`, read-only.
@@ -98,6 +157,7 @@ pub fn read_live_records(db_dir: &Path) -> io::Result<LiveRecords> {
         scan.segments += 1;
         let segment = Segment {
             bytes: &buf,
+            offset: base,
             size: segment_size,
             newest: newest_segment,
             blobs: &db_dir.join("blobs"),
@@ -106,7 +166,12 @@ pub fn read_live_records(db_dir: &Path) -> io::Result<LiveRecords> {
         base += segment_size;
     }
     let records = pages.live_records(&mut scan);
-    Ok(LiveRecords { records, scan })
+    Ok(LiveRecords {
+        records,
+        scan,
+        db_dir: db_dir.to_path_buf(),
+        log: file,
+    })
 }
 
 /// The segment size from sled's `conf` file; sled's default when the file
@@ -202,6 +267,8 @@ struct MessageHeader {
 /// One segment's bytes, read message by message.
 struct Segment<'a> {
     bytes: &'a [u8],
+    /// Where the segment starts in the `db` file.
+    offset: u64,
     size: u64,
     newest: Option<u64>,
     blobs: &'a Path,
@@ -272,20 +339,30 @@ impl Segment<'_> {
         pages: &mut Pages,
         scan: &mut LogScan,
     ) {
+        let inline = Origin {
+            body,
+            file: StoredIn::Log,
+            offset: self.offset + (body.as_ptr() as usize - self.bytes.as_ptr() as usize) as u64,
+        };
         let statement = match header.kind {
             Kind::Other => return,
             Kind::Free => Some(Statement::Free),
-            Kind::InlineNode => parse_node(body).map(Statement::Node),
-            Kind::InlineLink => parse_link(body).map(Statement::Link),
+            Kind::InlineNode => parse_node(inline).map(Statement::Node),
+            Kind::InlineLink => parse_link(inline).map(Statement::Link),
             Kind::BlobNode | Kind::BlobLink => {
-                let Some(blob) = self.read_blob(body, header.kind) else {
+                let Some((id, blob)) = self.read_blob(body, header.kind) else {
                     scan.missing_blobs += 1;
                     return;
                 };
+                let origin = Origin {
+                    body: &blob,
+                    file: StoredIn::Blob(id),
+                    offset: BLOB_HEADER_LEN,
+                };
                 if header.kind == Kind::BlobNode {
-                    parse_node(&blob).map(Statement::Node)
+                    parse_node(origin).map(Statement::Node)
                 } else {
-                    parse_link(&blob).map(Statement::Link)
+                    parse_link(origin).map(Statement::Link)
                 }
             }
         };
@@ -298,7 +375,7 @@ impl Segment<'_> {
     /// The contents of the blob a blob message points to (its body is the
     /// blob's id, an 8-byte LSN naming the file), if it exists, holds the
     /// same kind of message and passes its CRC.
-    fn read_blob(&self, body: &[u8], kind: Kind) -> Option<Vec<u8>> {
+    fn read_blob(&self, body: &[u8], kind: Kind) -> Option<(i64, Vec<u8>)> {
         let id = i64::from_le_bytes(body.try_into().ok()?);
         let mut bytes = Vec::new();
         File::open(self.blobs.join(id.to_string()))
@@ -310,7 +387,7 @@ impl Segment<'_> {
         if crc32fast::hash(rest) != stored || Kind::from_byte(*rest.first()?) != Some(kind) {
             return None;
         }
-        Some(rest[1..].to_vec())
+        Some((id, rest[1..].to_vec()))
     }
 }
 
@@ -415,13 +492,13 @@ struct Leaf {
     lo: Vec<u8>,
     hi: Vec<u8>,
     prefix_len: usize,
-    items: Vec<(Vec<u8>, Vec<u8>)>,
+    items: Vec<(Vec<u8>, StoredValue)>,
 }
 
 /// An update logged after a node. Keys are stored without the node's prefix.
 #[derive(Debug)]
 enum Link {
-    Set(Vec<u8>, Vec<u8>),
+    Set(Vec<u8>, StoredValue),
     Del(Vec<u8>),
     /// Merge bookkeeping: moves no record by itself.
     Structural,
@@ -429,8 +506,8 @@ enum Link {
 
 /// sled's `Node`: next and merging child (varints), merging flag, prefix
 /// length, lo, hi, then its data (0: leaf keys then values; 1: index).
-fn parse_node(body: &[u8]) -> Option<Node> {
-    let mut cursor = body;
+fn parse_node(origin: Origin) -> Option<Node> {
+    let mut cursor = origin.body;
     varint(&mut cursor)?;
     varint(&mut cursor)?;
     take(&mut cursor, 1)?;
@@ -466,7 +543,7 @@ fn parse_node(body: &[u8]) -> Option<Node> {
     }
     let mut items = Vec::with_capacity(count);
     for key in keys {
-        items.push((key.to_vec(), bytes(&mut cursor)?.to_vec()));
+        items.push((key.to_vec(), origin.place(bytes(&mut cursor)?)));
     }
     Some(Node::Leaf(Leaf {
         lo,
@@ -477,10 +554,13 @@ fn parse_node(body: &[u8]) -> Option<Node> {
 }
 
 /// sled's `Link`: 0 Set(key, value), 1 Del(key), 2..=4 merge bookkeeping.
-fn parse_link(body: &[u8]) -> Option<Link> {
-    let mut cursor = body;
+fn parse_link(origin: Origin) -> Option<Link> {
+    let mut cursor = origin.body;
     Some(match take(&mut cursor, 1)?[0] {
-        0 => Link::Set(bytes(&mut cursor)?.to_vec(), bytes(&mut cursor)?.to_vec()),
+        0 => {
+            let key = bytes(&mut cursor)?.to_vec();
+            Link::Set(key, origin.place(bytes(&mut cursor)?))
+        }
         1 => Link::Del(bytes(&mut cursor)?.to_vec()),
         2 => {
             varint(&mut cursor)?;
@@ -517,7 +597,7 @@ struct Pages {
 #[derive(Debug)]
 struct KeyStatement {
     lsn: Lsn,
-    value: Option<Vec<u8>>,
+    value: Option<StoredValue>,
 }
 
 /// A leaf's claim that as of `lsn` it held every key of `[lo, hi)`: a key
@@ -568,7 +648,7 @@ impl Pages {
     /// The live records: each leaf page's node with its later updates
     /// applied, then for each key the newest statement of any page, unless
     /// a newer leaf covering the key no longer holds it.
-    fn live_records(self, scan: &mut LogScan) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    fn live_records(self, scan: &mut LogScan) -> BTreeMap<Vec<u8>, StoredValue> {
         let ranges = self.child_ranges();
         let mut leaves = Vec::new();
         for (pid, page) in self.pages {
@@ -752,6 +832,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A reading with its values read back from disk.
+    struct Reading {
+        records: BTreeMap<Vec<u8>, Vec<u8>>,
+        scan: LogScan,
+    }
+
+    fn read_values(dir: &Path) -> io::Result<Reading> {
+        let live = read_live_records(dir)?;
+        let records = live
+            .records
+            .iter()
+            .map(|(k, v)| (k.clone(), live.value(*v).unwrap()))
+            .collect();
+        Ok(Reading {
+            records,
+            scan: live.scan,
+        })
+    }
+
     /// sled's background threads may hold a dropped database's file (and
     /// its lock) a moment longer: opening it again waits for them.
     fn open(dir: &Path, segment_size: usize) -> sled::Db {
@@ -859,7 +958,7 @@ mod tests {
         for (segment_size, blob_len) in [(512 * 1024, 200 * 1024), (64 * 1024, 20 * 1024)] {
             let dir = tempfile::tempdir().unwrap();
             build(dir.path(), segment_size, 5, 4_000, blob_len);
-            let raw = read_live_records(dir.path()).unwrap();
+            let raw = read_values(dir.path()).unwrap();
             let expected = sled_records(dir.path(), segment_size);
             assert!(expected.len() > 3_000, "{}", expected.len());
             assert!(
@@ -906,7 +1005,7 @@ mod tests {
                 }
             }
             drop(db);
-            let raw = read_live_records(dir.path()).unwrap();
+            let raw = read_values(dir.path()).unwrap();
             let expected = sled_records(dir.path(), 64 * 1024);
             prop_assert_eq!(
                 Mismatch::between(&raw.records, &expected),
@@ -1055,7 +1154,7 @@ mod tests {
         // itself gave back none.
         for (share, least) in [(0.5, 0.5), (0.75, 0.7)] {
             let cut = damaged_copy(&bytes[..(bytes.len() as f64 * share) as usize]);
-            let raw = read_live_records(cut.path()).unwrap();
+            let raw = read_values(cut.path()).unwrap();
             let verdict = Verdict::of(&raw.records);
             assert!(verdict.acceptable(raw.records.len()), "{verdict:?}");
             let current = raw
@@ -1127,7 +1226,7 @@ mod tests {
                 }
             }
             let copy = damaged_copy(&bytes);
-            let raw = read_live_records(copy.path()).unwrap();
+            let raw = read_values(copy.path()).unwrap();
             if damage < 3 {
                 let verdict = Verdict::of(&raw.records);
                 prop_assert!(verdict.acceptable(raw.records.len()), "{:?}", verdict);
