@@ -15,6 +15,7 @@ mod packs;
 mod record_codec;
 mod records;
 mod salvage;
+mod sled_log;
 mod store;
 mod verify;
 

@@ -1,11 +1,15 @@
 //! `palimpsest salvage`: every record of a damaged archive that can still be
 //! read, copied into a new archive. The damaged archive is only read, and
 //! only through a copy, since sled's repair on opening may cut it short.
+//! Records come from sled's own reading of the copy and from
+//! [`sled_log`]'s raw reading of the damaged archive itself (only read),
+//! which finds what sled's recovery leaves out and wins where they differ.
 
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::sled_log::{self, LiveRecords, LogScan};
 use super::{ArchiveError, Result};
 use super::{guard, packs, record_codec};
 
@@ -26,6 +30,15 @@ pub struct SalvageReport {
     /// Payloads and articles found again in the packs although the damaged
     /// database had lost the pointers to them (counted in `records` too).
     pub from_packs: u64,
+    /// Records taken from the raw reading of sled's log, because sled's own
+    /// reading lacked them or held another (older) value.
+    pub from_raw_log: u64,
+    /// What the raw reading of sled's log met.
+    pub raw_log: Option<LogScan>,
+    /// Why the raw reading of sled's log could not be made.
+    pub raw_log_failure: Option<String>,
+    /// Values the raw reading found but could not read back from the disk.
+    pub unreadable_values: u64,
 }
 
 /// Copies every readable record of the archive in `from` into a new archive
@@ -51,7 +64,7 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     let _ = std::fs::remove_dir_all(&scratch);
     let copy = scratch.join("db");
     guard::copy_tree(&source_db, &copy)?;
-    let result = copy_records(&copy, &to.join("db"));
+    let result = copy_records(&source_db, &copy, &to.join("db"));
     let _ = std::fs::remove_dir_all(&scratch);
     let mut report = result?;
     let found = packs::restore_pointers(from, &to.join("db"))?;
@@ -72,13 +85,105 @@ pub fn salvage(from: &Path, to: &Path) -> Result<SalvageReport> {
     Ok(report)
 }
 
-fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
+/// Copies the records of `original` (only read, through the raw reader)
+/// and of `damaged`, its copy (which sled's repair may cut), into `into`.
+fn copy_records(original: &Path, damaged: &Path, into: &Path) -> Result<SalvageReport> {
+    let mut report = SalvageReport::default();
+    let raw = match sled_log::read_live_records(original) {
+        Ok(live) => {
+            report.raw_log = Some(live.scan.clone());
+            Some(live)
+        }
+        Err(e) => {
+            report.raw_log_failure = Some(e.to_string());
+            None
+        }
+    };
+    let source = open_damaged(damaged, &mut report)?;
+    let mut target = Target {
+        db: sled::Config::new()
+            .path(into)
+            .cache_capacity(guard::CACHE_BYTES)
+            .open()?,
+        batch: sled::Batch::default(),
+        in_batch: 0,
+    };
+    if let Some(source) = &source {
+        copy_from_sled(source, &mut target, &mut report)?;
+    }
+    // Whatever sled could read, the raw reading adds what sled's recovery
+    // left out (it stops at the first gap in its log, and may open a cut
+    // log as if it were whole), and its values are the newest the file
+    // holds: they win.
+    target.flush_batch()?;
+    if let Some(raw) = &raw {
+        copy_from_raw(raw, &mut target, &mut report)?;
+    }
+    target.finish()?;
+    Ok(report)
+}
+
+/// The raw reading's records that sled's reading lacked or held with
+/// another value.
+fn copy_from_raw(raw: &LiveRecords, target: &mut Target, report: &mut SalvageReport) -> Result<()> {
+    for (key, stored) in &raw.records {
+        // The file was read a moment ago and nothing may write it: a
+        // failure here is the disk's, and costs that record only.
+        let Ok(value) = raw.value(*stored) else {
+            report.unreadable_values += 1;
+            continue;
+        };
+        let held = target.db.get(key)?;
+        if held.as_deref() == Some(value.as_slice()) {
+            continue;
+        }
+        if held.is_none() {
+            report.records += 1;
+        }
+        report.from_raw_log += 1;
+        target.insert(key.as_slice(), value)?;
+    }
+    Ok(())
+}
+
+/// The new archive, written in batches.
+struct Target {
+    db: sled::Db,
+    batch: sled::Batch,
+    in_batch: usize,
+}
+
+impl Target {
+    fn insert(&mut self, key: impl Into<sled::IVec>, value: impl Into<sled::IVec>) -> Result<()> {
+        self.batch.insert(key, value);
+        self.in_batch += 1;
+        if self.in_batch == BATCH_RECORDS {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn flush_batch(&mut self) -> Result<()> {
+        self.db.apply_batch(std::mem::take(&mut self.batch))?;
+        self.in_batch = 0;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.flush_batch()?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// sled's own opening of the damaged copy; `None` when nothing of it opens
+/// (said in `report.repair_cut`).
+fn open_damaged(damaged: &Path, report: &mut SalvageReport) -> Result<Option<sled::Db>> {
     let before: u64 = guard::record_bytes(damaged);
     let open = || {
         let path = damaged.to_path_buf();
         guard::bounded(guard::budget_for(before), move || guard::open_sled(&path))
     };
-    let mut report = SalvageReport::default();
     let source = match open() {
         Ok(db) => db,
         // A snapshot that points past the damage stops sled opening at
@@ -87,12 +192,10 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
             remove_snapshots(damaged)?;
             match open() {
                 Ok(db) => db,
-                // Nothing of the log is readable: an empty salvage that says
-                // why, rather than an error that hides what was tried.
                 Err(damage) => {
                     report.repair_cut =
                         Some(format!("sled cannot open the damaged log: {}", damage.0));
-                    return Ok(report);
+                    return Ok(None);
                 }
             }
         }
@@ -103,46 +206,39 @@ fn copy_records(damaged: &Path, into: &Path) -> Result<SalvageReport> {
             "sled could read {after} of its {before} bytes; records stored past the damage are not in sled's index"
         ));
     }
-    let target = sled::Config::new()
-        .path(into)
-        .cache_capacity(guard::CACHE_BYTES)
-        .open()?;
-    let mut batch = sled::Batch::default();
-    let mut in_batch = 0;
+    Ok(Some(source))
+}
+
+/// Every record sled can iterate, skipping past damaged stretches.
+fn copy_from_sled(
+    source: &sled::Db,
+    target: &mut Target,
+    report: &mut SalvageReport,
+) -> Result<()> {
     let mut from: Vec<u8> = Vec::new();
     loop {
         let mut failed_after: Option<Vec<u8>> = None;
         let stretch = guard::quietly(|| -> std::result::Result<(), ()> {
             for kv in source.range(from.clone()..) {
                 let Ok((k, v)) = kv else { return Err(()) };
-                batch.insert(k.clone(), v);
-                in_batch += 1;
-                report.records += 1;
                 failed_after = Some(k.to_vec());
-                if in_batch == BATCH_RECORDS {
-                    target
-                        .apply_batch(std::mem::take(&mut batch))
-                        .map_err(|_| ())?;
-                    in_batch = 0;
-                }
+                target.insert(k, v).map_err(|_| ())?;
+                report.records += 1;
             }
             Ok(())
         });
         if matches!(stretch, Ok(Ok(()))) {
-            break;
+            return Ok(());
         }
         report.damaged_stretches += 1;
         if report.damaged_stretches >= MAX_DAMAGED_STRETCHES {
-            break;
+            return Ok(());
         }
-        let Some(next) = skip_past(failed_after.as_deref().unwrap_or(&from), &source) else {
-            break;
+        let Some(next) = skip_past(failed_after.as_deref().unwrap_or(&from), source) else {
+            return Ok(());
         };
         from = next;
     }
-    target.apply_batch(batch)?;
-    target.flush()?;
-    Ok(report)
 }
 
 /// The first key from which reading works again after a failure past

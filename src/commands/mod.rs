@@ -689,6 +689,19 @@ pub fn salvage(archive_dir: &Path, to: &Path, out: &mut dyn Write) -> anyhow::Re
     if let Some(cut) = &report.repair_cut {
         writeln!(out, "note: {cut}")?;
     }
+    if report.from_raw_log > 0 {
+        writeln!(
+            out,
+            "note: {} read from sled's log directly, past what sled itself could read",
+            counted(report.from_raw_log, "record", "records")
+        )?;
+    }
+    if let Some(failure) = &report.raw_log_failure {
+        writeln!(
+            out,
+            "note: sled's log could not be read directly: {failure}"
+        )?;
+    }
     if report.records == 0 {
         writeln!(out, "nothing could be read")?;
         return Ok(Outcome::NothingDone);

@@ -220,15 +220,27 @@ fn damaged_archives_are_reported_left_untouched_and_salvaged() {
             before,
             "{damage:?}: salvage changed the damaged archive"
         );
-        if let Damage::Truncate(_) = damage {
-            // sled's log cut short may hold nothing it can read any more;
-            // salvage must say so rather than make up an archive.
-            assert!(
-                salvage.status.code().is_some(),
-                "{damage:?}: {}",
-                salvage.stderr
+        if let Damage::Truncate(share) = damage
+            && (0.5..=0.75).contains(&share)
+        {
+            // sled's own recovery stops at the first segment missing in its
+            // log's order and gives back nothing here; the file still
+            // holds most pages, read from its log directly.
+            salvage.assert_success("salvage of a cut archive");
+            let check = palimpsest(&rescued, &["verify"]);
+            let kept = pages_verified(&check);
+            eprintln!(
+                "{damage:?}: salvage kept {kept} of {STORIES} pages\n{}",
+                salvage.stdout
             );
-            continue;
+            // Where sled lays segments out varies from run to run: in eight
+            // runs a cut at 50% kept 27-46% of the pages, at 75% 58-78%
+            // (sled alone: none at either).
+            assert!(
+                kept as f64 >= (share - 0.3) * STORIES as f64,
+                "{damage:?}: salvage kept only {kept} of {STORIES} pages:\n{}",
+                salvage.stdout
+            );
         }
         if !salvage.success() {
             // Damage to sled's index nodes can leave nothing reachable;
@@ -247,6 +259,10 @@ fn damaged_archives_are_reported_left_untouched_and_salvaged() {
             "{damage:?}: the record dictionaries were left behind"
         );
         let check = palimpsest(&rescued, &["verify"]);
+        eprintln!(
+            "{damage:?}: salvage kept {} of {STORIES} pages",
+            pages_verified(&check)
+        );
         best_salvage = best_salvage.max(pages_verified(&check));
         palimpsest(&rescued, &["list", "--json"]).assert_success("list of the salvaged archive");
     }
