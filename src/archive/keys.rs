@@ -56,6 +56,28 @@ pub(super) fn scope_moved_seed(key: &[u8]) -> Option<String> {
     let rest = key.strip_prefix(scope_moved_prefix().as_slice())?;
     Some(String::from_utf8_lossy(rest).into_owned())
 }
+/// Whether `key` has the shape of a key of its table: its tag and length
+/// for the fixed-size tables, a URL or an authority for the others. A raw
+/// reading of a damaged log can give a key cut short; this refuses it.
+pub(super) fn has_known_shape(key: &[u8]) -> bool {
+    let Some((&tag, rest)) = key.split_first() else {
+        return false;
+    };
+    match tag {
+        PAGES | HOST_IDS | CHANGE_LOG => rest.len() == 8,
+        VERSIONS | VERSION_SEEN | ARTICLES => rest.len() == 12,
+        CAPTURES | ADMITTED | LISTINGS_ADMITTED => rest.len() == 16,
+        CHANGES => rest.len() == 20,
+        QUEUE => rest.len() == 24,
+        LINKS | CITED_BY => rest.len() == 17,
+        PAYLOADS => rest.len() == 32,
+        URLS => rest.starts_with(b"http://") || rest.starts_with(b"https://"),
+        HOSTS => !rest.is_empty() && rest.iter().all(|b| b.is_ascii_graphic()),
+        META => !rest.is_empty(),
+        _ => false,
+    }
+}
+
 /// Whether the value under `key` is a record (JSON, or compressed with a
 /// record dictionary) rather than bytes of another shape.
 pub(super) fn holds_records(key: &[u8]) -> bool {
@@ -254,6 +276,49 @@ fn u32_at(key: &[u8], offset: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_the_archive_writes_has_a_known_shape_and_a_cut_one_does_not() {
+        let entry = QueueEntry {
+            host: HostId(7),
+            due: 99,
+            url: UrlId(3),
+        };
+        let change = ChangeRow {
+            at: 5,
+            url: UrlId(1),
+            number: 2,
+        };
+        let written = [
+            meta("schema"),
+            record_dictionary(DictionaryId(1)),
+            url("https://news.test/a"),
+            page(UrlId(1)),
+            host("news.test:8080"),
+            host_id(HostId(2)),
+            queue(&entry),
+            capture(UrlId(1), 42),
+            payload(&ContentDigest::of(b"x")),
+            version(UrlId(1), 2),
+            article(UrlId(1), 2),
+            version_seen(UrlId(1), 2),
+            ChangeKey::encode(&change),
+            change_log(9),
+            link(UrlId(1), SOURCE_EDGE, UrlId(2)),
+            cited_by(UrlId(2), SOURCE_EDGE, UrlId(1)),
+            admitted(1, HostId(2)),
+            listings_admitted(1, HostId(2)),
+        ];
+        for key in &written {
+            assert!(has_known_shape(key), "{key:?}");
+            if ![META, HOSTS, URLS].contains(&key[0]) {
+                assert!(!has_known_shape(&key[..key.len() - 1]), "cut: {key:?}");
+            }
+        }
+        // The tail of a key that lost its first bytes.
+        assert!(!has_known_shape(&url("https://news.test/a")[3..]));
+        assert!(!has_known_shape(&[]));
+    }
 
     #[test]
     fn typed_keys_decode_what_they_encode() {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::sled_log::{self, LiveRecords, LogScan};
 use super::{ArchiveError, Result};
-use super::{guard, packs, record_codec};
+use super::{guard, keys, packs, record_codec};
 
 /// Records copied per write batch into the new archive.
 const BATCH_RECORDS: usize = 1_000;
@@ -39,6 +39,9 @@ pub struct SalvageReport {
     pub raw_log_failure: Option<String>,
     /// Values the raw reading found but could not read back from the disk.
     pub unreadable_values: u64,
+    /// Keys of the raw reading with no shape a key of the archive has (cut
+    /// short by the damage): left out.
+    pub misshapen_keys: u64,
 }
 
 /// Copies every readable record of the archive in `from` into a new archive
@@ -127,6 +130,10 @@ fn copy_records(original: &Path, damaged: &Path, into: &Path) -> Result<SalvageR
 /// another value.
 fn copy_from_raw(raw: &LiveRecords, target: &mut Target, report: &mut SalvageReport) -> Result<()> {
     for (key, stored) in &raw.records {
+        if !keys::has_known_shape(key) {
+            report.misshapen_keys += 1;
+            continue;
+        }
         // The file was read a moment ago and nothing may write it: a
         // failure here is the disk's, and costs that record only.
         let Ok(value) = raw.value(*stored) else {
