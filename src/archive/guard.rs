@@ -242,6 +242,27 @@ pub(super) fn budget_for(bytes: u64) -> Duration {
     Duration::from_secs(60 + bytes / (10 * 1024 * 1024))
 }
 
+/// Opens (or creates) a sled database that this process may have closed a
+/// moment ago: sled keeps its file locked until its background threads end.
+pub(super) fn open_sled_waiting(db_dir: &Path) -> sled::Result<sled::Db> {
+    let open = || {
+        sled::Config::new()
+            .path(db_dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+    };
+    let mut tries = 0;
+    loop {
+        match open() {
+            Err(sled::Error::Io(e)) if super::is_lock_error(&e) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Opens a sled database, turning a panic inside sled into [`Damage`].
 pub(super) fn open_sled(db_dir: &Path) -> Result<sled::Db, Damage> {
     quietly(|| {
