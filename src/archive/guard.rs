@@ -23,6 +23,8 @@ pub(super) const SCRATCH_DIR: &str = ".open-check";
 /// sled's page cache for the trial and for salvage: memory stays flat
 /// whatever the archive's size.
 pub(super) const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// Tries (20 ms apart) at a database this process closed a moment ago.
+const LOCK_RETRIES: usize = 100;
 
 /// The size and modification time of each file of the database, as they
 /// were when the archive was last closed cleanly.
@@ -242,19 +244,15 @@ pub(super) fn budget_for(bytes: u64) -> Duration {
     Duration::from_secs(60 + bytes / (10 * 1024 * 1024))
 }
 
-/// Opens (or creates) a sled database that this process may have closed a
-/// moment ago: sled keeps its file locked until its background threads end.
-pub(super) fn open_sled_waiting(db_dir: &Path) -> sled::Result<sled::Db> {
-    let open = || {
-        sled::Config::new()
-            .path(db_dir)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-    };
+/// Opens (or creates) the sled database `config` names, which this process
+/// may have closed a moment ago: sled keeps its file locked until its
+/// background threads end. Only for a database whose archive lock this
+/// process holds, so the lock can be no other process's.
+pub(super) fn open_sled_waiting(config: &sled::Config) -> sled::Result<sled::Db> {
     let mut tries = 0;
     loop {
-        match open() {
-            Err(sled::Error::Io(e)) if super::is_lock_error(&e) && tries < 100 => {
+        match config.open() {
+            Err(sled::Error::Io(e)) if super::is_lock_error(&e) && tries < LOCK_RETRIES => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }

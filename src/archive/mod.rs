@@ -137,8 +137,6 @@ const LOCK_FILE: &str = "lock";
 /// The origin (`http://127.0.0.1:8080`) the holding process serves the
 /// archive on, if it does: reading commands are sent there.
 const SERVING_FILE: &str = "serving";
-/// Tries (20 ms apart) at a database this process closed a moment ago.
-const LOCK_RETRIES: usize = 100;
 /// Where the search index, derived from the archive, lives beside it.
 pub const SEARCH_DIR: &str = "search";
 
@@ -217,40 +215,25 @@ impl Archive {
             damage,
         })?;
         guard::break_seal(dir)?;
-        let open = || {
-            guard::quietly(|| {
-                sled::Config::new()
-                    .path(&db_dir)
-                    // Bounded page cache: memory must not grow with the archive.
-                    .cache_capacity(guard::CACHE_BYTES)
-                    .flush_every_ms(Some(500))
-                    .open()
-            })
+        let config = sled::Config::new()
+            .path(&db_dir)
+            // Bounded page cache: memory must not grow with the archive.
+            .cache_capacity(guard::CACHE_BYTES)
+            .flush_every_ms(Some(500));
+        // The archive's lock is ours: a database locked by sled is one this
+        // process closed a moment ago.
+        let db = guard::quietly(|| guard::open_sled_waiting(&config))
             .map_err(|damage| ArchiveError::Damaged {
                 path: dir.to_path_buf(),
                 damage,
-            })
-        };
-        let mut opened = open()?;
-        // No other process holds the archive (its lock is ours): a database
-        // this process just closed is still locked for a moment, until sled's
-        // background threads end.
-        for _ in 0..LOCK_RETRIES {
-            match &opened {
-                Err(sled::Error::Io(io)) if is_lock_error(io) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    opened = open()?;
-                }
-                _ => break,
-            }
-        }
-        let db = opened.map_err(|e| match e {
-            sled::Error::Io(ref io) if is_lock_error(io) => locked(dir),
-            other => ArchiveError::Open {
-                path: dir.to_path_buf(),
-                source: other,
-            },
-        })?;
+            })?
+            .map_err(|e| match e {
+                sled::Error::Io(ref io) if is_lock_error(io) => locked(dir),
+                other => ArchiveError::Open {
+                    path: dir.to_path_buf(),
+                    source: other,
+                },
+            })?;
         let archive = Self {
             path: dir.to_path_buf(),
             db,

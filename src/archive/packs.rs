@@ -308,7 +308,10 @@ pub(super) fn restore_pointers(archive_dir: &Path, db_dir: &Path) -> io::Result<
     if found.entries.is_empty() {
         return Ok(restored);
     }
-    let db = super::guard::open_sled_waiting(db_dir).map_err(io::Error::other)?;
+    let config = sled::Config::new()
+        .path(db_dir)
+        .cache_capacity(super::guard::CACHE_BYTES);
+    let db = super::guard::open_sled_waiting(&config).map_err(io::Error::other)?;
     for chunk in found.entries.chunks(10_000) {
         let mut batch = sled::Batch::default();
         for (key, pointer) in chunk {

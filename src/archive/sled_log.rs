@@ -855,15 +855,7 @@ mod tests {
     /// its lock) a moment longer: opening it again waits for them.
     fn open(dir: &Path, segment_size: usize) -> sled::Db {
         let config = sled::Config::new().path(dir).segment_size(segment_size);
-        for _ in 0..200 {
-            match config.open() {
-                Err(sled::Error::Io(e)) if e.to_string().contains("lock") => {
-                    std::thread::sleep(std::time::Duration::from_millis(25));
-                }
-                opened => return opened.unwrap(),
-            }
-        }
-        panic!("sled kept {} locked", dir.display());
+        crate::archive::guard::open_sled_waiting(&config).unwrap()
     }
 
     /// Everything sled's own iteration of the default tree yields.
