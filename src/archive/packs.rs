@@ -215,30 +215,16 @@ impl Packs {
         let file = self
             .reader(at.pack)
             .map_err(|e| format!("{} cannot be read: {e}", pack_name(at.pack)))?;
-        let where_ = || format!("{} at {}", pack_name(at.pack), at.offset);
-        let mut header = [0u8; ENTRY_HEADER_LEN];
-        file.read_exact_at(&mut header, at.offset)
-            .map_err(|e| format!("{}: {e}", where_()))?;
-        let key_len = usize::from(u16::from_be_bytes([header[4], header[5]]));
-        let value_len = u32::from_be_bytes([header[6], header[7], header[8], header[9]]);
-        if header[..4] != ENTRY_MAGIC
-            || key_len != key.len()
-            || value_len != at.len
-            || value_len > MAX_VALUE_BYTES
-        {
-            return Err(format!("{}: no entry for this record there", where_()));
+        let where_ = |what: &str| format!("{} at {}: {what}", pack_name(at.pack), at.offset);
+        let lengths = header_at(&file, at.offset).map_err(|e| where_(&e.to_string()))?;
+        if lengths != Some((key.len(), at.len)) {
+            return Err(where_("no entry for this record there"));
         }
-        let mut body = vec![0u8; key_len + value_len as usize + CHECKSUM_LEN];
-        file.read_exact_at(&mut body, at.offset + ENTRY_HEADER_LEN as u64)
-            .map_err(|e| format!("{}: {e}", where_()))?;
-        let (named, rest) = body.split_at(key_len);
-        let (value, sum) = rest.split_at(value_len as usize);
-        if named != key || sum != checksum(key, value) {
-            return Err(format!("{}: the entry is damaged", where_()));
+        match body_at(&file, at.offset, key.len(), at.len) {
+            Ok(Some((named, value))) if named == key => Ok(value),
+            Ok(_) => Err(where_("the entry is damaged")),
+            Err(e) => Err(where_(&e.to_string())),
         }
-        body.truncate(key_len + value_len as usize);
-        body.drain(..key_len);
-        Ok(body)
     }
 
     fn reader(&self, number: u32) -> io::Result<Arc<File>> {
@@ -361,24 +347,50 @@ fn scan_pack(number: u32, file: &File, scan: &mut PackScan) -> io::Result<()> {
     Ok(())
 }
 
-/// The intact entry at `at`: its key, value length, and where the next
-/// entry starts.
-fn entry_at(file: &File, at: u64, len: u64) -> Option<(Vec<u8>, u32, u64)> {
+/// The key and value lengths the entry header at `at` gives, or `None`
+/// when there is no entry header there.
+fn header_at(file: &File, at: u64) -> io::Result<Option<(usize, u32)>> {
     let mut header = [0u8; ENTRY_HEADER_LEN];
-    file.read_exact_at(&mut header, at).ok()?;
+    file.read_exact_at(&mut header, at)?;
     let key_len = usize::from(u16::from_be_bytes([header[4], header[5]]));
     let value_len = u32::from_be_bytes([header[6], header[7], header[8], header[9]]);
-    let body_len = (key_len + value_len as usize + CHECKSUM_LEN) as u64;
-    let next = at + ENTRY_HEADER_LEN as u64 + body_len;
-    if header[..4] != ENTRY_MAGIC || value_len > MAX_VALUE_BYTES || next > len {
-        return None;
-    }
-    let mut body = vec![0u8; body_len as usize];
-    file.read_exact_at(&mut body, at + ENTRY_HEADER_LEN as u64)
-        .ok()?;
+    Ok(
+        (header[..4] == ENTRY_MAGIC && value_len <= MAX_VALUE_BYTES)
+            .then_some((key_len, value_len)),
+    )
+}
+
+/// The key and value of the entry at `at` whose header gives these
+/// lengths, or `None` when they do not match its checksum.
+fn body_at(
+    file: &File,
+    at: u64,
+    key_len: usize,
+    value_len: u32,
+) -> io::Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let mut body = vec![0u8; key_len + value_len as usize + CHECKSUM_LEN];
+    file.read_exact_at(&mut body, at + ENTRY_HEADER_LEN as u64)?;
     let (key, rest) = body.split_at(key_len);
     let (value, sum) = rest.split_at(value_len as usize);
-    (sum == checksum(key, value)).then(|| (key.to_vec(), value_len, next))
+    if sum != checksum(key, value) {
+        return Ok(None);
+    }
+    let key = key.to_vec();
+    body.truncate(key_len + value_len as usize);
+    body.drain(..key_len);
+    Ok(Some((key, body)))
+}
+
+/// The intact entry at `at` of a pack of `len` bytes: its key, value
+/// length, and where the next entry starts.
+fn entry_at(file: &File, at: u64, len: u64) -> Option<(Vec<u8>, u32, u64)> {
+    let (key_len, value_len) = header_at(file, at).ok()??;
+    let next = at + (ENTRY_HEADER_LEN + key_len + value_len as usize + CHECKSUM_LEN) as u64;
+    if next > len {
+        return None;
+    }
+    let (key, _) = body_at(file, at, key_len, value_len).ok()??;
+    Some((key, value_len, next))
 }
 
 /// The offset of the next entry magic at or after `from`.
