@@ -939,9 +939,10 @@ impl Store for Archive {
 
     /// Counts and sizes.
     fn stats(&self) -> Result<Stats> {
+        let pack_bytes = self.packs.bytes_on_disk();
         let mut stats = Stats {
-            disk_bytes: self.db.size_on_disk()? + self.packs.bytes_on_disk(),
-            pack_bytes: self.packs.bytes_on_disk(),
+            disk_bytes: self.db.size_on_disk()? + pack_bytes,
+            pack_bytes,
             ..Stats::default()
         };
         for kv in self.db.iter() {

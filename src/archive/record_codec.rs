@@ -47,15 +47,7 @@ impl Dictionary {
         let pooled = self.compressors.lock().ok().and_then(|mut p| p.pop());
         let mut compressor = match pooled {
             Some(c) => c,
-            None => {
-                let mut c = zstd::bulk::Compressor::with_dictionary(LEVEL, &self.bytes)
-                    .map_err(|e| e.to_string())?;
-                // The record key names the record; a checksum and the
-                // dictionary id would only repeat what the header says.
-                c.include_checksum(false).map_err(|e| e.to_string())?;
-                c.include_dictid(false).map_err(|e| e.to_string())?;
-                c
-            }
+            None => record_compressor(&self.bytes)?,
         };
         let mut out = Vec::with_capacity(HEADER_LEN + json.len());
         out.push(RECORD_FORMAT);
@@ -453,10 +445,20 @@ impl Default for TrainingSchedule {
     }
 }
 
+/// A compressor for records with the dictionary `bytes`, set as records
+/// are stored.
+fn record_compressor(bytes: &[u8]) -> std::result::Result<zstd::bulk::Compressor<'static>, String> {
+    let mut c = zstd::bulk::Compressor::with_dictionary(LEVEL, bytes).map_err(|e| e.to_string())?;
+    // The record key names the record; a checksum and the dictionary id
+    // would only repeat what the header says.
+    c.include_checksum(false).map_err(|e| e.to_string())?;
+    c.include_dictid(false).map_err(|e| e.to_string())?;
+    Ok(c)
+}
+
 /// Bytes `samples` take compressed with the dictionary `bytes`.
 fn packed_size(bytes: &[u8], samples: &[Vec<u8>]) -> std::result::Result<u64, String> {
-    let mut compressor =
-        zstd::bulk::Compressor::with_dictionary(LEVEL, bytes).map_err(|e| e.to_string())?;
+    let mut compressor = record_compressor(bytes)?;
     let mut total = 0u64;
     for sample in samples {
         let packed = compressor.compress(sample).map_err(|e| e.to_string())?;
