@@ -113,6 +113,18 @@ enum Command {
         /// Only articles in this language (en, id, vi…).
         #[arg(long)]
         language: Option<String>,
+        /// Only versions dated at or after (RFC 3339, a date, or a duration ago such as 7d).
+        #[arg(long, value_parser = parse_when)]
+        since: Option<DateTime<Utc>>,
+        /// Only versions dated before (RFC 3339, a date, or a duration ago).
+        #[arg(long, value_parser = parse_when)]
+        until: Option<DateTime<Utc>>,
+        /// Which date --since and --until narrow by (published: the article's date, or when first seen if it gives none).
+        #[arg(long, value_enum, default_value = "published")]
+        dated_by: palimpsest::search::DatedBy,
+        /// Text an earlier version had and the latest no longer has, with the version where it disappeared.
+        #[arg(long)]
+        removed: bool,
         /// Results at most.
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -589,6 +601,10 @@ fn run(
             query,
             host,
             language,
+            since,
+            until,
+            dated_by,
+            removed,
             limit,
             json,
         } => {
@@ -596,6 +612,10 @@ fn run(
                 text: query.clone(),
                 host: host.clone(),
                 language: language.clone(),
+                since: *since,
+                until: *until,
+                dated_by: *dated_by,
+                removed: *removed,
                 limit: *limit,
             };
             commands::search(archive, &query, *json, out)

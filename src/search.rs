@@ -7,17 +7,20 @@
 //!
 //! A query is tantivy's query language: words (all must match), `"exact
 //! phrases"`, `OR`, `-excluded`, and fields (`title:`, `author:`, `host:`,
-//! `language:`). Each page is one result, its best-matching version, with a
-//! snippet of its text.
+//! `language:`), narrowed by host, language and a date window. Each page is
+//! one result, its best-matching version, with a snippet of its text; or,
+//! asked for removed text, the pages whose latest version no longer matches
+//! what an earlier one did, with the version where it disappeared.
 
+use std::ops::Bound;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, TantivyDocument, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, TantivyDocument, Value,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexWriter, Term, doc};
@@ -29,6 +32,10 @@ const WRITER_BUDGET: usize = 50_000_000;
 /// Candidates read per result asked for: a page matched by several of its
 /// versions is one result.
 const CANDIDATES_PER_RESULT: usize = 8;
+/// Matching versions read when looking for removed text: enough for every
+/// version of the pages a person reads through, bounded for a query that
+/// matches everything.
+const REMOVED_CANDIDATES: usize = 20_000;
 
 /// Why a search or an index update failed.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +64,12 @@ struct Fields {
     body: Field,
     version: Field,
     first_seen: Field,
+    published: Field,
+    /// Publication time, or first seen when the article gives none: what a
+    /// date window narrows by default.
+    dated: Field,
+    /// Whether this is the page's latest version.
+    latest: Field,
 }
 
 impl Fields {
@@ -71,7 +84,10 @@ impl Fields {
             author: b.add_text_field("author", TEXT | STORED),
             body: b.add_text_field("body", TEXT | STORED),
             version: b.add_u64_field("version", INDEXED | STORED),
-            first_seen: b.add_i64_field("first_seen", INDEXED | STORED),
+            first_seen: b.add_i64_field("first_seen", INDEXED | STORED | FAST),
+            published: b.add_i64_field("published", STORED),
+            dated: b.add_i64_field("dated", INDEXED | FAST),
+            latest: b.add_bool_field("latest", INDEXED | STORED),
         };
         (b.build(), fields)
     }
@@ -86,8 +102,27 @@ pub struct SearchQuery {
     pub host: Option<String>,
     /// Only articles in this language (a primary subtag: `en`, `id`).
     pub language: Option<String>,
+    /// Only versions dated at or after this.
+    pub since: Option<DateTime<Utc>>,
+    /// Only versions dated before this.
+    pub until: Option<DateTime<Utc>>,
+    /// Which date `since` and `until` narrow by.
+    pub dated_by: DatedBy,
+    /// Text an earlier version had and the latest no longer has.
+    pub removed: bool,
     /// Results at most.
     pub limit: usize,
+}
+
+/// The date a window of time narrows versions by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DatedBy {
+    /// The article's publication date, or when the version was first seen if
+    /// the article gives none.
+    #[default]
+    Published,
+    /// When the version was first seen.
+    Captured,
 }
 
 /// One result: a page, its best-matching version, and where the query
@@ -106,6 +141,13 @@ pub struct Hit {
     pub version: u64,
     /// When that version was first seen.
     pub first_seen: DateTime<Utc>,
+    /// When the article says it was published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    /// For removed text: the first version that no longer has it (the hit's
+    /// version is the last that had it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<u64>,
     /// How well it matched (higher is better).
     pub score: f32,
     /// A stretch of the text around the matches.
@@ -129,10 +171,16 @@ impl SearchIndex {
         let fresh = !dir.join("meta.json").exists();
         std::fs::create_dir_all(&dir).map_err(|e| tantivy::TantivyError::IoError(e.into()))?;
         let index = if fresh {
-            Index::create_in_dir(&dir, schema)?
+            Index::create_in_dir(&dir, schema.clone())?
         } else {
             Index::open_in_dir(&dir)?
         };
+        if index.schema() != schema {
+            // Built by an earlier release with other fields: derived data,
+            // so it is built again rather than misread.
+            drop(index);
+            return Self::rebuild(archive_dir, archive);
+        }
         let search = SearchIndex { index, fields };
         let indexed = if fresh {
             search.build(archive)?
@@ -186,6 +234,10 @@ impl SearchIndex {
             last = logged.seq;
             let change = logged.change;
             indexed += u64::from(self.add_version(&writer, archive, change.url, change.number)?);
+            if change.number > 1 {
+                // The version before is no longer the latest.
+                self.add_version(&writer, archive, change.url, change.number - 1)?;
+            }
         }
         if last != from {
             commit_at(&mut writer, last)?;
@@ -219,14 +271,21 @@ impl SearchIndex {
         let key = format!("{}:{number}", id.0);
         writer.delete_term(Term::from_field_text(f.key, &key));
         let article = &version.article;
+        let first_seen = version.first_seen.timestamp_micros();
+        let published = article.published.map(|p| p.timestamp_micros());
         let mut document = doc!(
             f.key => key,
             f.url => page.url.as_str(),
             f.host => page.url.host().to_string(),
             f.body => article.text.as_str(),
             f.version => u64::from(number),
-            f.first_seen => version.first_seen.timestamp_micros(),
+            f.first_seen => first_seen,
+            f.dated => published.unwrap_or(first_seen),
+            f.latest => number == page.versions,
         );
+        if let Some(published) = published {
+            document.add_i64(f.published, published);
+        }
         if let Some(title) = &article.title {
             document.add_text(f.title, title);
         }
@@ -240,7 +299,8 @@ impl SearchIndex {
         Ok(true)
     }
 
-    /// The pages whose versions match `query`, best first.
+    /// The pages whose versions match `query`, best first; for removed
+    /// text, the pages whose latest version no longer matches.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
         let f = self.fields;
         let reader = self.index.reader()?;
@@ -249,39 +309,118 @@ impl SearchIndex {
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);
         let text_query = parser.parse_query(&query.text)?;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
+        let mut clauses = vec![(Occur::Must, text_query.box_clone())];
         for (field, value) in [(f.host, &query.host), (f.language, &query.language)] {
             if let Some(value) = value {
-                let term = Term::from_field_text(field, value);
-                clauses.push((
-                    Occur::Must,
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-                ));
+                clauses.push((Occur::Must, term_query(Term::from_field_text(field, value))));
             }
+        }
+        if let Some(window) = self.window(query) {
+            clauses.push((Occur::Must, window));
+        }
+        if query.removed {
+            clauses.push((
+                Occur::Must,
+                term_query(Term::from_field_bool(f.latest, false)),
+            ));
         }
         let combined = BooleanQuery::new(clauses);
         let limit = query.limit.max(1);
-        let top = searcher.search(
-            &combined,
-            &TopDocs::with_limit(limit.saturating_mul(CANDIDATES_PER_RESULT)),
-        )?;
+        let candidates = if query.removed {
+            REMOVED_CANDIDATES
+        } else {
+            limit.saturating_mul(CANDIDATES_PER_RESULT)
+        };
+        let top = searcher.search(&combined, &TopDocs::with_limit(candidates))?;
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)?;
         snippets.set_max_num_chars(200);
         let mut hits: Vec<Hit> = Vec::new();
         for (score, address) in top {
             let document: TantivyDocument = searcher.doc(address)?;
             let hit = self.hit(&document, score, &snippets);
-            // One result a page: its best-scoring version, the newest of equals.
             match hits.iter().position(|h| h.url == hit.url) {
+                // One result a page: its best-scoring version, the newest of
+                // equals; for removed text, the last version that had it.
+                Some(i) if query.removed && hits[i].version < hit.version => {
+                    hits[i] = Hit {
+                        score: hits[i].score,
+                        ..hit
+                    };
+                }
                 Some(i) if hits[i].score == hit.score && hits[i].version < hit.version => {
                     hits[i] = hit;
                 }
                 Some(_) => {}
-                None if hits.len() < limit => hits.push(hit),
+                None if query.removed || hits.len() < limit => hits.push(hit),
                 None => {}
             }
         }
+        if query.removed {
+            hits = self.still_removed(&searcher, &*text_query, hits, limit)?;
+        }
         Ok(hits)
+    }
+
+    /// The range of `dated` or `first_seen` a query's window asks for.
+    fn window(&self, query: &SearchQuery) -> Option<Box<dyn Query>> {
+        if query.since.is_none() && query.until.is_none() {
+            return None;
+        }
+        let field = match query.dated_by {
+            DatedBy::Published => self.fields.dated,
+            DatedBy::Captured => self.fields.first_seen,
+        };
+        let bound = |at: Option<DateTime<Utc>>, inclusive: bool| match at {
+            None => Bound::Unbounded,
+            Some(at) => {
+                let term = Term::from_field_i64(field, at.timestamp_micros());
+                if inclusive {
+                    Bound::Included(term)
+                } else {
+                    Bound::Excluded(term)
+                }
+            }
+        };
+        Some(Box::new(RangeQuery::new(
+            bound(query.since, true),
+            bound(query.until, false),
+        )))
+    }
+
+    /// Of `hits` (each page's last version matching `text`), those whose
+    /// latest version does not match, naming the version after the hit's as
+    /// where the text disappeared; at most `limit`.
+    fn still_removed(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &dyn Query,
+        hits: Vec<Hit>,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        let f = self.fields;
+        let mut removed = Vec::new();
+        for mut hit in hits {
+            let latest = BooleanQuery::new(vec![
+                (Occur::Must, text.box_clone()),
+                (
+                    Occur::Must,
+                    term_query(Term::from_field_text(f.url, &hit.url)),
+                ),
+                (
+                    Occur::Must,
+                    term_query(Term::from_field_bool(f.latest, true)),
+                ),
+            ]);
+            if searcher.search(&latest, &Count)? > 0 {
+                continue;
+            }
+            hit.removed_in = Some(hit.version + 1);
+            removed.push(hit);
+            if removed.len() == limit {
+                break;
+            }
+        }
+        Ok(removed)
     }
 
     fn hit(&self, document: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Hit {
@@ -291,6 +430,12 @@ impl SearchIndex {
                 .get_first(field)
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
+        };
+        let time = |field: Field| {
+            document
+                .get_first(field)
+                .and_then(|v| v.as_i64())
+                .and_then(DateTime::from_timestamp_micros)
         };
         let snippet = snippets.snippet_from_doc(document);
         let (fragment, highlighted) = if snippet.is_empty() {
@@ -309,16 +454,19 @@ impl SearchIndex {
                 .get_first(f.version)
                 .and_then(|v| v.as_u64())
                 .unwrap_or(0),
-            first_seen: document
-                .get_first(f.first_seen)
-                .and_then(|v| v.as_i64())
-                .and_then(DateTime::from_timestamp_micros)
-                .unwrap_or_default(),
+            first_seen: time(f.first_seen).unwrap_or_default(),
+            published: time(f.published),
+            removed_in: None,
             score,
             snippet: fragment,
             highlighted,
         }
     }
+}
+
+/// A query for documents holding `term`.
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
 /// The first sentences of `text`, as a snippet when the body did not match.

@@ -605,9 +605,13 @@ pub fn search(
             writeln!(out, "{}", serde_json::to_string(hit)?)?;
             continue;
         }
+        let removed = hit
+            .removed_in
+            .map(|v| format!(" (gone in v{v})"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "{}  v{}  {}  {}",
+            "{}  v{}{removed}  {}  {}",
             hit.url,
             hit.version,
             hit.first_seen.format("%Y-%m-%d"),

@@ -13,14 +13,23 @@ use crate::support::*;
 const DEADLINE: Duration = Duration::from_secs(120);
 
 fn story(title: &str, paragraphs: &[&str]) -> String {
+    dated_story(title, None, paragraphs)
+}
+
+/// A story whose page gives its publication time, if `published`.
+fn dated_story(title: &str, published: Option<&str>, paragraphs: &[&str]) -> String {
     let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let meta = published
+        .map(|at| format!("<meta property=\"article:published_time\" content=\"{at}\">"))
+        .unwrap_or_default();
     format!(
-        "<html lang=\"en\"><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"
+        "<html lang=\"en\"><head><title>{title}</title>{meta}</head><body><article><h1>{title}</h1>{body}</article></body></html>"
     )
 }
 
-/// A site of three stories; `edited` rewrites the harbour story, removing
-/// the sentence about the breakwater.
+/// A site of three stories, two of them dated (March and May 2026);
+/// `edited` rewrites the harbour story, removing the sentence about the
+/// breakwater.
 fn news_site(edited: Arc<AtomicBool>) -> Server {
     Site::new()
         .page(
@@ -43,8 +52,9 @@ fn news_site(edited: Arc<AtomicBool>) -> Server {
         .page(
             "daily.test",
             "/comet",
-            story(
+            dated_story(
                 "Amateur astronomer spots a new comet",
+                Some("2026-03-10T08:00:00Z"),
                 &[
                     "A retired teacher spotted the comet from her garden telescope late on Sunday night.",
                     "The comet will be visible with binoculars low in the western sky until the end of the month.",
@@ -54,8 +64,9 @@ fn news_site(edited: Arc<AtomicBool>) -> Server {
         .page(
             "daily.test",
             "/rates",
-            story(
+            dated_story(
                 "Central bank holds interest rates steady",
+                Some("2026-05-02T16:30:00+02:00"),
                 &[
                     "The central bank kept its main interest rate unchanged at four percent, as markets expected.",
                     "The governor said inflation in the harbour towns had eased since the spring.",
@@ -190,4 +201,73 @@ fn a_malformed_query_or_no_match_says_so_without_a_panic() {
     assert_ne!(bad.status.code(), Some(101), "{}", bad.stderr);
     assert!(!bad.status.success());
     assert!(bad.stderr.contains("query"), "{}", bad.stderr);
+}
+
+#[test]
+fn removed_text_is_found_with_the_version_where_it_disappeared() {
+    let edited = Arc::new(AtomicBool::new(false));
+    let server = news_site(edited.clone());
+    let archive = Archive::new();
+    archive.crawl_site(&server, "daily.test", "50/s", DEADLINE);
+    // Nothing is removed while every page has one version.
+    assert!(hits(&archive, &["granite", "--removed"]).is_empty());
+
+    edited.store(true, Ordering::SeqCst);
+    archive.crawl_site(&server, "daily.test", "50/s", DEADLINE);
+    let check = |archive: &Archive| {
+        let granite = hits(archive, &["\"old breakwater\"", "--removed"]);
+        assert_eq!(urls(&granite), ["harbour"]);
+        assert_eq!(granite[0]["version"], 1, "the last version that said it");
+        assert_eq!(granite[0]["removed_in"], 2, "{granite:?}");
+        // Text the latest version still has, or gained, was not removed.
+        assert!(hits(archive, &["ferry", "--removed"]).is_empty());
+        assert!(hits(archive, &["volunteers", "--removed"]).is_empty());
+        assert!(hits(archive, &["comet", "--removed"]).is_empty());
+        // A plain search still finds it, in the version that had it.
+        assert_eq!(hits(archive, &["granite"])[0]["version"], 1);
+    };
+    check(&archive);
+    let plain = search(&archive, &["granite", "--removed"]);
+    assert!(plain.stdout.contains("v1 (gone in v2)"), "{}", plain.stdout);
+
+    run(&["reindex", "--archive", &archive.path()], DEADLINE).assert_success("reindex");
+    check(&archive);
+}
+
+#[test]
+fn date_windows_narrow_by_publication_or_capture_date() {
+    let server = news_site(Arc::new(AtomicBool::new(false)));
+    let archive = Archive::new();
+    archive.crawl_site(&server, "daily.test", "50/s", DEADLINE);
+    let sorted = |args: &[&str]| {
+        let mut found = urls(&hits(&archive, args));
+        // The front page (its URL ends in "/") is not one of the stories.
+        found.retain(|u| !u.is_empty());
+        found.sort();
+        found
+    };
+    // Every story has "the".
+    assert_eq!(sorted(&["the"]), ["comet", "harbour", "rates"]);
+    let march = ["the", "--since", "2026-03-01", "--until", "2026-04-01"];
+    assert_eq!(sorted(&march), ["comet"]);
+    // 16:30 at +02:00 is 14:30 UTC: inside a window that starts at 14:00 UTC.
+    let may = [
+        "the",
+        "--since",
+        "2026-05-02T14:00:00Z",
+        "--until",
+        "2026-05-03",
+    ];
+    assert_eq!(sorted(&may), ["rates"]);
+    let before_may = ["the", "--until", "2026-05-02T14:00:00Z"];
+    assert_eq!(sorted(&before_may), ["comet"]);
+    // The undated story is dated by when it was first seen: just now.
+    assert_eq!(sorted(&["the", "--since", "1h"]), ["harbour"]);
+    // By capture date, all three were seen just now and none in the spring.
+    let captured = ["the", "--dated-by", "captured", "--since", "1h"];
+    assert_eq!(sorted(&captured), ["comet", "harbour", "rates"]);
+    let spring = ["the", "--dated-by", "captured", "--until", "2026-06-01"];
+    assert!(sorted(&spring).is_empty());
+    let comet = hits(&archive, &["comet"]);
+    assert_eq!(comet[0]["published"], "2026-03-10T08:00:00Z");
 }
