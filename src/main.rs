@@ -618,7 +618,14 @@ fn run(
                 removed: *removed,
                 limit: *limit,
             };
-            commands::search(archive, &query, *json, out)
+            let colour =
+                !*json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            Reading::Search {
+                query,
+                json: *json,
+                colour,
+            }
+            .run(archive, out)
         }
         Command::Reindex => commands::reindex(archive, out),
         Command::Salvage { to } => commands::salvage(archive, to, out),

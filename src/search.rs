@@ -12,18 +12,20 @@
 //! asked for removed text, the pages whose latest version no longer matches
 //! what an earlier one did, with the version where it disappeared.
 
-use std::ops::Bound;
-use std::path::Path;
+use std::collections::HashMap;
+use std::ops::{Bound, Range};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, TantivyDocument, Value,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Index, IndexWriter, Term, doc};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc};
 
 use crate::archive::{ArchiveError, SEARCH_DIR, Store, UrlId};
 
@@ -32,6 +34,10 @@ const WRITER_BUDGET: usize = 50_000_000;
 /// Candidates read per result asked for: a page matched by several of its
 /// versions is one result.
 const CANDIDATES_PER_RESULT: usize = 8;
+/// Characters of text a snippet shows.
+const SNIPPET_CHARS: usize = 200;
+/// Characters of a version's text searched for the stretch a snippet shows.
+const SNIPPET_SCAN: usize = 1_000_000;
 /// Matching versions read when looking for removed text: enough for every
 /// version of the pages a person reads through, bounded for a query that
 /// matches everything.
@@ -56,6 +62,8 @@ type Result<T> = std::result::Result<T, SearchError>;
 #[derive(Clone, Copy)]
 struct Fields {
     key: Field,
+    /// The page's id in the archive.
+    page: Field,
     url: Field,
     host: Field,
     language: Field,
@@ -77,13 +85,14 @@ impl Fields {
         let mut b = Schema::builder();
         let fields = Fields {
             key: b.add_text_field("key", STRING),
+            page: b.add_u64_field("page", INDEXED | FAST),
             url: b.add_text_field("url", STRING | STORED),
             host: b.add_text_field("host", STRING | STORED),
             language: b.add_text_field("language", STRING | STORED),
             title: b.add_text_field("title", TEXT | STORED),
             author: b.add_text_field("author", TEXT | STORED),
             body: b.add_text_field("body", TEXT | STORED),
-            version: b.add_u64_field("version", INDEXED | STORED),
+            version: b.add_u64_field("version", INDEXED | STORED | FAST),
             first_seen: b.add_i64_field("first_seen", INDEXED | STORED | FAST),
             published: b.add_i64_field("published", STORED),
             dated: b.add_i64_field("dated", INDEXED | FAST),
@@ -93,8 +102,9 @@ impl Fields {
     }
 }
 
-/// What a search asks.
-#[derive(Debug, Clone, Default)]
+/// What a search asks (also as a forwarded command sends it: a field
+/// added needs `#[serde(default)]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchQuery {
     /// The query, in tantivy's query language.
     pub text: String,
@@ -115,7 +125,8 @@ pub struct SearchQuery {
 }
 
 /// The date a window of time narrows versions by.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DatedBy {
     /// The article's publication date, or when the version was first seen if
     /// the article gives none.
@@ -156,17 +167,60 @@ pub struct Hit {
     pub highlighted: Vec<(usize, usize)>,
 }
 
-/// The search index of one archive.
-pub struct SearchIndex {
-    index: Index,
-    fields: Fields,
+impl Hit {
+    /// The snippet cut at its matches, in order: each stretch, and whether
+    /// it matched.
+    pub fn snippet_parts(&self) -> Vec<(&str, bool)> {
+        let mut parts = Vec::with_capacity(self.highlighted.len() * 2 + 1);
+        let mut at = 0;
+        for &(start, end) in &self.highlighted {
+            let (Some(before), Some(matched)) =
+                (self.snippet.get(at..start), self.snippet.get(start..end))
+            else {
+                continue;
+            };
+            parts.push((before, false));
+            parts.push((matched, true));
+            at = end;
+        }
+        parts.push((self.snippet.get(at..).unwrap_or_default(), false));
+        parts.retain(|(text, _)| !text.is_empty());
+        parts
+    }
 }
+
+/// The search index of one archive: shared by every user of it in this
+/// process (the web interface's requests, a forwarded `search`), because an
+/// index admits one writer at a time.
+#[derive(Clone)]
+pub struct SearchIndex {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    /// Held while the index is written: one update at a time.
+    writing: Mutex<()>,
+}
+
+/// The indexes open in this process, by directory.
+static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<Shared>>>> = LazyLock::new(Mutex::default);
 
 impl SearchIndex {
     /// Opens the index of the archive in `archive_dir` and brings it up to
-    /// date with `archive`, building it first if there is none.
+    /// date with `archive`, building it first if there is none; how many
+    /// versions were indexed on the way.
     pub fn open(archive_dir: &Path, archive: &impl Store) -> Result<(Self, u64)> {
         let dir = archive_dir.join(SEARCH_DIR);
+        let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(shared) = open.get(&dir).and_then(Weak::upgrade) {
+            drop(open);
+            let search = SearchIndex { shared };
+            let indexed = search.update(archive)?;
+            return Ok((search, indexed));
+        }
         let (schema, fields) = Fields::schema();
         let fresh = !dir.join("meta.json").exists();
         std::fs::create_dir_all(&dir).map_err(|e| tantivy::TantivyError::IoError(e.into()))?;
@@ -178,10 +232,22 @@ impl SearchIndex {
         if index.schema() != schema {
             // Built by an earlier release with other fields: derived data,
             // so it is built again rather than misread.
-            drop(index);
+            drop((index, open));
             return Self::rebuild(archive_dir, archive);
         }
-        let search = SearchIndex { index, fields };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let shared = Arc::new(Shared {
+            index,
+            reader,
+            fields,
+            writing: Mutex::new(()),
+        });
+        open.insert(dir, Arc::downgrade(&shared));
+        drop(open);
+        let search = SearchIndex { shared };
         let indexed = if fresh {
             search.build(archive)?
         } else {
@@ -193,6 +259,9 @@ impl SearchIndex {
     /// Deletes the index of the archive in `archive_dir` and builds it again.
     pub fn rebuild(archive_dir: &Path, archive: &impl Store) -> Result<(Self, u64)> {
         let dir = archive_dir.join(SEARCH_DIR);
+        OPEN.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&dir);
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(tantivy::TantivyError::IoError(e.into()).into());
@@ -202,14 +271,19 @@ impl SearchIndex {
         Self::open(archive_dir, archive)
     }
 
+    /// The writer, while `writing` is held.
     fn writer(&self) -> Result<IndexWriter> {
-        Ok(self.index.writer_with_num_threads(1, WRITER_BUDGET)?)
+        Ok(self
+            .shared
+            .index
+            .writer_with_num_threads(1, WRITER_BUDGET)?)
     }
 
     /// Indexes every version of every page.
     fn build(&self, archive: &impl Store) -> Result<u64> {
         // The log's end is read first: what commits meanwhile is indexed
         // again by the next update, which replaces it.
+        let _writing = self.writing();
         let logged = archive.last_change_logged()?;
         let mut writer = self.writer()?;
         let mut indexed = 0;
@@ -220,12 +294,17 @@ impl SearchIndex {
             }
         }
         commit_at(&mut writer, logged)?;
+        self.shared.reader.reload()?;
         Ok(indexed)
     }
 
     /// Indexes the versions committed since the index's last commit.
     pub fn update(&self, archive: &impl Store) -> Result<u64> {
+        let _writing = self.writing();
         let from = self.position()?;
+        if archive.last_change_logged()? == from {
+            return Ok(0);
+        }
         let mut writer = self.writer()?;
         let mut last = from;
         let mut indexed = 0;
@@ -239,15 +318,21 @@ impl SearchIndex {
                 self.add_version(&writer, archive, change.url, change.number - 1)?;
             }
         }
-        if last != from {
-            commit_at(&mut writer, last)?;
-        }
+        commit_at(&mut writer, last)?;
+        self.shared.reader.reload()?;
         Ok(indexed)
+    }
+
+    fn writing(&self) -> MutexGuard<'_, ()> {
+        self.shared
+            .writing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The change log's sequence number the index has read up to.
     fn position(&self) -> Result<u64> {
-        let metas = self.index.load_metas()?;
+        let metas = self.shared.index.load_metas()?;
         Ok(metas
             .payload
             .as_deref()
@@ -267,7 +352,7 @@ impl SearchIndex {
         let (Some(page), Some(version)) = (archive.page(id)?, archive.version(id, number)?) else {
             return Ok(false);
         };
-        let f = self.fields;
+        let f = self.shared.fields;
         let key = format!("{}:{number}", id.0);
         writer.delete_term(Term::from_field_text(f.key, &key));
         let article = &version.article;
@@ -275,6 +360,7 @@ impl SearchIndex {
         let published = article.published.map(|p| p.timestamp_micros());
         let mut document = doc!(
             f.key => key,
+            f.page => id.0,
             f.url => page.url.as_str(),
             f.host => page.url.host().to_string(),
             f.body => article.text.as_str(),
@@ -302,10 +388,10 @@ impl SearchIndex {
     /// The pages whose versions match `query`, best first; for removed
     /// text, the pages whose latest version no longer matches.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
-        let f = self.fields;
-        let reader = self.index.reader()?;
-        let searcher = reader.searcher();
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.body, f.author]);
+        let f = self.shared.fields;
+        let searcher = self.shared.reader.searcher();
+        let mut parser =
+            QueryParser::for_index(&self.shared.index, vec![f.title, f.body, f.author]);
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);
         let text_query = parser.parse_query(&query.text)?;
@@ -332,33 +418,22 @@ impl SearchIndex {
             limit.saturating_mul(CANDIDATES_PER_RESULT)
         };
         let top = searcher.search(&combined, &TopDocs::with_limit(candidates))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)?;
-        snippets.set_max_num_chars(200);
-        let mut hits: Vec<Hit> = Vec::new();
-        for (score, address) in top {
-            let document: TantivyDocument = searcher.doc(address)?;
-            let hit = self.hit(&document, score, &snippets);
-            match hits.iter().position(|h| h.url == hit.url) {
-                // One result a page: its best-scoring version, the newest of
-                // equals; for removed text, the last version that had it.
-                Some(i) if query.removed && hits[i].version < hit.version => {
-                    hits[i] = Hit {
-                        score: hits[i].score,
-                        ..hit
-                    };
-                }
-                Some(i) if hits[i].score == hit.score && hits[i].version < hit.version => {
-                    hits[i] = hit;
-                }
-                Some(_) => {}
-                None if query.removed || hits.len() < limit => hits.push(hit),
-                None => {}
-            }
-        }
+        let mut chosen = choose(&searcher, top, query.removed)?;
         if query.removed {
-            hits = self.still_removed(&searcher, &*text_query, hits, limit)?;
+            chosen = self.still_removed(&searcher, &*text_query, chosen)?;
         }
-        Ok(hits)
+        chosen.truncate(limit);
+        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)?;
+        snippets.set_max_num_chars(SNIPPET_SCAN);
+        chosen
+            .into_iter()
+            .map(|c| {
+                let document: TantivyDocument = searcher.doc(c.address)?;
+                let mut hit = self.hit(&document, c.score, &snippets);
+                hit.removed_in = query.removed.then_some(c.version + 1);
+                Ok(hit)
+            })
+            .collect()
     }
 
     /// The range of `dated` or `first_seen` a query's window asks for.
@@ -367,8 +442,8 @@ impl SearchIndex {
             return None;
         }
         let field = match query.dated_by {
-            DatedBy::Published => self.fields.dated,
-            DatedBy::Captured => self.fields.first_seen,
+            DatedBy::Published => self.shared.fields.dated,
+            DatedBy::Captured => self.shared.fields.first_seen,
         };
         let bound = |at: Option<DateTime<Utc>>, inclusive: bool| match at {
             None => Bound::Unbounded,
@@ -387,44 +462,38 @@ impl SearchIndex {
         )))
     }
 
-    /// Of `hits` (each page's last version matching `text`), those whose
-    /// latest version does not match, naming the version after the hit's as
-    /// where the text disappeared; at most `limit`.
+    /// Of `chosen` (each page's last version matching `text`), those whose
+    /// latest version does not match: the text disappeared in the version
+    /// after the chosen one.
     fn still_removed(
         &self,
-        searcher: &tantivy::Searcher,
+        searcher: &Searcher,
         text: &dyn Query,
-        hits: Vec<Hit>,
-        limit: usize,
-    ) -> Result<Vec<Hit>> {
-        let f = self.fields;
+        chosen: Vec<Candidate>,
+    ) -> Result<Vec<Candidate>> {
+        let f = self.shared.fields;
         let mut removed = Vec::new();
-        for mut hit in hits {
+        for candidate in chosen {
             let latest = BooleanQuery::new(vec![
                 (Occur::Must, text.box_clone()),
                 (
                     Occur::Must,
-                    term_query(Term::from_field_text(f.url, &hit.url)),
+                    term_query(Term::from_field_u64(f.page, candidate.page)),
                 ),
                 (
                     Occur::Must,
                     term_query(Term::from_field_bool(f.latest, true)),
                 ),
             ]);
-            if searcher.search(&latest, &Count)? > 0 {
-                continue;
-            }
-            hit.removed_in = Some(hit.version + 1);
-            removed.push(hit);
-            if removed.len() == limit {
-                break;
+            if searcher.search(&latest, &Count)? == 0 {
+                removed.push(candidate);
             }
         }
         Ok(removed)
     }
 
     fn hit(&self, document: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Hit {
-        let f = self.fields;
+        let f = self.shared.fields;
         let text = |field: Field| {
             document
                 .get_first(field)
@@ -437,13 +506,13 @@ impl SearchIndex {
                 .and_then(|v| v.as_i64())
                 .and_then(DateTime::from_timestamp_micros)
         };
-        let snippet = snippets.snippet_from_doc(document);
-        let (fragment, highlighted) = if snippet.is_empty() {
+        let body = text(f.body).unwrap_or_default();
+        let matches = snippets.snippet(&body);
+        let (fragment, highlighted) = if matches.is_empty() {
             // Matched in the title or byline only: the text's opening.
-            (opening(&text(f.body).unwrap_or_default()), Vec::new())
+            (opening(&body), Vec::new())
         } else {
-            let ranges = snippet.highlighted().iter().map(|r| (r.start, r.end));
-            (snippet.fragment().to_string(), ranges.collect())
+            around_matches(matches.fragment(), matches.highlighted())
         };
         Hit {
             url: text(f.url).unwrap_or_default(),
@@ -469,9 +538,97 @@ fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
+/// A version that matched, by page, as the index's fast fields give it.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    address: DocAddress,
+    score: f32,
+    page: u64,
+    version: u64,
+}
+
+/// One candidate a page, in order of its best score: the best-scoring
+/// version (the newest of equals), or with `last`, the newest version that
+/// matched.
+fn choose(searcher: &Searcher, top: Vec<(f32, DocAddress)>, last: bool) -> Result<Vec<Candidate>> {
+    let mut chosen: Vec<Candidate> = Vec::new();
+    let mut by_page: HashMap<u64, usize> = HashMap::new();
+    for (score, address) in top {
+        let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+        let value =
+            |name: &str| -> Result<u64> { Ok(fast.u64(name)?.first(address.doc_id).unwrap_or(0)) };
+        let candidate = Candidate {
+            address,
+            score,
+            page: value("page")?,
+            version: value("version")?,
+        };
+        match by_page.get(&candidate.page) {
+            None => {
+                by_page.insert(candidate.page, chosen.len());
+                chosen.push(candidate);
+            }
+            Some(&i) => {
+                let held = &mut chosen[i];
+                let newer = held.version < candidate.version;
+                if newer && (last || held.score == candidate.score) {
+                    *held = Candidate {
+                        score: held.score,
+                        ..candidate
+                    };
+                }
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// About [`SNIPPET_CHARS`] of `text` where the most `matches` (byte ranges)
+/// fall, cut at spaces, with the ranges moved into it.
+fn around_matches(text: &str, matches: &[Range<usize>]) -> (String, Vec<(usize, usize)>) {
+    let Some(first) = matches.first() else {
+        return (opening(text), Vec::new());
+    };
+    // The window that starts at a match and holds the most matches.
+    let mut start = first.start;
+    let mut most = 0;
+    for (i, m) in matches.iter().enumerate() {
+        let within = matches[i..]
+            .iter()
+            .take_while(|n| n.end <= m.start + SNIPPET_CHARS)
+            .count();
+        if within > most {
+            (most, start) = (within, m.start);
+        }
+    }
+    // A little context before the first match, from the start of a word.
+    let mut from = start.saturating_sub(SNIPPET_CHARS / 5);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    if from > 0 {
+        from = text[from..start]
+            .find(' ')
+            .map_or(start, |at| from + at + 1);
+    }
+    let mut to = (from + SNIPPET_CHARS).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    if to < text.len() {
+        to = text[..to].rfind(' ').filter(|&at| at > start).unwrap_or(to);
+    }
+    let ranges = matches
+        .iter()
+        .filter(|m| m.start >= from && m.end <= to)
+        .map(|m| (m.start - from, m.end - from))
+        .collect();
+    (text[from..to].to_string(), ranges)
+}
+
 /// The first sentences of `text`, as a snippet when the body did not match.
 fn opening(text: &str) -> String {
-    let mut end = text.len().min(200);
+    let mut end = text.len().min(SNIPPET_CHARS);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -485,4 +642,46 @@ fn commit_at(writer: &mut IndexWriter, logged: u64) -> Result<()> {
     commit.set_payload(&logged.to_string());
     commit.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(text: &str, matches: &[Range<usize>]) -> (String, Vec<String>) {
+        let (snippet, ranges) = around_matches(text, matches);
+        let marked = ranges
+            .iter()
+            .map(|&(a, b)| snippet[a..b].to_string())
+            .collect();
+        (snippet, marked)
+    }
+
+    fn find_all(text: &str, word: &str) -> Vec<Range<usize>> {
+        text.match_indices(word)
+            .map(|(at, w)| at..at + w.len())
+            .collect()
+    }
+
+    #[test]
+    fn a_snippet_shows_where_most_matches_fall_cut_at_words() {
+        let filler = "lorem ipsum dolor sit amet ".repeat(20);
+        let text = format!("{filler}comet once {filler}comet and comet again {filler}");
+        let (snippet, marked) = window(&text, &find_all(&text, "comet"));
+        assert_eq!(marked, ["comet", "comet"], "{snippet}");
+        assert!(snippet.contains("comet and comet again"), "{snippet}");
+        assert!(snippet.len() <= SNIPPET_CHARS, "{}", snippet.len());
+        assert!(!snippet.starts_with(' ') && text.contains(&snippet));
+        let first_word = snippet.split(' ').next().unwrap();
+        assert!(["lorem", "ipsum", "dolor", "sit", "amet"].contains(&first_word));
+    }
+
+    #[test]
+    fn a_snippet_never_cuts_a_character() {
+        let text = "ä".repeat(300) + " ünïcödé " + &"ö".repeat(300);
+        let (snippet, marked) = window(&text, &find_all(&text, "ünïcödé"));
+        assert_eq!(marked, ["ünïcödé"]);
+        assert!(snippet.len() <= SNIPPET_CHARS + 3);
+        assert_eq!(window("", &[]).0, "");
+    }
 }

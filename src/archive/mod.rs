@@ -330,6 +330,12 @@ impl Archive {
         }
     }
 
+    /// The archive's directory (derived data, such as the search index, is
+    /// kept beside the database).
+    pub fn dir(&self) -> &Path {
+        &self._sealer.dir
+    }
+
     /// Bytes the database takes on disk.
     pub fn raw_size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)

@@ -99,7 +99,7 @@ pub fn serve(archive_dir: &Path, interface: &Interface, clock: Clock) -> anyhow:
             true,
         )
         .await?;
-        web.state.search.warm(&*web.state.archive)?;
+        web.state.catalogue.warm(&*web.state.archive)?;
         let allowed = interface.allowed_hosts.clone();
         serve::run_allowing(web.listener, web.state, allowed, shutdown_signal()).await?;
         anyhow::Ok(())
@@ -133,7 +133,7 @@ impl Announced {
             archive,
             crawl,
             origin,
-            search: serve::SearchIndex::default(),
+            catalogue: serve::LiveCatalogue::default(),
             print_reading: read::print,
             clock,
         });
@@ -588,18 +588,17 @@ pub fn compact(archive_dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcom
 }
 
 /// `palimpsest search`: the pages whose versions match, best first, each
-/// with its best-matching version and a snippet (matches in bold on a
-/// terminal); the index is brought up to date first.
-pub fn search(
-    archive_dir: &Path,
+/// with its best-matching version and a snippet (matches in bold, or
+/// between brackets); the index is brought up to date first.
+pub(crate) fn search(
+    archive: &Archive,
     query: &crate::search::SearchQuery,
     json: bool,
+    bold: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let archive = open_existing(archive_dir, "palimpsest search")?;
-    let (index, _) = crate::search::SearchIndex::open(archive_dir, &archive)?;
+    let (index, _) = crate::search::SearchIndex::open(archive.dir(), archive)?;
     let hits = index.search(query)?;
-    let bold = !json && std::io::stdout().is_terminal();
     for hit in &hits {
         if json {
             writeln!(out, "{}", serde_json::to_string(hit)?)?;
@@ -617,7 +616,7 @@ pub fn search(
             hit.first_seen.format("%Y-%m-%d"),
             hit.title.as_deref().unwrap_or("(no title)")
         )?;
-        writeln!(out, "    {}", marked(&hit.snippet, &hit.highlighted, bold))?;
+        writeln!(out, "    {}", marked(hit, bold))?;
     }
     if hits.is_empty() && !json {
         writeln!(out, "no version matches")?;
@@ -629,27 +628,23 @@ pub fn search(
     })
 }
 
-/// `snippet` with its matched ranges in bold (ANSI) or between `[` `]`.
-fn marked(snippet: &str, ranges: &[(usize, usize)], bold: bool) -> String {
+/// The hit's snippet with its matches in bold (ANSI) or between `[` `]`.
+fn marked(hit: &crate::search::Hit, bold: bool) -> String {
     let (open, close) = if bold {
         ("\x1b[1m", "\x1b[0m")
     } else {
         ("[", "]")
     };
-    let mut out = String::with_capacity(snippet.len() + ranges.len() * 8);
-    let mut at = 0;
-    for &(start, end) in ranges {
-        let (Some(before), Some(matched)) = (snippet.get(at..start), snippet.get(start..end))
-        else {
-            continue;
-        };
-        out.push_str(before);
-        out.push_str(open);
-        out.push_str(matched);
-        out.push_str(close);
-        at = end;
+    let mut out = String::with_capacity(hit.snippet.len() + hit.highlighted.len() * 8);
+    for (text, matched) in hit.snippet_parts() {
+        if matched {
+            out.push_str(open);
+            out.push_str(text);
+            out.push_str(close);
+        } else {
+            out.push_str(text);
+        }
     }
-    out.push_str(snippet.get(at..).unwrap_or_default());
     out.replace('\n', " ")
 }
 

@@ -1,5 +1,6 @@
 //! Running the commands that only read the archive: `list`, `stats`,
-//! `schedule`, `history`, `show`, `diff`, `changes`, `export`, `verify`.
+//! `schedule`, `history`, `show`, `diff`, `changes`, `export`, `verify`,
+//! `search`.
 //!
 //! sled admits one process per archive. When a `watch --serve` or `serve`
 //! process holds it, a reading command is sent to that process, whose
@@ -89,6 +90,11 @@ impl Reading {
             } => versions::changes(archive, *since, *all_pages, *json, out),
             Reading::Export(opts) => super::export::export_on(archive, opts, out),
             Reading::Verify { json } => super::verify_on(archive, *json, out),
+            Reading::Search {
+                query,
+                json,
+                colour,
+            } => super::search(archive, query, *json, *colour, out),
         }
     }
 

@@ -19,7 +19,7 @@ mod versions;
 
 pub use changes::{Change, Order, changes};
 pub use filter::{host_within, language_within};
-pub use pages::{IndexQuery, PageSummary, SearchIndex, index, pages};
+pub use pages::{IndexQuery, LiveCatalogue, PageSummary, index, pages};
 pub use reading::{DiffFormat, Reading};
 pub use schedule::{Due, schedule};
 pub use versions::{

@@ -88,11 +88,11 @@ struct Catalog {
 /// time-ordered changes index on each query — so searching 100k versions
 /// never decodes 100k records.
 #[derive(Default)]
-pub struct SearchIndex {
+pub struct LiveCatalogue {
     catalog: Mutex<Catalog>,
 }
 
-impl SearchIndex {
+impl LiveCatalogue {
     /// Reads the whole catalogue now (at start-up) rather than on the
     /// first query.
     pub fn warm(&self, archive: &impl Store) -> Result<(), ArchiveError> {
@@ -166,7 +166,7 @@ impl Catalog {
 /// there are more.
 pub fn index(
     archive: &impl Store,
-    search: &SearchIndex,
+    search: &LiveCatalogue,
     query: &IndexQuery,
 ) -> Result<(Vec<PageSummary>, bool), ArchiveError> {
     let skip = query.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
@@ -273,7 +273,7 @@ mod tests {
         archive.commit(txn).unwrap();
     }
 
-    fn listed(archive: &Archive, search: &SearchIndex) -> Vec<String> {
+    fn listed(archive: &Archive, search: &LiveCatalogue) -> Vec<String> {
         let (rows, _) = index(archive, search, &IndexQuery::default()).unwrap();
         rows.into_iter().map(|r| r.url).collect()
     }
@@ -282,7 +282,7 @@ mod tests {
     fn a_version_committed_after_a_newer_one_reaches_the_live_index() {
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::open(dir.path(), "test").unwrap();
-        let search = SearchIndex::default();
+        let search = LiveCatalogue::default();
         store_version(&archive, 1, 60);
         search.warm(&archive).unwrap();
         // Fetched before story 1 (a politeness wait held it back), stored

@@ -74,6 +74,16 @@ pub enum Reading {
     /// `export`: the corpus, streamed back (the asking process writes it
     /// to its `-o`, which is not sent).
     Export(crate::commands::ExportOptions),
+    /// `search`: the versions whose text matches a query.
+    Search {
+        /// The query and its filters.
+        query: crate::search::SearchQuery,
+        /// JSON Lines instead of text.
+        json: bool,
+        /// Matches in bold (a terminal that allows it) rather than between
+        /// brackets.
+        colour: bool,
+    },
     /// `verify`: the integrity check.
     Verify {
         /// JSON instead of text.
@@ -107,6 +117,7 @@ impl Reading {
             Reading::Changes { .. } => "changes",
             Reading::Export(_) => "export",
             Reading::Verify { .. } => "verify",
+            Reading::Search { .. } => "search",
         }
     }
 }
@@ -179,6 +190,21 @@ mod tests {
             (
                 Reading::Verify { json: true },
                 r#"{"command":"verify","json":true}"#,
+            ),
+            (
+                Reading::Search {
+                    query: crate::search::SearchQuery {
+                        text: "\"a phrase\" -word".into(),
+                        host: Some("a.test".into()),
+                        since: DateTime::from_timestamp(1_700_000_000, 0),
+                        removed: true,
+                        limit: 5,
+                        ..Default::default()
+                    },
+                    json: false,
+                    colour: true,
+                },
+                r#"{"command":"search","query":{"text":"\"a phrase\" -word","host":"a.test","language":null,"since":"2023-11-14T22:13:20Z","until":null,"dated_by":"published","removed":true,"limit":5},"json":false,"colour":true}"#,
             ),
         ];
         for (reading, wire) in cases {

@@ -8,6 +8,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::diff::{self, Side};
 use crate::query::{ArticleView, Comparison, Due, IndexQuery, PageSummary, Pages, TimelineVersion};
+use crate::search::{DatedBy, Hit, SearchQuery};
 
 const STYLE: &str = "\
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}\
@@ -16,7 +17,8 @@ main{max-width:72em;margin:1em auto;padding:0 1.2em}table{border-collapse:collap
 td,th{padding:.35em .5em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\
 form.filters input,form.filters select{margin-right:.5em}\
 .text p{max-width:45em}\
-iframe{width:100%;height:70vh;border:1px solid #ccc;background:#fff}";
+iframe{width:100%;height:70vh;border:1px solid #ccc;background:#fff}\
+ol.hits li{margin-bottom:1em}mark{background:#ffe08a}";
 
 /// Times as everywhere else palimpsest prints them: RFC 3339 in UTC.
 fn fmt(t: DateTime<Utc>) -> String {
@@ -52,6 +54,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                 header {
                     a href="/" { strong { "palimpsest" } }
                     a href="/" { "Articles" }
+                    a href="/search" { "Search" }
                     a href="/status" { "Crawl status" }
                     a href="/changes.atom" { "Changes feed" }
                 }
@@ -288,4 +291,69 @@ pub fn status(view: &StatusView) -> Markup {
             }
         },
     )
+}
+
+/// The full-text search page: its form, and the results of `query` if one
+/// was asked.
+pub fn search(query: Option<&SearchQuery>, hits: Option<&[Hit]>) -> Markup {
+    let q = query.cloned().unwrap_or_default();
+    let day = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    layout(
+        "Search",
+        html! {
+            h1 { "Search every version" }
+            form.filters method="get" action="/search" role="search" {
+                label { "Words " input type="search" name="q" value=(q.text) placeholder="words, \"a phrase\", -word, title:…" size="40"; }
+                label { "Host " input type="text" name="host" value=(q.host.clone().unwrap_or_default()) size="14"; }
+                label { "Language " input type="text" name="lang" value=(q.language.clone().unwrap_or_default()) size="4"; }
+                label { "From " input type="date" name="since" value=(day(q.since)); }
+                label { "to " input type="date" name="until" value=(day(q.until)); }
+                select name="by" {
+                    option value="published" selected[q.dated_by == DatedBy::Published] { "published" }
+                    option value="captured" selected[q.dated_by == DatedBy::Captured] { "captured" }
+                }
+                label { input type="checkbox" name="removed" value="1" checked[q.removed]; " removed since" }
+                button type="submit" { "Search" }
+            }
+            @match hits {
+                None => {}
+                Some([]) => p.none { "No version matches." }
+                Some(hits) => ol.hits { @for hit in hits { (search_hit(hit)) } }
+            }
+        },
+    )
+}
+
+fn search_hit(hit: &Hit) -> Markup {
+    let url = enc(&hit.url);
+    let version_link = match hit.version {
+        1 => format!("/article?url={url}"),
+        v => format!("/diff?url={url}&a={}&b={v}", v - 1),
+    };
+    html! {
+        li.hit {
+            a href=(format!("/article?url={url}")) { (hit.title.clone().unwrap_or_else(|| hit.url.clone())) }
+            br;
+            span.meta {
+                (hit.url) " · " a href=(version_link) { "version " (hit.version) }
+                " · first seen " (fmt(hit.first_seen))
+                @if let Some(gone) = hit.removed_in {
+                    " · " a.removed href=(format!("/diff?url={url}&a={}&b={gone}", hit.version)) { "gone in version " (gone) }
+                }
+            }
+            p.snippet { (highlighted(hit)) }
+        }
+    }
+}
+
+/// The hit's snippet with its matches marked.
+fn highlighted(hit: &Hit) -> Markup {
+    html! {
+        @for (text, matched) in hit.snippet_parts() {
+            @if matched { mark { (text) } } @else { (text) }
+        }
+    }
 }

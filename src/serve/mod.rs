@@ -12,8 +12,9 @@ mod feed;
 mod host;
 mod html;
 mod read;
+mod search;
 
-pub(crate) use crate::query::SearchIndex;
+pub(crate) use crate::query::LiveCatalogue;
 pub use host::AllowedHost;
 pub(crate) use host::HostPolicy;
 
@@ -49,7 +50,7 @@ pub(crate) struct ServeState {
     pub crawl: Option<Arc<CrawlStats>>,
     /// The interface's own origin, for absolute links in the feed.
     pub origin: String,
-    pub search: SearchIndex,
+    pub catalogue: LiveCatalogue,
     /// How a reading command forwarded to `/api/read` is answered: the
     /// CLI's own printer, so the text is the same wherever it runs.
     pub print_reading: PrintReading,
@@ -214,7 +215,7 @@ async fn off_runtime<T: Send + 'static>(
 
 async fn index(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
     let q = index_query(&p, s.clock.now())?;
-    let (rows, more) = query::index(&*s.archive, &s.search, &q)?;
+    let (rows, more) = query::index(&*s.archive, &s.catalogue, &q)?;
     Ok(html::index(&q, &rows, more).into_response())
 }
 
@@ -352,7 +353,7 @@ async fn api_pages(
 ) -> Result<Response, Problem> {
     let q = index_query(&p, s.clock.now()).map_err(Problem::json)?;
     let (pages, more) =
-        query::index(&*s.archive, &s.search, &q).map_err(|e| Problem::from(e).json())?;
+        query::index(&*s.archive, &s.catalogue, &q).map_err(|e| Problem::from(e).json())?;
     Ok(Json(PagesResponse {
         pages,
         page: q.page,
@@ -518,6 +519,8 @@ pub(crate) fn router(state: Arc<ServeState>, hosts: HostPolicy) -> Router {
         .route("/raw", get(raw))
         .route("/status", get(status))
         .route("/changes.atom", get(changes_atom))
+        .route("/search", get(search::page))
+        .route("/api/search", get(search::api))
         .route("/api/pages", get(api_pages))
         .route("/api/history", get(api_history))
         .route("/api/diff", get(api_diff))

@@ -281,6 +281,49 @@ fn chromium_walks_from_search_to_the_highlighted_change() {
     );
 }
 
+#[test]
+fn chromium_searches_the_text_and_opens_the_version_that_matched() {
+    let (_server, archive, _story) = hostile_archive();
+    let served = Served::start(&archive);
+    let driver = Driver::start();
+
+    driver.goto(&served.url("/"));
+    driver.click(&driver.find("header a[href='/search']"));
+    driver.wait_until("the search page", || {
+        driver.current_url().ends_with("/search").then_some(())
+    });
+    driver.type_text(&driver.find("input[name=q]"), "\"added line\"");
+    driver.click(&driver.find("form.filters button[type=submit]"));
+    driver.wait_until("one search hit", || {
+        (driver.find_all("ol.hits li.hit").len() == 1).then_some(())
+    });
+    let marks: Vec<String> = driver
+        .find_all("li.hit mark")
+        .iter()
+        .map(|m| driver.text(m))
+        .collect();
+    assert_eq!(
+        marks,
+        ["added", "line"],
+        "{}",
+        driver.run_script("return document.querySelector('ol.hits').innerHTML")
+    );
+
+    driver.click(&driver.find("li.hit span.meta a"));
+    let url = driver.wait_until("the diff of the version that matched", || {
+        let url = driver.current_url();
+        url.contains("/diff?").then_some(url)
+    });
+    assert!(url.contains("a=1") && url.contains("b=2"), "{url}");
+    driver.wait_until("the added line", || {
+        driver
+            .find_all("#inline ins")
+            .iter()
+            .any(|e| driver.text(e).contains("An added line"))
+            .then_some(())
+    });
+}
+
 impl Driver {
     /// Runs `script` in the current browsing context.
     fn run_script(&self, script: &str) -> Value {

@@ -242,6 +242,8 @@ fn archived_script_payloads_are_inert_on_every_page_and_in_the_feed() {
     let pages = [
         "/".to_string(),
         "/?q=script".to_string(),
+        "/search?q=script".to_string(),
+        "/search?q=alert&removed=1".to_string(),
         format!("/article?url={u}"),
         format!("/diff?url={u}&a=1&b=2"),
         "/status".to_string(),

@@ -100,3 +100,59 @@ fn a_duration_ago_in_the_index_is_counted_back_from_the_clock() {
     assert!(listed(&later, "since=30m").is_empty());
     assert_eq!(listed(&later, "since=4h"), std::slice::from_ref(&story));
 }
+
+fn searched(served: &Served, query: &str) -> (u16, serde_json::Value) {
+    let (code, _, body) = served.get(&format!("/api/search?{query}"));
+    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{query}: {e}: {body}"));
+    (code, json)
+}
+
+#[test]
+fn the_search_api_answers_the_query_language_of_the_cli() {
+    let (_server, archive, story) = hostile_archive();
+    let served = Served::start(&archive);
+    let (code, json) = searched(&served, "q=library+spring");
+    assert_eq!(code, 200, "{json}");
+    assert_eq!(json["hits"][0]["url"], story.as_str(), "{json}");
+    assert_eq!(json["hits"].as_array().unwrap().len(), 1, "{json}");
+    // Only the second version has the added line: the hit names it.
+    let (_, added) = searched(&served, "q=%22an+added+line%22");
+    assert_eq!(added["hits"][0]["version"], 2, "{added}");
+    let (_, reversed) = searched(&served, "q=%22line+added+an%22");
+    assert!(
+        reversed["hits"].as_array().unwrap().is_empty(),
+        "{reversed}"
+    );
+    let (_, elsewhere) = searched(&served, "q=library&host=other.test");
+    assert!(elsewhere["hits"].as_array().unwrap().is_empty());
+    let (_, removed) = searched(&served, "q=library&removed=1");
+    assert!(removed["hits"].as_array().unwrap().is_empty(), "{removed}");
+
+    for (query, wanted) in [
+        ("q=nosuchfield:library", "query"),
+        ("host=evil.test", "`q`"),
+        ("q=library&by=tomorrow", "`by`"),
+        ("q=library&limit=0", "`limit`"),
+    ] {
+        let (code, json) = searched(&served, query);
+        assert_eq!(code, 400, "{query}: {json}");
+        assert!(
+            json["error"].as_str().unwrap().contains(wanted),
+            "{query}: {json}"
+        );
+    }
+}
+
+#[test]
+fn search_while_the_archive_is_served_is_answered_by_the_serving_process() {
+    let (_server, archive, story) = hostile_archive();
+    let served = Served::start(&archive);
+    let out = crate::support::run(
+        &["search", "--archive", &archive.path(), "mayor", "--json"],
+        MIN,
+    );
+    out.assert_success("forwarded search");
+    let hit: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(hit["url"], story.as_str());
+    drop(served);
+}
