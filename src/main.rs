@@ -213,7 +213,15 @@ enum ReadCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Articles that gained a version.
+    /// The chain of sources an article cites (and theirs), each with its versions and the edits made after the citing page appeared.
+    Sources {
+        /// The article's URL, as crawled.
+        url: String,
+        /// The chain as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Articles that gained a version, and sources edited after an article citing them appeared.
     Changes {
         /// RFC 3339 time, a date (2025-10-01) or a duration ago (24h, 7d).
         #[arg(long, value_parser = parse_when)]
@@ -261,6 +269,10 @@ impl ReadCommand {
                 b: *b,
                 format: if *json { DiffFormat::Json } else { *format },
                 colour: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            },
+            ReadCommand::Sources { url, json } => Reading::Sources {
+                url: url.clone(),
+                json: *json,
             },
             ReadCommand::Changes {
                 since,

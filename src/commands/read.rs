@@ -1,6 +1,6 @@
 //! Running the commands that only read the archive: `list`, `stats`,
-//! `schedule`, `history`, `show`, `diff`, `changes`, `export`, `verify`,
-//! `search`.
+//! `schedule`, `history`, `show`, `diff`, `changes`, `sources`, `export`,
+//! `verify`, `search`.
 //!
 //! sled admits one process per archive. When a `watch --serve` or `serve`
 //! process holds it, a reading command is sent to that process, whose
@@ -90,6 +90,7 @@ impl Reading {
             } => versions::changes(archive, *since, *all_pages, *json, out),
             Reading::Export(opts) => super::export::export_on(archive, opts, out),
             Reading::Verify { json } => super::verify_on(archive, *json, out),
+            Reading::Sources { url, json } => versions::sources(archive, url, *json, out),
             Reading::Search {
                 query,
                 json,

@@ -1,5 +1,5 @@
 //! The fact-checker's commands as the CLI prints them: `history`, `show`,
-//! `diff`, `changes`. The answers come from `query`.
+//! `diff`, `changes`, `sources`. The answers come from `query`.
 
 use std::io::Write;
 
@@ -196,7 +196,70 @@ pub(crate) fn changes(
                 change.url,
                 change.title.as_deref().unwrap_or_default()
             )?;
+            if let Some(edit) = &change.source {
+                writeln!(
+                    out,
+                    "{:<20}  source edited {} after it appeared: {} version {}",
+                    "",
+                    edit.delay(),
+                    edit.source,
+                    edit.version
+                )?;
+            }
         }
     }
     Ok(Outcome::Done)
+}
+
+/// Prints the chain of sources of the article at `url`: each page with its
+/// versions, indented under the page citing it, with the edits made after
+/// that page appeared.
+pub(crate) fn sources(
+    archive: &Archive,
+    url: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let chain = query::sources(archive, url)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&chain)?)?;
+    } else {
+        print_chain(&chain, 0, out)?;
+    }
+    Ok(Outcome::Done)
+}
+
+fn print_chain(
+    link: &query::SourceChain,
+    depth: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let indent = "    ".repeat(depth);
+    let arrow = if depth == 0 { "" } else { "<- " };
+    if !link.archived {
+        return writeln!(out, "{indent}{arrow}{}  (not archived)", link.url);
+    }
+    writeln!(
+        out,
+        "{indent}{arrow}{}  {}, first seen {}  {}",
+        link.url,
+        counted(u64::from(link.versions), "version", "versions"),
+        link.first_seen.map(format_time).unwrap_or_default(),
+        link.title.as_deref().unwrap_or_default()
+    )?;
+    for edit in &link.edits {
+        writeln!(
+            out,
+            "{indent}   edited {} after the page citing it appeared: version {} at {} (+{} -{} words)",
+            edit.delay(),
+            edit.version,
+            format_time(edit.edited_at),
+            edit.words_added,
+            edit.words_removed
+        )?;
+    }
+    for source in &link.sources {
+        print_chain(source, depth + 1, out)?;
+    }
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! The questions the archive answers: which pages it holds (and the
 //! index's search by words, host and language), a page's history, one
-//! version, two versions compared, the changes in time order, and what
-//! the frontier will fetch next. The CLI (`commands`, which prints the
+//! version, two versions compared, the changes in time order (edited
+//! sources among them), the chain of an article's sources, and what the
+//! frontier will fetch next. The CLI (`commands`, which prints the
 //! answers) and the web interface (`serve`, which renders them as HTML,
 //! JSON and Atom) both ask here, so they cannot disagree: articles only
 //! unless every page is asked for, the same versions compared by default,
@@ -15,6 +16,7 @@ mod filter;
 mod pages;
 mod reading;
 mod schedule;
+mod sources;
 mod versions;
 
 pub use changes::{Change, Order, changes};
@@ -22,6 +24,7 @@ pub use filter::{host_within, language_within};
 pub use pages::{IndexQuery, LiveCatalogue, PageSummary, index, pages};
 pub use reading::{DiffFormat, Reading};
 pub use schedule::{Due, schedule};
+pub use sources::{SourceChain, SourceEdit, sources};
 pub use versions::{
     ArticleView, Comparison, History, TimelineVersion, article, compare, history, show, timeline,
 };

@@ -62,6 +62,13 @@ pub enum Reading {
         /// Colour the text format with ANSI escapes (a terminal that allows it).
         colour: bool,
     },
+    /// `sources`: the chain of an article's sources.
+    Sources {
+        /// The URL as the user typed it.
+        url: String,
+        /// JSON instead of text.
+        json: bool,
+    },
     /// `changes`: pages that gained a version.
     Changes {
         /// Only versions first seen at or after this time; `None` for all.
@@ -115,6 +122,7 @@ impl Reading {
             Reading::Show { .. } => "show",
             Reading::Diff { .. } => "diff",
             Reading::Changes { .. } => "changes",
+            Reading::Sources { .. } => "sources",
             Reading::Export(_) => "export",
             Reading::Verify { .. } => "verify",
             Reading::Search { .. } => "search",

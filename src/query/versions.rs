@@ -154,6 +154,8 @@ pub struct ArticleView {
     pub captures: Vec<CaptureRecord>,
     /// Source links, with whether each is archived.
     pub sources: Vec<(String, bool)>,
+    /// Edits of archived sources made after the page first appeared.
+    pub source_edits: Vec<super::SourceEdit>,
     pub cited_by: Vec<(String, Option<String>)>,
 }
 
@@ -167,10 +169,15 @@ pub fn article(archive: &impl Store, url: &str) -> Result<ArticleView, ArchiveEr
         n => archive.version(id, n)?,
     };
     let captures = archive.captures(id).collect::<Result<Vec<_>, _>>()?;
-    let sources = latest
+    let links = latest
         .as_ref()
         .map(|v| v.article.source_links.clone())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let source_edits = match versions.first() {
+        Some(first) => super::sources::edits_of(archive, &links, first.first_seen)?,
+        None => Vec::new(),
+    };
+    let sources = links
         .into_iter()
         .map(|s| {
             let archived = archive.lookup(&s).is_ok();
@@ -189,6 +196,7 @@ pub fn article(archive: &impl Store, url: &str) -> Result<ArticleView, ArchiveEr
         versions,
         captures,
         sources,
+        source_edits,
         cited_by,
     })
 }

@@ -7,7 +7,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::diff::{self, Side};
-use crate::query::{ArticleView, Comparison, Due, IndexQuery, PageSummary, Pages, TimelineVersion};
+use crate::query::{
+    ArticleView, Comparison, Due, IndexQuery, PageSummary, Pages, SourceEdit, TimelineVersion,
+};
 use crate::search::{DatedBy, Hit, SearchQuery};
 
 const STYLE: &str = "\
@@ -18,7 +20,8 @@ td,th{padding:.35em .5em;border-bottom:1px solid #ddd;text-align:left;vertical-a
 form.filters input,form.filters select{margin-right:.5em}\
 .text p{max-width:45em}\
 iframe{width:100%;height:70vh;border:1px solid #ccc;background:#fff}\
-ol.hits li{margin-bottom:1em}mark{background:#ffe08a}";
+ol.hits li{margin-bottom:1em}mark{background:#ffe08a}\
+p.notice{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em .8em}";
 
 /// Times as everywhere else palimpsest prints them: RFC 3339 in UTC.
 fn fmt(t: DateTime<Utc>) -> String {
@@ -175,6 +178,7 @@ pub fn article(view: &ArticleView) -> Markup {
                     @if let Some(s) = &a.site_name { " · " (s) }
                 }
             }
+            @for e in &view.source_edits { (source_edit_notice(e)) }
             h2 { "Versions" }
             @if view.versions.is_empty() {
                 p { "No article was extracted from this page." }
@@ -225,6 +229,20 @@ pub fn article(view: &ArticleView) -> Markup {
             }
         },
     )
+}
+
+/// A line saying a source this page cites was edited after it appeared.
+fn source_edit_notice(e: &SourceEdit) -> Markup {
+    let source = enc(&e.source);
+    html! {
+        p.notice.source-edited {
+            "The source "
+            a href=(format!("/article?url={source}")) { (e.source_title.clone().unwrap_or_else(|| e.source.clone())) }
+            " was edited " (e.delay()) " after this page first appeared (" (fmt(e.edited_at)) "): "
+            a href=(format!("/diff?url={source}&a={}&b={}", e.version - 1, e.version)) { "what changed in version " (e.version) }
+            " (+" (e.words_added) " −" (e.words_removed) " words)."
+        }
+    }
 }
 
 pub fn diff(view: &Comparison, permalink: &str) -> Markup {

@@ -145,7 +145,7 @@ fn first_capture_time(article: &str) -> &str {
         .expect("a capture link")
 }
 
-fn enc(s: &str) -> String {
+pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

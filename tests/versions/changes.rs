@@ -409,7 +409,16 @@ fn changes_lists_exactly_the_changed_pages() {
     .into_iter()
     .collect();
 
-    let all = changes(&archive, &["--all-pages"]);
+    // Besides the four changes, the source's edit is an entry of the
+    // article citing it (see the test about edited sources).
+    let only_changed = |entries: Vec<Value>| -> Vec<Value> {
+        let (changed, edited): (Vec<Value>, Vec<Value>) =
+            entries.into_iter().partition(|c| c["event"] == "changed");
+        assert_eq!(edited.len(), 1, "one edited source: {edited:#?}");
+        assert_eq!(edited[0]["event"], "source_edited", "{edited:#?}");
+        changed
+    };
+    let all = only_changed(changes(&archive, &["--all-pages"]));
     let listed: Vec<&str> = all.iter().filter_map(|c| str_field(c, "url")).collect();
     let listed_set: BTreeSet<&str> = listed.iter().copied().collect();
     assert_eq!(
@@ -424,7 +433,7 @@ fn changes_lists_exactly_the_changed_pages() {
     }
     // All four are news articles (the source page too: headline, byline,
     // date, `og:type` article), so `changes` without --all-pages lists them.
-    let articles = changes(&archive, &[]);
+    let articles = only_changed(changes(&archive, &[]));
     let listed: BTreeSet<&str> = articles
         .iter()
         .filter_map(|c| str_field(c, "url"))
@@ -452,7 +461,7 @@ fn changes_lists_exactly_the_changed_pages() {
         .to_rfc3339_opts(SecondsFormat::Millis, true);
     let today = Utc::now().format("%Y-%m-%d").to_string();
     for since in [between.as_str(), "1h", today.as_str()] {
-        let listed = changes(&archive, &["--all-pages", "--since", since]);
+        let listed = only_changed(changes(&archive, &["--all-pages", "--since", since]));
         assert_eq!(listed.len(), 4, "changes --since {since}: {listed:#?}");
     }
     let none = changes(&archive, &["--all-pages", "--since", &after]);
@@ -477,9 +486,10 @@ fn a_duration_ago_is_counted_back_from_the_clock() {
         )
     };
     // The second crawl ran an hour on: half an hour before that, its four
-    // changes are recent; half an hour before three hours on, they are not.
+    // changes (and the edited source of the article citing one) are
+    // recent; half an hour before three hours on, they are not.
     let recent = since_half_an_hour(&hours_later(SECOND_CRAWL_HOURS));
-    assert_eq!(recent.len(), 4, "{recent:#?}");
+    assert_eq!(recent.len(), 5, "{recent:#?}");
     let old = since_half_an_hour(&hours_later(SECOND_CRAWL_HOURS + 2));
     assert!(old.is_empty(), "{old:#?}");
 }
@@ -664,4 +674,92 @@ fn cited_source_page_is_archived_and_its_correction_diffed() {
     );
     assert_eq!(num(&d, "words_added"), 1, "{d:#}");
     assert_eq!(num(&d, "words_removed"), 1, "{d:#}");
+}
+
+#[test]
+fn an_edited_source_is_reported_on_the_citing_page_in_changes_and_in_the_feed() {
+    let site = newsroom();
+    let archive = Archive::new();
+    crawl_twice(&archive, &site);
+
+    // `changes`: the source's own change, and an entry of its own for the
+    // article citing it, which did not change itself.
+    let out = cli(&archive, &["changes", "--json"]);
+    out.assert_success("changes");
+    let entries: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let edited: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["event"] == "source_edited")
+        .collect();
+    assert_eq!(edited.len(), 1, "{entries:#?}");
+    assert_eq!(edited[0]["url"], site.citing.as_str());
+    assert_eq!(edited[0]["source"]["source"], site.source.as_str());
+    assert_eq!(edited[0]["source"]["version"], 2);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["url"] == site.source.as_str() && e["event"] == "changed"),
+        "{entries:#?}"
+    );
+    assert!(
+        !entries
+            .iter()
+            .any(|e| e["url"] == site.citing.as_str() && e["event"] == "changed"),
+        "the citing article itself did not change: {entries:#?}"
+    );
+    let text = cli(&archive, &["changes"]).stdout;
+    assert!(
+        text.contains(&format!(
+            "source edited 1 hour after it appeared: {} version 2",
+            site.source
+        )),
+        "{text}"
+    );
+
+    // `sources`: the chain from the article to its source, with the edit.
+    let chain = cli(&archive, &["sources", &site.citing]);
+    chain.assert_success("sources");
+    let lines: Vec<&str> = chain.stdout.lines().collect();
+    assert!(lines[0].starts_with(&site.citing), "{}", chain.stdout);
+    assert!(
+        lines[1].starts_with(&format!("    <- {}  2 versions", site.source)),
+        "{}",
+        chain.stdout
+    );
+    assert!(
+        lines[2].contains("edited 1 hour after the page citing it appeared: version 2"),
+        "{}",
+        chain.stdout
+    );
+
+    // The article page says so, and links the source's diff; so does the feed.
+    let served = crate::serve::Served::start(&archive);
+    let enc = crate::serve::enc;
+    let (code, _, page) = served.get(&format!("/article?url={}", enc(&site.citing)));
+    assert_eq!(code, 200);
+    let diff_link = format!("/diff?url={}&amp;a=1&amp;b=2", enc(&site.source));
+    assert!(page.contains("class=\"notice source-edited\""), "{page}");
+    assert!(
+        page.contains("was edited 1 hour after this page first appeared"),
+        "{page}"
+    );
+    assert!(page.contains(&diff_link), "{page}");
+    let (_, _, source_page) = served.get(&format!("/article?url={}", enc(&site.source)));
+    assert!(
+        !source_page.contains("source-edited"),
+        "the source itself cites nothing edited"
+    );
+    let (_, _, feed) = served.get("/changes.atom");
+    let parsed = feed_rs::parser::parse(feed.as_bytes()).expect("a valid feed");
+    let notices: Vec<_> = parsed
+        .entries
+        .iter()
+        .filter(|e| e.categories.iter().any(|c| c.term == "source-edited"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{feed}");
+    assert!(notices[0].links[0].href.contains("b=2"), "{feed}");
 }
