@@ -475,6 +475,9 @@ pub struct CrawlFlags {
     pub fresh: bool,
     /// `--source-hops`: source citations followed off-site at most.
     pub source_hops: Option<u32>,
+    /// `--no-search-index`: leave the search index to catch up at the next
+    /// search instead of keeping it up to date while crawling.
+    pub no_search_index: bool,
     /// Where the crawl's times come from (a test clock, or real time).
     pub clock: Clock,
 }

@@ -473,6 +473,9 @@ struct CrawlArgs {
     /// Start a new pass even if the last one was interrupted.
     #[arg(long)]
     fresh: bool,
+    /// Do not keep the search index up to date while crawling (the next search catches up).
+    #[arg(long)]
+    no_search_index: bool,
     /// No progress bar; log lines instead.
     #[arg(long)]
     no_progress: bool,
@@ -515,6 +518,7 @@ impl CrawlArgs {
             allow_private: self.allow_private,
             fresh: self.fresh,
             source_hops: self.source_hops,
+            no_search_index: self.no_search_index,
             clock: clock(),
         }
     }

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -285,7 +286,7 @@ impl SearchIndex {
         // again by the next update, which replaces it.
         let _writing = self.writing();
         let logged = archive.last_change_logged()?;
-        let mut writer = self.writer()?;
+        let writer = self.writer()?;
         let mut indexed = 0;
         for page in archive.pages() {
             let (id, page) = page?;
@@ -293,7 +294,7 @@ impl SearchIndex {
                 indexed += u64::from(self.add_version(&writer, archive, id, number)?);
             }
         }
-        commit_at(&mut writer, logged)?;
+        commit_at(writer, logged)?;
         self.shared.reader.reload()?;
         Ok(indexed)
     }
@@ -305,7 +306,7 @@ impl SearchIndex {
         if archive.last_change_logged()? == from {
             return Ok(0);
         }
-        let mut writer = self.writer()?;
+        let writer = self.writer()?;
         let mut last = from;
         let mut indexed = 0;
         for logged in archive.change_log_after(from) {
@@ -318,7 +319,7 @@ impl SearchIndex {
                 self.add_version(&writer, archive, change.url, change.number - 1)?;
             }
         }
-        commit_at(&mut writer, last)?;
+        commit_at(writer, last)?;
         self.shared.reader.reload()?;
         Ok(indexed)
     }
@@ -533,6 +534,42 @@ impl SearchIndex {
     }
 }
 
+/// How often a running crawl's index takes in what the crawl committed.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(5);
+
+/// Keeps the index of the archive in `archive_dir` up to date while a crawl
+/// writes to it: takes in the change log's new versions every
+/// [`FOLLOW_EVERY`], off the runtime, and once more when `stop` fires. A
+/// failure is logged, never fatal: the index is derived data, and the next
+/// search or `reindex` catches up.
+pub async fn follow<S: Store + Send + Sync + 'static>(
+    archive_dir: PathBuf,
+    archive: Arc<S>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut index: Option<SearchIndex> = None;
+    loop {
+        let stopping = tokio::select! {
+            _ = &mut stop => true,
+            _ = tokio::time::sleep(FOLLOW_EVERY) => false,
+        };
+        let (dir, store, held) = (archive_dir.clone(), archive.clone(), index.take());
+        let updated = tokio::task::spawn_blocking(move || match held {
+            Some(held) => held.update(&*store).map(|_| held),
+            None => SearchIndex::open(&dir, &*store).map(|(opened, _)| opened),
+        })
+        .await;
+        match updated {
+            Ok(Ok(updated)) => index = Some(updated),
+            Ok(Err(e)) => tracing::warn!("the search index could not follow the crawl: {e}"),
+            Err(e) => tracing::warn!("the search index could not follow the crawl: {e}"),
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
 /// A query for documents holding `term`.
 fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
@@ -636,11 +673,14 @@ fn opening(text: &str) -> String {
 }
 
 /// Commits what `writer` holds, recording the change log position it
-/// reached, so that the next update starts after it.
-fn commit_at(writer: &mut IndexWriter, logged: u64) -> Result<()> {
+/// reached, so that the next update starts after it; then lets the
+/// segments' merges finish, so that frequent small updates do not leave
+/// the index in many small segments (each costs every query).
+fn commit_at(mut writer: IndexWriter, logged: u64) -> Result<()> {
     let mut commit = writer.prepare_commit()?;
     commit.set_payload(&logged.to_string());
     commit.commit()?;
+    writer.wait_merging_threads()?;
     Ok(())
 }
 

@@ -197,6 +197,7 @@ fn run_crawler(
         archive: Arc::new(Archive::open(archive_dir, mode.holder())?),
         stats: Arc::new(CrawlStats::default()),
         serve_on,
+        follow_search: !flags.no_search_index,
     };
     let bar = show_progress && std::io::stderr().is_terminal();
     let summary = session.run(config, bar)?;
@@ -216,6 +217,8 @@ struct CrawlSession<'a> {
     archive: Arc<Archive>,
     stats: Arc<CrawlStats>,
     serve_on: Option<&'a Interface>,
+    /// Keep the search index up to date while crawling.
+    follow_search: bool,
 }
 
 impl CrawlSession<'_> {
@@ -270,6 +273,15 @@ impl CrawlSession<'_> {
             }
             None => None,
         };
+        let (stop_index, index_stopped) = tokio::sync::oneshot::channel::<()>();
+        let index = self.follow_search.then(|| {
+            let dir = self.archive.dir().to_path_buf();
+            tokio::spawn(crate::search::follow(
+                dir,
+                self.archive.clone(),
+                index_stopped,
+            ))
+        });
         let summary = crawl::crawl(
             config,
             self.archive.clone(),
@@ -278,8 +290,12 @@ impl CrawlSession<'_> {
         )
         .await;
         let _ = stop_server.send(());
+        let _ = stop_index.send(());
         if let Some(server) = server {
             let _ = server.await;
+        }
+        if let Some(index) = index {
+            let _ = index.await;
         }
         Ok(summary?)
     }
@@ -756,6 +772,7 @@ pub fn import_warc(
     let profiles = crate::config::profiles_by_host(seed_files)?;
     let archive = Archive::open(archive_dir, "palimpsest import-warc")?;
     let report = crawl::import_warc(&archive, files, &profiles, max_body, clock)?;
+    index_new_versions(&archive);
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
@@ -812,6 +829,7 @@ pub fn reextract(
         .map(|u| archive.lookup(u).map(|(id, _)| id))
         .transpose()?;
     let report = crawl::reextract(&archive, &profiles, only, clock)?;
+    index_new_versions(&archive);
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
@@ -825,6 +843,15 @@ pub fn reextract(
         )?;
     }
     Ok(Outcome::Done)
+}
+
+/// Brings the search index up to date with what a command just stored; a
+/// failure is only logged (the index is derived data: the next search or
+/// `reindex` catches up).
+fn index_new_versions(archive: &Archive) {
+    if let Err(e) = crate::search::SearchIndex::open(archive.dir(), archive) {
+        tracing::warn!("the search index could not take in the new versions: {e}");
+    }
 }
 
 /// Opens an archive that must already exist (reading commands never create one).

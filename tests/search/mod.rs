@@ -271,3 +271,41 @@ fn date_windows_narrow_by_publication_or_capture_date() {
     let comet = hits(&archive, &["comet"]);
     assert_eq!(comet[0]["published"], "2026-03-10T08:00:00Z");
 }
+
+#[test]
+fn a_crawl_keeps_the_index_up_to_date_unless_told_not_to() {
+    let server = news_site(Arc::new(AtomicBool::new(false)));
+    let indexed = Archive::new();
+    indexed.crawl_site(&server, "daily.test", "50/s", DEADLINE);
+    let index = std::path::Path::new(&indexed.path()).join("search");
+    assert!(
+        index.join("meta.json").exists(),
+        "the crawl built the index"
+    );
+    // Built by the crawl, so the search has nothing left to take in: the
+    // index's files are the ones the crawl left.
+    let files = |dir: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = files(&index);
+    assert_eq!(urls(&hits(&indexed, &["binoculars"])), ["comet"]);
+    assert_eq!(files(&index), before);
+
+    let unindexed = Archive::new();
+    unindexed
+        .crawl(&server, &["daily.test"])
+        .args(["--rate", "50/s", "--no-search-index"])
+        .arg(server.url("daily.test", "/"))
+        .run(DEADLINE)
+        .assert_success("crawl without the index");
+    let index = std::path::Path::new(&unindexed.path()).join("search");
+    assert!(!index.exists(), "no index was built");
+    // The first search builds it.
+    assert_eq!(urls(&hits(&unindexed, &["binoculars"])), ["comet"]);
+}
