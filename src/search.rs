@@ -92,7 +92,9 @@ impl Fields {
             language: b.add_text_field("language", STRING | STORED),
             title: b.add_text_field("title", TEXT | STORED),
             author: b.add_text_field("author", TEXT | STORED),
-            body: b.add_text_field("body", TEXT | STORED),
+            // Not stored: a snippet is cut from the archive's own copy of
+            // the text, which would otherwise be kept twice.
+            body: b.add_text_field("body", TEXT),
             version: b.add_u64_field("version", INDEXED | STORED | FAST),
             first_seen: b.add_i64_field("first_seen", INDEXED | STORED | FAST),
             published: b.add_i64_field("published", STORED),
@@ -388,7 +390,7 @@ impl SearchIndex {
 
     /// The pages whose versions match `query`, best first; for removed
     /// text, the pages whose latest version no longer matches.
-    pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
+    pub fn search(&self, archive: &impl Store, query: &SearchQuery) -> Result<Vec<Hit>> {
         let f = self.shared.fields;
         let searcher = self.shared.reader.searcher();
         let mut parser =
@@ -430,7 +432,11 @@ impl SearchIndex {
             .into_iter()
             .map(|c| {
                 let document: TantivyDocument = searcher.doc(c.address)?;
-                let mut hit = self.hit(&document, c.score, &snippets);
+                let text = archive
+                    .version(UrlId(c.page), c.version as u32)?
+                    .map(|v| v.article.text)
+                    .unwrap_or_default();
+                let mut hit = self.hit(&document, &text, c.score, &snippets);
                 hit.removed_in = query.removed.then_some(c.version + 1);
                 Ok(hit)
             })
@@ -493,7 +499,13 @@ impl SearchIndex {
         Ok(removed)
     }
 
-    fn hit(&self, document: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Hit {
+    fn hit(
+        &self,
+        document: &TantivyDocument,
+        body: &str,
+        score: f32,
+        snippets: &SnippetGenerator,
+    ) -> Hit {
         let f = self.shared.fields;
         let text = |field: Field| {
             document
@@ -507,11 +519,10 @@ impl SearchIndex {
                 .and_then(|v| v.as_i64())
                 .and_then(DateTime::from_timestamp_micros)
         };
-        let body = text(f.body).unwrap_or_default();
-        let matches = snippets.snippet(&body);
+        let matches = snippets.snippet(body);
         let (fragment, highlighted) = if matches.is_empty() {
             // Matched in the title or byline only: the text's opening.
-            (opening(&body), Vec::new())
+            (opening(body), Vec::new())
         } else {
             around_matches(matches.fragment(), matches.highlighted())
         };

@@ -1,7 +1,7 @@
 //! A synthetic archive for the benchmarks: `pages` articles on one host,
-//! each with `versions` versions (one sentence added per version) and two
-//! captures per version (the second an identical payload), written through
-//! the archive's own staging API.
+//! each with `versions` versions (one sentence added per version, or the
+//! text a benchmark gives) and two captures per version (the second an
+//! identical payload), written through the archive's own staging API.
 
 use std::path::Path;
 
@@ -15,7 +15,35 @@ use palimpsest::crawl::capture::{Shows, record_capture};
 use palimpsest::digest::ContentDigest;
 use palimpsest::frontier::Admitter;
 
+/// One version of a page as a benchmark archive holds it.
+pub struct Story {
+    pub title: String,
+    pub paragraphs: Vec<String>,
+}
+
+#[allow(dead_code)] // used by the other benchmarks, not by `search`
+/// The synthetic archive: story `i`'s twelve paragraphs, one sentence
+/// added per later version.
 pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
+    build_archive_of(dir, pages, versions, |i, n| {
+        let mut paragraphs: Vec<String> = (0..12)
+            .map(|p| format!("Story {i}, paragraph {p}: the council met on Tuesday to discuss the budget, and residents spoke at length about the bus routes."))
+            .collect();
+        paragraphs
+            .extend((2..=n).map(|n| {
+                format!("Update {n}: the council added a further sentence to story {i}.")
+            }));
+        Story {
+            title: format!("Story {i}"),
+            paragraphs,
+        }
+    });
+}
+
+/// An archive of `pages` articles on one host, `versions` versions each,
+/// version `n` of page `i` being `story(i, n)`: published and first seen a
+/// second apart per page, versions three hours apart.
+pub fn build_archive_of(dir: &Path, pages: u64, versions: u32, story: impl Fn(u64, u32) -> Story) {
     let archive = Archive::open(dir, "bench").expect("archive");
     let start = Utc::now() - TimeDelta::days(2);
     let pass = PassRecord {
@@ -30,19 +58,12 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
     for i in 0..pages {
         let url = CanonicalUrl::parse(&format!("http://news.test/story/{i}")).expect("url");
         let (id, mut page) = admitter.register(&mut st, &url, Via::Seed).expect("page");
-        let mut paragraphs: Vec<String> = (0..12)
-            .map(|p| format!("Story {i}, paragraph {p}: the council met on Tuesday to discuss the budget, and residents spoke at length about the bus routes."))
-            .collect();
         let first_at = start + TimeDelta::seconds(i as i64);
         for n in 1..=versions {
-            if n > 1 {
-                paragraphs.push(format!(
-                    "Update {n}: the council added a further sentence to story {i}."
-                ));
-            }
+            let Story { title, paragraphs } = story(i, n);
             let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
             let html = format!(
-                "<html lang=\"en\"><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>{body}</article></body></html>"
+                "<html lang=\"en\"><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"
             );
             let payload = ContentDigest::of(html.as_bytes());
             st.store_payload(
@@ -51,9 +72,10 @@ pub fn build_archive(dir: &Path, pages: u64, versions: u32) {
             )
             .expect("payload");
             let article = Article {
-                title: Some(format!("Story {i}")),
+                title: Some(title),
                 text: paragraphs.join("\n\n"),
                 language: Some("en".into()),
+                published: Some(first_at.fixed_offset()),
                 kind: PageKind::Article,
                 ..Default::default()
             };

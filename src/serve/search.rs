@@ -75,7 +75,7 @@ fn search_query(
 async fn run(s: Arc<ServeState>, query: SearchQuery) -> Result<Vec<Hit>, Problem> {
     off_runtime(move || {
         let (index, _) = SearchIndex::open(s.archive.dir(), &*s.archive)?;
-        Ok(index.search(&query)?)
+        Ok(index.search(&*s.archive, &query)?)
     })
     .await
 }
