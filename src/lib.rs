@@ -18,6 +18,7 @@ pub mod export;
 pub mod extract;
 pub(crate) mod fetch;
 pub mod frontier;
+pub mod notify;
 pub mod politeness;
 pub(crate) mod progress;
 pub(crate) mod query;

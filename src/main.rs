@@ -36,7 +36,7 @@ enum Command {
     /// Crawl seeds and what they lead to, into the archive.
     Crawl(Box<CrawlArgs>),
     /// Crawl, then keep revisiting seeds (every `every`) and articles (by age) until stopped.
-    Watch(Box<CrawlArgs>),
+    Watch(Box<WatchArgs>),
     /// Extract articles from saved HTML files (or stdin): one JSON record a line.
     Extract {
         /// HTML files (`-` or none: standard input); `.gz` files are read gunzipped.
@@ -490,6 +490,50 @@ struct CrawlArgs {
     allow_host: Vec<palimpsest::serve::AllowedHost>,
 }
 
+#[derive(Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    crawl: CrawlArgs,
+    #[command(flatten)]
+    notify: NotifyArgs,
+}
+
+/// Change alerts of `watch`.
+#[derive(Args)]
+struct NotifyArgs {
+    /// POST a JSON alert to URL for each change of a page (a version after the first); repeatable.
+    #[arg(long = "notify", value_name = "URL")]
+    webhooks: Vec<String>,
+    /// Run CMD (with sh -c) with each alert as JSON on standard input; repeatable.
+    #[arg(long = "notify-cmd", value_name = "CMD")]
+    commands: Vec<String>,
+    /// Alert only changes of at least N words added and removed [default: 1].
+    #[arg(long = "notify-min-words", value_name = "N")]
+    min_words: Option<usize>,
+    /// Alert only changes of pages classified as articles.
+    #[arg(long = "notify-articles")]
+    articles_only: bool,
+    /// Alert only changes on HOST or its subdomains; repeatable.
+    #[arg(long = "notify-host", value_name = "HOST")]
+    hosts: Vec<String>,
+    /// The web interface's address that alerts link to [default: the --serve address].
+    #[arg(long = "notify-links", value_name = "URL")]
+    links: Option<String>,
+}
+
+impl NotifyArgs {
+    fn flags(&self) -> palimpsest::notify::NotifyFlags {
+        palimpsest::notify::NotifyFlags {
+            webhooks: self.webhooks.clone(),
+            commands: self.commands.clone(),
+            min_words: self.min_words,
+            articles_only: self.articles_only,
+            hosts: self.hosts.clone(),
+            links: self.links.clone(),
+        }
+    }
+}
+
 impl CrawlArgs {
     fn interface(&self) -> Option<commands::Interface> {
         self.serve.map(|bind| commands::Interface {
@@ -573,11 +617,12 @@ fn run(
             out,
         ),
         Command::Watch(args) => commands::watch(
-            &args.flags(),
+            &args.crawl.flags(),
+            &args.notify.flags(),
             archive,
-            args.interface().as_ref(),
-            !args.no_progress,
-            args.json,
+            args.crawl.interface().as_ref(),
+            !args.crawl.no_progress,
+            args.crawl.json,
             out,
         ),
         Command::Serve { bind, allow_host } => commands::serve(

@@ -275,7 +275,11 @@ fn hosts_edges_and_bookkeeping(store: &impl Store) {
     txn.put_counters(&counters).unwrap();
     txn.put_moved_scope("paper.test", &["paper.example.test".into()])
         .unwrap();
+    assert_eq!(store.notified("webhook http://a.test/").unwrap(), None);
+    txn.put_notified("webhook http://a.test/", 17).unwrap();
     store.commit(txn).unwrap();
+    assert_eq!(store.notified("webhook http://a.test/").unwrap(), Some(17));
+    assert_eq!(store.notified("webhook http://b.test/").unwrap(), None);
     assert_eq!(store.host_record("news.test:80").unwrap(), Some(host));
     assert_eq!(store.cited_by(UrlId(7)).unwrap(), vec![UrlId(1), UrlId(2)]);
     assert_eq!(store.id_counters().unwrap(), counters);

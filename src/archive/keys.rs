@@ -51,6 +51,10 @@ pub(super) fn scope_moved(seed_host: &str) -> Vec<u8> {
 pub(super) fn scope_moved_prefix() -> Vec<u8> {
     meta(SCOPE_MOVED)
 }
+/// How far in the change log an alert target has been served.
+pub(super) fn notified(target: &str) -> Vec<u8> {
+    meta(&format!("notified:{target}"))
+}
 /// The seed host a `scope_moved` key names.
 pub(super) fn scope_moved_seed(key: &[u8]) -> Option<String> {
     let rest = key.strip_prefix(scope_moved_prefix().as_slice())?;

@@ -649,6 +649,10 @@ impl Txn for Staging<'_> {
     fn put_moved_scope(&mut self, seed_host: &str, sites: &[String]) -> Result<()> {
         self.put(keys::scope_moved(seed_host), &sites)
     }
+
+    fn put_notified(&mut self, target: &str, seq: u64) -> Result<()> {
+        self.put(keys::notified(target), &seq)
+    }
 }
 
 impl Store for Archive {
@@ -755,6 +759,10 @@ impl Store for Archive {
 
     fn last_change_logged(&self) -> Result<u64> {
         Ok(*self.last_logged.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn notified(&self, target: &str) -> Result<Option<u64>> {
+        self.get(&keys::notified(target))
     }
 
     fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow> {

@@ -112,6 +112,9 @@ pub trait Txn {
     fn put_pass(&mut self, pass: &PassRecord) -> Result<()>;
     /// The sites a seed's scope moved to (see `frontier::judge`).
     fn put_moved_scope(&mut self, seed_host: &str, sites: &[String]) -> Result<()>;
+    /// Records that alert target `target` has been served every change up
+    /// to sequence number `seq`.
+    fn put_notified(&mut self, target: &str, seq: u64) -> Result<()>;
 }
 
 /// An archive: the questions it answers, and atomic sets of writes.
@@ -157,6 +160,9 @@ pub trait Store: Sync {
     fn change_log_after(&self, after: u64) -> Rows<'_, LoggedChange>;
     /// The sequence number of the newest committed change (0 if none).
     fn last_change_logged(&self) -> Result<u64>;
+    /// The change log position up to which alert target `target` has been
+    /// served, or `None` if it never was.
+    fn notified(&self, target: &str) -> Result<Option<u64>>;
     /// Versions newest first, from before `until` (µs) if given.
     fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow>;
     /// Pages that cite `id` as their source.

@@ -15,6 +15,7 @@ use crate::article::PageKind;
 use crate::clock::Clock;
 use crate::config::{CrawlConfig, CrawlFlags};
 use crate::crawl::{self, CrawlStats, Summary, counted};
+use crate::notify::{NotifyConfig, NotifyFlags};
 use crate::progress::Progress;
 use crate::query::{self, Pages};
 use crate::serve;
@@ -41,6 +42,7 @@ pub fn crawl(
 ) -> anyhow::Result<Outcome> {
     run_crawler(
         flags,
+        None,
         archive_dir,
         Mode::Crawl,
         serve,
@@ -55,6 +57,7 @@ pub fn crawl(
 /// finished, then exit 0).
 pub fn watch(
     flags: &CrawlFlags,
+    notify: &NotifyFlags,
     archive_dir: &Path,
     serve: Option<&Interface>,
     show_progress: bool,
@@ -63,6 +66,7 @@ pub fn watch(
 ) -> anyhow::Result<Outcome> {
     run_crawler(
         flags,
+        Some(notify),
         archive_dir,
         Mode::Watch,
         serve,
@@ -126,9 +130,14 @@ impl Announced {
         clock: Clock,
         say: bool,
     ) -> anyhow::Result<Self> {
-        let listener = bind_interface(bind, say).await?;
+        let listener = bind_interface(bind).await?;
         let origin = format!("http://{}", listener.local_addr()?);
         archive.announce_serving(holder, &origin)?;
+        // Said once announced: a command run on reading this line finds
+        // where to send its question.
+        if say {
+            eprintln!("serving the archive at {origin}/");
+        }
         let state = Arc::new(serve::ServeState {
             archive,
             crawl,
@@ -145,7 +154,7 @@ impl Announced {
 const READ_ENDPOINT: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
-async fn bind_interface(bind: SocketAddr, say: bool) -> anyhow::Result<tokio::net::TcpListener> {
+async fn bind_interface(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -154,9 +163,6 @@ async fn bind_interface(bind: SocketAddr, say: bool) -> anyhow::Result<tokio::ne
         eprintln!(
             "warning: serving on {addr}, which is not a loopback address: anyone who can reach it can read this archive"
         );
-    }
-    if say {
-        eprintln!("serving the archive at http://{addr}/");
     }
     Ok(listener)
 }
@@ -180,8 +186,10 @@ impl Mode {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_crawler(
     flags: &CrawlFlags,
+    notify: Option<&NotifyFlags>,
     archive_dir: &Path,
     mode: Mode,
     serve_on: Option<&Interface>,
@@ -192,12 +200,17 @@ fn run_crawler(
     // Every mistake in seeds or flags is reported before the archive opens.
     let mut config = CrawlConfig::from_flags(flags)?;
     config.watch = mode == Mode::Watch;
+    let notify = match notify {
+        Some(flags) => NotifyConfig::from_flags(flags, &config.user_agent)?,
+        None => None,
+    };
     let session = CrawlSession {
         mode,
         archive: Arc::new(Archive::open(archive_dir, mode.holder())?),
         stats: Arc::new(CrawlStats::default()),
         serve_on,
         follow_search: !flags.no_search_index,
+        notify,
     };
     let bar = show_progress && std::io::stderr().is_terminal();
     let summary = session.run(config, bar)?;
@@ -219,6 +232,8 @@ struct CrawlSession<'a> {
     serve_on: Option<&'a Interface>,
     /// Keep the search index up to date while crawling.
     follow_search: bool,
+    /// Change alerts to deliver while watching.
+    notify: Option<NotifyConfig>,
 }
 
 impl CrawlSession<'_> {
@@ -243,6 +258,7 @@ impl CrawlSession<'_> {
     /// per archive.
     async fn crawl_serving(&self, config: CrawlConfig) -> anyhow::Result<Summary> {
         let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut notify = self.notify.clone();
         // `watch` holds the archive for days: without --serve it still
         // answers the reading commands (export, verify…) on a loopback port.
         let bind = match (self.serve_on, self.mode) {
@@ -261,6 +277,9 @@ impl CrawlSession<'_> {
                     say,
                 )
                 .await?;
+                if let (Some(notify), true) = (notify.as_mut(), say) {
+                    notify.link_to(web.listener.local_addr()?);
+                }
                 let stopped = async {
                     let _ = server_stopped.await;
                 };
@@ -282,6 +301,14 @@ impl CrawlSession<'_> {
                 index_stopped,
             ))
         });
+        let (stop_alerts, alerts_stopped) = tokio::sync::watch::channel(false);
+        let alerts = notify.map(|notify| {
+            tokio::spawn(crate::notify::deliver(
+                self.archive.clone(),
+                Arc::new(notify),
+                alerts_stopped,
+            ))
+        });
         let summary = crawl::crawl(
             config,
             self.archive.clone(),
@@ -291,6 +318,10 @@ impl CrawlSession<'_> {
         .await;
         let _ = stop_server.send(());
         let _ = stop_index.send(());
+        let _ = stop_alerts.send(true);
+        if let Some(alerts) = alerts {
+            let _ = alerts.await;
+        }
         if let Some(server) = server {
             let _ = server.await;
         }
@@ -614,7 +645,7 @@ pub(crate) fn search(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let (index, _) = crate::search::SearchIndex::open(archive.dir(), archive)?;
-    let hits = index.search(query)?;
+    let hits = index.search(archive, query)?;
     for hit in &hits {
         if json {
             writeln!(out, "{}", serde_json::to_string(hit)?)?;

@@ -224,17 +224,22 @@ async fn article(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<R
     Ok(html::article(&view).into_response())
 }
 
+/// The diff page of versions `a` and `b` of `url`.
+pub fn diff_path(url: &str, a: u32, b: u32) -> String {
+    format!("/diff?url={}&a={a}&b={b}", html::enc(url))
+}
+
+/// The article page (the timeline of versions) of `url`.
+pub fn page_path(url: &str) -> String {
+    format!("/article?url={}", html::enc(url))
+}
+
 async fn diff(State(s): State<Arc<ServeState>>, Query(p): Params) -> Result<Response, Problem> {
     let url = required(&p, "url")?.to_string();
     let (a, b) = (number(&p, "a")?, number(&p, "b")?);
     off_runtime(move || {
         let view = query::compare(&*s.archive, &url, a, b)?;
-        let permalink = format!(
-            "/diff?url={}&a={}&b={}",
-            html::enc(&url),
-            view.old.number,
-            view.new.number
-        );
+        let permalink = diff_path(&url, view.old.number, view.new.number);
         Ok(html::diff(&view, &permalink).into_response())
     })
     .await

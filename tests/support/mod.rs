@@ -45,6 +45,8 @@ pub struct Req {
     /// Path and query, as sent.
     pub path: String,
     pub headers: HeaderMap,
+    /// The request body (a POST's), read whole.
+    pub body: Bytes,
 }
 
 impl Req {
@@ -212,15 +214,21 @@ impl Server {
                     }
                     _ => host,
                 };
+                let at = Instant::now();
+                let path = request
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "/".into());
+                let (parts, body) = request.into_parts();
                 let req = Req {
-                    at: Instant::now(),
+                    at,
                     host,
-                    path: request
-                        .uri()
-                        .path_and_query()
-                        .map(|p| p.as_str().to_string())
-                        .unwrap_or_else(|| "/".into()),
-                    headers: request.headers().clone(),
+                    path,
+                    headers: parts.headers,
+                    body: axum::body::to_bytes(body, 16 << 20)
+                        .await
+                        .unwrap_or_default(),
                 };
                 log.lock().unwrap().push(req.clone());
                 let mut resp = handler(&req);

@@ -10,6 +10,7 @@ mod errors;
 mod formats;
 mod fronts;
 mod news;
+mod notify;
 mod records;
 mod reextract;
 mod tour;

@@ -399,6 +399,23 @@ pub fn changing(
     })
 }
 
+/// A running `watch`, killed if the test fails before stopping it.
+pub struct Guard(pub Option<Running>);
+
+impl Guard {
+    pub fn take(&mut self) -> Running {
+        self.0.take().expect("watch running")
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            p.kill();
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Commands over the archive
 // ---------------------------------------------------------------------------

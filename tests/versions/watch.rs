@@ -162,23 +162,6 @@ fn site() -> Server {
     site_with(&Edition::new())
 }
 
-/// Kills the watch if the test fails before stopping it.
-struct Guard(Option<Running>);
-
-impl Guard {
-    fn take(&mut self) -> Running {
-        self.0.take().expect("watch running")
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            p.kill();
-        }
-    }
-}
-
 #[test]
 fn watch_revisits_seeds_often_and_articles_less_as_they_age() {
     let server = site();
