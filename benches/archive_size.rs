@@ -1159,6 +1159,7 @@ fn run(bench: bool) -> Result<(), String> {
         rate: knobs.rate.clone(),
         concurrency: knobs.concurrency,
         depth: 10,
+        extra: Vec::new(),
     };
     if dir_size(&crawl.archive) > 0 {
         return Err(format!(

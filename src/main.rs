@@ -125,6 +125,9 @@ enum Command {
         /// Text an earlier version had and the latest no longer has, with the version where it disappeared.
         #[arg(long)]
         removed: bool,
+        /// Also match other forms of the words (flood: floods, flooded), in the languages that have a stemmer.
+        #[arg(long)]
+        stem: bool,
         /// Results at most.
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -666,6 +669,7 @@ fn run(
             until,
             dated_by,
             removed,
+            stem,
             limit,
             json,
         } => {
@@ -677,6 +681,7 @@ fn run(
                 until: *until,
                 dated_by: *dated_by,
                 removed: *removed,
+                stem: *stem,
                 limit: *limit,
             };
             let colour =

@@ -101,6 +101,8 @@ pub struct CrawlRun {
     pub rate: String,
     pub concurrency: usize,
     pub depth: u32,
+    /// More arguments for `crawl` (e.g. `--no-search-index`).
+    pub extra: Vec<String>,
 }
 
 /// What one crawl process did: its `--json` summary, the wall time from
@@ -122,10 +124,14 @@ impl CrawlRun {
     /// The command line, for the benchmark's report.
     pub fn describe(&self) -> String {
         format!(
-            "palimpsest crawl --allow-private --rate {} --concurrency {} --depth {} --json --no-progress (+{n} --resolve HOST:{port}:127.0.0.1, {n} seeds http://HOST:{port}/)",
+            "palimpsest crawl --allow-private --rate {} --concurrency {} --depth {} --json --no-progress{} (+{n} --resolve HOST:{port}:127.0.0.1, {n} seeds http://HOST:{port}/)",
             self.rate,
             self.concurrency,
             self.depth,
+            self.extra
+                .iter()
+                .map(|a| format!(" {a}"))
+                .collect::<String>(),
             n = self.hosts.len(),
             port = self.port,
         )
@@ -139,7 +145,8 @@ impl CrawlRun {
             .args(["--allow-private", "--rate", &self.rate])
             .args(["--concurrency", &self.concurrency.to_string()])
             .args(["--depth", &self.depth.to_string()])
-            .args(["--json", "--no-progress"]);
+            .args(["--json", "--no-progress"])
+            .args(&self.extra);
         for host in &self.hosts {
             cmd.arg("--resolve")
                 .arg(format!("{host}:{}:127.0.0.1", self.port));

@@ -334,6 +334,7 @@ pub fn search(query: Option<&SearchQuery>, hits: Option<&[Hit]>) -> Markup {
                     option value="captured" selected[q.dated_by == DatedBy::Captured] { "captured" }
                 }
                 label { input type="checkbox" name="removed" value="1" checked[q.removed]; " removed since" }
+                label { input type="checkbox" name="stem" value="1" checked[q.stem]; " word forms" }
                 button type="submit" { "Search" }
             }
             @match hits {

@@ -66,6 +66,7 @@ fn search_query(
         until: when(p, "until", now)?,
         dated_by,
         removed: flag(p, "removed")?,
+        stem: flag(p, "stem")?,
         limit,
     }))
 }

@@ -309,3 +309,81 @@ fn a_crawl_keeps_the_index_up_to_date_unless_told_not_to() {
     // The first search builds it.
     assert_eq!(urls(&hits(&unindexed, &["binoculars"])), ["comet"]);
 }
+
+#[test]
+fn a_word_inside_chinese_or_japanese_text_is_found() {
+    let server = Site::new()
+        .page("cjk.test", "/", page("Front", &["/quake", "/rail"]))
+        .page(
+            "cjk.test",
+            "/quake",
+            "<html lang=\"zh\"><head><title>东京发生强烈地震</title></head><body><article>\
+             <h1>东京发生强烈地震</h1>\
+             <p>日本气象厅表示，东京周二凌晨发生强烈地震，目前没有海啸预警，交通一度中断。</p>\
+             <p>专家提醒居民在未来几天内注意余震，并准备好应急物资和饮用水。</p>\
+             </article></body></html>",
+        )
+        .page(
+            "cjk.test",
+            "/rail",
+            "<html lang=\"ja\"><head><title>新幹線が運転を再開</title></head><body><article>\
+             <h1>新幹線が運転を再開</h1>\
+             <p>大雪の影響で止まっていた新幹線は、木曜日の朝に全線で運転を再開しました。</p>\
+             <p>鉄道会社によると、遅れは午後には解消される見込みです。</p>\
+             </article></body></html>",
+        )
+        .serve();
+    let archive = Archive::new();
+    archive.crawl_site(&server, "cjk.test", "50/s", DEADLINE);
+
+    // Words inside unbroken sentences, as a reader types them.
+    assert_eq!(urls(&hits(&archive, &["余震"])), ["quake"]);
+    assert_eq!(urls(&hits(&archive, &["海啸预警"])), ["quake"]);
+    assert_eq!(urls(&hits(&archive, &["運転"])), ["rail"]);
+    assert_eq!(urls(&hits(&archive, &["title:新幹線"])), ["rail"]);
+    // The characters of a word, but not together, are not the word.
+    assert!(hits(&archive, &["震余"]).is_empty());
+    let found = hits(&archive, &["应急物资"]);
+    let snippet = found[0]["snippet"].as_str().unwrap();
+    let marked: Vec<&str> = found[0]["highlighted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &snippet[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize])
+        .collect();
+    assert!(
+        marked.concat().contains("应急") && marked.concat().contains("物资"),
+        "the word is marked: {marked:?} in {snippet}"
+    );
+}
+
+#[test]
+fn other_forms_of_a_word_match_when_asked_to_stem() {
+    let server = news_site(Arc::new(AtomicBool::new(false)));
+    let archive = Archive::new();
+    archive.crawl_site(&server, "daily.test", "50/s", DEADLINE);
+
+    // The story says "reopened" and "reopens"; "reopening" is neither.
+    assert!(hits(&archive, &["reopening"]).is_empty());
+    let found = hits(&archive, &["reopening", "--stem"]);
+    assert_eq!(urls(&found), ["harbour"]);
+    let snippet = found[0]["snippet"].as_str().unwrap();
+    let marked: Vec<&str> = found[0]["highlighted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &snippet[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize])
+        .collect();
+    assert_eq!(
+        marked,
+        ["reopened"],
+        "the form in the text is marked: {snippet}"
+    );
+    // Still every word must match, and words as written still do.
+    assert_eq!(
+        urls(&hits(&archive, &["telescopes spotting", "--stem"])),
+        ["comet"]
+    );
+    assert!(hits(&archive, &["reopening comets", "--stem"]).is_empty());
+    assert_eq!(urls(&hits(&archive, &["binoculars", "--stem"])), ["comet"]);
+}
