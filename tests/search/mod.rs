@@ -113,6 +113,19 @@ fn urls(hits: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The stretches of a hit's snippet marked as matches.
+fn marked(hit: &Value) -> Vec<String> {
+    let snippet = hit["snippet"].as_str().unwrap();
+    hit["highlighted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            snippet[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize].to_string()
+        })
+        .collect()
+}
+
 #[test]
 fn words_phrases_exclusions_and_fields_find_the_right_articles() {
     let server = news_site(Arc::new(AtomicBool::new(false)));
@@ -344,13 +357,7 @@ fn a_word_inside_chinese_or_japanese_text_is_found() {
     // The characters of a word, but not together, are not the word.
     assert!(hits(&archive, &["震余"]).is_empty());
     let found = hits(&archive, &["应急物资"]);
-    let snippet = found[0]["snippet"].as_str().unwrap();
-    let marked: Vec<&str> = found[0]["highlighted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| &snippet[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize])
-        .collect();
+    let (snippet, marked) = (found[0]["snippet"].as_str().unwrap(), marked(&found[0]));
     assert!(
         marked.concat().contains("应急") && marked.concat().contains("物资"),
         "the word is marked: {marked:?} in {snippet}"
@@ -367,13 +374,7 @@ fn other_forms_of_a_word_match_when_asked_to_stem() {
     assert!(hits(&archive, &["reopening"]).is_empty());
     let found = hits(&archive, &["reopening", "--stem"]);
     assert_eq!(urls(&found), ["harbour"]);
-    let snippet = found[0]["snippet"].as_str().unwrap();
-    let marked: Vec<&str> = found[0]["highlighted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| &snippet[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize])
-        .collect();
+    let (snippet, marked) = (found[0]["snippet"].as_str().unwrap(), marked(&found[0]));
     assert_eq!(
         marked,
         ["reopened"],
