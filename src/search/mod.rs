@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
+mod forms;
 mod words;
 
 use chrono::{DateTime, Utc};
@@ -82,8 +83,6 @@ struct Fields {
     dated: Field,
     /// Whether this is the page's latest version.
     latest: Field,
-    /// Title and body as stems, one field per language of `words::STEMMED`.
-    stemmed: [Field; words::STEMMED.len()],
 }
 
 impl Fields {
@@ -105,14 +104,6 @@ impl Fields {
             published: b.add_i64_field("published", STORED),
             dated: b.add_i64_field("dated", INDEXED | FAST),
             latest: b.add_bool_field("latest", INDEXED | STORED),
-            stemmed: std::array::from_fn(|i| {
-                let options = TextOptions::default().set_indexing_options(
-                    TextFieldIndexing::default()
-                        .set_tokenizer(&words::stemmer_name(i))
-                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-                );
-                b.add_text_field(&format!("stemmed_{}", words::STEMMED[i].0), options)
-            }),
         };
         (b.build(), fields)
     }
@@ -257,7 +248,7 @@ impl SearchIndex {
         } else {
             Index::open_in_dir(&dir)?
         };
-        words::register(index.tokenizers());
+        index.tokenizers().register(words::WORDS, words::analyzer());
         if index.schema() != schema {
             // Built by an earlier release with other fields: derived data,
             // so it is built again rather than misread.
@@ -406,10 +397,6 @@ impl SearchIndex {
         }
         if let Some(language) = &article.language {
             document.add_text(f.language, language);
-            if let Some(i) = words::stemmed_index(language) {
-                document.add_text(f.stemmed[i], article.title.as_deref().unwrap_or_default());
-                document.add_text(f.stemmed[i], &article.text);
-            }
         }
         for author in &article.authors {
             document.add_text(f.author, author);
@@ -423,14 +410,20 @@ impl SearchIndex {
     pub fn search(&self, archive: &impl Store, query: &SearchQuery) -> Result<Vec<Hit>> {
         let f = self.shared.fields;
         let searcher = self.shared.reader.searcher();
-        let mut fields = vec![f.title, f.body, f.author];
-        if query.stem {
-            fields.extend(f.stemmed);
-        }
-        let mut parser = QueryParser::for_index(&self.shared.index, fields);
+        let mut parser =
+            QueryParser::for_index(&self.shared.index, vec![f.title, f.body, f.author]);
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);
-        let text_query = parser.parse_query(&query.text)?;
+        let text = match query.stem {
+            true => forms::with_other_forms(
+                &searcher,
+                &[f.body, f.title],
+                &query.text,
+                query.language.as_deref(),
+            )?,
+            false => query.text.clone(),
+        };
+        let text_query = parser.parse_query(&text)?;
         let mut clauses = vec![(Occur::Must, text_query.box_clone())];
         for (field, value) in [(f.host, &query.host), (f.language, &query.language)] {
             if let Some(value) = value {
@@ -459,7 +452,8 @@ impl SearchIndex {
             chosen = self.still_removed(&searcher, &*text_query, chosen)?;
         }
         chosen.truncate(limit);
-        let mut snippets = Snippets::new(&searcher, &*text_query, f, query.stem)?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)?;
+        snippets.set_max_num_chars(SNIPPET_SCAN);
         chosen
             .into_iter()
             .map(|c| {
@@ -468,9 +462,7 @@ impl SearchIndex {
                     .version(UrlId(c.page), c.version as u32)?
                     .map(|v| v.article.text)
                     .unwrap_or_default();
-                let language = document.get_first(f.language).and_then(|v| v.as_str());
-                let snippets = snippets.for_language(language)?;
-                let mut hit = self.hit(&document, &text, c.score, snippets);
+                let mut hit = self.hit(&document, &text, c.score, &snippets);
                 hit.removed_in = query.removed.then_some(c.version + 1);
                 Ok(hit)
             })
@@ -612,57 +604,6 @@ pub async fn follow<S: Store + Send + Sync + 'static>(
         if stopping {
             return;
         }
-    }
-}
-
-/// The snippet generators of one search: the words as written, and, for a
-/// search by stems, each language's stems, made when a hit needs them.
-struct Snippets<'a> {
-    searcher: &'a Searcher,
-    query: &'a dyn Query,
-    fields: Fields,
-    words: SnippetGenerator,
-    stems: HashMap<usize, SnippetGenerator>,
-    stem: bool,
-}
-
-impl<'a> Snippets<'a> {
-    fn new(
-        searcher: &'a Searcher,
-        query: &'a dyn Query,
-        fields: Fields,
-        stem: bool,
-    ) -> Result<Self> {
-        Ok(Snippets {
-            words: Self::generator(searcher, query, fields.body)?,
-            searcher,
-            query,
-            fields,
-            stems: HashMap::new(),
-            stem,
-        })
-    }
-
-    fn generator(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<SnippetGenerator> {
-        let mut generator = SnippetGenerator::create(searcher, query, field)?;
-        generator.set_max_num_chars(SNIPPET_SCAN);
-        Ok(generator)
-    }
-
-    /// The generator that marks matches in a text of `language`: by stems
-    /// when the search asked for them and the language has a stemmer.
-    fn for_language(&mut self, language: Option<&str>) -> Result<&SnippetGenerator> {
-        let Some(i) = language
-            .and_then(words::stemmed_index)
-            .filter(|_| self.stem)
-        else {
-            return Ok(&self.words);
-        };
-        if !self.stems.contains_key(&i) {
-            let generator = Self::generator(self.searcher, self.query, self.fields.stemmed[i])?;
-            self.stems.insert(i, generator);
-        }
-        Ok(&self.stems[&i])
     }
 }
 

@@ -4,16 +4,14 @@
 //! characters (bigrams), so that a word inside a sentence is found: a query
 //! of several characters becomes the phrase of its bigrams.
 //!
-//! For the languages with a Snowball stemmer, the text is also kept as
-//! stems (`floods` and `flooding` as `flood`), in a field per language,
-//! which a search asked to stem matches besides the words as written.
+//! The stemmers of the languages Snowball covers tell, at query time,
+//! which indexed words are forms of a query's word (see `forms`).
 
 use std::iter::Peekable;
 use std::str::CharIndices;
 
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
-    TokenizerManager,
 };
 
 /// The name the analyzer is registered under in the index.
@@ -51,11 +49,6 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// The name of the stemming analyzer of `STEMMED[i]`'s language.
-pub fn stemmer_name(i: usize) -> String {
-    format!("stem_{}", STEMMED[i].0)
-}
-
 /// Which of [`STEMMED`] a language tag (`en-GB`, `pt`) falls under.
 pub fn stemmed_index(language: &str) -> Option<usize> {
     let primary = language.split(['-', '_']).next()?.to_ascii_lowercase();
@@ -66,17 +59,13 @@ pub fn stemmed_index(language: &str) -> Option<usize> {
     STEMMED.iter().position(|(code, _)| *code == primary)
 }
 
-/// Registers the index's analyzers with `manager`.
-pub fn register(manager: &TokenizerManager) {
-    manager.register(WORDS, analyzer());
-    for (i, (_, language)) in STEMMED.iter().enumerate() {
-        let stemming = TextAnalyzer::builder(Words::default())
-            .filter(RemoveLongFilter::limit(LONGEST_TERM))
-            .filter(LowerCaser)
-            .filter(Stemmer::new(*language))
-            .build();
-        manager.register(&stemmer_name(i), stemming);
-    }
+/// The index's analyzer followed by `language`'s stemmer: a word's stem.
+pub fn stemming(language: Language) -> TextAnalyzer {
+    TextAnalyzer::builder(Words::default())
+        .filter(RemoveLongFilter::limit(LONGEST_TERM))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(language))
+        .build()
 }
 
 /// Whether `c` belongs to a script written without spaces between words
