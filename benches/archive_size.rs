@@ -46,6 +46,10 @@
 //! and answers 200 with a new nonce only: the cost of an unchanged article
 //! whose server never says 304.
 //!
+//! `ARCHIVE_BENCH_INDEX_COST=1` instead runs only the first crawl, with and
+//! without `--no-search-index` (`BENCH_INDEX_RUNS` times each), and prints
+//! the median pages/s of each: the cost of the search index on real pages.
+//!
 //! **Two sizes.** "On disk" is the apparent size of the archive directory's
 //! files, taken after each crawl process has exited (sled flushes on
 //! close): what the targets judge. It does not repeat: sled's file is a
@@ -84,7 +88,9 @@ use axum::response::Response;
 use chrono::{DateTime, TimeDelta, Utc};
 use regex::Regex;
 
-use loopback::{CrawlResult, CrawlRun, LoopbackServer, Rng, dir_size, env_or, mib, stats};
+use loopback::{
+    CrawlResult, CrawlRun, LoopbackServer, Rng, dir_size, env_or, index_cost, mib, stats,
+};
 
 /// The size targets: archive ≤ 0.33 × its WARC.gz export, an unchanged
 /// revisit ≤ 256 B, a revisit with a new payload but the same article ≤ 2 KB.
@@ -1166,6 +1172,12 @@ fn run(bench: bool) -> Result<(), String> {
             "{} already holds an archive",
             crawl.archive.display()
         ));
+    }
+    if env_or("ARCHIVE_BENCH_INDEX_COST", 0u8) != 0 {
+        // Only the first crawl, with and without the search index.
+        index_cost(&crawl, &work, env_or("BENCH_INDEX_RUNS", 3));
+        server.stop();
+        return Ok(());
     }
     println!("each pass runs: {}", crawl.describe());
     measure(

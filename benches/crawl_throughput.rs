@@ -53,7 +53,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use loopback::{
-    CrawlResult, CrawlRun, LoopbackServer, Rng, dir_size, env_or, mib, run_measuring_cpu, stats,
+    CrawlResult, CrawlRun, LoopbackServer, Rng, dir_size, env_or, index_cost, mib,
+    run_measuring_cpu, stats,
 };
 
 const WORDS: &[&str] = &[
@@ -430,54 +431,6 @@ fn main() {
         }
     }
     server.stop();
-}
-
-/// What keeping the search index up to date costs a crawl: the same crawl
-/// with and without `--no-search-index`, `runs` times each, alternating
-/// which goes first, each into a fresh archive; medians of pages/s (wall,
-/// which includes the index's last update at the end).
-fn index_cost(crawl: &CrawlRun, work: &Path, runs: usize) {
-    let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    for round in 0..runs {
-        for step in 0..2 {
-            let without = (round + step) % 2 == 1;
-            let run = CrawlRun {
-                archive: work.join(format!("index-cost-{round}-{step}")),
-                extra: if without {
-                    vec!["--no-search-index".to_string()]
-                } else {
-                    Vec::new()
-                },
-                hosts: crawl.hosts.clone(),
-                rate: crawl.rate.clone(),
-                ..*crawl
-            };
-            let result = run.run().unwrap_or_else(|e| {
-                eprintln!("{e}");
-                std::process::exit(1);
-            });
-            let rate = result.field("pages_fetched") / result.wall.as_secs_f64();
-            println!(
-                "index cost      round {round}: {} {rate:.1} pages/s (wall)",
-                if without {
-                    "without index"
-                } else {
-                    "with index   "
-                }
-            );
-            rates[usize::from(without)].push(rate);
-            let _ = std::fs::remove_dir_all(&run.archive);
-        }
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (with, without) = (median(&mut rates[0]), median(&mut rates[1]));
-    println!(
-        "index cost      median {with:.1} pages/s with the index kept up to date, {without:.1} without: {:+.1} % (target: no more than 15 % slower)",
-        (with / without - 1.0) * 100.0
-    );
 }
 
 /// What Scrapy's crawl of the site did.

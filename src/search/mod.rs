@@ -296,7 +296,7 @@ impl SearchIndex {
         Ok(self
             .shared
             .index
-            .writer_with_num_threads(1, WRITER_BUDGET)?)
+            .writer_with_num_threads(indexing_threads(), WRITER_BUDGET)?)
     }
 
     /// Indexes every version of every page.
@@ -569,6 +569,12 @@ impl SearchIndex {
             highlighted,
         }
     }
+}
+
+/// Threads that index documents: the cores, up to four. A crawl's last
+/// update runs when the crawl has stopped, with every core free.
+fn indexing_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 /// How often a running crawl's index takes in what the crawl committed.
