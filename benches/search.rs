@@ -196,6 +196,13 @@ fn queries(bodies: &[Vec<String>], pages: u64) -> Vec<(String, SearchQuery)> {
             },
         ),
         (
+            format!("middling word, other forms too ({middling} --stem)"),
+            SearchQuery {
+                stem: true,
+                ..plain(middling.clone())
+            },
+        ),
+        (
             format!("removed: {}", phrase_of(removed_paragraph)),
             SearchQuery {
                 removed: true,

@@ -36,6 +36,10 @@ use crate::archive::{ArchiveError, SEARCH_DIR, Store, UrlId};
 
 /// Memory the index writer may buffer before it writes a segment.
 const WRITER_BUDGET: usize = 50_000_000;
+/// The smallest budget tantivy allows one indexing thread.
+const SMALL_WRITER_BUDGET: usize = 15_000_000;
+/// An update of this many versions or more is indexed on every core.
+const MANY_VERSIONS: u64 = 500;
 /// Candidates read per result asked for: a page matched by several of its
 /// versions is one result.
 const CANDIDATES_PER_RESULT: usize = 8;
@@ -291,12 +295,19 @@ impl SearchIndex {
         Self::open(archive_dir, archive)
     }
 
-    /// The writer, while `writing` is held.
-    fn writer(&self) -> Result<IndexWriter> {
-        Ok(self
-            .shared
-            .index
-            .writer_with_num_threads(indexing_threads(), WRITER_BUDGET)?)
+    /// The writer for about `versions` versions, while `writing` is held:
+    /// one thread and the smallest budget for a few, every core (up to
+    /// four) for many, such as the update a crawl makes when it ends.
+    fn writer(&self, versions: u64) -> Result<IndexWriter> {
+        let threads = match versions {
+            0..MANY_VERSIONS => 1,
+            _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+        };
+        let budget = match threads {
+            1 if versions < MANY_VERSIONS => SMALL_WRITER_BUDGET,
+            _ => WRITER_BUDGET,
+        };
+        Ok(self.shared.index.writer_with_num_threads(threads, budget)?)
     }
 
     /// Indexes every version of every page.
@@ -305,7 +316,7 @@ impl SearchIndex {
         // again by the next update, which replaces it.
         let _writing = self.writing();
         let logged = archive.last_change_logged()?;
-        let writer = self.writer()?;
+        let writer = self.writer(logged)?;
         let mut indexed = 0;
         for page in archive.pages() {
             let (id, page) = page?;
@@ -322,10 +333,11 @@ impl SearchIndex {
     pub fn update(&self, archive: &impl Store) -> Result<u64> {
         let _writing = self.writing();
         let from = self.position()?;
-        if archive.last_change_logged()? == from {
+        let pending = archive.last_change_logged()?.saturating_sub(from);
+        if pending == 0 {
             return Ok(0);
         }
-        let writer = self.writer()?;
+        let writer = self.writer(pending)?;
         let mut last = from;
         let mut indexed = 0;
         for logged in archive.change_log_after(from) {
@@ -569,12 +581,6 @@ impl SearchIndex {
             highlighted,
         }
     }
-}
-
-/// Threads that index documents: the cores, up to four. A crawl's last
-/// update runs when the crawl has stopped, with every core free.
-fn indexing_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 /// How often a running crawl's index takes in what the crawl committed.
