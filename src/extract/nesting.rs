@@ -55,7 +55,71 @@ struct Name {
     /// Bytes used in `bytes`: kept so that comparing against a list of
     /// names does not look for the end again for each of them.
     len: u8,
+    /// The named lists the name is on, one bit a [`List`], looked up once:
+    /// every tag is checked against several long lists.
+    lists: u16,
 }
+
+/// The named lists of tag names, each a bit of [`Name::lists`].
+#[derive(Clone, Copy)]
+enum List {
+    Void,
+    Roots,
+    ScopeBoundary,
+    Special,
+    ClosesP,
+    Headings,
+    TableParts,
+    Formatting,
+    Markers,
+    Rebuilds,
+}
+
+impl List {
+    const ALL: [List; 10] = [
+        List::Void,
+        List::Roots,
+        List::ScopeBoundary,
+        List::Special,
+        List::ClosesP,
+        List::Headings,
+        List::TableParts,
+        List::Formatting,
+        List::Markers,
+        List::Rebuilds,
+    ];
+
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            List::Void => VOID,
+            List::Roots => ROOTS,
+            List::ScopeBoundary => SCOPE_BOUNDARY,
+            List::Special => SPECIAL,
+            List::ClosesP => CLOSES_P,
+            List::Headings => HEADINGS,
+            List::TableParts => TABLE_PARTS,
+            List::Formatting => FORMATTING,
+            List::Markers => MARKERS,
+            List::Rebuilds => REBUILDS,
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+/// Each listed name with the bits of the lists it is on.
+static LISTED: std::sync::LazyLock<std::collections::HashMap<&'static [u8], u16>> =
+    std::sync::LazyLock::new(|| {
+        let mut listed = std::collections::HashMap::new();
+        for list in List::ALL {
+            for name in list.names() {
+                *listed.entry(name.as_bytes()).or_insert(0) |= list.bit();
+            }
+        }
+        listed
+    });
 
 impl Name {
     /// The lower-cased tag name at the start of `b` (just after `<` or `</`).
@@ -71,10 +135,17 @@ impl Name {
         for (dst, src) in bytes.iter_mut().zip(&b[..len]) {
             *dst = src.to_ascii_lowercase();
         }
+        let len = len.min(NAME_LEN);
         Some(Name {
             bytes,
-            len: len.min(NAME_LEN) as u8,
+            len: len as u8,
+            lists: LISTED.get(&bytes[..len]).copied().unwrap_or(0),
         })
+    }
+
+    /// Whether the name is on `list`.
+    fn on(&self, list: List) -> bool {
+        self.lists & list.bit() != 0
     }
 
     fn as_str(&self) -> &[u8] {
@@ -275,8 +346,8 @@ impl Open {
     fn new(name: Name) -> Open {
         Open {
             name,
-            special: name.is(SPECIAL),
-            boundary: name.is(SCOPE_BOUNDARY),
+            special: name.on(List::Special),
+            boundary: name.on(List::ScopeBoundary),
             entry: None,
             marker: false,
         }
@@ -339,25 +410,25 @@ impl OpenElements {
         if self.tags > MAX_TAGS {
             return Verdict::Cut;
         }
-        if name.is(ROOTS) {
+        if name.on(List::Roots) {
             return Verdict::Go;
         }
         // `<div/>` opens a `div` in HTML: the slash is ignored.
         self.close_implied_by(name);
-        if name.is(REBUILDS) && self.rebuild() == Verdict::Cut {
+        if name.on(List::Rebuilds) && self.rebuild() == Verdict::Cut {
             return Verdict::Cut;
         }
-        if name.is(VOID) {
+        if name.on(List::Void) {
             return Verdict::Go;
         }
         let mut open = Open::new(name);
-        if name.is(FORMATTING) {
+        if name.on(List::Formatting) {
             match self.formatting.push(name, attributes) {
                 Some(id) => open.entry = Some(id),
                 None => return Verdict::Drop,
             }
         }
-        if name.is(MARKERS) || (name.is(&["td", "th", "caption"]) && self.in_table()) {
+        if name.on(List::Markers) || (name.is(&["td", "th", "caption"]) && self.in_table()) {
             open.marker = true;
             self.formatting.list.push(Entry::Marker);
         }
@@ -451,7 +522,7 @@ impl OpenElements {
 
     /// The elements a start tag closes before it opens (implied end tags).
     fn close_implied_by(&mut self, name: Name) {
-        if name.is(CLOSES_P) {
+        if name.on(List::ClosesP) {
             self.close_within(&["p"], Stop::Boundary);
         }
         if name.is(&["li"]) {
@@ -475,7 +546,7 @@ impl OpenElements {
                 self.formatting.remove(id);
             }
         }
-        if name.is(HEADINGS) && self.stack.last().is_some_and(|o| o.name.is(HEADINGS)) {
+        if name.on(List::Headings) && self.stack.last().is_some_and(|o| o.name.on(List::Headings)) {
             self.pop_to(self.stack.len() - 1);
         }
     }
@@ -506,15 +577,15 @@ impl OpenElements {
     }
 
     fn end(&mut self, name: Name) {
-        if name.is(FORMATTING) && self.end_formatting(name) {
+        if name.on(List::Formatting) && self.end_formatting(name) {
             return;
         }
         // A table part's end tag closes past anything but another table; any
         // other special end tag past anything but a scope boundary; the end
         // tag of any other element stops at the first special element.
-        let stop = if name.is(TABLE_PARTS) {
+        let stop = if name.on(List::TableParts) {
             Stop::Names(&["table", "template", "html"])
-        } else if name.is(SPECIAL) {
+        } else if name.on(List::Special) {
             Stop::Boundary
         } else {
             Stop::Special

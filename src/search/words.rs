@@ -7,12 +7,7 @@
 //! The stemmers of the languages Snowball covers tell, at query time,
 //! which indexed words are forms of a query's word (see `forms`).
 
-use std::iter::Peekable;
-use std::str::CharIndices;
-
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
-};
+use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
 
 /// The name the analyzer is registered under in the index.
 pub const WORDS: &str = "words";
@@ -43,10 +38,7 @@ pub const STEMMED: [(&str, Language); 17] = [
 
 /// The analyzer of the index's text fields.
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(Words::default())
-        .filter(RemoveLongFilter::limit(LONGEST_TERM))
-        .filter(LowerCaser)
-        .build()
+    TextAnalyzer::from(Words::default())
 }
 
 /// Which of [`STEMMED`] a language tag (`en-GB`, `pt`) falls under.
@@ -62,8 +54,6 @@ pub fn stemmed_index(language: &str) -> Option<usize> {
 /// The index's analyzer followed by `language`'s stemmer: a word's stem.
 pub fn stemming(language: Language) -> TextAnalyzer {
     TextAnalyzer::builder(Words::default())
-        .filter(RemoveLongFilter::limit(LONGEST_TERM))
-        .filter(LowerCaser)
         .filter(Stemmer::new(language))
         .build()
 }
@@ -83,7 +73,10 @@ fn is_cjk(c: char) -> bool {
     )
 }
 
-/// Letters-and-digits words, and bigrams of CJK runs.
+/// Letters-and-digits words, lower-cased, and bigrams of CJK runs; a word
+/// of [`LONGEST_TERM`] bytes or more is dropped (base64 blobs, hashes).
+/// Lower-casing and the length limit are done here rather than by
+/// tantivy's filters: one pass over the text, ASCII without decoding.
 #[derive(Clone, Default)]
 pub struct Words {
     token: Token,
@@ -96,7 +89,7 @@ impl Tokenizer for Words {
         self.token.reset();
         WordStream {
             text,
-            chars: text.char_indices().peekable(),
+            at: 0,
             token: &mut self.token,
             previous_cjk: None,
         }
@@ -106,29 +99,71 @@ impl Tokenizer for Words {
 /// The terms of one text.
 pub struct WordStream<'a> {
     text: &'a str,
-    chars: Peekable<CharIndices<'a>>,
+    /// Where reading goes on.
+    at: usize,
     token: &'a mut Token,
     /// Where the CJK character before the next one starts, inside a run.
     previous_cjk: Option<usize>,
 }
 
+/// Whether `c` continues a word.
+fn in_word(c: char) -> bool {
+    c.is_alphanumeric() && !is_cjk(c)
+}
+
 impl WordStream<'_> {
+    /// The character at `at`, which is not ASCII.
+    fn char_at(&self, at: usize) -> char {
+        self.text[at..].chars().next().unwrap_or(' ')
+    }
+
+    /// Where the word starting at `from` ends.
+    fn word_end(&self, from: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut k = from;
+        while k < bytes.len() {
+            let b = bytes[k];
+            if b < 0x80 {
+                if !b.is_ascii_alphanumeric() {
+                    break;
+                }
+                k += 1;
+            } else {
+                let c = self.char_at(k);
+                if !in_word(c) {
+                    break;
+                }
+                k += c.len_utf8();
+            }
+        }
+        k
+    }
+
     fn emit(&mut self, from: usize, to: usize) -> bool {
+        let text = &self.text[from..to];
         self.token.offset_from = from;
         self.token.offset_to = to;
-        self.token.text.push_str(&self.text[from..to]);
+        if text.is_ascii() {
+            self.token.text.push_str(text);
+            self.token.text.make_ascii_lowercase();
+        } else {
+            self.token
+                .text
+                .extend(text.chars().flat_map(char::to_lowercase));
+        }
         true
     }
 
-    /// Where the word that started before the next character ends.
-    fn word_end(&mut self) -> usize {
-        while let Some(&(at, c)) = self.chars.peek() {
-            if !c.is_alphanumeric() || is_cjk(c) {
-                return at;
-            }
-            self.chars.next();
+    /// A word from `from`: emitted, or skipped when too long (leaving a
+    /// gap in positions, as a dropped term does).
+    fn word(&mut self, from: usize) -> bool {
+        let to = self.word_end(from);
+        self.at = to;
+        if to - from >= LONGEST_TERM {
+            self.token.position = self.token.position.wrapping_add(1);
+            return false;
         }
-        self.text.len()
+        self.emit(from, to)
     }
 }
 
@@ -136,25 +171,44 @@ impl TokenStream for WordStream<'_> {
     fn advance(&mut self) -> bool {
         self.token.text.clear();
         self.token.position = self.token.position.wrapping_add(1);
-        while let Some((at, c)) = self.chars.next() {
-            let end = at + c.len_utf8();
+        let bytes = self.text.as_bytes();
+        while self.at < bytes.len() {
+            let from = self.at;
+            let b = bytes[from];
+            if b < 0x80 {
+                self.previous_cjk = None;
+                if b.is_ascii_alphanumeric() && self.word(from) {
+                    return true;
+                }
+                if !b.is_ascii_alphanumeric() {
+                    self.at += 1;
+                }
+                continue;
+            }
+            let c = self.char_at(from);
+            let end = from + c.len_utf8();
             if is_cjk(c) {
-                let next_is_cjk = self.chars.peek().is_some_and(|&(_, n)| is_cjk(n));
-                match self.previous_cjk.replace(at) {
-                    Some(from) => return self.emit(from, end),
+                self.at = end;
+                let next_is_cjk =
+                    end < bytes.len() && bytes[end] >= 0x80 && is_cjk(self.char_at(end));
+                match self.previous_cjk.replace(from) {
+                    Some(first) => return self.emit(first, end),
                     // A character alone is its own term; the first of a run
                     // is in the bigram the next one makes.
                     None if !next_is_cjk => {
                         self.previous_cjk = None;
-                        return self.emit(at, end);
+                        return self.emit(from, end);
                     }
                     None => continue,
                 }
             }
             self.previous_cjk = None;
             if c.is_alphanumeric() {
-                let to = self.word_end();
-                return self.emit(at, to);
+                if self.word(from) {
+                    return true;
+                }
+            } else {
+                self.at = end;
             }
         }
         false
