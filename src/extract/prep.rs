@@ -45,11 +45,15 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
         i = lt + 1;
         let rest = &bytes[lt..];
         if rest.starts_with(b"<!--") {
-            // Skip comments whole: a commented-out `<script>` opens nothing.
-            match html[lt + 4..].find("-->") {
-                Some(end) => i = lt + 4 + end + 3,
-                None => break,
-            }
+            // Skip comments whole (a commented-out `<script>` opens
+            // nothing), and cut them: the tree would keep them as nodes
+            // nothing reads.
+            let Some(end) = comment_end(&html[lt..]) else {
+                break;
+            };
+            out.push_str(&html[copied..lt]);
+            i = lt + end;
+            copied = i;
             text_from = i;
             continue;
         }
@@ -141,6 +145,33 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     }
     out.push_str(&html[copied..]);
     Prepared { html: out, jsonld }
+}
+
+/// The length of the comment `s` starts with (at its `<!--`), as the HTML
+/// tokenizer reads it: `<!-->` and `<!--->` end at once, others at the
+/// first `-->` or `--!>`; `None` if the document ends inside it.
+fn comment_end(s: &str) -> Option<usize> {
+    let body = &s[4..];
+    if body.starts_with('>') {
+        return Some(5);
+    }
+    if body.starts_with("->") {
+        return Some(6);
+    }
+    // One scan: each `--` either closes the comment or is text.
+    let mut from = 0;
+    while let Some(at) = body[from..].find("--") {
+        let dashes = from + at;
+        let after = &body.as_bytes()[dashes + 2..];
+        if after.starts_with(b">") {
+            return Some(4 + dashes + 3);
+        }
+        if after.starts_with(b"!>") {
+            return Some(4 + dashes + 4);
+        }
+        from = dashes + 1;
+    }
+    None
 }
 
 /// Where the parts of a start tag lie, as offsets from its `<`.
@@ -257,10 +288,27 @@ mod tests {
         let p = prepare(html);
         assert_eq!(p.jsonld, vec![r#"{"x":"</p>"}"#]);
         assert!(p.html.contains("<style></style>"));
-        assert!(p.html.contains("<!-- <script> -->"));
+        assert!(!p.html.contains("<!--"), "comments are cut: {}", p.html);
         assert!(p.html.contains(r#"<svg viewBox="0 0"></svg>"#));
         assert!(p.html.contains("<p>b</p>"));
         assert!(!p.html.contains("path"));
+    }
+
+    #[test]
+    fn comments_end_where_the_tokenizer_ends_them() {
+        for (html, kept) in [
+            ("a<!-- x -->b", "ab"),
+            ("a<!---->b", "ab"),
+            ("a<!-->b", "ab"),
+            ("a<!--->b", "ab"),
+            ("a<!-- x --!>b", "ab"),
+            ("a<!-- x -- y -->b", "ab"),
+            ("a<!--[if IE]><p>old</p><![endif]-->b", "ab"),
+            // Left to the parser, which reads a comment to the end.
+            ("a<!-- never closed", "a<!-- never closed"),
+        ] {
+            assert_eq!(prepare(html).html, kept, "{html}");
+        }
     }
 
     #[test]
