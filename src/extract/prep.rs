@@ -5,7 +5,8 @@
 //! as opaque text. This pass cuts the contents of `<script>`, `<style>`,
 //! `<noscript>`, `<template>` and `<svg>` elements (keeping JSON-LD scripts
 //! aside for the metadata layer), which roughly halves parse time on real
-//! pages. Anything it does not understand is left as it is.
+//! pages, and cuts comments. Anything it does not understand is left as it
+//! is.
 //!
 //! It also bounds the parser's work on hostile markup: every tag goes to
 //! the `nesting` estimate (which cuts the document, or drops a formatting
