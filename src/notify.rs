@@ -407,7 +407,11 @@ struct Deliverer<S> {
 impl<S: Store + Send + Sync + 'static> Deliverer<S> {
     async fn run(mut self) {
         let mut served = loop {
-            match self.blocking(start_of).await {
+            let target = self.target.clone();
+            match self
+                .blocking(move |archive| start_of(archive, &target))
+                .await
+            {
                 Ok(served) => break served,
                 Err(e) => tracing::warn!("alerts to {}: {e}", self.target),
             }
@@ -416,11 +420,9 @@ impl<S: Store + Send + Sync + 'static> Deliverer<S> {
             }
         };
         loop {
-            let served_before = served;
+            let config = self.config.clone();
             let batch = self
-                .blocking(move |archive, config, target| {
-                    next_alerts(archive, config, target, served_before)
-                })
+                .blocking(move |archive| next_alerts(archive, &config, served))
                 .await;
             let pending = match batch {
                 Ok(pending) => pending,
@@ -439,8 +441,9 @@ impl<S: Store + Send + Sync + 'static> Deliverer<S> {
                     return;
                 }
                 served = seq;
+                let target = self.target.clone();
                 let recorded = self
-                    .blocking(move |archive, _, target| record_served(archive, target, seq))
+                    .blocking(move |archive| record_served(archive, &target, seq))
                     .await;
                 if let Err(e) = recorded {
                     tracing::warn!("alerts to {}: {e}", self.target);
@@ -505,14 +508,10 @@ impl<S: Store + Send + Sync + 'static> Deliverer<S> {
     /// Runs `work` on the archive off the runtime.
     async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&S, &NotifyConfig, &Target) -> Result<T, ArchiveError> + Send + 'static,
+        work: impl FnOnce(&S) -> Result<T, ArchiveError> + Send + 'static,
     ) -> Result<T, String> {
-        let (archive, config, target) = (
-            self.archive.clone(),
-            self.config.clone(),
-            self.target.clone(),
-        );
-        match tokio::task::spawn_blocking(move || work(&archive, &config, &target)).await {
+        let archive = self.archive.clone();
+        match tokio::task::spawn_blocking(move || work(&archive)).await {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         }
@@ -522,7 +521,7 @@ impl<S: Store + Send + Sync + 'static> Deliverer<S> {
 /// Where `target`'s alerts resume: after the last change it was served, or,
 /// for a target never served, after the newest change (recorded at once, so
 /// that a restart does not skip what came meanwhile).
-fn start_of<S: Store>(archive: &S, _: &NotifyConfig, target: &Target) -> Result<u64, ArchiveError> {
+fn start_of<S: Store>(archive: &S, target: &Target) -> Result<u64, ArchiveError> {
     if let Some(served) = archive.notified(&target.cursor_name())? {
         return Ok(served);
     }
@@ -543,7 +542,6 @@ fn record_served<S: Store>(archive: &S, target: &Target, seq: u64) -> Result<(),
 fn next_alerts<S: Store>(
     archive: &S,
     config: &NotifyConfig,
-    _: &Target,
     served: u64,
 ) -> Result<Vec<(u64, Option<Alert>)>, ArchiveError> {
     let mut pending = Vec::new();

@@ -299,13 +299,11 @@ impl SearchIndex {
     /// one thread and the smallest budget for a few, every core (up to
     /// four) for many, such as the update a crawl makes when it ends.
     fn writer(&self, versions: u64) -> Result<IndexWriter> {
-        let threads = match versions {
-            0..MANY_VERSIONS => 1,
-            _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
-        };
-        let budget = match threads {
-            1 if versions < MANY_VERSIONS => SMALL_WRITER_BUDGET,
-            _ => WRITER_BUDGET,
+        let (threads, budget) = if versions < MANY_VERSIONS {
+            (1, SMALL_WRITER_BUDGET)
+        } else {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+            (cores, WRITER_BUDGET)
         };
         Ok(self.shared.index.writer_with_num_threads(threads, budget)?)
     }

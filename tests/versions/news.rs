@@ -9,6 +9,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -397,6 +398,25 @@ pub fn changing(
     site.route(host, path, move |req| {
         serve_editions(req, edition.get(), &editions, validators)
     })
+}
+
+/// `watch --seeds SEEDS` of the fixture site's `host` into `archive`, on
+/// loopback, with log lines instead of a progress bar.
+pub fn watch_command(archive: &Archive, server: &Server, host: &str, seeds: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "watch",
+        "--seeds",
+        seeds.to_str().unwrap(),
+        "--archive",
+        &archive.path(),
+        "--allow-private",
+        "--no-progress",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(server.resolve_args(&[host]));
+    args
 }
 
 /// A running `watch`, killed if the test fails before stopping it.

@@ -126,19 +126,7 @@ impl Watched {
 
 /// `watch` of the site with `extra` arguments.
 fn watch(archive: &Archive, server: &Server, seeds: &Path, extra: &[String]) -> Running {
-    let mut args: Vec<String> = [
-        "watch",
-        "--seeds",
-        seeds.to_str().unwrap(),
-        "--archive",
-        &archive.path(),
-        "--allow-private",
-        "--no-progress",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(server.resolve_args(&[HOST]));
+    let mut args = watch_command(archive, server, HOST, seeds);
     args.extend(extra.iter().cloned());
     spawn(&args)
 }

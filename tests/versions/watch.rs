@@ -49,20 +49,7 @@ fn seed_file(dir: &TempDir, server: &Server) -> PathBuf {
 }
 
 fn watch_args(archive: &Archive, server: &Server, seeds: &Path) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "watch",
-        "--seeds",
-        seeds.to_str().unwrap(),
-        "--archive",
-        &archive.path(),
-        "--allow-private",
-        "--no-progress",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(server.resolve_args(&[HOST]));
-    args
+    watch_command(archive, server, HOST, seeds)
 }
 
 fn times(server: &Server, path: &str) -> Vec<Instant> {
