@@ -22,6 +22,40 @@ pub(crate) struct FlatNode<'a> {
     pub eref: Option<ElementRef<'a>>,
 }
 
+/// The attributes the extractor reads, and those the tree builder reads
+/// (`type` of an `<input>` in a table, `color`/`face`/`size` of a `<font>`
+/// in SVG, `encoding` of MathML's `<annotation-xml>`, a `<meta>`'s
+/// `charset`, a `<template>`'s `shadowrootmode`). Without a profile, whose
+/// selectors may name any attribute, `prep` drops the others before the
+/// parse: the tokenizer would copy every `data-*`, `style` and `srcset`
+/// byte by byte into attributes nothing asks for.
+pub(crate) const READ_ATTRIBUTES: [&str; 24] = [
+    "aria-hidden",
+    "charset",
+    "class",
+    "color",
+    "content",
+    "datetime",
+    "encoding",
+    "face",
+    "href",
+    "http-equiv",
+    "id",
+    "itemprop",
+    "itemscope",
+    "itemtype",
+    "lang",
+    "name",
+    "property",
+    "pubdate",
+    "rel",
+    "role",
+    "shadowrootmode",
+    "size",
+    "type",
+    "xml:lang",
+];
+
 impl FlatNode<'_> {
     pub fn tag(&self) -> &str {
         self.elem.map(|e| e.name()).unwrap_or("")
@@ -30,6 +64,10 @@ impl FlatNode<'_> {
     /// comparing names as text: `Element::attr` interns the name asked for
     /// on every call, which cost a twentieth of extraction.
     pub fn attr(&self, name: &str) -> Option<&str> {
+        debug_assert!(
+            READ_ATTRIBUTES.contains(&name),
+            "{name} is dropped before the parse: add it to READ_ATTRIBUTES"
+        );
         self.elem?
             .attrs
             .iter()

@@ -81,7 +81,11 @@ pub struct Extraction {
 /// Never panics, whatever the input; a page with no article yields an
 /// `Article` with empty text and `kind: page`.
 pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
-    let prepared = prep::prepare(html);
+    let attributes = match profile {
+        Some(_) => prep::Attributes::All,
+        None => prep::Attributes::Read,
+    };
+    let prepared = prep::prepare(html, attributes);
     let doc = Html::parse_document(&prepared.html);
     let flat = Flat::new(&doc);
     if flat.nodes.is_empty() {
@@ -622,7 +626,7 @@ fn ld_body_blocks(meta: &Meta, dom_blocks: &[Block]) -> Option<Vec<Block>> {
     }
     let blocks: Vec<Block> = if body.contains('<') && body.contains('>') {
         // Markup from JSON gets the same guards as the page's own.
-        let frag = Html::parse_fragment(&prep::prepare(body).html);
+        let frag = Html::parse_fragment(&prep::prepare(body, prep::Attributes::Read).html);
         let flat = Flat::new(&frag);
         content::render(&flat, &[0], None)
     } else {
@@ -728,7 +732,7 @@ fn decide_kind(
 /// body that the prose test finds good.
 #[doc(hidden)]
 pub fn prose_only(html: &str) -> String {
-    let prepared = prep::prepare(html);
+    let prepared = prep::prepare(html, prep::Attributes::Read);
     let doc = Html::parse_document(&prepared.html);
     let flat = Flat::new(&doc);
     if flat.nodes.is_empty() {
@@ -760,7 +764,7 @@ fn page_prose(flat: &Flat<'_>, an: &content::Analysis, claim: Option<&str>) -> V
 #[doc(hidden)]
 pub fn debug_candidates(html: &str) -> String {
     use std::fmt::Write as _;
-    let prepared = prep::prepare(html);
+    let prepared = prep::prepare(html, prep::Attributes::Read);
     let doc = Html::parse_document(&prepared.html);
     let flat = Flat::new(&doc);
     let an = content::analyze(&flat);

@@ -15,7 +15,15 @@
 //! each new attribute against all earlier ones: 200 000 attributes on one
 //! element took 26 s). A heading left open before the paragraphs that
 //! follow it is closed there (`unclosed`).
+//!
+//! Without a profile, start tags also lose the attributes nothing reads
+//! (see [`READ_ATTRIBUTES`]): the tokenizer copies attribute text one
+//! character at a time, and `data-*`, `style` and `srcset` values are a
+//! large share of a page's markup.
 
+use std::ops::Range;
+
+use super::dom::READ_ATTRIBUTES;
 use super::nesting::{OpenElements, Tag, Verdict};
 use super::unclosed::HeadingWatch;
 
@@ -28,9 +36,18 @@ pub(crate) struct Prepared<'a> {
     pub jsonld: Vec<&'a str>,
 }
 
+/// Which attributes of a start tag reach the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attributes {
+    /// Every one: a profile's selectors may name any attribute.
+    All,
+    /// Those in [`READ_ATTRIBUTES`].
+    Read,
+}
+
 const RAW_TAGS: [&str; 5] = ["script", "style", "noscript", "template", "svg"];
 
-pub(crate) fn prepare(html: &str) -> Prepared<'_> {
+pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len() / 2);
     let mut jsonld = Vec::new();
@@ -41,6 +58,8 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     let mut text_from = 0; // where the text after the last tag starts
     // As `text_from`, but past the content of a cut raw element.
     let mut visible_from = 0;
+    // The spans of the current start tag's dropped attributes.
+    let mut dropped: Vec<Range<usize>> = Vec::new();
     while let Some(off) = html[i..].find('<') {
         let lt = i + off;
         i = lt + 1;
@@ -58,7 +77,7 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
             text_from = i;
             continue;
         }
-        let start = start_tag(rest);
+        let start = start_tag(rest, attributes, &mut dropped);
         let mut after_text = text_from < lt;
         if let Some(close) = headings.tag(&html[visible_from.max(text_from)..lt], &rest[1..]) {
             // A heading left open before a block: see `unclosed`.
@@ -113,14 +132,9 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
             copied = content_start;
             continue;
         }
-        if let Some(kept) = start.kept {
-            // Too many attributes: the tag ends after the last one kept.
-            out.push_str(&html[copied..lt + kept]);
-            out.push_str(if rest[start.end - 1] == b'/' {
-                "/>"
-            } else {
-                ">"
-            });
+        if start.kept.is_some() || !dropped.is_empty() {
+            out.push_str(&html[copied..lt]);
+            copy_kept_attributes(&html[lt..content_start], &start, &dropped, &mut out);
             copied = content_start;
         }
         let Some(tag) = RAW_TAGS.iter().find(|t| starts_tag(&rest[1..], t)) else {
@@ -146,6 +160,32 @@ pub(crate) fn prepare(html: &str) -> Prepared<'_> {
     }
     out.push_str(&html[copied..]);
     Prepared { html: out, jsonld }
+}
+
+/// Copies the start tag `tag` without the `dropped` attribute spans and,
+/// past [`MAX_ATTRIBUTES`], ends it after the last attribute kept.
+fn copy_kept_attributes(tag: &str, start: &StartTag, dropped: &[Range<usize>], out: &mut String) {
+    let stop = start.kept.unwrap_or(tag.len());
+    let mut from = 0;
+    for span in dropped {
+        out.push_str(&tag[from..span.start]);
+        from = span.end;
+    }
+    out.push_str(&tag[from..stop]);
+    if start.kept.is_some() {
+        out.push_str(if tag.as_bytes()[start.end - 1] == b'/' {
+            "/>"
+        } else {
+            ">"
+        });
+    }
+}
+
+/// Whether the extractor or the tree builder reads the attribute `name`.
+fn is_read(name: &[u8]) -> bool {
+    READ_ATTRIBUTES
+        .iter()
+        .any(|read| read.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// The length of the comment `s` starts with (at its `<!--`), as the HTML
@@ -187,7 +227,14 @@ struct StartTag {
 
 /// Reads the start tag at the beginning of `b` (at its `<`) as the HTML
 /// tokenizer does; `None` for anything else, or a tag the document ends in.
-fn start_tag(b: &[u8]) -> Option<StartTag> {
+/// With [`Attributes::Read`], `dropped` gets the spans (name to value end)
+/// of the attributes to leave out, in order.
+fn start_tag(
+    b: &[u8],
+    attributes: Attributes,
+    dropped: &mut Vec<Range<usize>>,
+) -> Option<StartTag> {
+    dropped.clear();
     if !b.get(1).is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
@@ -213,11 +260,14 @@ fn start_tag(b: &[u8]) -> Option<StartTag> {
             kept = Some(k);
         }
         count += 1;
+        let name_start = k;
         // The name: an `=` in first place belongs to it.
         k += 1 + b
             .get(k + 1..)?
             .iter()
             .position(|&c| is_space(c) || c == b'/' || c == b'>' || c == b'=')?;
+        let drop = attributes == Attributes::Read && kept.is_none() && !is_read(&b[name_start..k]);
+        let name_end = k;
         while is_space(b[k]) {
             k += 1;
             if k == b.len() {
@@ -225,6 +275,9 @@ fn start_tag(b: &[u8]) -> Option<StartTag> {
             }
         }
         if b[k] != b'=' {
+            if drop {
+                dropped.push(name_start..name_end);
+            }
             continue;
         }
         k += 1;
@@ -235,8 +288,16 @@ fn start_tag(b: &[u8]) -> Option<StartTag> {
             q @ (b'"' | b'\'') => {
                 k += 2 + b.get(k + 1..)?.iter().position(|&c| c == q)?;
             }
-            b'>' => break,
+            b'>' => {
+                if drop {
+                    dropped.push(name_start..k);
+                }
+                break;
+            }
             _ => k += b[k..].iter().position(|&c| is_space(c) || c == b'>')?,
+        }
+        if drop {
+            dropped.push(name_start..k);
         }
         if k == b.len() {
             return None;
@@ -286,7 +347,7 @@ mod tests {
     fn cuts_raw_elements_and_keeps_jsonld() {
         let html = r#"<p>a</p><SCRIPT type="application/ld+json">{"x":"</p>"}</script><style>p{}</style>
             <!-- <script> --><svg viewBox="0 0"><path d="M0"/></svg><svg/><p>b</p><script src="x.js">"#;
-        let p = prepare(html);
+        let p = prepare(html, Attributes::All);
         assert_eq!(p.jsonld, vec![r#"{"x":"</p>"}"#]);
         assert!(p.html.contains("<style></style>"));
         assert!(!p.html.contains("<!--"), "comments are cut: {}", p.html);
@@ -308,7 +369,7 @@ mod tests {
             // Left to the parser, which reads a comment to the end.
             ("a<!-- never closed", "a<!-- never closed"),
         ] {
-            assert_eq!(prepare(html).html, kept, "{html}");
+            assert_eq!(prepare(html, Attributes::All).html, kept, "{html}");
         }
     }
 
@@ -319,7 +380,7 @@ mod tests {
             "<div>".repeat(5000),
             "</div>".repeat(5000)
         );
-        let p = prepare(&html);
+        let p = prepare(&html, Attributes::All);
         assert!(p.html.starts_with("<p>kept</p>"));
         assert!(!p.html.contains("deep"));
         assert_eq!(
@@ -328,7 +389,7 @@ mod tests {
         );
         // Balanced siblings never accumulate depth.
         let flat = "<div>x</div>".repeat(5000);
-        assert_eq!(prepare(&flat).html, flat);
+        assert_eq!(prepare(&flat, Attributes::All).html, flat);
     }
 
     #[test]
@@ -337,14 +398,35 @@ mod tests {
             .map(|k| format!("a{k}='>'"))
             .collect();
         let html = format!("<div {} >x</div><img {}/>", many.join(" "), many.join("\t"));
-        let p = prepare(&html).html;
+        let p = prepare(&html, Attributes::All).html;
         assert_eq!(p.matches("a1=").count(), 2);
         assert!(!p.contains(&format!("a{MAX_ATTRIBUTES}=")));
         assert!(p.contains(&format!("a{}='>' >x</div>", MAX_ATTRIBUTES - 1)));
         assert!(p.ends_with(&format!("a{}='>'\t/>", MAX_ATTRIBUTES - 1)));
         // Quotes count only in values: an apostrophe in a name is a name.
         let odd = "<p don't>a</p><p>b</p>";
-        assert_eq!(prepare(odd).html, odd);
+        assert_eq!(prepare(odd, Attributes::All).html, odd);
+    }
+
+    #[test]
+    fn attributes_nothing_reads_are_dropped_without_a_profile() {
+        for (html, kept) in [
+            (
+                r#"<div data-x="1" class="a" style='b'>x</div>"#,
+                r#"<div  class="a" >x</div>"#,
+            ),
+            // An unquoted value takes the `/`: the tag is not self-closing.
+            ("<a href=x data-y=z/>", "<a href=x >"),
+            ("<p DATA-X ID=b data-y=>y</p>", "<p  ID=b >y</p>"),
+            ("<input\tdata-x type=hidden/>", "<input\t type=hidden/>"),
+            (
+                r#"<meta property="og:title" content="T">"#,
+                r#"<meta property="og:title" content="T">"#,
+            ),
+        ] {
+            assert_eq!(prepare(html, Attributes::Read).html, kept, "{html}");
+            assert_eq!(prepare(html, Attributes::All).html, html);
+        }
     }
 
     #[test]
@@ -364,7 +446,8 @@ mod tests {
             "<p/",
             "a < b <!",
         ] {
-            let _ = prepare(s);
+            let _ = prepare(s, Attributes::All);
+            let _ = prepare(s, Attributes::Read);
         }
     }
 }
