@@ -54,6 +54,8 @@ struct PageScore {
     half: Half,
     /// Word-level scores against `main_content`, where the page has one.
     words: Option<(f64, f64, f64)>,
+    /// The same over runs of four words (shingles), which also counts order.
+    shingles: Option<(f64, f64, f64)>,
     snippets: Snippets,
 }
 
@@ -172,17 +174,28 @@ fn load_external(path: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-fn words(re: &Regex, s: &str) -> HashMap<String, usize> {
+/// The multiset of runs of `n` consecutive words of `s`, lower-cased.
+fn shingles(re: &Regex, s: &str, n: usize) -> HashMap<String, usize> {
+    let lower = s.to_lowercase();
+    let tokens: Vec<&str> = re.find_iter(&lower).map(|w| w.as_str()).collect();
     let mut m = HashMap::new();
-    for w in re.find_iter(&s.to_lowercase()) {
-        *m.entry(w.as_str().to_string()).or_insert(0) += 1;
+    if tokens.len() < n {
+        // A text shorter than one shingle is one shingle.
+        if !tokens.is_empty() {
+            m.insert(tokens.join(" "), 1);
+        }
+        return m;
+    }
+    for run in tokens.windows(n) {
+        *m.entry(run.join(" ")).or_insert(0) += 1;
     }
     m
 }
 
-fn prf(re: &Regex, got: &str, want: &str) -> (f64, f64, f64) {
-    let g = words(re, got);
-    let w = words(re, want);
+/// Precision, recall and F1 of `got` against `want` over word runs of `n`.
+fn prf(re: &Regex, got: &str, want: &str, n: usize) -> (f64, f64, f64) {
+    let g = shingles(re, got, n);
+    let w = shingles(re, want, n);
     let gn: usize = g.values().sum();
     let wn: usize = w.values().sum();
     if gn == 0 || wn == 0 {
@@ -376,7 +389,8 @@ fn evaluate(dir: &Path, re: &Regex, o: &mut Options) {
         let gt = &truth.ground_truth;
         let score = PageScore {
             half: Half::of(&id),
-            words: gt.main_content.as_deref().map(|m| prf(re, &text, m)),
+            words: gt.main_content.as_deref().map(|m| prf(re, &text, m, 1)),
+            shingles: gt.main_content.as_deref().map(|m| prf(re, &text, m, 4)),
             snippets: Snippets::score(&text, &gt.with, &gt.without),
             id: id.clone(),
         };
@@ -477,6 +491,17 @@ fn report(scores: &[PageScore], fields: &Fields, elapsed: Duration, cpu: Duratio
                 mean(|w| w.0),
                 mean(|w| w.1),
                 worded.len()
+            );
+        }
+        let shingled: Vec<(f64, f64, f64)> = part.iter().filter_map(|s| s.shingles).collect();
+        if !shingled.is_empty() {
+            let n = shingled.len() as f64;
+            let mean = |f: fn(&(f64, f64, f64)) -> f64| shingled.iter().map(f).sum::<f64>() / n;
+            println!(
+                "shingle-4 {label:6}  F1 {:.4}  precision {:.4}  recall {:.4}",
+                mean(|w| w.2),
+                mean(|w| w.0),
+                mean(|w| w.1),
             );
         }
         let mut snippets = Snippets::default();

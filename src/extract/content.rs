@@ -165,7 +165,7 @@ pub(crate) fn class_id(flat: &Flat<'_>, i: usize) -> String {
 
 /// Class verdicts by `(class, id)`: pages repeat the same few classes
 /// thousands of times, and the regex is the costly part.
-type ClassCache<'a> = std::collections::HashMap<(Option<&'a str>, Option<&'a str>), bool>;
+type ClassCache<'a> = rustc_hash::FxHashMap<(Option<&'a str>, Option<&'a str>), bool>;
 
 fn junk_by_markup<'a>(flat: &Flat<'a>, i: usize, cache: &mut ClassCache<'a>) -> (bool, bool) {
     let n = &flat.nodes[i];
@@ -341,7 +341,7 @@ fn mark_junk(
                     || share >= 0.5
                     || (share >= 0.3 && POSITIVE.is_match(&class_id(flat, i)))))
     };
-    let mut cache = ClassCache::new();
+    let mut cache = ClassCache::default();
     // Classes that the guard kept on a big container: the other parts of
     // a split-up article wear them too ("content-nav-section" around each
     // of its sections), so they are not furniture either. Found in a first

@@ -110,9 +110,9 @@ impl List {
 }
 
 /// Each listed name with the bits of the lists it is on.
-static LISTED: std::sync::LazyLock<std::collections::HashMap<&'static [u8], u16>> =
+static LISTED: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], u16>> =
     std::sync::LazyLock::new(|| {
-        let mut listed = std::collections::HashMap::new();
+        let mut listed = rustc_hash::FxHashMap::default();
         for list in List::ALL {
             for name in list.names() {
                 *listed.entry(name.as_bytes()).or_insert(0) |= list.bit();

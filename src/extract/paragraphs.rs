@@ -15,6 +15,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+use rustc_hash::FxHashSet;
+
 use super::content::{Block, BlockKind};
 
 /// The verdict on one block.
@@ -31,7 +33,7 @@ pub(crate) enum Class {
 }
 
 /// Stop words of every language the list crate knows, by ISO 639-1 code.
-static STOP_WORDS: LazyLock<HashMap<&'static str, HashSet<&'static str>>> = LazyLock::new(|| {
+static STOP_WORDS: LazyLock<HashMap<&'static str, FxHashSet<&'static str>>> = LazyLock::new(|| {
     stop_words::available_languages()
         .iter()
         .filter_map(|&code| Some((code, stop_words::lookup(code)?.iter().copied().collect())))
@@ -53,12 +55,12 @@ fn list_code(code: &str) -> &str {
 /// a German page, or the page mixes languages): a block's share is its
 /// best under either. Scripts written without spaces have no share.
 #[derive(Clone, Default)]
-pub(crate) struct StopWords(Vec<&'static HashSet<&'static str>>);
+pub(crate) struct StopWords(Vec<&'static FxHashSet<&'static str>>);
 
 impl StopWords {
     pub fn for_languages<'a>(codes: impl IntoIterator<Item = &'a str>) -> Self {
         let spaced = |c: &str| !matches!(c, "zh" | "ja" | "th" | "ko" | "my" | "km" | "lo");
-        let mut lists: Vec<&'static HashSet<&'static str>> = Vec::new();
+        let mut lists: Vec<&'static FxHashSet<&'static str>> = Vec::new();
         for list in codes
             .into_iter()
             .filter(|c| spaced(c))

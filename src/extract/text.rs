@@ -25,9 +25,10 @@ pub(crate) fn clean_inline(s: &str) -> String {
         decoded = Cow::Owned(r);
     }
     // Composing is costly and most text is already NFC (ASCII always is).
-    if decoded.is_ascii()
-        || unicode_normalization::is_nfc_quick(decoded.chars())
-            == unicode_normalization::IsNormalized::Yes
+    if decoded.is_ascii() {
+        collapse_ascii(&decoded)
+    } else if unicode_normalization::is_nfc_quick(decoded.chars())
+        == unicode_normalization::IsNormalized::Yes
     {
         collapse(decoded.chars(), decoded.len())
     } else {
@@ -60,6 +61,29 @@ fn collapse(chars: impl Iterator<Item = char>, capacity: usize) -> String {
             pending_space = false;
         }
         out.push(c);
+    }
+    out
+}
+
+/// [`collapse`] for ASCII text, byte by byte: most text on most pages is
+/// ASCII, and decoding it as characters cost more than the work.
+fn collapse_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for b in s.bytes() {
+        // The ASCII characters `char::is_whitespace` accepts: 0x09-0x0D, space.
+        if matches!(b, b'\t'..=b'\r' | b' ') {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if b.is_ascii_control() {
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(char::from(b));
     }
     out
 }
@@ -426,6 +450,18 @@ pub(crate) fn is_boilerplate(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_text_collapses_as_characters_do() {
+        let every: String = (0u8..128).map(char::from).collect();
+        for s in [
+            every.clone(),
+            format!("  {every}\t\n {every} \x0b"),
+            " a \x0c\x1c b\x7f ".to_string(),
+        ] {
+            assert_eq!(collapse_ascii(&s), collapse(s.chars(), s.len()), "{s:?}");
+        }
+    }
 
     #[test]
     fn misread_utf8_is_repaired() {
