@@ -463,6 +463,23 @@ fn tally_fields(
     notes
 }
 
+/// Mean precision, recall and F1 over pages, on one line.
+fn print_means(what: &str, label: &str, scores: impl Iterator<Item = (f64, f64, f64)>) {
+    let scores: Vec<(f64, f64, f64)> = scores.collect();
+    if scores.is_empty() {
+        return;
+    }
+    let n = scores.len() as f64;
+    let mean = |f: fn(&(f64, f64, f64)) -> f64| scores.iter().map(f).sum::<f64>() / n;
+    println!(
+        "{what} {label:6}  F1 {:.4}  precision {:.4}  recall {:.4}  ({} pages)",
+        mean(|w| w.2),
+        mean(|w| w.0),
+        mean(|w| w.1),
+        scores.len()
+    );
+}
+
 fn report(scores: &[PageScore], fields: &Fields, elapsed: Duration, cpu: Duration, worst: usize) {
     let pct = |(a, b): (usize, usize)| {
         if b == 0 {
@@ -481,29 +498,8 @@ fn report(scores: &[PageScore], fields: &Fields, elapsed: Duration, cpu: Duratio
             .iter()
             .filter(|s| half.is_none_or(|h| s.half == h))
             .collect();
-        let worded: Vec<(f64, f64, f64)> = part.iter().filter_map(|s| s.words).collect();
-        if !worded.is_empty() {
-            let n = worded.len() as f64;
-            let mean = |f: fn(&(f64, f64, f64)) -> f64| worded.iter().map(f).sum::<f64>() / n;
-            println!(
-                "body {label:6}  F1 {:.4}  precision {:.4}  recall {:.4}  ({} pages)",
-                mean(|w| w.2),
-                mean(|w| w.0),
-                mean(|w| w.1),
-                worded.len()
-            );
-        }
-        let shingled: Vec<(f64, f64, f64)> = part.iter().filter_map(|s| s.shingles).collect();
-        if !shingled.is_empty() {
-            let n = shingled.len() as f64;
-            let mean = |f: fn(&(f64, f64, f64)) -> f64| shingled.iter().map(f).sum::<f64>() / n;
-            println!(
-                "shingle-4 {label:6}  F1 {:.4}  precision {:.4}  recall {:.4}",
-                mean(|w| w.2),
-                mean(|w| w.0),
-                mean(|w| w.1),
-            );
-        }
+        print_means("body", label, part.iter().filter_map(|s| s.words));
+        print_means("shingle-4", label, part.iter().filter_map(|s| s.shingles));
         let mut snippets = Snippets::default();
         part.iter().for_each(|s| snippets.add(&s.snippets));
         if snippets.total() > 0 {
