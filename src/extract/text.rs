@@ -24,68 +24,117 @@ pub(crate) fn clean_inline(s: &str) -> String {
     if let Some(r) = repaired {
         decoded = Cow::Owned(r);
     }
-    // Composing is costly and most text is already NFC (ASCII always is).
-    if decoded.is_ascii() {
-        collapse_ascii(&decoded)
-    } else if unicode_normalization::is_nfc_quick(decoded.chars())
-        == unicode_normalization::IsNormalized::Yes
-    {
-        collapse(decoded.chars(), decoded.len())
-    } else {
-        collapse(decoded.nfc(), decoded.len())
-    }
+    // Composing is costly and most text is already NFC (ASCII always is):
+    // collapsing checks as it goes, and starts again composed at the first
+    // character that may not be.
+    collapse_composed(&decoded).unwrap_or_else(|| {
+        let mut out = Collapsed::with_capacity(decoded.len());
+        decoded.nfc().for_each(|c| out.push(c));
+        out.text
+    })
 }
 
-/// `chars` with whitespace runs collapsed to one space (none at the ends)
-/// and invisible characters dropped. Generic, not boxed: it runs once per
-/// character of every block.
-fn collapse(chars: impl Iterator<Item = char>, capacity: usize) -> String {
-    let mut out = String::with_capacity(capacity);
-    let mut pending_space = false;
-    for c in chars {
+/// Text with whitespace runs collapsed to one space (none at the ends) and
+/// invisible characters dropped, built a character at a time.
+struct Collapsed {
+    text: String,
+    pending_space: bool,
+}
+
+impl Collapsed {
+    fn with_capacity(capacity: usize) -> Self {
+        Collapsed {
+            text: String::with_capacity(capacity),
+            pending_space: false,
+        }
+    }
+
+    /// Visible characters, none of them space.
+    #[inline]
+    fn push_visible(&mut self, run: &str) {
+        if run.is_empty() {
+            return;
+        }
+        if self.pending_space {
+            self.text.push(' ');
+            self.pending_space = false;
+        }
+        self.text.push_str(run);
+    }
+
+    /// [`Collapsed::push`] for an ASCII character, without decoding.
+    #[inline]
+    fn push_ascii(&mut self, b: u8) {
+        // The ASCII characters `char::is_whitespace` accepts: 0x09-0x0D, space.
+        if matches!(b, b'\t'..=b'\r' | b' ') {
+            self.pending_space = !self.text.is_empty();
+            return;
+        }
+        if b.is_ascii_control() {
+            return;
+        }
+        if self.pending_space {
+            self.text.push(' ');
+            self.pending_space = false;
+        }
+        self.text.push(char::from(b));
+    }
+
+    fn push(&mut self, c: char) {
         if c.is_whitespace() {
-            pending_space = !out.is_empty();
-            continue;
+            self.pending_space = !self.text.is_empty();
+            return;
         }
         // Zero-width characters and soft hyphens are layout hints, and the
         // replacement/control characters are decoding debris.
         if matches!(
             c,
             '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' | '\u{fffd}'
-        ) || (c.is_control())
+        ) || c.is_control()
         {
-            continue;
+            return;
         }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
+        if self.pending_space {
+            self.text.push(' ');
+            self.pending_space = false;
         }
-        out.push(c);
+        self.text.push(c);
     }
-    out
 }
 
-/// [`collapse`] for ASCII text, byte by byte: most text on most pages is
-/// ASCII, and decoding it as characters cost more than the work.
-fn collapse_ascii(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
-    for b in s.bytes() {
-        // The ASCII characters `char::is_whitespace` accepts: 0x09-0x0D, space.
-        if matches!(b, b'\t'..=b'\r' | b' ') {
-            pending_space = !out.is_empty();
+/// `s` collapsed, copying runs of visible ASCII whole (most text on most
+/// pages is ASCII, and decoding it cost more than the work); `None` at the
+/// first character NFC might change: a combining mark, or one whose quick
+/// check is not a plain yes.
+fn collapse_composed(s: &str) -> Option<String> {
+    use unicode_normalization::{IsNormalized, char::canonical_combining_class, is_nfc_quick};
+    let mut out = Collapsed::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut run = 0; // where the visible ASCII not yet copied starts
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii_graphic() {
+            i += 1;
             continue;
         }
-        if b.is_ascii_control() {
-            continue;
+        out.push_visible(&s[run..i]);
+        if b.is_ascii() {
+            out.push_ascii(b);
+            i += 1;
+        } else {
+            let c = s[i..].chars().next()?;
+            if canonical_combining_class(c) != 0
+                || is_nfc_quick(std::iter::once(c)) != IsNormalized::Yes
+            {
+                return None;
+            }
+            out.push(c);
+            i += c.len_utf8();
         }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        out.push(char::from(b));
+        run = i;
     }
-    out
+    out.push_visible(&s[run..]);
+    Some(out.text)
 }
 
 /// Bytes 0x80–0x9F as Windows-1252 shows them.
@@ -149,9 +198,12 @@ pub(crate) fn repair_mojibake(s: &str) -> std::borrow::Cow<'_, str> {
     if s.is_ascii() {
         return std::borrow::Cow::Borrowed(s);
     }
-    let found = s
-        .char_indices()
-        .any(|(i, c)| misread_lead(c) && misread_char(&s[i..]).is_some());
+    // Every lead character (U+00C2..U+00F4) starts with the byte 0xC3.
+    let found = s.bytes().enumerate().any(|(i, b)| {
+        b == 0xC3
+            && s[i..].chars().next().is_some_and(misread_lead)
+            && misread_char(&s[i..]).is_some()
+    });
     if !found {
         return std::borrow::Cow::Borrowed(s);
     }
@@ -452,15 +504,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ascii_text_collapses_as_characters_do() {
+    fn composed_text_collapses_as_characters_do() {
         let every: String = (0u8..128).map(char::from).collect();
         for s in [
             every.clone(),
             format!("  {every}\t\n {every} \x0b"),
             " a \x0c\x1c b\x7f ".to_string(),
+            " It’s\u{a0}\u{a0}café — 東京\u{3000}x\u{200b}y\u{ad} ".to_string(),
         ] {
-            assert_eq!(collapse_ascii(&s), collapse(s.chars(), s.len()), "{s:?}");
+            let mut by_char = Collapsed::with_capacity(0);
+            s.chars().for_each(|c| by_char.push(c));
+            assert_eq!(collapse_composed(&s), Some(by_char.text), "{s:?}");
         }
+        // A combining mark: composed by the slow path.
+        assert_eq!(collapse_composed("cafe\u{301}"), None);
+        assert_eq!(clean_inline(" cafe\u{301}  au lait "), "café au lait");
     }
 
     #[test]
