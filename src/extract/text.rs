@@ -335,13 +335,13 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:watch|tonton|saksikan|simak|xem|ver|mira|regarder|voir|guarda|assista|veja|schauen sie|sehen sie|смотрите|смотреть|观看|視聴)\s*(?:the\s+|juga\s+|lagi\s+|also\s+|our\s+)?(?:full\s+)?(?:video|videonya|videos|clip|vidéo|vídeo|видео|视频|動画|live|:|：).{0,80}$",
         r"^(?:video|videos|vídeo|vidéo|видео|视频|動画)\s*[:：|].{0,80}$",
         // Cross-links: "Read more", "Baca juga", "Xem thêm", "Lesen Sie auch".
-        r"^(?:also read|read also|read next|read more|see also|more reading|further reading|baca juga|lihat juga|simak juga|baca selengkapnya|xem thêm|đọc thêm|tin liên quan|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|lire aussi|à lire aussi|voir aussi|lee también|leer más|ver también|te puede interesar|leia também|leia mais|veja também|leggi anche|читайте также|читайте еще|смотрите также|相关阅读|延伸阅读|関連記事|あわせて読みたい)(?:$|[^\w\n].{0,159})$",
+        r"^(?:also read|read also|read next|read more|see also|more reading|further reading|baca juga|lihat juga|simak juga|baca selengkapnya|xem thêm|đọc thêm|tin liên quan|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|weiterlesen|zum weiterlesen|zobacz (?:także|też|również)|czytaj (?:także|też|również|więcej)|lire aussi|à lire aussi|voir aussi|lee también|leer más|ver también|te puede interesar|leia também|leia mais|veja também|leggi anche|читайте также|читайте еще|смотрите также|相关阅读|延伸阅读|関連記事|あわせて読みたい)(?:$|[^\w\n].{0,159})$",
         r"^(?:read|see|more|related|baca|lihat|xem|lesen|lire|leer|leia|leggi|читайте)\s*[:：].{0,160}$",
-        r"^(?:related(?: articles| stories| posts| news| content| coverage| reading)?|more (?:stories|news|articles|on this|from)[^.]{0,60}|you may also like|you might also like|recommended for you|popular (?:posts|stories|now)|most (?:read|popular|viewed)|trending(?: now)?|editor'?s picks|top stories|berita terkait|artikel terkait|terpopuler|bài viết liên quan|tin cùng chuyên mục|das könnte sie auch interessieren|noticias relacionadas|articles? liés|notícias relacionadas|похожие новости|по теме)\s*[:：]?$",
+        r"^(?:related(?: articles| stories| posts| news| content| coverage| reading)?|more (?:stories|news|articles|on this|from)[^.]{0,60}|you may also like|you might also like|recommended for you|popular (?:posts|stories|now)|most (?:read|popular|viewed)|trending(?: now)?|editor'?s picks|top stories|berita terkait|artikel terkait|terpopuler|bài viết liên quan|tin cùng chuyên mục|das (?:thema )?könnte (?:dich|sie) auch interessieren|weitere (?:beiträge|artikel|themen)[^.]{0,40}|(?:contenidos?|artículos?|notas?) relacionad[oa]s?|powiązane artykuły|podobne artykuły|noticias relacionadas|articles? liés|notícias relacionadas|похожие новости|по теме)\s*[:：]?$",
         // Sharing and following.
         r"^(?:share|share this|share on|share article|share this (?:article|story|post)|bagikan|bagikan artikel ini|chia sẻ|teilen|compartir|compartilhe|compartilhar|partilhar|partager|condividi|udostępnij|paylaş|поделиться|分享|シェア|follow us|follow|ikuti kami|theo dõi|folgen sie uns|síguenos|suivez-nous|seguici|tweet|pin it|email|print|facebook|twitter|whatsapp|linkedin|telegram|copy link|salin tautan)(?:$|[^\w.!?][^.!?]{0,79})$",
         // Newsletters, apps, subscriptions, sign-ins.
-        r"^(?:sign up|subscribe|get (?:our|the) (?:newsletter|app)|join our|download (?:the|our) app|berlangganan|daftar|unduh aplikasi|đăng ký|tải ứng dụng|abonnieren|jetzt abonnieren|newsletter|suscríbete|suscribirse|abonnez-vous|inscreva-se|assine|iscriviti|подпишитесь|订阅|登録)(?:$|[^\w\n].{0,159})$",
+        r"^(?:sign up|subscribe|support (?:us|our journalism|independent journalism)|zapisz się|subskrybuj|zapraszamy (?:też |także )?do (?:subskrypcji|prenumeraty)|wesprzyj nas|unterstützen sie (?:uns|unsere arbeit)|unterstütze (?:uns|unsere arbeit)|get (?:our|the) (?:newsletter|app)|join our|download (?:the|our) app|berlangganan|daftar|unduh aplikasi|đăng ký|tải ứng dụng|abonnieren|jetzt abonnieren|newsletter|suscríbete|suscribirse|abonnez-vous|inscreva-se|assine|iscriviti|подпишитесь|订阅|登録)(?:$|[^\w\n].{0,159})$",
         r"(?:newsletter|subscribe to our|sign up for our|delivered to your inbox|in your inbox)(?:$|[^\w\n].{0,99})$",
         // Advertisement labels.
         r"^(?:advertisement|advertisements|advertising|sponsored|sponsored content|ad|ads|anzeige|werbung|iklan|quảng cáo|publicidad|publicité|pubblicità|publicidade|реклама|广告|広告|scroll to continue(?: with content)?|continue reading(?: below)?|story continues below(?: advertisement)?|article continues below(?: advertisement)?)\s*[:：.]?$",
@@ -349,14 +349,14 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:\d+\s+)?(?:comments?|komentar|bình luận|kommentare?|comentarios?|commentaires?|commenti|comentários|комментари[иейя]|评论|コメント)\s*(?:\(\d+\)|\d+)?\s*[:：]?$",
         r"^(?:leave a (?:comment|reply)|add a comment|post a comment|join the (?:conversation|discussion)|tulis komentar|viết bình luận|kommentar schreiben|deja un comentario|laisser un commentaire|view comments|show comments|load comments)(?:$|[^\w\n].{0,79})$",
         // Copyright and rights lines.
-        r"^(?:©|\(c\)|copyright(?:$|\W)|all rights reserved|hak cipta|bản quyền|alle rechte vorbehalten|todos los derechos reservados|tous droits réservés)",
+        r"^(?:©|\(c\)|copyright(?:$|\W)|all rights reserved|hak cipta|bản quyền|alle rechte vorbehalten|vervielfältigung nur mit (?:genehmigung|erlaubnis)|todos los derechos reservados|todos os direitos reservados|tous droits réservés|tutti i diritti riservati|wszelkie prawa zastrzeżone|alle rechten voorbehouden)",
         // Image credits that are nothing but a credit.
         r"^(?:photo|foto|image|picture|ảnh|bild|imagen|credit|credits|getty images|reuters|afp|ap photo)\s*[:：/].{0,80}$",
         // Tag lists and breadcrumbs.
         r"^(?:tags?|tagged|topics?|kategori|category|categories|thẻ|từ khóa|schlagworte|etiquetas|mots-clés|темы|标签)(?:\s*[:：].{0,200})?$",
         // Reading time, datelines, form and table-of-contents furniture.
         r"^(?:\d+\s*(?:min|mins|minutes?|menit|phút|minuten)\.?\s*(?:read|reading|lesezeit|baca|đọc)?|(?:reading time|lesezeit|waktu baca)\s*[:：]?.{0,20})$",
-        r"^(?:last\s+)?(?:updated|published|posted|modified|reviewed|diperbarui|diterbitkan|cập nhật|aktualisiert|veröffentlicht|actualizado|publicado|mis à jour|publié)(?:\s+(?:on|at|am|le|el|em|pada))?\s*[:：]?\s*[^.!?]{0,50}$",
+        r"^(?:last\s+)?(?:updated|published|posted|modified|reviewed|diperbarui|diterbitkan|cập nhật|aktualisiert|veröffentlicht|actualizado|publicado|mis à jour|publié|opublikowano|zaktualizowano|aktualizacja|pubblicato|aggiornato|gepubliceerd|bijgewerkt)(?:\s+(?:on|at|am|le|el|em|pada))?\s*[:：]?\s*[^.!?]{0,50}$",
         r"^(?:table of contents|contents|daftar isi|mục lục|inhaltsverzeichnis|índice|sommaire|tabla de contenidos|содержание|目录|目次)\s*[:：]?$",
         r"^(?:oops!? something went wrong.{0,80}|thank you!? your submission has been received!?|thanks for signing up.{0,60})$",
         // Picture credits at the end of a caption line.
@@ -593,6 +593,16 @@ mod tests {
             "Read more: What the election means",
             "Xem thêm: Giá vàng hôm nay",
             "Lesen Sie auch: Was jetzt wichtig ist",
+            "Zobacz także",
+            "Weiterlesen:",
+            "Weitere Beiträge aus der Kolumne:",
+            "Das Thema könnte dich auch interessieren:",
+            "Contenido relacionado",
+            "Opublikowano: 6 kwietnia 2020",
+            "Vervielfältigung nur mit Genehmigung",
+            "Wszelkie prawa zastrzeżone",
+            "Zapraszamy też do subskrypcji tygodnika",
+            "Unterstützen Sie unsere Arbeit",
             "Advertisement",
             "Share this article",
             "Sign up for our daily newsletter",
