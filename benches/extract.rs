@@ -13,10 +13,6 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use palimpsest::extract::extract;
 use url::Url;
 
-/// The allocator the `palimpsest` binary runs extraction with.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn own_fixtures() -> Vec<(Url, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)

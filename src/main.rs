@@ -15,11 +15,6 @@ use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Readin
 use palimpsest::config::{ConfigError, CrawlFlags};
 use palimpsest::export::{Filter, Schema};
 
-/// Parsing a page allocates for every node, attribute and text run; the
-/// system allocator spent a tenth of extraction on it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A polite, resumable crawler that archives news articles as versioned snapshots.
 #[derive(Parser)]
 #[command(name = "palimpsest", version, about)]
