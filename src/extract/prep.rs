@@ -60,6 +60,10 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     let mut visible_from = 0;
     // The spans of the current start tag's dropped attributes.
     let mut dropped: Vec<Range<usize>> = Vec::new();
+    // Whether the last tag was a block's, and whether layout space may go
+    // (until an element whose whitespace is content starts).
+    let mut after_block = false;
+    let mut space_is_layout = true;
     while let Some(off) = html[i..].find('<') {
         let lt = i + off;
         i = lt + 1;
@@ -77,6 +81,23 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             text_from = i;
             continue;
         }
+        let kind = SpaceKind::of(rest);
+        space_is_layout &= kind != SpaceKind::Keeps;
+        let block = kind == SpaceKind::Block;
+        if space_is_layout
+            && block
+            && after_block
+            && copied <= text_from
+            && text_from < lt
+            && bytes[text_from..lt].iter().all(|&c| is_html_space(c))
+        {
+            // Indentation between blocks: a text node of its own that
+            // nothing reads, one for every other tag of a real page.
+            out.push_str(&html[copied..text_from]);
+            copied = lt;
+            text_from = lt;
+        }
+        after_block = block;
         let start = start_tag(rest, attributes, &mut dropped);
         let mut after_text = text_from < lt;
         if let Some(close) = headings.tag(&html[visible_from.max(text_from)..lt], &rest[1..]) {
@@ -162,6 +183,59 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     Prepared { html: out, jsonld }
 }
 
+/// What a tag means for the whitespace around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SpaceKind {
+    /// It begins or ends a block wherever it stands: the whitespace between
+    /// two such tags is layout, never a word space.
+    Block,
+    /// It starts an element whose whitespace is content (`<pre>`…).
+    Keeps,
+    Other,
+}
+
+impl SpaceKind {
+    /// The kind of the tag `b` starts with (at its `<`).
+    fn of(b: &[u8]) -> SpaceKind {
+        let (name, end_tag) = match b.get(1) {
+            Some(b'/') => (&b[2..], true),
+            Some(_) => (&b[1..], false),
+            None => return SpaceKind::Other,
+        };
+        let Some(len) = name
+            .iter()
+            .take(12)
+            .position(|c| !c.is_ascii_alphanumeric())
+        else {
+            return SpaceKind::Other;
+        };
+        if !matches!(name[len], b'>' | b'/') && !is_html_space(name[len]) {
+            return SpaceKind::Other;
+        }
+        let mut lower = [0u8; 12];
+        for (l, c) in lower.iter_mut().zip(&name[..len]) {
+            *l = c.to_ascii_lowercase();
+        }
+        match &lower[..len] {
+            b"address" | b"article" | b"aside" | b"blockquote" | b"body" | b"dd" | b"details"
+            | b"dialog" | b"div" | b"dl" | b"dt" | b"fieldset" | b"figcaption" | b"figure"
+            | b"footer" | b"form" | b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6" | b"head"
+            | b"header" | b"hgroup" | b"hr" | b"html" | b"li" | b"link" | b"main" | b"meta"
+            | b"nav" | b"ol" | b"p" | b"section" | b"table" | b"tbody" | b"td" | b"tfoot"
+            | b"th" | b"thead" | b"title" | b"tr" | b"ul" => SpaceKind::Block,
+            b"pre" | b"textarea" | b"listing" | b"xmp" | b"plaintext" if !end_tag => {
+                SpaceKind::Keeps
+            }
+            _ => SpaceKind::Other,
+        }
+    }
+}
+
+/// The HTML tokenizer's whitespace.
+fn is_html_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+}
+
 /// Copies the start tag `tag` without the `dropped` attribute spans and,
 /// past [`MAX_ATTRIBUTES`], ends it after the last attribute kept.
 fn copy_kept_attributes(tag: &str, start: &StartTag, dropped: &[Range<usize>], out: &mut String) {
@@ -238,7 +312,7 @@ fn start_tag(
     if !b.get(1).is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
-    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c');
+    let is_space = is_html_space;
     let name_end = 1 + b[1..]
         .iter()
         .position(|&c| is_space(c) || c == b'/' || c == b'>')?;
@@ -426,6 +500,30 @@ mod tests {
         ] {
             assert_eq!(prepare(html, Attributes::Read).html, kept, "{html}");
             assert_eq!(prepare(html, Attributes::All).html, html);
+        }
+    }
+
+    #[test]
+    fn whitespace_between_blocks_is_cut_and_word_spaces_kept() {
+        for (html, kept) in [
+            (
+                "<div>\n  <p>a</p>\n  <P class=x>b</p>\n</div>\n",
+                "<div><p>a</p><P class=x>b</p></div>\n",
+            ),
+            (
+                "<p><b>a</b> <i>b</i></p> <span>c</span>",
+                "<p><b>a</b> <i>b</i></p> <span>c</span>",
+            ),
+            ("<li>a</li>\u{a0}<li>b</li>", "<li>a</li>\u{a0}<li>b</li>"),
+            // Not a block: `<p-x>` is a name of its own.
+            ("<p>a</p>\n<p-x>b</p-x>", "<p>a</p>\n<p-x>b</p-x>"),
+            // From a `<pre>` on, whitespace may be content.
+            (
+                "<div>\n</div>\n<pre>\n<p>x</p>\n</pre>",
+                "<div></div>\n<pre>\n<p>x</p>\n</pre>",
+            ),
+        ] {
+            assert_eq!(prepare(html, Attributes::All).html, kept, "{html}");
         }
     }
 
