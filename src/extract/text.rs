@@ -382,7 +382,7 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         // Template placeholder text.
         r"^lorem ipsum dolor(?:$|[^\w\n].*$)",
         // Calls to action and template placeholders.
-        r"^(?:start (?:your|a) (?:\d+-day )?free trial(?:$|[^\w\n].{0,79})|no credit card required\.?|try (?:it )?(?:for )?free(?:$|[^\w\n].{0,59})|get started(?: for free| today| now)?[.!]?|book a (?:demo|call)(?:$|[^\w\n].{0,59})|request a demo(?:$|[^\w\n].{0,59})|\[[A-Z0-9_ -]{3,40}\])$",
+        r"^(?:start (?:your|a) (?:\d+-day )?free trial(?:$|[^\w\n].{0,79})|no credit card required\.?|try (?:it )?(?:for )?free(?:$|[^\w\n].{0,59})|get started(?: for free| today| now)?[.!]?|book a (?:demo|call)(?:$|[^\w\n].{0,59})|request a demo(?:$|[^\w\n].{0,59})|\[[a-z0-9_ -]{3,40}\])$",
         // Click prompts.
         r"^(?:click here|klik di sini|tap here|nhấn vào đây|hier klicken|haga clic aquí|cliquez ici)(?:$|[^\w\n].{0,119})$",
     ];
@@ -394,9 +394,11 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
         .map(|p| format!("(?:{p})"))
         .collect::<Vec<_>>()
         .join("|");
-    // A large case-insensitive alternation: give the lazy DFA room, or it
-    // thrashes its cache and falls back to the slow PikeVM.
-    regex::RegexBuilder::new(&format!("(?i){joined}"))
+    // Matched against lower-cased lines: case-insensitive classes made
+    // compiling it cost more than extracting a dozen pages. A large
+    // alternation: give the lazy DFA room, or it thrashes its cache and
+    // falls back to the slow PikeVM.
+    regex::RegexBuilder::new(&joined)
         .dfa_size_limit(32 << 20)
         .build()
         .unwrap_or_else(|e| unreachable!("built-in regex: {e}"))
@@ -496,7 +498,7 @@ pub(crate) fn is_boilerplate(p: &str) -> bool {
     if p.chars().count() > 220 {
         return false;
     }
-    BOILERPLATE.is_match(p.trim())
+    BOILERPLATE.is_match(&p.trim().to_lowercase())
 }
 
 #[cfg(test)]
