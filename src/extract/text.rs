@@ -50,36 +50,15 @@ impl Collapsed {
     }
 
     /// Visible characters, none of them space.
-    #[inline]
     fn push_visible(&mut self, run: &str) {
         if run.is_empty() {
             return;
         }
-        if self.pending_space {
-            self.text.push(' ');
-            self.pending_space = false;
-        }
+        self.space_if_pending();
         self.text.push_str(run);
     }
 
-    /// [`Collapsed::push`] for an ASCII character, without decoding.
     #[inline]
-    fn push_ascii(&mut self, b: u8) {
-        // The ASCII characters `char::is_whitespace` accepts: 0x09-0x0D, space.
-        if matches!(b, b'\t'..=b'\r' | b' ') {
-            self.pending_space = !self.text.is_empty();
-            return;
-        }
-        if b.is_ascii_control() {
-            return;
-        }
-        if self.pending_space {
-            self.text.push(' ');
-            self.pending_space = false;
-        }
-        self.text.push(char::from(b));
-    }
-
     fn push(&mut self, c: char) {
         if c.is_whitespace() {
             self.pending_space = !self.text.is_empty();
@@ -94,11 +73,16 @@ impl Collapsed {
         {
             return;
         }
+        self.space_if_pending();
+        self.text.push(c);
+    }
+
+    /// The one space a run of whitespace between words became.
+    fn space_if_pending(&mut self) {
         if self.pending_space {
             self.text.push(' ');
             self.pending_space = false;
         }
-        self.text.push(c);
     }
 }
 
@@ -119,7 +103,7 @@ fn collapse_composed(s: &str) -> Option<String> {
         }
         out.push_visible(&s[run..i]);
         if b.is_ascii() {
-            out.push_ascii(b);
+            out.push(char::from(b));
             i += 1;
         } else {
             let c = s[i..].chars().next()?;
