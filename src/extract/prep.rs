@@ -60,10 +60,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     let mut visible_from = 0;
     // The spans of the current start tag's dropped attributes.
     let mut dropped: Vec<Range<usize>> = Vec::new();
-    // Whether the last tag was a block's, and whether layout space may go
-    // (until an element whose whitespace is content starts).
-    let mut after_block = false;
-    let mut space_is_layout = true;
+    let mut layout = LayoutSpace::default();
     while let Some(off) = html[i..].find('<') {
         let lt = i + off;
         i = lt + 1;
@@ -81,23 +78,11 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             text_from = i;
             continue;
         }
-        let kind = SpaceKind::of(rest);
-        space_is_layout &= kind != SpaceKind::Keeps;
-        let block = kind == SpaceKind::Block;
-        if space_is_layout
-            && block
-            && after_block
-            && copied <= text_from
-            && text_from < lt
-            && bytes[text_from..lt].iter().all(|&c| is_html_space(c))
-        {
-            // Indentation between blocks: a text node of its own that
-            // nothing reads, one for every other tag of a real page.
+        if layout.cuts(rest, bytes.get(text_from..lt).unwrap_or_default()) && copied <= text_from {
             out.push_str(&html[copied..text_from]);
             copied = lt;
             text_from = lt;
         }
-        after_block = block;
         let start = start_tag(rest, attributes, &mut dropped);
         let mut after_text = text_from < lt;
         if let Some(close) = headings.tag(&html[visible_from.max(text_from)..lt], &rest[1..]) {
@@ -129,19 +114,13 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             break;
         }
         let Some(start) = start else {
-            match rest.get(1) {
-                // A start tag the document ends in: the tokenizer drops it.
-                Some(c) if c.is_ascii_alphabetic() => break,
-                // An end tag, doctype or bogus comment, up to its `>`.
-                Some(b'/' | b'!' | b'?') => match rest.iter().position(|&c| c == b'>') {
-                    Some(gt) => {
-                        i = lt + gt + 1;
-                        text_from = i;
-                    }
-                    None => break,
-                },
-                // A stray `<` is text.
-                _ => {}
+            match other_markup(rest) {
+                OtherMarkup::Ends => break,
+                OtherMarkup::Until(end) => {
+                    i = lt + end;
+                    text_from = i;
+                }
+                OtherMarkup::Text => {}
             }
             continue;
         };
@@ -158,22 +137,21 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             copy_kept_attributes(&html[lt..content_start], &start, &dropped, &mut out);
             copied = content_start;
         }
-        let Some(tag) = RAW_TAGS.iter().find(|t| starts_tag(&rest[1..], t)) else {
-            continue;
-        };
-        let open_tag = &html[lt..content_start];
-        // A self-closing `<svg … />` has no content to cut.
-        if open_tag.ends_with("/>") && *tag == "svg" {
-            continue;
-        }
-        let Some(close) = find_close(&html[content_start..], tag) else {
+        let content_end = match raw_content(&html[lt..content_start], &html[content_start..]) {
+            RawContent::None => continue,
             // Unclosed raw text runs to the end of the document anyway.
-            break;
+            RawContent::ToTheEnd => break,
+            RawContent::Cut {
+                len,
+                jsonld: is_jsonld,
+            } => {
+                let content_end = content_start + len;
+                if is_jsonld {
+                    jsonld.push(&html[content_start..content_end]);
+                }
+                content_end
+            }
         };
-        let content_end = content_start + close;
-        if *tag == "script" && is_jsonld(open_tag) {
-            jsonld.push(&html[content_start..content_end]);
-        }
         out.push_str(&html[copied..content_start]);
         copied = content_end;
         i = content_end;
@@ -181,6 +159,87 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     }
     out.push_str(&html[copied..]);
     Prepared { html: out, jsonld }
+}
+
+/// What follows a `<` that starts no start tag.
+enum OtherMarkup {
+    /// The document ends in it (a start tag the tokenizer drops, or an end
+    /// tag, doctype or bogus comment never closed).
+    Ends,
+    /// An end tag, doctype or bogus comment, this many bytes long.
+    Until(usize),
+    /// A stray `<`, which is text.
+    Text,
+}
+
+/// Reads the markup at `rest` (at its `<`) that is not a start tag.
+fn other_markup(rest: &[u8]) -> OtherMarkup {
+    match rest.get(1) {
+        Some(c) if c.is_ascii_alphabetic() => OtherMarkup::Ends,
+        Some(b'/' | b'!' | b'?') => match rest.iter().position(|&c| c == b'>') {
+            Some(gt) => OtherMarkup::Until(gt + 1),
+            None => OtherMarkup::Ends,
+        },
+        _ => OtherMarkup::Text,
+    }
+}
+
+/// The content a start tag opens, when it is a raw element's.
+enum RawContent {
+    /// Not a raw element, or a self-closing `<svg/>`.
+    None,
+    /// The content to cut, this many bytes long, and whether it is JSON-LD.
+    Cut { len: usize, jsonld: bool },
+    /// Never closed: it runs to the end of the document.
+    ToTheEnd,
+}
+
+/// What `open_tag` (a whole start tag) opens, `after` being the document
+/// past it.
+fn raw_content(open_tag: &str, after: &str) -> RawContent {
+    let Some(tag) = RAW_TAGS
+        .iter()
+        .find(|t| starts_tag(&open_tag.as_bytes()[1..], t))
+    else {
+        return RawContent::None;
+    };
+    // A self-closing `<svg … />` has no content to cut.
+    if open_tag.ends_with("/>") && *tag == "svg" {
+        return RawContent::None;
+    }
+    match find_close(after, tag) {
+        Some(len) => RawContent::Cut {
+            len,
+            jsonld: *tag == "script" && is_jsonld(open_tag),
+        },
+        None => RawContent::ToTheEnd,
+    }
+}
+
+/// The whitespace-only text between two block-level tags: a text node of
+/// its own that nothing reads, one for every other tag of a real page.
+/// Kept once an element whose whitespace is content (`<pre>`…) starts.
+#[derive(Default)]
+struct LayoutSpace {
+    after_block: bool,
+    content_started: bool,
+}
+
+impl LayoutSpace {
+    /// Whether `between`, the text before the tag `rest` (at its `<`), is
+    /// such layout; told every tag in order.
+    fn cuts(&mut self, rest: &[u8], between: &[u8]) -> bool {
+        let kind = SpaceKind::of(rest);
+        self.content_started |= kind == SpaceKind::Keeps;
+        let block = kind == SpaceKind::Block;
+        let cut = !self.content_started
+            && block
+            && self.after_block
+            && !between.is_empty()
+            && between.iter().all(|&c| is_html_space(c));
+        self.after_block = block;
+        cut
+    }
 }
 
 /// What a tag means for the whitespace around it.
@@ -312,16 +371,15 @@ fn start_tag(
     if !b.get(1).is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
-    let is_space = is_html_space;
     let name_end = 1 + b[1..]
         .iter()
-        .position(|&c| is_space(c) || c == b'/' || c == b'>')?;
+        .position(|&c| is_html_space(c) || c == b'/' || c == b'>')?;
     let mut k = name_end;
     let mut count = 0;
     let mut kept = None;
     loop {
         // Before an attribute name.
-        while is_space(b[k]) || b[k] == b'/' {
+        while is_html_space(b[k]) || b[k] == b'/' {
             k += 1;
             if k == b.len() {
                 return None;
@@ -339,10 +397,10 @@ fn start_tag(
         k += 1 + b
             .get(k + 1..)?
             .iter()
-            .position(|&c| is_space(c) || c == b'/' || c == b'>' || c == b'=')?;
+            .position(|&c| is_html_space(c) || c == b'/' || c == b'>' || c == b'=')?;
         let drop = attributes == Attributes::Read && kept.is_none() && !is_read(&b[name_start..k]);
         let name_end = k;
-        while is_space(b[k]) {
+        while is_html_space(b[k]) {
             k += 1;
             if k == b.len() {
                 return None;
@@ -355,7 +413,7 @@ fn start_tag(
             continue;
         }
         k += 1;
-        while k < b.len() && is_space(b[k]) {
+        while k < b.len() && is_html_space(b[k]) {
             k += 1;
         }
         match *b.get(k)? {
@@ -368,7 +426,7 @@ fn start_tag(
                 }
                 break;
             }
-            _ => k += b[k..].iter().position(|&c| is_space(c) || c == b'>')?,
+            _ => k += b[k..].iter().position(|&c| is_html_space(c) || c == b'>')?,
         }
         if drop {
             dropped.push(name_start..k);
