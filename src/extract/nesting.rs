@@ -73,10 +73,12 @@ enum List {
     Formatting,
     Markers,
     Rebuilds,
+    LayoutBlocks,
+    KeepsSpace,
 }
 
 impl List {
-    const ALL: [List; 10] = [
+    const ALL: [List; 12] = [
         List::Void,
         List::Roots,
         List::ScopeBoundary,
@@ -87,6 +89,8 @@ impl List {
         List::Formatting,
         List::Markers,
         List::Rebuilds,
+        List::LayoutBlocks,
+        List::KeepsSpace,
     ];
 
     fn names(self) -> &'static [&'static str] {
@@ -101,12 +105,53 @@ impl List {
             List::Formatting => FORMATTING,
             List::Markers => MARKERS,
             List::Rebuilds => REBUILDS,
+            List::LayoutBlocks => LAYOUT_BLOCKS,
+            List::KeepsSpace => KEEPS_SPACE,
         }
     }
 
     fn bit(self) -> u16 {
         1 << self as u16
     }
+}
+
+/// What a tag means for the whitespace beside it (see `prep`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpaceKind {
+    /// It begins or ends a block wherever it stands.
+    Block,
+    /// It starts an element whose whitespace is content (`<pre>`…).
+    Keeps,
+    Other,
+}
+
+/// The [`SpaceKind`] of the tag at `b` (just after its `<`).
+pub(crate) fn space_kind(b: &[u8]) -> SpaceKind {
+    let (name, end_tag) = match b.first() {
+        Some(b'/') => (&b[1..], true),
+        _ => (b, false),
+    };
+    let Some(tag) = Name::read(name) else {
+        return SpaceKind::Other;
+    };
+    // A name the tokenizer reads on past (`<p"x>`) is another element's.
+    let ends = name
+        .get(usize::from(tag.len))
+        .is_some_and(|&c| c == b'>' || c == b'/' || is_html_space(c));
+    if !ends {
+        SpaceKind::Other
+    } else if tag.on(List::LayoutBlocks) {
+        SpaceKind::Block
+    } else if !end_tag && tag.on(List::KeepsSpace) {
+        SpaceKind::Keeps
+    } else {
+        SpaceKind::Other
+    }
+}
+
+/// The HTML tokenizer's whitespace.
+pub(crate) fn is_html_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
 
 /// Each listed name with the bits of the lists it is on.
@@ -166,6 +211,58 @@ const VOID: &[&str] = &[
 
 /// Singletons the parser never stacks twice.
 const ROOTS: &[&str] = &["html", "head", "body"];
+
+/// Tags that begin or end a block wherever they stand: the whitespace
+/// between two of them is layout, never a word space.
+const LAYOUT_BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "li",
+    "link",
+    "main",
+    "meta",
+    "nav",
+    "ol",
+    "p",
+    "section",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "ul",
+];
+
+/// Elements whose whitespace is content.
+const KEEPS_SPACE: &[&str] = &["pre", "textarea", "listing", "xmp", "plaintext"];
 
 /// Elements that stop the search for an open element named by a special
 /// end tag (the parser's "in scope").

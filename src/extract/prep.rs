@@ -24,7 +24,7 @@
 use std::ops::Range;
 
 use super::dom::READ_ATTRIBUTES;
-use super::nesting::{OpenElements, Tag, Verdict};
+use super::nesting::{OpenElements, SpaceKind, Tag, Verdict, is_html_space, space_kind};
 use super::unclosed::HeadingWatch;
 
 /// Attributes kept on one start tag; real tags carry a few dozen at most.
@@ -229,7 +229,7 @@ impl LayoutSpace {
     /// Whether `between`, the text before the tag `rest` (at its `<`), is
     /// such layout; told every tag in order.
     fn cuts(&mut self, rest: &[u8], between: &[u8]) -> bool {
-        let kind = SpaceKind::of(rest);
+        let kind = space_kind(&rest[1..]);
         self.content_started |= kind == SpaceKind::Keeps;
         let block = kind == SpaceKind::Block;
         let cut = !self.content_started
@@ -240,59 +240,6 @@ impl LayoutSpace {
         self.after_block = block;
         cut
     }
-}
-
-/// What a tag means for the whitespace around it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SpaceKind {
-    /// It begins or ends a block wherever it stands: the whitespace between
-    /// two such tags is layout, never a word space.
-    Block,
-    /// It starts an element whose whitespace is content (`<pre>`…).
-    Keeps,
-    Other,
-}
-
-impl SpaceKind {
-    /// The kind of the tag `b` starts with (at its `<`).
-    fn of(b: &[u8]) -> SpaceKind {
-        let (name, end_tag) = match b.get(1) {
-            Some(b'/') => (&b[2..], true),
-            Some(_) => (&b[1..], false),
-            None => return SpaceKind::Other,
-        };
-        let Some(len) = name
-            .iter()
-            .take(12)
-            .position(|c| !c.is_ascii_alphanumeric())
-        else {
-            return SpaceKind::Other;
-        };
-        if !matches!(name[len], b'>' | b'/') && !is_html_space(name[len]) {
-            return SpaceKind::Other;
-        }
-        let mut lower = [0u8; 12];
-        for (l, c) in lower.iter_mut().zip(&name[..len]) {
-            *l = c.to_ascii_lowercase();
-        }
-        match &lower[..len] {
-            b"address" | b"article" | b"aside" | b"blockquote" | b"body" | b"dd" | b"details"
-            | b"dialog" | b"div" | b"dl" | b"dt" | b"fieldset" | b"figcaption" | b"figure"
-            | b"footer" | b"form" | b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6" | b"head"
-            | b"header" | b"hgroup" | b"hr" | b"html" | b"li" | b"link" | b"main" | b"meta"
-            | b"nav" | b"ol" | b"p" | b"section" | b"table" | b"tbody" | b"td" | b"tfoot"
-            | b"th" | b"thead" | b"title" | b"tr" | b"ul" => SpaceKind::Block,
-            b"pre" | b"textarea" | b"listing" | b"xmp" | b"plaintext" if !end_tag => {
-                SpaceKind::Keeps
-            }
-            _ => SpaceKind::Other,
-        }
-    }
-}
-
-/// The HTML tokenizer's whitespace.
-fn is_html_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
 
 /// Copies the start tag `tag` without the `dropped` attribute spans and,
@@ -575,6 +522,7 @@ mod tests {
             ("<li>a</li>\u{a0}<li>b</li>", "<li>a</li>\u{a0}<li>b</li>"),
             // Not a block: `<p-x>` is a name of its own.
             ("<p>a</p>\n<p-x>b</p-x>", "<p>a</p>\n<p-x>b</p-x>"),
+            ("<p>a</p>\n<p\"x>b", "<p>a</p>\n<p\"x>b"),
             // From a `<pre>` on, whitespace may be content.
             (
                 "<div>\n</div>\n<pre>\n<p>x</p>\n</pre>",
