@@ -102,7 +102,7 @@ fn byline_in_text(flat: &Flat<'_>) -> Option<Vec<String>> {
         .nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| n.elem.is_none())
+        .filter(|(_, n)| n.is_text())
         .map(|(i, n)| (i, n.text.trim()))
         .filter(|(_, t)| !t.is_empty())
         .collect();
@@ -201,7 +201,7 @@ fn byline_elements(flat: &Flat<'_>) -> Vec<usize> {
     let mut marked: Vec<usize> = Vec::new();
     let mut classed: Vec<usize> = Vec::new();
     for (i, n) in flat.nodes.iter().enumerate() {
-        if n.elem.is_none() {
+        if n.is_text() {
             continue;
         }
         if marked_as_author(n) {

@@ -84,7 +84,7 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
     }
     // The text before each node, and the reply controls before it.
     let before = counts_before(flat, root, |i| {
-        if flat.nodes[i].elem.is_none() {
+        if flat.nodes[i].is_text() {
             an.text_w[i]
         } else {
             0
@@ -93,7 +93,7 @@ pub(crate) fn mark(flat: &Flat<'_>, an: &Analysis, root: usize, junk: &mut [bool
     let replies = counts_before(flat, root, |i| u32::from(is_reply_control(flat, i)));
     let mut i = root;
     while i < node.end {
-        if junk[i] || flat.nodes[i].elem.is_none() {
+        if junk[i] || flat.nodes[i].is_text() {
             i = flat.nodes[i].end.max(i + 1);
             continue;
         }
@@ -171,7 +171,7 @@ fn runs(
     let mut c = parent + 1;
     while c < end {
         let next = flat.nodes[c].end.max(c + 1);
-        if flat.nodes[c].elem.is_some() && !junk[c] {
+        if flat.nodes[c].is_element() && !junk[c] {
             let member = is_member(c);
             let same = run.last().is_some_and(|&r| same_markup(flat, r, c));
             if !(same && member) {
@@ -232,8 +232,8 @@ fn is_card(flat: &Flat<'_>, an: &Analysis, c: usize) -> bool {
 /// the link even when it asks.
 fn opens_with_a_question(flat: &Flat<'_>, c: usize) -> bool {
     let end = flat.nodes[c].end;
-    let Some(first) = (c + 1..end)
-        .find(|&i| flat.nodes[i].elem.is_none() && !flat.nodes[i].text.trim().is_empty())
+    let Some(first) =
+        (c + 1..end).find(|&i| flat.nodes[i].is_text() && !flat.nodes[i].text.trim().is_empty())
     else {
         return false;
     };

@@ -201,10 +201,7 @@ fn junk_by_markup<'a>(flat: &Flat<'a>, i: usize, cache: &mut ClassCache<'a>) -> 
         // Guarded like a class: a "tablist" may hold the whole article.
         return (false, true);
     }
-    let key = (
-        n.elem.and_then(|e| e.attr("class")),
-        n.elem.and_then(|e| e.attr("id")),
-    );
+    let key = (n.attr("class"), n.attr("id"));
     if key == (None, None) {
         return (false, false);
     }
@@ -289,7 +286,7 @@ impl RawWeights {
         let mut own_w = vec![0u32; n];
         for i in (0..n).rev() {
             let node = &flat.nodes[i];
-            if node.elem.is_none() {
+            if node.is_text() {
                 own_w[i] = weight(node.text) as u32;
                 raw_w[i] = own_w[i];
             } else if matches!(
@@ -361,7 +358,7 @@ fn mark_junk(
             };
             in_a[i] = pa || node.tag() == "a";
             junk[i] = pj;
-            if pj || node.elem.is_none() || i <= body {
+            if pj || node.is_text() || i <= body {
                 continue;
             }
             let (by_tag, by_class) = junk_by_markup(flat, i, &mut cache);
@@ -427,7 +424,7 @@ impl CleanWeights {
                 continue;
             }
             let node = &flat.nodes[i];
-            if node.elem.is_none() {
+            if node.is_text() {
                 let w = own_w[i];
                 text_w[i] = w;
                 inline_w[i] = w;
@@ -445,7 +442,7 @@ impl CleanWeights {
             if p != usize::MAX {
                 text_w[p] += text_w[i];
                 link_w[p] += link_w[i];
-                if node.elem.is_none() || !is_block(node.tag()) {
+                if node.is_text() || !is_block(node.tag()) {
                     inline_w[p] += inline_w[i];
                     inline_l[p] += inline_l[i];
                     commas[p] += commas[i];
@@ -480,7 +477,7 @@ fn scores(flat: &Flat<'_>, junk: &[bool], clean: &CleanWeights, body: usize) -> 
     let mut bad = vec![0f32; n];
     for i in (0..n).rev() {
         let node = &flat.nodes[i];
-        if junk[i] || node.elem.is_none() {
+        if junk[i] || node.is_text() {
             continue;
         }
         let w = inline_w[i] as f32;
@@ -510,7 +507,7 @@ fn scores(flat: &Flat<'_>, junk: &[bool], clean: &CleanWeights, body: usize) -> 
     }
     let mut score = vec![0f32; n];
     for i in body..n {
-        if junk[i] || flat.nodes[i].elem.is_none() {
+        if junk[i] || flat.nodes[i].is_text() {
             continue;
         }
         score[i] = good[i] - BAD_WEIGHT * bad[i];
@@ -524,7 +521,7 @@ pub(crate) fn choose(flat: &Flat<'_>, an: &Analysis) -> Vec<usize> {
     let mut best = an.body;
     let mut best_score = f32::MIN;
     for i in an.body..flat.nodes.len() {
-        if an.junk[i] || flat.nodes[i].elem.is_none() {
+        if an.junk[i] || flat.nodes[i].is_text() {
             continue;
         }
         // `>=`: on a tie the deeper (later in pre-order) element wins, so a
@@ -585,24 +582,21 @@ pub(crate) fn render(flat: &Flat<'_>, roots: &[usize], junk: Option<&[bool]>) ->
                 i = n.end.max(i + 1);
                 continue;
             }
-            match n.elem {
-                None => {
-                    r.text(n.text, r.anchors > 0);
-                    i += 1;
+            if n.is_text() {
+                r.text(n.text, r.anchors > 0);
+                i += 1;
+            } else {
+                let tag = n.tag();
+                if matches!(
+                    tag,
+                    "script" | "style" | "noscript" | "template" | "head" | "title"
+                ) {
+                    i = n.end.max(i + 1);
+                    continue;
                 }
-                Some(e) => {
-                    let tag = e.name();
-                    if matches!(
-                        tag,
-                        "script" | "style" | "noscript" | "template" | "head" | "title"
-                    ) {
-                        i = n.end.max(i + 1);
-                        continue;
-                    }
-                    r.open(tag, e.attr("href"), &stack, flat);
-                    stack.push(i);
-                    i += 1;
-                }
+                r.open(tag, n.attr("href"), &stack, flat);
+                stack.push(i);
+                i += 1;
             }
         }
         while let Some(top) = stack.pop() {

@@ -8,10 +8,16 @@
 use scraper::node::Element;
 use scraper::{ElementRef, Html, Node};
 
+use super::prep::Moved;
+
 /// One element or text node of the flattened document.
 pub(crate) struct FlatNode<'a> {
-    /// `None` for a text node.
-    pub elem: Option<&'a Element>,
+    /// `None` for a text node. Read through [`FlatNode::attr`] only, which
+    /// knows the attributes `prep` moved out of the markup.
+    elem: Option<&'a Element>,
+    /// The values of the [`Moved`] attributes, in [`Moved::ALL`]'s order,
+    /// put back.
+    moved: [Option<&'a str>; Moved::ALL.len()],
     /// The text of a text node (empty for elements).
     pub text: &'a str,
     /// Index one past the last node of this node's subtree.
@@ -28,7 +34,8 @@ pub(crate) struct FlatNode<'a> {
 /// `charset`, a `<template>`'s `shadowrootmode`). Without a profile, whose
 /// selectors may name any attribute, `prep` drops the others before the
 /// parse: the tokenizer would copy every `data-*`, `style` and `srcset`
-/// byte by byte into attributes nothing asks for.
+/// byte by byte into attributes nothing asks for. Sorted: `prep` looks
+/// names up by binary search.
 pub(crate) const READ_ATTRIBUTES: [&str; 24] = [
     "aria-hidden",
     "charset",
@@ -56,24 +63,58 @@ pub(crate) const READ_ATTRIBUTES: [&str; 24] = [
     "xml:lang",
 ];
 
-impl FlatNode<'_> {
-    pub fn tag(&self) -> &str {
+impl<'a> FlatNode<'a> {
+    pub fn tag(&self) -> &'a str {
         self.elem.map(|e| e.name()).unwrap_or("")
+    }
+    pub fn is_text(&self) -> bool {
+        self.elem.is_none()
+    }
+    pub fn is_element(&self) -> bool {
+        self.elem.is_some()
     }
     /// An attribute by name. A scan of the element's few attributes,
     /// comparing names as text: `Element::attr` interns the name asked for
     /// on every call, which cost a twentieth of extraction.
-    pub fn attr(&self, name: &str) -> Option<&str> {
+    pub fn attr(&self, name: &str) -> Option<&'a str> {
         debug_assert!(
             READ_ATTRIBUTES.contains(&name),
             "{name} is dropped before the parse: add it to READ_ATTRIBUTES"
         );
-        self.elem?
-            .attrs
-            .iter()
-            .find(|(n, _)| n.ns.is_empty() && &*n.local == name)
-            .map(|(_, v)| &**v)
+        if let Some(at) = Moved::ALL.iter().position(|m| m.name() == name) {
+            return self.moved[at];
+        }
+        own_attr(self.elem?, name)
     }
+}
+
+/// An attribute of `e` by name, as the tree holds it.
+fn own_attr<'a>(e: &'a Element, name: &str) -> Option<&'a str> {
+    e.attrs
+        .iter()
+        .find(|(n, _)| n.ns.is_empty() && &*n.local == name)
+        .map(|(_, v)| &**v)
+}
+
+/// The values of the [`Moved`] attributes of `e`: its own, or those its
+/// aliases point to in `moved`. One pass over its attributes.
+fn moved_attrs<'a>(e: &'a Element, moved: &[&'a str]) -> [Option<&'a str>; Moved::ALL.len()] {
+    let mut own = [None; Moved::ALL.len()];
+    let mut aliased = [None; Moved::ALL.len()];
+    for (name, value) in e.attrs.iter().filter(|(n, _)| n.ns.is_empty()) {
+        let name: &str = &name.local;
+        for (k, m) in Moved::ALL.iter().enumerate() {
+            if name == m.name() {
+                own[k] = Some(&**value);
+            } else if name == m.alias() {
+                aliased[k] = value
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|at| moved.get(at).copied());
+            }
+        }
+    }
+    std::array::from_fn(|k| own[k].or(aliased[k]))
 }
 
 /// The flattened document: `nodes[0]` is the `<html>` element.
@@ -82,7 +123,9 @@ pub(crate) struct Flat<'a> {
 }
 
 impl<'a> Flat<'a> {
-    pub fn new(doc: &'a Html) -> Self {
+    /// Flattens `doc`, putting back the attribute values `prep` moved to
+    /// `moved` (empty for a document parsed as it was written).
+    pub fn new(doc: &'a Html, moved: &[&'a str]) -> Self {
         let mut nodes: Vec<FlatNode<'a>> = Vec::with_capacity(4096);
         let mut stack: Vec<usize> = Vec::with_capacity(64);
         let root = *doc.root_element();
@@ -96,6 +139,7 @@ impl<'a> Flat<'a> {
                     stack.push(nodes.len());
                     nodes.push(FlatNode {
                         elem: Some(e),
+                        moved: moved_attrs(e, moved),
                         text: "",
                         end: 0,
                         parent,
@@ -106,6 +150,7 @@ impl<'a> Flat<'a> {
                     let idx = nodes.len();
                     nodes.push(FlatNode {
                         elem: None,
+                        moved: [None; Moved::ALL.len()],
                         text: t,
                         end: idx + 1,
                         parent,
@@ -161,7 +206,7 @@ impl<'a> Flat<'a> {
         let end = self.nodes.get(i).map_or(i, |n| n.end);
         let mut s = String::new();
         for n in &self.nodes[i.min(end)..end] {
-            if n.elem.is_none() {
+            if n.is_text() {
                 s.push_str(n.text);
                 s.push(' ');
             }

@@ -103,7 +103,7 @@ mod tests {
             <footer><a href="/about">About this newspaper and its staff</a></footer>
         </body></html>"#;
         let doc = Html::parse_document(html);
-        let flat = Flat::new(&doc);
+        let flat = Flat::new(&doc, &[]);
         let base = Url::parse("http://paper.test/").unwrap();
         let got: Vec<(String, String)> = headlines(&flat, &base)
             .into_iter()

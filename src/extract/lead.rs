@@ -50,7 +50,7 @@ pub(crate) fn find(
         .max_by_key(|w| w.len())
         .unwrap_or(&probe);
     let text_nodes = (0..container.min(flat.nodes.len()))
-        .filter(|&i| flat.nodes[i].elem.is_none() && flat.nodes[i].text.contains(word))
+        .filter(|&i| flat.nodes[i].is_text() && flat.nodes[i].text.contains(word))
         .take(MAX_CANDIDATES);
     for i in text_nodes {
         if let Some(block) = lead_at(flat, i, &probe, weight(&desc), title) {

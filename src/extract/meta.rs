@@ -84,15 +84,17 @@ pub(crate) fn collect(flat: &Flat<'_>, jsonld: &[&str]) -> Meta {
     let mut meta = Meta::default();
     let mut in_title = false;
     for (i, n) in flat.nodes.iter().enumerate() {
-        let Some(e) = n.elem else { continue };
-        match e.name() {
+        if n.is_text() {
+            continue;
+        }
+        match n.tag() {
             "meta" => {
-                let key = e
+                let key = n
                     .attr("property")
-                    .or_else(|| e.attr("name"))
-                    .or_else(|| e.attr("itemprop"))
-                    .or_else(|| e.attr("http-equiv"));
-                if let (Some(k), Some(v)) = (key, e.attr("content")) {
+                    .or_else(|| n.attr("name"))
+                    .or_else(|| n.attr("itemprop"))
+                    .or_else(|| n.attr("http-equiv"));
+                if let (Some(k), Some(v)) = (key, n.attr("content")) {
                     // `property` may hold several space-separated names.
                     for k in k.split_whitespace() {
                         meta.tags
@@ -111,15 +113,15 @@ pub(crate) fn collect(flat: &Flat<'_>, jsonld: &[&str]) -> Meta {
                 }
             }
             "html" if meta.html_lang.is_none() => {
-                meta.html_lang = e
+                meta.html_lang = n
                     .attr("lang")
-                    .or_else(|| e.attr("xml:lang"))
+                    .or_else(|| n.attr("xml:lang"))
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty());
             }
             "link" => {
-                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
-                if let Some(href) = e.attr("href").map(str::trim).filter(|h| !h.is_empty()) {
+                let rel = n.attr("rel").unwrap_or("").to_ascii_lowercase();
+                if let Some(href) = n.attr("href").map(str::trim).filter(|h| !h.is_empty()) {
                     let rels: Vec<&str> = rel.split_whitespace().collect();
                     if rels.contains(&"canonical") && meta.canonical_href.is_none() {
                         meta.canonical_href = Some(href.to_string());
@@ -133,11 +135,11 @@ pub(crate) fn collect(flat: &Flat<'_>, jsonld: &[&str]) -> Meta {
                 }
             }
             "time" => {
-                if let Some(dt) = e.attr("datetime").map(str::trim).filter(|s| !s.is_empty()) {
-                    let hint = e.attr("pubdate").is_some()
-                        || e.attr("itemprop")
+                if let Some(dt) = n.attr("datetime").map(str::trim).filter(|s| !s.is_empty()) {
+                    let hint = n.attr("pubdate").is_some()
+                        || n.attr("itemprop")
                             .is_some_and(|p| p.contains("datePublished"))
-                        || e.attr("class")
+                        || n.attr("class")
                             .is_some_and(|c| c.to_ascii_lowercase().contains("publish"));
                     meta.times.push((dt.to_string(), hint));
                 }

@@ -87,7 +87,7 @@ pub fn extract(html: &str, url: &Url, profile: Option<&Profile>) -> Extraction {
     };
     let prepared = prep::prepare(html, attributes);
     let doc = Html::parse_document(&prepared.html);
-    let flat = Flat::new(&doc);
+    let flat = Flat::new(&doc, &prepared.moved);
     if flat.nodes.is_empty() {
         return Extraction::default();
     }
@@ -626,8 +626,9 @@ fn ld_body_blocks(meta: &Meta, dom_blocks: &[Block]) -> Option<Vec<Block>> {
     }
     let blocks: Vec<Block> = if body.contains('<') && body.contains('>') {
         // Markup from JSON gets the same guards as the page's own.
-        let frag = Html::parse_fragment(&prep::prepare(body, prep::Attributes::Read).html);
-        let flat = Flat::new(&frag);
+        let prepared = prep::prepare(body, prep::Attributes::Read);
+        let frag = Html::parse_fragment(&prepared.html);
+        let flat = Flat::new(&frag, &prepared.moved);
         content::render(&flat, &[0], None)
     } else {
         let decoded = text::decode_entities(body);
@@ -734,7 +735,7 @@ fn decide_kind(
 pub fn prose_only(html: &str) -> String {
     let prepared = prep::prepare(html, prep::Attributes::Read);
     let doc = Html::parse_document(&prepared.html);
-    let flat = Flat::new(&doc);
+    let flat = Flat::new(&doc, &prepared.moved);
     if flat.nodes.is_empty() {
         return String::new();
     }
@@ -766,7 +767,7 @@ pub fn debug_candidates(html: &str) -> String {
     use std::fmt::Write as _;
     let prepared = prep::prepare(html, prep::Attributes::Read);
     let doc = Html::parse_document(&prepared.html);
-    let flat = Flat::new(&doc);
+    let flat = Flat::new(&doc, &prepared.moved);
     let an = content::analyze(&flat);
     let mut order: Vec<usize> = (0..flat.nodes.len())
         .filter(|&i| an.score[i] > 0.0)
@@ -793,7 +794,7 @@ pub fn debug_candidates(html: &str) -> String {
         let p = flat.nodes[i].parent;
         let top_junk = an.junk[i] && (p == usize::MAX || !an.junk[p]);
         let w: usize = (i..flat.nodes[i].end)
-            .filter(|&j| flat.nodes[j].elem.is_none())
+            .filter(|&j| flat.nodes[j].is_text())
             .map(|j| weight(flat.nodes[j].text))
             .sum();
         if top_junk && w > 300 {

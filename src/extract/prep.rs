@@ -19,7 +19,9 @@
 //! Without a profile, start tags also lose the attributes nothing reads
 //! (see [`READ_ATTRIBUTES`]): the tokenizer copies attribute text one
 //! character at a time, and `data-*`, `style` and `srcset` values are a
-//! large share of a page's markup.
+//! large share of a page's markup. For the same reason the values of
+//! `class`, `id` and `href` move out of the markup into a table (see
+//! [`Moved`]), and raw elements leave the document whole.
 
 use std::ops::Range;
 
@@ -30,10 +32,66 @@ use super::unclosed::HeadingWatch;
 /// Attributes kept on one start tag; real tags carry a few dozen at most.
 pub(crate) const MAX_ATTRIBUTES: usize = 100;
 
-/// The HTML with heavy elements emptied, and the JSON-LD script bodies.
+/// The HTML with heavy elements emptied, the JSON-LD script bodies, and
+/// the attribute values moved out of the markup.
 pub(crate) struct Prepared<'a> {
     pub html: String,
     pub jsonld: Vec<&'a str>,
+    /// Values of `class`, `id` and `href` attributes, each replaced in
+    /// `html` by its [`Moved`] alias holding its index here: the tokenizer
+    /// reads attribute values a character at a time, and these are a third
+    /// of a page's markup. `dom::Flat` puts them back.
+    pub moved: Vec<&'a str>,
+}
+
+/// An attribute whose value `prepare` moves out of the markup, and the
+/// alias that names its place. The aliases are attributes nothing else
+/// keeps: without a profile every attribute not read is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Moved {
+    Class,
+    Id,
+    Href,
+}
+
+impl Moved {
+    pub(crate) const ALL: [Moved; 3] = [Moved::Class, Moved::Id, Moved::Href];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Moved::Class => "class",
+            Moved::Id => "id",
+            Moved::Href => "href",
+        }
+    }
+
+    pub(crate) fn alias(self) -> &'static str {
+        match self {
+            Moved::Class => "c",
+            Moved::Id => "i",
+            Moved::Href => "h",
+        }
+    }
+
+    fn of(name: &[u8]) -> Option<Moved> {
+        Moved::ALL
+            .into_iter()
+            .find(|m| m.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+/// A change `prepare` makes to one attribute of a start tag; spans are
+/// counted from the tag's `<`, from the name to the end of the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Edit {
+    /// Left out.
+    Drop(Range<usize>),
+    /// Its value (`value`, quotes excluded) moved out, its alias left.
+    Move {
+        span: Range<usize>,
+        value: Range<usize>,
+        moved: Moved,
+    },
 }
 
 /// Which attributes of a start tag reach the parser.
@@ -51,6 +109,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len() / 2);
     let mut jsonld = Vec::new();
+    let mut moved = Vec::new();
     let mut copied = 0; // bytes of `html` already copied to `out`
     let mut open = OpenElements::default();
     let mut headings = HeadingWatch::default();
@@ -58,10 +117,10 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     let mut text_from = 0; // where the text after the last tag starts
     // As `text_from`, but past the content of a cut raw element.
     let mut visible_from = 0;
-    // The spans of the current start tag's dropped attributes.
-    let mut dropped: Vec<Range<usize>> = Vec::new();
+    // What changes in the current start tag's attributes.
+    let mut edits: Vec<Edit> = Vec::new();
     let mut layout = LayoutSpace::default();
-    while let Some(off) = html[i..].find('<') {
+    while let Some(off) = memchr::memchr(b'<', &bytes[i..]) {
         let lt = i + off;
         i = lt + 1;
         let rest = &bytes[lt..];
@@ -83,7 +142,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             copied = lt;
             text_from = lt;
         }
-        let start = start_tag(rest, attributes, &mut dropped);
+        let start = start_tag(rest, attributes, &mut edits);
         let mut after_text = text_from < lt;
         if let Some(close) = headings.tag(&html[visible_from.max(text_from)..lt], &rest[1..]) {
             // A heading left open before a block: see `unclosed`.
@@ -100,6 +159,19 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             }
             out.push_str(close);
             after_text = false;
+        }
+        if attributes == Attributes::Read
+            && let Some(start) = &start
+            && let Some(whole) = raw_element(&html[lt..], start, &mut jsonld)
+        {
+            // Nothing reads an emptied raw element without a profile: it
+            // leaves the document whole, two tags fewer to parse.
+            out.push_str(&html[copied..lt]);
+            i = lt + whole;
+            copied = i;
+            text_from = i;
+            visible_from = i;
+            continue;
         }
         let tag = Tag {
             rest: &rest[1..],
@@ -132,9 +204,10 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             copied = content_start;
             continue;
         }
-        if start.kept.is_some() || !dropped.is_empty() {
+        if start.kept.is_some() || !edits.is_empty() {
             out.push_str(&html[copied..lt]);
-            copy_kept_attributes(&html[lt..content_start], &start, &dropped, &mut out);
+            let tag = &html[lt..content_start];
+            copy_edited_tag(tag, &start, &edits, &mut moved, &mut out);
             copied = content_start;
         }
         let content_end = match raw_content(&html[lt..content_start], &html[content_start..]) {
@@ -158,7 +231,11 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
         visible_from = content_end;
     }
     out.push_str(&html[copied..]);
-    Prepared { html: out, jsonld }
+    Prepared {
+        html: out,
+        jsonld,
+        moved,
+    }
 }
 
 /// What follows a `<` that starts no start tag.
@@ -242,14 +319,61 @@ impl LayoutSpace {
     }
 }
 
-/// Copies the start tag `tag` without the `dropped` attribute spans and,
-/// past [`MAX_ATTRIBUTES`], ends it after the last attribute kept.
-fn copy_kept_attributes(tag: &str, start: &StartTag, dropped: &[Range<usize>], out: &mut String) {
+/// The length of the raw element `s` starts with (at its `<`, `start`
+/// read), end tag included, keeping a JSON-LD script's content in
+/// `jsonld`; `None` if it is no raw element or is never closed.
+fn raw_element<'a>(s: &'a str, start: &StartTag, jsonld: &mut Vec<&'a str>) -> Option<usize> {
+    let content_start = start.end + 1;
+    let RawContent::Cut {
+        len,
+        jsonld: is_jsonld,
+    } = raw_content(&s[..content_start], &s[content_start..])
+    else {
+        return None;
+    };
+    let content_end = content_start + len;
+    if is_jsonld {
+        jsonld.push(&s[content_start..content_end]);
+    }
+    let close = s.as_bytes()[content_end..]
+        .iter()
+        .position(|&c| c == b'>')?;
+    Some(content_end + close + 1)
+}
+
+/// Copies the start tag `tag` with its attribute `edits` made (moved
+/// values go to `moved`) and, past [`MAX_ATTRIBUTES`], ends it after the
+/// last attribute kept.
+fn copy_edited_tag<'a>(
+    tag: &'a str,
+    start: &StartTag,
+    edits: &[Edit],
+    moved: &mut Vec<&'a str>,
+    out: &mut String,
+) {
     let stop = start.kept.unwrap_or(tag.len());
     let mut from = 0;
-    for span in dropped {
-        out.push_str(&tag[from..span.start]);
-        from = span.end;
+    for edit in edits {
+        match edit {
+            Edit::Drop(span) => {
+                out.push_str(&tag[from..span.start]);
+                from = span.end;
+            }
+            Edit::Move {
+                span,
+                value,
+                moved: which,
+            } => {
+                out.push_str(&tag[from..span.start]);
+                out.push_str(which.alias());
+                // Quoted: an unquoted value would take in a following `/`.
+                out.push_str("=\"");
+                push_decimal(moved.len(), out);
+                out.push('"');
+                moved.push(&tag[value.clone()]);
+                from = span.end;
+            }
+        }
     }
     out.push_str(&tag[from..stop]);
     if start.kept.is_some() {
@@ -261,11 +385,38 @@ fn copy_kept_attributes(tag: &str, start: &StartTag, dropped: &[Range<usize>], o
     }
 }
 
+/// The longest name in [`READ_ATTRIBUTES`].
+const READ_ATTRIBUTE_LEN: usize = 14;
+
+/// Writes `n` in decimal: `write!` costs more than the rest of moving an
+/// attribute.
+fn push_decimal(mut n: usize, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
 /// Whether the extractor or the tree builder reads the attribute `name`.
 fn is_read(name: &[u8]) -> bool {
+    const LONGEST: usize = READ_ATTRIBUTE_LEN;
+    if name.len() > LONGEST {
+        return false;
+    }
+    let mut lower = [0; LONGEST];
+    for (dst, src) in lower.iter_mut().zip(name) {
+        *dst = src.to_ascii_lowercase();
+    }
     READ_ATTRIBUTES
-        .iter()
-        .any(|read| read.as_bytes().eq_ignore_ascii_case(name))
+        .binary_search_by(|read| read.as_bytes().cmp(&lower[..name.len()]))
+        .is_ok()
 }
 
 /// The length of the comment `s` starts with (at its `<!--`), as the HTML
@@ -279,18 +430,23 @@ fn comment_end(s: &str) -> Option<usize> {
     if body.starts_with("->") {
         return Some(6);
     }
-    // One scan: each `--` either closes the comment or is text.
+    // One scan: each `--` either closes the comment or is text; two may
+    // overlap (`--->`).
+    let body = body.as_bytes();
     let mut from = 0;
-    while let Some(at) = body[from..].find("--") {
+    while let Some(at) = memchr::memchr(b'-', &body[from..]) {
         let dashes = from + at;
-        let after = &body.as_bytes()[dashes + 2..];
+        from = dashes + 1;
+        if body.get(dashes + 1) != Some(&b'-') {
+            continue;
+        }
+        let after = &body[dashes + 2..];
         if after.starts_with(b">") {
             return Some(4 + dashes + 3);
         }
         if after.starts_with(b"!>") {
             return Some(4 + dashes + 4);
         }
-        from = dashes + 1;
     }
     None
 }
@@ -307,14 +463,10 @@ struct StartTag {
 
 /// Reads the start tag at the beginning of `b` (at its `<`) as the HTML
 /// tokenizer does; `None` for anything else, or a tag the document ends in.
-/// With [`Attributes::Read`], `dropped` gets the spans (name to value end)
-/// of the attributes to leave out, in order.
-fn start_tag(
-    b: &[u8],
-    attributes: Attributes,
-    dropped: &mut Vec<Range<usize>>,
-) -> Option<StartTag> {
-    dropped.clear();
+/// With [`Attributes::Read`], `edits` gets the attributes to leave out or
+/// to move, in order.
+fn start_tag(b: &[u8], attributes: Attributes, edits: &mut Vec<Edit>) -> Option<StartTag> {
+    edits.clear();
     if !b.get(1).is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
@@ -324,6 +476,7 @@ fn start_tag(
     let mut k = name_end;
     let mut count = 0;
     let mut kept = None;
+    let mut seen = [false; Moved::ALL.len()];
     loop {
         // Before an attribute name.
         while is_html_space(b[k]) || b[k] == b'/' {
@@ -345,7 +498,12 @@ fn start_tag(
             .get(k + 1..)?
             .iter()
             .position(|&c| is_html_space(c) || c == b'/' || c == b'>' || c == b'=')?;
-        let drop = attributes == Attributes::Read && kept.is_none() && !is_read(&b[name_start..k]);
+        let fate = if attributes == Attributes::Read && kept.is_none() {
+            Fate::of(&b[name_start..k], &mut seen)
+        } else {
+            Fate::Keep
+        };
+        let drop = fate == Fate::Drop;
         let name_end = k;
         while is_html_space(b[k]) {
             k += 1;
@@ -355,7 +513,7 @@ fn start_tag(
         }
         if b[k] != b'=' {
             if drop {
-                dropped.push(name_start..name_end);
+                edits.push(Edit::Drop(name_start..name_end));
             }
             continue;
         }
@@ -365,18 +523,25 @@ fn start_tag(
         }
         match *b.get(k)? {
             q @ (b'"' | b'\'') => {
-                k += 2 + b.get(k + 1..)?.iter().position(|&c| c == q)?;
+                let value = k + 1..k + 1 + b.get(k + 1..)?.iter().position(|&c| c == q)?;
+                k = value.end + 1;
+                if let Fate::Move(moved) = fate
+                    && is_movable(&b[value.clone()])
+                {
+                    let span = name_start..k;
+                    edits.push(Edit::Move { span, value, moved });
+                }
             }
             b'>' => {
                 if drop {
-                    dropped.push(name_start..k);
+                    edits.push(Edit::Drop(name_start..k));
                 }
                 break;
             }
             _ => k += b[k..].iter().position(|&c| is_html_space(c) || c == b'>')?,
         }
         if drop {
-            dropped.push(name_start..k);
+            edits.push(Edit::Drop(name_start..k));
         }
         if k == b.len() {
             return None;
@@ -387,6 +552,40 @@ fn start_tag(
         end: k,
         kept,
     })
+}
+
+/// What becomes of one attribute of a start tag without a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Keep,
+    Drop,
+    /// Moved out when its value is quoted and [`is_movable`].
+    Move(Moved),
+}
+
+impl Fate {
+    /// The fate of the attribute `name`, `seen` marking the moved kinds
+    /// this tag has had: the tokenizer keeps the first of a repeated name.
+    fn of(name: &[u8], seen: &mut [bool; Moved::ALL.len()]) -> Fate {
+        if !is_read(name) {
+            return Fate::Drop;
+        }
+        let Some(moved) = Moved::of(name) else {
+            return Fate::Keep;
+        };
+        if std::mem::replace(&mut seen[moved as usize], true) {
+            Fate::Drop
+        } else {
+            Fate::Move(moved)
+        }
+    }
+}
+
+/// Whether a quoted attribute value reaches the tree as it is written (no
+/// character reference, carriage return or NUL for the tokenizer to
+/// change), and is long enough to be worth moving.
+fn is_movable(value: &[u8]) -> bool {
+    value.len() >= 4 && memchr::memchr3(b'&', b'\r', b'\0', value).is_none()
 }
 
 /// Whether `b` starts with `tag` (ASCII case-insensitive) followed by the
@@ -403,15 +602,8 @@ fn starts_tag(b: &[u8], tag: &str) -> bool {
 /// Offset of `</tag` in `s`, case-insensitively.
 fn find_close(s: &str, tag: &str) -> Option<usize> {
     let b = s.as_bytes();
-    let mut k = 0;
-    while let Some(off) = s[k..].find('<') {
-        let p = k + off;
-        if b.len() > p + 1 && b[p + 1] == b'/' && starts_tag(&b[p + 2..], tag) {
-            return Some(p);
-        }
-        k = p + 1;
-    }
-    None
+    memchr::memchr_iter(b'<', b)
+        .find(|&p| b.get(p + 1) == Some(&b'/') && starts_tag(&b[p + 2..], tag))
 }
 
 fn is_jsonld(open_tag: &str) -> bool {
@@ -421,6 +613,15 @@ fn is_jsonld(open_tag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_attributes_are_sorted_for_their_lookup() {
+        assert!(READ_ATTRIBUTES.is_sorted());
+        let longest = READ_ATTRIBUTES.iter().map(|a| a.len()).max();
+        assert_eq!(longest, Some(READ_ATTRIBUTE_LEN));
+        assert!(is_read(b"CLASS") && is_read(b"shadowrootmode") && is_read(b"xml:lang"));
+        assert!(!is_read(b"data-x") && !is_read(b"shadowrootmodes") && !is_read(b""));
+    }
 
     #[test]
     fn cuts_raw_elements_and_keeps_jsonld() {
@@ -443,6 +644,9 @@ mod tests {
             ("a<!-->b", "ab"),
             ("a<!--->b", "ab"),
             ("a<!-- x --!>b", "ab"),
+            ("a<!-- x --->b", "ab"),
+            ("a<!-- x ----!>b", "ab"),
+            ("a<!-- x -", "a<!-- x -"),
             ("a<!-- x -- y -->b", "ab"),
             ("a<!--[if IE]><p>old</p><![endif]-->b", "ab"),
             // Left to the parser, which reads a comment to the end.
@@ -506,6 +710,57 @@ mod tests {
             assert_eq!(prepare(html, Attributes::Read).html, kept, "{html}");
             assert_eq!(prepare(html, Attributes::All).html, html);
         }
+    }
+
+    #[test]
+    fn raw_elements_leave_whole_without_a_profile() {
+        let html = concat!(
+            r#"<p>a</p><SCRIPT type="application/ld+json">{"x":"</p>"}</script >"#,
+            r#"<style>p{}</style><noscript><img></noscript><svg><path/></svg><svg/><p>b</p>"#,
+            r#"<script src="x.js">"#,
+        );
+        let p = prepare(html, Attributes::Read);
+        assert_eq!(p.jsonld, vec![r#"{"x":"</p>"}"#]);
+        assert_eq!(p.html, "<p>a</p><svg/><p>b</p><script >");
+    }
+
+    #[test]
+    fn class_id_and_href_values_move_out_of_the_markup_and_come_back() {
+        let html = concat!(
+            r#"<div class="article-body" ID='main' c="9"><a href="https://x.test/a?b=1">x</a>"#,
+            r#"<a href="/q?a=1&amp;b=2" class="x">y</a><p class="first" class="second">z</p>"#,
+            r#"<p class="tail" h="0"/></div><script>var a = "<b>";</script><svg/>"#,
+        );
+        let p = prepare(html, Attributes::Read);
+        assert_eq!(
+            p.html,
+            concat!(
+                r#"<div c="0" i="1" ><a h="2">x</a>"#,
+                r#"<a href="/q?a=1&amp;b=2" class="x">y</a><p c="3" >z</p>"#,
+                r#"<p c="4" /></div><svg/>"#,
+            )
+        );
+        let doc = scraper::Html::parse_document(&p.html);
+        let flat = super::super::dom::Flat::new(&doc, &p.moved);
+        let attrs: Vec<_> = flat
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.tag(), "div" | "a" | "p"))
+            .map(|n| (n.attr("class"), n.attr("id"), n.attr("href")))
+            .collect();
+        assert_eq!(
+            attrs,
+            [
+                (Some("article-body"), Some("main"), None),
+                (None, None, Some("https://x.test/a?b=1")),
+                (Some("x"), None, Some("/q?a=1&b=2")),
+                (Some("first"), None, None),
+                (Some("tail"), None, None),
+            ]
+        );
+        // With a profile nothing moves: its selectors read the markup.
+        let all = prepare(html, Attributes::All);
+        assert!(all.moved.is_empty() && all.html.contains(r#"class="article-body""#));
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn machine_date(meta: &Meta, url: &Url) -> Option<Date> {
 /// byline), short enough to be the date line and not the page's clock.
 fn in_dated_element(flat: &Flat<'_>, an: &Analysis, lang: Option<&str>) -> Option<Date> {
     for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
-        if n.elem.is_none() {
+        if n.is_text() {
             continue;
         }
         let ci = content::class_id(flat, i);
@@ -149,7 +149,7 @@ const PUBLISHED_LABELS: &[&str] = &[
 /// "Published").
 fn after_label(flat: &Flat<'_>, an: &Analysis, lang: Option<&str>) -> Option<Date> {
     for (i, n) in flat.nodes.iter().enumerate().skip(an.body) {
-        if n.elem.is_some() {
+        if n.is_element() {
             continue;
         }
         let label = n.text.trim_start().to_lowercase();
@@ -189,7 +189,7 @@ fn in_clock(flat: &Flat<'_>, i: usize) -> bool {
 fn text_window(flat: &Flat<'_>, from: usize, limit: usize, junk: Option<&[bool]>) -> String {
     let mut text = String::new();
     for (i, n) in flat.nodes.iter().enumerate().skip(from) {
-        if n.elem.is_some() || junk.is_some_and(|j| j.get(i).copied().unwrap_or(false)) {
+        if n.is_element() || junk.is_some_and(|j| j.get(i).copied().unwrap_or(false)) {
             continue;
         }
         let t = n.text.trim();
