@@ -125,27 +125,43 @@ pub(crate) enum SpaceKind {
     Other,
 }
 
-/// The [`SpaceKind`] of the tag at `b` (just after its `<`).
-pub(crate) fn space_kind(b: &[u8]) -> SpaceKind {
-    let (name, end_tag) = match b.first() {
-        Some(b'/') => (&b[1..], true),
-        _ => (b, false),
-    };
-    let Some(tag) = Name::read(name) else {
-        return SpaceKind::Other;
-    };
-    // A name the tokenizer reads on past (`<p"x>`) is another element's.
-    let ends = name
-        .get(usize::from(tag.len))
-        .is_some_and(|&c| c == b'>' || c == b'/' || is_html_space(c));
-    if !ends {
-        SpaceKind::Other
-    } else if tag.on(List::LayoutBlocks) {
-        SpaceKind::Block
-    } else if !end_tag && tag.on(List::KeepsSpace) {
-        SpaceKind::Keeps
-    } else {
-        SpaceKind::Other
+/// The name of one tag, read once for every pass that asks about it.
+#[derive(Clone, Copy)]
+pub(crate) struct TagName {
+    name: Option<Name>,
+    end_tag: bool,
+    /// Whether the name ends where the tokenizer ends it: one it reads on
+    /// past (`<p"x>`) is another element's.
+    ends: bool,
+}
+
+impl TagName {
+    /// Reads the name of the tag at `b` (just after its `<`).
+    pub(crate) fn read(b: &[u8]) -> TagName {
+        let (bytes, end_tag) = match b.first() {
+            Some(b'/') => (&b[1..], true),
+            _ => (b, false),
+        };
+        let name = Name::read(bytes);
+        let ends = name.is_some_and(|n| {
+            bytes
+                .get(usize::from(n.len))
+                .is_some_and(|&c| c == b'>' || c == b'/' || is_html_space(c))
+        });
+        TagName {
+            name,
+            end_tag,
+            ends,
+        }
+    }
+
+    /// What the tag means for the whitespace beside it.
+    pub(crate) fn space_kind(&self) -> SpaceKind {
+        match self.name {
+            Some(tag) if self.ends && tag.on(List::LayoutBlocks) => SpaceKind::Block,
+            Some(tag) if self.ends && !self.end_tag && tag.on(List::KeepsSpace) => SpaceKind::Keeps,
+            _ => SpaceKind::Other,
+        }
     }
 }
 
@@ -465,6 +481,8 @@ pub(crate) enum Verdict {
 pub(crate) struct Tag<'a> {
     /// The document from just after the `<`.
     pub rest: &'a [u8],
+    /// Its name, read from `rest`.
+    pub name: TagName,
     /// The attributes as written, for telling formatting elements apart.
     pub attributes: &'a [u8],
     /// Whether text stands between the previous tag and this one.
@@ -485,20 +503,17 @@ impl OpenElements {
         if tag.after_text && self.rebuild() == Verdict::Cut {
             return Verdict::Cut;
         }
-        let b = tag.rest;
-        match b.first() {
-            Some(b'/') => {
-                if let Some(name) = Name::read(&b[1..]) {
-                    self.end(name);
-                }
+        match (tag.name.end_tag, tag.name.name) {
+            (true, Some(name)) => {
+                self.end(name);
                 Verdict::Go
             }
-            _ => match Name::read(b) {
-                // Foreign elements honour `/>`; HTML ones ignore it.
-                Some(name) if name.is(&["svg", "math"]) && self_closing(b) => Verdict::Go,
-                Some(name) => self.start(name, tag.attributes),
-                None => Verdict::Go,
-            },
+            // Foreign elements honour `/>`; HTML ones ignore it.
+            (false, Some(name)) if name.is(&["svg", "math"]) && self_closing(tag.rest) => {
+                Verdict::Go
+            }
+            (false, Some(name)) => self.start(name, tag.attributes),
+            (_, None) => Verdict::Go,
         }
     }
 
@@ -897,6 +912,7 @@ mod tests {
         for (i, _) in html.match_indices('<') {
             open.tag(&Tag {
                 rest: &bytes[i + 1..],
+                name: TagName::read(&bytes[i + 1..]),
                 attributes: &[],
                 after_text: false,
             });
@@ -912,12 +928,14 @@ mod tests {
         for k in 0..100 {
             open.tag(&Tag {
                 rest: b"p>",
+                name: TagName::read(b"p>"),
                 attributes: b"",
                 after_text: true,
             });
             let id = format!("id={k}");
             let verdict = open.tag(&Tag {
                 rest: b"b>",
+                name: TagName::read(b"b>"),
                 attributes: id.as_bytes(),
                 after_text: false,
             });
@@ -936,6 +954,7 @@ mod tests {
             for t in ["p>", "b>", "/b>"] {
                 let verdict = open.tag(&Tag {
                     rest: t.as_bytes(),
+                    name: TagName::read(t.as_bytes()),
                     attributes: b"",
                     after_text: true,
                 });

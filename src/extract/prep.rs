@@ -26,7 +26,7 @@
 use std::ops::Range;
 
 use super::dom::READ_ATTRIBUTES;
-use super::nesting::{OpenElements, SpaceKind, Tag, Verdict, is_html_space, space_kind};
+use super::nesting::{OpenElements, SpaceKind, Tag, TagName, Verdict, is_html_space};
 use super::unclosed::HeadingWatch;
 
 /// Attributes kept on one start tag; real tags carry a few dozen at most.
@@ -137,7 +137,8 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             text_from = i;
             continue;
         }
-        if layout.cuts(rest, bytes.get(text_from..lt).unwrap_or_default()) && copied <= text_from {
+        let name = TagName::read(&rest[1..]);
+        if layout.cuts(&name, bytes.get(text_from..lt).unwrap_or_default()) && copied <= text_from {
             out.push_str(&html[copied..text_from]);
             copied = lt;
             text_from = lt;
@@ -146,8 +147,10 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
         let mut after_text = text_from < lt;
         if let Some(close) = headings.tag(&html[visible_from.max(text_from)..lt], &rest[1..]) {
             // A heading left open before a block: see `unclosed`.
+            let close_rest = &close.as_bytes()[1..];
             let tag = Tag {
-                rest: &close.as_bytes()[1..],
+                rest: close_rest,
+                name: TagName::read(close_rest),
                 attributes: &[],
                 after_text,
             };
@@ -175,6 +178,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
         }
         let tag = Tag {
             rest: &rest[1..],
+            name,
             attributes: start.as_ref().map_or(&[], |t| &rest[t.attributes.clone()]),
             after_text,
         };
@@ -303,10 +307,10 @@ struct LayoutSpace {
 }
 
 impl LayoutSpace {
-    /// Whether `between`, the text before the tag `rest` (at its `<`), is
-    /// such layout; told every tag in order.
-    fn cuts(&mut self, rest: &[u8], between: &[u8]) -> bool {
-        let kind = space_kind(&rest[1..]);
+    /// Whether `between`, the text before the tag named `name`, is such
+    /// layout; told every tag in order.
+    fn cuts(&mut self, name: &TagName, between: &[u8]) -> bool {
+        let kind = name.space_kind();
         self.content_started |= kind == SpaceKind::Keeps;
         let block = kind == SpaceKind::Block;
         let cut = !self.content_started
@@ -388,6 +392,31 @@ fn copy_edited_tag<'a>(
 /// The longest name in [`READ_ATTRIBUTES`].
 const READ_ATTRIBUTE_LEN: usize = 14;
 
+/// An attribute name of at most 16 bytes, lower-cased, as one number whose
+/// order is the names' (its bytes big-endian, zero-padded): a lookup that
+/// compares integers instead of calling `memcmp`.
+const fn name_key(name: &[u8]) -> u128 {
+    let mut key = 0u128;
+    let mut i = 0;
+    while i < 16 {
+        let byte = if i < name.len() { name[i] } else { 0 };
+        key = key << 8 | byte.to_ascii_lowercase() as u128;
+        i += 1;
+    }
+    key
+}
+
+/// [`READ_ATTRIBUTES`] as [`name_key`]s, in the same (sorted) order.
+const READ_KEYS: [u128; READ_ATTRIBUTES.len()] = {
+    let mut keys = [0; READ_ATTRIBUTES.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = name_key(READ_ATTRIBUTES[i].as_bytes());
+        i += 1;
+    }
+    keys
+};
+
 /// Writes `n` in decimal: `write!` costs more than the rest of moving an
 /// attribute.
 fn push_decimal(mut n: usize, out: &mut String) {
@@ -406,17 +435,7 @@ fn push_decimal(mut n: usize, out: &mut String) {
 
 /// Whether the extractor or the tree builder reads the attribute `name`.
 fn is_read(name: &[u8]) -> bool {
-    const LONGEST: usize = READ_ATTRIBUTE_LEN;
-    if name.len() > LONGEST {
-        return false;
-    }
-    let mut lower = [0; LONGEST];
-    for (dst, src) in lower.iter_mut().zip(name) {
-        *dst = src.to_ascii_lowercase();
-    }
-    READ_ATTRIBUTES
-        .binary_search_by(|read| read.as_bytes().cmp(&lower[..name.len()]))
-        .is_ok()
+    name.len() <= READ_ATTRIBUTE_LEN && READ_KEYS.binary_search(&name_key(name)).is_ok()
 }
 
 /// The length of the comment `s` starts with (at its `<!--`), as the HTML
@@ -616,7 +635,7 @@ mod tests {
 
     #[test]
     fn read_attributes_are_sorted_for_their_lookup() {
-        assert!(READ_ATTRIBUTES.is_sorted());
+        assert!(READ_ATTRIBUTES.is_sorted() && READ_KEYS.is_sorted());
         let longest = READ_ATTRIBUTES.iter().map(|a| a.len()).max();
         assert_eq!(longest, Some(READ_ATTRIBUTE_LEN));
         assert!(is_read(b"CLASS") && is_read(b"shadowrootmode") && is_read(b"xml:lang"));
