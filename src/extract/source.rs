@@ -101,7 +101,11 @@ fn may_be_attribution(text: &str) -> bool {
         .take(16)
         .flat_map(char::to_lowercase)
         .collect();
-    LABEL_STARTS.iter().any(|l| head.starts_with(l))
+    // The first byte first: most blocks start with no label's.
+    let first = head.as_bytes().first();
+    LABEL_STARTS
+        .iter()
+        .any(|l| l.as_bytes().first() == first && head.starts_with(l))
 }
 
 /// How many source links one page keeps. Articles cite a handful; a page
