@@ -33,6 +33,7 @@ mod witness;
 
 pub use profile::{Profile, ProfileError, ProfileSpec};
 
+use rustc_hash::FxHashMap;
 use scraper::Html;
 use url::Url;
 
@@ -578,14 +579,19 @@ fn base_url(flat: &Flat<'_>, url: &Url) -> Url {
 fn page_links(flat: &Flat<'_>, base: &Url) -> Vec<Link> {
     let mut out = Vec::new();
     let mut feeds = Vec::new();
+    // Pages link the same href many times (menus, teasers, share bars):
+    // each is resolved once.
+    let mut resolved: FxHashMap<&str, Option<CanonicalUrl>> = FxHashMap::default();
     for n in &flat.nodes {
         match n.tag() {
             "a" | "area" => {
                 if let Some(href) = n.attr("href")
-                    && let Ok(url) = CanonicalUrl::join(base, href)
+                    && let Some(url) = resolved
+                        .entry(href)
+                        .or_insert_with(|| CanonicalUrl::join(base, href).ok())
                 {
                     out.push(Link {
-                        url,
+                        url: url.clone(),
                         kind: LinkKind::Page,
                     });
                 }
