@@ -57,13 +57,13 @@ pub enum ArchiveError {
         /// serves), or "holder unknown".
         holder: String,
     },
-    /// sled could not open the database.
+    /// The storage backend could not open the archive.
     #[error("cannot open archive {path}: {source}")]
     Open {
         /// The archive directory.
         path: PathBuf,
-        /// sled's reason.
-        source: sled::Error,
+        /// The backend's reason.
+        source: BackendError,
     },
     /// The archive directory could not be created.
     #[error("cannot create archive directory {path}: {source}")]
@@ -83,9 +83,9 @@ pub enum ArchiveError {
         /// The schema version this build reads and writes.
         supported: u32,
     },
-    /// A read or write of the database failed.
+    /// A read or write of the storage backend failed.
     #[error("archive storage error: {0}")]
-    Storage(#[from] sled::Error),
+    Storage(#[from] BackendError),
     /// The database is damaged: opening it would lose records, or sled
     /// cannot read it. Nothing was written to it.
     #[error(
@@ -129,6 +129,24 @@ pub enum ArchiveError {
 }
 
 pub(crate) type Result<T, E = ArchiveError> = std::result::Result<T, E>;
+
+/// A storage backend's own error: callers of the archive see one error
+/// type whatever the backend, and the backend's reason as its source.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
+
+impl From<sled::Error> for BackendError {
+    fn from(e: sled::Error) -> Self {
+        BackendError(Box::new(e))
+    }
+}
+
+impl From<sled::Error> for ArchiveError {
+    fn from(e: sled::Error) -> Self {
+        ArchiveError::Storage(e.into())
+    }
+}
 
 const HOLDER_FILE: &str = "holder";
 /// Held locked (an advisory file lock) by the process that opened the
@@ -231,7 +249,7 @@ impl Archive {
                 sled::Error::Io(ref io) if is_lock_error(io) => locked(dir),
                 other => ArchiveError::Open {
                     path: dir.to_path_buf(),
-                    source: other,
+                    source: other.into(),
                 },
             })?;
         let archive = Self {
