@@ -489,6 +489,19 @@ pub(crate) struct Tag<'a> {
     pub after_text: bool,
 }
 
+impl Tag<'static> {
+    /// A tag the pre-parse pass writes itself (`</h1>`), without attributes.
+    pub(crate) fn written(tag: &'static str, after_text: bool) -> Self {
+        let rest = &tag.as_bytes()[1..];
+        Tag {
+            rest,
+            name: TagName::read(rest),
+            attributes: &[],
+            after_text,
+        }
+    }
+}
+
 /// The estimated stack of open elements, fed one tag at a time.
 #[derive(Default)]
 pub(crate) struct OpenElements {

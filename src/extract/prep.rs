@@ -107,10 +107,13 @@ const RAW_TAGS: [&str; 5] = ["script", "style", "noscript", "template", "svg"];
 
 pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     let bytes = html.as_bytes();
-    let mut out = String::with_capacity(html.len() / 2);
+    let mut out = Output {
+        html,
+        out: String::with_capacity(html.len() / 2),
+        copied: 0,
+    };
     let mut jsonld = Vec::new();
     let mut moved = Vec::new();
-    let mut copied = 0; // bytes of `html` already copied to `out`
     let mut open = OpenElements::default();
     let mut headings = HeadingWatch::default();
     let mut i = 0;
@@ -131,49 +134,44 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             let Some(end) = comment_end(&html[lt..]) else {
                 break;
             };
-            out.push_str(&html[copied..lt]);
             i = lt + end;
-            copied = i;
+            out.cut(lt, i);
             text_from = i;
             continue;
         }
         let name = TagName::read(&rest[1..]);
-        if layout.cuts(&name, bytes.get(text_from..lt).unwrap_or_default()) && copied <= text_from {
-            out.push_str(&html[copied..text_from]);
-            copied = lt;
+        if layout.cuts(&name, bytes.get(text_from..lt).unwrap_or_default())
+            && out.copied <= text_from
+        {
+            out.cut(text_from, lt);
             text_from = lt;
         }
         let start = start_tag(rest, attributes, &mut edits);
         let mut after_text = text_from < lt;
         if let Some(close) = headings.tag(&html[visible_from.max(text_from)..lt], &rest[1..]) {
             // A heading left open before a block: see `unclosed`.
-            let close_rest = &close.as_bytes()[1..];
-            let tag = Tag {
-                rest: close_rest,
-                name: TagName::read(close_rest),
-                attributes: &[],
-                after_text,
-            };
-            out.push_str(&html[copied..lt]);
-            copied = lt;
-            if open.tag(&tag) == Verdict::Cut {
-                copied = html.len();
+            out.copy_to(lt);
+            if open.tag(&Tag::written(close, after_text)) == Verdict::Cut {
+                out.copied = html.len();
                 break;
             }
-            out.push_str(close);
+            out.out.push_str(close);
             after_text = false;
         }
+        let raw = start
+            .as_ref()
+            .map_or(Raw::Absent, |start| raw_element(&html[lt..], start));
         if attributes == Attributes::Read
-            && let Some(start) = &start
-            && let Some(whole) = raw_element(&html[lt..], start, &mut jsonld)
+            && let Raw::Closed {
+                whole: Some(whole), ..
+            } = raw
         {
             // Nothing reads an emptied raw element without a profile: it
             // leaves the document whole, two tags fewer to parse.
-            out.push_str(&html[copied..lt]);
+            raw.content_end(&html[lt..], &mut jsonld);
             i = lt + whole;
-            copied = i;
-            text_from = i;
-            visible_from = i;
+            out.cut(lt, i);
+            (text_from, visible_from) = (i, i);
             continue;
         }
         let tag = Tag {
@@ -185,8 +183,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
         let verdict = open.tag(&tag);
         if verdict == Verdict::Cut {
             // Cut the document here: see `nesting`.
-            out.push_str(&html[copied..lt]);
-            copied = html.len();
+            out.cut(lt, html.len());
             break;
         }
         let Some(start) = start else {
@@ -204,41 +201,54 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
         i = content_start;
         text_from = content_start;
         if verdict == Verdict::Drop {
-            out.push_str(&html[copied..lt]);
-            copied = content_start;
+            out.cut(lt, content_start);
             continue;
         }
         if start.kept.is_some() || !edits.is_empty() {
-            out.push_str(&html[copied..lt]);
+            out.copy_to(lt);
             let tag = &html[lt..content_start];
-            copy_edited_tag(tag, &start, &edits, &mut moved, &mut out);
-            copied = content_start;
+            copy_edited_tag(tag, &start, &edits, &mut moved, &mut out.out);
+            out.copied = content_start;
         }
-        let content_end = match raw_content(&html[lt..content_start], &html[content_start..]) {
-            RawContent::None => continue,
-            // Unclosed raw text runs to the end of the document anyway.
-            RawContent::ToTheEnd => break,
-            RawContent::Cut {
-                len,
-                jsonld: is_jsonld,
-            } => {
-                let content_end = content_start + len;
-                if is_jsonld {
-                    jsonld.push(&html[content_start..content_end]);
-                }
-                content_end
-            }
+        // Unclosed raw text runs to the end of the document anyway.
+        if matches!(raw, Raw::ToTheEnd) {
+            break;
+        }
+        let Some(end) = raw.content_end(&html[lt..], &mut jsonld) else {
+            continue;
         };
-        out.push_str(&html[copied..content_start]);
-        copied = content_end;
-        i = content_end;
-        visible_from = content_end;
+        let content_end = lt + end;
+        out.cut(content_start, content_end);
+        (i, visible_from) = (content_end, content_end);
     }
-    out.push_str(&html[copied..]);
+    out.copy_to(html.len());
     Prepared {
-        html: out,
+        html: out.out,
         jsonld,
         moved,
+    }
+}
+
+/// The prepared document as it is written: the source copied through,
+/// with cuts.
+struct Output<'a> {
+    html: &'a str,
+    out: String,
+    /// Bytes of `html` already copied to `out` or cut.
+    copied: usize,
+}
+
+impl Output<'_> {
+    /// Copies the source up to `at`.
+    fn copy_to(&mut self, at: usize) {
+        self.out.push_str(&self.html[self.copied..at]);
+        self.copied = at;
+    }
+
+    /// Copies the source up to `at` and leaves out what follows up to `to`.
+    fn cut(&mut self, at: usize, to: usize) {
+        self.copy_to(at);
+        self.copied = to;
     }
 }
 
@@ -323,26 +333,58 @@ impl LayoutSpace {
     }
 }
 
-/// The length of the raw element `s` starts with (at its `<`, `start`
-/// read), end tag included, keeping a JSON-LD script's content in
-/// `jsonld`; `None` if it is no raw element or is never closed.
-fn raw_element<'a>(s: &'a str, start: &StartTag, jsonld: &mut Vec<&'a str>) -> Option<usize> {
-    let content_start = start.end + 1;
-    let RawContent::Cut {
-        len,
-        jsonld: is_jsonld,
-    } = raw_content(&s[..content_start], &s[content_start..])
-    else {
-        return None;
-    };
-    let content_end = content_start + len;
-    if is_jsonld {
-        jsonld.push(&s[content_start..content_end]);
+/// What a start tag opens, as far as raw elements go.
+enum Raw {
+    /// No raw element (or a self-closing `<svg/>`).
+    Absent,
+    /// A raw element never closed: it runs to the end of the document.
+    ToTheEnd,
+    /// A raw element and its content, as offsets from the start tag's `<`.
+    Closed {
+        content: Range<usize>,
+        /// Its length, end tag included (`None` if that tag never ends).
+        whole: Option<usize>,
+        /// Whether the content is JSON-LD.
+        jsonld: bool,
+    },
+}
+
+impl Raw {
+    /// The end of a closed raw element's content, `element` being the
+    /// document from its `<`; a JSON-LD script's content goes to `jsonld`.
+    fn content_end<'a>(&self, element: &'a str, jsonld: &mut Vec<&'a str>) -> Option<usize> {
+        let Raw::Closed {
+            content,
+            jsonld: keep,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        if *keep {
+            jsonld.push(&element[content.clone()]);
+        }
+        Some(content.end)
     }
-    let close = s.as_bytes()[content_end..]
-        .iter()
-        .position(|&c| c == b'>')?;
-    Some(content_end + close + 1)
+}
+
+/// What the start tag `s` starts with (at its `<`, `start` read) opens.
+fn raw_element(s: &str, start: &StartTag) -> Raw {
+    let content_start = start.end + 1;
+    match raw_content(&s[..content_start], &s[content_start..]) {
+        RawContent::None => Raw::Absent,
+        RawContent::ToTheEnd => Raw::ToTheEnd,
+        RawContent::Cut { len, jsonld } => {
+            let content = content_start..content_start + len;
+            let whole = memchr::memchr(b'>', &s.as_bytes()[content.end..])
+                .map(|close| content.end + close + 1);
+            Raw::Closed {
+                content,
+                whole,
+                jsonld,
+            }
+        }
+    }
 }
 
 /// Copies the start tag `tag` with its attribute `edits` made (moved
@@ -741,6 +783,12 @@ mod tests {
         let p = prepare(html, Attributes::Read);
         assert_eq!(p.jsonld, vec![r#"{"x":"</p>"}"#]);
         assert_eq!(p.html, "<p>a</p><svg/><p>b</p><script >");
+        // An end tag the document ends in: the element stays, its JSON-LD
+        // is kept once.
+        let cut = r#"<script type="application/ld+json">{"a":1}</script "#;
+        for attributes in [Attributes::Read, Attributes::All] {
+            assert_eq!(prepare(cut, attributes).jsonld, vec![r#"{"a":1}"#]);
+        }
     }
 
     #[test]
