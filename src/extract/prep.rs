@@ -198,28 +198,19 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
             continue;
         };
         let content_start = lt + start.end + 1;
-        i = content_start;
-        text_from = content_start;
-        if verdict == Verdict::Drop {
-            out.cut(lt, content_start);
-            continue;
-        }
-        if start.kept.is_some() || !edits.is_empty() {
-            out.copy_to(lt);
-            let tag = &html[lt..content_start];
-            copy_edited_tag(tag, &start, &edits, &mut moved, &mut out.out);
-            out.copied = content_start;
-        }
-        // Unclosed raw text runs to the end of the document anyway.
-        if matches!(raw, Raw::ToTheEnd) {
-            break;
-        }
-        let Some(end) = raw.content_end(&html[lt..], &mut jsonld) else {
-            continue;
+        (i, text_from) = (content_start, content_start);
+        let tag = StartTagAt {
+            lt,
+            start: &start,
+            edits: &edits,
+            raw: &raw,
         };
-        let content_end = lt + end;
-        out.cut(content_start, content_end);
-        (i, visible_from) = (content_end, content_end);
+        match out.start_tag(&tag, verdict, &mut moved, &mut jsonld) {
+            Written::Tag => {}
+            Written::RawContentCut(end) => (i, visible_from) = (end, end),
+            // Unclosed raw text runs to the end of the document anyway.
+            Written::RawToTheEnd => break,
+        }
     }
     out.copy_to(html.len());
     Prepared {
@@ -238,7 +229,58 @@ struct Output<'a> {
     copied: usize,
 }
 
-impl Output<'_> {
+/// A start tag read at `lt`, what changes in its attributes, and what it
+/// opens.
+struct StartTagAt<'t> {
+    lt: usize,
+    start: &'t StartTag,
+    edits: &'t [Edit],
+    raw: &'t Raw,
+}
+
+/// What writing a start tag left to do.
+enum Written {
+    /// Nothing: the text after it comes next.
+    Tag,
+    /// The content of the raw element it opens was cut, up to here.
+    RawContentCut(usize),
+    /// It opens a raw element never closed: the rest is its text.
+    RawToTheEnd,
+}
+
+impl<'a> Output<'a> {
+    /// Writes (or, dropped by `verdict`, leaves out) a start tag with its
+    /// attribute edits made (moved values go to `moved`), and cuts the
+    /// content of a raw element it opens (JSON-LD goes to `jsonld`).
+    fn start_tag(
+        &mut self,
+        tag: &StartTagAt<'_>,
+        verdict: Verdict,
+        moved: &mut Vec<&'a str>,
+        jsonld: &mut Vec<&'a str>,
+    ) -> Written {
+        let lt = tag.lt;
+        let content_start = lt + tag.start.end + 1;
+        if verdict == Verdict::Drop {
+            self.cut(lt, content_start);
+            return Written::Tag;
+        }
+        if tag.start.kept.is_some() || !tag.edits.is_empty() {
+            self.copy_to(lt);
+            let written = &self.html[lt..content_start];
+            copy_edited_tag(written, tag.start, tag.edits, moved, &mut self.out);
+            self.copied = content_start;
+        }
+        if matches!(tag.raw, Raw::ToTheEnd) {
+            return Written::RawToTheEnd;
+        }
+        let Some(end) = tag.raw.content_end(&self.html[lt..], jsonld) else {
+            return Written::Tag;
+        };
+        self.cut(content_start, lt + end);
+        Written::RawContentCut(lt + end)
+    }
+
     /// Copies the source up to `at`.
     fn copy_to(&mut self, at: usize) {
         self.out.push_str(&self.html[self.copied..at]);
