@@ -57,7 +57,7 @@ pub(crate) enum Moved {
 impl Moved {
     pub(crate) const ALL: [Moved; 3] = [Moved::Class, Moved::Id, Moved::Href];
 
-    pub(crate) fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Moved::Class => "class",
             Moved::Id => "id",
@@ -73,10 +73,19 @@ impl Moved {
         }
     }
 
-    fn of(name: &[u8]) -> Option<Moved> {
-        Moved::ALL
-            .into_iter()
-            .find(|m| m.name().as_bytes().eq_ignore_ascii_case(name))
+    /// The moved attribute whose [`name_key`] is `key`.
+    fn of(key: u128) -> Option<Moved> {
+        const KEYS: [u128; Moved::ALL.len()] = {
+            let mut keys = [0; Moved::ALL.len()];
+            let mut i = 0;
+            while i < keys.len() {
+                keys[i] = name_key(Moved::ALL[i].name().as_bytes());
+                i += 1;
+            }
+            keys
+        };
+        let at = KEYS.iter().position(|&k| k == key)?;
+        Some(Moved::ALL[at])
     }
 }
 
@@ -109,7 +118,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     let bytes = html.as_bytes();
     let mut out = Output {
         html,
-        out: String::with_capacity(html.len() / 2),
+        written: String::with_capacity(html.len() / 2),
         copied: 0,
     };
     let mut jsonld = Vec::new();
@@ -155,7 +164,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
                 out.copied = html.len();
                 break;
             }
-            out.out.push_str(close);
+            out.written.push_str(close);
             after_text = false;
         }
         let raw = start
@@ -214,7 +223,7 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
     }
     out.copy_to(html.len());
     Prepared {
-        html: out.out,
+        html: out.written,
         jsonld,
         moved,
     }
@@ -224,8 +233,8 @@ pub(crate) fn prepare(html: &str, attributes: Attributes) -> Prepared<'_> {
 /// with cuts.
 struct Output<'a> {
     html: &'a str,
-    out: String,
-    /// Bytes of `html` already copied to `out` or cut.
+    written: String,
+    /// Bytes of `html` already copied to `written` or cut.
     copied: usize,
 }
 
@@ -267,8 +276,8 @@ impl<'a> Output<'a> {
         }
         if tag.start.kept.is_some() || !tag.edits.is_empty() {
             self.copy_to(lt);
-            let written = &self.html[lt..content_start];
-            copy_edited_tag(written, tag.start, tag.edits, moved, &mut self.out);
+            let source = &self.html[lt..content_start];
+            copy_edited_tag(source, tag.start, tag.edits, moved, &mut self.written);
             self.copied = content_start;
         }
         if matches!(tag.raw, Raw::ToTheEnd) {
@@ -283,7 +292,7 @@ impl<'a> Output<'a> {
 
     /// Copies the source up to `at`.
     fn copy_to(&mut self, at: usize) {
-        self.out.push_str(&self.html[self.copied..at]);
+        self.written.push_str(&self.html[self.copied..at]);
         self.copied = at;
     }
 
@@ -518,8 +527,16 @@ fn push_decimal(mut n: usize, out: &mut String) {
 }
 
 /// Whether the extractor or the tree builder reads the attribute `name`.
+#[cfg(test)]
 fn is_read(name: &[u8]) -> bool {
-    name.len() <= READ_ATTRIBUTE_LEN && READ_KEYS.binary_search(&name_key(name)).is_ok()
+    read_key(name).is_some()
+}
+
+/// The [`name_key`] of the attribute `name` if the extractor or the tree
+/// builder reads it.
+fn read_key(name: &[u8]) -> Option<u128> {
+    let key = name_key(name);
+    (name.len() <= READ_ATTRIBUTE_LEN && READ_KEYS.binary_search(&key).is_ok()).then_some(key)
 }
 
 /// The length of the comment `s` starts with (at its `<!--`), as the HTML
@@ -670,10 +687,10 @@ impl Fate {
     /// The fate of the attribute `name`, `seen` marking the moved kinds
     /// this tag has had: the tokenizer keeps the first of a repeated name.
     fn of(name: &[u8], seen: &mut [bool; Moved::ALL.len()]) -> Fate {
-        if !is_read(name) {
+        let Some(key) = read_key(name) else {
             return Fate::Drop;
-        }
-        let Some(moved) = Moved::of(name) else {
+        };
+        let Some(moved) = Moved::of(key) else {
             return Fate::Keep;
         };
         if std::mem::replace(&mut seen[moved as usize], true) {
