@@ -1,7 +1,7 @@
 //! The `palimpsest` command line: parses arguments and calls the library.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use palimpsest::archive::Location;
 use palimpsest::clock::{CLOCK_VAR, Clock};
 use palimpsest::commands::{self, DiffFormat, ExportFormat, ExportOptions, Reading};
 use palimpsest::config::{ConfigError, CrawlFlags};
@@ -19,14 +20,15 @@ use palimpsest::export::{Filter, Schema};
 #[derive(Parser)]
 #[command(name = "palimpsest", version, about)]
 struct Cli {
-    /// Archive directory.
+    /// Archive directory, or a PostgreSQL database (postgres://USER@HOST/DB).
     #[arg(
         long,
         global = true,
         env = "PALIMPSEST_ARCHIVE",
-        default_value = "archive"
+        default_value = "archive",
+        value_parser = Location::parse
     )]
-    archive: PathBuf,
+    archive: Location,
     #[command(subcommand)]
     command: Command,
 }
@@ -607,7 +609,7 @@ fn main() -> ExitCode {
 /// Runs one command on the archive in `archive`.
 fn run(
     command: &Command,
-    archive: &Path,
+    archive: &Location,
     out: &mut commands::Stdout,
 ) -> anyhow::Result<commands::Outcome> {
     match command {

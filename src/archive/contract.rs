@@ -322,6 +322,60 @@ fn the_sled_archive_meets_the_store_contract() {
 }
 
 #[test]
+fn the_postgres_archive_meets_the_store_contract() {
+    let Some(url) = super::postgres::scratch_database("store contract") else {
+        return;
+    };
+    let location = super::Location::Postgres(Box::new(url));
+    let archive = super::Archive::open_at(&location, "contract test").unwrap();
+    check(&archive);
+    let report = super::verify(&archive).unwrap();
+    assert_eq!(report.payloads, 4);
+    assert_eq!(
+        report
+            .problems
+            .iter()
+            .filter(|p| p.starts_with("payload"))
+            .count(),
+        1,
+        "{:?}",
+        report.problems
+    );
+    // A second writer is refused; readers are not.
+    match super::Archive::open_at(&location, "second writer") {
+        Err(super::ArchiveError::Locked { holder, .. }) => {
+            assert!(holder.contains("contract test"), "{holder}")
+        }
+        other => panic!("a second writer was let in: {:?}", other.err()),
+    }
+    let reader = super::Archive::open_reading(&location, "reader").unwrap();
+    assert_eq!(
+        reader.last_change_logged().unwrap(),
+        archive.last_change_logged().unwrap()
+    );
+    drop(archive);
+    // The lock goes with the writer's connection.
+    super::Archive::open_at(&location, "next writer").unwrap();
+}
+
+#[test]
+fn reading_a_postgres_database_without_an_archive_is_refused() {
+    let Some(url) = super::postgres::scratch_database("missing archive") else {
+        return;
+    };
+    let location = super::Location::Postgres(Box::new(url));
+    match super::Archive::open_reading(&location, "reader") {
+        Err(super::ArchiveError::Missing { archive }) => {
+            assert!(archive.starts_with("postgres://"), "{archive}");
+            if let Some(password) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
+                assert!(!archive.contains(&password), "{archive}");
+            }
+        }
+        other => panic!("opened: {:?}", other.err()),
+    }
+}
+
+#[test]
 fn the_change_log_goes_on_where_it_stopped_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let record = |archive: &super::Archive, id: u64| {

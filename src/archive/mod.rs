@@ -9,9 +9,12 @@ mod codec;
 mod compact;
 #[cfg(test)]
 mod contract;
+mod engine;
 mod guard;
 mod keys;
+mod location;
 mod packs;
+mod postgres;
 mod record_codec;
 mod records;
 mod salvage;
@@ -22,6 +25,8 @@ mod verify;
 pub use codec::{DeltaBase, PayloadBlob};
 pub use compact::{CompactReport, compact};
 pub use guard::Damage;
+pub use location::Location;
+pub use postgres::PostgresUrl;
 pub use records::*;
 pub use salvage::{SalvageReport, salvage};
 pub use store::{ChangeRow, LoggedChange, Rows, Store, Txn};
@@ -29,10 +34,12 @@ pub(crate) use verify::{VerifyReport, verify};
 
 use std::collections::HashMap;
 use std::io;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use postgres::Access;
 use record_codec::RecordCodec;
 use serde::de::DeserializeOwned;
 
@@ -110,6 +117,12 @@ pub enum ArchiveError {
     /// serving note), payload compression, the writer thread's start.
     #[error("archive I/O error: {0}")]
     Io(#[from] io::Error),
+    /// A reading command was pointed at a place that holds no archive.
+    #[error("no archive at {archive} (crawl something first, or pass --archive DIR)")]
+    Missing {
+        /// The directory or database named.
+        archive: String,
+    },
     /// A URL asked for is not (or does not parse to a URL) in the archive.
     #[error("{url} is not in the archive")]
     UnknownUrl {
@@ -161,7 +174,7 @@ pub const SEARCH_DIR: &str = "search";
 /// An open archive. Cheap to share behind an `Arc`; sled is thread-safe.
 pub struct Archive {
     path: PathBuf,
-    db: sled::Db,
+    db: engine::Engine,
     records: RecordCodec,
     packs: packs::Packs,
     /// The sequence number of the newest change logged.
@@ -170,8 +183,10 @@ pub struct Archive {
     training_schedule: std::sync::Mutex<record_codec::TrainingSchedule>,
     // Dropped after `db`, in this order: the seal is written once sled has
     // written its last byte, and the lock is released after that.
-    _sealer: Sealer,
-    _lock: std::fs::File,
+    // Both `None` for PostgreSQL, whose server keeps the data safe and
+    // whose writer lock is held by the connection.
+    _sealer: Option<Sealer>,
+    _lock: Option<std::fs::File>,
 }
 
 /// Writes the seal when the archive closes cleanly (see `guard`).
@@ -254,17 +269,17 @@ impl Archive {
             })?;
         let archive = Self {
             path: dir.to_path_buf(),
-            db,
+            db: engine::Engine::Sled(db),
             records: RecordCodec::default(),
             packs: packs::Packs::new(dir),
             last_logged: std::sync::Mutex::new(0),
             training_schedule: std::sync::Mutex::default(),
-            _sealer: Sealer {
+            _sealer: Some(Sealer {
                 dir: dir.to_path_buf(),
-            },
-            _lock: lock,
+            }),
+            _lock: Some(lock),
         };
-        archive.check_schema()?;
+        archive.check_schema(Access::Write)?;
         archive.load_record_dictionaries()?;
         *archive
             .last_logged
@@ -282,9 +297,69 @@ impl Archive {
         Ok(archive)
     }
 
+    /// Opens the archive at `location` to write in it (see [`Archive::open`];
+    /// for PostgreSQL, creating its tables and taking the writer lock).
+    pub fn open_at(location: &Location, holder: &str) -> Result<Self> {
+        match location {
+            Location::Dir(dir) => Self::open(dir, holder),
+            Location::Postgres(url) => Self::open_postgres(url, Access::Write, holder),
+        }
+    }
+
+    /// Opens an existing archive to read it. A directory admits one process
+    /// at a time; PostgreSQL admits readers while a writer writes.
+    pub fn open_reading(location: &Location, holder: &str) -> Result<Self> {
+        match location {
+            Location::Dir(dir) if !dir.join("db").exists() => Err(ArchiveError::Missing {
+                archive: location.to_string(),
+            }),
+            Location::Dir(dir) => Self::open(dir, holder),
+            Location::Postgres(url) => Self::open_postgres(url, Access::Read, holder),
+        }
+    }
+
+    fn open_postgres(url: &PostgresUrl, access: Access, holder: &str) -> Result<Self> {
+        let kv = match postgres::Kv::open(url, access, holder)? {
+            postgres::Opened::Ready(kv) => kv,
+            postgres::Opened::Locked(holder) => {
+                return Err(ArchiveError::Locked {
+                    path: PathBuf::from(url.to_string()),
+                    holder,
+                });
+            }
+            postgres::Opened::Missing => {
+                return Err(ArchiveError::Missing {
+                    archive: url.to_string(),
+                });
+            }
+        };
+        let archive = Self {
+            path: postgres::local_dir(url),
+            db: engine::Engine::Postgres(kv),
+            records: RecordCodec::default(),
+            packs: packs::Packs::inline(),
+            last_logged: std::sync::Mutex::new(0),
+            training_schedule: std::sync::Mutex::default(),
+            _sealer: None,
+            _lock: None,
+        };
+        archive.check_schema(access)?;
+        archive.load_record_dictionaries()?;
+        *archive
+            .last_logged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = archive.newest_logged()?;
+        Ok(archive)
+    }
+
     /// Records that this process serves the archive at `origin`, for
     /// reading commands refused the lock (see [`Archive::serving_origin`]).
     pub fn announce_serving(&self, holder: &str, origin: &str) -> Result<()> {
+        if self.db.sled().is_none() {
+            // Readers of a PostgreSQL archive are never refused: nobody
+            // needs to be sent here.
+            return Ok(());
+        }
         self.announce(holder, &format!("read it at {origin}/"))?;
         std::fs::write(self.path.join(SERVING_FILE), origin)?;
         Ok(())
@@ -309,7 +384,7 @@ impl Archive {
         Ok(())
     }
 
-    fn check_schema(&self) -> Result<()> {
+    fn check_schema(&self, access: Access) -> Result<()> {
         match self.get::<u32>(&keys::meta("schema"))? {
             Some(found) if !(OLDEST_SCHEMA_READ..=SCHEMA_VERSION).contains(&found) => {
                 Err(ArchiveError::Schema {
@@ -319,6 +394,7 @@ impl Archive {
                 })
             }
             Some(_) => Ok(()),
+            None if access == Access::Read => Ok(()),
             None => {
                 self.db.insert(
                     keys::meta("schema"),
@@ -331,7 +407,7 @@ impl Archive {
 
     /// Closes the database (sealing it) but keeps the archive locked, for
     /// work on its files that no other process may see half done.
-    fn close_keeping_lock(self) -> std::fs::File {
+    fn close_keeping_lock(self) -> Option<std::fs::File> {
         let Archive {
             db, _sealer, _lock, ..
         } = self;
@@ -342,8 +418,8 @@ impl Archive {
 
     /// The sequence number of the last change in the log (0 if none).
     fn newest_logged(&self) -> Result<u64> {
-        match self.db.scan_prefix([keys::CHANGE_LOG]).next_back() {
-            Some(kv) => Ok(keys::decode_change_log(&kv?.0).unwrap_or(0)),
+        match self.db.last_with_prefix([keys::CHANGE_LOG])? {
+            Some((k, _)) => Ok(keys::decode_change_log(&k).unwrap_or(0)),
             None => Ok(0),
         }
     }
@@ -351,7 +427,7 @@ impl Archive {
     /// The archive's directory (derived data, such as the search index, is
     /// kept beside the database).
     pub fn dir(&self) -> &Path {
-        &self._sealer.dir
+        &self.path
     }
 
     /// Bytes the database takes on disk.
@@ -429,7 +505,7 @@ pub struct Stats {
 /// sled archive's [`Txn`].
 pub struct Staging<'a> {
     archive: &'a Archive,
-    batch: sled::Batch,
+    batch: engine::Writes,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Records encoded into the batch, counted towards dictionary training.
     records_put: u64,
@@ -679,7 +755,7 @@ impl Store for Archive {
     fn begin(&self) -> Staging<'_> {
         Staging {
             archive: self,
-            batch: sled::Batch::default(),
+            batch: engine::Writes::default(),
             overlay: HashMap::new(),
             records_put: 0,
             changes: Vec::new(),
@@ -700,7 +776,7 @@ impl Store for Archive {
                 keys::change_log_value(change, *reextracted),
             );
         }
-        self.db.apply_batch(txn.batch)?;
+        self.db.apply(txn.batch)?;
         *last = seq;
         drop(last);
         self.count_records_written(txn.records_put);
@@ -746,10 +822,10 @@ impl Store for Archive {
     fn changes_since(&self, since: u64) -> Rows<'_, ChangeRow> {
         Box::new(
             self.db
-                .range(keys::ChangeKey::from_time(since)..)
+                .range_from(keys::ChangeKey::from_time(since))
                 .map_while(|kv| match kv {
                     Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
-                    Err(e) => Some(Err(e.into())),
+                    Err(e) => Some(Err(e)),
                 }),
         )
     }
@@ -757,7 +833,8 @@ impl Store for Archive {
     /// Versions newest first, from before `until` (µs) if given.
     fn change_log_after(&self, after: u64) -> Rows<'_, LoggedChange> {
         let from = keys::change_log(after.saturating_add(1));
-        Box::new(self.db.range(from..keys::change_log(u64::MAX)).map(|kv| {
+        let to = Bound::Excluded(keys::change_log(u64::MAX));
+        Box::new(self.db.range(Bound::Included(from), to).map(|kv| {
             let (k, v) = kv?;
             let seq = keys::decode_change_log(&k);
             let row = keys::decode_change_log_value(&v);
@@ -776,6 +853,10 @@ impl Store for Archive {
     }
 
     fn last_change_logged(&self) -> Result<u64> {
+        if self.db.sled().is_none() {
+            // Another process may be the writer.
+            return self.newest_logged();
+        }
         Ok(*self.last_logged.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -787,11 +868,13 @@ impl Store for Archive {
         let end = keys::ChangeKey::from_time(until.unwrap_or(u64::MAX));
         Box::new(
             self.db
-                .range(keys::ChangeKey::from_time(0)..end)
-                .rev()
+                .range_rev(
+                    Bound::Included(keys::ChangeKey::from_time(0)),
+                    Bound::Excluded(end),
+                )
                 .filter_map(|kv| match kv {
                     Ok((k, _)) => keys::ChangeKey::decode(&k).map(Ok),
-                    Err(e) => Some(Err(e.into())),
+                    Err(e) => Some(Err(e)),
                 }),
         )
     }
@@ -799,7 +882,7 @@ impl Store for Archive {
     /// Pages that cite `id` as their source.
     fn cited_by(&self, id: UrlId) -> Result<Vec<UrlId>> {
         let mut citing = Vec::new();
-        for k in self.db.scan_prefix(keys::cited_by_prefix(id)).keys() {
+        for k in self.db.keys_with_prefix(keys::cited_by_prefix(id)) {
             citing.extend(keys::decode_cited_by(&k?));
         }
         Ok(citing)
@@ -858,7 +941,7 @@ impl Store for Archive {
 
     /// Whether a payload with this digest is stored.
     fn has_payload(&self, digest: &ContentDigest) -> Result<bool> {
-        Ok(self.db.contains_key(keys::payload(digest))?)
+        self.db.contains_key(keys::payload(digest))
     }
 
     /// What is remembered about a host (`host:port`), or `None` if it was
@@ -901,11 +984,10 @@ impl Store for Archive {
     fn queue_of(&self, host: HostId) -> Rows<'_, QueueEntry> {
         Box::new(
             self.db
-                .scan_prefix(keys::queue_host_prefix(host))
-                .keys()
+                .keys_with_prefix(keys::queue_host_prefix(host))
                 .filter_map(|k| match k {
                     Ok(k) => keys::decode_queue(&k).map(Ok),
-                    Err(e) => Some(Err(e.into())),
+                    Err(e) => Some(Err(e)),
                 }),
         )
     }
@@ -915,7 +997,7 @@ impl Store for Archive {
     fn queue_hosts(&self) -> Result<Vec<HostId>> {
         let mut hosts = Vec::new();
         let mut from = keys::queue_host_prefix(HostId(0));
-        while let Some(kv) = self.db.range(from..).next() {
+        while let Some(kv) = self.db.range_from(from).next() {
             let (k, _) = kv?;
             let Some(entry) = keys::decode_queue(&k) else {
                 break;
@@ -942,7 +1024,7 @@ impl Store for Archive {
     /// Number of queued entries (a full scan: for summaries, not hot paths).
     fn queue_len(&self) -> Result<u64> {
         let mut n = 0;
-        for k in self.db.scan_prefix([keys::QUEUE]).keys() {
+        for k in self.db.keys_with_prefix([keys::QUEUE]) {
             k?;
             n += 1;
         }
@@ -954,18 +1036,17 @@ impl Store for Archive {
         loop {
             let chunk: Vec<sled::IVec> = self
                 .db
-                .scan_prefix([keys::QUEUE])
-                .keys()
+                .keys_with_prefix([keys::QUEUE])
                 .take(10_000)
-                .collect::<std::result::Result<_, _>>()?;
+                .collect::<Result<_>>()?;
             if chunk.is_empty() {
                 return Ok(());
             }
-            let mut batch = sled::Batch::default();
+            let mut batch = engine::Writes::default();
             for k in chunk {
-                batch.remove(k);
+                batch.remove(k.to_vec());
             }
-            self.db.apply_batch(batch)?;
+            self.db.apply(batch)?;
         }
     }
 

@@ -41,6 +41,8 @@ const MAX_VALUE_BYTES: u32 = 512 * 1024 * 1024;
 /// The packs of one archive.
 pub(super) struct Packs {
     dir: PathBuf,
+    /// Every value stays in the database (an archive without a directory).
+    inline: bool,
     writer: Mutex<Option<PackWriter>>,
     readers: Mutex<HashMap<u32, Arc<File>>>,
 }
@@ -114,15 +116,25 @@ impl Packs {
     pub(super) fn new(archive_dir: &Path) -> Self {
         Packs {
             dir: archive_dir.join(PACK_DIR),
+            inline: false,
             writer: Mutex::new(None),
             readers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// No packs: values are kept in the database itself (PostgreSQL, whose
+    /// readers and writers may be on other machines than any directory).
+    pub(super) fn inline() -> Self {
+        Packs {
+            inline: true,
+            ..Packs::new(Path::new(""))
         }
     }
 
     /// What to store under `key` for `value`: a pointer to it, appended to
     /// this process's pack, or the value itself when it is short.
     pub(super) fn store(&self, key: &[u8], value: Vec<u8>) -> io::Result<Vec<u8>> {
-        if value.len() < PACK_THRESHOLD || value.len() > MAX_VALUE_BYTES as usize {
+        if self.inline || value.len() < PACK_THRESHOLD || value.len() > MAX_VALUE_BYTES as usize {
             return Ok(value);
         }
         let key_len = u16::try_from(key.len()).map_err(io::Error::other)?;
@@ -239,6 +251,9 @@ impl Packs {
 
     /// Bytes the packs take on disk.
     pub(super) fn bytes_on_disk(&self) -> u64 {
+        if self.inline {
+            return 0;
+        }
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return 0;
         };

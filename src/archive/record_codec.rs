@@ -270,12 +270,17 @@ pub(super) const DICTIONARY_DIR: &str = "dictionaries";
 impl Archive {
     /// Decodes one stored record.
     pub(super) fn decode<T: DeserializeOwned>(&self, key: &[u8], bytes: &[u8]) -> Result<T> {
-        self.records
-            .decode(bytes)
-            .map_err(|reason| ArchiveError::Corrupt {
-                key: String::from_utf8_lossy(key).into_owned(),
-                reason,
-            })
+        let mut decoded = self.records.decode(bytes);
+        if decoded.is_err() && self.db.sled().is_none() {
+            // A reader of a PostgreSQL archive may meet a record dictionary
+            // the writer trained after the reader opened.
+            self.load_record_dictionaries()?;
+            decoded = self.records.decode(bytes);
+        }
+        decoded.map_err(|reason| ArchiveError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            reason,
+        })
     }
 
     /// Makes the archive's record dictionaries known to its codec: those in
@@ -286,6 +291,9 @@ impl Archive {
             if let Some(id) = keys::decode_record_dictionary(&k) {
                 self.records.add_dictionary(id, v.to_vec());
             }
+        }
+        if self.db.sled().is_none() {
+            return Ok(());
         }
         let Ok(entries) = std::fs::read_dir(self.path.join(DICTIONARY_DIR)) else {
             return Ok(());
@@ -369,13 +377,9 @@ impl Archive {
     /// Stores a new dictionary and makes it current.
     fn keep_record_dictionary(&self, bytes: Vec<u8>) -> Result<DictionaryId> {
         let id = DictionaryId(self.records.current().map_or(1, |c| c.0 + 1));
-        let dir = self.path.join(DICTIONARY_DIR);
-        std::fs::create_dir_all(&dir)?;
-        let file = dir.join(format!("records-{}.zdict", id.0));
-        let tmp = file.with_extension("tmp");
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, &file)?;
+        if self.db.sled().is_some() {
+            self.keep_dictionary_copy(id, &bytes)?;
+        }
         // Durable before any record is compressed with it, with the schema
         // that tells older builds they cannot read such records.
         self.db.insert(keys::record_dictionary(id), bytes.clone())?;
@@ -386,6 +390,19 @@ impl Archive {
         self.db.flush()?;
         self.records.add_dictionary(id, bytes);
         Ok(id)
+    }
+
+    /// A copy beside the database, standing in for the dictionary if sled
+    /// loses the record that holds it.
+    fn keep_dictionary_copy(&self, id: DictionaryId, bytes: &[u8]) -> Result<()> {
+        let dir = self.path.join(DICTIONARY_DIR);
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join(format!("records-{}.zdict", id.0));
+        let tmp = file.with_extension("tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, &file)?;
+        Ok(())
     }
 
     /// A sample of the stored records (as JSON) that a dictionary is
@@ -674,7 +691,12 @@ mod tests {
                 write(&archive, 1..400);
                 let id = archive.train_record_dictionary().unwrap().unwrap();
                 write(&archive, 400..500);
-                archive.db.remove(keys::record_dictionary(id)).unwrap();
+                archive
+                    .db
+                    .sled()
+                    .unwrap()
+                    .remove(keys::record_dictionary(id))
+                    .unwrap();
             }
             let archive = Archive::open(dir.path(), "test").unwrap();
             all_read_back(&archive, 1..500).unwrap();

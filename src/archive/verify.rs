@@ -54,8 +54,8 @@ fn is_unreadable(e: &ArchiveError) -> bool {
 
 fn walk(archive: &Archive, report: &mut VerifyReport) -> Result<()> {
     let db = &archive.db;
-    for kv in db.scan_prefix([keys::PAYLOADS]) {
-        let (k, _) = kv?;
+    for kv in db.keys_with_prefix([keys::PAYLOADS]) {
+        let k = kv?;
         report.payloads += 1;
         let Some(digest) = keys::decode_payload(&k) else {
             report.problem(format!("payload key of wrong length: {} bytes", k.len()));

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::archive::{self, Archive, PageState, Store};
+use crate::archive::{self, Archive, Location, PageState, Store};
 use crate::article::PageKind;
 use crate::clock::Clock;
 use crate::config::{CrawlConfig, CrawlFlags};
@@ -34,7 +34,7 @@ pub use outcome::{FATAL_ERROR, Outcome, Stdout, USAGE_ERROR, error_exit_code};
 /// `palimpsest crawl`: until the frontier is empty or a limit is hit.
 pub fn crawl(
     flags: &CrawlFlags,
-    archive_dir: &Path,
+    location: &Location,
     serve: Option<&Interface>,
     show_progress: bool,
     json: bool,
@@ -43,7 +43,7 @@ pub fn crawl(
     run_crawler(
         flags,
         None,
-        archive_dir,
+        location,
         Mode::Crawl,
         serve,
         show_progress,
@@ -58,7 +58,7 @@ pub fn crawl(
 pub fn watch(
     flags: &CrawlFlags,
     notify: &NotifyFlags,
-    archive_dir: &Path,
+    location: &Location,
     serve: Option<&Interface>,
     show_progress: bool,
     json: bool,
@@ -67,7 +67,7 @@ pub fn watch(
     run_crawler(
         flags,
         Some(notify),
-        archive_dir,
+        location,
         Mode::Watch,
         serve,
         show_progress,
@@ -86,9 +86,9 @@ pub struct Interface {
     pub allowed_hosts: Vec<serve::AllowedHost>,
 }
 
-/// `palimpsest serve`: serves the archive in `archive_dir` on `interface` until interrupted.
-pub fn serve(archive_dir: &Path, interface: &Interface, clock: Clock) -> anyhow::Result<Outcome> {
-    let archive = Arc::new(open_existing(archive_dir, "palimpsest serve")?);
+/// `palimpsest serve`: serves the archive at `location` on `interface` until interrupted.
+pub fn serve(location: &Location, interface: &Interface, clock: Clock) -> anyhow::Result<Outcome> {
+    let archive = Arc::new(open_existing(location, "palimpsest serve")?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -190,7 +190,7 @@ impl Mode {
 fn run_crawler(
     flags: &CrawlFlags,
     notify: Option<&NotifyFlags>,
-    archive_dir: &Path,
+    location: &Location,
     mode: Mode,
     serve_on: Option<&Interface>,
     show_progress: bool,
@@ -206,7 +206,7 @@ fn run_crawler(
     };
     let session = CrawlSession {
         mode,
-        archive: Arc::new(Archive::open(archive_dir, mode.holder())?),
+        archive: Arc::new(Archive::open_at(location, mode.holder())?),
         stats: Arc::new(CrawlStats::default()),
         serve_on,
         follow_search: !flags.no_search_index,
@@ -611,11 +611,14 @@ fn verdict(report: &archive::VerifyReport) -> String {
     )
 }
 
-/// `palimpsest compact`: the archive in `archive_dir` rewritten with only its
+/// `palimpsest compact`: the archive at `location` rewritten with only its
 /// live records, each compressed with the newest record dictionary.
-pub fn compact(archive_dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn compact(location: &Location, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let bar = export::progress_bar();
-    let report = archive::compact(archive_dir, &|records, _bytes| {
+    let dir = location
+        .require_dir("compact")
+        .map_err(anyhow::Error::msg)?;
+    let report = archive::compact(dir, &|records, _bytes| {
         if let Some(b) = &bar {
             b.set_position(records);
         }
@@ -696,22 +699,25 @@ fn marked(hit: &crate::search::Hit, bold: bool) -> String {
 }
 
 /// `palimpsest reindex`: the search index built again from the archive.
-pub fn reindex(archive_dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let archive = open_existing(archive_dir, "palimpsest reindex")?;
-    let (_, indexed) = crate::search::SearchIndex::rebuild(archive_dir, &archive)?;
+pub fn reindex(location: &Location, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let archive = open_existing(location, "palimpsest reindex")?;
+    let (_, indexed) = crate::search::SearchIndex::rebuild(archive.dir(), &archive)?;
     writeln!(out, "indexed {}", counted(indexed, "version", "versions"))?;
     Ok(Outcome::Done)
 }
 
 /// `palimpsest salvage`: every readable record of the archive in
-/// `archive_dir` copied into a new archive in `to`, which is then verified.
-pub fn salvage(archive_dir: &Path, to: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let report = archive::salvage(archive_dir, to)?;
+/// `location` copied into a new archive in `to`, which is then verified.
+pub fn salvage(location: &Location, to: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let from = location
+        .require_dir("salvage")
+        .map_err(anyhow::Error::msg)?;
+    let report = archive::salvage(from, to)?;
     writeln!(
         out,
         "salvaged {} from {} into {}{}",
         counted(report.records, "record", "records"),
-        archive_dir.display(),
+        from.display(),
         to.display(),
         match report.damaged_stretches {
             0 => String::new(),
@@ -753,7 +759,7 @@ pub fn salvage(archive_dir: &Path, to: &Path, out: &mut dyn Write) -> anyhow::Re
         return Ok(Outcome::NothingDone);
     }
     // The new archive was sealed by salvage: it opens without damage.
-    let check = archive::verify(&open_existing(to, "palimpsest salvage")?)?;
+    let check = archive::verify(&open_existing(&Location::from(to), "palimpsest salvage")?)?;
     write!(out, "salvaged {}", verdict(&check))?;
     if !check.is_clean() {
         write!(
@@ -792,7 +798,7 @@ pub fn extract(
 /// `palimpsest import-warc`: captures from WARC files, extracted and
 /// versioned as if crawled.
 pub fn import_warc(
-    archive_dir: &Path,
+    location: &Location,
     files: &[std::path::PathBuf],
     seed_files: &[std::path::PathBuf],
     max_body: u64,
@@ -801,7 +807,7 @@ pub fn import_warc(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let profiles = crate::config::profiles_by_host(seed_files)?;
-    let archive = Archive::open(archive_dir, "palimpsest import-warc")?;
+    let archive = Archive::open_at(location, "palimpsest import-warc")?;
     let report = crawl::import_warc(&archive, files, &profiles, max_body, clock)?;
     index_new_versions(&archive);
     if json {
@@ -847,7 +853,7 @@ fn import_outcome(report: &crawl::ImportReport) -> Outcome {
 
 /// `palimpsest reextract`: extract stored payloads again, no refetching.
 pub fn reextract(
-    archive_dir: &Path,
+    location: &Location,
     seed_files: &[std::path::PathBuf],
     url: Option<&str>,
     json: bool,
@@ -855,7 +861,7 @@ pub fn reextract(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let profiles = crate::config::profiles_by_host(seed_files)?;
-    let archive = open_existing(archive_dir, "palimpsest reextract")?;
+    let archive = open_existing_to_write(location, "palimpsest reextract")?;
     let only = url
         .map(|u| archive.lookup(u).map(|(id, _)| id))
         .transpose()?;
@@ -885,13 +891,21 @@ fn index_new_versions(archive: &Archive) {
     }
 }
 
-/// Opens an archive that must already exist (reading commands never create one).
-pub(crate) fn open_existing(dir: &Path, holder: &str) -> anyhow::Result<Archive> {
-    if !dir.join("db").exists() {
-        anyhow::bail!(
-            "no archive at {} (crawl something first, or pass --archive DIR)",
-            dir.display()
-        );
+/// Opens an archive that must already exist, to read it (reading commands
+/// never create one).
+pub(crate) fn open_existing(location: &Location, holder: &str) -> anyhow::Result<Archive> {
+    Ok(Archive::open_reading(location, holder)?)
+}
+
+/// Opens an archive that must already exist, to write in it.
+fn open_existing_to_write(location: &Location, holder: &str) -> anyhow::Result<Archive> {
+    if let Location::Dir(dir) = location
+        && !dir.join("db").exists()
+    {
+        return Err(archive::ArchiveError::Missing {
+            archive: location.to_string(),
+        }
+        .into());
     }
-    Ok(Archive::open(dir, holder)?)
+    Ok(Archive::open_at(location, holder)?)
 }

@@ -10,12 +10,11 @@
 //! command ended (`verify`'s problems) comes back in [`OUTCOME_HEADER`].
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Context;
 
 use super::{Outcome, open_existing, schedule, versions};
-use crate::archive::{Archive, ArchiveError};
+use crate::archive::{Archive, ArchiveError, Location};
 use crate::query::Reading;
 
 /// The response header that says how a forwarded command ended.
@@ -39,11 +38,11 @@ pub(crate) fn print(
 impl Reading {
     /// Runs the command on the archive in `dir`, or in the process that
     /// holds it and serves it.
-    pub fn run(&self, dir: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-        if let Reading::Export(opts) = self {
+    pub fn run(&self, location: &Location, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+        if let (Reading::Export(opts), Some(dir)) = (self, location.dir()) {
             super::export::refuse_archive_output(dir, opts)?;
         }
-        match open_existing(dir, &format!("palimpsest {}", self.name())) {
+        match open_existing(location, &format!("palimpsest {}", self.name())) {
             Ok(archive) => self.run_on(&archive, out),
             Err(e) => {
                 if let (Reading::Verify { json }, Some(damaged @ ArchiveError::Damaged { .. })) =
@@ -55,7 +54,8 @@ impl Reading {
                     e.downcast_ref::<ArchiveError>(),
                     Some(ArchiveError::Locked { .. })
                 );
-                match Archive::serving_origin(dir).filter(|_| locked) {
+                let serving = location.dir().and_then(Archive::serving_origin);
+                match serving.filter(|_| locked) {
                     Some(origin) => self.ask(&origin, out),
                     None => Err(e),
                 }

@@ -16,7 +16,7 @@ pub(super) const DEADLINE: Duration = Duration::from_secs(120);
 pub(super) const STORIES: usize = 1_200;
 
 /// A WARC of `n` article responses, each with its own body.
-fn warc_of_stories(n: usize) -> Vec<u8> {
+pub(super) fn warc_of_stories(n: usize) -> Vec<u8> {
     let words = [
         "minister", "budget", "harbour", "storm", "comet", "bank", "rates", "vote",
     ];

@@ -6,4 +6,5 @@ mod compact;
 mod damage;
 mod deltas;
 mod packs;
+mod postgres;
 mod records;

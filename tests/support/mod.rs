@@ -757,9 +757,11 @@ pub fn run<S: AsRef<str>>(args: &[S], deadline: Duration) -> Output {
 // Archives
 // ---------------------------------------------------------------------------
 
-/// A temporary archive directory, removed when dropped.
+/// A temporary archive directory, removed when dropped, or a new database
+/// on the PostgreSQL server the `PG*` variables name.
 pub struct Archive {
     dir: TempDir,
+    postgres: Option<String>,
 }
 
 impl Archive {
@@ -769,11 +771,59 @@ impl Archive {
                 .prefix("palimpsest-test-")
                 .tempdir()
                 .expect("temp dir"),
+            postgres: None,
         }
     }
 
+    /// An archive in a new database on the PostgreSQL server that `PGHOST`,
+    /// `PGPORT`, `PGUSER` and `PGPASSWORD` name (`pg_virtualenv` sets them),
+    /// or `None` after a notice when no server is configured.
+    /// `PALIMPSEST_REQUIRE_POSTGRES` (set by CI) makes a missing server a
+    /// failure: these tests never pass by being skipped there.
+    pub fn postgres(test: &str) -> Option<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let Ok(host) = std::env::var("PGHOST") else {
+            assert!(
+                std::env::var_os("PALIMPSEST_REQUIRE_POSTGRES").is_none(),
+                "{test}: PostgreSQL is required but PGHOST is not set"
+            );
+            // Straight to the terminal: the harness hides `eprintln!`.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("NOTICE: {test} skipped: no PostgreSQL server configured (PGHOST unset)\n")
+                    .as_bytes(),
+            );
+            return None;
+        };
+        let name = format!(
+            "palimpsest_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let made = Command::new("createdb")
+            .arg(&name)
+            .status()
+            .expect("createdb runs");
+        assert!(made.success(), "createdb {name} failed");
+        let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.into());
+        let url = format!(
+            "postgres://{}:{}@{host}:{}/{name}",
+            var("PGUSER", "postgres"),
+            var("PGPASSWORD", ""),
+            var("PGPORT", "5432"),
+        );
+        Some(Archive {
+            postgres: Some(url),
+            ..Archive::new()
+        })
+    }
+
+    /// The `--archive` value: the directory, or the database's URL.
     pub fn path(&self) -> String {
-        self.dir.path().join("archive").display().to_string()
+        match &self.postgres {
+            Some(url) => url.clone(),
+            None => self.dir.path().join("archive").display().to_string(),
+        }
     }
 
     /// `crawl --archive DIR --no-progress --allow-private` plus `--resolve`

@@ -1,0 +1,493 @@
+//! The archive's keys and values in PostgreSQL: one table of byte keys and
+//! byte values (`bytea` orders as sled orders its keys), a schema version
+//! the binary migrates, and a session advisory lock that admits one writing
+//! process at a time while any number of readers read alongside it.
+//!
+//! The client runs on a runtime of its own, so the archive's synchronous
+//! calls work from any thread, a crawl's async workers included.
+
+use std::future::Future;
+use std::ops::Bound;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
+
+use sled::IVec;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Config, NoTls};
+
+use super::engine::{Entry, Writes};
+use super::{ArchiveError, BackendError, Result};
+
+/// The table migrations, in order: the schema version is how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: the records, and who writes them.
+    "CREATE TABLE palimpsest_kv (k bytea PRIMARY KEY, v bytea NOT NULL);
+     ALTER TABLE palimpsest_kv ALTER COLUMN v SET STORAGE EXTERNAL;
+     CREATE TABLE palimpsest_holder (holder text NOT NULL);",
+];
+
+/// Held (session advisory lock) by the one process that writes.
+const WRITER_LOCK: i64 = 0x7061_6c69_6d70;
+/// Held while a process creates or migrates the tables.
+const MIGRATION_LOCK: i64 = 0x7061_6c69_6d71;
+/// Entries fetched per round trip when iterating.
+const PAGE_ROWS: i64 = 512;
+
+/// A PostgreSQL archive's address: a `postgres://` or `postgresql://` URL.
+#[derive(Clone)]
+pub struct PostgresUrl {
+    config: Config,
+    shown: String,
+}
+
+impl PostgresUrl {
+    /// Whether `text` names a PostgreSQL archive rather than a directory.
+    pub fn is_postgres(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+}
+
+impl FromStr for PostgresUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let config = Config::from_str(text).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+        let shown = shown(&config);
+        Ok(PostgresUrl { config, shown })
+    }
+}
+
+/// The URL as it may be printed: without its password.
+fn shown(config: &Config) -> String {
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => String::new(),
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    let db = config.get_dbname().unwrap_or_default();
+    format!("postgres://{user}{host}{port}/{db}")
+}
+
+impl std::fmt::Display for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+/// Where a PostgreSQL archive's derived data (the search index) is kept on
+/// this machine: the user's cache directory, one per database.
+pub(super) fn local_dir(url: &PostgresUrl) -> std::path::PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    let id = blake3::hash(url.shown.as_bytes()).to_hex();
+    cache
+        .join("palimpsest")
+        .join(format!("postgres-{}", &id[..16]))
+}
+
+/// How a process uses the archive.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Access {
+    /// Creates the tables if need be and takes the writer lock.
+    Write,
+    /// Reads an existing archive; never waits for the writer.
+    Read,
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> ArchiveError {
+    ArchiveError::Storage(BackendError(Box::new(e)))
+}
+
+fn stopped() -> ArchiveError {
+    ArchiveError::Storage(BackendError(
+        "the PostgreSQL client's runtime stopped".into(),
+    ))
+}
+
+/// An open connection to a PostgreSQL archive.
+pub(super) struct Kv {
+    runtime: Option<tokio::runtime::Runtime>,
+    client: Arc<Client>,
+}
+
+impl Drop for Kv {
+    fn drop(&mut self) {
+        // Without waiting: the archive may be dropped on an async thread.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// What opening found.
+pub(super) enum Opened {
+    Ready(Kv),
+    /// Another process writes; what it recorded about itself.
+    Locked(String),
+    /// Reading was asked of a database that holds no archive.
+    Missing,
+}
+
+impl Kv {
+    /// Connects, then (to write) creates or migrates the tables and takes
+    /// the writer lock, recording `holder`.
+    pub(super) fn open(url: &PostgresUrl, access: Access, holder: &str) -> Result<Opened> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("postgres")
+            .enable_all()
+            .build()?;
+        let config = url.config.clone();
+        let holder = holder.to_string();
+        let opened = runtime.block_on(async move {
+            let (mut client, connection) = config.connect(NoTls).await.map_err(backend)?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!("PostgreSQL connection ended: {e}");
+                }
+            });
+            if access == Access::Write {
+                migrate(&mut client).await?;
+                if let Some(other) = take_writer_lock(&client, &holder).await? {
+                    return Ok(Err(Some(other)));
+                }
+            } else if !has_tables(&client).await? {
+                return Ok(Err(None));
+            } else {
+                check_version(&client).await?;
+            }
+            Ok::<_, ArchiveError>(Ok(client))
+        })?;
+        Ok(match opened {
+            Ok(client) => Opened::Ready(Kv {
+                runtime: Some(runtime),
+                client: Arc::new(client),
+            }),
+            Err(Some(holder)) => Opened::Locked(holder),
+            Err(None) => Opened::Missing,
+        })
+    }
+
+    /// Runs `work` with the client on the client's runtime, waiting for it.
+    fn run<T, F>(&self, work: impl FnOnce(Arc<Client>) -> F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        let runtime = self.runtime.as_ref().ok_or_else(stopped)?;
+        let (tx, rx) = sync_channel(1);
+        let future = work(self.client.clone());
+        runtime.spawn(async move {
+            let _ = tx.send(future.await);
+        });
+        rx.recv().map_err(|_| stopped())?
+    }
+
+    pub(super) fn get(&self, key: &[u8]) -> Result<Option<IVec>> {
+        let key = key.to_vec();
+        self.run(|client| async move {
+            let row = client
+                .query_typed_opt(
+                    "SELECT v FROM palimpsest_kv WHERE k = $1",
+                    &[(&key, Type::BYTEA)],
+                )
+                .await
+                .map_err(backend)?;
+            Ok(row.map(|r| IVec::from(r.get::<_, Vec<u8>>(0))))
+        })
+    }
+
+    /// Applies the writes in one statement, so all or none of them land.
+    pub(super) fn apply(&self, writes: Writes) -> Result<()> {
+        let (mut keys, mut values, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+        let mut seen = std::collections::HashSet::new();
+        // The last write of a key wins, as in a sled batch.
+        for (key, value) in writes.ops.into_iter().rev() {
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            match value {
+                Some(value) => {
+                    keys.push(key);
+                    values.push(value);
+                }
+                None => removed.push(key),
+            }
+        }
+        if keys.is_empty() && removed.is_empty() {
+            return Ok(());
+        }
+        self.run(|client| async move {
+            client
+                .execute_typed(
+                    "WITH gone AS (DELETE FROM palimpsest_kv WHERE k = ANY($3)) \
+                     INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
+                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+                    &[
+                        (&keys, Type::BYTEA_ARRAY),
+                        (&values, Type::BYTEA_ARRAY),
+                        (&removed, Type::BYTEA_ARRAY),
+                    ],
+                )
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn size_on_disk(&self) -> Result<u64> {
+        self.run(|client| async move {
+            let row = client
+                .query_one("SELECT pg_total_relation_size('palimpsest_kv')", &[])
+                .await
+                .map_err(backend)?;
+            Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        })
+    }
+
+    /// Entries between two bounds, fetched a page at a time.
+    pub(super) fn range(&self, from: Bound<Vec<u8>>, to: Bound<Vec<u8>>, rev: bool) -> Range<'_> {
+        Range {
+            kv: self,
+            from,
+            to,
+            rev,
+            page: std::collections::VecDeque::new(),
+            done: false,
+        }
+    }
+
+    fn page(&self, from: &Bound<Vec<u8>>, to: &Bound<Vec<u8>>, rev: bool) -> Result<Vec<Entry>> {
+        let lower = match from {
+            Bound::Included(_) => "k >= $1",
+            Bound::Excluded(_) => "k > $1",
+            Bound::Unbounded => "$1::bytea IS NULL OR true",
+        };
+        let upper = match to {
+            Bound::Included(_) => "k <= $2",
+            Bound::Excluded(_) => "k < $2",
+            Bound::Unbounded => "$2::bytea IS NULL OR true",
+        };
+        let order = if rev { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT k, v FROM palimpsest_kv WHERE ({lower}) AND ({upper}) ORDER BY k {order} LIMIT {PAGE_ROWS}"
+        );
+        let bound = |b: &Bound<Vec<u8>>| match b {
+            Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
+            Bound::Unbounded => None,
+        };
+        let (lo, hi) = (bound(from), bound(to));
+        self.run(|client| async move {
+            let rows = client
+                .query_typed(&sql, &[(&lo, Type::BYTEA), (&hi, Type::BYTEA)])
+                .await
+                .map_err(backend)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| {
+                    (
+                        IVec::from(r.get::<_, Vec<u8>>(0)),
+                        IVec::from(r.get::<_, Vec<u8>>(1)),
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// An iteration over a key range, a page of rows at a time.
+pub(super) struct Range<'a> {
+    kv: &'a Kv,
+    from: Bound<Vec<u8>>,
+    to: Bound<Vec<u8>>,
+    rev: bool,
+    page: std::collections::VecDeque<Entry>,
+    done: bool,
+}
+
+impl Iterator for Range<'_> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        if self.page.is_empty() && !self.done {
+            match self.kv.page(&self.from, &self.to, self.rev) {
+                Ok(rows) => {
+                    self.done = (rows.len() as i64) < PAGE_ROWS;
+                    if let Some((last, _)) = rows.last() {
+                        let after = Bound::Excluded(last.to_vec());
+                        if self.rev {
+                            self.to = after;
+                        } else {
+                            self.from = after;
+                        }
+                    }
+                    self.page = rows.into();
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        self.page.pop_front().map(Ok)
+    }
+}
+
+async fn has_tables(client: &Client) -> Result<bool> {
+    let row = client
+        .query_one("SELECT to_regclass('palimpsest_schema') IS NOT NULL", &[])
+        .await
+        .map_err(backend)?;
+    Ok(row.get(0))
+}
+
+async fn schema_version(client: &impl tokio_postgres::GenericClient) -> Result<usize> {
+    let row = client
+        .query_opt("SELECT version FROM palimpsest_schema", &[])
+        .await
+        .map_err(backend)?;
+    Ok(row.map_or(0, |r| {
+        usize::try_from(r.get::<_, i32>(0)).unwrap_or(usize::MAX)
+    }))
+}
+
+/// Refuses tables a newer palimpsest laid out.
+async fn check_version(client: &Client) -> Result<()> {
+    let found = schema_version(client).await?;
+    if found > MIGRATIONS.len() {
+        return Err(newer_schema(found));
+    }
+    Ok(())
+}
+
+fn newer_schema(found: usize) -> ArchiveError {
+    ArchiveError::Storage(BackendError(
+        format!(
+            "the PostgreSQL archive's tables are at version {found}; this palimpsest knows up to version {}: upgrade palimpsest",
+            MIGRATIONS.len()
+        )
+        .into(),
+    ))
+}
+
+/// Creates the tables, or brings them to this build's version, once even
+/// when several processes start together.
+async fn migrate(client: &mut Client) -> Result<()> {
+    let tx = client.transaction().await.map_err(backend)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(backend)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS palimpsest_schema (version integer NOT NULL)")
+        .await
+        .map_err(backend)?;
+    let found = schema_version(&tx).await?;
+    if found > MIGRATIONS.len() {
+        return Err(newer_schema(found));
+    }
+    for migration in &MIGRATIONS[found..] {
+        tx.batch_execute(migration).await.map_err(backend)?;
+    }
+    let version = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+    tx.execute("DELETE FROM palimpsest_schema", &[])
+        .await
+        .map_err(backend)?;
+    tx.execute(
+        "INSERT INTO palimpsest_schema (version) VALUES ($1)",
+        &[&version],
+    )
+    .await
+    .map_err(backend)?;
+    tx.commit().await.map_err(backend)
+}
+
+/// Takes the writer lock for this session, or says who holds it.
+async fn take_writer_lock(client: &Client, holder: &str) -> Result<Option<String>> {
+    let row = client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK])
+        .await
+        .map_err(backend)?;
+    if !row.get::<_, bool>(0) {
+        let held = client
+            .query_opt("SELECT holder FROM palimpsest_holder", &[])
+            .await
+            .map_err(backend)?;
+        return Ok(Some(held.map_or_else(
+            || "holder unknown".to_string(),
+            |r| r.get::<_, String>(0),
+        )));
+    }
+    let note = format!("{holder}, pid {}", std::process::id());
+    let params: [&(dyn ToSql + Sync); 1] = [&note];
+    client
+        .execute("DELETE FROM palimpsest_holder", &[])
+        .await
+        .map_err(backend)?;
+    client
+        .execute(
+            "INSERT INTO palimpsest_holder (holder) VALUES ($1)",
+            &params,
+        )
+        .await
+        .map_err(backend)?;
+    Ok(None)
+}
+
+/// For tests: a new, empty database on the server the `PG*` variables name
+/// (as `pg_virtualenv` sets them), or `None` with a notice when none is.
+/// `PALIMPSEST_REQUIRE_POSTGRES=1` (set by CI) turns the notice into a
+/// failure, so the PostgreSQL tests never pass by being skipped.
+#[cfg(test)]
+pub(super) fn scratch_database(test: &str) -> Option<PostgresUrl> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let Ok(host) = std::env::var("PGHOST") else {
+        assert!(
+            std::env::var_os("PALIMPSEST_REQUIRE_POSTGRES").is_none(),
+            "{test}: PostgreSQL is required but PGHOST is not set"
+        );
+        // Straight to the terminal: the test harness hides what `eprintln!` says.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("NOTICE: {test} skipped on PostgreSQL: no server configured (PGHOST unset)\n")
+                .as_bytes(),
+        );
+        return None;
+    };
+    let name = format!(
+        "palimpsest_unit_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let made = std::process::Command::new("createdb")
+        .arg(&name)
+        .status()
+        .expect("createdb runs");
+    assert!(made.success(), "createdb {name} failed");
+    let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.into());
+    let url = format!(
+        "postgres://{}:{}@{host}:{}/{name}",
+        var("PGUSER", "postgres"),
+        var("PGPASSWORD", ""),
+        var("PGPORT", "5432"),
+    );
+    Some(url.parse().expect("scratch URL"))
+}

@@ -1,0 +1,174 @@
+//! The archive in PostgreSQL (`--archive postgres://…`): the same commands
+//! read back exactly what they read from a directory archive, and readers
+//! run while a crawl writes, where a directory admits one process.
+//! These tests need a server (`pg_virtualenv` gives one); without it they
+//! print a notice, and CI, which always has one, makes that a failure.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::damage::{self, DEADLINE, pages_verified, warc_of_stories};
+use crate::serve::Served;
+use crate::support::{Archive, Output, Site, page, wait_until};
+
+/// `palimpsest --archive URL ARGS…`, which must not panic.
+fn palimpsest(archive: &Archive, args: &[&str]) -> Output {
+    damage::palimpsest(Path::new(&archive.path()), args)
+}
+
+/// The reading commands compared between the two archives.
+const READINGS: [&[&str]; 7] = [
+    &["list", "--all-pages", "--json"],
+    &["export", "--format", "jsonl", "--all-versions"],
+    &["export", "--format", "csv"],
+    &["history", "http://news.test/story/7.html"],
+    &["show", "http://news.test/story/1111.html", "--json"],
+    &["changes", "--all-pages", "--json"],
+    // One story's number: ties between equal scores have no set order.
+    &["search", "1111", "--json"],
+];
+
+/// What the reading commands print, each run to success.
+fn readings(archive: &Archive) -> Vec<String> {
+    READINGS
+        .iter()
+        .map(|args| {
+            let out = palimpsest(archive, args);
+            out.assert_success(&args.join(" "));
+            out.stdout
+        })
+        .collect()
+}
+
+/// Fails on the first line where a reading differs, naming its command.
+fn assert_same_readings(found: &[String], expected: &[String]) {
+    for ((args, found), expected) in READINGS.iter().zip(found).zip(expected) {
+        let mismatch = found
+            .lines()
+            .zip(expected.lines())
+            .enumerate()
+            .find(|(_, (f, e))| f != e);
+        if let Some((n, (f, e))) = mismatch {
+            panic!(
+                "`{}` line {n} differs:\n  postgres:  {f}\n  directory: {e}",
+                args.join(" ")
+            );
+        }
+        assert_eq!(
+            found.lines().count(),
+            expected.lines().count(),
+            "`{}` printed a different number of lines",
+            args.join(" ")
+        );
+    }
+}
+
+#[test]
+fn an_archive_in_postgres_reads_exactly_like_one_in_a_directory() {
+    let Some(database) = Archive::postgres("postgres archive reads like a directory") else {
+        return;
+    };
+    let directory = Archive::new();
+    let warc = Path::new(&directory.path()).with_extension("warc");
+    // Enough records that the archive trains its record dictionary.
+    std::fs::write(&warc, warc_of_stories(1_200)).unwrap();
+    for archive in [&directory, &database] {
+        palimpsest(archive, &["import-warc", warc.to_str().unwrap()]).assert_success("import-warc");
+    }
+    let expected = readings(&directory);
+    assert!(expected[0].lines().count() >= 1_200, "{}", expected[0]);
+    assert_same_readings(&readings(&database), &expected);
+
+    let verdict = palimpsest(&database, &["verify"]);
+    verdict.assert_success("verify on PostgreSQL");
+    assert_eq!(pages_verified(&verdict), 1_200);
+    let stats = palimpsest(&database, &["stats", "--json"]);
+    stats.assert_success("stats");
+    assert!(stats.stdout.contains("\"pages\":1200"), "{}", stats.stdout);
+
+    // What only a directory archive does is refused, with the reason.
+    for command in ["compact", "salvage"] {
+        let mut args = vec![command];
+        if command == "salvage" {
+            args.extend(["--to", "/nonexistent/palimpsest-salvage"]);
+        }
+        let out = palimpsest(&database, &args);
+        assert!(!out.success(), "{command} ran on PostgreSQL");
+        assert!(
+            out.stderr.contains("works on an archive directory"),
+            "{command}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// A site of `n` articles linked from its front page.
+fn site(n: usize) -> Site {
+    let links: Vec<String> = (0..n).map(|i| format!("/news/{i}.html")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    let mut site = Site::new().page("daily.test", "/", page("Front page", &refs));
+    for (i, link) in links.iter().enumerate() {
+        let body = format!(
+            "<html><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>\
+             <p>The harbour authority said on Tuesday that story {i} had many words in it, \
+             enough words for an article that the extractor keeps as an article.</p>\
+             <p>A second paragraph follows, with more words about the harbour and its storms.</p>\
+             </article></body></html>"
+        );
+        site = site.page("daily.test", link, body);
+    }
+    site
+}
+
+/// Pages fetched so far, as `list` tells a reader (none before the crawl
+/// has laid out the archive's tables).
+fn fetched(archive: &Archive) -> usize {
+    let list = palimpsest(archive, &["list", "--all-pages", "--json"]);
+    list.stdout.matches("\"state\":\"fetched\"").count()
+}
+
+#[test]
+fn readers_read_a_postgres_archive_while_a_crawl_writes_it() {
+    let Some(archive) = Archive::postgres("readers beside a writer") else {
+        return;
+    };
+    let server = site(30).serve();
+    // Five pages a second: the crawl is still writing while readers read.
+    let crawl = archive
+        .crawl(&server, &["daily.test"])
+        .args(["--rate", "5/s"])
+        .arg(server.url("daily.test", "/"))
+        .spawn();
+    wait_until(Duration::from_secs(30), "the crawl stores pages", || {
+        fetched(&archive) >= 3
+    });
+
+    // A reader is never refused, and sees the crawl's progress.
+    palimpsest(&archive, &["list"]).assert_success("list while crawling");
+    let served = Served::start(&archive);
+    let (status, _, body) = served.get("/?all=1");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("daily.test"), "{body}");
+    // A second writer is refused, told who writes.
+    let second = archive
+        .crawl(&server, &["daily.test"])
+        .arg(server.url("daily.test", "/"))
+        .run(DEADLINE);
+    assert!(!second.success(), "a second crawl was let in");
+    assert!(
+        second.stderr.contains("palimpsest crawl, pid"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        fetched(&archive) < 31,
+        "the crawl ended before the readers read"
+    );
+
+    crawl.wait(DEADLINE).assert_success("crawl into PostgreSQL");
+    assert_eq!(fetched(&archive), 31);
+    // What serve reads goes on following the writer.
+    let (_, _, body) = served.get("/?all=1");
+    assert!(body.contains("Story 29"), "{body}");
+    palimpsest(&archive, &["verify"]).assert_success("verify after the crawl");
+}
