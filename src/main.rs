@@ -105,6 +105,15 @@ enum Command {
     },
     /// Rewrite the archive into a new database holding only live records, then swap it in.
     Compact,
+    /// Copy an archive into an empty one elsewhere (a directory or postgres://…), then verify it; run again, a copy cut short goes on.
+    Copy {
+        /// The archive to copy (a directory or postgres://USER@HOST/DB).
+        #[arg(long, value_parser = Location::parse)]
+        from: Location,
+        /// Where to copy it (must hold no archive, or a copy cut short).
+        #[arg(long, value_parser = Location::parse)]
+        to: Location,
+    },
     /// Search the text of every version of every page (words, "phrases", OR, -word, title:, author:, host:, language:).
     Search {
         /// The query.
@@ -663,6 +672,7 @@ fn run(
         Command::Export(args) => Reading::Export(args.options()).run(archive, out),
         Command::Verify { json } => Reading::Verify { json: *json }.run(archive, out),
         Command::Compact => commands::compact(archive, out),
+        Command::Copy { from, to } => commands::copy(from, to, out),
         Command::Search {
             query,
             host,

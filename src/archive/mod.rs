@@ -9,6 +9,7 @@ mod codec;
 mod compact;
 #[cfg(test)]
 mod contract;
+mod copy;
 mod engine;
 mod guard;
 mod keys;
@@ -24,6 +25,7 @@ mod verify;
 
 pub use codec::{DeltaBase, PayloadBlob};
 pub use compact::{CompactReport, compact};
+pub use copy::{CopyReport, copy};
 pub use guard::Damage;
 pub use location::Location;
 pub use postgres::PostgresUrl;
@@ -117,6 +119,14 @@ pub enum ArchiveError {
     /// serving note), payload compression, the writer thread's start.
     #[error("archive I/O error: {0}")]
     Io(#[from] io::Error),
+    /// `copy` was asked to write where it must not.
+    #[error("cannot copy into {to}: {why}")]
+    CopyRefused {
+        /// The target named.
+        to: String,
+        /// Why not.
+        why: String,
+    },
     /// A reading command was pointed at a place that holds no archive.
     #[error("no archive at {archive} (crawl something first, or pass --archive DIR)")]
     Missing {

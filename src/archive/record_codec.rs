@@ -392,6 +392,21 @@ impl Archive {
         Ok(id)
     }
 
+    /// Keeps a copy beside the database of every record dictionary it
+    /// holds (after records arrived with their dictionaries, by `copy`).
+    pub(super) fn keep_dictionary_copies(&self) -> Result<()> {
+        if self.db.sled().is_none() {
+            return Ok(());
+        }
+        for kv in self.db.scan_prefix(keys::record_dictionary_prefix()) {
+            let (k, v) = kv?;
+            if let Some(id) = keys::decode_record_dictionary(&k) {
+                self.keep_dictionary_copy(id, &v)?;
+            }
+        }
+        Ok(())
+    }
+
     /// A copy beside the database, standing in for the dictionary if sled
     /// loses the record that holds it.
     fn keep_dictionary_copy(&self, id: DictionaryId, bytes: &[u8]) -> Result<()> {

@@ -637,6 +637,44 @@ pub fn compact(location: &Location, out: &mut dyn Write) -> anyhow::Result<Outco
     Ok(Outcome::Done)
 }
 
+/// `palimpsest copy`: the archive at `from` copied into `to`, then verified.
+pub fn copy(from: &Location, to: &Location, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let bar = export::progress_bar();
+    let report = archive::copy(from, to, &|records, _bytes| {
+        if let Some(b) = &bar {
+            b.set_position(records);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    writeln!(
+        out,
+        "copied {} ({}){} from {from} to {to}; verified {}: {}",
+        counted(report.records, "record", "records"),
+        human_bytes(report.bytes),
+        if report.resumed {
+            ", going on from where a copy stopped,"
+        } else {
+            ""
+        },
+        counted(report.pages, "page", "pages"),
+        if report.problems.is_empty() {
+            "clean".to_string()
+        } else {
+            counted(report.problems.len() as u64, "problem", "problems")
+        },
+    )?;
+    for problem in &report.problems {
+        writeln!(out, "  {problem}")?;
+    }
+    Ok(if report.problems.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::Problems
+    })
+}
+
 /// `palimpsest search`: the pages whose versions match, best first, each
 /// with its best-matching version and a snippet (matches in bold, or
 /// between brackets); the index is brought up to date first.

@@ -172,3 +172,51 @@ fn readers_read_a_postgres_archive_while_a_crawl_writes_it() {
     assert!(body.contains("Story 29"), "{body}");
     palimpsest(&archive, &["verify"]).assert_success("verify after the crawl");
 }
+
+#[test]
+fn an_archive_copied_to_postgres_and_back_reads_the_same() {
+    let Some(database) = Archive::postgres("copy to PostgreSQL and back") else {
+        return;
+    };
+    let original = Archive::new();
+    let warc = Path::new(&original.path()).with_extension("warc");
+    std::fs::write(&warc, warc_of_stories(1_200)).unwrap();
+    palimpsest(&original, &["import-warc", warc.to_str().unwrap()]).assert_success("import");
+    let expected = readings(&original);
+
+    let copy = |from: &Archive, to: &Archive| {
+        let out = damage::palimpsest(
+            Path::new("unused"),
+            &["copy", "--from", &from.path(), "--to", &to.path()],
+        );
+        out.assert_success("copy");
+        assert!(
+            out.stdout.contains("verified 1200 pages: clean"),
+            "{}",
+            out.stdout
+        );
+        out
+    };
+    let said = copy(&original, &database);
+    // The password never reaches the output.
+    if let Some(password) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
+        assert!(!said.stdout.contains(&password), "{}", said.stdout);
+    }
+    assert_same_readings(&readings(&database), &expected);
+    let back = Archive::new();
+    copy(&database, &back);
+    assert_same_readings(&readings(&back), &expected);
+    palimpsest(&back, &["verify"]).assert_success("verify the copy back");
+
+    // A copy never writes over an archive.
+    let again = damage::palimpsest(
+        Path::new("unused"),
+        &["copy", "--from", &original.path(), "--to", &back.path()],
+    );
+    assert!(!again.success(), "copied over an archive");
+    assert!(
+        again.stderr.contains("already holds an archive"),
+        "{}",
+        again.stderr
+    );
+}
