@@ -614,18 +614,10 @@ fn verdict(report: &archive::VerifyReport) -> String {
 /// `palimpsest compact`: the archive at `location` rewritten with only its
 /// live records, each compressed with the newest record dictionary.
 pub fn compact(location: &Location, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let bar = export::progress_bar();
     let dir = location
         .require_dir("compact")
         .map_err(anyhow::Error::msg)?;
-    let report = archive::compact(dir, &|records, _bytes| {
-        if let Some(b) = &bar {
-            b.set_position(records);
-        }
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let report = with_record_bar(|progress| archive::compact(dir, progress))?;
     writeln!(
         out,
         "compacted {} ({} written again with the record dictionary): {} -> {} on disk",
@@ -637,17 +629,24 @@ pub fn compact(location: &Location, out: &mut dyn Write) -> anyhow::Result<Outco
     Ok(Outcome::Done)
 }
 
-/// `palimpsest copy`: the archive at `from` copied into `to`, then verified.
-pub fn copy(from: &Location, to: &Location, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+/// Runs `work` under a progress bar of the records it has done (when
+/// stderr is a terminal).
+fn with_record_bar<T>(work: impl FnOnce(&dyn Fn(u64, u64)) -> T) -> T {
     let bar = export::progress_bar();
-    let report = archive::copy(from, to, &|records, _bytes| {
+    let result = work(&|records, _bytes| {
         if let Some(b) = &bar {
             b.set_position(records);
         }
-    })?;
+    });
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    result
+}
+
+/// `palimpsest copy`: the archive at `from` copied into `to`, then verified.
+pub fn copy(from: &Location, to: &Location, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let report = with_record_bar(|progress| archive::copy(from, to, progress))?;
     writeln!(
         out,
         "copied {} ({}){} from {from} to {to}; verified {}: {}",

@@ -63,18 +63,24 @@ fn assert_same_readings(found: &[String], expected: &[String]) {
     }
 }
 
+/// Imports the same 1,200 stories into each archive: enough records that
+/// an archive trains its record dictionary.
+fn import_stories(archives: &[&Archive]) {
+    let scratch = tempfile::tempdir().unwrap();
+    let warc = scratch.path().join("stories.warc");
+    std::fs::write(&warc, warc_of_stories(1_200)).unwrap();
+    for archive in archives {
+        palimpsest(archive, &["import-warc", warc.to_str().unwrap()]).assert_success("import-warc");
+    }
+}
+
 #[test]
 fn an_archive_in_postgres_reads_exactly_like_one_in_a_directory() {
     let Some(database) = Archive::postgres("postgres archive reads like a directory") else {
         return;
     };
     let directory = Archive::new();
-    let warc = Path::new(&directory.path()).with_extension("warc");
-    // Enough records that the archive trains its record dictionary.
-    std::fs::write(&warc, warc_of_stories(1_200)).unwrap();
-    for archive in [&directory, &database] {
-        palimpsest(archive, &["import-warc", warc.to_str().unwrap()]).assert_success("import-warc");
-    }
+    import_stories(&[&directory, &database]);
     let expected = readings(&directory);
     assert!(expected[0].lines().count() >= 1_200, "{}", expected[0]);
     assert_same_readings(&readings(&database), &expected);
@@ -179,9 +185,7 @@ fn an_archive_copied_to_postgres_and_back_reads_the_same() {
         return;
     };
     let original = Archive::new();
-    let warc = Path::new(&original.path()).with_extension("warc");
-    std::fs::write(&warc, warc_of_stories(1_200)).unwrap();
-    palimpsest(&original, &["import-warc", warc.to_str().unwrap()]).assert_success("import");
+    import_stories(&[&original]);
     let expected = readings(&original);
 
     let copy = |from: &Archive, to: &Archive| {
