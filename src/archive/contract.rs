@@ -77,12 +77,29 @@ fn pages_and_read_your_writes(store: &impl Store) {
     assert_eq!(pages, vec![(UrlId(1), page.clone())]);
     assert_eq!(
         store.lookup("HTTP://News.test/a#top").unwrap(),
-        (UrlId(1), page)
+        (UrlId(1), page.clone())
     );
     assert!(matches!(
         store.lookup("http://news.test/b"),
         Err(super::ArchiveError::UnknownUrl { .. })
     ));
+
+    // Reading ahead changes no answer: staged writes still come first,
+    // whether staged before or after the read-ahead.
+    let (b, c) = (url("/b"), url("/c"));
+    let mut txn = store.begin();
+    txn.add_url(&b, UrlId(2));
+    txn.read_ahead_urls(&[&url("/a"), &b, &c]).unwrap();
+    txn.add_url(&c, UrlId(3));
+    let mut moved = page.clone();
+    moved.depth = 7;
+    txn.put_page(UrlId(1), &moved).unwrap();
+    assert_eq!(txn.url_id(&url("/a")).unwrap(), Some(UrlId(1)));
+    assert_eq!(txn.url_id(&b).unwrap(), Some(UrlId(2)));
+    assert_eq!(txn.url_id(&c).unwrap(), Some(UrlId(3)));
+    assert_eq!(txn.url_id(&url("/d")).unwrap(), None);
+    assert_eq!(txn.page(UrlId(1)).unwrap(), Some(moved));
+    drop(txn);
 }
 
 /// A payload is stored once and read back as given; two captures in one

@@ -71,6 +71,20 @@ impl Engine {
         }
     }
 
+    /// The values of many keys, in their order: one round trip for an
+    /// engine across a network.
+    pub(super) fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<IVec>>> {
+        match self {
+            Engine::Sled(db) => keys.iter().map(|k| Ok(db.get(k)?)).collect(),
+            Engine::Postgres(kv) => kv.get_many(keys),
+        }
+    }
+
+    /// Whether each read is a round trip to a server (worth batching).
+    pub(super) fn is_remote(&self) -> bool {
+        matches!(self, Engine::Postgres(_))
+    }
+
     pub(super) fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool> {
         let key = key.as_ref();
         match self {

@@ -511,12 +511,18 @@ pub struct Stats {
     pub record_dictionaries: u64,
 }
 
+/// At most this many URLs are read ahead at once (`Txn::read_ahead_urls`).
+const READ_AHEAD_URLS: usize = 2_000;
+
 /// Writes to be applied together, readable before they are applied: the
 /// sled archive's [`Txn`].
 pub struct Staging<'a> {
     archive: &'a Archive,
     batch: engine::Writes,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Stored values read ahead of their use (`Txn::read_ahead_urls`); the
+    /// overlay's writes come first.
+    read_ahead: HashMap<Vec<u8>, Option<sled::IVec>>,
     /// Records encoded into the batch, counted towards dictionary training.
     records_put: u64,
     /// Versions recorded (and whether by `reextract`), logged under
@@ -531,10 +537,25 @@ impl Staging<'_> {
     }
 
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.overlay.get(key) {
-            Some(v) => Ok(v.clone()),
-            None => Ok(self.archive.db.get(key)?.map(|v| v.to_vec())),
+        if let Some(v) = self.overlay.get(key) {
+            return Ok(v.clone());
         }
+        if let Some(v) = self.read_ahead.get(key) {
+            return Ok(v.as_ref().map(|v| v.to_vec()));
+        }
+        Ok(self.archive.db.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Reads the stored values of `keys` in one go (those neither staged
+    /// nor read already).
+    fn read_ahead(&mut self, keys: Vec<Vec<u8>>) -> Result<()> {
+        let wanted: Vec<Vec<u8>> = keys
+            .into_iter()
+            .filter(|k| !self.overlay.contains_key(k) && !self.read_ahead.contains_key(k))
+            .collect();
+        let values = self.archive.db.get_many(&wanted)?;
+        self.read_ahead.extend(wanted.into_iter().zip(values));
+        Ok(())
     }
 
     /// A payload or article blob, staged or stored, read from its pack when
@@ -612,6 +633,23 @@ impl Staging<'_> {
 impl Txn for Staging<'_> {
     fn staged_writes(&self) -> usize {
         self.overlay.len()
+    }
+
+    fn read_ahead_urls(&mut self, urls: &[&CanonicalUrl]) -> Result<()> {
+        if !self.archive.db.is_remote() {
+            return Ok(());
+        }
+        // A hostile page's half a million links are read one by one past
+        // this, rather than held all at once.
+        let urls = &urls[..urls.len().min(READ_AHEAD_URLS)];
+        self.read_ahead(urls.iter().map(|u| keys::url(u.as_str())).collect())?;
+        let mut pages = Vec::with_capacity(urls.len());
+        for url in urls {
+            if let Some(id) = self.url_id(url)? {
+                pages.push(keys::page(id));
+            }
+        }
+        self.read_ahead(pages)
     }
 
     fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>> {
@@ -767,6 +805,7 @@ impl Store for Archive {
             archive: self,
             batch: engine::Writes::default(),
             overlay: HashMap::new(),
+            read_ahead: HashMap::new(),
             records_put: 0,
             changes: Vec::new(),
         }

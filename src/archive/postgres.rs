@@ -216,6 +216,27 @@ impl Kv {
         })
     }
 
+    pub(super) fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<IVec>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = keys.to_vec();
+        let found = self.run(|client| async move {
+            let rows = client
+                .query_typed(
+                    "SELECT k, v FROM palimpsest_kv WHERE k = ANY($1)",
+                    &[(&wanted, Type::BYTEA_ARRAY)],
+                )
+                .await
+                .map_err(backend)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| (r.get::<_, Vec<u8>>(0), IVec::from(r.get::<_, Vec<u8>>(1))))
+                .collect::<std::collections::HashMap<_, _>>())
+        })?;
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+    }
+
     /// Applies the writes in one statement, so all or none of them land.
     pub(super) fn apply(&self, writes: Writes) -> Result<()> {
         let (mut keys, mut values, mut removed) = (Vec::new(), Vec::new(), Vec::new());

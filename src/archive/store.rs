@@ -50,6 +50,12 @@ pub trait Txn {
     /// Writes staged so far: a writer commits before a transaction grows
     /// without bound (its writes are held in memory until it commits).
     fn staged_writes(&self) -> usize;
+    /// Reads ahead, together, what admitting these URLs will ask (their
+    /// ids and pages): an engine across a network answers in two round
+    /// trips rather than two a URL. Only a hint: nothing changes without it.
+    fn read_ahead_urls(&mut self, _urls: &[&CanonicalUrl]) -> Result<()> {
+        Ok(())
+    }
     /// The id of a canonical URL, if the archive knows it.
     fn url_id(&self, url: &CanonicalUrl) -> Result<Option<UrlId>>;
     /// Gives a new URL its id (the caller owns the id counter).

@@ -466,6 +466,7 @@ impl Writer {
         let mut done = HashSet::new();
         let moved_to = self.moved.get(&page.scope).cloned().unwrap_or_default();
         let index_nesting = index_nesting(st, page)?;
+        st.read_ahead_urls(&found.iter().map(|d| &d.url).collect::<Vec<_>>())?;
         for Discovered { url, how, updated } in found {
             if url == page.url || !done.insert((url.clone(), how)) {
                 continue;
