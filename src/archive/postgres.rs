@@ -12,7 +12,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
+use rustls_platform_verifier::BuilderVerifierExt;
 use sled::IVec;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -31,6 +33,8 @@ const MIGRATIONS: &[&str] = &[
 const WRITER_LOCK: i64 = 0x7061_6c69_6d70;
 /// Held while a process creates or migrates the tables.
 const MIGRATION_LOCK: i64 = 0x7061_6c69_6d71;
+/// How long connecting may take unless the URL says (`connect_timeout`).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Entries fetched per round trip when iterating.
 const PAGE_ROWS: i64 = 512;
 
@@ -156,15 +160,18 @@ impl Kv {
             .thread_name("postgres")
             .enable_all()
             .build()?;
-        let config = url.config.clone();
+        let mut config = url.config.clone();
+        if config.get_application_name().is_none() {
+            // So the server's own views (pg_stat_activity) say who we are.
+            config.application_name("palimpsest");
+        }
+        if config.get_connect_timeout().is_none() {
+            // An unreachable server is an error, not a wait of minutes.
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let holder = holder.to_string();
         let opened = runtime.block_on(async move {
-            let (mut client, connection) = config.connect(NoTls).await.map_err(backend)?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!("PostgreSQL connection ended: {e}");
-                }
-            });
+            let mut client = connect(&config).await?;
             if access == Access::Write {
                 migrate(&mut client).await?;
                 if let Some(other) = take_writer_lock(&client, &holder).await? {
@@ -332,6 +339,36 @@ impl Kv {
                 })
                 .collect())
         })
+    }
+}
+
+/// Connects, over TLS when the URL asks for it (`sslmode=require`): the
+/// server's certificate is verified against the system's roots.
+async fn connect(config: &Config) -> Result<Client> {
+    if config.get_ssl_mode() == SslMode::Require {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_platform_verifier())
+            .map_err(backend)?
+            .with_no_client_auth();
+        let (client, connection) = config
+            .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+            .await
+            .map_err(backend)?;
+        tokio::spawn(watch(connection));
+        Ok(client)
+    } else {
+        let (client, connection) = config.connect(NoTls).await.map_err(backend)?;
+        tokio::spawn(watch(connection));
+        Ok(client)
+    }
+}
+
+/// Drives a connection until it ends, saying why if it failed.
+async fn watch<F: Future<Output = std::result::Result<(), tokio_postgres::Error>>>(connection: F) {
+    if let Err(e) = connection.await {
+        tracing::warn!("PostgreSQL connection ended: {e}");
     }
 }
 

@@ -224,3 +224,65 @@ fn an_archive_copied_to_postgres_and_back_reads_the_same() {
         again.stderr
     );
 }
+
+/// `psql -Atc SQL` on the test server's database `db`.
+fn psql(db: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args(["-d", db, "-Atc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_url_asking_for_tls_is_served_over_tls_or_refused() {
+    let Some(archive) = Archive::postgres("TLS when the URL asks") else {
+        return;
+    };
+    import_stories(&[&archive]);
+    let db = archive.path().rsplit('/').next().unwrap().to_string();
+    let tls = format!("{}?sslmode=require", archive.path());
+    let mut served = std::process::Command::new(crate::support::bin())
+        .args(["serve", "--archive", &tls, "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut connected = None;
+    wait_until(
+        Duration::from_secs(20),
+        "serve connects or gives up",
+        || {
+            if let Ok(Some(_)) = served.try_wait() {
+                return true;
+            }
+            connected = Some(psql(
+                &db,
+                "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.application_name = 'palimpsest'",
+            ))
+            .filter(|c| !c.is_empty());
+            connected.is_some()
+        },
+    );
+    let _ = served.kill();
+    let out = served.wait_with_output().unwrap();
+    match connected {
+        // Connected: only ever encrypted.
+        Some(ssl) => assert_eq!(ssl, "t", "a connection asked to use TLS did not"),
+        // The server offers no TLS, or a certificate this machine does not
+        // trust: said plainly, and nothing read in the clear.
+        None => {
+            let said = String::from_utf8_lossy(&out.stderr).to_lowercase();
+            assert!(
+                said.contains("tls") || said.contains("certificate"),
+                "{said}"
+            );
+        }
+    }
+}
