@@ -20,7 +20,9 @@
 //! `BENCH_HOSTS=4 BENCH_PAGES=100 cargo bench --bench crawl_throughput`.
 //! Other knobs: `BENCH_CONCURRENCY` (64), `BENCH_RATE` (1000/s),
 //! `BENCH_ARCHIVE` (a directory to keep the archive in; default a temporary
-//! directory, removed afterwards).
+//! directory, removed afterwards; or an empty PostgreSQL database,
+//! `postgres://USER:PASSWORD@HOST/DB`, whose commits per second during the
+//! crawl are printed too, read from `pg_stat_database` with `psql`).
 //!
 //! `BENCH_INDEX_COST=1` then crawls the site again with and without
 //! `--no-search-index` (`BENCH_INDEX_RUNS` times each, 3 by default,
@@ -411,11 +413,19 @@ fn main() {
         extra: Vec::new(),
     };
     println!("running: {}", crawl.describe());
+    let commits_before = database_commits(&crawl.archive);
     let result = crawl.run().unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(1);
     });
     report(&crawl, &result, site.total_bytes, (hosts * pages) as f64);
+    if let (Some(before), Some(after)) = (commits_before, database_commits(&crawl.archive)) {
+        let commits = after.saturating_sub(before);
+        println!(
+            "database        {commits} transactions committed, {:.0} a second (each read outside a batch is one)",
+            commits as f64 / result.wall.as_secs_f64()
+        );
+    }
     if env_or("BENCH_INDEX_COST", 0u8) != 0 {
         index_cost(&crawl, tmp.path(), env_or("BENCH_INDEX_RUNS", 3));
     }
@@ -431,6 +441,21 @@ fn main() {
         }
     }
     server.stop();
+}
+
+/// Transactions the PostgreSQL database named by `archive` has committed,
+/// or `None` for a directory archive.
+fn database_commits(archive: &Path) -> Option<u64> {
+    let url = archive.to_str().filter(|a| a.starts_with("postgres"))?;
+    let out = Command::new("psql")
+        .args([
+            url,
+            "-Atc",
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+        ])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
 /// What Scrapy's crawl of the site did.
