@@ -54,7 +54,8 @@ pub(super) fn warc_of_stories(n: usize) -> Vec<u8> {
 
 /// An archive of [`STORIES`] imported pages, closed cleanly.
 pub(super) fn archive_of_stories() -> Archive {
-    let archive = Archive::new();
+    // Damage, packs and compaction are the files of a directory archive.
+    let archive = Archive::directory();
     let warc = Path::new(&archive.path()).with_extension("warc");
     std::fs::write(&warc, warc_of_stories(STORIES)).unwrap();
     let path = archive.path();

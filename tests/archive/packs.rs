@@ -38,7 +38,7 @@ fn site_of_long_stories() -> Server {
 #[test]
 fn payloads_in_packs_are_salvaged_when_the_database_is_cut_short() {
     let server = site_of_long_stories();
-    let archive = Archive::new();
+    let archive = Archive::directory();
     archive.crawl_site(&server, "daily.test", "1000/s", Duration::from_secs(120));
     let stats = archive.stats();
     assert!(

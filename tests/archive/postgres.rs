@@ -264,7 +264,7 @@ fn a_url_asking_for_tls_is_served_over_tls_or_refused() {
             connected = Some(psql(
                 &db,
                 "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
-             WHERE a.application_name = 'palimpsest'",
+             WHERE a.application_name = 'palimpsest' AND a.datname = current_database()",
             ))
             .filter(|c| !c.is_empty());
             connected.is_some()

@@ -12,7 +12,7 @@ const EDITED: &str = "http://news.test:8799/politics/minister-resigns.html";
 
 /// A copy of the fixture archive in a temp dir.
 fn old_archive() -> Archive {
-    let archive = Archive::new();
+    let archive = Archive::directory();
     std::fs::create_dir_all(archive.path()).unwrap();
     let status = Command::new("tar")
         .args([

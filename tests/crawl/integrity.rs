@@ -302,7 +302,8 @@ fn verify_reports_a_corrupt_and_a_missing_payload() {
         .page(host, "/a", page("A", &[]))
         .page(host, "/b", page("B", &[]))
         .serve();
-    let archive = Archive::new();
+    // The damage is done to the directory's files.
+    let archive = Archive::directory();
     archive
         .crawl(&server, &[host])
         .args(["--rate", "50/s"])

@@ -288,7 +288,8 @@ fn date_windows_narrow_by_publication_or_capture_date() {
 #[test]
 fn a_crawl_keeps_the_index_up_to_date_unless_told_not_to() {
     let server = news_site(Arc::new(AtomicBool::new(false)));
-    let indexed = Archive::new();
+    // The index of a directory archive is kept beside it.
+    let indexed = Archive::directory();
     indexed.crawl_site(&server, "daily.test", "50/s", DEADLINE);
     let index = std::path::Path::new(&indexed.path()).join("search");
     assert!(

@@ -177,6 +177,11 @@ fn hostile_article(edited: bool) -> String {
 /// A site whose one article carries script payloads, crawled twice with an
 /// edit in between (so it has a diff, a timeline and a feed entry).
 pub fn hostile_archive() -> (Server, Archive, String) {
+    hostile_archive_in(Archive::new())
+}
+
+/// Like [`hostile_archive`], crawled into `archive`.
+fn hostile_archive_in(archive: Archive) -> (Server, Archive, String) {
     let edited = Arc::new(AtomicBool::new(false));
     let flag = edited.clone();
     let server = Server::start(move |req| match req.path.as_str() {
@@ -189,7 +194,6 @@ pub fn hostile_archive() -> (Server, Archive, String) {
         }
         _ => status(StatusCode::NOT_FOUND),
     });
-    let archive = Archive::new();
     let crawl = archive
         .crawl(&server, &["evil.test"])
         .arg(server.url("evil.test", "/"));
@@ -386,7 +390,8 @@ fn api_answers_pages_history_diff_and_changes() {
 
 #[test]
 fn reading_commands_are_answered_by_the_process_serving_the_archive() {
-    let (_server, archive, story) = hostile_archive();
+    // A directory admits one process, so its readers go through the holder.
+    let (_server, archive, story) = hostile_archive_in(Archive::directory());
     let path = archive.path();
     let commands: Vec<Vec<&str>> = vec![
         vec!["history", &story],

@@ -765,7 +765,19 @@ pub struct Archive {
 }
 
 impl Archive {
+    /// A directory archive; with `PALIMPSEST_TEST_ARCHIVE=postgres` (a
+    /// developer's switch, to run the suite against PostgreSQL), a database.
     pub fn new() -> Self {
+        if std::env::var("PALIMPSEST_TEST_ARCHIVE").as_deref() == Ok("postgres")
+            && let Some(archive) = Archive::postgres("the suite on PostgreSQL")
+        {
+            return archive;
+        }
+        Archive::directory()
+    }
+
+    /// A directory archive, whatever the switch says.
+    pub fn directory() -> Self {
         Archive {
             dir: tempfile::Builder::new()
                 .prefix("palimpsest-test-")
@@ -814,7 +826,7 @@ impl Archive {
         );
         Some(Archive {
             postgres: Some(url),
-            ..Archive::new()
+            ..Archive::directory()
         })
     }
 
