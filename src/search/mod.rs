@@ -335,7 +335,19 @@ impl SearchIndex {
         if pending == 0 {
             return Ok(0);
         }
-        let writer = self.writer(pending)?;
+        let writer = match self.writer(pending) {
+            // Another process (a crawl, a search beside a PostgreSQL
+            // archive's writer) is bringing the index up to date: search
+            // what it has committed.
+            Err(SearchError::Index(tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            ))) => {
+                self.shared.reader.reload()?;
+                return Ok(0);
+            }
+            other => other?,
+        };
         let mut last = from;
         let mut indexed = 0;
         for logged in archive.change_log_after(from) {

@@ -286,3 +286,70 @@ fn a_url_asking_for_tls_is_served_over_tls_or_refused() {
         }
     }
 }
+
+#[test]
+fn searches_run_while_a_crawl_indexes_the_same_postgres_archive() {
+    let Some(archive) = Archive::postgres("searches beside a crawl") else {
+        return;
+    };
+    let server = site(60).serve();
+    // The crawl keeps this machine's index of the archive up to date while
+    // searches on the same machine bring it up to date too.
+    let mut crawl = archive
+        .crawl(&server, &["daily.test"])
+        .args(["--rate", "20/s"])
+        .arg(server.url("daily.test", "/"))
+        .spawn();
+    wait_until(Duration::from_secs(30), "the crawl stores pages", || {
+        fetched(&archive) >= 1
+    });
+    let mut searches = 0;
+    while !crawl.exited() || searches < 3 {
+        let out = palimpsest(&archive, &["search", "harbour", "--json"]);
+        assert!(!out.stderr.contains("error"), "{}", out.stderr);
+        searches += 1;
+    }
+    crawl.wait(DEADLINE).assert_success("crawl");
+    let out = palimpsest(&archive, &["search", "Story 59", "--json"]);
+    out.assert_success("search after the crawl");
+    assert!(out.stdout.contains("/news/59.html"), "{}", out.stdout);
+}
+
+#[test]
+fn a_search_while_another_process_writes_the_index_answers_from_what_it_holds() {
+    let Some(archive) = Archive::postgres("search beside an index writer") else {
+        return;
+    };
+    // This machine's index of the database, in a cache of the test's own.
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    let palimpsest_here = |args: &[&str]| {
+        let mut all = vec!["--archive".to_string(), archive.path()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        crate::support::spawn_with_env(&all, &env).wait(DEADLINE)
+    };
+    let warc = cache.path().join("stories.warc");
+    std::fs::write(&warc, warc_of_stories(50)).unwrap();
+    palimpsest_here(&["import-warc", warc.to_str().unwrap()]).assert_success("import");
+    palimpsest_here(&["search", "7", "--json"]).assert_success("search");
+    let index = std::fs::read_dir(cache.path().join("palimpsest"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("search");
+
+    // Another process holds the index's writer lock (as a crawl does while
+    // it indexes) while more stories arrive.
+    let lock = std::fs::File::open(index.join(".tantivy-writer.lock")).unwrap();
+    lock.lock().unwrap();
+    std::fs::write(&warc, warc_of_stories(60)).unwrap();
+    palimpsest_here(&["import-warc", warc.to_str().unwrap()]).assert_success("import more");
+    let meanwhile = palimpsest_here(&["search", "55", "--json"]);
+    assert!(!meanwhile.stderr.contains("error"), "{}", meanwhile.stderr);
+    drop(lock);
+    let after = palimpsest_here(&["search", "55", "--json"]);
+    after.assert_success("search once the index is free");
+    assert!(after.stdout.contains("story/55.html"), "{}", after.stdout);
+}
