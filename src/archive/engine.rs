@@ -19,7 +19,7 @@ pub(super) type Entries<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 /// Which engine holds the archive.
 pub(super) enum Engine {
     Sled(sled::Db),
-    Postgres(Kv),
+    Postgres(Box<Kv>),
 }
 
 /// Writes applied together: every key written or removed once.

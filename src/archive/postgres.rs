@@ -127,10 +127,14 @@ fn stopped() -> ArchiveError {
     ))
 }
 
-/// An open connection to a PostgreSQL archive.
+/// An open connection to a PostgreSQL archive, opened again when the
+/// server drops it (a restart).
 pub(super) struct Kv {
     runtime: Option<tokio::runtime::Runtime>,
-    client: Arc<Client>,
+    client: std::sync::Mutex<Arc<Client>>,
+    config: Config,
+    access: Access,
+    holder: String,
 }
 
 impl Drop for Kv {
@@ -144,7 +148,7 @@ impl Drop for Kv {
 
 /// What opening found.
 pub(super) enum Opened {
-    Ready(Kv),
+    Ready(Box<Kv>),
     /// Another process writes; what it recorded about itself.
     Locked(String),
     /// Reading was asked of a database that holds no archive.
@@ -170,6 +174,7 @@ impl Kv {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let holder = holder.to_string();
+        let (config_used, holder_used) = (config.clone(), holder.clone());
         let opened = runtime.block_on(async move {
             let mut client = connect(&config).await?;
             if access == Access::Write {
@@ -185,41 +190,103 @@ impl Kv {
             Ok::<_, ArchiveError>(Ok(client))
         })?;
         Ok(match opened {
-            Ok(client) => Opened::Ready(Kv {
+            Ok(client) => Opened::Ready(Box::new(Kv {
                 runtime: Some(runtime),
-                client: Arc::new(client),
-            }),
+                client: std::sync::Mutex::new(Arc::new(client)),
+                config: config_used,
+                access,
+                holder: holder_used,
+            })),
             Err(Some(holder)) => Opened::Locked(holder),
             Err(None) => Opened::Missing,
         })
     }
 
     /// Runs `work` with the client on the client's runtime, waiting for it.
-    fn run<T, F>(&self, work: impl FnOnce(Arc<Client>) -> F) -> Result<T>
+    /// A connection the server closed is opened again and `work` run once
+    /// more: every statement here reads, or writes values that writing
+    /// twice leaves as once.
+    fn run<T, F>(&self, work: impl Fn(Arc<Client>) -> F) -> Result<T>
     where
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
+        let client = self.client()?;
+        match self.block(work(client.clone())) {
+            Err(_) if client.is_closed() => {
+                let client = self.reconnect(&client)?;
+                self.block(work(client))
+            }
+            done => done,
+        }
+    }
+
+    /// Waits for `future`, run on the client's runtime (never on the
+    /// caller's, which may be a runtime of its own).
+    fn block<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
         let runtime = self.runtime.as_ref().ok_or_else(stopped)?;
         let (tx, rx) = sync_channel(1);
-        let future = work(self.client.clone());
         runtime.spawn(async move {
             let _ = tx.send(future.await);
         });
         rx.recv().map_err(|_| stopped())?
     }
 
+    /// The client, connected again first if the server closed it.
+    fn client(&self) -> Result<Arc<Client>> {
+        let client = self
+            .client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if client.is_closed() {
+            return self.reconnect(&client);
+        }
+        Ok(client)
+    }
+
+    /// Replaces the closed client `lost` with a new connection (unless
+    /// another thread already did), taking the writer lock again for a
+    /// writer: lost with the old session, it may have passed to another.
+    fn reconnect(&self, lost: &Arc<Client>) -> Result<Arc<Client>> {
+        let mut current = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        if !Arc::ptr_eq(&current, lost) && !current.is_closed() {
+            return Ok(current.clone());
+        }
+        tracing::warn!("the PostgreSQL connection was closed: connecting again");
+        let (config, access, holder) = (self.config.clone(), self.access, self.holder.clone());
+        let client = self.block(async move {
+            let client = connect(&config).await?;
+            if access == Access::Write
+                && let Some(other) = take_writer_lock(&client, &holder).await?
+            {
+                return Err(ArchiveError::Storage(BackendError(
+                    format!("lost the writer lock while reconnecting: {other} writes now").into(),
+                )));
+            }
+            Ok(client)
+        })?;
+        *current = Arc::new(client);
+        Ok(current.clone())
+    }
+
     pub(super) fn get(&self, key: &[u8]) -> Result<Option<IVec>> {
-        let key = key.to_vec();
-        self.run(|client| async move {
-            let row = client
-                .query_typed_opt(
-                    "SELECT v FROM palimpsest_kv WHERE k = $1",
-                    &[(&key, Type::BYTEA)],
-                )
-                .await
-                .map_err(backend)?;
-            Ok(row.map(|r| IVec::from(r.get::<_, Vec<u8>>(0))))
+        let key = Arc::new(key.to_vec());
+        self.run(|client| {
+            let key = key.clone();
+            async move {
+                let row = client
+                    .query_typed_opt(
+                        "SELECT v FROM palimpsest_kv WHERE k = $1",
+                        &[(&*key, Type::BYTEA)],
+                    )
+                    .await
+                    .map_err(backend)?;
+                Ok(row.map(|r| IVec::from(r.get::<_, Vec<u8>>(0))))
+            }
         })
     }
 
@@ -227,19 +294,22 @@ impl Kv {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let wanted = keys.to_vec();
-        let found = self.run(|client| async move {
-            let rows = client
-                .query_typed(
-                    "SELECT k, v FROM palimpsest_kv WHERE k = ANY($1)",
-                    &[(&wanted, Type::BYTEA_ARRAY)],
-                )
-                .await
-                .map_err(backend)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| (r.get::<_, Vec<u8>>(0), IVec::from(r.get::<_, Vec<u8>>(1))))
-                .collect::<std::collections::HashMap<_, _>>())
+        let wanted = Arc::new(keys.to_vec());
+        let found = self.run(|client| {
+            let wanted = wanted.clone();
+            async move {
+                let rows = client
+                    .query_typed(
+                        "SELECT k, v FROM palimpsest_kv WHERE k = ANY($1)",
+                        &[(&*wanted, Type::BYTEA_ARRAY)],
+                    )
+                    .await
+                    .map_err(backend)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| (r.get::<_, Vec<u8>>(0), IVec::from(r.get::<_, Vec<u8>>(1))))
+                    .collect::<std::collections::HashMap<_, _>>())
+            }
         })?;
         Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
@@ -264,21 +334,26 @@ impl Kv {
         if keys.is_empty() && removed.is_empty() {
             return Ok(());
         }
-        self.run(|client| async move {
-            client
-                .execute_typed(
-                    "WITH gone AS (DELETE FROM palimpsest_kv WHERE k = ANY($3)) \
-                     INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
-                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                    &[
-                        (&keys, Type::BYTEA_ARRAY),
-                        (&values, Type::BYTEA_ARRAY),
-                        (&removed, Type::BYTEA_ARRAY),
-                    ],
-                )
-                .await
-                .map_err(backend)?;
-            Ok(())
+        let writes = Arc::new((keys, values, removed));
+        self.run(|client| {
+            let writes = writes.clone();
+            async move {
+                let (keys, values, removed) = &*writes;
+                client
+                    .execute_typed(
+                        "WITH gone AS (DELETE FROM palimpsest_kv WHERE k = ANY($3)) \
+                         INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
+                         ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+                        &[
+                            (keys, Type::BYTEA_ARRAY),
+                            (values, Type::BYTEA_ARRAY),
+                            (removed, Type::BYTEA_ARRAY),
+                        ],
+                    )
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
         })
     }
 
@@ -323,21 +398,25 @@ impl Kv {
             Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
             Bound::Unbounded => None,
         };
-        let (lo, hi) = (bound(from), bound(to));
-        self.run(|client| async move {
-            let rows = client
-                .query_typed(&sql, &[(&lo, Type::BYTEA), (&hi, Type::BYTEA)])
-                .await
-                .map_err(backend)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| {
-                    (
-                        IVec::from(r.get::<_, Vec<u8>>(0)),
-                        IVec::from(r.get::<_, Vec<u8>>(1)),
-                    )
-                })
-                .collect())
+        let asked = Arc::new((sql, bound(from), bound(to)));
+        self.run(|client| {
+            let asked = asked.clone();
+            async move {
+                let (sql, lo, hi) = &*asked;
+                let rows = client
+                    .query_typed(sql, &[(lo, Type::BYTEA), (hi, Type::BYTEA)])
+                    .await
+                    .map_err(backend)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            IVec::from(r.get::<_, Vec<u8>>(0)),
+                            IVec::from(r.get::<_, Vec<u8>>(1)),
+                        )
+                    })
+                    .collect())
+            }
         })
     }
 }

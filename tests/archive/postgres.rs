@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::damage::{self, DEADLINE, pages_verified, warc_of_stories};
 use crate::serve::Served;
-use crate::support::{Archive, Output, Site, page, wait_until};
+use crate::support::{Archive, Output, Running, Server, Site, page, wait_until};
 
 /// `palimpsest --archive URL ARGS…`, which must not panic.
 fn palimpsest(archive: &Archive, args: &[&str]) -> Output {
@@ -133,6 +133,20 @@ fn fetched(archive: &Archive) -> usize {
     list.stdout.matches("\"state\":\"fetched\"").count()
 }
 
+/// A crawl of `server`'s `daily.test` at `rate`, once it has stored
+/// `pages` pages (and so laid out the archive's tables).
+fn crawl_under_way(archive: &Archive, server: &Server, rate: &str, pages: usize) -> Running {
+    let crawl = archive
+        .crawl(server, &["daily.test"])
+        .args(["--rate", rate])
+        .arg(server.url("daily.test", "/"))
+        .spawn();
+    wait_until(Duration::from_secs(30), "the crawl stores pages", || {
+        fetched(archive) >= pages
+    });
+    crawl
+}
+
 #[test]
 fn readers_read_a_postgres_archive_while_a_crawl_writes_it() {
     let Some(archive) = Archive::postgres("readers beside a writer") else {
@@ -140,14 +154,7 @@ fn readers_read_a_postgres_archive_while_a_crawl_writes_it() {
     };
     let server = site(30).serve();
     // Five pages a second: the crawl is still writing while readers read.
-    let crawl = archive
-        .crawl(&server, &["daily.test"])
-        .args(["--rate", "5/s"])
-        .arg(server.url("daily.test", "/"))
-        .spawn();
-    wait_until(Duration::from_secs(30), "the crawl stores pages", || {
-        fetched(&archive) >= 3
-    });
+    let crawl = crawl_under_way(&archive, &server, "5/s", 3);
 
     // A reader is never refused, and sees the crawl's progress.
     palimpsest(&archive, &["list"]).assert_success("list while crawling");
@@ -295,14 +302,7 @@ fn searches_run_while_a_crawl_indexes_the_same_postgres_archive() {
     let server = site(60).serve();
     // The crawl keeps this machine's index of the archive up to date while
     // searches on the same machine bring it up to date too.
-    let mut crawl = archive
-        .crawl(&server, &["daily.test"])
-        .args(["--rate", "20/s"])
-        .arg(server.url("daily.test", "/"))
-        .spawn();
-    wait_until(Duration::from_secs(30), "the crawl stores pages", || {
-        fetched(&archive) >= 1
-    });
+    let mut crawl = crawl_under_way(&archive, &server, "20/s", 1);
     let mut searches = 0;
     while !crawl.exited() || searches < 3 {
         let out = palimpsest(&archive, &["search", "harbour", "--json"]);
@@ -352,4 +352,36 @@ fn a_search_while_another_process_writes_the_index_answers_from_what_it_holds() 
     let after = palimpsest_here(&["search", "55", "--json"]);
     after.assert_success("search once the index is free");
     assert!(after.stdout.contains("story/55.html"), "{}", after.stdout);
+}
+
+#[test]
+fn connections_the_server_drops_are_opened_again() {
+    let Some(archive) = Archive::postgres("dropped connections") else {
+        return;
+    };
+    let server = site(40).serve();
+    let crawl = crawl_under_way(&archive, &server, "10/s", 3);
+    let served = Served::start(&archive);
+    assert_eq!(served.get("/?all=1").0, 200);
+
+    // As a server restart or a failover does: every session of ours ends,
+    // and the writer's lock with it.
+    let db = archive.path().rsplit('/').next().unwrap().to_string();
+    let ended = psql(
+        &db,
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'palimpsest') t",
+    );
+    assert_ne!(ended, "0", "no session was ended");
+
+    let (status, _, body) = served.get("/?all=1");
+    assert_eq!(
+        status, 200,
+        "serve after its connection was dropped: {body}"
+    );
+    crawl
+        .wait(DEADLINE)
+        .assert_success("a crawl whose connection was dropped");
+    assert_eq!(fetched(&archive), 41);
+    palimpsest(&archive, &["verify"]).assert_success("verify");
 }
