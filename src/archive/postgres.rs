@@ -56,10 +56,44 @@ impl FromStr for PostgresUrl {
     type Err = String;
 
     fn from_str(text: &str) -> std::result::Result<Self, String> {
-        let config = Config::from_str(text).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+        let mut config = Config::from_str(text).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+        fill_from_environment(&mut config, |name| std::env::var(name).ok())?;
         let shown = shown(&config);
         Ok(PostgresUrl { config, shown })
     }
+}
+
+/// What the URL leaves out is taken from `PGHOST`, `PGPORT`, `PGUSER`
+/// and `PGPASSWORD`, as libpq takes it (so a password need not be on the
+/// command line, where other users of the machine see it).
+fn fill_from_environment(
+    config: &mut Config,
+    var: impl Fn(&str) -> Option<String>,
+) -> std::result::Result<(), String> {
+    if config.get_hosts().is_empty()
+        && let Some(host) = var("PGHOST")
+    {
+        config.host(host);
+    }
+    if config.get_ports().is_empty()
+        && let Some(port) = var("PGPORT")
+    {
+        let port = port
+            .parse()
+            .map_err(|_| format!("PGPORT is not a port: {port}"))?;
+        config.port(port);
+    }
+    if config.get_user().is_none()
+        && let Some(user) = var("PGUSER")
+    {
+        config.user(user);
+    }
+    if config.get_password().is_none()
+        && let Some(password) = var("PGPASSWORD")
+    {
+        config.password(password);
+    }
+    Ok(())
 }
 
 /// The URL as it may be printed: without its password.
@@ -588,6 +622,33 @@ async fn take_writer_lock(client: &Client, holder: &str) -> Result<Option<String
     Ok(None)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_url_leaves_out_comes_from_the_pg_variables() {
+        let env = |name: &str| match name {
+            "PGHOST" => Some("127.0.0.1".to_string()),
+            "PGPORT" => Some("5433".to_string()),
+            "PGUSER" => Some("crawler".to_string()),
+            "PGPASSWORD" => Some("secret".to_string()),
+            _ => None,
+        };
+        let mut bare = Config::from_str("postgres:///news").unwrap();
+        fill_from_environment(&mut bare, env).unwrap();
+        assert_eq!(shown(&bare), "postgres://crawler@127.0.0.1:5433/news");
+        assert_eq!(bare.get_password(), Some(&b"secret"[..]));
+        // What the URL says wins.
+        let mut full = Config::from_str("postgres://reader:pw@db.test:6000/news").unwrap();
+        fill_from_environment(&mut full, env).unwrap();
+        assert_eq!(shown(&full), "postgres://reader@db.test:6000/news");
+        assert_eq!(full.get_password(), Some(&b"pw"[..]));
+        let mut bad = Config::from_str("postgres:///news").unwrap();
+        assert!(fill_from_environment(&mut bad, |n| (n == "PGPORT").then(|| "x".into())).is_err());
+    }
+}
+
 /// For tests: a new, empty database on the server the `PG*` variables name
 /// (as `pg_virtualenv` sets them), or `None` with a notice when none is.
 /// `PALIMPSEST_REQUIRE_POSTGRES=1` (set by CI) turns the notice into a
@@ -596,7 +657,7 @@ async fn take_writer_lock(client: &Client, holder: &str) -> Result<Option<String
 pub(super) fn scratch_database(test: &str) -> Option<PostgresUrl> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let Ok(host) = std::env::var("PGHOST") else {
+    if std::env::var_os("PGHOST").is_none() {
         assert!(
             std::env::var_os("PALIMPSEST_REQUIRE_POSTGRES").is_none(),
             "{test}: PostgreSQL is required but PGHOST is not set"
@@ -608,7 +669,7 @@ pub(super) fn scratch_database(test: &str) -> Option<PostgresUrl> {
                 .as_bytes(),
         );
         return None;
-    };
+    }
     let name = format!(
         "palimpsest_unit_{}_{}",
         std::process::id(),
@@ -619,12 +680,7 @@ pub(super) fn scratch_database(test: &str) -> Option<PostgresUrl> {
         .status()
         .expect("createdb runs");
     assert!(made.success(), "createdb {name} failed");
-    let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.into());
-    let url = format!(
-        "postgres://{}:{}@{host}:{}/{name}",
-        var("PGUSER", "postgres"),
-        var("PGPASSWORD", ""),
-        var("PGPORT", "5432"),
-    );
+    // Host, port, user and password come from the PG* variables.
+    let url = format!("postgres:///{name}");
     Some(url.parse().expect("scratch URL"))
 }
