@@ -622,33 +622,6 @@ async fn take_writer_lock(client: &Client, holder: &str) -> Result<Option<String
     Ok(None)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn what_the_url_leaves_out_comes_from_the_pg_variables() {
-        let env = |name: &str| match name {
-            "PGHOST" => Some("127.0.0.1".to_string()),
-            "PGPORT" => Some("5433".to_string()),
-            "PGUSER" => Some("crawler".to_string()),
-            "PGPASSWORD" => Some("secret".to_string()),
-            _ => None,
-        };
-        let mut bare = Config::from_str("postgres:///news").unwrap();
-        fill_from_environment(&mut bare, env).unwrap();
-        assert_eq!(shown(&bare), "postgres://crawler@127.0.0.1:5433/news");
-        assert_eq!(bare.get_password(), Some(&b"secret"[..]));
-        // What the URL says wins.
-        let mut full = Config::from_str("postgres://reader:pw@db.test:6000/news").unwrap();
-        fill_from_environment(&mut full, env).unwrap();
-        assert_eq!(shown(&full), "postgres://reader@db.test:6000/news");
-        assert_eq!(full.get_password(), Some(&b"pw"[..]));
-        let mut bad = Config::from_str("postgres:///news").unwrap();
-        assert!(fill_from_environment(&mut bad, |n| (n == "PGPORT").then(|| "x".into())).is_err());
-    }
-}
-
 /// For tests: a new, empty database on the server the `PG*` variables name
 /// (as `pg_virtualenv` sets them), or `None` with a notice when none is.
 /// `PALIMPSEST_REQUIRE_POSTGRES=1` (set by CI) turns the notice into a
@@ -683,4 +656,31 @@ pub(super) fn scratch_database(test: &str) -> Option<PostgresUrl> {
     // Host, port, user and password come from the PG* variables.
     let url = format!("postgres:///{name}");
     Some(url.parse().expect("scratch URL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_url_leaves_out_comes_from_the_pg_variables() {
+        let env = |name: &str| match name {
+            "PGHOST" => Some("127.0.0.1".to_string()),
+            "PGPORT" => Some("5433".to_string()),
+            "PGUSER" => Some("crawler".to_string()),
+            "PGPASSWORD" => Some("secret".to_string()),
+            _ => None,
+        };
+        let mut bare = Config::from_str("postgres:///news").unwrap();
+        fill_from_environment(&mut bare, env).unwrap();
+        assert_eq!(shown(&bare), "postgres://crawler@127.0.0.1:5433/news");
+        assert_eq!(bare.get_password(), Some(&b"secret"[..]));
+        // What the URL says wins.
+        let mut full = Config::from_str("postgres://reader:pw@db.test:6000/news").unwrap();
+        fill_from_environment(&mut full, env).unwrap();
+        assert_eq!(shown(&full), "postgres://reader@db.test:6000/news");
+        assert_eq!(full.get_password(), Some(&b"pw"[..]));
+        let mut bad = Config::from_str("postgres:///news").unwrap();
+        assert!(fill_from_environment(&mut bad, |n| (n == "PGPORT").then(|| "x".into())).is_err());
+    }
 }
