@@ -72,5 +72,8 @@ mod tests {
         // The password is never printed.
         assert_eq!(pg.to_string(), "postgres://crawler@127.0.0.1:5433/news");
         assert!(Location::parse("postgres://host/db?sslmode=bogus").is_err());
+        // A URL with a slash lost is refused, not made a directory.
+        assert!(Location::parse("postgres:/host/db").is_err());
+        assert!(Location::parse("postgresql:db").is_err());
     }
 }

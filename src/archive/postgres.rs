@@ -46,9 +46,10 @@ pub struct PostgresUrl {
 }
 
 impl PostgresUrl {
-    /// Whether `text` names a PostgreSQL archive rather than a directory.
+    /// Whether `text` names a PostgreSQL archive rather than a directory
+    /// (a mistyped URL, `postgres:/db`, is a bad URL, not a directory).
     pub fn is_postgres(text: &str) -> bool {
-        text.starts_with("postgres://") || text.starts_with("postgresql://")
+        text.starts_with("postgres:") || text.starts_with("postgresql:")
     }
 }
 
