@@ -142,7 +142,7 @@ impl Engine {
     pub(super) fn range(&self, from: Bound<Vec<u8>>, to: Bound<Vec<u8>>) -> Entries<'_> {
         match self {
             Engine::Sled(db) => Box::new(db.range((from, to)).map(|kv| Ok(kv?))),
-            Engine::Postgres(kv) => Box::new(kv.range(from, to, false)),
+            Engine::Postgres(kv) => Box::new(kv.range(from, to, false, true)),
         }
     }
 
@@ -150,7 +150,7 @@ impl Engine {
     pub(super) fn range_rev(&self, from: Bound<Vec<u8>>, to: Bound<Vec<u8>>) -> Entries<'_> {
         match self {
             Engine::Sled(db) => Box::new(db.range((from, to)).rev().map(|kv| Ok(kv?))),
-            Engine::Postgres(kv) => Box::new(kv.range(from, to, true)),
+            Engine::Postgres(kv) => Box::new(kv.range(from, to, true, true)),
         }
     }
 
@@ -167,7 +167,14 @@ impl Engine {
         &self,
         prefix: impl AsRef<[u8]>,
     ) -> impl Iterator<Item = Result<IVec>> + '_ {
-        self.scan_prefix(prefix).map(|kv| kv.map(|(k, _)| k))
+        let prefix = prefix.as_ref();
+        let (from, to) = (Bound::Included(prefix.to_vec()), prefix_end(prefix));
+        let entries: Entries<'_> = match self {
+            Engine::Sled(_) => self.range(from, to),
+            // Only the keys cross the network.
+            Engine::Postgres(kv) => Box::new(kv.range(from, to, false, false)),
+        };
+        entries.map(|kv| kv.map(|(k, _)| k))
     }
 
     /// Every entry, in key order.

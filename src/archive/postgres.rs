@@ -35,8 +35,11 @@ const WRITER_LOCK: i64 = 0x7061_6c69_6d70;
 const MIGRATION_LOCK: i64 = 0x7061_6c69_6d71;
 /// How long connecting may take unless the URL says (`connect_timeout`).
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// Entries fetched per round trip when iterating.
+/// Entries fetched per round trip when iterating, at most.
 const PAGE_ROWS: i64 = 512;
+/// A page holds no more values than this many bytes (and at least one
+/// entry): scans of payloads, megabytes each, never hold hundreds at once.
+const PAGE_BYTES: i64 = 4 << 20;
 
 /// A PostgreSQL archive's address: a `postgres://` or `postgresql://` URL.
 #[derive(Clone)]
@@ -402,19 +405,34 @@ impl Kv {
         })
     }
 
-    /// Entries between two bounds, fetched a page at a time.
-    pub(super) fn range(&self, from: Bound<Vec<u8>>, to: Bound<Vec<u8>>, rev: bool) -> Range<'_> {
+    /// Entries between two bounds (with empty values unless `values`),
+    /// fetched a page at a time.
+    pub(super) fn range(
+        &self,
+        from: Bound<Vec<u8>>,
+        to: Bound<Vec<u8>>,
+        rev: bool,
+        values: bool,
+    ) -> Range<'_> {
         Range {
             kv: self,
             from,
             to,
             rev,
+            values,
             page: std::collections::VecDeque::new(),
             done: false,
         }
     }
 
-    fn page(&self, from: &Bound<Vec<u8>>, to: &Bound<Vec<u8>>, rev: bool) -> Result<Vec<Entry>> {
+    /// The next page of a range, and whether it is the range's last.
+    fn page(
+        &self,
+        from: &Bound<Vec<u8>>,
+        to: &Bound<Vec<u8>>,
+        rev: bool,
+        values: bool,
+    ) -> Result<(Vec<Entry>, bool)> {
         let lower = match from {
             Bound::Included(_) => "k >= $1",
             Bound::Excluded(_) => "k > $1",
@@ -426,8 +444,16 @@ impl Kv {
             Bound::Unbounded => "$2::bytea IS NULL OR true",
         };
         let order = if rev { "DESC" } else { "ASC" };
+        let value = if values { "v" } else { "''::bytea" };
+        // The first PAGE_ROWS entries, cut after the one that reaches
+        // PAGE_BYTES; `taken` says how many the cut left out of.
         let sql = format!(
-            "SELECT k, v FROM palimpsest_kv WHERE ({lower}) AND ({upper}) ORDER BY k {order} LIMIT {PAGE_ROWS}"
+            "SELECT k, v, taken FROM ( \
+               SELECT k, v, count(*) OVER () AS taken, \
+                 sum(octet_length(v)) OVER (ORDER BY k {order}) - octet_length(v) AS before \
+               FROM (SELECT k, {value} AS v FROM palimpsest_kv \
+                     WHERE ({lower}) AND ({upper}) ORDER BY k {order} LIMIT {PAGE_ROWS}) first \
+             ) page WHERE before < {PAGE_BYTES} ORDER BY k {order}"
         );
         let bound = |b: &Bound<Vec<u8>>| match b {
             Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
@@ -442,7 +468,9 @@ impl Kv {
                     .query_typed(sql, &[(lo, Type::BYTEA), (hi, Type::BYTEA)])
                     .await
                     .map_err(backend)?;
-                Ok(rows
+                let taken = rows.first().map_or(0, |r| r.get::<_, i64>(2));
+                let last = taken < PAGE_ROWS && rows.len() as i64 == taken;
+                let entries = rows
                     .into_iter()
                     .map(|r| {
                         (
@@ -450,7 +478,8 @@ impl Kv {
                             IVec::from(r.get::<_, Vec<u8>>(1)),
                         )
                     })
-                    .collect())
+                    .collect();
+                Ok((entries, last))
             }
         })
     }
@@ -492,6 +521,7 @@ pub(super) struct Range<'a> {
     from: Bound<Vec<u8>>,
     to: Bound<Vec<u8>>,
     rev: bool,
+    values: bool,
     page: std::collections::VecDeque<Entry>,
     done: bool,
 }
@@ -501,9 +531,9 @@ impl Iterator for Range<'_> {
 
     fn next(&mut self) -> Option<Result<Entry>> {
         if self.page.is_empty() && !self.done {
-            match self.kv.page(&self.from, &self.to, self.rev) {
-                Ok(rows) => {
-                    self.done = (rows.len() as i64) < PAGE_ROWS;
+            match self.kv.page(&self.from, &self.to, self.rev, self.values) {
+                Ok((rows, last)) => {
+                    self.done = last;
                     if let Some((last, _)) = rows.last() {
                         let after = Bound::Excluded(last.to_vec());
                         if self.rev {

@@ -33,23 +33,36 @@ pub(super) fn warc_of_stories(n: usize) -> Vec<u8> {
         let body = format!(
             "<html><head><title>Story {i}</title></head><body><article><h1>Story number {i}</h1>{paragraphs}</article></body></html>"
         );
-        let http = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let head = format!(
-            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-{i:012}>\r\n\
-             WARC-Date: 2026-01-01T00:{:02}:{:02}Z\r\nWARC-Target-URI: http://news.test/story/{i}.html\r\n\
-             Content-Type: application/http;msgtype=response\r\nContent-Length: {}\r\n\r\n",
-            (i / 60) % 60,
-            i % 60,
-            http.len()
-        );
-        out.extend_from_slice(head.as_bytes());
-        out.extend_from_slice(http.as_bytes());
-        out.extend_from_slice(b"\r\n\r\n");
+        let uri = format!("http://news.test/story/{i}.html");
+        warc_response(&mut out, i, &uri, "text/html; charset=utf-8", &body);
     }
     out
+}
+
+/// Appends the `i`th response record of a WARC: `body` served for `uri`
+/// as `content_type`, captured `i` seconds into 2026.
+pub(super) fn warc_response(
+    out: &mut Vec<u8>,
+    i: usize,
+    uri: &str,
+    content_type: &str,
+    body: &str,
+) {
+    let http = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let head = format!(
+        "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-{i:012}>\r\n\
+         WARC-Date: 2026-01-01T00:{:02}:{:02}Z\r\nWARC-Target-URI: {uri}\r\n\
+         Content-Type: application/http;msgtype=response\r\nContent-Length: {}\r\n\r\n",
+        (i / 60) % 60,
+        i % 60,
+        http.len()
+    );
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(http.as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
 }
 
 /// An archive of [`STORIES`] imported pages, closed cleanly.

@@ -385,3 +385,49 @@ fn connections_the_server_drops_are_opened_again() {
     assert_eq!(fetched(&archive), 41);
     palimpsest(&archive, &["verify"]).assert_success("verify");
 }
+
+/// A WARC of `pages` downloads (not pages to extract) whose bodies are
+/// `kib` KiB that compress only to half (hex of pseudo-random bytes).
+fn warc_of_noise(pages: usize, kib: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut out = Vec::new();
+    for i in 0..pages {
+        let noise: String = (0..kib * 1024 / 16)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                format!("{state:016x}")
+            })
+            .collect();
+        let uri = format!("http://noise.test/{i}");
+        damage::warc_response(&mut out, i, &uri, "application/octet-stream", &noise);
+    }
+    out
+}
+
+#[test]
+fn a_scan_of_a_postgres_archive_holds_a_few_payloads_at_a_time() {
+    let Some(archive) = Archive::postgres("scans of large payloads") else {
+        return;
+    };
+    // 60 payloads of 1.5 MiB compressed: 90 MiB in the table.
+    let scratch = tempfile::tempdir().unwrap();
+    let warc = scratch.path().join("noise.warc");
+    std::fs::write(&warc, warc_of_noise(60, 3 * 1024)).unwrap();
+    palimpsest(
+        &archive,
+        &["import-warc", "--max-body", "4MiB", warc.to_str().unwrap()],
+    )
+    .assert_success("import");
+    // stats reads every record, payloads included.
+    let stats = palimpsest(&archive, &["stats", "--json"]);
+    stats.assert_success("stats");
+    assert!(stats.stdout.contains("\"payloads\":60"), "{}", stats.stdout);
+    assert!(stats.sampled_peak_rss > 0, "no peak RSS was sampled");
+    assert!(
+        stats.sampled_peak_rss < 80 << 20,
+        "stats held {} MiB",
+        stats.sampled_peak_rss >> 20
+    );
+}
