@@ -1173,7 +1173,7 @@ fn delta_base(
         key: format!("payload {digest}"),
         reason: e.to_string(),
     })?;
-    let bytes = read_payload(digest, raw, codec::MAX_DEPTH)?.unwrap_or_default();
+    let bytes = decode_payload(digest, &blob, raw, codec::MAX_DEPTH)?;
     Ok(Some(DeltaBase {
         digest: *digest,
         bytes,
@@ -1188,10 +1188,21 @@ fn read_payload(
     raw: &dyn Fn(&ContentDigest) -> Result<Option<Vec<u8>>>,
     budget: u8,
 ) -> Result<Option<Vec<u8>>> {
-    let Some(blob) = raw(digest)? else {
-        return Ok(None);
-    };
-    let body = PayloadBlob::decode(&blob, |base| {
+    match raw(digest)? {
+        Some(blob) => decode_payload(digest, &blob, raw, budget).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The payload `digest` stored as `blob`, decompressed (its bases read
+/// through `raw`).
+fn decode_payload(
+    digest: &ContentDigest,
+    blob: &[u8],
+    raw: &dyn Fn(&ContentDigest) -> Result<Option<Vec<u8>>>,
+    budget: u8,
+) -> Result<Vec<u8>> {
+    PayloadBlob::decode(blob, |base| {
         let budget = budget
             .checked_sub(1)
             .ok_or_else(|| io::Error::other("its delta chain is longer than allowed"))?;
@@ -1202,8 +1213,7 @@ fn read_payload(
     .map_err(|e| ArchiveError::Corrupt {
         key: format!("payload {digest}"),
         reason: e.to_string(),
-    })?;
-    Ok(Some(body))
+    })
 }
 
 fn corrupt_json(what: &'static str) -> impl Fn(serde_json::Error) -> ArchiveError {
