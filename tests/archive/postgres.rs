@@ -431,3 +431,27 @@ fn a_scan_of_a_postgres_archive_holds_a_few_payloads_at_a_time() {
         stats.sampled_peak_rss >> 20
     );
 }
+
+#[test]
+fn tables_laid_out_by_a_newer_palimpsest_are_refused() {
+    let Some(archive) = Archive::postgres("a newer schema") else {
+        return;
+    };
+    import_stories(&[&archive]);
+    let db = archive.path().rsplit('/').next().unwrap().to_string();
+    psql(&db, "UPDATE palimpsest_schema SET version = version + 1");
+    for args in [&["list"][..], &["import-warc", "/nonexistent.warc"][..]] {
+        let out = palimpsest(&archive, args);
+        assert!(!out.success(), "{args:?} ran on a newer schema");
+        assert!(
+            out.stderr.contains("upgrade palimpsest"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    // And nothing was changed by being refused.
+    assert_eq!(
+        psql(&db, "SELECT count(*) FROM palimpsest_kv WHERE k LIKE 'P%'"),
+        "1200"
+    );
+}
