@@ -288,13 +288,8 @@ impl Archive {
                 dir: dir.to_path_buf(),
             }),
             _lock: Some(lock),
-        };
-        archive.check_schema(Access::Write)?;
-        archive.load_record_dictionaries()?;
-        *archive
-            .last_logged
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = archive.newest_logged()?;
+        }
+        .made_ready(Access::Write)?;
         std::fs::write(
             dir.join(HOLDER_FILE),
             format!("{holder}, pid {}", std::process::id()),
@@ -320,11 +315,17 @@ impl Archive {
     /// at a time; PostgreSQL admits readers while a writer writes.
     pub fn open_reading(location: &Location, holder: &str) -> Result<Self> {
         match location {
-            Location::Dir(dir) if !dir.join("db").exists() => Err(ArchiveError::Missing {
-                archive: location.to_string(),
-            }),
-            Location::Dir(dir) => Self::open(dir, holder),
+            Location::Dir(dir) => Self::open(require_existing(location, dir)?, holder),
             Location::Postgres(url) => Self::open_postgres(url, Access::Read, holder),
+        }
+    }
+
+    /// Opens an existing archive to write in it (a PostgreSQL database
+    /// without one is given its tables, empty).
+    pub fn open_existing_to_write(location: &Location, holder: &str) -> Result<Self> {
+        match location {
+            Location::Dir(dir) => Self::open(require_existing(location, dir)?, holder),
+            Location::Postgres(url) => Self::open_postgres(url, Access::Write, holder),
         }
     }
 
@@ -353,13 +354,17 @@ impl Archive {
             _sealer: None,
             _lock: None,
         };
-        archive.check_schema(access)?;
-        archive.load_record_dictionaries()?;
-        *archive
-            .last_logged
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = archive.newest_logged()?;
-        Ok(archive)
+        archive.made_ready(access)
+    }
+
+    /// The archive once its engine is open, whichever: its schema checked
+    /// (and recorded in a new one, to write), its record dictionaries
+    /// known, and the change log's end found.
+    fn made_ready(self, access: Access) -> Result<Self> {
+        self.check_schema(access)?;
+        self.load_record_dictionaries()?;
+        *self.last_logged.lock().unwrap_or_else(|e| e.into_inner()) = self.newest_logged()?;
+        Ok(self)
     }
 
     /// Records that this process serves the archive at `origin`, for
@@ -509,6 +514,17 @@ pub struct Stats {
     pub live_bytes: u64,
     /// Dictionaries the records are compressed with.
     pub record_dictionaries: u64,
+}
+
+/// `dir`, if it holds an archive's database.
+fn require_existing<'a>(location: &Location, dir: &'a Path) -> Result<&'a Path> {
+    if dir.join("db").exists() {
+        Ok(dir)
+    } else {
+        Err(ArchiveError::Missing {
+            archive: location.to_string(),
+        })
+    }
 }
 
 /// At most this many URLs are read ahead at once (`Txn::read_ahead_urls`).

@@ -898,7 +898,7 @@ pub fn reextract(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let profiles = crate::config::profiles_by_host(seed_files)?;
-    let archive = open_existing_to_write(location, "palimpsest reextract")?;
+    let archive = Archive::open_existing_to_write(location, "palimpsest reextract")?;
     let only = url
         .map(|u| archive.lookup(u).map(|(id, _)| id))
         .transpose()?;
@@ -932,17 +932,4 @@ fn index_new_versions(archive: &Archive) {
 /// never create one).
 pub(crate) fn open_existing(location: &Location, holder: &str) -> anyhow::Result<Archive> {
     Ok(Archive::open_reading(location, holder)?)
-}
-
-/// Opens an archive that must already exist, to write in it.
-fn open_existing_to_write(location: &Location, holder: &str) -> anyhow::Result<Archive> {
-    if let Location::Dir(dir) = location
-        && !dir.join("db").exists()
-    {
-        return Err(archive::ArchiveError::Missing {
-            archive: location.to_string(),
-        }
-        .into());
-    }
-    Ok(Archive::open_at(location, holder)?)
 }
