@@ -364,6 +364,9 @@ pub struct CrawlConfig {
     pub allow_private: bool,
     /// Start a new pass even when the last one was interrupted.
     pub fresh: bool,
+    /// How long a host of a shared (PostgreSQL) archive stays with a
+    /// crawling process that stopped renewing its lease.
+    pub lease: Duration,
     /// The scope of seeds given as URLs, and the defaults of seed-file seeds.
     pub default_scope: Scope,
     /// Site profiles (selectors) by host.
@@ -406,6 +409,7 @@ impl CrawlConfig {
             resolve: Vec::new(),
             allow_private: false,
             fresh: false,
+            lease: DEFAULT_LEASE,
             default_scope: Scope {
                 host: String::new(),
                 include: Vec::new(),
@@ -473,6 +477,9 @@ pub struct CrawlFlags {
     pub allow_private: bool,
     /// `--fresh`: start a new pass instead of resuming.
     pub fresh: bool,
+    /// `--lease`: how long a crawling process holds a host of a shared
+    /// (PostgreSQL) archive without renewing.
+    pub lease: Option<Duration>,
     /// `--source-hops`: source citations followed off-site at most.
     pub source_hops: Option<u32>,
     /// `--no-search-index`: leave the search index to catch up at the next
@@ -938,6 +945,7 @@ impl CrawlConfig {
             resolve,
             allow_private: flags.allow_private,
             fresh: flags.fresh,
+            lease: flags.lease.unwrap_or(DEFAULT_LEASE),
             default_scope,
             profiles,
             watch: false,
@@ -945,6 +953,10 @@ impl CrawlConfig {
         })
     }
 }
+
+/// How long a crawling process holds a host of a shared archive without
+/// renewing its lease, unless `--lease` says.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// The `[[profile]]` tables of seed files, by host (for `reextract` and
 /// `import-warc`, which extract without crawling).

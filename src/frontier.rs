@@ -10,11 +10,11 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-pub use crate::archive::QueueEntry;
 use crate::archive::{
-    HostId, HostRecord, IdCounters, PageRecord, PageState, PassRecord, Result, Store, Txn, UrlId,
-    Via, micros,
+    HostId, HostRecord, IdCounters, PageRecord, PageState, PassRecord, Result, RoutedLink, Store,
+    Txn, UrlId, Via, micros,
 };
+pub use crate::archive::{Origin, QueueEntry};
 use crate::canonical::CanonicalUrl;
 use crate::config::{CrawlConfig, Scope};
 
@@ -183,19 +183,6 @@ pub(crate) fn judge(
     None
 }
 
-/// Why a URL is queued, which decides the bounds it meets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// A seed, or a page archived already that a new pass visits again:
-    /// asked for, not growth, so queued whatever the host's frontier holds.
-    Asked,
-    /// Found on a page: the host's frontier bound applies.
-    Found,
-    /// A sitemap or feed found on a page or in robots.txt: the host's
-    /// listing bound for the pass applies too.
-    Listing,
-}
-
 /// URLs a bound kept out of the frontier: how many, and the first hosts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Refused {
@@ -245,6 +232,42 @@ pub struct Admitter {
     /// URLs refused since the last [`Admitter::take_refused`]: by the
     /// frontier bound, and by the listing bound.
     refused: (Refused, Refused),
+    /// In a crawl shared with other processes: which hosts this one holds.
+    sharing: Option<Sharing>,
+}
+
+/// Reserves ids no other crawling process gives: `(urls, hosts)` wanted,
+/// the first of each.
+pub type ReserveIds = Box<dyn Fn(u64, u64) -> Result<IdCounters> + Send>;
+
+/// What admission needs in a crawl shared with other processes: URLs of
+/// hosts this process does not hold are routed to their holder, who
+/// admits them (so each is admitted once), and ids come from blocks no
+/// other process gives.
+pub struct Sharing {
+    /// The hosts held (authority → id, once known).
+    pub held: HashMap<String, Option<HostId>>,
+    reserve: ReserveIds,
+    /// The end of the id blocks reserved (`ids` runs up to it).
+    reserved: IdCounters,
+}
+
+/// Ids reserved at a time by a crawling process that shares its archive.
+const URL_IDS_AT_ONCE: u64 = 512;
+const HOST_IDS_AT_ONCE: u64 = 16;
+
+impl Sharing {
+    /// Holding no host yet, with no ids reserved.
+    pub fn new(reserve: ReserveIds) -> Self {
+        Self {
+            held: HashMap::new(),
+            reserve,
+            reserved: IdCounters {
+                next_url: 0,
+                next_host: 0,
+            },
+        }
+    }
 }
 
 impl Admitter {
@@ -262,7 +285,50 @@ impl Admitter {
             queued,
             awaiting,
             refused: Default::default(),
+            sharing: None,
         })
+    }
+
+    /// Admits as one of several crawling processes sharing the archive.
+    pub fn share(&mut self, sharing: Sharing) {
+        self.sharing = Some(sharing);
+    }
+
+    /// The hosts held, in a shared crawl.
+    pub fn sharing(&mut self) -> Option<&mut Sharing> {
+        self.sharing.as_mut()
+    }
+
+    /// The next URL id (or host id): from a block reserved for this
+    /// process in a shared crawl.
+    fn next_id(&mut self, host: bool) -> Result<u64> {
+        if let Some(sharing) = &mut self.sharing {
+            let (next, end) = match host {
+                false => (self.ids.next_url, sharing.reserved.next_url),
+                true => (self.ids.next_host, sharing.reserved.next_host),
+            };
+            if next >= end {
+                let (urls, hosts) = match host {
+                    false => (URL_IDS_AT_ONCE, 0),
+                    true => (0, HOST_IDS_AT_ONCE),
+                };
+                let first = (sharing.reserve)(urls, hosts)?;
+                if host {
+                    self.ids.next_host = first.next_host;
+                    sharing.reserved.next_host = first.next_host + hosts;
+                } else {
+                    self.ids.next_url = first.next_url;
+                    sharing.reserved.next_url = first.next_url + urls;
+                }
+            }
+        }
+        let id = if host {
+            &mut self.ids.next_host
+        } else {
+            &mut self.ids.next_url
+        };
+        *id += 1;
+        Ok(*id - 1)
     }
 
     /// URLs refused by the frontier bound and by the listing bound since
@@ -292,8 +358,11 @@ impl Admitter {
     }
 
     /// Writes counters and the pass record into `st` (once per batch).
+    /// Processes sharing a crawl keep their counters in the reservations.
     pub fn persist(&self, st: &mut impl Txn) -> Result<()> {
-        st.put_counters(&self.ids)?;
+        if self.sharing.is_none() {
+            st.put_counters(&self.ids)?;
+        }
         st.put_pass(&self.pass)
     }
 
@@ -312,12 +381,11 @@ impl Admitter {
             return Ok(rec);
         }
         let host = HostRecord {
-            id: HostId(self.ids.next_host),
+            id: HostId(self.next_id(true)?),
             robots: None,
             paused_until: None,
             reference: None,
         };
-        self.ids.next_host += 1;
         st.put_host(authority, &host)?;
         Ok(host)
     }
@@ -335,6 +403,22 @@ impl Admitter {
         origin: Origin,
         now: DateTime<Utc>,
     ) -> Result<Option<UrlId>> {
+        if let Some(sharing) = &self.sharing {
+            let authority = url.authority();
+            if !sharing.held.contains_key(&authority) {
+                let link = RoutedLink {
+                    url: url.clone(),
+                    depth: place.depth,
+                    source_hops: place.source_hops,
+                    scope: place.scope,
+                    via,
+                    origin,
+                    updated: None,
+                };
+                st.route(&authority, &link)?;
+                return Ok(None);
+            }
+        }
         let existing = st.url_id(url)?;
         let mut page = match existing {
             Some(id) => match st.page(id)? {
@@ -378,7 +462,7 @@ impl Admitter {
                 *id
             }
             None => {
-                let (id, new) = self.new_page(st, url, host, place, via);
+                let (id, new) = self.new_page(st, url, host, place, via)?;
                 page = Some((id, new));
                 id
             }
@@ -409,9 +493,8 @@ impl Admitter {
         host: HostId,
         place: Placement,
         via: Via,
-    ) -> (UrlId, PageRecord) {
-        let id = UrlId(self.ids.next_url);
-        self.ids.next_url += 1;
+    ) -> Result<(UrlId, PageRecord)> {
+        let id = UrlId(self.next_id(false)?);
         st.add_url(url, id);
         let page = PageRecord {
             depth: place.depth,
@@ -419,7 +502,7 @@ impl Admitter {
             pass: self.pass.number,
             ..PageRecord::new(url.clone(), host, place.scope, via)
         };
-        (id, page)
+        Ok((id, page))
     }
 
     /// The page of `url`, created (not queued) if new: for captures that
@@ -441,7 +524,7 @@ impl Admitter {
             source_hops: 0,
             scope: url.host().to_string(),
         };
-        let (id, mut page) = self.new_page(st, url, host, place, via);
+        let (id, mut page) = self.new_page(st, url, host, place, via)?;
         page.state = PageState::Fetched;
         Ok((id, page))
     }

@@ -487,6 +487,9 @@ struct CrawlArgs {
     /// Start a new pass even if the last one was interrupted.
     #[arg(long)]
     fresh: bool,
+    /// With a PostgreSQL archive: how long a host stays with a crawling process that stopped renewing its lease before another takes it over, e.g. 5s, 2m [default: 60s].
+    #[arg(long, value_name = "SPAN", value_parser = parse_lease)]
+    lease: Option<std::time::Duration>,
     /// Do not keep the search index up to date while crawling (the next search catches up).
     #[arg(long)]
     no_search_index: bool,
@@ -575,11 +578,21 @@ impl CrawlArgs {
             resolve: self.resolve.clone(),
             allow_private: self.allow_private,
             fresh: self.fresh,
+            lease: self.lease,
             source_hops: self.source_hops,
             no_search_index: self.no_search_index,
             clock: clock(),
         }
     }
+}
+
+/// A lease of at least a second (a humantime span: `5s`, `2m`).
+fn parse_lease(text: &str) -> Result<std::time::Duration, String> {
+    let span = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if span < std::time::Duration::from_secs(1) {
+        return Err("a lease must last at least 1s".into());
+    }
+    Ok(span)
 }
 
 fn main() -> ExitCode {

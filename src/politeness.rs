@@ -536,6 +536,32 @@ impl Host {
         }
     }
 
+    /// When (clock time) this host may next be sent a request: after its
+    /// last request by its period, and after any pause it asked for.
+    fn next_allowed(&self) -> DateTime<Utc> {
+        let period = self
+            .limiter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        let last = *self
+            .last_sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let blocked = *self
+            .blocked_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        let until = [last.map(|t| t + period), blocked]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(now);
+        let ahead = self.clock.span(until.saturating_duration_since(now));
+        self.clock.now() + chrono::Duration::from_std(ahead).unwrap_or(chrono::TimeDelta::MAX)
+    }
+
     /// Whether dropping this host from memory loses nothing: it is not
     /// paused, and its next request would be allowed at once anyway (robots
     /// rules and long pauses are kept in the archive and read back on the
@@ -649,7 +675,26 @@ impl HostPool {
 
     /// The state of `url`'s host, created on first contact.
     pub fn host(&self, url: &CanonicalUrl) -> Arc<Host> {
-        let authority = url.authority();
+        self.host_named(url.authority())
+    }
+
+    /// Holds every request to `authority` until the clock reads `until`:
+    /// the time its previous holder (another crawling process) left it.
+    pub fn hold_off(&self, authority: &str, until: DateTime<Utc>) {
+        self.host_named(authority.to_string()).block_until(until);
+    }
+
+    /// When `authority` may next be sent a request (now, for a host this
+    /// pool has not dealt with or has forgotten).
+    pub fn next_allowed(&self, authority: &str) -> DateTime<Utc> {
+        let hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        match hosts.get(authority) {
+            Some(host) => host.next_allowed(),
+            None => self.clock.now(),
+        }
+    }
+
+    fn host_named(&self, authority: String) -> Arc<Host> {
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
         let calls = self
             .calls

@@ -10,6 +10,7 @@
 use serde::Serialize;
 
 use super::engine::Writes;
+use super::store::{Store, Txn};
 use super::{Archive, ArchiveError, Location, Result, keys};
 
 /// Records per write batch (and per progress report).
@@ -78,9 +79,14 @@ pub fn copy(from: &Location, to: &Location, progress: &dyn Fn(u64, u64)) -> Resu
         }
     }
     batch.write(&target)?;
+    // Ids that crawling processes reserved (PostgreSQL) are the records'
+    // from now on.
+    let mut counters = target.begin();
+    counters.put_counters(&source.id_counters()?)?;
+    target.commit(counters)?;
     let mut done = Writes::default();
     done.remove(progress_key());
-    target.db.apply(done)?;
+    target.db.apply(done, &mut 0)?;
     target.keep_dictionary_copies()?;
     target.db.flush()?;
     progress(report.records, report.bytes);
@@ -139,7 +145,7 @@ impl Batch {
         let mut writes = std::mem::take(&mut self.writes);
         writes.insert(progress_key(), last);
         target.packs.sync()?;
-        target.db.apply(writes)?;
+        target.db.apply(writes, &mut 0)?;
         self.records = 0;
         self.bytes = 0;
         Ok(())

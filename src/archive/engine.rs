@@ -26,6 +26,34 @@ pub(super) enum Engine {
 #[derive(Default)]
 pub(super) struct Writes {
     pub(super) ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Written only where the key holds nothing yet: content-addressed
+    /// blobs, which whoever stored first stored with the same content.
+    pub(super) new_only: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Values appended to the change log, numbered when applied.
+    pub(super) logged: Vec<Vec<u8>>,
+    /// What crawling processes sharing a PostgreSQL archive tell each
+    /// other in the same transaction (empty otherwise).
+    pub(super) shared: SharedWrites,
+}
+
+/// The coordination part of a shared crawl's transaction.
+#[derive(Default)]
+pub(super) struct SharedWrites {
+    /// Links for hosts this process does not hold: host, URL, the link.
+    pub(super) routed: Vec<(String, String, Vec<u8>)>,
+    /// Routed links this transaction admitted: host, URL.
+    pub(super) taken: Vec<(String, String)>,
+    /// The hosts this process holds: checked (a lost one fails the
+    /// commit) and extended at commit.
+    pub(super) held: Option<(Vec<String>, std::time::Duration)>,
+    /// When routed links are due (µs since the epoch).
+    pub(super) due: i64,
+}
+
+impl SharedWrites {
+    fn is_empty(&self) -> bool {
+        self.routed.is_empty() && self.taken.is_empty() && self.held.is_none()
+    }
 }
 
 impl Writes {
@@ -37,8 +65,17 @@ impl Writes {
         self.ops.push((key, None));
     }
 
-    fn into_sled(self) -> sled::Batch {
+    /// Numbers the logged changes from `last` on (one process writes a
+    /// sled archive) and folds every write into one batch.
+    fn into_sled(self, last: &mut u64) -> sled::Batch {
         let mut batch = sled::Batch::default();
+        for value in self.logged {
+            *last += 1;
+            batch.insert(super::keys::change_log(*last), value);
+        }
+        for (key, value) in self.new_only {
+            batch.insert(key, value);
+        }
         for (key, value) in self.ops {
             match value {
                 Some(value) => batch.insert(key, value),
@@ -97,14 +134,33 @@ impl Engine {
     pub(super) fn insert(&self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
         let mut writes = Writes::default();
         writes.insert(key, value);
-        self.apply(writes)
+        self.apply(writes, &mut 0)
     }
 
-    /// Applies every write or none.
-    pub(super) fn apply(&self, writes: Writes) -> Result<()> {
+    /// One write on its own, unless the key already holds a value.
+    pub(super) fn insert_new(&self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        let mut writes = Writes::default();
+        writes.new_only.push((key, value));
+        self.apply(writes, &mut 0)
+    }
+
+    /// Applies every write or none; the logged changes are numbered after
+    /// `last_logged`, which is left at the last number given.
+    pub(super) fn apply(&self, writes: Writes, last_logged: &mut u64) -> Result<()> {
         match self {
-            Engine::Sled(db) => Ok(db.apply_batch(writes.into_sled())?),
-            Engine::Postgres(kv) => kv.apply(writes),
+            Engine::Sled(db) => {
+                debug_assert!(writes.shared.is_empty(), "a sled archive has one writer");
+                Ok(db.apply_batch(writes.into_sled(last_logged))?)
+            }
+            Engine::Postgres(kv) => kv.apply(writes, last_logged),
+        }
+    }
+
+    /// The PostgreSQL connection, for what only a shared crawl does.
+    pub(super) fn postgres(&self) -> Option<&Kv> {
+        match self {
+            Engine::Sled(_) => None,
+            Engine::Postgres(kv) => Some(kv),
         }
     }
 

@@ -13,6 +13,7 @@ mod copy;
 mod engine;
 mod guard;
 mod keys;
+mod leases;
 mod location;
 mod packs;
 mod postgres;
@@ -27,6 +28,7 @@ pub use codec::{DeltaBase, PayloadBlob};
 pub use compact::{CompactReport, compact};
 pub use copy::{CopyReport, copy};
 pub use guard::Damage;
+pub use leases::{Claim, Held, ROUTED_AT_ONCE, RoutedLink};
 pub use location::Location;
 pub use postgres::PostgresUrl;
 pub use records::*;
@@ -119,6 +121,15 @@ pub enum ArchiveError {
     /// serving note), payload compression, the writer thread's start.
     #[error("archive I/O error: {0}")]
     Io(#[from] io::Error),
+    /// Another crawling process took over a host this one was crawling
+    /// (its lease ran out): this process stops, its last batch unwritten.
+    #[error(
+        "lost the lease of host {host} to another crawling process (this one fell behind its --lease); stopping"
+    )]
+    LeaseLost {
+        /// The host's authority.
+        host: String,
+    },
     /// `copy` was asked to write where it must not.
     #[error("cannot copy into {to}: {why}")]
     CopyRefused {
@@ -308,6 +319,16 @@ impl Archive {
         match location {
             Location::Dir(dir) => Self::open(dir, holder),
             Location::Postgres(url) => Self::open_postgres(url, Access::Write, holder),
+        }
+    }
+
+    /// Opens the archive at `location` for a crawl: as [`Archive::open_at`],
+    /// except that several crawling processes share a PostgreSQL archive
+    /// (see `leases`).
+    pub fn open_to_crawl(location: &Location, holder: &str) -> Result<Self> {
+        match location {
+            Location::Dir(dir) => Self::open(dir, holder),
+            Location::Postgres(url) => Self::open_postgres(url, Access::Crawl, holder),
         }
     }
 
@@ -704,7 +725,12 @@ impl Txn for Staging<'_> {
 
     fn store_payload(&mut self, digest: &ContentDigest, blob: PayloadBlob) -> Result<()> {
         if !self.has_payload(digest)? {
-            self.put_blob(keys::payload(digest), blob.0)?;
+            // Written only if no other crawling process stored it first: a
+            // delta may differ, its content is the same.
+            let key = keys::payload(digest);
+            let stored = self.archive.packs.store(&key, blob.0)?;
+            self.overlay.insert(key.clone(), Some(stored.clone()));
+            self.batch.new_only.push((key, stored));
         }
         Ok(())
     }
@@ -808,6 +834,10 @@ impl Txn for Staging<'_> {
         self.put(keys::scope_moved(seed_host), &sites)
     }
 
+    fn route(&mut self, authority: &str, link: &RoutedLink) -> Result<()> {
+        self.stage_route(authority, link)
+    }
+
     fn put_notified(&mut self, target: &str, seq: u64) -> Result<()> {
         self.put(keys::notified(target), &seq)
     }
@@ -833,16 +863,10 @@ impl Store for Archive {
         // Sequence numbers are taken and the batch applied under one lock,
         // so the log's order is the order in which transactions committed.
         let mut last = self.last_logged.lock().unwrap_or_else(|e| e.into_inner());
-        let mut seq = *last;
-        for (change, reextracted) in &txn.changes {
-            seq += 1;
-            txn.batch.insert(
-                keys::change_log(seq),
-                keys::change_log_value(change, *reextracted),
-            );
-        }
-        self.db.apply(txn.batch)?;
-        *last = seq;
+        txn.batch.logged = (txn.changes.iter())
+            .map(|(change, reextracted)| keys::change_log_value(change, *reextracted))
+            .collect();
+        self.db.apply(txn.batch, &mut last)?;
         drop(last);
         self.count_records_written(txn.records_put);
         Ok(())
@@ -1023,14 +1047,22 @@ impl Store for Archive {
     /// The next identifiers to hand out.
     fn id_counters(&self) -> Result<IdCounters> {
         let fresh = IdCounters::default();
-        Ok(IdCounters {
+        let mut counters = IdCounters {
             next_url: self
                 .get(&keys::meta(NEXT_URL_ID))?
                 .unwrap_or(fresh.next_url),
             next_host: self
                 .get(&keys::meta(NEXT_HOST_ID))?
                 .unwrap_or(fresh.next_host),
-        })
+        };
+        // Crawling processes sharing the archive reserve ids in a table.
+        if let Some(kv) = self.db.postgres()
+            && let Some((url, host)) = kv.reserved_ids()?
+        {
+            counters.next_url = counters.next_url.max(url.max(0) as u64);
+            counters.next_host = counters.next_host.max(host.max(0) as u64);
+        }
+        Ok(counters)
     }
 
     /// Seed host → the sites that seed redirected to.
@@ -1111,7 +1143,7 @@ impl Store for Archive {
             for k in chunk {
                 batch.remove(k.to_vec());
             }
-            self.db.apply(batch)?;
+            self.db.apply(batch, &mut 0)?;
         }
     }
 

@@ -12,14 +12,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
+use futures_util::future::BoxFuture;
 use rustls_platform_verifier::BuilderVerifierExt;
 use sled::IVec;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::engine::{Entry, Writes};
-use super::{ArchiveError, BackendError, Result};
+use super::engine::{Entry, SharedWrites, Writes};
+use super::{ArchiveError, BackendError, Result, keys};
 
 /// The table migrations, in order: the schema version is how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -27,12 +28,37 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE palimpsest_kv (k bytea PRIMARY KEY, v bytea NOT NULL);
      ALTER TABLE palimpsest_kv ALTER COLUMN v SET STORAGE EXTERNAL;
      CREATE TABLE palimpsest_holder (holder text NOT NULL);",
+    // 2: crawling processes sharing the archive: who holds each host, and
+    // links found for hosts that others hold.
+    "CREATE TABLE palimpsest_lease (
+       host text PRIMARY KEY,
+       holder text,
+       expires timestamptz,
+       due bigint,
+       next_allowed bigint NOT NULL DEFAULT 0,
+       routed boolean NOT NULL DEFAULT false);
+     CREATE INDEX palimpsest_lease_due ON palimpsest_lease (due) WHERE due IS NOT NULL;
+     CREATE TABLE palimpsest_routed (
+       host text NOT NULL,
+       url text NOT NULL,
+       link bytea NOT NULL,
+       PRIMARY KEY (host, url));
+     CREATE TABLE palimpsest_ids (
+       one boolean PRIMARY KEY DEFAULT true CHECK (one),
+       next_url bigint NOT NULL,
+       next_host bigint NOT NULL);",
 ];
 
 /// Held (session advisory lock) by the one process that writes.
 const WRITER_LOCK: i64 = 0x7061_6c69_6d70;
 /// Held while a process creates or migrates the tables.
 const MIGRATION_LOCK: i64 = 0x7061_6c69_6d71;
+/// Held (transaction advisory lock) by every write transaction and lease
+/// change: the change log is numbered in commit order, and crawling
+/// processes never wait on each other's rows in a cycle.
+const COMMIT_LOCK: i64 = 0x7061_6c69_6d72;
+/// Held while a crawling process starts or joins a pass.
+const PASS_LOCK: i64 = 0x7061_6c69_6d73;
 /// How long connecting may take unless the URL says (`connect_timeout`).
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Entries fetched per round trip when iterating, at most.
@@ -151,6 +177,9 @@ pub(super) fn local_dir(url: &PostgresUrl) -> std::path::PathBuf {
 pub(super) enum Access {
     /// Creates the tables if need be and takes the writer lock.
     Write,
+    /// Like `Write`, but shares the writer lock with other crawling
+    /// processes (which coordinate through host leases).
+    Crawl,
     /// Reads an existing archive; never waits for the writer.
     Read,
 }
@@ -170,9 +199,15 @@ fn stopped() -> ArchiveError {
 pub(super) struct Kv {
     runtime: Option<tokio::runtime::Runtime>,
     client: std::sync::Mutex<Arc<Client>>,
+    /// A second connection for transactions of several statements (a
+    /// batch, a lease change), opened when first needed: the first is
+    /// shared by every thread, whose statements would land inside them.
+    transactions: Arc<tokio::sync::Mutex<Option<Client>>>,
     config: Config,
     access: Access,
     holder: String,
+    /// Who this process is to the other crawling processes (leases).
+    pub(super) lease_holder: String,
 }
 
 impl Drop for Kv {
@@ -215,9 +250,9 @@ impl Kv {
         let (config_used, holder_used) = (config.clone(), holder.clone());
         let opened = runtime.block_on(async move {
             let mut client = connect(&config).await?;
-            if access == Access::Write {
+            if access != Access::Read {
                 migrate(&mut client).await?;
-                if let Some(other) = take_writer_lock(&client, &holder).await? {
+                if let Some(other) = take_writer_lock(&client, &holder, access).await? {
                     return Ok(Err(Some(other)));
                 }
             } else if !has_tables(&client).await? {
@@ -231,8 +266,14 @@ impl Kv {
             Ok(client) => Opened::Ready(Box::new(Kv {
                 runtime: Some(runtime),
                 client: std::sync::Mutex::new(Arc::new(client)),
+                transactions: Arc::default(),
                 config: config_used,
                 access,
+                lease_holder: format!(
+                    "{holder_used}, pid {}, {:016x}",
+                    std::process::id(),
+                    rand::random::<u64>()
+                ),
                 holder: holder_used,
             })),
             Err(Some(holder)) => Opened::Locked(holder),
@@ -298,8 +339,8 @@ impl Kv {
         let (config, access, holder) = (self.config.clone(), self.access, self.holder.clone());
         let client = self.block(async move {
             let client = connect(&config).await?;
-            if access == Access::Write
-                && let Some(other) = take_writer_lock(&client, &holder).await?
+            if access != Access::Read
+                && let Some(other) = take_writer_lock(&client, &holder, access).await?
             {
                 return Err(ArchiveError::Storage(BackendError(
                     format!("lost the writer lock while reconnecting: {other} writes now").into(),
@@ -309,6 +350,11 @@ impl Kv {
         })?;
         *current = Arc::new(client);
         Ok(current.clone())
+    }
+
+    /// Whether this process crawls alongside others (host leases).
+    pub(super) fn shares_crawl(&self) -> bool {
+        self.access == Access::Crawl
     }
 
     pub(super) fn get(&self, key: &[u8]) -> Result<Option<IVec>> {
@@ -352,12 +398,19 @@ impl Kv {
         Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
-    /// Applies the writes in one statement, so all or none of them land.
-    pub(super) fn apply(&self, writes: Writes) -> Result<()> {
+    /// Applies the writes in one transaction, so all or none of them land,
+    /// numbering the logged changes after the last one in the table.
+    pub(super) fn apply(&self, writes: Writes, last_logged: &mut u64) -> Result<()> {
+        let Writes {
+            ops,
+            new_only,
+            logged,
+            shared,
+        } = writes;
         let (mut keys, mut values, mut removed) = (Vec::new(), Vec::new(), Vec::new());
         let mut seen = std::collections::HashSet::new();
         // The last write of a key wins, as in a sled batch.
-        for (key, value) in writes.ops.into_iter().rev() {
+        for (key, value) in ops.into_iter().rev() {
             if !seen.insert(key.clone()) {
                 continue;
             }
@@ -369,32 +422,58 @@ impl Kv {
                 None => removed.push(key),
             }
         }
-        if keys.is_empty() && removed.is_empty() {
+        let (new_keys, new_values) = new_only.into_iter().unzip();
+        let batch = Batch {
+            keys,
+            values,
+            removed,
+            new_keys,
+            new_values,
+            logged,
+            shared,
+            lease_holder: self.lease_holder.clone(),
+        };
+        if batch.is_empty() {
             return Ok(());
         }
-        let writes = Arc::new((keys, values, removed));
-        self.run(|client| {
-            let writes = writes.clone();
-            async move {
-                let (keys, values, removed) = &*writes;
-                client
-                    .execute_typed(
-                        "WITH gone AS (DELETE FROM palimpsest_kv WHERE k = ANY($3)) \
-                         INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
-                         ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                        &[
-                            (keys, Type::BYTEA_ARRAY),
-                            (values, Type::BYTEA_ARRAY),
-                            (removed, Type::BYTEA_ARRAY),
-                        ],
-                    )
-                    .await
-                    .map_err(backend)?;
-                Ok(())
+        let last = self.in_transaction(Arc::new(batch), |client, batch| {
+            Box::pin(apply_batch(client, batch))
+        })?;
+        if let Some(last) = last {
+            *last_logged = last;
+        }
+        Ok(())
+    }
+
+    /// Runs `work` on the transactions connection (connected first if need
+    /// be), once more on a new connection if the server closed it.
+    fn in_transaction<A, T>(
+        &self,
+        args: Arc<A>,
+        work: for<'c> fn(&'c mut Client, Arc<A>) -> BoxFuture<'c, Result<T>>,
+    ) -> Result<T>
+    where
+        A: Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let slot = self.transactions.clone();
+        let config = self.config.clone();
+        self.block(async move {
+            let mut connection = slot.lock().await;
+            let mut retried = false;
+            loop {
+                let client = match connection.take() {
+                    Some(client) if !client.is_closed() => client,
+                    _ => connect(&config).await?,
+                };
+                let client = connection.insert(client);
+                match work(client, args.clone()).await {
+                    Err(_) if !retried && client.is_closed() => retried = true,
+                    done => return done,
+                }
             }
         })
     }
-
     pub(super) fn size_on_disk(&self) -> Result<u64> {
         self.run(|client| async move {
             let row = client
@@ -483,6 +562,419 @@ impl Kv {
             }
         })
     }
+}
+
+/// Host leases: how crawling processes sharing the archive split its
+/// hosts. Each change runs under the commit lock, so it never interleaves
+/// with another process's batch.
+impl Kv {
+    /// Claims at most `n` hosts with work due by `now` (µs) that no live
+    /// lease holds: each with the time (µs) before which it must not be
+    /// sent a request.
+    pub(super) fn claim_hosts(
+        &self,
+        n: usize,
+        now: i64,
+        lease: std::time::Duration,
+    ) -> Result<Vec<(String, i64)>> {
+        let args = Arc::new((
+            self.lease_holder.clone(),
+            n as i64,
+            now,
+            lease_millis(lease),
+        ));
+        self.in_transaction(args, |client, args| {
+            Box::pin(async move {
+                let (holder, n, now, lease) = &*args;
+                let tx = locked_transaction(client).await?;
+                let rows = tx
+                    .query_typed(
+                        "UPDATE palimpsest_lease SET holder = $1, \
+                           expires = now() + $4 * interval '1 millisecond' \
+                         WHERE host IN (SELECT host FROM palimpsest_lease \
+                           WHERE due IS NOT NULL AND due <= $3 \
+                             AND (holder IS NULL OR expires < now()) \
+                           ORDER BY due LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                         RETURNING host, next_allowed",
+                        &[
+                            (holder, Type::TEXT),
+                            (n, Type::INT8),
+                            (now, Type::INT8),
+                            (lease, Type::FLOAT8),
+                        ],
+                    )
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            })
+        })
+    }
+
+    /// Extends the leases of `held` (host, not before µs); the hosts still
+    /// held, each with whether links were routed to it since it was told.
+    pub(super) fn renew_leases(
+        &self,
+        held: Vec<(String, i64)>,
+        lease: std::time::Duration,
+    ) -> Result<Vec<(String, bool)>> {
+        let args = Arc::new((self.lease_holder.clone(), held, lease_millis(lease)));
+        self.in_transaction(args, |client, args| {
+            Box::pin(async move {
+                let (holder, held, lease) = &*args;
+                let (hosts, times): (Vec<&str>, Vec<i64>) =
+                    held.iter().map(|(h, t)| (h.as_str(), *t)).unzip();
+                let tx = locked_transaction(client).await?;
+                let rows = tx
+                    .query_typed(
+                        "UPDATE palimpsest_lease l SET \
+                           expires = now() + $2 * interval '1 millisecond', \
+                           next_allowed = GREATEST(l.next_allowed, t.not_before), \
+                           routed = false \
+                         FROM unnest($3, $4) AS t(host, not_before) \
+                         WHERE l.host = t.host AND l.holder = $1 \
+                         RETURNING l.host, (SELECT routed FROM palimpsest_lease o WHERE o.host = l.host)",
+                        &[
+                            (holder, Type::TEXT),
+                            (lease, Type::FLOAT8),
+                            (&hosts, Type::TEXT_ARRAY),
+                            (&times, Type::INT8_ARRAY),
+                        ],
+                    )
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            })
+        })
+    }
+
+    /// Gives up the lease of `host`, which has work due at `due` (µs) or
+    /// none, and must not be sent a request before `not_before` (µs).
+    pub(super) fn release_host(
+        &self,
+        host: &str,
+        due: Option<i64>,
+        not_before: i64,
+        now: i64,
+    ) -> Result<()> {
+        let args = Arc::new((
+            self.lease_holder.clone(),
+            host.to_string(),
+            due,
+            not_before,
+            now,
+        ));
+        self.in_transaction(args, |client, args| {
+            Box::pin(async move {
+                let (holder, host, due, not_before, now) = &*args;
+                let tx = locked_transaction(client).await?;
+                // Links routed since the holder last looked are work too.
+                tx.execute_typed(
+                    "UPDATE palimpsest_lease SET holder = NULL, expires = NULL, \
+                       next_allowed = GREATEST(next_allowed, $4), \
+                       due = CASE WHEN routed THEN LEAST($3, $5) ELSE $3 END \
+                     WHERE host = $2 AND holder = $1",
+                    &[
+                        (holder, Type::TEXT),
+                        (host, Type::TEXT),
+                        (due, Type::INT8),
+                        (not_before, Type::INT8),
+                        (now, Type::INT8),
+                    ],
+                )
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            })
+        })
+    }
+
+    /// At most `limit` links routed to `host`, in URL order.
+    pub(super) fn routed_links(&self, host: &str, limit: usize) -> Result<Vec<Vec<u8>>> {
+        let args = Arc::new((host.to_string(), limit as i64));
+        self.run(|client| {
+            let args = args.clone();
+            async move {
+                let (host, limit) = &*args;
+                let rows = client
+                    .query_typed(
+                        "SELECT link FROM palimpsest_routed WHERE host = $1 ORDER BY url LIMIT $2",
+                        &[(host, Type::TEXT), (limit, Type::INT8)],
+                    )
+                    .await
+                    .map_err(backend)?;
+                Ok(rows.iter().map(|r| r.get(0)).collect())
+            }
+        })
+    }
+
+    /// Reserves `urls` URL ids and `hosts` host ids for this process: the
+    /// first of each, never below `from` (the ids the records count).
+    pub(super) fn reserve_ids(
+        &self,
+        from: (i64, i64),
+        urls: i64,
+        hosts: i64,
+    ) -> Result<(i64, i64)> {
+        let args = Arc::new((from, urls, hosts));
+        self.in_transaction(args, |client, args| {
+            Box::pin(async move {
+                let ((url, host), urls, hosts) = *args;
+                let tx = locked_transaction(client).await?;
+                let row = tx
+                    .query_one(
+                        "INSERT INTO palimpsest_ids (next_url, next_host) \
+                           VALUES ($1::int8 + $3::int8, $2::int8 + $4::int8) \
+                         ON CONFLICT (one) DO UPDATE SET \
+                           next_url = GREATEST(palimpsest_ids.next_url, $1::int8) + $3::int8, \
+                           next_host = GREATEST(palimpsest_ids.next_host, $2::int8) + $4::int8 \
+                         RETURNING next_url - $3::int8, next_host - $4::int8",
+                        &[&url, &host, &urls, &hosts],
+                    )
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok((row.get(0), row.get(1)))
+            })
+        })
+    }
+
+    /// The next ids no process has reserved, if any process reserved ids.
+    pub(super) fn reserved_ids(&self) -> Result<Option<(i64, i64)>> {
+        self.run(|client| async move {
+            let row = client
+                .query_opt("SELECT next_url, next_host FROM palimpsest_ids", &[])
+                .await
+                .map_err(backend)?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
+    /// Whether no host has work waiting and no live lease is held: the
+    /// shared crawl's pass is over.
+    pub(super) fn crawl_is_idle(&self) -> Result<bool> {
+        self.run(|client| async move {
+            let row = client
+                .query_one(
+                    "SELECT NOT EXISTS (SELECT 1 FROM palimpsest_lease \
+                       WHERE due IS NOT NULL OR (holder IS NOT NULL AND expires > now())) \
+                     AND NOT EXISTS (SELECT 1 FROM palimpsest_routed)",
+                    &[],
+                )
+                .await
+                .map_err(backend)?;
+            Ok(row.get(0))
+        })
+    }
+
+    /// Forgets the last pass's coordination: a new pass starts.
+    pub(super) fn forget_crawl_state(&self) -> Result<()> {
+        self.in_transaction(Arc::new(()), |client, _| {
+            Box::pin(async move {
+                let tx = locked_transaction(client).await?;
+                tx.batch_execute(
+                    "DELETE FROM palimpsest_routed; \
+                     UPDATE palimpsest_lease SET due = NULL, routed = false, \
+                       holder = NULL, expires = NULL",
+                )
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            })
+        })
+    }
+
+    /// Runs `f` holding the pass lock: crawling processes start or join a
+    /// pass one at a time.
+    pub(super) fn with_pass_lock<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let lock = |sql: &'static str| {
+            self.run(move |client| async move {
+                client.execute(sql, &[&PASS_LOCK]).await.map_err(backend)?;
+                Ok(())
+            })
+        };
+        lock("SELECT pg_advisory_lock($1)")?;
+        let done = f();
+        lock("SELECT pg_advisory_unlock($1)")?;
+        done
+    }
+}
+
+/// One transaction's writes, as the statements take them.
+struct Batch {
+    keys: Vec<Vec<u8>>,
+    values: Vec<Vec<u8>>,
+    removed: Vec<Vec<u8>>,
+    new_keys: Vec<Vec<u8>>,
+    new_values: Vec<Vec<u8>>,
+    logged: Vec<Vec<u8>>,
+    shared: SharedWrites,
+    lease_holder: String,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+            && self.removed.is_empty()
+            && self.new_keys.is_empty()
+            && self.logged.is_empty()
+            && self.shared.routed.is_empty()
+            && self.shared.taken.is_empty()
+            && self.shared.held.is_none()
+    }
+}
+
+/// Starts a transaction that holds the commit lock: transactions of every
+/// process sharing the archive run one at a time.
+async fn locked_transaction(client: &mut Client) -> Result<tokio_postgres::Transaction<'_>> {
+    let tx = client.transaction().await.map_err(backend)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
+        .await
+        .map_err(backend)?;
+    Ok(tx)
+}
+
+/// Applies `batch`; the number of the last change it logged, if any.
+async fn apply_batch(client: &mut Client, batch: Arc<Batch>) -> Result<Option<u64>> {
+    let tx = locked_transaction(client).await?;
+    if let Some((hosts, lease)) = &batch.shared.held {
+        extend_leases(&tx, &batch.lease_holder, hosts, *lease).await?;
+    }
+    let (mut keys, mut values) = (batch.keys.clone(), batch.values.clone());
+    let mut last = None;
+    if !batch.logged.is_empty() {
+        let newest = tx
+            .query_typed_opt(
+                "SELECT k FROM palimpsest_kv WHERE k >= $1 AND k <= $2 ORDER BY k DESC LIMIT 1",
+                &[
+                    (&keys::change_log(0), Type::BYTEA),
+                    (&keys::change_log(u64::MAX), Type::BYTEA),
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        let mut seq = newest
+            .and_then(|r| keys::decode_change_log(&r.get::<_, Vec<u8>>(0)))
+            .unwrap_or(0);
+        for value in &batch.logged {
+            seq += 1;
+            keys.push(keys::change_log(seq));
+            values.push(value.clone());
+        }
+        last = Some(seq);
+    }
+    if !keys.is_empty() || !batch.removed.is_empty() {
+        tx.execute_typed(
+            "WITH gone AS (DELETE FROM palimpsest_kv WHERE k = ANY($3)) \
+             INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
+             ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+            &[
+                (&keys, Type::BYTEA_ARRAY),
+                (&values, Type::BYTEA_ARRAY),
+                (&batch.removed, Type::BYTEA_ARRAY),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    if !batch.new_keys.is_empty() {
+        tx.execute_typed(
+            "INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
+             ON CONFLICT (k) DO NOTHING",
+            &[
+                (&batch.new_keys, Type::BYTEA_ARRAY),
+                (&batch.new_values, Type::BYTEA_ARRAY),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    route(&tx, &batch.shared).await?;
+    tx.commit().await.map_err(backend)?;
+    Ok(last)
+}
+
+/// Extends the leases of `hosts`, failing if another process holds one.
+async fn extend_leases(
+    tx: &tokio_postgres::Transaction<'_>,
+    holder: &str,
+    hosts: &[String],
+    lease: std::time::Duration,
+) -> Result<()> {
+    let hosts = hosts.to_vec();
+    let rows = tx
+        .query_typed(
+            "UPDATE palimpsest_lease SET expires = now() + $2 * interval '1 millisecond' \
+             WHERE holder = $1 AND host = ANY($3) RETURNING host",
+            &[
+                (&holder, Type::TEXT),
+                (&lease_millis(lease), Type::FLOAT8),
+                (&hosts, Type::TEXT_ARRAY),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    if rows.len() < hosts.len() {
+        let kept: std::collections::HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
+        let lost = hosts.iter().find(|h| !kept.contains(*h)).cloned();
+        return Err(ArchiveError::LeaseLost {
+            host: lost.unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
+/// Records routed links (and tells their hosts' holders), and removes
+/// the routed links admitted.
+async fn route(tx: &tokio_postgres::Transaction<'_>, shared: &SharedWrites) -> Result<()> {
+    if !shared.routed.is_empty() {
+        let mut hosts: Vec<&str> = Vec::new();
+        let (mut urls, mut links) = (Vec::new(), Vec::new());
+        for (host, url, link) in &shared.routed {
+            hosts.push(host);
+            urls.push(url.as_str());
+            links.push(link.as_slice());
+        }
+        tx.execute_typed(
+            "INSERT INTO palimpsest_routed (host, url, link) SELECT * FROM unnest($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            &[
+                (&hosts, Type::TEXT_ARRAY),
+                (&urls, Type::TEXT_ARRAY),
+                (&links, Type::BYTEA_ARRAY),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+        hosts.sort_unstable();
+        hosts.dedup();
+        tx.execute_typed(
+            "INSERT INTO palimpsest_lease (host, due, routed) SELECT h, $2, true FROM unnest($1) h \
+             ON CONFLICT (host) DO UPDATE SET routed = true, \
+               due = LEAST(palimpsest_lease.due, EXCLUDED.due)",
+            &[(&hosts, Type::TEXT_ARRAY), (&shared.due, Type::INT8)],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    if !shared.taken.is_empty() {
+        let (hosts, urls): (Vec<&str>, Vec<&str>) = (shared.taken.iter())
+            .map(|(h, u)| (h.as_str(), u.as_str()))
+            .unzip();
+        tx.execute_typed(
+            "DELETE FROM palimpsest_routed r USING unnest($1, $2) AS t(host, url) \
+             WHERE r.host = t.host AND r.url = t.url",
+            &[(&hosts, Type::TEXT_ARRAY), (&urls, Type::TEXT_ARRAY)],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn lease_millis(lease: std::time::Duration) -> f64 {
+    lease.as_secs_f64() * 1000.0
 }
 
 /// Connects, over TLS when the URL asks for it (`sslmode=require`): the
@@ -621,10 +1113,15 @@ async fn migrate(client: &mut Client) -> Result<()> {
     tx.commit().await.map_err(backend)
 }
 
-/// Takes the writer lock for this session, or says who holds it.
-async fn take_writer_lock(client: &Client, holder: &str) -> Result<Option<String>> {
+/// Takes the writer lock for this session (shared among crawling
+/// processes), or says who holds it.
+async fn take_writer_lock(client: &Client, holder: &str, access: Access) -> Result<Option<String>> {
+    let take = match access {
+        Access::Crawl => "SELECT pg_try_advisory_lock_shared($1)",
+        Access::Write | Access::Read => "SELECT pg_try_advisory_lock($1)",
+    };
     let row = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK])
+        .query_one(take, &[&WRITER_LOCK])
         .await
         .map_err(backend)?;
     if !row.get::<_, bool>(0) {

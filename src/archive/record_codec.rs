@@ -382,12 +382,19 @@ impl Archive {
         }
         // Durable before any record is compressed with it, with the schema
         // that tells older builds they cannot read such records.
-        self.db.insert(keys::record_dictionary(id), bytes.clone())?;
+        let key = keys::record_dictionary(id);
+        self.db.insert_new(key.clone(), bytes.clone())?;
         self.db.insert(
             keys::meta("schema"),
             serde_json::to_vec(&SCHEMA_VERSION).unwrap_or_default(),
         )?;
         self.db.flush()?;
+        if self.db.get(&key)?.is_some_and(|stored| *stored != *bytes) {
+            // Another crawling process stored its dictionary under this id
+            // first: that one is the archive's.
+            self.load_record_dictionaries()?;
+            return Ok(id);
+        }
         self.records.add_dictionary(id, bytes);
         Ok(id)
     }

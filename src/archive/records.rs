@@ -23,6 +23,20 @@ pub struct UrlId(pub u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HostId(pub u64);
 
+/// Why a URL is queued, which decides the bounds it meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A seed, or a page archived already that a new pass visits again:
+    /// asked for, not growth, so queued whatever the host's frontier holds.
+    Asked,
+    /// Found on a page: the host's frontier bound applies.
+    Found,
+    /// A sitemap or feed found on a page or in robots.txt: the host's
+    /// listing bound for the pass applies too.
+    Listing,
+}
+
 /// How a URL entered the frontier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "via", content = "from")]

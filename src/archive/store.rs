@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     ArchiveError, CaptureRecord, HostId, HostRecord, IdCounters, PageRecord, PassRecord,
-    PayloadBlob, QueueEntry, Result, Stats, UrlId, VersionRecord,
+    PayloadBlob, QueueEntry, Result, RoutedLink, Stats, UrlId, VersionRecord,
 };
 use crate::archive::ArticleBlob;
 use crate::article::Article;
@@ -121,6 +121,10 @@ pub trait Txn {
     /// Records that alert target `target` has been served every change up
     /// to sequence number `seq`.
     fn put_notified(&mut self, target: &str, seq: u64) -> Result<()>;
+
+    /// Routes `link` to the crawling process holding `authority` (a crawl
+    /// shared with other processes; see `leases`).
+    fn route(&mut self, authority: &str, link: &RoutedLink) -> Result<()>;
 }
 
 /// An archive: the questions it answers, and atomic sets of writes.

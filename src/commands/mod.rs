@@ -206,7 +206,11 @@ fn run_crawler(
     };
     let session = CrawlSession {
         mode,
-        archive: Arc::new(Archive::open_at(location, mode.holder())?),
+        archive: Arc::new(match mode {
+            // Several crawls may share a PostgreSQL archive (host leases).
+            Mode::Crawl => Archive::open_to_crawl(location, mode.holder())?,
+            Mode::Watch => Archive::open_at(location, mode.holder())?,
+        }),
         stats: Arc::new(CrawlStats::default()),
         serve_on,
         follow_search: !flags.no_search_index,

@@ -19,6 +19,7 @@ mod process;
 mod reextract;
 mod retry;
 mod revisit;
+mod share;
 mod stats;
 mod writer;
 
@@ -49,6 +50,7 @@ use crate::fetch::{FetchError, Fetcher, Gate, HostStore, Outcome, PageFetch, Val
 use crate::frontier::{self, NextDue, QueueEntry};
 use crate::politeness::{HostPool, Robots};
 use process::{PageResult, Processed};
+use share::Leases;
 use writer::{Writer, WriterMsg};
 
 /// Errors that stop a crawl.
@@ -532,8 +534,23 @@ impl Running {
                 result
             })
             .map_err(ArchiveError::Io)?;
-        for host in shared.archive.queue_hosts()? {
-            shared.wake(host);
+        if shared.archive.shares_crawl() {
+            // Hosts are worked as their leases are taken (`share`); the
+            // writer is reminded to keep the leases while it waits.
+            let every = Leases::new(&shared.config).every();
+            let ticker = shared.clone();
+            shared.runtime.spawn(async move {
+                while !ticker.is_finished() {
+                    tokio::time::sleep(every).await;
+                    if ticker.writer.send(WriterMsg::Tick).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        } else {
+            for host in shared.archive.queue_hosts()? {
+                shared.wake(host);
+            }
         }
         Ok(Self {
             shared,

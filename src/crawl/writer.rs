@@ -16,6 +16,7 @@ use super::capture::{self, Shows};
 use super::process::{Captured, PageResult, Processed};
 use super::retry::{RetryPolicy, Verdict};
 use super::revisit;
+use super::share::{self, Leases};
 use super::stats::ErrorCause;
 use crate::archive::{
     Archive, CaptureRecord, HostId, PageRecord, PageState, PassRecord, Result, RobotsRecord,
@@ -50,6 +51,8 @@ pub enum WriterMsg {
 pub(super) struct Writer {
     shared: Arc<Shared>,
     admitter: Admitter,
+    /// In a crawl shared with other processes: the hosts' leases.
+    leases: Option<Leases>,
     /// Seed host → the sites that seed redirected to (see `frontier::judge`).
     moved: HashMap<String, Vec<String>>,
     retry: RetryPolicy,
@@ -59,9 +62,14 @@ impl Writer {
     pub fn new(shared: Arc<Shared>, admitter: Admitter) -> Result<Self> {
         let moved = shared.archive.moved_scopes()?;
         let retry = RetryPolicy::new(shared.config.max_retries);
+        let leases = shared
+            .archive
+            .shares_crawl()
+            .then(|| Leases::new(&shared.config));
         Ok(Self {
             shared,
             admitter,
+            leases,
             moved,
             retry,
         })
@@ -95,6 +103,9 @@ impl Writer {
             // is never fetched again, even after `kill -9`. Under load batches
             // grow while the disk syncs, so this costs little throughput.
             self.archive().flush()?;
+            if let Some(leases) = self.leases.as_mut().filter(|l| l.is_due()) {
+                leases.keep(&self.shared, &mut self.admitter)?;
+            }
             self.check_done()?;
         }
         self.archive().flush()
@@ -143,6 +154,9 @@ impl Writer {
         counted: usize,
     ) -> Result<()> {
         self.admitter.persist(&mut st)?;
+        if let Some(leases) = &self.leases {
+            leases.seal(&mut st, &mut self.admitter, self.shared.clock.now());
+        }
         self.shared.archive.commit(st)?;
         let woken = self.admitter.take_woken();
         let (queue_full, listings) = self.admitter.take_refused();
@@ -159,17 +173,34 @@ impl Writer {
             return Ok(());
         }
         if self.shared.is_stopping() {
+            if let Some(leases) = &self.leases {
+                leases.release_all(&self.shared, &mut self.admitter)?;
+            }
             self.archive().flush()?;
             self.shared.finish(false);
+        } else if let Some(leases) = self.leases.as_mut() {
+            // The pass is over when no process holds a host or has work
+            // waiting; until then this one looks for hosts to take.
+            leases.keep(&self.shared, &mut self.admitter)?;
+            let holds_none = self.admitter.sharing().is_none_or(|s| s.held.is_empty());
+            if holds_none && self.shared.outstanding() == 0 && self.archive().shared_crawl_idle()? {
+                self.finish_pass()?;
+            }
         } else if self.archive().queue_is_empty()? {
-            let archive = self.shared.archive.clone();
-            let mut st = archive.begin();
-            self.admitter.pass.finished_at = Some(self.shared.clock.now());
-            self.admitter.persist(&mut st)?;
-            archive.commit(st)?;
-            archive.flush()?;
-            self.shared.finish(true);
+            self.finish_pass()?;
         }
+        Ok(())
+    }
+
+    /// Records the pass as finished and ends the crawl.
+    fn finish_pass(&mut self) -> Result<()> {
+        let archive = self.shared.archive.clone();
+        let mut st = archive.begin();
+        self.admitter.pass.finished_at = Some(self.shared.clock.now());
+        self.admitter.persist(&mut st)?;
+        archive.commit(st)?;
+        archive.flush()?;
+        self.shared.finish(true);
         Ok(())
     }
 
@@ -532,7 +563,13 @@ fn index_nesting(st: &Staging<'_>, page: &PageRecord) -> Result<u32> {
 
 /// Starts a crawl pass or resumes the interrupted one, queueing
 /// the seeds and, for a new pass, every known page of the seeds' sites.
-pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Admitter, bool)> {
+pub(super) fn start_pass(archive: &Arc<Archive>, config: &CrawlConfig) -> Result<(Admitter, bool)> {
+    // Crawling processes sharing the archive start or join a pass one at
+    // a time: the first starts it, the others join it.
+    archive.starting_pass(|| start_or_resume(archive, config))
+}
+
+fn start_or_resume(archive: &Arc<Archive>, config: &CrawlConfig) -> Result<(Admitter, bool)> {
     let now = config.clock.now();
     let previous = archive.pass()?;
     let resume = previous
@@ -552,9 +589,16 @@ pub(super) fn start_pass(archive: &Archive, config: &CrawlConfig) -> Result<(Adm
     if !resume {
         // Entries left by an interrupted pass belong to it, not to this one.
         archive.clear_queue()?;
+        if archive.shares_crawl() {
+            archive.forget_shared_crawl()?;
+        }
     }
     // Counted after the clearing: the queue as this pass finds it.
-    let mut admitter = Admitter::new(archive, pass, config)?;
+    let mut admitter = Admitter::new(&**archive, pass, config)?;
+    if archive.shares_crawl() {
+        // Seeds and known pages go to their hosts' holders, like links.
+        admitter.share(share::sharing(archive));
+    }
     let mut st = archive.begin();
     for seed in &config.seeds {
         let place = Placement {

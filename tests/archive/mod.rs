@@ -8,3 +8,4 @@ mod deltas;
 mod packs;
 mod postgres;
 mod records;
+mod workers;

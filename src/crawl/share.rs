@@ -1,0 +1,247 @@
+//! A crawl that shares its archive with other crawling processes (a
+//! PostgreSQL archive): this process crawls only the hosts it holds a
+//! lease on. It renews them while it works, admits the links other
+//! processes routed to them, gives a host back (with the time before which
+//! it must not be sent a request) when it has nothing left for it, and
+//! claims hosts with work that no live lease holds, a stopped process's
+//! among them once their leases run out.
+//!
+//! All of it runs on the writer's thread, between batches, so admitting
+//! a host's URLs and giving the host back never race.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::{Shared, lock};
+use crate::archive::{
+    ArchiveError, HostId, ROUTED_AT_ONCE, Result, Staging, Store, Txn, Via, micros,
+};
+use crate::config::CrawlConfig;
+use crate::frontier::{Admitter, Placement, Sharing};
+
+/// The lease keeping of one crawling process.
+pub(super) struct Leases {
+    lease: Duration,
+    every: Duration,
+    last: Option<Instant>,
+    /// Hosts held at most: each has a worker, and requests in flight are
+    /// bounded by the crawl's concurrency anyway.
+    max_held: usize,
+}
+
+impl Leases {
+    pub(super) fn new(config: &CrawlConfig) -> Self {
+        Self {
+            lease: config.lease,
+            // Renewed well before a lease runs out, and new work looked
+            // for often enough that an idle process joins in quickly.
+            every: (config.lease / 4).min(Duration::from_secs(1)),
+            last: None,
+            max_held: config.concurrency.max(1),
+        }
+    }
+
+    /// How often the leases are kept.
+    pub(super) fn every(&self) -> Duration {
+        self.every
+    }
+
+    pub(super) fn is_due(&self) -> bool {
+        self.last.is_none_or(|t| t.elapsed() >= self.every)
+    }
+
+    /// Makes `st` commit only while this process holds every host it
+    /// holds now (extending their leases), routed links due `now`.
+    pub(super) fn seal(&self, st: &mut Staging<'_>, admitter: &mut Admitter, now: DateTime<Utc>) {
+        if let Some(sharing) = admitter.sharing() {
+            st.hold(sharing.held.keys().cloned().collect(), self.lease, now);
+        }
+    }
+
+    /// Renews the leases held, admits links routed to their hosts, gives
+    /// back the hosts this process has nothing left for, and claims hosts
+    /// with work.
+    pub(super) fn keep(&mut self, shared: &Arc<Shared>, admitter: &mut Admitter) -> Result<()> {
+        self.last = Some(Instant::now());
+        self.renew(shared, admitter)?;
+        self.release_idle(shared, admitter)?;
+        self.claim(shared, admitter)
+    }
+
+    fn renew(&self, shared: &Arc<Shared>, admitter: &mut Admitter) -> Result<()> {
+        let held: Vec<(String, DateTime<Utc>)> = held(admitter)
+            .keys()
+            .map(|authority| (authority.clone(), shared.pool.next_allowed(authority)))
+            .collect();
+        if held.is_empty() {
+            return Ok(());
+        }
+        let kept = shared.archive.renew_leases(&held, self.lease)?;
+        if kept.len() < held.len() {
+            let lost = held
+                .iter()
+                .find(|(h, _)| !kept.iter().any(|k| &k.authority == h))
+                .map(|(h, _)| h.clone())
+                .unwrap_or_default();
+            return Err(ArchiveError::LeaseLost { host: lost });
+        }
+        for host in kept.into_iter().filter(|h| h.routed) {
+            self.take_routed(shared, admitter, &host.authority)?;
+        }
+        Ok(())
+    }
+
+    /// Admits the links other processes routed to `authority` (held).
+    fn take_routed(
+        &self,
+        shared: &Arc<Shared>,
+        admitter: &mut Admitter,
+        authority: &str,
+    ) -> Result<()> {
+        loop {
+            let links = shared.archive.routed_links(authority)?;
+            if links.is_empty() {
+                return Ok(());
+            }
+            let now = shared.clock.now();
+            let mut st = shared.archive.begin();
+            for link in &links {
+                let place = Placement {
+                    depth: link.depth,
+                    source_hops: link.source_hops,
+                    scope: link.scope.clone(),
+                };
+                let admitted =
+                    admitter.admit(&mut st, &link.url, place, link.via, link.origin, now)?;
+                if let Some(to) = admitted {
+                    if let Some(updated) = link.updated {
+                        admitter.bring_forward(&mut st, to, updated, now)?;
+                    }
+                    if let Via::Source(from) = link.via {
+                        st.cite(from, to);
+                    }
+                }
+                st.took(authority, &link.url);
+            }
+            self.commit(shared, admitter, st, now)?;
+            if links.len() < ROUTED_AT_ONCE {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Commits `st` (sealed) and wakes the hosts it gave work.
+    fn commit(
+        &self,
+        shared: &Arc<Shared>,
+        admitter: &mut Admitter,
+        mut st: Staging<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        admitter.persist(&mut st)?;
+        self.seal(&mut st, admitter, now);
+        shared.archive.commit(st)?;
+        let woken = admitter.take_woken();
+        shared.committed(0, &[], &woken);
+        Ok(())
+    }
+
+    /// Gives back the hosts with no worker and nothing in flight; wakes
+    /// those with work due but no worker (taken over from a stopped
+    /// process, or left by a worker that ended).
+    fn release_idle(&self, shared: &Arc<Shared>, admitter: &mut Admitter) -> Result<()> {
+        let now = shared.clock.now();
+        let mut released = Vec::new();
+        for (authority, id) in held(admitter).iter() {
+            let id = match id {
+                Some(id) => *id,
+                None => match shared.archive.host_record(authority)? {
+                    Some(host) => host.id,
+                    None => {
+                        released.push((authority.clone(), None));
+                        continue;
+                    }
+                },
+            };
+            if lock(&shared.workers).contains_key(&id) || !shared.in_flight_of(id).is_empty() {
+                continue;
+            }
+            let due = match shared.archive.queue_of(id).next() {
+                Some(entry) => Some(entry?.due),
+                None => None,
+            };
+            if due.is_some_and(|due| due <= micros(now)) {
+                shared.wake(id);
+                continue;
+            }
+            released.push((authority.clone(), due));
+        }
+        for (authority, due) in released {
+            let not_before = shared.pool.next_allowed(&authority);
+            shared
+                .archive
+                .release_host(&authority, due, not_before, now)?;
+            held(admitter).remove(&authority);
+        }
+        Ok(())
+    }
+
+    /// Claims hosts with work, up to the most this process holds.
+    fn claim(&self, shared: &Arc<Shared>, admitter: &mut Admitter) -> Result<()> {
+        let room = self.max_held.saturating_sub(held(admitter).len());
+        if room == 0 || shared.is_stopping() {
+            return Ok(());
+        }
+        let now = shared.clock.now();
+        for claim in shared.archive.claim_hosts(room, now, self.lease)? {
+            shared.pool.hold_off(&claim.authority, claim.not_before);
+            held(admitter).insert(claim.authority.clone(), None);
+            self.take_routed(shared, admitter, &claim.authority)?;
+            if let Some(host) = shared.archive.host_record(&claim.authority)? {
+                held(admitter).insert(claim.authority, Some(host.id));
+                shared.wake(host.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back every host held (the crawl stops): another process
+    /// takes them at once instead of after the lease.
+    pub(super) fn release_all(&self, shared: &Arc<Shared>, admitter: &mut Admitter) -> Result<()> {
+        let now = shared.clock.now();
+        let held: Vec<(String, Option<HostId>)> = held(admitter).drain().collect();
+        for (authority, id) in held {
+            let id = match id {
+                Some(id) => Some(id),
+                None => shared.archive.host_record(&authority)?.map(|h| h.id),
+            };
+            let due = match id.and_then(|id| shared.archive.queue_of(id).next()) {
+                Some(entry) => Some(entry?.due),
+                None => None,
+            };
+            let not_before = shared.pool.next_allowed(&authority);
+            shared
+                .archive
+                .release_host(&authority, due, not_before, now)?;
+        }
+        Ok(())
+    }
+}
+
+/// The hosts held (an admitter of a shared crawl has them).
+fn held(admitter: &mut Admitter) -> &mut std::collections::HashMap<String, Option<HostId>> {
+    &mut admitter
+        .sharing()
+        .expect("a shared crawl's admitter shares")
+        .held
+}
+
+/// Sharing for an admitter of `archive`'s shared crawl.
+pub(super) fn sharing(archive: &Arc<crate::archive::Archive>) -> Sharing {
+    let archive = archive.clone();
+    Sharing::new(Box::new(move |urls, hosts| {
+        archive.reserve_ids(urls, hosts)
+    }))
+}
