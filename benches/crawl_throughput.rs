@@ -29,6 +29,14 @@
 //! alternating which goes first) and prints the median pages/s of each:
 //! what keeping the search index up to date costs a crawl.
 //!
+//! `BENCH_WORKERS=1,2,3`, with a PostgreSQL `BENCH_ARCHIVE`, crawls the
+//! site instead with that many `palimpsest crawl` processes sharing one
+//! archive (host leases), each count into a new database created beside
+//! the one named (and dropped afterwards), and prints for each the pages
+//! per second from the first start to the last exit, the pages each
+//! process fetched, and the database's commits per second (after one
+//! crawl to warm the server up).
+//!
 //! `BENCH_SCRAPY=1` then crawls the same site with Scrapy in the same run
 //! and prints both figures side by side (pages/s, wall time from process
 //! start to exit): Scrapy 2.x from PyPI (pinned in
@@ -412,6 +420,28 @@ fn main() {
         depth: 100,
         extra: Vec::new(),
     };
+    if let Ok(counts) = std::env::var("BENCH_WORKERS") {
+        let counts: Vec<usize> = counts
+            .split(',')
+            .filter_map(|c| c.trim().parse().ok())
+            .collect();
+        println!("running, sharing one archive: {}", crawl.describe());
+        // A new server's first crawl runs slower (cold caches, new tables):
+        // one crawl first, so the counts compare like with like.
+        print!("warm-up: ");
+        if let Err(e) = shared_crawl(&crawl, 1, (hosts * pages) as f64) {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+        for n in counts {
+            if let Err(e) = shared_crawl(&crawl, n, (hosts * pages) as f64) {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+        server.stop();
+        return;
+    }
     println!("running: {}", crawl.describe());
     let commits_before = database_commits(&crawl.archive);
     let result = crawl.run().unwrap_or_else(|e| {
@@ -441,6 +471,79 @@ fn main() {
         }
     }
     server.stop();
+}
+
+/// `workers` crawl processes sharing a new database beside the one
+/// `crawl` names; prints what they did together.
+fn shared_crawl(crawl: &CrawlRun, workers: usize, expected: f64) -> Result<(), String> {
+    let base = crawl.archive.to_str().filter(|a| a.starts_with("postgres"));
+    let base = base.ok_or("BENCH_WORKERS needs BENCH_ARCHIVE=postgres://…/DB")?;
+    let name = format!("palimpsest_bench_{workers}_workers_{}", std::process::id());
+    psql(base, &format!("CREATE DATABASE {name}"))?;
+    let (head, query) = base.split_once('?').map_or((base, ""), |(h, q)| (h, q));
+    let url = match query {
+        "" => format!("{}/{name}", head.rsplit_once('/').map_or(head, |(h, _)| h)),
+        q => format!(
+            "{}/{name}?{q}",
+            head.rsplit_once('/').map_or(head, |(h, _)| h)
+        ),
+    };
+    let run = CrawlRun {
+        archive: PathBuf::from(&url),
+        hosts: crawl.hosts.clone(),
+        port: crawl.port,
+        rate: crawl.rate.clone(),
+        concurrency: crawl.concurrency,
+        depth: crawl.depth,
+        extra: crawl.extra.clone(),
+    };
+    let commits_before = database_commits(&run.archive);
+    let started = Instant::now();
+    let results: Vec<Result<CrawlResult, String>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..workers).map(|_| scope.spawn(|| run.run())).collect();
+        runs.into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|_| Err("a crawl thread panicked".into()))
+            })
+            .collect()
+    });
+    let wall = started.elapsed().as_secs_f64();
+    let commits = database_commits(&run.archive)
+        .zip(commits_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    let dropped = psql(base, &format!("DROP DATABASE {name}"));
+    let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    dropped?;
+    let each: Vec<f64> = results.iter().map(|r| r.field("pages_fetched")).collect();
+    let total: f64 = each.iter().sum();
+    let cpu: f64 = results.iter().map(|r| r.cpu_secs).sum();
+    println!(
+        "{workers} worker(s)      {total:.0} of {expected:.0} pages in {wall:.2} s: {:.1} pages/s (first start to last exit); per process {each:?}; {cpu:.1} CPU-seconds",
+        total / wall
+    );
+    if let Some(commits) = commits {
+        println!(
+            "                database: {commits} transactions committed, {:.0} a second",
+            commits as f64 / wall
+        );
+    }
+    Ok(())
+}
+
+/// Runs one statement with `psql` on the database `url` names.
+fn psql(url: &str, statement: &str) -> Result<(), String> {
+    let out = Command::new("psql")
+        .args([url, "-Atc", statement])
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "psql {statement}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
 }
 
 /// Transactions the PostgreSQL database named by `archive` has committed,

@@ -79,11 +79,14 @@ pub fn copy(from: &Location, to: &Location, progress: &dyn Fn(u64, u64)) -> Resu
         }
     }
     batch.write(&target)?;
-    // Ids that crawling processes reserved (PostgreSQL) are the records'
-    // from now on.
-    let mut counters = target.begin();
-    counters.put_counters(&source.id_counters()?)?;
-    target.commit(counters)?;
+    // Ids that crawling processes reserved (PostgreSQL, beside the
+    // records) are the copy's records' from now on.
+    let counters = source.id_counters()?;
+    if target.id_counters()? != counters {
+        let mut st = target.begin();
+        st.put_counters(&counters)?;
+        target.commit(st)?;
+    }
     let mut done = Writes::default();
     done.remove(progress_key());
     target.db.apply(done, &mut 0)?;

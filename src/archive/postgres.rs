@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
        url text NOT NULL,
        link bytea NOT NULL,
        PRIMARY KEY (host, url));
+     CREATE TABLE palimpsest_crawler (holder text PRIMARY KEY, seen timestamptz NOT NULL);
      CREATE TABLE palimpsest_ids (
        one boolean PRIMARY KEY DEFAULT true CHECK (one),
        next_url bigint NOT NULL,
@@ -247,13 +248,31 @@ impl Kv {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let holder = holder.to_string();
+        let lease_holder = format!(
+            "{holder}, pid {}, {:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        );
         let (config_used, holder_used) = (config.clone(), holder.clone());
+        let crawler = lease_holder.clone();
         let opened = runtime.block_on(async move {
             let mut client = connect(&config).await?;
             if access != Access::Read {
                 migrate(&mut client).await?;
                 if let Some(other) = take_writer_lock(&client, &holder, access).await? {
                     return Ok(Err(Some(other)));
+                }
+                if access == Access::Crawl {
+                    // Counted at once among the crawling processes, so that
+                    // one started beside it does not claim its share.
+                    client
+                        .execute(
+                            "INSERT INTO palimpsest_crawler (holder, seen) VALUES ($1, now()) \
+                             ON CONFLICT (holder) DO UPDATE SET seen = now()",
+                            &[&crawler],
+                        )
+                        .await
+                        .map_err(backend)?;
                 }
             } else if !has_tables(&client).await? {
                 return Ok(Err(None));
@@ -269,11 +288,7 @@ impl Kv {
                 transactions: Arc::default(),
                 config: config_used,
                 access,
-                lease_holder: format!(
-                    "{holder_used}, pid {}, {:016x}",
-                    std::process::id(),
-                    rand::random::<u64>()
-                ),
+                lease_holder,
                 holder: holder_used,
             })),
             Err(Some(holder)) => Opened::Locked(holder),
@@ -569,8 +584,9 @@ impl Kv {
 /// with another process's batch.
 impl Kv {
     /// Claims at most `n` hosts with work due by `now` (µs) that no live
-    /// lease holds: each with the time (µs) before which it must not be
-    /// sent a request.
+    /// lease holds, and no more than this process's share of the hosts
+    /// with work among the crawling processes seen within a lease: each
+    /// with the time (µs) before which it must not be sent a request.
     pub(super) fn claim_hosts(
         &self,
         n: usize,
@@ -587,6 +603,26 @@ impl Kv {
             Box::pin(async move {
                 let (holder, n, now, lease) = &*args;
                 let tx = locked_transaction(client).await?;
+                tx.execute_typed(
+                    "INSERT INTO palimpsest_crawler (holder, seen) VALUES ($1, now()) \
+                     ON CONFLICT (holder) DO UPDATE SET seen = now()",
+                    &[(holder, Type::TEXT)],
+                )
+                .await
+                .map_err(backend)?;
+                let share = tx
+                    .query_typed(
+                        "SELECT ceil((SELECT count(*) FROM palimpsest_lease \
+                                WHERE due IS NOT NULL OR (holder IS NOT NULL AND expires > now()))::float8 \
+                              / (SELECT count(*) FROM palimpsest_crawler \
+                                WHERE seen > now() - $2 * interval '1 millisecond'))::int8 \
+                           - (SELECT count(*) FROM palimpsest_lease WHERE holder = $1)",
+                        &[(holder, Type::TEXT), (lease, Type::FLOAT8)],
+                    )
+                    .await
+                    .map_err(backend)?;
+                let share: i64 = share.first().map_or(0, |r| r.get(0));
+                let n = (*n).min(share.max(0));
                 let rows = tx
                     .query_typed(
                         "UPDATE palimpsest_lease SET holder = $1, \
@@ -598,7 +634,7 @@ impl Kv {
                          RETURNING host, next_allowed",
                         &[
                             (holder, Type::TEXT),
-                            (n, Type::INT8),
+                            (&n, Type::INT8),
                             (now, Type::INT8),
                             (lease, Type::FLOAT8),
                         ],
@@ -837,48 +873,45 @@ async fn locked_transaction(client: &mut Client) -> Result<tokio_postgres::Trans
 
 /// Applies `batch`; the number of the last change it logged, if any.
 async fn apply_batch(client: &mut Client, batch: Arc<Batch>) -> Result<Option<u64>> {
-    let tx = locked_transaction(client).await?;
-    if let Some((hosts, lease)) = &batch.shared.held {
-        extend_leases(&tx, &batch.lease_holder, hosts, *lease).await?;
-    }
-    let (mut keys, mut values) = (batch.keys.clone(), batch.values.clone());
-    let mut last = None;
-    if !batch.logged.is_empty() {
-        let newest = tx
-            .query_typed_opt(
-                "SELECT k FROM palimpsest_kv WHERE k >= $1 AND k <= $2 ORDER BY k DESC LIMIT 1",
-                &[
-                    (&keys::change_log(0), Type::BYTEA),
-                    (&keys::change_log(u64::MAX), Type::BYTEA),
-                ],
-            )
-            .await
-            .map_err(backend)?;
-        let mut seq = newest
-            .and_then(|r| keys::decode_change_log(&r.get::<_, Vec<u8>>(0)))
-            .unwrap_or(0);
-        for value in &batch.logged {
-            seq += 1;
-            keys.push(keys::change_log(seq));
-            values.push(value.clone());
+    let tx = client.transaction().await.map_err(backend)?;
+    // The statements are sent together (tokio-postgres pipelines futures
+    // polled at once) and run in the order sent: the lock first.
+    let lock = async {
+        tx.execute_typed(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[(&COMMIT_LOCK, Type::INT8)],
+        )
+        .await
+        .map_err(backend)
+    };
+    let extend = async {
+        match &batch.shared.held {
+            Some((hosts, lease)) => extend_leases(&tx, &batch.lease_holder, hosts, *lease).await,
+            None => Ok(()),
         }
-        last = Some(seq);
-    }
-    if !keys.is_empty() || !batch.removed.is_empty() {
+    };
+    let log = append_to_log(&tx, &batch.logged);
+    let upsert = async {
+        if batch.keys.is_empty() && batch.removed.is_empty() {
+            return Ok(0);
+        }
         tx.execute_typed(
             "WITH gone AS (DELETE FROM palimpsest_kv WHERE k = ANY($3)) \
              INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
              ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
             &[
-                (&keys, Type::BYTEA_ARRAY),
-                (&values, Type::BYTEA_ARRAY),
+                (&batch.keys, Type::BYTEA_ARRAY),
+                (&batch.values, Type::BYTEA_ARRAY),
                 (&batch.removed, Type::BYTEA_ARRAY),
             ],
         )
         .await
-        .map_err(backend)?;
-    }
-    if !batch.new_keys.is_empty() {
+        .map_err(backend)
+    };
+    let new_only = async {
+        if batch.new_keys.is_empty() {
+            return Ok(0);
+        }
         tx.execute_typed(
             "INSERT INTO palimpsest_kv (k, v) SELECT * FROM unnest($1, $2) \
              ON CONFLICT (k) DO NOTHING",
@@ -888,11 +921,46 @@ async fn apply_batch(client: &mut Client, batch: Arc<Batch>) -> Result<Option<u6
             ],
         )
         .await
-        .map_err(backend)?;
-    }
-    route(&tx, &batch.shared).await?;
+        .map_err(backend)
+    };
+    let routed = route(&tx, &batch.shared);
+    let (_, _, last, _, _, _) =
+        futures_util::try_join!(lock, extend, log, upsert, new_only, routed)?;
     tx.commit().await.map_err(backend)?;
     Ok(last)
+}
+
+/// Appends `values` to the change log, numbered after its last entry;
+/// the number of the last one appended.
+async fn append_to_log(
+    tx: &tokio_postgres::Transaction<'_>,
+    values: &[Vec<u8>],
+) -> Result<Option<u64>> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let prefix = vec![keys::CHANGE_LOG];
+    let rows = tx
+        .query_typed(
+            "INSERT INTO palimpsest_kv (k, v) \
+             SELECT $2::bytea || int8send(last.seq + t.n), t.v \
+             FROM unnest($1::bytea[]) WITH ORDINALITY AS t(v, n), \
+               (SELECT coalesce((SELECT ('x' || encode(substr(k, 2, 8), 'hex'))::bit(64)::int8 \
+                  FROM palimpsest_kv WHERE k >= $3 AND k <= $4 ORDER BY k DESC LIMIT 1), 0) AS seq) last \
+             RETURNING k",
+            &[
+                (&values, Type::BYTEA_ARRAY),
+                (&prefix, Type::BYTEA),
+                (&keys::change_log(0), Type::BYTEA),
+                (&keys::change_log(u64::MAX), Type::BYTEA),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| keys::decode_change_log(r.get::<_, &[u8]>(0)))
+        .max())
 }
 
 /// Extends the leases of `hosts`, failing if another process holds one.
@@ -928,13 +996,22 @@ async fn extend_leases(
 /// Records routed links (and tells their hosts' holders), and removes
 /// the routed links admitted.
 async fn route(tx: &tokio_postgres::Transaction<'_>, shared: &SharedWrites) -> Result<()> {
-    if !shared.routed.is_empty() {
-        let mut hosts: Vec<&str> = Vec::new();
-        let (mut urls, mut links) = (Vec::new(), Vec::new());
-        for (host, url, link) in &shared.routed {
-            hosts.push(host);
-            urls.push(url.as_str());
-            links.push(link.as_slice());
+    let mut hosts: Vec<&str> = Vec::new();
+    let (mut urls, mut links) = (Vec::new(), Vec::new());
+    for (host, url, link) in &shared.routed {
+        hosts.push(host);
+        urls.push(url.as_str());
+        links.push(link.as_slice());
+    }
+    let mut told = hosts.clone();
+    told.sort_unstable();
+    told.dedup();
+    let (taken_hosts, taken_urls): (Vec<&str>, Vec<&str>) = (shared.taken.iter())
+        .map(|(h, u)| (h.as_str(), u.as_str()))
+        .unzip();
+    let record = async {
+        if hosts.is_empty() {
+            return Ok(0);
         }
         tx.execute_typed(
             "INSERT INTO palimpsest_routed (host, url, link) SELECT * FROM unnest($1, $2, $3) \
@@ -946,30 +1023,37 @@ async fn route(tx: &tokio_postgres::Transaction<'_>, shared: &SharedWrites) -> R
             ],
         )
         .await
-        .map_err(backend)?;
-        hosts.sort_unstable();
-        hosts.dedup();
+        .map_err(backend)
+    };
+    let tell = async {
+        if told.is_empty() {
+            return Ok(0);
+        }
         tx.execute_typed(
             "INSERT INTO palimpsest_lease (host, due, routed) SELECT h, $2, true FROM unnest($1) h \
              ON CONFLICT (host) DO UPDATE SET routed = true, \
                due = LEAST(palimpsest_lease.due, EXCLUDED.due)",
-            &[(&hosts, Type::TEXT_ARRAY), (&shared.due, Type::INT8)],
+            &[(&told, Type::TEXT_ARRAY), (&shared.due, Type::INT8)],
         )
         .await
-        .map_err(backend)?;
-    }
-    if !shared.taken.is_empty() {
-        let (hosts, urls): (Vec<&str>, Vec<&str>) = (shared.taken.iter())
-            .map(|(h, u)| (h.as_str(), u.as_str()))
-            .unzip();
+        .map_err(backend)
+    };
+    let take = async {
+        if taken_hosts.is_empty() {
+            return Ok(0);
+        }
         tx.execute_typed(
             "DELETE FROM palimpsest_routed r USING unnest($1, $2) AS t(host, url) \
              WHERE r.host = t.host AND r.url = t.url",
-            &[(&hosts, Type::TEXT_ARRAY), (&urls, Type::TEXT_ARRAY)],
+            &[
+                (&taken_hosts, Type::TEXT_ARRAY),
+                (&taken_urls, Type::TEXT_ARRAY),
+            ],
         )
         .await
-        .map_err(backend)?;
-    }
+        .map_err(backend)
+    };
+    futures_util::try_join!(record, tell, take)?;
     Ok(())
 }
 
@@ -1046,7 +1130,7 @@ impl Iterator for Range<'_> {
     }
 }
 
-async fn has_tables(client: &Client) -> Result<bool> {
+async fn has_tables(client: &impl tokio_postgres::GenericClient) -> Result<bool> {
     let row = client
         .query_one("SELECT to_regclass('palimpsest_schema') IS NOT NULL", &[])
         .await
@@ -1090,9 +1174,13 @@ async fn migrate(client: &mut Client) -> Result<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(backend)?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS palimpsest_schema (version integer NOT NULL)")
-        .await
-        .map_err(backend)?;
+    // Asked first, not `IF NOT EXISTS`: the server would tell every
+    // process after the first that it skipped (a notice on its stderr).
+    if !has_tables(&tx).await? {
+        tx.batch_execute("CREATE TABLE palimpsest_schema (version integer NOT NULL)")
+            .await
+            .map_err(backend)?;
+    }
     let found = schema_version(&tx).await?;
     if found > MIGRATIONS.len() {
         return Err(newer_schema(found));

@@ -229,3 +229,44 @@ fn a_crawl_killed_mid_pass_leaves_its_hosts_to_the_others_after_its_lease() {
     assert_eq!(fetched(&archive), total);
     archive.assert_verify_clean();
 }
+
+#[test]
+fn a_shared_crawl_copied_to_a_directory_goes_on_without_reusing_ids() {
+    let Some(database) = Archive::postgres("ids reserved by crawling processes") else {
+        return;
+    };
+    const STORIES: usize = 3;
+    let names = hosts(3);
+    let server = sites(&names, STORIES);
+    let first: Vec<&str> = names[..2].iter().map(String::as_str).collect();
+    // Crawling processes reserve ids in blocks, beside the records.
+    worker(&database, &server, &first, &["--source-hops", "0"])
+        .wait(DEADLINE)
+        .assert_success("crawl into PostgreSQL");
+    let crawled = fetched(&database);
+    assert!(crawled >= 2 * (STORIES + 1), "{crawled}");
+
+    let directory = Archive::directory();
+    damage::palimpsest(
+        Path::new("unused"),
+        &[
+            "copy",
+            "--from",
+            &database.path(),
+            "--to",
+            &directory.path(),
+        ],
+    )
+    .assert_success("copy");
+    // A crawl of the copy gives new pages new ids: nothing copied is
+    // written over.
+    let third = [names[2].as_str()];
+    directory
+        .crawl(&server, &third)
+        .args(["--rate", "50/s", "--depth", "1", "--source-hops", "0"])
+        .arg(server.url(&names[2], "/"))
+        .run(DEADLINE)
+        .assert_success("crawl into the copy");
+    assert_eq!(fetched(&directory), crawled + STORIES + 1);
+    directory.assert_verify_clean();
+}
