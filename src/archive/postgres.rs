@@ -43,7 +43,10 @@ const MIGRATIONS: &[&str] = &[
        url text NOT NULL,
        link bytea NOT NULL,
        PRIMARY KEY (host, url));
-     CREATE TABLE palimpsest_crawler (holder text PRIMARY KEY, seen timestamptz NOT NULL);
+     CREATE TABLE palimpsest_crawler (
+       holder text PRIMARY KEY,
+       seen timestamptz NOT NULL,
+       backend integer NOT NULL);
      CREATE TABLE palimpsest_ids (
        one boolean PRIMARY KEY DEFAULT true CHECK (one),
        next_url bigint NOT NULL,
@@ -265,14 +268,7 @@ impl Kv {
                 if access == Access::Crawl {
                     // Counted at once among the crawling processes, so that
                     // one started beside it does not claim its share.
-                    client
-                        .execute(
-                            "INSERT INTO palimpsest_crawler (holder, seen) VALUES ($1, now()) \
-                             ON CONFLICT (holder) DO UPDATE SET seen = now()",
-                            &[&crawler],
-                        )
-                        .await
-                        .map_err(backend)?;
+                    announce_crawler(&client, &crawler).await?;
                 }
             } else if !has_tables(&client).await? {
                 return Ok(Err(None));
@@ -352,6 +348,7 @@ impl Kv {
         }
         tracing::warn!("the PostgreSQL connection was closed: connecting again");
         let (config, access, holder) = (self.config.clone(), self.access, self.holder.clone());
+        let crawler = self.lease_holder.clone();
         let client = self.block(async move {
             let client = connect(&config).await?;
             if access != Access::Read
@@ -360,6 +357,9 @@ impl Kv {
                 return Err(ArchiveError::Storage(BackendError(
                     format!("lost the writer lock while reconnecting: {other} writes now").into(),
                 )));
+            }
+            if access == Access::Crawl {
+                announce_crawler(&client, &crawler).await?;
             }
             Ok(client)
         })?;
@@ -604,19 +604,20 @@ impl Kv {
                 let (holder, n, now, lease) = &*args;
                 let tx = locked_transaction(client).await?;
                 tx.execute_typed(
-                    "INSERT INTO palimpsest_crawler (holder, seen) VALUES ($1, now()) \
-                     ON CONFLICT (holder) DO UPDATE SET seen = now()",
+                    "UPDATE palimpsest_crawler SET seen = now() WHERE holder = $1",
                     &[(holder, Type::TEXT)],
                 )
                 .await
                 .map_err(backend)?;
                 let share = tx
                     .query_typed(
-                        "SELECT ceil((SELECT count(*) FROM palimpsest_lease \
-                                WHERE due IS NOT NULL OR (holder IS NOT NULL AND expires > now()))::float8 \
-                              / (SELECT count(*) FROM palimpsest_crawler \
-                                WHERE seen > now() - $2 * interval '1 millisecond'))::int8 \
-                           - (SELECT count(*) FROM palimpsest_lease WHERE holder = $1)",
+                        &format!(
+                            "SELECT ceil((SELECT count(*) FROM palimpsest_lease \
+                                  WHERE due IS NOT NULL OR (holder IS NOT NULL AND expires > now()))::float8 \
+                                / greatest(1, (SELECT count(*) FROM palimpsest_crawler c \
+                                  WHERE seen > now() - $2 * interval '1 millisecond' AND {CONNECTED})))::int8 \
+                             - (SELECT count(*) FROM palimpsest_lease WHERE holder = $1)"
+                        ),
                         &[(holder, Type::TEXT), (lease, Type::FLOAT8)],
                     )
                     .await
@@ -625,13 +626,15 @@ impl Kv {
                 let n = (*n).min(share.max(0));
                 let rows = tx
                     .query_typed(
-                        "UPDATE palimpsest_lease SET holder = $1, \
-                           expires = now() + $4 * interval '1 millisecond' \
-                         WHERE host IN (SELECT host FROM palimpsest_lease \
-                           WHERE due IS NOT NULL AND due <= $3 \
-                             AND (holder IS NULL OR expires < now()) \
-                           ORDER BY due LIMIT $2 FOR UPDATE SKIP LOCKED) \
-                         RETURNING host, next_allowed",
+                        &format!(
+                            "UPDATE palimpsest_lease SET holder = $1, \
+                               expires = now() + $4 * interval '1 millisecond' \
+                             WHERE host IN (SELECT host FROM palimpsest_lease l \
+                               WHERE due IS NOT NULL AND due <= $3 \
+                                 AND (holder IS NULL OR expires < now() OR NOT {HOLDER_CONNECTED}) \
+                               ORDER BY due LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                             RETURNING host, next_allowed"
+                        ),
                         &[
                             (holder, Type::TEXT),
                             (&n, Type::INT8),
@@ -793,9 +796,12 @@ impl Kv {
         self.run(|client| async move {
             let row = client
                 .query_one(
-                    "SELECT NOT EXISTS (SELECT 1 FROM palimpsest_lease \
-                       WHERE due IS NOT NULL OR (holder IS NOT NULL AND expires > now())) \
-                     AND NOT EXISTS (SELECT 1 FROM palimpsest_routed)",
+                    &format!(
+                        "SELECT NOT EXISTS (SELECT 1 FROM palimpsest_lease l \
+                           WHERE due IS NOT NULL \
+                             OR (holder IS NOT NULL AND expires > now() AND {HOLDER_CONNECTED})) \
+                         AND NOT EXISTS (SELECT 1 FROM palimpsest_routed)"
+                    ),
                     &[],
                 )
                 .await
@@ -835,6 +841,30 @@ impl Kv {
         lock("SELECT pg_advisory_unlock($1)")?;
         done
     }
+}
+
+/// Whether the crawling process `c` (a `palimpsest_crawler` row) is still
+/// connected: a process that died (`kill -9`, a crash) is disconnected by
+/// the server at once, and its leases need not run out.
+const CONNECTED: &str = "EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = c.backend)";
+
+/// Whether the holder of the lease `l` is still connected.
+const HOLDER_CONNECTED: &str = "EXISTS (SELECT 1 FROM palimpsest_crawler c \
+     JOIN pg_stat_activity a ON a.pid = c.backend WHERE c.holder = l.holder)";
+
+/// Records this crawling process, and the server session that says it is
+/// alive.
+async fn announce_crawler(client: &Client, holder: &str) -> Result<()> {
+    client
+        .execute(
+            "INSERT INTO palimpsest_crawler (holder, seen, backend) \
+             VALUES ($1, now(), pg_backend_pid()) \
+             ON CONFLICT (holder) DO UPDATE SET seen = now(), backend = pg_backend_pid()",
+            &[&holder],
+        )
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 /// One transaction's writes, as the statements take them.

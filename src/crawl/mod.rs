@@ -97,6 +97,11 @@ pub(crate) struct Shared {
     /// Messages sent to the writer and not yet committed.
     outstanding: AtomicUsize,
     workers: Mutex<HashMap<HostId, Arc<Notify>>>,
+    /// In a crawl sharing its archive: until when the host leases were
+    /// last known to be this process's (their renewal's start, plus the
+    /// lease). A process that stalled past it (suspended, starved) sends
+    /// nothing more: another may hold its hosts by now.
+    leases_until: Mutex<Option<Instant>>,
     stop: watch::Sender<bool>,
     /// `Some(true)` when the pass completed, `Some(false)` when stopped.
     finished: watch::Sender<Option<bool>>,
@@ -121,6 +126,16 @@ impl Shared {
 
     fn is_finished(&self) -> bool {
         self.finished.borrow().is_some()
+    }
+
+    /// Whether requests may still be sent (see `leases_until`).
+    fn holds_leases(&self) -> bool {
+        lock(&self.leases_until).is_none_or(|until| Instant::now() < until)
+    }
+
+    /// The leases were renewed by a statement sent at `sent`.
+    pub(crate) fn leases_renewed(&self, sent: Instant, lease: Duration) {
+        *lock(&self.leases_until) = Some(sent + lease);
     }
 
     fn in_flight_of(&self, host: HostId) -> HashSet<UrlId> {
@@ -229,6 +244,13 @@ async fn worker(shared: Arc<Shared>, host: HostId, notify: Arc<Notify>) {
         let skip = shared.in_flight_of(host);
         let now = micros(shared.clock.now());
         match frontier::next_due(&*shared.archive, host, now, &skip) {
+            Ok(NextDue::Ready(_)) if !shared.holds_leases() => {
+                // Until the writer renews the leases, or finds them lost.
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    _ = stop.changed() => {}
+                }
+            }
             Ok(NextDue::Ready(entry)) => dispatch(&shared, entry).await,
             Ok(NextDue::Later(due)) => {
                 let wait = shared
@@ -283,11 +305,13 @@ async fn dispatch(shared: &Arc<Shared>, entry: QueueEntry) {
     };
     let fetch = {
         let store = ArchiveHosts { shared };
+        let may_send = || shared.holds_leases();
         let mut gate = Gate {
             pool: &shared.pool,
             store: &store,
             slots: &shared.net,
             stop: shared.stop.subscribe(),
+            may_send: &may_send,
         };
         // A panic anywhere in the fetch (a parser of robots.txt, say) is
         // this page's error; the page must still reach the writer, or the
@@ -498,6 +522,7 @@ impl Shared {
             in_flight: Mutex::new(HashMap::new()),
             outstanding: AtomicUsize::new(0),
             workers: Mutex::new(HashMap::new()),
+            leases_until: Mutex::new(None),
             stop,
             finished,
         });

@@ -75,7 +75,10 @@ impl Leases {
             .keys()
             .map(|authority| (authority.clone(), shared.pool.next_allowed(authority)))
             .collect();
+        let sent = Instant::now();
         if held.is_empty() {
+            // Nothing held, nothing to lose: hosts claimed next are fresh.
+            shared.leases_renewed(sent, self.lease);
             return Ok(());
         }
         let kept = shared.archive.renew_leases(&held, self.lease)?;
@@ -87,6 +90,7 @@ impl Leases {
                 .unwrap_or_default();
             return Err(ArchiveError::LeaseLost { host: lost });
         }
+        shared.leases_renewed(sent, self.lease);
         for host in kept.into_iter().filter(|h| h.routed) {
             self.take_routed(shared, admitter, &host.authority)?;
         }
@@ -142,9 +146,17 @@ impl Leases {
     ) -> Result<()> {
         admitter.persist(&mut st)?;
         self.seal(&mut st, admitter, now);
-        shared.archive.commit(st)?;
+        self.commit_sealed(shared, st)?;
         let woken = admitter.take_woken();
         shared.committed(0, &[], &woken);
+        Ok(())
+    }
+
+    /// Commits a sealed transaction: the leases it extended are current.
+    pub(super) fn commit_sealed(&self, shared: &Shared, st: Staging<'_>) -> Result<()> {
+        let sent = Instant::now();
+        shared.archive.commit(st)?;
+        shared.leases_renewed(sent, self.lease);
         Ok(())
     }
 

@@ -154,10 +154,13 @@ impl Writer {
         counted: usize,
     ) -> Result<()> {
         self.admitter.persist(&mut st)?;
-        if let Some(leases) = &self.leases {
-            leases.seal(&mut st, &mut self.admitter, self.shared.clock.now());
+        match &self.leases {
+            Some(leases) => {
+                leases.seal(&mut st, &mut self.admitter, self.shared.clock.now());
+                leases.commit_sealed(&self.shared, st)?;
+            }
+            None => self.shared.archive.commit(st)?,
         }
-        self.shared.archive.commit(st)?;
         let woken = self.admitter.take_woken();
         let (queue_full, listings) = self.admitter.take_refused();
         self.shared.stats.refused(queue_full, listings);

@@ -166,6 +166,10 @@ pub struct Gate<'a> {
     pub store: &'a dyn HostStore,
     pub slots: &'a Semaphore,
     pub stop: watch::Receiver<bool>,
+    /// Whether this process may still send requests to its hosts: asked
+    /// last, just before a request goes out (a crawl sharing its archive
+    /// that fell behind its host leases may not).
+    pub may_send: &'a (dyn Fn() -> bool + Sync),
 }
 
 /// Why a fetch did not get its turn.
@@ -200,9 +204,13 @@ impl Gate<'_> {
             _ = self.stop.wait_for(|s| *s) => return Err(NoTurn::Stopped),
         };
         tokio::select! {
-            _ = host.space_sends() => Ok(permit),
-            _ = self.stop.wait_for(|s| *s) => Err(NoTurn::Stopped),
+            _ = host.space_sends() => {}
+            _ = self.stop.wait_for(|s| *s) => return Err(NoTurn::Stopped),
         }
+        if !(self.may_send)() {
+            return Err(NoTurn::Stopped);
+        }
+        Ok(permit)
     }
 }
 

@@ -1,8 +1,9 @@
 //! Several `palimpsest crawl` processes on one PostgreSQL archive: each
 //! host is crawled by one process at a time (a lease), at its rate as the
 //! server measures it; every page is fetched once a pass across all of
-//! them; a process killed mid-crawl leaves its hosts to the others once
-//! its lease runs out, and nothing is lost.
+//! them; a process killed mid-crawl leaves its hosts to the others at
+//! once, one that stalls once its leases run out (and then sends nothing
+//! more), and nothing is lost.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -68,6 +69,15 @@ fn worker(archive: &Archive, server: &Server, names: &[&str], extra: &[&str]) ->
         .args(extra.iter().copied())
         .args(names.iter().map(|h| server.url(h, "/")))
         .spawn()
+}
+
+/// A first crawl of every host, once it is fetching.
+fn fetching(archive: &Archive, server: &Server, names: &[&str], extra: &[&str]) -> Running {
+    let first = worker(archive, server, names, extra);
+    wait_until(Duration::from_secs(60), "the first crawl fetches", || {
+        server.page_requests().len() >= 4
+    });
+    first
 }
 
 /// Page requests (not robots.txt) per path, for `host`.
@@ -174,7 +184,7 @@ fn three_crawls_share_a_postgres_archive_each_page_once_each_host_at_its_rate() 
 }
 
 #[test]
-fn a_crawl_killed_mid_pass_leaves_its_hosts_to_the_others_after_its_lease() {
+fn a_crawl_killed_mid_pass_leaves_its_hosts_to_the_others() {
     let _serial = exclusive();
     let Some(archive) = Archive::postgres("a killed crawling process") else {
         return;
@@ -184,10 +194,7 @@ fn a_crawl_killed_mid_pass_leaves_its_hosts_to_the_others_after_its_lease() {
     let server = sites(&names, STORIES);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let lease = ["--lease", "5s"];
-    let doomed = worker(&archive, &server, &names, &lease);
-    wait_until(Duration::from_secs(60), "the first crawl fetches", || {
-        server.page_requests().len() >= 4
-    });
+    let doomed = fetching(&archive, &server, &names, &lease);
     let others: Vec<Running> = (0..2)
         .map(|_| worker(&archive, &server, &names, &lease))
         .collect();
@@ -220,7 +227,8 @@ fn a_crawl_killed_mid_pass_leaves_its_hosts_to_the_others_after_its_lease() {
         "{again} pages fetched again after the kill:\n{}",
         server.dump()
     );
-    // Its hosts waited for the lease to run out, no longer.
+    // Killed, it is disconnected at once: its hosts need not wait for its
+    // leases to run out.
     assert!(
         killed_at.elapsed() < Duration::from_secs(60),
         "the others took {:?} to finish",
@@ -269,4 +277,53 @@ fn a_shared_crawl_copied_to_a_directory_goes_on_without_reusing_ids() {
         .assert_success("crawl into the copy");
     assert_eq!(fetched(&directory), crawled + STORIES + 1);
     directory.assert_verify_clean();
+}
+
+#[test]
+fn a_crawl_stalled_past_its_lease_loses_its_hosts_and_sends_nothing_more() {
+    let _serial = exclusive();
+    let Some(archive) = Archive::postgres("a stalled crawling process") else {
+        return;
+    };
+    const STORIES: usize = 19;
+    let names = hosts(4);
+    let server = sites(&names, STORIES);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let lease = ["--lease", "3s"];
+    let stalled = fetching(&archive, &server, &names, &lease);
+    let other = worker(&archive, &server, &names, &lease);
+    wait_until(Duration::from_secs(60), "both crawls are under way", || {
+        server.page_requests().len() >= 16
+    });
+    // Suspended, it keeps its connection (the server cannot tell it from
+    // a slow one): its hosts wait for its leases to run out.
+    stalled.signal("STOP");
+    other
+        .wait(DEADLINE)
+        .assert_success("the crawl that took the stalled one's hosts over");
+    let requests = server.requests().len();
+
+    // Woken, it finds its hosts taken: it stops, sending nothing and
+    // writing nothing more.
+    stalled.signal("CONT");
+    let out = stalled.wait(DEADLINE);
+    assert!(!out.success(), "the stalled crawl went on");
+    assert!(out.stderr.contains("lost the lease"), "{}", out.stderr);
+    assert_eq!(
+        server.requests().len(),
+        requests,
+        "the stalled crawl sent requests after waking:\n{}",
+        server.dump()
+    );
+    for host in &names {
+        assert_eq!(
+            fetches(&server, host).len(),
+            STORIES + 1,
+            "{}",
+            server.dump()
+        );
+        assert_rate_held(&server, host);
+    }
+    assert_eq!(fetched(&archive), names.len() * (STORIES + 1));
+    archive.assert_verify_clean();
 }
