@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::archive::{
-    HostId, HostRecord, IdCounters, PageRecord, PageState, PassRecord, Result, RoutedLink, Store,
+    FoundLink, HostId, HostRecord, IdCounters, PageRecord, PageState, PassRecord, Result, Store,
     Txn, UrlId, Via, micros,
 };
 pub use crate::archive::{Origin, QueueEntry};
@@ -403,21 +403,18 @@ impl Admitter {
         origin: Origin,
         now: DateTime<Utc>,
     ) -> Result<Option<UrlId>> {
-        if let Some(sharing) = &self.sharing {
-            let authority = url.authority();
-            if !sharing.held.contains_key(&authority) {
-                let link = RoutedLink {
-                    url: url.clone(),
-                    depth: place.depth,
-                    source_hops: place.source_hops,
-                    scope: place.scope,
-                    via,
-                    origin,
-                    updated: None,
-                };
-                st.route(&authority, &link)?;
-                return Ok(None);
-            }
+        if self.held_elsewhere(url) {
+            let link = FoundLink {
+                url: url.clone(),
+                depth: place.depth,
+                source_hops: place.source_hops,
+                scope: place.scope,
+                via,
+                origin,
+                updated: None,
+            };
+            st.route(&url.authority(), &link)?;
+            return Ok(None);
         }
         let existing = st.url_id(url)?;
         let mut page = match existing {
@@ -483,6 +480,44 @@ impl Admitter {
         self.woken.insert(host);
         self.queued += 1;
         Ok(Some(id))
+    }
+
+    /// A link found on a page (or routed here from one): admitted as by
+    /// [`Admitter::admit`], brought forward if a sitemap or feed says it
+    /// changed, and cited when it is a source.
+    pub(crate) fn admit_link(
+        &mut self,
+        st: &mut impl Txn,
+        link: FoundLink,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UrlId>> {
+        if self.held_elsewhere(&link.url) {
+            st.route(&link.url.authority(), &link)?;
+            return Ok(None);
+        }
+        let place = Placement {
+            depth: link.depth,
+            source_hops: link.source_hops,
+            scope: link.scope,
+        };
+        let Some(to) = self.admit(st, &link.url, place, link.via, link.origin, now)? else {
+            return Ok(None);
+        };
+        if let Some(updated) = link.updated {
+            self.bring_forward(st, to, updated, now)?;
+        }
+        // The provenance graph keeps citations both ways: what a page
+        // cites, and (for fact-checkers) what cites a page.
+        if let Via::Source(from) = link.via {
+            st.cite(from, to);
+        }
+        Ok(Some(to))
+    }
+
+    /// Whether `url`'s host is another crawling process's to admit (a
+    /// shared crawl, a host this process does not hold).
+    fn held_elsewhere(&self, url: &CanonicalUrl) -> bool {
+        (self.sharing.as_ref()).is_some_and(|s| !s.held.contains_key(&url.authority()))
     }
 
     /// Assigns an id to a URL never seen and describes its page.

@@ -16,9 +16,11 @@ use super::store::Store;
 use super::{Archive, ArchiveError, Result, Staging};
 use crate::canonical::CanonicalUrl;
 
-/// A link found for a host this process does not hold.
+/// A URL found on a page (or a seed, a known page, a sitemap): where it
+/// goes and how it was found. A crawl sharing its archive routes it, as
+/// is, to the process that holds its host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoutedLink {
+pub struct FoundLink {
     /// The URL found.
     pub url: CanonicalUrl,
     /// Its depth, source hops and scope (see `frontier::Placement`).
@@ -92,7 +94,8 @@ impl Archive {
     }
 
     /// Extends the leases of `held` (each host with the time before which
-    /// it must not be sent a request); the ones still held.
+    /// it must not be sent a request); fails with
+    /// [`ArchiveError::LeaseLost`] if another process took one.
     pub fn renew_leases(
         &self,
         held: &[(String, DateTime<Utc>)],
@@ -123,7 +126,7 @@ impl Archive {
     }
 
     /// Links routed to `authority`, at most [`ROUTED_AT_ONCE`].
-    pub fn routed_links(&self, authority: &str) -> Result<Vec<RoutedLink>> {
+    pub fn routed_links(&self, authority: &str) -> Result<Vec<FoundLink>> {
         let links = self.kv()?.routed_links(authority, ROUTED_AT_ONCE)?;
         links
             .iter()
@@ -175,7 +178,7 @@ impl Archive {
 
 impl Staging<'_> {
     /// Routes `link` to the holder of `authority`, in this transaction.
-    pub(super) fn stage_route(&mut self, authority: &str, link: &RoutedLink) -> Result<()> {
+    pub(super) fn stage_route(&mut self, authority: &str, link: &FoundLink) -> Result<()> {
         let encoded = serde_json::to_vec(link).map_err(|e| ArchiveError::Corrupt {
             key: format!("routed link {}", link.url),
             reason: e.to_string(),

@@ -28,7 +28,7 @@ pub use codec::{DeltaBase, PayloadBlob};
 pub use compact::{CompactReport, compact};
 pub use copy::{CopyReport, copy};
 pub use guard::Damage;
-pub use leases::{Claim, Held, ROUTED_AT_ONCE, RoutedLink};
+pub use leases::{Claim, FoundLink, Held, ROUTED_AT_ONCE};
 pub use location::Location;
 pub use postgres::PostgresUrl;
 pub use records::*;
@@ -834,7 +834,7 @@ impl Txn for Staging<'_> {
         self.put(keys::scope_moved(seed_host), &sites)
     }
 
-    fn route(&mut self, authority: &str, link: &RoutedLink) -> Result<()> {
+    fn route(&mut self, authority: &str, link: &FoundLink) -> Result<()> {
         self.stage_route(authority, link)
     }
 

@@ -650,8 +650,9 @@ impl Kv {
         })
     }
 
-    /// Extends the leases of `held` (host, not before µs); the hosts still
-    /// held, each with whether links were routed to it since it was told.
+    /// Extends the leases of `held` (host, not before µs), each with
+    /// whether links were routed to it since it was told; fails if another
+    /// process holds one of them now.
     pub(super) fn renew_leases(
         &self,
         held: Vec<(String, i64)>,
@@ -682,6 +683,10 @@ impl Kv {
                     )
                     .await
                     .map_err(backend)?;
+                if rows.len() < hosts.len() {
+                    // Left uncommitted: this process stops.
+                    return Err(lost_lease(&hosts, &rows));
+                }
                 tx.commit().await.map_err(backend)?;
                 Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
             })
@@ -1014,13 +1019,19 @@ async fn extend_leases(
         .await
         .map_err(backend)?;
     if rows.len() < hosts.len() {
-        let kept: std::collections::HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
-        let lost = hosts.iter().find(|h| !kept.contains(*h)).cloned();
-        return Err(ArchiveError::LeaseLost {
-            host: lost.unwrap_or_default(),
-        });
+        return Err(lost_lease(&hosts, &rows));
     }
     Ok(())
+}
+
+/// The error for leases of `asked` hosts of which only those in `kept`
+/// (rows whose first column is the host) are still held.
+fn lost_lease(asked: &[impl AsRef<str>], kept: &[tokio_postgres::Row]) -> ArchiveError {
+    let kept: std::collections::HashSet<&str> = kept.iter().map(|r| r.get(0)).collect();
+    let lost = asked.iter().map(AsRef::as_ref).find(|h| !kept.contains(h));
+    ArchiveError::LeaseLost {
+        host: lost.unwrap_or_default().to_string(),
+    }
 }
 
 /// Records routed links (and tells their hosts' holders), and removes

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ArchiveError, CaptureRecord, HostId, HostRecord, IdCounters, PageRecord, PassRecord,
-    PayloadBlob, QueueEntry, Result, RoutedLink, Stats, UrlId, VersionRecord,
+    ArchiveError, CaptureRecord, FoundLink, HostId, HostRecord, IdCounters, PageRecord, PassRecord,
+    PayloadBlob, QueueEntry, Result, Stats, UrlId, VersionRecord,
 };
 use crate::archive::ArticleBlob;
 use crate::article::Article;
@@ -124,7 +124,7 @@ pub trait Txn {
 
     /// Routes `link` to the crawling process holding `authority` (a crawl
     /// shared with other processes; see `leases`).
-    fn route(&mut self, authority: &str, link: &RoutedLink) -> Result<()>;
+    fn route(&mut self, authority: &str, link: &FoundLink) -> Result<()>;
 }
 
 /// An archive: the questions it answers, and atomic sets of writes.

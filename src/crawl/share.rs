@@ -15,11 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::{Shared, lock};
-use crate::archive::{
-    ArchiveError, HostId, ROUTED_AT_ONCE, Result, Staging, Store, Txn, Via, micros,
-};
+use crate::archive::{HostId, ROUTED_AT_ONCE, Result, Staging, Store, micros};
 use crate::config::CrawlConfig;
-use crate::frontier::{Admitter, Placement, Sharing};
+use crate::frontier::{Admitter, Sharing};
 
 /// The lease keeping of one crawling process.
 pub(super) struct Leases {
@@ -82,14 +80,6 @@ impl Leases {
             return Ok(());
         }
         let kept = shared.archive.renew_leases(&held, self.lease)?;
-        if kept.len() < held.len() {
-            let lost = held
-                .iter()
-                .find(|(h, _)| !kept.iter().any(|k| &k.authority == h))
-                .map(|(h, _)| h.clone())
-                .unwrap_or_default();
-            return Err(ArchiveError::LeaseLost { host: lost });
-        }
         shared.leases_renewed(sent, self.lease);
         for host in kept.into_iter().filter(|h| h.routed) {
             self.take_routed(shared, admitter, &host.authority)?;
@@ -111,26 +101,13 @@ impl Leases {
             }
             let now = shared.clock.now();
             let mut st = shared.archive.begin();
-            for link in &links {
-                let place = Placement {
-                    depth: link.depth,
-                    source_hops: link.source_hops,
-                    scope: link.scope.clone(),
-                };
-                let admitted =
-                    admitter.admit(&mut st, &link.url, place, link.via, link.origin, now)?;
-                if let Some(to) = admitted {
-                    if let Some(updated) = link.updated {
-                        admitter.bring_forward(&mut st, to, updated, now)?;
-                    }
-                    if let Via::Source(from) = link.via {
-                        st.cite(from, to);
-                    }
-                }
+            let last_round = links.len() < ROUTED_AT_ONCE;
+            for link in links {
                 st.took(authority, &link.url);
+                admitter.admit_link(&mut st, link, now)?;
             }
             self.commit(shared, admitter, st, now)?;
-            if links.len() < ROUTED_AT_ONCE {
+            if last_round {
                 return Ok(());
             }
         }

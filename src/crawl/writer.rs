@@ -19,8 +19,8 @@ use super::revisit;
 use super::share::{self, Leases};
 use super::stats::ErrorCause;
 use crate::archive::{
-    Archive, CaptureRecord, HostId, PageRecord, PageState, PassRecord, Result, RobotsRecord,
-    Staging, Store, Txn, UrlId, Via,
+    Archive, CaptureRecord, FoundLink, HostId, PageRecord, PageState, PassRecord, Result,
+    RobotsRecord, Staging, Store, Txn, UrlId, Via,
 };
 use crate::canonical::CanonicalUrl;
 use crate::config::CrawlConfig;
@@ -525,17 +525,16 @@ impl Writer {
                 Found::Listing | Found::Sitemap => Origin::Listing,
                 Found::Link | Found::Source | Found::Entry => Origin::Found,
             };
-            let Some(to) = self.admitter.admit(st, &url, place, via, origin, now)? else {
-                continue;
+            let link = FoundLink {
+                url,
+                depth: place.depth,
+                source_hops: place.source_hops,
+                scope: place.scope,
+                via,
+                origin,
+                updated: updated.map(|u| u.to_utc()),
             };
-            if let Some(updated) = updated {
-                self.admitter.bring_forward(st, to, updated.to_utc(), now)?;
-            }
-            // The provenance graph keeps citations both ways: what a page
-            // cites, and (for fact-checkers) what cites a page.
-            if how == Found::Source {
-                st.cite(from, to);
-            }
+            self.admitter.admit_link(st, link, now)?;
         }
         Ok(())
     }
