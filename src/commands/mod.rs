@@ -374,7 +374,11 @@ fn summary_text(s: &Summary) -> String {
     let mut text = format!(
         "pass {}{}: {}, {}, {}, {}, {} disallowed, {} in {:.1}s ({:.1} pages/s), {}",
         s.pass,
-        if s.resumed { " (resumed)" } else { "" },
+        match (s.joined, s.resumed) {
+            (true, _) => " (joined)",
+            (false, true) => " (resumed)",
+            (false, false) => "",
+        },
         counted(s.pages_fetched, "page fetched", "pages fetched"),
         counted(s.captures, "capture", "captures"),
         counted(s.new_versions, "new version", "new versions"),

@@ -477,7 +477,7 @@ pub async fn crawl(
     let started = Instant::now();
     let config = Arc::new(config);
     let fetcher = Fetcher::new(&config)?;
-    let (admitter, resumed) = {
+    let (admitter, start) = {
         let archive = archive.clone();
         let config = config.clone();
         tokio::task::spawn_blocking(move || writer::start_pass(&archive, &config))
@@ -491,7 +491,7 @@ pub async fn crawl(
     let complete = running.until_done(shutdown).await;
     let hosts = running.close().await?;
     let queued = archive.queue_len()?;
-    Ok(stats.summary(started.elapsed(), complete, resumed, hosts, queued))
+    Ok(stats.summary(started.elapsed(), complete, start, hosts, queued))
 }
 
 impl Shared {

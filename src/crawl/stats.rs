@@ -243,6 +243,18 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// How a crawl found its pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassStart {
+    /// It started a new pass.
+    New,
+    /// It went on with a pass an earlier run left unfinished.
+    Resumed,
+    /// It joined a pass other crawling processes sharing the archive were
+    /// crawling.
+    Joined,
+}
+
 /// What a crawl run did (`crawl --json` prints it).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -252,6 +264,9 @@ pub struct Summary {
     pub complete: bool,
     /// The run continued an unfinished pass.
     pub resumed: bool,
+    /// The pass was under way in other crawling processes sharing the
+    /// archive, which this one joined (a resumed pass too).
+    pub joined: bool,
     /// Pages fetched successfully (2xx/3xx/304, body complete).
     pub pages_fetched: u64,
     /// HTTP responses recorded (any status).
@@ -382,7 +397,7 @@ impl CrawlStats {
         &self,
         elapsed: Duration,
         complete: bool,
-        resumed: bool,
+        start: PassStart,
         hosts: u64,
         queued: u64,
     ) -> Summary {
@@ -400,7 +415,8 @@ impl CrawlStats {
         Summary {
             pass: self.pass.get(),
             complete,
-            resumed,
+            resumed: start != PassStart::New,
+            joined: start == PassStart::Joined,
             pages_fetched: self.fetched.get(),
             captures: self.captures.get(),
             new_versions: self.new_versions.get(),

@@ -17,7 +17,7 @@ use super::process::{Captured, PageResult, Processed};
 use super::retry::{RetryPolicy, Verdict};
 use super::revisit;
 use super::share::{self, Leases};
-use super::stats::ErrorCause;
+use super::stats::{ErrorCause, PassStart};
 use crate::archive::{
     Archive, CaptureRecord, FoundLink, HostId, PageRecord, PageState, PassRecord, Result,
     RobotsRecord, Staging, Store, Txn, UrlId, Via,
@@ -565,13 +565,16 @@ fn index_nesting(st: &Staging<'_>, page: &PageRecord) -> Result<u32> {
 
 /// Starts a crawl pass or resumes the interrupted one, queueing
 /// the seeds and, for a new pass, every known page of the seeds' sites.
-pub(super) fn start_pass(archive: &Arc<Archive>, config: &CrawlConfig) -> Result<(Admitter, bool)> {
+pub(super) fn start_pass(
+    archive: &Arc<Archive>,
+    config: &CrawlConfig,
+) -> Result<(Admitter, PassStart)> {
     // Crawling processes sharing the archive start or join a pass one at
     // a time: the first starts it, the others join it.
     archive.starting_pass(|| start_or_resume(archive, config))
 }
 
-fn start_or_resume(archive: &Arc<Archive>, config: &CrawlConfig) -> Result<(Admitter, bool)> {
+fn start_or_resume(archive: &Arc<Archive>, config: &CrawlConfig) -> Result<(Admitter, PassStart)> {
     let now = config.clock.now();
     let previous = archive.pass()?;
     let resume = previous
@@ -616,7 +619,13 @@ fn start_or_resume(archive: &Arc<Archive>, config: &CrawlConfig) -> Result<(Admi
         revisit_known_pages(archive, config, &mut admitter, now)?;
     }
     admitter.take_woken();
-    Ok((admitter, resume))
+    let start = match resume {
+        false => PassStart::New,
+        // Other processes hold hosts or have work waiting: they crawl it.
+        true if archive.shares_crawl() && !archive.shared_crawl_idle()? => PassStart::Joined,
+        true => PassStart::Resumed,
+    };
+    Ok((admitter, start))
 }
 
 /// A new pass revisits every archived page of the seeds' sites (with

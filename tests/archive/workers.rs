@@ -154,6 +154,14 @@ fn three_crawls_share_a_postgres_archive_each_page_once_each_host_at_its_rate() 
         pages_each.iter().filter(|&&p| p > 0).count() >= 2,
         "the work was not shared: pages fetched by each process {pages_each:?}"
     );
+    // One started the pass; the others joined it, and say so.
+    let joined = outputs.iter().filter(|o| o.summary()["joined"] == true);
+    assert_eq!(
+        joined.count(),
+        2,
+        "{:?}",
+        outputs.iter().map(|o| &o.stderr).collect::<Vec<_>>()
+    );
     for host in &names {
         let fetched = fetches(&server, host);
         assert_eq!(
