@@ -405,7 +405,35 @@ struct Deliverer<S> {
 }
 
 impl<S: Store + Send + Sync + 'static> Deliverer<S> {
+    /// Delivers while this process leads the target's alerts (several
+    /// `watch` processes may share a PostgreSQL archive: one delivers),
+    /// from where they were last served.
     async fn run(mut self) {
+        loop {
+            if self.leads().await {
+                if self.serve().await {
+                    return;
+                }
+            } else if self.pause(POLL).await {
+                return;
+            }
+        }
+    }
+
+    /// Whether this process is the one to deliver this target's alerts.
+    async fn leads(&self) -> bool {
+        let duty = format!("alerts to {}", self.target.cursor_name());
+        match self.blocking(move |archive| archive.leads(&duty)).await {
+            Ok(leads) => leads,
+            Err(e) => {
+                tracing::warn!("alerts to {}: {e}", self.target);
+                false
+            }
+        }
+    }
+
+    /// Serves alerts until told to stop (true) or no longer the leader.
+    async fn serve(&mut self) -> bool {
         let mut served = loop {
             let target = self.target.clone();
             match self
@@ -416,10 +444,13 @@ impl<S: Store + Send + Sync + 'static> Deliverer<S> {
                 Err(e) => tracing::warn!("alerts to {}: {e}", self.target),
             }
             if self.pause(POLL).await {
-                return;
+                return true;
             }
         };
         loop {
+            if !self.leads().await {
+                return false;
+            }
             let config = self.config.clone();
             let batch = self
                 .blocking(move |archive| next_alerts(archive, &config, served))
@@ -432,13 +463,13 @@ impl<S: Store + Send + Sync + 'static> Deliverer<S> {
                 }
             };
             if pending.is_empty() && self.pause(POLL).await {
-                return;
+                return true;
             }
             for (seq, alert) in pending {
                 if let Some(alert) = alert
                     && !self.deliver_until_taken(&alert).await
                 {
-                    return;
+                    return true;
                 }
                 served = seq;
                 let target = self.target.clone();

@@ -322,9 +322,9 @@ impl Archive {
         }
     }
 
-    /// Opens the archive at `location` for a crawl: as [`Archive::open_at`],
-    /// except that several crawling processes share a PostgreSQL archive
-    /// (see `leases`).
+    /// Opens the archive at `location` for a crawl or a watch: as
+    /// [`Archive::open_at`], except that several crawling processes share
+    /// a PostgreSQL archive (see `leases`).
     pub fn open_to_crawl(location: &Location, holder: &str) -> Result<Self> {
         match location {
             Location::Dir(dir) => Self::open(dir, holder),
@@ -947,6 +947,13 @@ impl Store for Archive {
             return self.newest_logged();
         }
         Ok(*self.last_logged.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn leads(&self, duty: &str) -> Result<bool> {
+        match self.db.postgres() {
+            Some(kv) => kv.leads(duty),
+            None => Ok(true),
+        }
     }
 
     fn notified(&self, target: &str) -> Result<Option<u64>> {

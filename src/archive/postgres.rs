@@ -753,6 +753,25 @@ impl Kv {
         })
     }
 
+    /// Whether this process does `duty`: it holds (or now takes) a session
+    /// lock named for it, which the server frees when the process ends.
+    pub(super) fn leads(&self, duty: &str) -> Result<bool> {
+        let duty = Arc::new(format!("palimpsest {duty}"));
+        self.run(|client| {
+            let duty = duty.clone();
+            async move {
+                let row = client
+                    .query_typed_one(
+                        "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                        &[(&*duty, Type::TEXT)],
+                    )
+                    .await
+                    .map_err(backend)?;
+                Ok(row.get(0))
+            }
+        })
+    }
+
     /// Reserves `urls` URL ids and `hosts` host ids for this process: the
     /// first of each, never below `from` (the ids the records count).
     pub(super) fn reserve_ids(

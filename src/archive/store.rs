@@ -173,6 +173,10 @@ pub trait Store: Sync {
     /// The change log position up to which alert target `target` has been
     /// served, or `None` if it never was.
     fn notified(&self, target: &str) -> Result<Option<u64>>;
+    /// Whether this process is the one, among the processes sharing the
+    /// archive, to do `duty` (deliver one target's alerts); another takes
+    /// it over when this one ends. Always, for a directory archive.
+    fn leads(&self, duty: &str) -> Result<bool>;
     /// Versions newest first, from before `until` (µs) if given.
     fn changes_newest_first(&self, until: Option<u64>) -> Rows<'_, ChangeRow>;
     /// Pages that cite `id` as their source.

@@ -206,11 +206,9 @@ fn run_crawler(
     };
     let session = CrawlSession {
         mode,
-        archive: Arc::new(match mode {
-            // Several crawls may share a PostgreSQL archive (host leases).
-            Mode::Crawl => Archive::open_to_crawl(location, mode.holder())?,
-            Mode::Watch => Archive::open_at(location, mode.holder())?,
-        }),
+        // Several crawls and watches may share a PostgreSQL archive (host
+        // leases).
+        archive: Arc::new(Archive::open_to_crawl(location, mode.holder())?),
         stats: Arc::new(CrawlStats::default()),
         serve_on,
         follow_search: !flags.no_search_index,

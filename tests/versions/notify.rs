@@ -105,13 +105,17 @@ struct Watched {
 
 impl Watched {
     fn new(editions: Vec<String>) -> Self {
+        Self::into(Archive::new(), editions)
+    }
+
+    fn into(archive: Archive, editions: Vec<String>) -> Self {
         let edition = Edition::new();
         let server = site(&edition, editions);
         let dir = tempfile::tempdir().unwrap();
         Watched {
             seeds: seed_file(&dir, &server),
             story_url: server.url(HOST, "/story"),
-            archive: Archive::new(),
+            archive,
             edition,
             server,
             dir,
@@ -479,4 +483,36 @@ fn alert_options_are_checked_before_the_watch_starts() {
         &["--notify-min-words", "--notify URL"],
     );
     assert_eq!(out.status.code(), Some(2), "a usage error");
+}
+
+#[test]
+fn two_watches_sharing_a_postgres_archive_alert_each_change_once() {
+    let Some(archive) = Archive::postgres("two watches, one alert a change") else {
+        return;
+    };
+    let w = Watched::into(archive, editions());
+    let hooks = receiver(|_| status(StatusCode::NO_CONTENT));
+    let extra = ["--notify".to_string(), hook(&hooks)];
+    let mut first = w.watch(&extra);
+    let mut second = w.watch(&extra);
+
+    story_fetched(&w.server, 3);
+    w.edition.advance();
+    alerted(&hooks, 1, "the alert of the first change");
+    w.edition.advance();
+    alerted(&hooks, 2, "the alert of the second change");
+    // Revisits go on, by whichever holds the host: no alert comes twice.
+    let seen = w.server.count(HOST, "/story");
+    story_fetched(&w.server, seen + 3);
+    let outputs = [interrupt(first.take()), interrupt(second.take())];
+
+    let got = alerts(&hooks);
+    let versions: Vec<_> = got.iter().map(|(_, a)| a["version"].as_u64()).collect();
+    assert_eq!(
+        versions,
+        [Some(2), Some(3)],
+        "each change alerted once by the two watches: {got:#?}\n{}\n{}",
+        outputs[0].stderr,
+        outputs[1].stderr
+    );
 }
