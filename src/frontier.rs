@@ -236,9 +236,15 @@ pub struct Admitter {
     sharing: Option<Sharing>,
 }
 
-/// Reserves ids no other crawling process gives: `(urls, hosts)` wanted,
-/// the first of each.
-pub type ReserveIds = Box<dyn Fn(u64, u64) -> Result<IdCounters> + Send>;
+/// What crawling processes sharing an archive hand out among themselves.
+pub trait Handout: Send {
+    /// Reserves `urls` URL ids and `hosts` host ids no other process
+    /// gives: the first of each.
+    fn reserve_ids(&self, urls: u64, hosts: u64) -> Result<IdCounters>;
+    /// Takes up to `want` of the `max` admissions pass `pass` allows over
+    /// all processes; how many it got.
+    fn take_admissions(&self, pass: u64, want: u64, max: u64) -> Result<u64>;
+}
 
 /// What admission needs in a crawl shared with other processes: URLs of
 /// hosts this process does not hold are routed to their holder, who
@@ -247,25 +253,34 @@ pub type ReserveIds = Box<dyn Fn(u64, u64) -> Result<IdCounters> + Send>;
 pub struct Sharing {
     /// The hosts held (authority → id, once known).
     pub held: HashMap<String, Option<HostId>>,
-    reserve: ReserveIds,
+    handout: Box<dyn Handout>,
     /// The end of the id blocks reserved (`ids` runs up to it).
     reserved: IdCounters,
+    /// Admissions taken (`--max-pages`) and not yet used.
+    admissions: u64,
+    /// No admission is left for the pass.
+    admissions_spent: bool,
 }
 
 /// Ids reserved at a time by a crawling process that shares its archive.
 const URL_IDS_AT_ONCE: u64 = 512;
 const HOST_IDS_AT_ONCE: u64 = 16;
+/// Admissions (`--max-pages`) taken at a time: a process that ends
+/// leaves at most this many unused.
+const ADMISSIONS_AT_ONCE: u64 = 16;
 
 impl Sharing {
     /// Holding no host yet, with no ids reserved.
-    pub fn new(reserve: ReserveIds) -> Self {
+    pub fn new(handout: Box<dyn Handout>) -> Self {
         Self {
             held: HashMap::new(),
-            reserve,
+            handout,
             reserved: IdCounters {
                 next_url: 0,
                 next_host: 0,
             },
+            admissions: 0,
+            admissions_spent: false,
         }
     }
 }
@@ -312,7 +327,7 @@ impl Admitter {
                     false => (URL_IDS_AT_ONCE, 0),
                     true => (0, HOST_IDS_AT_ONCE),
                 };
-                let first = (sharing.reserve)(urls, hosts)?;
+                let first = sharing.handout.reserve_ids(urls, hosts)?;
                 if host {
                     self.ids.next_host = first.next_host;
                     sharing.reserved.next_host = first.next_host + hosts;
@@ -425,7 +440,7 @@ impl Admitter {
             },
             None => None,
         };
-        if self.max_pages.is_some_and(|m| self.pass.admitted >= m) {
+        if self.pages_spent() {
             return Ok(existing);
         }
         let authority = url.authority();
@@ -440,12 +455,18 @@ impl Admitter {
             self.refused.0.count(&authority);
             return Ok(existing);
         }
-        if origin == Origin::Listing {
-            let listings = st.listings_admitted(self.pass.number, host)?;
-            if listings >= self.max_listings_per_host {
-                self.refused.1.count(&authority);
-                return Ok(existing);
-            }
+        let listings = match origin {
+            Origin::Listing => Some(st.listings_admitted(self.pass.number, host)?),
+            Origin::Asked | Origin::Found => None,
+        };
+        if listings.is_some_and(|l| l >= self.max_listings_per_host) {
+            self.refused.1.count(&authority);
+            return Ok(existing);
+        }
+        if !self.take_page()? {
+            return Ok(existing);
+        }
+        if let Some(listings) = listings {
             st.put_listings_admitted(self.pass.number, host, listings + 1)?;
         }
         st.put_admitted(self.pass.number, host, host_admitted + 1)?;
@@ -480,6 +501,37 @@ impl Admitter {
         self.woken.insert(host);
         self.queued += 1;
         Ok(Some(id))
+    }
+
+    /// Whether `--max-pages` admissions are all made: by this process, or
+    /// (sharing the archive) by all of them, as far as this one knows.
+    fn pages_spent(&self) -> bool {
+        match (&self.sharing, self.max_pages) {
+            (_, None) => false,
+            (None, Some(max)) => self.pass.admitted >= max,
+            (Some(sharing), Some(_)) => sharing.admissions_spent,
+        }
+    }
+
+    /// Takes one of the pass's `--max-pages` admissions (sharing the
+    /// archive: from those taken for this process, taking more when none
+    /// is left); whether there was one.
+    fn take_page(&mut self) -> Result<bool> {
+        let (Some(sharing), Some(max)) = (&mut self.sharing, self.max_pages) else {
+            return Ok(true);
+        };
+        if sharing.admissions == 0 && !sharing.admissions_spent {
+            let pass = self.pass.number;
+            sharing.admissions = sharing
+                .handout
+                .take_admissions(pass, ADMISSIONS_AT_ONCE, max)?;
+            sharing.admissions_spent = sharing.admissions == 0;
+        }
+        if sharing.admissions == 0 {
+            return Ok(false);
+        }
+        sharing.admissions -= 1;
+        Ok(true)
     }
 
     /// A link found on a page (or routed here from one): admitted as by

@@ -155,6 +155,14 @@ impl Archive {
         })
     }
 
+    /// Takes up to `want` of the `max` admissions pass `pass` allows over
+    /// every crawling process (`--max-pages`); how many it got.
+    pub fn take_admissions(&self, pass: u64, want: u64, max: u64) -> Result<u64> {
+        let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let got = (self.kv()?).take_admissions(signed(pass), signed(want), signed(max))?;
+        Ok(got.max(0) as u64)
+    }
+
     /// Whether the shared crawl's pass is over: no host has work waiting,
     /// no process holds a live lease.
     pub fn shared_crawl_idle(&self) -> Result<bool> {

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
        holder text PRIMARY KEY,
        seen timestamptz NOT NULL,
        backend integer NOT NULL);
+     CREATE TABLE palimpsest_admissions (pass bigint PRIMARY KEY, taken bigint NOT NULL);
      CREATE TABLE palimpsest_ids (
        one boolean PRIMARY KEY DEFAULT true CHECK (one),
        next_url bigint NOT NULL,
@@ -799,6 +800,34 @@ impl Kv {
                     .map_err(backend)?;
                 tx.commit().await.map_err(backend)?;
                 Ok((row.get(0), row.get(1)))
+            })
+        })
+    }
+
+    /// Takes up to `want` of the `max` admissions of pass `pass`; how many.
+    pub(super) fn take_admissions(&self, pass: i64, want: i64, max: i64) -> Result<i64> {
+        self.in_transaction(Arc::new((pass, want, max)), |client, args| {
+            Box::pin(async move {
+                let (pass, want, max) = *args;
+                let tx = locked_transaction(client).await?;
+                let taken: i64 = tx
+                    .query_opt(
+                        "SELECT taken FROM palimpsest_admissions WHERE pass = $1",
+                        &[&pass],
+                    )
+                    .await
+                    .map_err(backend)?
+                    .map_or(0, |r| r.get(0));
+                let got = want.min(max - taken).max(0);
+                tx.execute(
+                    "INSERT INTO palimpsest_admissions (pass, taken) VALUES ($1, $2) \
+                     ON CONFLICT (pass) DO UPDATE SET taken = EXCLUDED.taken",
+                    &[&pass, &(taken + got)],
+                )
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(got)
             })
         })
     }

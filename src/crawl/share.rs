@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::{Shared, lock};
-use crate::archive::{HostId, ROUTED_AT_ONCE, Result, Staging, Store, micros};
+use crate::archive::{Archive, HostId, IdCounters, ROUTED_AT_ONCE, Result, Staging, Store, micros};
 use crate::config::CrawlConfig;
-use crate::frontier::{Admitter, Sharing};
+use crate::frontier::{Admitter, Handout, Sharing};
 
 /// The lease keeping of one crawling process.
 pub(super) struct Leases {
@@ -228,9 +228,16 @@ fn held(admitter: &mut Admitter) -> &mut std::collections::HashMap<String, Optio
 }
 
 /// Sharing for an admitter of `archive`'s shared crawl.
-pub(super) fn sharing(archive: &Arc<crate::archive::Archive>) -> Sharing {
-    let archive = archive.clone();
-    Sharing::new(Box::new(move |urls, hosts| {
-        archive.reserve_ids(urls, hosts)
-    }))
+pub(super) fn sharing(archive: &Arc<Archive>) -> Sharing {
+    Sharing::new(Box::new(archive.clone()))
+}
+
+impl Handout for Arc<Archive> {
+    fn reserve_ids(&self, urls: u64, hosts: u64) -> Result<IdCounters> {
+        Archive::reserve_ids(self, urls, hosts)
+    }
+
+    fn take_admissions(&self, pass: u64, want: u64, max: u64) -> Result<u64> {
+        Archive::take_admissions(self, pass, want, max)
+    }
 }

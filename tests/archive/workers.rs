@@ -335,3 +335,33 @@ fn a_crawl_stalled_past_its_lease_loses_its_hosts_and_sends_nothing_more() {
     assert_eq!(fetched(&archive), names.len() * (STORIES + 1));
     archive.assert_verify_clean();
 }
+
+#[test]
+fn a_page_limit_holds_across_crawling_processes() {
+    let Some(archive) = Archive::postgres("a page limit for three crawls") else {
+        return;
+    };
+    let names = hosts(6);
+    let server = sites(&names, 7);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let limit = ["--max-pages", "10"];
+    let workers: Vec<Running> = (0..3)
+        .map(|_| worker(&archive, &server, &names, &limit))
+        .collect();
+    let fetched_each: Vec<u64> = workers
+        .into_iter()
+        .map(|w| {
+            let out = w.wait(DEADLINE);
+            out.assert_success("a crawl with --max-pages 10");
+            out.summary()["pages_fetched"].as_u64().unwrap_or(0)
+        })
+        .collect();
+    assert_eq!(
+        fetched_each.iter().sum::<u64>(),
+        10,
+        "--max-pages 10 over three crawls: {fetched_each:?}\n{}",
+        server.dump()
+    );
+    assert_eq!(server.page_requests().len(), 10, "{}", server.dump());
+    assert_eq!(fetched(&archive), 10);
+}
