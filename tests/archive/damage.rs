@@ -248,11 +248,11 @@ fn damaged_archives_are_reported_left_untouched_and_salvaged() {
                 salvage.stdout
             );
             // Where sled lays segments out varies from run to run (with
-            // how the writer's batches fall): in sixteen runs a cut at 50%
-            // kept 19-46% of the pages, at 75% 54-78% (sled alone: none at
-            // either).
+            // how the writer's batches fall): in twenty-six runs a cut at
+            // 50% kept 14-46% of the pages, at 75% 50-78% (sled alone: none
+            // at either).
             assert!(
-                kept as f64 >= (share - 0.35) * STORIES as f64,
+                kept as f64 >= (share - 0.4) * STORIES as f64,
                 "{damage:?}: salvage kept only {kept} of {STORIES} pages:\n{}",
                 salvage.stdout
             );
