@@ -452,11 +452,7 @@ impl Host {
     /// Waits until this host may be sent its next request.
     pub async fn wait_turn(&self) -> Result<(), Duration> {
         loop {
-            let blocked = *self
-                .blocked_until
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(until) = blocked {
+            if let Some(until) = self.blocked_until() {
                 let now = Instant::now();
                 // A host that asked for a long pause is left alone this run
                 // rather than stalling the crawl.
@@ -475,11 +471,10 @@ impl Host {
                 .clone();
             limiter.until_ready().await;
             // A Retry-After may have arrived while we waited for the limiter.
-            let blocked = *self
-                .blocked_until
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if blocked.is_none_or(|until| until <= Instant::now()) {
+            if self
+                .blocked_until()
+                .is_none_or(|until| until <= Instant::now())
+            {
                 return Ok(());
             }
         }
@@ -489,17 +484,8 @@ impl Host {
     /// slot: the limiter spaces the turns it grants, but a turn may wait for
     /// a slot, so the send itself is spaced from the previous send too.
     pub async fn space_sends(&self) {
-        let period = self
-            .limiter
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
-        let last = *self
-            .last_sent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(last) = last {
-            tokio::time::sleep_until(last + period).await;
+        if let Some(last) = self.last_sent() {
+            tokio::time::sleep_until(last + self.period()).await;
         }
         *self
             .last_sent
@@ -539,21 +525,9 @@ impl Host {
     /// When (clock time) this host may next be sent a request: after its
     /// last request by its period, and after any pause it asked for.
     fn next_allowed(&self) -> DateTime<Utc> {
-        let period = self
-            .limiter
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
-        let last = *self
-            .last_sent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let blocked = *self
-            .blocked_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let period = self.period();
         let now = Instant::now();
-        let until = [last.map(|t| t + period), blocked]
+        let until = [self.last_sent().map(|t| t + period), self.blocked_until()]
             .into_iter()
             .flatten()
             .max()
@@ -567,22 +541,34 @@ impl Host {
     /// rules and long pauses are kept in the archive and read back on the
     /// next contact).
     fn is_idle(&self, now: Instant) -> bool {
-        let period = self
-            .limiter
+        let period = self.period();
+        let rested = (self.last_sent()).is_none_or(|t| now >= t + period.max(IDLE_AFTER));
+        let unblocked = self.blocked_until().is_none_or(|b| b <= now);
+        rested && unblocked
+    }
+
+    /// The period the limiter enforces now.
+    fn period(&self) -> Duration {
+        self.limiter
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .0;
-        let rested = self
+            .0
+    }
+
+    /// When the last request was sent, if one was.
+    fn last_sent(&self) -> Option<Instant> {
+        *self
             .last_sent
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .is_none_or(|t| now >= t + period.max(IDLE_AFTER));
-        let unblocked = self
+    }
+
+    /// Until when a pause the server asked for holds, if one does.
+    fn blocked_until(&self) -> Option<Instant> {
+        *self
             .blocked_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .is_none_or(|b| b <= now);
-        rested && unblocked
     }
 
     /// The robots.txt lock: the holder fetches robots.txt if it is missing or
