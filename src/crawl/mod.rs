@@ -50,7 +50,6 @@ use crate::fetch::{FetchError, Fetcher, Gate, HostStore, Outcome, PageFetch, Val
 use crate::frontier::{self, NextDue, QueueEntry};
 use crate::politeness::{HostPool, Robots};
 use process::{PageResult, Processed};
-use share::Leases;
 use writer::{Writer, WriterMsg};
 
 /// Errors that stop a crawl.
@@ -562,7 +561,7 @@ impl Running {
         if shared.archive.shares_crawl() {
             // Hosts are worked as their leases are taken (`share`); the
             // writer is reminded to keep the leases while it waits.
-            let every = Leases::new(&shared.config).every();
+            let every = share::keeping_period(&shared.config);
             let ticker = shared.clone();
             shared.runtime.spawn(async move {
                 while !ticker.is_finished() {

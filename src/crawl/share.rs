@@ -29,21 +29,21 @@ pub(super) struct Leases {
     max_held: usize,
 }
 
+/// How often a crawl with `config` keeps its leases: renewed well before
+/// they run out, and new work looked for often enough that an idle
+/// process joins in quickly.
+pub(super) fn keeping_period(config: &CrawlConfig) -> Duration {
+    (config.lease / 4).min(Duration::from_secs(1))
+}
+
 impl Leases {
     pub(super) fn new(config: &CrawlConfig) -> Self {
         Self {
             lease: config.lease,
-            // Renewed well before a lease runs out, and new work looked
-            // for often enough that an idle process joins in quickly.
-            every: (config.lease / 4).min(Duration::from_secs(1)),
+            every: keeping_period(config),
             last: None,
             max_held: config.concurrency.max(1),
         }
-    }
-
-    /// How often the leases are kept.
-    pub(super) fn every(&self) -> Duration {
-        self.every
     }
 
     pub(super) fn is_due(&self) -> bool {
@@ -143,35 +143,24 @@ impl Leases {
     fn release_idle(&self, shared: &Arc<Shared>, admitter: &mut Admitter) -> Result<()> {
         let now = shared.clock.now();
         let mut released = Vec::new();
-        for (authority, id) in held(admitter).iter() {
-            let id = match id {
-                Some(id) => *id,
-                None => match shared.archive.host_record(authority)? {
-                    Some(host) => host.id,
-                    None => {
-                        released.push((authority.clone(), None));
-                        continue;
-                    }
-                },
-            };
-            if lock(&shared.workers).contains_key(&id) || !shared.in_flight_of(id).is_empty() {
+        for (authority, known) in held(admitter).iter() {
+            let id = host_id(shared, authority, *known)?;
+            if let Some(id) = id
+                && (lock(&shared.workers).contains_key(&id) || !shared.in_flight_of(id).is_empty())
+            {
                 continue;
             }
-            let due = match shared.archive.queue_of(id).next() {
-                Some(entry) => Some(entry?.due),
-                None => None,
-            };
-            if due.is_some_and(|due| due <= micros(now)) {
+            let due = first_due(shared, id)?;
+            if let Some(id) = id
+                && due.is_some_and(|due| due <= micros(now))
+            {
                 shared.wake(id);
                 continue;
             }
             released.push((authority.clone(), due));
         }
         for (authority, due) in released {
-            let not_before = shared.pool.next_allowed(&authority);
-            shared
-                .archive
-                .release_host(&authority, due, not_before, now)?;
+            give_back(shared, &authority, due, now)?;
             held(admitter).remove(&authority);
         }
         Ok(())
@@ -201,22 +190,36 @@ impl Leases {
     pub(super) fn release_all(&self, shared: &Arc<Shared>, admitter: &mut Admitter) -> Result<()> {
         let now = shared.clock.now();
         let held: Vec<(String, Option<HostId>)> = held(admitter).drain().collect();
-        for (authority, id) in held {
-            let id = match id {
-                Some(id) => Some(id),
-                None => shared.archive.host_record(&authority)?.map(|h| h.id),
-            };
-            let due = match id.and_then(|id| shared.archive.queue_of(id).next()) {
-                Some(entry) => Some(entry?.due),
-                None => None,
-            };
-            let not_before = shared.pool.next_allowed(&authority);
-            shared
-                .archive
-                .release_host(&authority, due, not_before, now)?;
+        for (authority, known) in held {
+            let due = first_due(shared, host_id(shared, &authority, known)?)?;
+            give_back(shared, &authority, due, now)?;
         }
         Ok(())
     }
+}
+
+/// The id of held host `authority`: as known, else from its record (none
+/// before a URL of it was admitted).
+fn host_id(shared: &Shared, authority: &str, known: Option<HostId>) -> Result<Option<HostId>> {
+    match known {
+        Some(id) => Ok(Some(id)),
+        None => Ok(shared.archive.host_record(authority)?.map(|h| h.id)),
+    }
+}
+
+/// When host `id`'s first queued entry is due (µs), if it has one.
+fn first_due(shared: &Shared, id: Option<HostId>) -> Result<Option<u64>> {
+    match id.and_then(|id| shared.archive.queue_of(id).next()) {
+        Some(entry) => Ok(Some(entry?.due)),
+        None => Ok(None),
+    }
+}
+
+/// Gives back the lease of `authority`, whose first queued entry is due
+/// at `due`, with the time its next request is allowed.
+fn give_back(shared: &Shared, authority: &str, due: Option<u64>, now: DateTime<Utc>) -> Result<()> {
+    let not_before = shared.pool.next_allowed(authority);
+    shared.archive.release_host(authority, due, not_before, now)
 }
 
 /// The hosts held (an admitter of a shared crawl has them).
