@@ -16,6 +16,7 @@ use futures_util::future::BoxFuture;
 use rustls_platform_verifier::BuilderVerifierExt;
 use sled::IVec;
 use tokio_postgres::config::SslMode;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -193,6 +194,23 @@ fn backend(e: impl std::error::Error + Send + Sync + 'static) -> ArchiveError {
     ArchiveError::Storage(BackendError(Box::new(e)))
 }
 
+/// Whether `e` says the server ended the session (a restart, a failover,
+/// an administrator): the client may not have seen the connection close
+/// yet when the statement's error arrives.
+fn ended_by_server(e: &ArchiveError) -> bool {
+    let ArchiveError::Storage(BackendError(source)) = e else {
+        return false;
+    };
+    source
+        .downcast_ref::<tokio_postgres::Error>()
+        .is_some_and(|e| {
+            e.is_closed()
+                || e.code().is_some_and(|c| {
+                    *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN
+                })
+        })
+}
+
 fn stopped() -> ArchiveError {
     ArchiveError::Storage(BackendError(
         "the PostgreSQL client's runtime stopped".into(),
@@ -304,7 +322,7 @@ impl Kv {
     {
         let client = self.client()?;
         match self.block(work(client.clone())) {
-            Err(_) if client.is_closed() => {
+            Err(e) if client.is_closed() || ended_by_server(&e) => {
                 let client = self.reconnect(&client)?;
                 self.block(work(client))
             }
@@ -484,7 +502,9 @@ impl Kv {
                 };
                 let client = connection.insert(client);
                 match work(client, args.clone()).await {
-                    Err(_) if !retried && client.is_closed() => retried = true,
+                    Err(e) if !retried && (client.is_closed() || ended_by_server(&e)) => {
+                        retried = true
+                    }
                     done => return done,
                 }
             }
