@@ -1216,7 +1216,10 @@ fn decode_article(id: UrlId, number: u32, blob: Option<&[u8]>) -> Result<Option<
         .transpose()
 }
 
-/// The payload `digest` as a delta base, its blob read by `raw`.
+/// The payload `digest` as a delta base, its blob read by `raw`. A payload
+/// at the end of a full chain offers the payload it sits on instead: the
+/// new one becomes its sibling, a delta still, where on the full chain's
+/// end it would be stored whole.
 fn delta_base(
     digest: &ContentDigest,
     raw: &dyn Fn(&ContentDigest) -> Result<Option<Vec<u8>>>,
@@ -1224,16 +1227,43 @@ fn delta_base(
     let Some(blob) = raw(digest)? else {
         return Ok(None);
     };
-    let depth = PayloadBlob::depth(&blob).map_err(|e| ArchiveError::Corrupt {
+    if let codec::Layout::Delta { base, depth, .. } = blob_layout(digest, &blob)?
+        && depth >= codec::MAX_DEPTH
+        && let Some(parent) = raw(&base)?
+        && chain_depth(&base, &parent)? < codec::MAX_DEPTH
+    {
+        return as_delta_base(&base, &parent, raw).map(Some);
+    }
+    as_delta_base(digest, &blob, raw).map(Some)
+}
+
+/// Stored payload `blob` (of `digest`), decompressed, as a delta base.
+fn as_delta_base(
+    digest: &ContentDigest,
+    blob: &[u8],
+    raw: &dyn Fn(&ContentDigest) -> Result<Option<Vec<u8>>>,
+) -> Result<DeltaBase> {
+    Ok(DeltaBase {
+        digest: *digest,
+        depth: chain_depth(digest, blob)?,
+        bytes: decode_payload(digest, blob, raw, codec::MAX_DEPTH)?,
+    })
+}
+
+fn blob_layout<'a>(digest: &ContentDigest, blob: &'a [u8]) -> Result<codec::Layout<'a>> {
+    PayloadBlob::layout(blob).map_err(|e| payload_corrupt(digest, e))
+}
+
+/// How many deltas stored payload `blob` sits on.
+fn chain_depth(digest: &ContentDigest, blob: &[u8]) -> Result<u8> {
+    PayloadBlob::depth(blob).map_err(|e| payload_corrupt(digest, e))
+}
+
+fn payload_corrupt(digest: &ContentDigest, e: std::io::Error) -> ArchiveError {
+    ArchiveError::Corrupt {
         key: format!("payload {digest}"),
         reason: e.to_string(),
-    })?;
-    let bytes = decode_payload(digest, &blob, raw, codec::MAX_DEPTH)?;
-    Ok(Some(DeltaBase {
-        digest: *digest,
-        bytes,
-        depth,
-    }))
+    }
 }
 
 /// A payload, decompressed: `raw` reads a stored blob, and a delta's bases
@@ -1265,10 +1295,7 @@ fn decode_payload(
             .map_err(|e| io::Error::other(e.to_string()))?
             .ok_or_else(|| io::Error::other(format!("its base payload {base} is missing")))
     })
-    .map_err(|e| ArchiveError::Corrupt {
-        key: format!("payload {digest}"),
-        reason: e.to_string(),
-    })
+    .map_err(|e| payload_corrupt(digest, e))
 }
 
 fn corrupt_json(what: &'static str) -> impl Fn(serde_json::Error) -> ArchiveError {

@@ -39,21 +39,30 @@ fn nonce_site(loads: Arc<AtomicU64>) -> Server {
         .serve()
 }
 
-#[test]
-fn revisits_with_new_bytes_cost_their_change_and_read_back_exactly() {
+/// Crawls the nonce site once, then `revisits` times more: the payload
+/// bytes the revisits stored, and the archive.
+fn store_revisits(revisits: u64) -> (u64, Archive) {
     let loads = Arc::new(AtomicU64::new(0));
     let server = nonce_site(loads.clone());
     let archive = Archive::new();
     let stored = |a: &Archive| num(&a.stats(), "payload_bytes_compressed");
     let deadline = Duration::from_secs(60);
-
     archive.crawl_site(&server, "daily.test", "50/s", deadline);
     let first = stored(&archive);
-    archive.crawl_site(&server, "daily.test", "50/s", deadline);
-    archive.crawl_site(&server, "daily.test", "50/s", deadline);
-    let revisits = stored(&archive) - first;
+    for _ in 0..revisits {
+        archive.crawl_site(&server, "daily.test", "50/s", deadline);
+    }
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        revisits + 1,
+        "loads of the story"
+    );
+    (stored(&archive) - first, archive)
+}
 
-    assert_eq!(loads.load(Ordering::SeqCst), 3, "three loads of the story");
+#[test]
+fn revisits_with_new_bytes_cost_their_change_and_read_back_exactly() {
+    let (revisits, archive) = store_revisits(2);
     let page_alone = zstd_size(&templated_page(0, "x"));
     assert!(
         revisits * 20 < page_alone,
@@ -61,6 +70,20 @@ fn revisits_with_new_bytes_cost_their_change_and_read_back_exactly() {
     );
     // verify decompresses every payload, deltas through their bases, and
     // checks it against the digest taken of the bytes as served.
+    archive.assert_verify_clean();
+}
+
+#[test]
+fn revisits_past_the_longest_delta_chain_still_cost_their_change() {
+    // The archive bounds a chain of deltas at four, so from the fifth
+    // revisit on a delta needs another base than the capture before it.
+    let (revisits, archive) = store_revisits(8);
+    let page_alone = zstd_size(&templated_page(0, "x"));
+    assert!(
+        revisits * 5 < page_alone,
+        "eight revisits stored {revisits} bytes; the page alone compresses to {page_alone}"
+    );
+    // Every payload reads back exactly, through a chain no longer than four.
     archive.assert_verify_clean();
 }
 
