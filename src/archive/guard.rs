@@ -22,7 +22,7 @@ pub(super) const SEAL_FILE: &str = "sealed";
 pub(super) const SCRATCH_DIR: &str = ".open-check";
 /// sled's page cache for the trial and for salvage: memory stays flat
 /// whatever the archive's size.
-pub(super) const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+pub(super) const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 /// Tries (20 ms apart) at a database this process closed a moment ago.
 const LOCK_RETRIES: usize = 100;
 
