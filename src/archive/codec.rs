@@ -7,6 +7,7 @@
 //! header; chains are bounded by [`MAX_DEPTH`] so reading stays fast.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use crate::digest::ContentDigest;
 
@@ -44,6 +45,70 @@ pub struct DeltaBase {
     pub(crate) depth: u8,
 }
 
+/// A base prepared once for many deltas: a host's reference page, which
+/// every first capture of the host's other pages is compressed against.
+/// Preparing indexes the base's bytes, which costs about as much as
+/// compressing a page; a prepared base skips that for every page after
+/// the first.
+pub struct PreparedBase {
+    digest: ContentDigest,
+    depth: u8,
+    dictionary: zstd::dict::EncoderDictionary<'static>,
+    /// Bytes held, roughly: the base's copy and zstd's tables for it.
+    footprint: usize,
+}
+
+impl PreparedBase {
+    /// Prepares `base`, or `None` when no delta may sit on it (see
+    /// [`PayloadBlob::encode_against`]).
+    pub(crate) fn new(base: &DeltaBase) -> Option<Self> {
+        usable(base).then(|| Self {
+            digest: base.digest,
+            depth: base.depth,
+            dictionary: zstd::dict::EncoderDictionary::copy(&base.bytes, LEVEL),
+            // zstd's tables at this level take about 768 KiB.
+            footprint: base.bytes.len() + 768 * 1024,
+        })
+    }
+}
+
+/// The most bytes [`PreparedBases`] holds: a few dozen hosts' templates.
+const PREPARED_BYTES: usize = 24 << 20;
+
+/// Prepared bases kept for reuse, bounded in bytes; the least recently
+/// used goes first.
+#[derive(Default)]
+pub(super) struct PreparedBases {
+    kept: Vec<(Arc<PreparedBase>, u64)>,
+    uses: u64,
+}
+
+impl PreparedBases {
+    pub(super) fn get(&mut self, digest: &ContentDigest) -> Option<Arc<PreparedBase>> {
+        self.uses += 1;
+        let (base, last_use) = self.kept.iter_mut().find(|(b, _)| b.digest == *digest)?;
+        *last_use = self.uses;
+        Some(base.clone())
+    }
+
+    pub(super) fn keep(&mut self, base: Arc<PreparedBase>) {
+        self.uses += 1;
+        self.kept.push((base, self.uses));
+        while self.kept.iter().map(|(b, _)| b.footprint).sum::<usize>() > PREPARED_BYTES {
+            let Some(oldest) = (0..self.kept.len()).min_by_key(|&i| self.kept[i].1) else {
+                break;
+            };
+            self.kept.swap_remove(oldest);
+        }
+    }
+}
+
+/// Whether a delta may sit on `base`: within [`MAX_DEPTH`], and not bytes
+/// that zstd would take for a trained dictionary.
+fn usable(base: &DeltaBase) -> bool {
+    base.depth < MAX_DEPTH && !base.bytes.starts_with(&ZSTD_DICT_MAGIC)
+}
+
 /// How a stored blob is laid out.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Layout<'a> {
@@ -66,18 +131,29 @@ impl PayloadBlob {
     /// Compresses a payload against `base` when that keeps the chain within
     /// [`MAX_DEPTH`] and is smaller; alone otherwise.
     pub fn encode_against(body: &[u8], base: &DeltaBase) -> io::Result<Self> {
-        let usable = base.depth < MAX_DEPTH && !base.bytes.starts_with(&ZSTD_DICT_MAGIC);
-        if !usable {
+        if !usable(base) {
             return Self::encode(body);
         }
         let frame = zstd::bulk::Compressor::with_dictionary(LEVEL, &base.bytes)?.compress(body)?;
+        Ok(Self::delta(&base.digest, base.depth, &frame))
+    }
+
+    /// Compresses a payload against a prepared base.
+    pub fn encode_on(body: &[u8], base: &PreparedBase) -> io::Result<Self> {
+        let frame =
+            zstd::bulk::Compressor::with_prepared_dictionary(&base.dictionary)?.compress(body)?;
+        Ok(Self::delta(&base.digest, base.depth, &frame))
+    }
+
+    /// A delta blob: the header naming the base, then the frame.
+    fn delta(base: &ContentDigest, base_depth: u8, frame: &[u8]) -> Self {
         let mut blob = Vec::with_capacity(DELTA_HEADER + frame.len());
         blob.extend_from_slice(&DELTA_MAGIC);
         blob.push(DELTA_FORMAT);
-        blob.push(base.depth + 1);
-        blob.extend_from_slice(base.digest.as_bytes());
-        blob.extend_from_slice(&frame);
-        Ok(Self(blob))
+        blob.push(base_depth + 1);
+        blob.extend_from_slice(base.as_bytes());
+        blob.extend_from_slice(frame);
+        Self(blob)
     }
 
     /// Compressed alone, not on a base: fit to be a base for other pages.
@@ -177,6 +253,45 @@ mod tests {
         })
         .unwrap();
         assert_eq!(decoded, second);
+    }
+
+    #[test]
+    fn a_prepared_base_gives_the_delta_its_bytes_would() {
+        let first = page(1, "The council met on Tuesday.");
+        let second = page(2, "The mayor resigned on Friday.");
+        let base = base_of(&first, &PayloadBlob::encode(&first).unwrap());
+        let prepared = PreparedBase::new(&base).unwrap();
+        let on_prepared = PayloadBlob::encode_on(&second, &prepared).unwrap();
+        let against = PayloadBlob::encode_against(&second, &base).unwrap();
+        assert!(on_prepared.0.len() <= against.0.len() + 8);
+        assert_eq!(PayloadBlob::depth(&on_prepared.0).unwrap(), 1);
+        let decoded = PayloadBlob::decode(&on_prepared.0, |d| {
+            assert_eq!(*d, base.digest);
+            Ok(first.clone())
+        })
+        .unwrap();
+        assert_eq!(decoded, second);
+    }
+
+    #[test]
+    fn prepared_bases_kept_stay_within_their_bytes_the_last_used_kept() {
+        let mut kept = PreparedBases::default();
+        let bases: Vec<DeltaBase> = (0..40)
+            .map(|i| {
+                let body = page(i, &format!("Story {i}."));
+                base_of(&body, &PayloadBlob::encode(&body).unwrap())
+            })
+            .collect();
+        for base in &bases {
+            kept.keep(Arc::new(PreparedBase::new(base).unwrap()));
+            // The first is asked for again and again: it stays.
+            assert!(kept.get(&bases[0].digest).is_some());
+        }
+        let held: usize = kept.kept.iter().map(|(b, _)| b.footprint).sum();
+        assert!(held <= PREPARED_BYTES, "{held} bytes kept");
+        assert!(kept.kept.len() < bases.len());
+        assert!(kept.get(&bases[39].digest).is_some());
+        assert!(kept.get(&bases[1].digest).is_none());
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod sled_log;
 mod store;
 mod verify;
 
-pub use codec::{DeltaBase, PayloadBlob};
+pub use codec::{DeltaBase, PayloadBlob, PreparedBase};
 pub use compact::{CompactReport, compact};
 pub use copy::{CopyReport, copy};
 pub use guard::Damage;
@@ -40,6 +40,7 @@ use std::collections::HashMap;
 use std::io;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError};
 
 use serde::Serialize;
 
@@ -202,6 +203,8 @@ pub struct Archive {
     last_logged: std::sync::Mutex<u64>,
     /// When the next record dictionary is due.
     training_schedule: std::sync::Mutex<record_codec::TrainingSchedule>,
+    /// Hosts' reference pages, prepared as delta bases.
+    prepared_bases: std::sync::Mutex<codec::PreparedBases>,
     // Dropped after `db`, in this order: the seal is written once sled has
     // written its last byte, and the lock is released after that.
     // Both `None` for PostgreSQL, whose server keeps the data safe and
@@ -253,6 +256,33 @@ impl Archive {
         delta_base(digest, &|d| self.raw_payload(d))
     }
 
+    /// A host's reference page prepared as the base of its other pages'
+    /// first payloads (kept for the next of them), or `None` when the
+    /// archive does not hold it or no delta may sit on it.
+    pub(crate) fn reference_base(
+        &self,
+        digest: &ContentDigest,
+    ) -> Result<Option<Arc<PreparedBase>>> {
+        let prepared = || {
+            self.prepared_bases
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(base) = prepared().get(digest) {
+            return Ok(Some(base));
+        }
+        let Some(base) = self
+            .delta_base(digest)?
+            .as_ref()
+            .and_then(PreparedBase::new)
+        else {
+            return Ok(None);
+        };
+        let base = Arc::new(base);
+        prepared().keep(base.clone());
+        Ok(Some(base))
+    }
+
     /// Opens (or creates) the archive in `dir`, recording `holder` (e.g.
     /// `palimpsest crawl, pid 123`) so that a second process is told who
     /// holds it.
@@ -295,6 +325,7 @@ impl Archive {
             packs: packs::Packs::new(dir),
             last_logged: std::sync::Mutex::new(0),
             training_schedule: std::sync::Mutex::default(),
+            prepared_bases: std::sync::Mutex::default(),
             _sealer: Some(Sealer {
                 dir: dir.to_path_buf(),
             }),
@@ -372,6 +403,7 @@ impl Archive {
             packs: packs::Packs::inline(),
             last_logged: std::sync::Mutex::new(0),
             training_schedule: std::sync::Mutex::default(),
+            prepared_bases: std::sync::Mutex::default(),
             _sealer: None,
             _lock: None,
         };

@@ -311,14 +311,18 @@ impl StoredPayload {
             .ok()
             .flatten()
             .and_then(|p| p.last_payload);
-        let base = previous.or_else(|| {
-            is_html(x.header("content-type"), &x.body)
-                .then(|| archive.host_record(&url.authority()).ok().flatten())
-                .flatten()
-                .and_then(|host| host.reference)
-        });
-        match base.and_then(|digest| archive.delta_base(&digest).ok().flatten()) {
-            Some(base) => PayloadBlob::encode_against(&x.body, &base).ok(),
+        if let Some(previous) = previous {
+            return match archive.delta_base(&previous).ok().flatten() {
+                Some(base) => PayloadBlob::encode_against(&x.body, &base).ok(),
+                None => PayloadBlob::encode(&x.body).ok(),
+            };
+        }
+        let reference = is_html(x.header("content-type"), &x.body)
+            .then(|| archive.host_record(&url.authority()).ok().flatten())
+            .flatten()
+            .and_then(|host| host.reference);
+        match reference.and_then(|digest| archive.reference_base(&digest).ok().flatten()) {
+            Some(base) => PayloadBlob::encode_on(&x.body, &base).ok(),
             None => PayloadBlob::encode(&x.body).ok(),
         }
     }
