@@ -64,10 +64,11 @@
 //! were collected and reused, so a pass's growth varies from run to run by
 //! more than the targets (unchanged revisits measured 17 to
 //! 4,953 B on disk on one build): the revisit figures are taken over
-//! several passes of each kind, as a `watch` makes them. "Live" is what the archive holds: key +
-//! value bytes of every sled table (read from a copy of the database) plus
-//! any file kept outside sled; it repeats to a few bytes, and its growth by
-//! table (the key's first byte) shows where a pass's bytes go. Everything
+//! several passes of each kind, as a `watch` makes them. "Live" is what
+//! the archive holds: key + value bytes of every sled table (read from a
+//! copy of the database) plus any file kept outside sled; it repeats to a
+//! few bytes, and its growth by table (the key's first byte) or directory
+//! (`packs/`, `search/`) shows where a pass's bytes go. Everything
 //! the server varies comes from a seeded PRNG keyed by host, page and load
 //! number, so runs compare.
 //!
@@ -827,9 +828,9 @@ fn respond(site: &Site, request: &Request) -> Response {
 /// the key's first byte, the archive's table tag: see
 /// `src/archive/keys.rs`), and the files kept outside sled, whole. Unlike
 /// the size on disk, it does not depend on when sled reused or collected
-/// its log segments, so it repeats from run to run.
-/// Files outside sled are counted by the archive's directory that holds
-/// them (`packs/`, `search/`, ...), so a pass shows which of them grew.
+/// its log segments, so it repeats from run to run. Files outside sled are
+/// counted by the archive's directory that holds them (`packs/`,
+/// `search/`, ...), so a pass shows which of them grew.
 #[derive(Clone, Default)]
 struct Holdings {
     tables: BTreeMap<String, u64>,
