@@ -8,9 +8,16 @@
 //! cargo bench --bench sled_layouts   (SLED_LAYOUT_URLS=300000,
 //! SLED_LAYOUT_CACHE_MIB=4, the archive's page cache, SLED_LAYOUT_ONLY=TEXT)
 
+// Only its environment knob and sizes are used here.
+#[allow(dead_code)]
+#[path = "common/loopback.rs"]
+mod loopback;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
+
+use loopback::{dir_size, env_or};
 
 const HOSTS: u64 = 1_000;
 const BATCH: u64 = 1_300;
@@ -138,32 +145,11 @@ fn measure(layout: Layout, urls: u64, cache_mib: u64, dir: &Path) -> (f64, f64) 
     (dir_size(dir) as f64 / urls as f64, secs)
 }
 
-fn dir_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 fn main() {
     // `cargo test --benches` runs this too: there, a small run.
     let bench = std::env::args().any(|a| a == "--bench");
-    let knob = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let urls = knob("SLED_LAYOUT_URLS", if bench { 300_000 } else { 5_000 });
-    let cache_mib = knob("SLED_LAYOUT_CACHE_MIB", 4);
+    let urls: u64 = env_or("SLED_LAYOUT_URLS", if bench { 300_000 } else { 5_000 });
+    let cache_mib: u64 = env_or("SLED_LAYOUT_CACHE_MIB", 4);
     // SLED_LAYOUT_ONLY=TEXT measures the layouts whose name holds TEXT.
     let only = std::env::var("SLED_LAYOUT_ONLY").unwrap_or_default();
     let layouts = LAYOUTS.into_iter().filter(|l| l.name.contains(&only));
