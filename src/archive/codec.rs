@@ -92,6 +92,11 @@ impl PreparedBases {
     }
 
     pub(super) fn keep(&mut self, base: Arc<PreparedBase>) {
+        // Threads that missed the same base at once each prepared it: the
+        // first one kept serves them all.
+        if self.get(&base.digest).is_some() {
+            return;
+        }
         self.uses += 1;
         self.kept.push((base, self.uses));
         while self.kept.iter().map(|(b, _)| b.footprint).sum::<usize>() > PREPARED_BYTES {
@@ -287,6 +292,15 @@ mod tests {
             // The first is asked for again and again: it stays.
             assert!(kept.get(&bases[0].digest).is_some());
         }
+        // A base prepared twice (two threads missed it at once) is held once.
+        kept.keep(Arc::new(PreparedBase::new(&bases[79]).unwrap()));
+        assert_eq!(
+            kept.kept
+                .iter()
+                .filter(|(b, _)| b.digest == bases[79].digest)
+                .count(),
+            1
+        );
         let held: usize = kept.kept.iter().map(|(b, _)| b.footprint).sum();
         assert!(held <= PREPARED_BYTES, "{held} bytes kept");
         assert!(kept.kept.len() < bases.len());
